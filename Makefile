@@ -1,0 +1,90 @@
+# ctorch build. Plain GNU Make: see docs/ARCHITECTURE.md for why.
+#   make            library (static + shared), pkg-config file, Python extension
+#   make test       install missing packages, build, run every test
+#   make test-asan  the C test suite under ASan+UBSan
+#   make bench      benchmarks against PyTorch (never run by tests)
+#   make install PREFIX=/usr/local
+
+PYTHON   ?= /usr/bin/python3
+PREFIX   ?= /usr/local
+CC       ?= gcc
+ARCH     ?= -march=native
+OPT      ?= -O3
+BUILD    ?= build
+VERSION  := 0.1.0
+
+OPENBLAS_DIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
+CPPFLAGS += -Iinclude -Isrc -I/usr/include/x86_64-linux-gnu -D_GNU_SOURCE
+CFLAGS   += -std=c11 $(OPT) $(ARCH) -fPIC -fopenmp -Wall -Wextra -Wno-unused-parameter -g
+LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -llapacke -lsleef -lz -lm -lpthread -fopenmp
+
+LIB_SRCS := $(sort $(wildcard src/core/*.c src/kernels/cpu/*.c src/ops/*.c src/autograd/*.c \
+                              src/nn/*.c src/optim/*.c src/data/*.c src/io/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+TEST_SRCS := $(sort $(wildcard tests/c/*.c))
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
+HEADERS  := $(wildcard include/ctorch/*.h include/ctorch/def/*.def src/*.h src/*/*.h tests/c/*.h)
+
+.PHONY: all lib test test-c test-asan test-python bench install clean deps deps-test python
+
+all: lib python
+
+lib: $(BUILD)/libctorch.a $(BUILD)/libctorch.so $(BUILD)/ctorch.pc
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libctorch.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libctorch.so: $(LIB_OBJS)
+	$(CC) -shared -o $@ $^ $(LDLIBS) -Wl,-soname,libctorch.so.0
+
+$(BUILD)/ctorch.pc: Makefile
+	@mkdir -p $(BUILD)
+	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: ctorch\nDescription: eager deep learning engine in C\nVersion: %s\nLibs: -L$${libdir} -lctorch\nLibs.private: %s\nCflags: -I$${includedir}\n' \
+	  '$(PREFIX)' '$(VERSION)' '$(LDLIBS)' > $@
+
+$(BUILD)/ctorch_tests: $(TEST_OBJS) $(BUILD)/libctorch.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libctorch.a $(LDLIBS)
+
+# Python extension (python/ctorch/_C*.so); empty until python/csrc exists.
+PY_SRCS := $(sort $(wildcard python/csrc/*.c))
+python:
+ifneq ($(PY_SRCS),)
+	$(MAKE) --no-print-directory -f python/Makefile.inc PYTHON=$(PYTHON) BUILD=$(BUILD)
+endif
+
+deps:
+	@tools/install-deps.sh build
+deps-test:
+	@tools/install-deps.sh test
+
+test: deps-test
+	@$(MAKE) --no-print-directory all $(BUILD)/ctorch_tests
+	@tools/run-tests.sh $(BUILD) $(PYTHON)
+
+test-c: $(BUILD)/ctorch_tests
+	$(BUILD)/ctorch_tests
+
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" build-asan/ctorch_tests CFLAGS_EXTRA=
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/ctorch_tests
+
+bench: lib
+	@$(MAKE) --no-print-directory -C bench
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/ctorch/def $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(BUILD)/libctorch.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libctorch.so $(DESTDIR)$(PREFIX)/lib/libctorch.so.0
+	ln -sf libctorch.so.0 $(DESTDIR)$(PREFIX)/lib/libctorch.so
+	install -m 644 include/ctorch/*.h $(DESTDIR)$(PREFIX)/include/ctorch/
+	install -m 644 include/ctorch/def/*.def $(DESTDIR)$(PREFIX)/include/ctorch/def/
+	install -m 644 $(BUILD)/ctorch.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+clean:
+	rm -rf build build-asan python/ctorch/_C*.so

@@ -1,0 +1,129 @@
+/* Internal declarations shared by the layers of the library. Not installed. */
+#ifndef CTORCH_INTERNAL_H
+#define CTORCH_INTERNAL_H
+
+#include "ctorch/ctorch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define CT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define CT_MAX_OPERANDS 8
+
+/* Elements at or above which kernels split work across threads. */
+#define CT_GRAIN 32768
+
+/* ---------------------------------------------------------------- tensors */
+/* New tensor object over storage (retained). strides NULL = contiguous.
+ * Returns an owned reference NOT yet handed to any scope. */
+ct_tensor *ct__tensor_new(ct_storage *s, ct_dtype dt, const int64_t *sizes,
+                          const int64_t *strides, int ndim, int64_t offset);
+/* Uninitialised contiguous tensor, owned, not in any scope. */
+ct_tensor *ct__empty(const int64_t *sizes, int ndim, ct_dtype dt);
+ct_storage *ct__storage_new(size_t nbytes);
+void ct__storage_release(ct_storage *s);
+void ct__contiguous_strides(const int64_t *sizes, int ndim, int64_t *strides);
+int64_t ct__shape_numel(const int64_t *sizes, int ndim);
+/* Autograd layer installs the destructor of tensor->autograd. */
+extern void (*ct__autograd_meta_free)(struct ct_autograd_meta *m);
+
+/* Copies (kernels/cpu/copy.c): owned results, no scope, no autograd. */
+int ct__copy_into(ct_tensor *dst, const ct_tensor *src); /* 0 or -1 */
+ct_tensor *ct__contiguous(const ct_tensor *t);
+ct_tensor *ct__to_dtype(const ct_tensor *t, ct_dtype dt, bool copy);
+
+/* ---------------------------------------------------------------- iterator */
+/* Walks several operands broadcast to one shape. Dims are stored innermost
+ * first after sorting by the first operand's strides and coalescing, so the
+ * inner loop gets the longest run the memory layout allows. */
+typedef struct ct_iter {
+    int nops;
+    int ndim;                                    /* >= 1 after init */
+    int64_t numel;
+    int64_t shape[CT_MAX_DIMS];                  /* shape[0] innermost */
+    int64_t strides[CT_MAX_OPERANDS][CT_MAX_DIMS]; /* bytes */
+    char *data[CT_MAX_OPERANDS];
+} ct_iter;
+
+/* Inner loop: n elements, operand k at data[k] advancing strides[k] bytes. */
+typedef void (*ct_loop_fn)(char **data, const int64_t *strides, int64_t n, void *ctx);
+
+/* ops[0..nops) are viewed broadcast to shape (each must be broadcastable).
+ * Operands are used through their own dtype's item size. */
+void ct_iter_init(ct_iter *it, int nops, const ct_tensor *const *ops, const int64_t *shape,
+                  int ndim);
+/* Runs fn over every element; splits across threads when numel >= grain
+ * (grain <= 0 means never split). Safe only when outputs do not overlap. */
+void ct_iter_run(const ct_iter *it, ct_loop_fn fn, void *ctx, int64_t grain);
+/* Runs the elements [begin, end) of the iteration order on this thread. */
+void ct_iter_run_range(const ct_iter *it, ct_loop_fn fn, void *ctx, int64_t begin, int64_t end);
+
+/* Typed dispatch: runs BODY with T defined as the C type of dtype DT. */
+#define CT__CASE(DTC, TYPE, ...) \
+    case DTC: {                  \
+        typedef TYPE T;          \
+        __VA_ARGS__;             \
+        break;                   \
+    }
+#define CT_DISPATCH_FLOATING(DT, ...)                       \
+    switch (DT) {                                            \
+        CT__CASE(CT_FLOAT32, float, __VA_ARGS__)             \
+        CT__CASE(CT_FLOAT64, double, __VA_ARGS__)            \
+    default: break;                                          \
+    }
+#define CT_DISPATCH_INTEGRAL(DT, ...)                        \
+    switch (DT) {                                            \
+        CT__CASE(CT_UINT8, uint8_t, __VA_ARGS__)             \
+        CT__CASE(CT_INT8, int8_t, __VA_ARGS__)               \
+        CT__CASE(CT_INT16, int16_t, __VA_ARGS__)             \
+        CT__CASE(CT_INT32, int32_t, __VA_ARGS__)             \
+        CT__CASE(CT_INT64, int64_t, __VA_ARGS__)             \
+    default: break;                                          \
+    }
+/* All dtypes with a native C arithmetic type (not float16/bfloat16). */
+#define CT_DISPATCH_NATIVE(DT, ...)                          \
+    switch (DT) {                                            \
+        CT__CASE(CT_BOOL, bool, __VA_ARGS__)                 \
+        CT__CASE(CT_UINT8, uint8_t, __VA_ARGS__)             \
+        CT__CASE(CT_INT8, int8_t, __VA_ARGS__)               \
+        CT__CASE(CT_INT16, int16_t, __VA_ARGS__)             \
+        CT__CASE(CT_INT32, int32_t, __VA_ARGS__)             \
+        CT__CASE(CT_INT64, int64_t, __VA_ARGS__)             \
+        CT__CASE(CT_FLOAT32, float, __VA_ARGS__)             \
+        CT__CASE(CT_FLOAT64, double, __VA_ARGS__)            \
+    default: break;                                          \
+    }
+
+/* Reads/writes one element of any dtype as double / int64 (slow paths). */
+double ct__load_f64(const void *p, ct_dtype dt);
+int64_t ct__load_i64(const void *p, ct_dtype dt);
+void ct__store_f64(void *p, ct_dtype dt, double v);
+void ct__store_i64(void *p, ct_dtype dt, int64_t v);
+
+/* ---------------------------------------------------------------- errors */
+/* "[2, 3]"-style shape into a per-thread ring of buffers: usable several
+ * times in one ct_set_error call. */
+const char *ct__shp(const ct_tensor *t);
+/* Shorthand: set error and return NULL. */
+#define CT_FAIL(kind, ...) (ct_set_error((kind), __VA_ARGS__), (ct_tensor *)NULL)
+
+/* ---------------------------------------------------------------- autograd hook */
+/* Non-tensor arguments an op's backward needs. */
+typedef struct ct_op_args {
+    int64_t i[6];
+    double f[4];
+    int64_t dims[CT_MAX_DIMS];
+    int ndims;
+    bool b[4];
+} ct_op_args;
+
+/* True when grad mode is on and some input requires grad. */
+bool ct__needs_grad(const ct_tensor *const *inputs, int n);
+/* Records out = op(inputs...) in the graph (out must be a fresh tensor or,
+ * for in-place ops, the modified input). extra[] are additional tensors the
+ * backward needs (indices of max, ...). Returns 0, or -1 with an error. */
+int ct__ag_record(int op_id, ct_tensor *out, const ct_tensor *const *inputs, int ninputs,
+                  const ct_tensor *const *extra, int nextra, const ct_op_args *args);
+
+#endif
