@@ -4,6 +4,12 @@
 
 #include "ctorch/core.h"
 #include "ctorch/ops.h"
+#include "ctorch/pointwise.h"
+#include "ctorch/reduce.h"
+#include "ctorch/linalg.h"
+#include "ctorch/index.h"
+#include "ctorch/shape.h"
+#include "ctorch/factory.h"
 #include "ctorch/autograd.h"
 
 #endif

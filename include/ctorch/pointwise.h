@@ -1,0 +1,15 @@
+/* pointwise ops: declarations of the CUSTOM-signature ops of include/ctorch/def/pointwise.def
+ * (UNARY/BINARY ops are declared by ctorch/ops.h). Ownership: see core.h. */
+#ifndef CTORCH_POINTWISE_H
+#define CTORCH_POINTWISE_H
+
+#include "ctorch/ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

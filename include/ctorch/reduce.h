@@ -1,0 +1,15 @@
+/* reduce ops: declarations of the CUSTOM-signature ops of include/ctorch/def/reduce.def
+ * (UNARY/BINARY ops are declared by ctorch/ops.h). Ownership: see core.h. */
+#ifndef CTORCH_REDUCE_H
+#define CTORCH_REDUCE_H
+
+#include "ctorch/ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,15 @@
+/* shape ops: declarations of the CUSTOM-signature ops of include/ctorch/def/shape.def
+ * (UNARY/BINARY ops are declared by ctorch/ops.h). Ownership: see core.h. */
+#ifndef CTORCH_SHAPE_H
+#define CTORCH_SHAPE_H
+
+#include "ctorch/ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif
