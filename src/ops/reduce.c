@@ -117,13 +117,30 @@ static void store_acc(ct_tensor *out, const void *acc, bool isint, post_kind pos
     }
 }
 
+/* Accumulator arrays come from the caching allocator (a large reduction
+ * would otherwise pay page faults on fresh memory every call); the size sits
+ * in a 64-byte header so that acc_free needs only the pointer. */
+static void *acc_alloc(int64_t n) {
+    size_t nbytes = 64 + 8 * (size_t)(n > 0 ? n : 1);
+    char *p = ct_host_alloc(nbytes);
+    if (!p) return CT_FAIL(CT_ERR_MEMORY, "reduce: out of memory");
+    memcpy(p, &nbytes, sizeof nbytes);
+    return p + 64;
+}
+static void acc_free(void *a) {
+    if (!a) return;
+    size_t nbytes;
+    memcpy(&nbytes, (char *)a - 64, sizeof nbytes);
+    ct_host_free((char *)a - 64, nbytes);
+}
+
 /* Runs a kernel into a fresh accumulator array (one per output). */
 static void *reduce_acc(const ct_tensor *x, const bool *mask, ct_rkind kind, double p,
                         const double *centre, int64_t nout, int64_t *idx) {
-    void *acc = malloc(8 * (size_t)(nout > 0 ? nout : 1));
-    if (!acc) return CT_FAIL(CT_ERR_MEMORY, "reduce: out of memory");
+    void *acc = acc_alloc(nout);
+    if (!acc) return NULL;
     if (nout > 0 && ct__reduce_kernel(x, mask, kind, p, centre, acc, idx) < 0) {
-        free(acc);
+        acc_free(acc);
         return NULL;
     }
     return acc;
@@ -161,7 +178,7 @@ static bool valid_dtype_arg(const char *op, int dtype) {
  * Returns an owned tensor (no autograd, no scope). */
 static ct_tensor *fold(const char *op, const ct_tensor *x, const bool *mask, bool keepdim,
                        ct_rkind kind, ct_dtype rd, post_kind post, double empty_value) {
-    int64_t shape[CT_MAX_DIMS], nred;
+    int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
     ct_tensor *out = ct__empty(shape, nd, rd);
     if (!out) return NULL;
@@ -176,7 +193,7 @@ static ct_tensor *fold(const char *op, const ct_tensor *x, const bool *mask, boo
     }
     void *acc = reduce_acc(xc, mask, kind, 0, NULL, out->numel, NULL);
     if (acc) store_acc(out, acc, ct__rk_int_acc(kind, xc->dtype), post, 1.0 / (double)nred, NULL);
-    free(acc);
+    acc_free(acc);
     ct_release(xc);
     if (!acc) {
         ct_release(out);
@@ -269,7 +286,7 @@ static ct_tensor *arg_extreme(const char *op, const ct_tensor *x, const int *dim
     const ct_tensor *src = x;
     ct_tensor *flat = NULL;
     bool mask[CT_MAX_DIMS] = {false};
-    int64_t shape[CT_MAX_DIMS];
+    int64_t shape[CT_MAX_DIMS] = {0};
     int nd = 0;
     if (!dimp) {
         if (x->numel == 0)
@@ -305,7 +322,7 @@ static ct_tensor *arg_extreme(const char *op, const ct_tensor *x, const int *dim
     ct_tensor *sc = vals && idx ? ct__to_dtype(src, compute_dtype(src->dtype), false) : NULL;
     void *acc = sc ? reduce_acc(sc, mask, kind, 0, NULL, vals->numel, ct_data_ptr(idx)) : NULL;
     if (acc) store_acc(vals, acc, ct__rk_int_acc(kind, sc->dtype), POST_NONE, 0, NULL);
-    free(acc);
+    acc_free(acc);
     ct_release(sc);
     ct_release(flat);
     if (!acc) {
@@ -400,7 +417,7 @@ static ct_tensor *var_std(const char *op, int opid, const ct_tensor *x, const in
     if (reduce_mask(op, x, dims, ndims, mask, &a) < 0) return NULL;
     if (!require_floating("std and var only support floating point and complex dtypes", x))
         return NULL;
-    int64_t shape[CT_MAX_DIMS], nred;
+    int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
     ct_tensor *out = ct__empty(shape, nd, x->dtype);
     if (!out) return NULL;
@@ -417,8 +434,8 @@ static ct_tensor *var_std(const char *op, int opid, const ct_tensor *x, const in
         double div = (double)nred - correction;
         if (ss) store_acc(out, ss, false, take_sqrt ? POST_SQRT : POST_SCALE,
                           1.0 / (div > 0 ? div : 0), NULL);
-        free(mean);
-        free(ss);
+        acc_free(mean);
+        acc_free(ss);
         ct_release(xc);
         if (!ss) {
             ct_release(out);
@@ -482,7 +499,7 @@ ct_tensor *ct_norm(const ct_tensor *x, double p, const int *dims, int ndims, boo
     else if (p == 0) kind = CT_RK_NZ;
     else if (isinf(p)) kind = p > 0 ? CT_RK_ABSMAX : CT_RK_ABSMIN;
     else kind = CT_RK_POW, post = POST_ROOT;
-    int64_t shape[CT_MAX_DIMS], nred;
+    int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
     ct_tensor *out = ct__empty(shape, nd, x->dtype);
     if (!out) return NULL;
@@ -493,7 +510,7 @@ ct_tensor *ct_norm(const ct_tensor *x, double p, const int *dims, int ndims, boo
         void *acc = xc ? reduce_acc(xc, mask, kind, p, NULL, out->numel, NULL) : NULL;
         if (acc) store_acc(out, acc, ct__rk_int_acc(kind, xc->dtype), post, post == POST_SQRT ? 1 : p,
                            NULL);
-        free(acc);
+        acc_free(acc);
         ct_release(xc);
         if (!acc) {
             ct_release(out);
@@ -516,7 +533,7 @@ ct_tensor *ct_logsumexp(const ct_tensor *x, const int *dims, int ndims, bool kee
     ct_op_args a;
     if (reduce_mask("logsumexp", x, dims, ndims, mask, &a) < 0) return NULL;
     ct_dtype rd = ct_dtype_is_floating(x->dtype) ? x->dtype : ct_default_dtype();
-    int64_t shape[CT_MAX_DIMS], nred;
+    int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
     ct_tensor *out = ct__empty(shape, nd, rd);
     if (!out) return NULL;
@@ -532,8 +549,8 @@ ct_tensor *ct_logsumexp(const ct_tensor *x, const int *dims, int ndims, bool kee
             s = reduce_acc(xc, mask, CT_RK_EXPDEV, 0, m, out->numel, NULL);
         }
         if (s) store_acc(out, s, false, POST_LOG, 0, m);
-        free(m);
-        free(s);
+        acc_free(m);
+        acc_free(s);
         ct_release(xc);
         if (!s) {
             ct_release(out);
@@ -551,7 +568,7 @@ static ct_tensor *logical(const char *op, const ct_tensor *x, const int *dims, i
     ct_op_args a;
     if (reduce_mask(op, x, dims, ndims, mask, &a) < 0) return NULL;
     ct_dtype rd = post == POST_NONE ? CT_INT64 : x->dtype == CT_UINT8 ? CT_UINT8 : CT_BOOL;
-    int64_t shape[CT_MAX_DIMS], nred;
+    int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
     ct_tensor *out = ct__empty(shape, nd, rd);
     if (!out) return NULL;
@@ -562,7 +579,7 @@ static ct_tensor *logical(const char *op, const ct_tensor *x, const int *dims, i
     ct_tensor *xc = ct__to_dtype(x, compute_dtype(x->dtype), false);
     void *acc = xc ? reduce_acc(xc, mask, CT_RK_NZ, 0, NULL, out->numel, NULL) : NULL;
     if (acc) store_acc(out, acc, true, post, (double)nred, NULL);
-    free(acc);
+    acc_free(acc);
     ct_release(xc);
     if (!acc) {
         ct_release(out);

@@ -312,10 +312,11 @@ typedef struct {
 
 static int64_t absi(int64_t v) { return v < 0 ? -v : v; }
 
-/* Sorts dims by |stride| (innermost first, stable) and merges neighbours that
- * step evenly (in the output too, when os is given). Returns the new count. */
-static int sort_coalesce(int n, int64_t *sz, int64_t *st, int64_t *os) {
-    for (int i = 1; i < n; i++)
+/* Sorts dims by |stride| (innermost first, stable) when sort is set, and
+ * merges neighbours that step evenly (in the output too, when os is given).
+ * Returns the new count. */
+static int sort_coalesce(int n, int64_t *sz, int64_t *st, int64_t *os, bool sort) {
+    for (int i = 1; i < n && sort; i++)
         for (int j = i; j > 0 && absi(st[j]) < absi(st[j - 1]); j--) {
             int64_t t = sz[j]; sz[j] = sz[j - 1]; sz[j - 1] = t;
             t = st[j]; st[j] = st[j - 1]; st[j - 1] = t;
@@ -416,15 +417,61 @@ static int run_inner(const rplan *pl, void *accv, int64_t *idx) {
         free(pidx);
         return 0;
     }
-#pragma omp parallel for schedule(static) if (pl->nout > 1 && may_thread(pl->nout * pl->nred))
-    for (int64_t o = 0; o < pl->nout; o++) {
-        int64_t ix = 0;
-        inner_range(pl, pl->base + kept_off(pl, o, 0) * pl->isz, 0, pl->nred,
-                    pl->centre ? pl->centre[o] : 0, acc + 8 * o, &ix);
-        if (idx) idx[o] = ix;
+    /* Many outputs: threads take contiguous ranges of outputs and walk the
+     * kept dims (in output order) with an odometer. */
+#pragma omp parallel if (pl->nout > 1 && may_thread(pl->nout * pl->nred))
+    {
+        int T = omp_get_num_threads(), tid = omp_get_thread_num();
+        int64_t per = (pl->nout + T - 1) / T, b = tid * per;
+        int64_t e = b + per < pl->nout ? b + per : pl->nout;
+        int64_t ki[CT_MAX_DIMS], off = 0, rest = b;
+        for (int d = 0; d < pl->nk; d++) {
+            ki[d] = rest % pl->ks[d];
+            rest /= pl->ks[d];
+            off += ki[d] * pl->kst[d];
+        }
+        for (int64_t o = b; o < e; o++) {
+            const char *base = pl->base + off * pl->isz;
+            double c = pl->centre ? pl->centre[o] : 0;
+            int64_t ix = 0;
+            if (pl->nr == 1) pl->f->run(base, pl->rst[0], pl->rs[0], 0, c, pl->p, acc + 8 * o, &ix);
+            else inner_range(pl, base, 0, pl->nred, c, acc + 8 * o, &ix);
+            if (idx) idx[o] = ix;
+            for (int d = 0; d < pl->nk; d++) {
+                ki[d]++;
+                off += pl->kst[d];
+                if (ki[d] < pl->ks[d]) break;
+                off -= pl->ks[d] * pl->kst[d];
+                ki[d] = 0;
+            }
+        }
     }
     return 0;
 }
+
+/* Column sums of contiguous rows, four rows per pass: a quarter of the
+ * accumulator traffic, and four memory streams in flight. */
+#define DEF_COLSUM(NAME, T)                                                                 \
+    static void NAME(const char *x, int64_t rstride, int64_t nrows, int64_t n, bool first,  \
+                     double *restrict acc) {                                                \
+        if (first)                                                                          \
+            for (int64_t j = 0; j < n; j++) acc[j] = 0;                                     \
+        int64_t r = 0;                                                                      \
+        for (; r + 4 <= nrows; r += 4) {                                                    \
+            const T *restrict a = (const T *)(x + r * rstride);                             \
+            const T *restrict b = (const T *)(x + (r + 1) * rstride);                       \
+            const T *restrict c = (const T *)(x + (r + 2) * rstride);                       \
+            const T *restrict d = (const T *)(x + (r + 3) * rstride);                       \
+            for (int64_t j = 0; j < n; j++)                                                 \
+                acc[j] += ((double)a[j] + (double)b[j]) + ((double)c[j] + (double)d[j]);    \
+        }                                                                                   \
+        for (; r < nrows; r++) {                                                            \
+            const T *restrict a = (const T *)(x + r * rstride);                             \
+            for (int64_t j = 0; j < n; j++) acc[j] += (double)a[j];                         \
+        }                                                                                   \
+    }
+DEF_COLSUM(colsum_f32, float)
+DEF_COLSUM(colsum_f64, double)
 
 /* OUTER: folds reduced rows [rb, re) into acc[0..jn) for the kept block
  * starting at input offset off0 (elements) and output index o0. */
@@ -437,6 +484,13 @@ static void outer_rows(const rplan *pl, int64_t off0, int64_t o0, int64_t jn, in
         off += ri[d] * pl->rst[d];
     }
     const double *c = pl->centre ? pl->centre + o0 : NULL;
+    if (pl->nr == 1 && pl->kind == CT_RK_SUM && pl->kst[0] == 1 &&
+        (pl->f == &table[CT_FLOAT32][CT_RK_SUM] || pl->f == &table[CT_FLOAT64][CT_RK_SUM])) {
+        const char *x = pl->base + (off0 + off) * pl->isz;
+        if (pl->isz == 4) colsum_f32(x, pl->rst[0] * 4, re - rb, jn, true, acc);
+        else colsum_f64(x, pl->rst[0] * 8, re - rb, jn, true, acc);
+        return;
+    }
     for (int64_t r = rb; r < re; r++) {
         pl->f->row(pl->base + (off0 + off) * pl->isz, pl->kst[0], jn, r, r == rb, c, pl->kos[0],
                    pl->p, acc, idx);
@@ -554,8 +608,7 @@ int ct__reduce_kernel(const ct_tensor *x, const bool *mask, ct_rkind kind, doubl
             os *= s;
         }
     }
-    pl.nk = sort_coalesce(pl.nk, pl.ks, pl.kst, pl.kos);
-    pl.nr = sort_coalesce(pl.nr, pl.rs, pl.rst, NULL);
+    pl.nr = sort_coalesce(pl.nr, pl.rs, pl.rst, NULL, true);
     if (pl.nr == 0) {
         pl.rs[0] = 1;
         pl.rst[0] = 0;
@@ -564,6 +617,15 @@ int ct__reduce_kernel(const ct_tensor *x, const bool *mask, ct_rkind kind, doubl
     pl.nout = ct__shape_numel(pl.ks, pl.nk);
     pl.nred = ct__shape_numel(pl.rs, pl.nr);
     if (pl.nout == 0 || pl.nred == 0) return 0;
-    if (pl.nk > 0 && absi(pl.kst[0]) < absi(pl.rst[0])) return run_outer(&pl, acc, idx);
-    return run_inner(&pl, acc, idx);
+    /* OUTER when the kept dim with the smallest stride is more inner than
+     * every reduced dim and long enough to vectorize over, or when each
+     * output folds only a few elements (a block of outputs then stays in
+     * cache while its rows are folded). INNER otherwise. */
+    int kmin = -1;
+    for (int d = 0; d < pl.nk; d++)
+        if (kmin < 0 || absi(pl.kst[d]) < absi(pl.kst[kmin])) kmin = d;
+    bool outer = kmin >= 0 && ((absi(pl.kst[kmin]) < absi(pl.rst[0]) && pl.ks[kmin] >= 16) ||
+                               (pl.nred <= 16 && pl.nout >= 256));
+    pl.nk = sort_coalesce(pl.nk, pl.ks, pl.kst, pl.kos, outer);
+    return outer ? run_outer(&pl, acc, idx) : run_inner(&pl, acc, idx);
 }
