@@ -65,7 +65,8 @@ static double *ref1(const ct_tensor *x, const int *dims, int ndims, int kind, do
         case 9:
             if (isinf(p)) {
                 a = fabs(v[0]);
-                for (int64_t k = 1; k < nred; k++) a = p > 0 ? fmax(a, fabs(v[k])) : fmin(a, fabs(v[k]));
+                for (int64_t k = 1; k < nred; k++)
+                    a = isnan(a) || isnan(v[k]) ? NAN : p > 0 ? fmax(a, fabs(v[k])) : fmin(a, fabs(v[k]));
             } else if (p == 0) {
                 for (int64_t k = 0; k < nred; k++) a += v[k] != 0;
             } else {
@@ -464,4 +465,31 @@ TEST(count_nonzero, counts_nan_and_reduces_dims) {
     CHECK_TENSOR(ct_count_nonzero(n, NULL, 0), SHAPE(0), 0, VALS(2), 0);
     CHECK_TENSOR(ct_count_nonzero(ct_empty(SHAPE(2, 0), 2, CT_FLOAT32), D1, 1), SHAPE(2), 1,
                  VALS(0, 0), 0);
+}
+
+TEST(amax, long_runs_find_nan_and_extremes_anywhere) {
+    ct_tensor *x = tt_rand(SHAPE(1000), 1, CT_FLOAT32, -5, 5, 32);
+    float *p = ct_data_ptr(x);
+    p[700] = -9; /* largest magnitude, negative */
+    p[333] = 8;
+    CHECK_TENSOR(ct_amax(x, NULL, 0, false), SHAPE(0), 0, VALS(8), 0);
+    CHECK_TENSOR(ct_amin(x, NULL, 0, false), SHAPE(0), 0, VALS(-9), 0);
+    CHECK_TENSOR(ct_argmax(x, NULL, false), SHAPE(0), 0, VALS(333), 0);
+    CHECK_TENSOR(ct_argmin(x, NULL, false), SHAPE(0), 0, VALS(700), 0);
+    CHECK_TENSOR(ct_norm(x, INFINITY, NULL, 0, false), SHAPE(0), 0, VALS(9), 0);
+    p[517] = NAN;
+    p[901] = NAN;
+    CHECK(isnan(ct_item_at(ct_amax(x, NULL, 0, false), 0)));
+    CHECK(isnan(ct_item_at(ct_amin(x, NULL, 0, false), 0)));
+    /* PyTorch: tensor([1., nan, 3.]).norm(p=-inf) is nan */
+    CHECK(isnan(ct_item_at(ct_norm(x, -INFINITY, NULL, 0, false), 0)));
+    CHECK_TENSOR(ct_argmax(x, NULL, false), SHAPE(0), 0, VALS(517), 0);
+    CHECK_TENSOR(ct_argmin(x, NULL, false), SHAPE(0), 0, VALS(517), 0);
+    ct_tensor *d = tt_rand(SHAPE(3, 999), 2, CT_FLOAT64, -5, 5, 33);
+    ((double *)ct_data_ptr(d))[999 + 998] = NAN;
+    int one = 1;
+    CHECK_R(ct_amax(d, &one, 1, false), d, &one, 1, false, 2, 0, 0, 0);
+    CHECK_R(ct_argmax(d, &one, false), d, &one, 1, false, 4, 0, 0, 0);
+    CHECK_R(ct_argmin(d, &one, false), d, &one, 1, false, 5, 0, 0, 0);
+    CHECK_R(ct_norm(d, -INFINITY, &one, 1, false), d, &one, 1, false, 9, -INFINITY, 0, 0);
 }

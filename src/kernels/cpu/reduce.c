@@ -128,35 +128,42 @@ typedef struct {
 
 /* ------------------------------------------------------------ extremes */
 /* BETTER(v, a): v replaces the current a. NaN wins in floating kinds. */
-#define FMAX_BETTER(v, a) ((v) > (a) || (v) != (v))
-#define FMIN_BETTER(v, a) ((v) < (a) || (v) != (v))
+#define FMAX_BETTER(v, a) (((v) > (a)) | ((v) != (v)))
+#define FMIN_BETTER(v, a) (((v) < (a)) | ((v) != (v)))
 #define IMAX_BETTER(v, a) ((v) > (a))
 #define IMIN_BETTER(v, a) ((v) < (a))
 /* Strict variants for the arg kinds: the first NaN and the first extreme win. */
-#define FAMAX_BETTER(v, a) ((v) > (a) || ((v) != (v) && (a) == (a)))
-#define FAMIN_BETTER(v, a) ((v) < (a) || ((v) != (v) && (a) == (a)))
+#define FAMAX_BETTER(v, a) (((v) > (a)) | (((v) != (v)) & ((a) == (a))))
+#define FAMIN_BETTER(v, a) (((v) < (a)) | (((v) != (v)) & ((a) == (a))))
+#define F_ISNAN(v) ((v) != (v))
+#define I_ISNAN(v) 0
 #define MAP_ID(v) (v)
 #define MAP_ABS(v) fabs(v)
 
-#define DEF_EXT(NAME, T, ACC, MAP, BETTER)                                                  \
-    static void NAME##_run(const void *xv, int64_t st, int64_t n, int64_t idx0, double c,   \
-                           double p, void *acc, int64_t *idx) {                             \
-        const T *restrict x = xv;                                                           \
-        ACC a[LANES];                                                                       \
-        for (int k = 0; k < LANES; k++) a[k] = MAP((ACC)x[0]);                              \
+/* Extremes fold in the element type (16 lanes), NaN-propagating for floats. */
+#define DEF_EXT_BLK(NAME, T, MAP, BETTER)                                                    \
+    static T NAME##_blk(const T *restrict x, int64_t st, int64_t n) {                       \
+        T a[LANES];                                                                         \
+        for (int k = 0; k < LANES; k++) a[k] = MAP(x[0]);                                   \
         int64_t i = 0;                                                                      \
         if (st == 1)                                                                        \
             for (; i + LANES <= n; i += LANES)                                              \
                 for (int k = 0; k < LANES; k++) {                                           \
-                    ACC v = MAP((ACC)x[i + k]);                                             \
+                    T v = MAP(x[i + k]);                                                    \
                     a[k] = BETTER(v, a[k]) ? v : a[k];                                      \
                 }                                                                           \
         for (; i < n; i++) {                                                                \
-            ACC v = MAP((ACC)x[i * st]);                                                    \
+            T v = MAP(x[i * st]);                                                           \
             a[0] = BETTER(v, a[0]) ? v : a[0];                                              \
         }                                                                                   \
         for (int k = 1; k < LANES; k++) a[0] = BETTER(a[k], a[0]) ? a[k] : a[0];            \
-        *(ACC *)acc = a[0];                                                                 \
+        return a[0];                                                                        \
+    }
+
+#define DEF_EXT(NAME, T, ACC, MAP, BETTER)                                                  \
+    static void NAME##_run(const void *x, int64_t st, int64_t n, int64_t idx0, double c,    \
+                           double p, void *acc, int64_t *idx) {                             \
+        *(ACC *)acc = (ACC)NAME##_blk((const T *)x, st, n);                                 \
     }                                                                                       \
     static void NAME##_row(const void *xv, int64_t st, int64_t n, int64_t ridx, bool first, \
                            const double *cc, int64_t cs, double p, void *accv, int64_t *idx) { \
@@ -172,20 +179,76 @@ typedef struct {
         }                                                                                   \
     }
 
-#define DEF_ARG(NAME, T, ACC, BETTER)                                                       \
+/* The same for float and double through GCC vector types: gcc does not
+ * if-convert a floating-point select without -ffast-math, so the blend is
+ * written with masks. A NaN anywhere makes the result NaN. */
+typedef float f32x16 __attribute__((vector_size(64)));
+typedef int32_t i32x16 __attribute__((vector_size(64)));
+typedef double f64x8 __attribute__((vector_size(64)));
+typedef int64_t i64x8 __attribute__((vector_size(64)));
+typedef float f32x8 __attribute__((vector_size(32)));
+
+#define DEF_VEXT_BLK(NAME, T, VT, VI, W, ABSBITS, CMP)                                      \
+    static T NAME##_blk(const T *restrict x, int64_t st, int64_t n) {                       \
+        const VI keep = (VI){0} + (ABSBITS);                                                \
+        T r = x[0];                                                                         \
+        bool nan = false;                                                                   \
+        int64_t i = 0;                                                                      \
+        if (st == 1 && n >= W) {                                                            \
+            VT a;                                                                           \
+            memcpy(&a, x, sizeof a);                                                        \
+            a = (VT)((VI)a & keep);                                                         \
+            VI hn = a != a;                                                                 \
+            for (i = W; i + W <= n; i += W) {                                               \
+                VT v;                                                                       \
+                memcpy(&v, x + i, sizeof v);                                                \
+                v = (VT)((VI)v & keep);                                                     \
+                VI m = v CMP a;                                                             \
+                a = (VT)(((VI)v & m) | ((VI)a & ~m));                                       \
+                hn |= v != v;                                                               \
+            }                                                                               \
+            r = a[0];                                                                       \
+            for (int k = 0; k < W; k++) {                                                   \
+                nan |= hn[k] != 0;                                                          \
+                r = a[k] CMP r ? a[k] : r;                                                  \
+            }                                                                               \
+        } else {                                                                            \
+            T v = x[0];                                                                     \
+            memcpy(&r, &v, sizeof r);                                                       \
+            r = (ABSBITS) == -1 ? r : (r < 0 ? -r : r);                                     \
+        }                                                                                   \
+        for (; i < n; i++) {                                                                \
+            T v = x[i * st];                                                                \
+            if ((ABSBITS) != -1) v = v < 0 ? -v : v;                                        \
+            nan |= v != v;                                                                  \
+            r = v CMP r ? v : r;                                                            \
+        }                                                                                   \
+        return nan ? (T)NAN : r;                                                            \
+    }
+
+/* Arg extremes: the extreme of each block of 256 (vectorized through the
+ * EXT kernel); a block that beats the best so far is scanned for the first
+ * position of its extreme (or of its first NaN). */
+#define DEF_ARG(NAME, T, ACC, BETTER, BLK, ISNAN)                                           \
     static void NAME##_run(const void *xv, int64_t st, int64_t n, int64_t idx0, double c,   \
                            double p, void *acc, int64_t *idx) {                             \
-        const T *restrict x = xv;                                                           \
-        ACC best = (ACC)x[0];                                                               \
+        const T *x = xv;                                                                    \
+        T best = x[0];                                                                      \
         int64_t bi = 0;                                                                     \
-        for (int64_t i = 1; i < n; i++) {                                                   \
-            ACC v = (ACC)x[i * st];                                                         \
-            if (BETTER(v, best)) {                                                          \
-                best = v;                                                                   \
-                bi = i;                                                                     \
-            }                                                                               \
+        for (int64_t b0 = 0; b0 < n; b0 += 256) {                                           \
+            int64_t bn = n - b0 < 256 ? n - b0 : 256;                                       \
+            const T *xb = x + b0 * st;                                                      \
+            T bm = BLK(xb, st, bn);                                                         \
+            if (b0 > 0 && !(BETTER(bm, best))) continue;                                    \
+            int64_t i = 0;                                                                  \
+            if (ISNAN(bm))                                                                  \
+                while (i < bn - 1 && !ISNAN(xb[i * st])) i++;                               \
+            else                                                                            \
+                while (i < bn - 1 && xb[i * st] != bm) i++;                                 \
+            best = bm;                                                                      \
+            bi = b0 + i;                                                                    \
         }                                                                                   \
-        *(ACC *)acc = best;                                                                 \
+        *(ACC *)acc = (ACC)best;                                                            \
         *idx = idx0 + bi;                                                                   \
     }                                                                                       \
     static void NAME##_row(const void *xv, int64_t st, int64_t n, int64_t ridx, bool first, \
@@ -212,7 +275,7 @@ typedef struct {
 #define TO_U64(t) ((uint64_t)(t)) /* integers wrap like int64 */
 #define IS_NZ(t) ((uint64_t)((t) != 0))
 
-#define DEF_FLOAT_KINDS(TN, T)                                                              \
+#define DEF_FLOAT_KINDS(TN, T, VT, VI, W, ABSB)                                                              \
     DEF_SUMLIKE(sum_##TN, T, double, TO_F64, v)                                             \
     DEF_SUMLIKE(sqdev_##TN, T, double, TO_F64, (v - c) * (v - c))                           \
     DEF_SUMLIKE(expdev_##TN, T, double, TO_F64, exp(v - c))                                 \
@@ -220,24 +283,30 @@ typedef struct {
     DEF_SUMLIKE(pow_##TN, T, double, TO_F64, pow(fabs(v), p))                               \
     DEF_SUMLIKE(nz_##TN, T, uint64_t, IS_NZ, v)                                             \
     DEF_PROD(prod_##TN, T, double)                                                          \
+    DEF_VEXT_BLK(max_##TN, T, VT, VI, W, -1, >)                                             \
+    DEF_VEXT_BLK(min_##TN, T, VT, VI, W, -1, <)                                             \
+    DEF_VEXT_BLK(absmax_##TN, T, VT, VI, W, ABSB, >)                                        \
+    DEF_VEXT_BLK(absmin_##TN, T, VT, VI, W, ABSB, <)                                        \
     DEF_EXT(max_##TN, T, double, MAP_ID, FMAX_BETTER)                                       \
     DEF_EXT(min_##TN, T, double, MAP_ID, FMIN_BETTER)                                       \
     DEF_EXT(absmax_##TN, T, double, MAP_ABS, FMAX_BETTER)                                   \
     DEF_EXT(absmin_##TN, T, double, MAP_ABS, FMIN_BETTER)                                   \
-    DEF_ARG(argmax_##TN, T, double, FAMAX_BETTER)                                           \
-    DEF_ARG(argmin_##TN, T, double, FAMIN_BETTER)
+    DEF_ARG(argmax_##TN, T, double, FAMAX_BETTER, max_##TN##_blk, F_ISNAN)                                           \
+    DEF_ARG(argmin_##TN, T, double, FAMIN_BETTER, min_##TN##_blk, F_ISNAN)
 
 #define DEF_INT_KINDS(TN, T)                                                                \
     DEF_SUMLIKE(sum_##TN, T, uint64_t, TO_U64, v)                                           \
     DEF_SUMLIKE(nz_##TN, T, uint64_t, IS_NZ, v)                                             \
     DEF_PROD(prod_##TN, T, uint64_t)                                                        \
+    DEF_EXT_BLK(max_##TN, T, MAP_ID, IMAX_BETTER)                                           \
+    DEF_EXT_BLK(min_##TN, T, MAP_ID, IMIN_BETTER)                                           \
     DEF_EXT(max_##TN, T, int64_t, MAP_ID, IMAX_BETTER)                                      \
     DEF_EXT(min_##TN, T, int64_t, MAP_ID, IMIN_BETTER)                                      \
-    DEF_ARG(argmax_##TN, T, int64_t, IMAX_BETTER)                                           \
-    DEF_ARG(argmin_##TN, T, int64_t, IMIN_BETTER)
+    DEF_ARG(argmax_##TN, T, int64_t, IMAX_BETTER, max_##TN##_blk, I_ISNAN)                                           \
+    DEF_ARG(argmin_##TN, T, int64_t, IMIN_BETTER, min_##TN##_blk, I_ISNAN)
 
-DEF_FLOAT_KINDS(f32, float)
-DEF_FLOAT_KINDS(f64, double)
+DEF_FLOAT_KINDS(f32, float, f32x16, i32x16, 16, INT32_MAX)
+DEF_FLOAT_KINDS(f64, double, f64x8, i64x8, 8, INT64_MAX)
 DEF_INT_KINDS(b, bool)
 DEF_INT_KINDS(u8, uint8_t)
 DEF_INT_KINDS(i8, int8_t)
