@@ -493,3 +493,27 @@ TEST(amax, long_runs_find_nan_and_extremes_anywhere) {
     CHECK_R(ct_argmin(d, &one, false), d, &one, 1, false, 5, 0, 0, 0);
     CHECK_R(ct_norm(d, -INFINITY, &one, 1, false), d, &one, 1, false, 9, -INFINITY, 0, 0);
 }
+
+TEST(max, column_reductions_propagate_nan_and_keep_first_indices) {
+    ct_tensor *x = tt_rand(SHAPE(50, 40), 2, CT_FLOAT32, -3, 3, 34);
+    float *p = ct_data_ptr(x);
+    p[10 * 40 + 3] = NAN;
+    p[20 * 40 + 3] = NAN;
+    p[5 * 40 + 17] = NAN;
+    p[0 * 40 + 39] = NAN;
+    p[7 * 40 + 8] = 50; /* ties within a column: the first wins */
+    p[9 * 40 + 8] = 50;
+    ct_tensor *idx;
+    for (int kind = 0; kind < 2; kind++) {
+        ct_tensor *v = kind ? ct_min_dim(x, 0, false, &idx) : ct_max_dim(x, 0, false, &idx);
+        CHECK_R(v, x, D0, 1, false, 2 + kind, 0, 0, 0);
+        CHECK_R(idx, x, D0, 1, false, 4 + kind, 0, 0, 0);
+    }
+    CHECK(ct_item_at(idx, 3) == 10);
+    CHECK_R(ct_amax(x, D0, 1, true), x, D0, 1, true, 2, 0, 0, 0);
+    CHECK_R(ct_norm(x, INFINITY, D0, 1, false), x, D0, 1, false, 9, INFINITY, 0, 0);
+    CHECK_R(ct_norm(x, -INFINITY, D0, 1, false), x, D0, 1, false, 9, -INFINITY, 0, 0);
+    ct_tensor *d = ct_to_dtype(x, CT_FLOAT64, false);
+    int zero = 0;
+    CHECK_R(ct_argmax(d, &zero, false), d, D0, 1, false, 4, 0, 0, 0);
+}
