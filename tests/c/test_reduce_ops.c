@@ -517,3 +517,28 @@ TEST(max, column_reductions_propagate_nan_and_keep_first_indices) {
     int zero = 0;
     CHECK_R(ct_argmax(d, &zero, false), d, D0, 1, false, 4, 0, 0, 0);
 }
+
+TEST(logsumexp, large_inputs_in_every_layout) {
+    ct_tensor *x = tt_rand(SHAPE(300, 200), 2, CT_FLOAT64, -30, 30, 35);
+    for (int d = 0; d < 2; d++) CHECK_R(ct_logsumexp(x, &d, 1, false), x, &d, 1, false, 7, 0, 0, 1e-12);
+    CHECK_R(ct_logsumexp(ct_t(x), D1, 1, true), ct_t(x), D1, 1, true, 7, 0, 0, 1e-12);
+    ct_tensor *tall = tt_rand(SHAPE(100000, 3), 2, CT_FLOAT32, -5, 5, 36);
+    CHECK_R(ct_logsumexp(tall, D0, 1, false), tall, D0, 1, false, 7, 0, 0, 1e-6);
+    ct_tensor *wide = tt_rand(SHAPE(3, 140000), 2, CT_FLOAT32, -5, 5, 37);
+    CHECK_R(ct_logsumexp(wide, D1, 1, false), wide, D1, 1, false, 7, 0, 0, 1e-6);
+}
+
+TEST(var, large_inputs_in_every_layout) {
+    ct_tensor *tall = tt_rand(SHAPE(100000, 3), 2, CT_FLOAT64, 100, 101, 38);
+    CHECK_R(ct_var(tall, D0, 1, 1, false), tall, D0, 1, false, 6, 0, 1, 1e-9);
+    ct_tensor *wide = tt_rand(SHAPE(3, 140000), 2, CT_FLOAT64, 100, 101, 39);
+    CHECK_R(ct_var(wide, D1, 1, 0, true), wide, D1, 1, true, 6, 0, 0, 1e-9);
+    ct_tensor *g = ct_permute(tt_rand(SHAPE(40, 50, 60), 3, CT_FLOAT32, -1, 1, 40),
+                              (const int[]){2, 0, 1}, 3);
+    int64_t no;
+    double *r = ref1(g, D02, 2, 6, 0, 1, &no);
+    for (int64_t i = 0; i < no; i++) r[i] = sqrt(r[i]);
+    int bad = tt_expect(__FILE__, __LINE__, ct_std(g, D02, 2, 1, false), SHAPE(40), 1, r, 1e-5);
+    free(r);
+    CHECK(bad == 0);
+}
