@@ -352,7 +352,7 @@ int ct_linalg_eigh(const ct_tensor *A, char uplo, ct_tensor **L, ct_tensor **V) 
         ct_set_error(CT_ERR_RUNTIME, "Expected UPLO argument to be 'L' or 'U', but got %c", uplo);
         return -1;
     }
-    if (!ct_dtype_is_floating(A->dtype)) {
+    if (A->dtype != CT_FLOAT32 && A->dtype != CT_FLOAT64) {
         ct_set_error(CT_ERR_RUNTIME, "\"linalg_eigh_cpu\" not implemented for '%s'", ct__la_type_name(A->dtype));
         return -1;
     }

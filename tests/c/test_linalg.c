@@ -327,10 +327,11 @@ TEST(addmm, beta_alpha_and_broadcast_self) {
     ct_tensor *nan = tt_tensor(VALS(NAN), SHAPE(1, 1), 2, CT_FLOAT64);
     ct_tensor *r0 = ct_addmm(nan, m1, m2, 0, 1);
     CHECK_MATMUL(r0, m1, m2, 1e-12);
-    /* integers: beta truncates like PyTorch's integer scalars (checked: 0.5 -> 0 in int32) */
+    /* integers: beta and alpha truncate (PyTorch 1.13: beta=0.5 -> [[7,10],[15,22]],
+     * alpha=2.7 -> [[15,22],[33,48]]) */
     ct_tensor *si = tt_tensor(VALS(1, 2, 3, 4), SHAPE(2, 2), 2, CT_INT32);
-    ct_tensor *ai = tt_tensor(VALS(1, 2, 3, 4), SHAPE(2, 2), 2, CT_INT32);
-    CHECK_TENSOR(ct_addmm(si, ai, ai, 1, 2), SHAPE(2, 2), 2, VALS(15, 22, 33, 48), 0);
+    CHECK_TENSOR(ct_addmm(si, si, si, 0.5, 1), SHAPE(2, 2), 2, VALS(7, 10, 15, 22), 0);
+    CHECK_TENSOR(ct_addmm(si, si, si, 1, 2.7), SHAPE(2, 2), 2, VALS(15, 22, 33, 48), 0);
     CHECK_ERR(ct_addmm(rnd(SHAPE(3, 5), 2, CT_FLOAT64, 1), m1, rnd(SHAPE(3, 5), 2, CT_FLOAT64, 1), 1, 1),
               "mat1 and mat2 shapes cannot be multiplied (3x4 and 3x5)");
     CHECK_ERR(ct_addmm(rnd(SHAPE(2, 5), 2, CT_FLOAT64, 1), m1, m2, 1, 1),
@@ -391,6 +392,10 @@ TEST(addmv, beta_alpha) {
     free(sv);
     CHECK_TENSOR(r, SHAPE(3), 1, ex, 1e-5);
     CHECK_ERR(ct_addmv(rnd(SHAPE(2), 1, CT_FLOAT32, 1), m, v, 1, 1), "size mismatch, got 2, 3x4,4");
+    /* k = 0: beta * self (PyTorch: [3., 6.]) */
+    CHECK_TENSOR(ct_addmv(tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), ct_empty(SHAPE(2, 0), 2, CT_FLOAT32),
+                          ct_empty(SHAPE(0), 1, CT_FLOAT32), 3, 1),
+                 SHAPE(2), 1, VALS(3, 6), 0);
 }
 
 /* ------------------------------------------------------------ outer, kron */
