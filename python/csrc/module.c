@@ -357,6 +357,14 @@ ct_tensor *ctpy_from_data(PyObject *data, ct_dtype dt, bool dt_given) {
         if (!next) return NULL;
         cur = next;
     }
+    if (!is_seq(cur) && !ctpy_Tensor_Check(cur) && !ctpy_is_number(cur)) {
+        if (PyUnicode_Check(cur))
+            PyErr_Format(PyExc_ValueError, "too many dimensions '%s'", Py_TYPE(cur)->tp_name);
+        else
+            PyErr_Format(PyExc_RuntimeError, "Could not infer dtype of %s", Py_TYPE(cur)->tp_name);
+        Py_DECREF(cur);
+        return NULL;
+    }
     Py_DECREF(cur);
     ct_tensor *r = NULL;
     if (fill(&st, data, 0) == 0) {

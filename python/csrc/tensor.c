@@ -407,9 +407,9 @@ static PyObject *tensor_to(PyObject *self, PyObject *const *args, Py_ssize_t n, 
             if (ctpy_dtype(a[i], &dt) < 0) return NULL;
         } else if (ctpy_check_device(a[i]) < 0) return NULL;
     }
-    if (!CTPY_NOARG(a[4]) && ctpy_dtype(a[4], &dt) < 0) return NULL;
-    if (ctpy_check_device(a[5]) < 0) return NULL;
-    if (a[6] && ctpy_bool(a[6], &copy) < 0) return NULL;
+    if (!CTPY_NOARG(a[3]) && ctpy_dtype(a[3], &dt) < 0) return NULL;
+    if (ctpy_check_device(a[4]) < 0) return NULL;
+    if (a[5] && ctpy_bool(a[5], &copy) < 0) return NULL;
     ct_scope sc = ct_scope_begin();
     return ctpy_finish(sc, ct_to_dtype(t, dt, copy));
 }
