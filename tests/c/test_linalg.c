@@ -435,3 +435,20 @@ TEST(kron, block_products) {
         for (int j = 0; j < 12; j++) ex2[i * 12 + j] = bv[i * 3 + j / 4] * (double[]){1, -1, 2, 0}[j % 4];
     CHECK_TENSOR(rv, SHAPE(2, 12), 2, ex2, 0);
 }
+
+TEST(mm, negative_strides) {
+    /* rows in reverse order through a negative row stride */
+    ct_tensor *base = rnd(SHAPE(12), 1, CT_FLOAT32, 160);
+    ct_tensor *a = ct_as_strided(base, SHAPE(3, 4), SHAPE(-4, 1), 2, 8);
+    ct_tensor *b = ct_as_strided(base, SHAPE(4, 2), SHAPE(1, -4), 2, 4);
+    CHECK_OK(a);
+    CHECK_OK(b);
+    CHECK_MATMUL(ct_mm(a, b), a, b, 1e-5);
+    ct_tensor *ib = tt_rand(SHAPE(12), 1, CT_INT32, -5, 5, 161);
+    ct_tensor *ia = ct_as_strided(ib, SHAPE(3, 4), SHAPE(-4, 1), 2, 8);
+    CHECK_MATMUL(ct_mm(ia, ct_t(ia)), ia, ct_t(ia), 0);
+    ct_tensor *rv = ct_as_strided(base, SHAPE(4), SHAPE(-2), 1, 7);
+    ct_tensor *fv = ct_slice(base, 0, 0, 4, 1);
+    CHECK_MATMUL(ct_dot(rv, fv), rv, fv, 1e-5);
+    CHECK_MATMUL(ct_mv(a, rv), a, rv, 1e-5);
+}
