@@ -452,3 +452,40 @@ TEST(mm, negative_strides) {
     CHECK_MATMUL(ct_dot(rv, fv), rv, fv, 1e-5);
     CHECK_MATMUL(ct_mv(a, rv), a, rv, 1e-5);
 }
+
+static uint64_t alloc_count(void) {
+    ct_alloc_stats s = ct_host_alloc_stats();
+    return s.cache_hits + s.cache_misses;
+}
+
+TEST(mm, transposed_operands_are_not_copied) {
+    ct_tensor *a = rnd(SHAPE(300, 40), 2, CT_FLOAT32, 170), *b = rnd(SHAPE(2, 300), 2, CT_FLOAT32, 171);
+    ct_tensor *at = ct_t(a), *bt = ct_t(b);
+    uint64_t n0 = alloc_count();
+    ct_tensor *r = ct_mm(at, bt); /* [40, 300] @ [300, 2]: both read as CblasTrans */
+    uint64_t n1 = alloc_count();
+    CHECK_OK(r);
+    CHECK(n1 - n0 == 1); /* the output only */
+    CHECK_MATMUL(r, at, bt, 1e-5);
+    /* a column step of 2 cannot go to BLAS as it is: one copy, then the output */
+    ct_tensor *s = ct_slice(rnd(SHAPE(40, 600), 2, CT_FLOAT32, 172), 1, 0, 600, 2);
+    n0 = alloc_count();
+    r = ct_mm(s, bt);
+    n1 = alloc_count();
+    CHECK(n1 - n0 == 2);
+    CHECK_MATMUL(r, s, bt, 1e-5);
+}
+
+TEST(mm, uninitialised_output_memory_is_never_read) {
+    /* leave NaN in the allocator's cache, then ask for outputs of that size */
+    for (int rep = 0; rep < 2; rep++) {
+        ct_scope s = ct_scope_begin();
+        ct_tensor *junk = ct_empty(SHAPE(24, 24), 2, CT_FLOAT64);
+        for (int i = 0; i < 576; i++) ((double *)ct_data_ptr(junk))[i] = NAN;
+        ct_scope_end(s);
+        ct_tensor *a = rnd(SHAPE(24, 5), 2, CT_FLOAT64, 180), *b = rnd(SHAPE(5, 24), 2, CT_FLOAT64, 181);
+        if (rep == 0) CHECK_MATMUL(ct_mm(a, b), a, b, 1e-12);
+        else CHECK_MATMUL(ct_mv(ct_reshape(ct_mm(a, b), SHAPE(576, 1), 2), rnd(SHAPE(1), 1, CT_FLOAT64, 1)),
+                          ct_reshape(ct_mm(a, b), SHAPE(576, 1), 2), rnd(SHAPE(1), 1, CT_FLOAT64, 1), 1e-12);
+    }
+}
