@@ -375,3 +375,66 @@ TEST(linalg_eigh, reads_only_the_named_triangle) {
     CHECK(ct_linalg_eigh(ct_empty(SHAPE(3, 3), 2, CT_INT32), 'L', &L1, &V1) < 0);
     CHECK(strstr(ct_last_error(), "\"linalg_eigh_cpu\" not implemented for 'Int'"));
 }
+
+/* ------------------------------------------------------------ batches split across threads */
+TEST(linalg_inv, large_batch_of_small_matrices) {
+    ct_tensor *a = well_conditioned(320, 8, CT_FLOAT64, 80);
+    ct_tensor *inv = ct_linalg_inv(a);
+    CHECK_OK(inv);
+    double *iv = tt_values(inv), *av = tt_values(a);
+    CHECK(prod_err(iv, av, NULL, 320, 8, 8, 8) < 1e-12);
+    /* the first singular matrix is reported, whichever thread meets it */
+    for (int b = 0; b < 320; b++)
+        if (b == 170 || b == 290)
+            for (int j = 0; j < 8; j++) AT(av, b, 3, j, 8, 8) = 0;
+    ct_tensor *s = tt_tensor(av, SHAPE(320, 8, 8), 3, CT_FLOAT64);
+    CHECK_ERR(ct_linalg_inv(s), "(Batch element 170): The diagonal element");
+    free(iv);
+    free(av);
+}
+
+TEST(linalg_det, large_batch_of_small_matrices) {
+    ct_tensor *a = rnd(SHAPE(600, 4, 4), 3, CT_FLOAT64, 81);
+    ct_tensor *d = ct_linalg_det(a);
+    CHECK_OK(d);
+    double *av = tt_values(a);
+    for (int b = 0; b < 600; b++) CHECK_CLOSE(ct_item_at(d, b), cofactor_det(av + b * 16, 4), 1e-12);
+    free(av);
+}
+
+TEST(linalg_cholesky, large_batch_first_failure) {
+    ct_tensor *a = spd(400, 6, CT_FLOAT64, 82);
+    double *av = tt_values(a);
+    AT(av, 333, 2, 2, 6, 6) = -50;
+    AT(av, 377, 0, 0, 6, 6) = -50;
+    CHECK_ERR(ct_linalg_cholesky(tt_tensor(av, SHAPE(400, 6, 6), 3, CT_FLOAT64), false),
+              "(Batch element 333): The factorization could not be completed because the input is not positive-definite (the leading minor of order 3");
+    free(av);
+}
+
+TEST(linalg_svd, large_batch_of_small_matrices) { check_svd(rnd(SHAPE(200, 6, 5), 3, CT_FLOAT64, 83), false, 1e-12); }
+
+TEST(linalg_qr, large_batch_of_small_matrices) { check_qr(rnd(SHAPE(200, 8, 8), 3, CT_FLOAT64, 84), NULL, 8, 8, 1e-12); }
+
+TEST(linalg_eigh, large_batch_of_small_matrices) {
+    ct_tensor *a = spd(320, 6, CT_FLOAT64, 85);
+    ct_tensor *L, *V;
+    CHECK(ct_linalg_eigh(a, 'U', &L, &V) == 0);
+    double *av = tt_values(a), *lv = tt_values(L), *vv = tt_values(V);
+    double *vl = malloc(sizeof(double) * 320 * 36);
+    for (int b = 0; b < 320; b++)
+        for (int j = 0; j < 6; j++)
+            for (int i = 0; i < 6; i++) AT(vl, b, i, j, 6, 6) = AT(vv, b, i, j, 6, 6) * lv[b * 6 + j];
+    CHECK(prod_err(av, vv, vl, 320, 6, 6, 6) < 1e-11);
+    free(av); free(lv); free(vv); free(vl);
+}
+
+TEST(linalg_solve, large_batch_of_small_systems) {
+    ct_tensor *A = well_conditioned(400, 5, CT_FLOAT64, 86);
+    ct_tensor *B = rnd(SHAPE(400, 5, 2), 3, CT_FLOAT64, 87);
+    ct_tensor *X = ct_linalg_solve(A, B);
+    CHECK_OK(X);
+    double *av = tt_values(A), *bv = tt_values(B), *xv = tt_values(X);
+    CHECK(prod_err(av, xv, bv, 400, 5, 5, 2) < 1e-12);
+    free(av); free(bv); free(xv);
+}
