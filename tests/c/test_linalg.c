@@ -489,3 +489,15 @@ TEST(mm, uninitialised_output_memory_is_never_read) {
                           ct_reshape(ct_mm(a, b), SHAPE(576, 1), 2), rnd(SHAPE(1), 1, CT_FLOAT64, 1), 1e-12);
     }
 }
+
+TEST(mm, integer_overflow_wraps_like_pytorch) {
+    /* PyTorch 1.13: [[2^62, 2^62]] @ [[2], [2]] = [[0]]; int8 100+100 = -56; uint8 200+100 = 44 */
+    int64_t big[2] = {INT64_C(1) << 62, INT64_C(1) << 62}, two[2] = {2, 2};
+    ct_tensor *a = ct_from_data(big, SHAPE(1, 2), 2, CT_INT64), *b = ct_from_data(two, SHAPE(2, 1), 2, CT_INT64);
+    ct_tensor *r = ct_mm(a, b);
+    CHECK(r && ct_item_at_int(r, 0) == 0);
+    ct_tensor *i8 = tt_tensor(VALS(100, 100), SHAPE(1, 2), 2, CT_INT8), *o8 = tt_tensor(VALS(1, 1), SHAPE(2, 1), 2, CT_INT8);
+    CHECK_TENSOR(ct_mm(i8, o8), SHAPE(1, 1), 2, VALS(-56), 0);
+    ct_tensor *u8 = tt_tensor(VALS(200, 100), SHAPE(1, 2), 2, CT_UINT8), *v8 = tt_tensor(VALS(1, 1), SHAPE(2, 1), 2, CT_UINT8);
+    CHECK_TENSOR(ct_mm(u8, v8), SHAPE(1, 1), 2, VALS(44), 0);
+}
