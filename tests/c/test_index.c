@@ -186,6 +186,16 @@ TEST(gather, copies_rows_for_an_expanded_index_and_reads_noncontiguous_input) {
                  VALS(3.25, 3.25, 1.5), 0);
 }
 
+TEST(gather, splits_a_long_1d_gather_and_still_reports_bad_indices) {
+    ct_tensor *x = tt_rand(SHAPE(1000), 1, CT_FLOAT32, -1, 1, 22);
+    ct_tensor *i = rand_index(SHAPE(50000), 1, 1000, 23);
+    ct_tensor *r = ct_gather(x, 0, i);
+    CHECK_OK(r);
+    CHECK_REF(r, ref_gather(x, 0, i));
+    ((int64_t *)ct_data_ptr(i))[45000] = 1000;
+    CHECK_ERR(ct_gather(x, 0, i), "index 1000 is out of bounds for dimension 0 with size 1000");
+}
+
 TEST(gather, handles_0d_and_empty) {
     ct_tensor *s = ct_scalar_tensor(4, CT_INT32);
     CHECK_TENSOR(ct_gather(s, 0, longs(VALS(0), NULL, 0)), NULL, 0, VALS(4), 0);

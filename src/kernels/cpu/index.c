@@ -51,9 +51,13 @@ static void sg_report(sg_ctx *c, int64_t idx) {
     if (atomic_compare_exchange_strong(&c->bad_flag, &expected, 1)) c->bad = idx;
 }
 
-/* Two loop orders: when the index is constant along the run (stride 0, e.g.
- * an index_select index expanded over the inner dims), walk dim outside and
- * whole rows inside; otherwise walk the run outside and dim inside. STMT
+/* Loop orders: when the run (the innermost dim off dim) is contiguous in
+ * some operand, walk dim outside and the run inside, so memory is read and
+ * written along rows; with an index constant along the run (stride 0, e.g.
+ * an index_select index expanded over the inner dims) each row needs one
+ * index read and the copy vectorizes. A run strided everywhere is walked
+ * outside with dim inside. Within one position, j ascends in every order,
+ * so the last of duplicate writes wins. STMT
  * reads and writes through d (indexed element) and o (other element). */
 #define SG_LOOPS(T, STMT)                                                             \
     do {                                                                              \
@@ -61,7 +65,9 @@ static void sg_report(sg_ctx *c, int64_t idx) {
         const char *ip_ = data[1];                                                    \
         char *ot_ = data[2];                                                          \
         const int64_t s0_ = st[0], s1_ = st[1], s2_ = st[2];                          \
-        if (s1_ == 0) {                                                               \
+        const bool run_contig_ = s0_ == (int64_t)sizeof(T) || s2_ == (int64_t)sizeof(T) || \
+                                 s1_ == 8;                                            \
+        if (s1_ == 0 && run_contig_) {                                                \
             for (int64_t j = 0; j < c->nd; j++) {                                     \
                 int64_t idx = *(const int64_t *)(ip_ + j * c->s_idx);                 \
                 if (CT_UNLIKELY((uint64_t)idx >= (uint64_t)c->lim)) {                 \
@@ -84,6 +90,22 @@ static void sg_report(sg_ctx *c, int64_t idx) {
                         (void)o;                                                      \
                         STMT;                                                         \
                     }                                                                 \
+                }                                                                     \
+            }                                                                         \
+        } else if (run_contig_) {                                                     \
+            for (int64_t j = 0; j < c->nd; j++) {                                     \
+                const char *ipj_ = ip_ + j * c->s_idx;                                \
+                char *orj_ = ot_ + j * c->s_oth;                                      \
+                for (int64_t k = 0; k < n; k++) {                                     \
+                    int64_t idx = *(const int64_t *)(ipj_ + k * s1_);                 \
+                    if (CT_UNLIKELY((uint64_t)idx >= (uint64_t)c->lim)) {             \
+                        sg_report(c, idx);                                            \
+                        return;                                                       \
+                    }                                                                 \
+                    T *d = (T *)(ix_ + k * s0_ + idx * c->s_ix);                      \
+                    T *o = (T *)(orj_ + k * s2_);                                     \
+                    (void)o;                                                          \
+                    STMT;                                                             \
                 }                                                                     \
             }                                                                         \
         } else {                                                                      \
@@ -240,6 +262,40 @@ int ct__sg_run(ct__sg_op op, ct_tensor *indexed, const ct_tensor *index, ct_tens
     const ct_tensor *ops[3] = {&vi, &vx, &vo};
     ct_iter it;
     ct_iter_init(&it, 3, ops, vi.sizes, vi.ndim);
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (op == CT__SG_GATHER && nt > 1 && it.numel < 4 * (int64_t)nt &&
+        it.numel * c.nd >= CT_GRAIN) {
+        /* few positions off dim but a long dim (a 1-d gather): gathers write
+         * distinct outputs, so split the index along dim instead */
+        int64_t chunk = (c.nd + nt - 1) / nt;
+        atomic_int any_bad;
+        atomic_init(&any_bad, 0);
+        int64_t first_bad = 0;
+#pragma omp parallel num_threads(nt)
+        {
+            int t = omp_get_thread_num();
+            int64_t j0 = t * chunk, j1 = j0 + chunk < c.nd ? j0 + chunk : c.nd;
+            if (j0 < j1) {
+                sg_ctx lc;
+                memcpy(&lc, &c, sizeof lc);
+                atomic_init(&lc.bad_flag, 0);
+                lc.nd = j1 - j0;
+                ct_iter lit = it;
+                lit.data[1] += j0 * c.s_idx;
+                lit.data[2] += j0 * c.s_oth;
+                ct_iter_run_range(&lit, sg_loop, &lc, 0, lit.numel);
+                if (atomic_load(&lc.bad_flag)) {
+                    int expected = 0;
+                    if (atomic_compare_exchange_strong(&any_bad, &expected, 1)) first_bad = lc.bad;
+                }
+            }
+        }
+        if (atomic_load(&any_bad)) {
+            *bad = first_bad;
+            return 1;
+        }
+        return 0;
+    }
     int64_t grain = CT_GRAIN / (c.nd > 0 ? c.nd : 1);
     ct_iter_run(&it, sg_loop, &c, grain > 0 ? grain : 1);
     if (atomic_load(&c.bad_flag)) {
@@ -383,6 +439,12 @@ typedef struct {
 
 static void put_off_copy(char **data, const int64_t *st, int64_t n, void *ctx) {
     put_ctx *c = ctx;
+    size_t isz = ct_dtype_size(c->dt);
+    if (st[2] == 0 && st[0] == (int64_t)isz && st[1] == (int64_t)isz) {
+        /* one offset for the whole row: a row copy */
+        memcpy(data[0] + *(const int64_t *)data[2] * (int64_t)isz, data[1], (size_t)n * isz);
+        return;
+    }
     switch (ct_dtype_size(c->dt)) {
     case 1: PUT_OFF(uint8_t, *d = *v); break;
     case 2: PUT_OFF(uint16_t, *d = *v); break;
