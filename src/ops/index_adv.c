@@ -452,7 +452,10 @@ ct_tensor *ct_index_get(const ct_tensor *x, const ct_index_item *idx, int n) {
     int nadv;
     ct_tensor *v = apply_basic(x, idx, n, adv, &nadv);
     ct_tensor *r = NULL;
-    if (v) r = nadv ? ct_index(v, adv, nadv) : v;
+    if (v && nadv == 1 && is_mask(adv[0]->dtype) && adv[0]->ndim == v->ndim)
+        r = ct_masked_select(v, adv[0]); /* x[mask] over every dim: no offsets needed */
+    else if (v)
+        r = nadv ? ct_index(v, adv, nadv) : v;
     /* a bare view of x itself (x[...], x[:]) is still a new tensor object */
     if (r == x) r = ct_alias(x);
     if (r) ct_keep(r);
@@ -473,7 +476,16 @@ int ct_index_set(ct_tensor *x, const ct_index_item *idx, int n, const ct_tensor 
         while (lead < val->ndim && val->sizes[lead] == 1) lead++;
         if (lead) val = ct_reshape(val, val->sizes + lead, val->ndim - lead);
     }
-    if (val) {
+    if (val && nadv == 1 && is_mask(adv[0]->dtype) && adv[0]->ndim > 0 && val->numel == 1) {
+        /* x[mask] = scalar: a masked fill, the mask viewed over v's
+         * remaining dims */
+        const ct_tensor *m = adv[0];
+        int64_t ms[CT_MAX_DIMS];
+        for (int d = 0; d < v->ndim; d++) ms[d] = d < m->ndim ? m->sizes[d] : 1;
+        const ct_tensor *mv = ct_reshape(m, ms, v->ndim);
+        const ct_tensor *v0 = mv ? ct_reshape(val, NULL, 0) : NULL;
+        rc = v0 && ct_masked_fill_tensor_((ct_tensor *)v, mv, v0) ? 0 : -1;
+    } else if (val) {
         if (nadv) rc = ct_index_put_((ct_tensor *)v, adv, nadv, val, false) ? 0 : -1;
         else rc = ct_copy_((ct_tensor *)v, val) ? 0 : -1;
     }

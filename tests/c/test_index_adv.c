@@ -255,6 +255,14 @@ TEST(index_put, set_writes_every_placement_and_casts) {
     ct_tensor *y = arange(SHAPE(3, 4), 2, CT_INT32);
     CHECK(ct_index_set(y, ITEMS(I_T(bools(mask34, SHAPE(3, 4), 2))), ct_scalar_tensor(-7.9, CT_FLOAT64)) == 0);
     CHECK_TENSOR(y, SHAPE(3, 4), 2, VALS(-7, 1, 2, -7, 4, 5, 6, 7, 8, -7, -7, 11), 0);
+    /* a mask set with one value per selected element */
+    ct_tensor *w = arange(SHAPE(3, 4), 2, CT_INT32);
+    CHECK(ct_index_set(w, ITEMS(I_T(bools(mask34, SHAPE(3, 4), 2))), tt_tensor(VALS(10, 20, 30, 40), SHAPE(4), 1, CT_INT32)) == 0);
+    CHECK_TENSOR(w, SHAPE(3, 4), 2, VALS(10, 1, 2, 20, 4, 5, 6, 7, 8, 30, 40, 11), 0);
+    /* a mask over the leading dim with a scalar fills whole rows */
+    CHECK(ct_index_set(w, ITEMS(I_T(bools(VALS(0, 1, 0), SHAPE(3), 1))), tt_tensor(VALS(-5), SHAPE(1), 1, CT_INT32)) == 0);
+    CHECK_TENSOR(w, SHAPE(3, 4), 2, VALS(10, 1, 2, 20, -5, -5, -5, -5, 8, 30, 40, 11), 0);
+    CHECK_TENSOR(ct_index_get(w, ITEMS(I_T(bools(mask34, SHAPE(3, 4), 2)))), SHAPE(4), 1, VALS(10, 20, 30, 40), 0);
     /* basic set through a strided view, value with leading size-1 dims */
     CHECK(ct_index_set(y, ITEMS(I_INT(1), I_SL(0, 4, 2)), tt_tensor(VALS(50, 60), SHAPE(1, 1, 2), 3, CT_INT32)) == 0);
     CHECK_TENSOR(y, SHAPE(3, 4), 2, VALS(-7, 1, 2, -7, 50, 5, 60, 7, 8, -7, -7, 11), 0);
