@@ -153,6 +153,14 @@ TEST(index, takes_bool_masks_of_several_dims_and_0d_bools) {
     CHECK_OK(e);
     CHECK(e->ndim == 4 && e->sizes[0] == 1 && e->sizes[1] == 1 && e->sizes[2] == 2);
     CHECK_TENSOR(ct_index_get(y, ITEMS(I_T(t), I_INT(1))), SHAPE(1, 3), 2, VALS(3, 4, 5), 0);
+    /* a mask consumes all its dims before the next index applies (NumPy:
+     * arange(16).reshape(4,2,2)[m, array(-2)] == [0, 2, 6, 8, 14]; torch 1.13
+     * applies the next index one dim too early) */
+    ct_tensor *z = arange(SHAPE(4, 2, 2), 3, CT_INT64);
+    ct_tensor *mz = bools(VALS(1, 1, 0, 1, 1, 0, 0, 1), SHAPE(4, 2), 2);
+    CHECK_TENSOR(ct_index_get(z, ITEMS(I_T(mz), I_T(longs(VALS(-2), NULL, 0)))), SHAPE(5), 1, VALS(0, 2, 6, 8, 14), 0);
+    e = ct_index_get(z, ITEMS(I_T(mz), I_ELL, I_NONE));
+    CHECK(e && e->ndim == 3 && e->sizes[0] == 5 && e->sizes[1] == 2 && e->sizes[2] == 1);
     /* a full mask over a 0-d tensor */
     CHECK_TENSOR(ct_index_get(ct_scalar_tensor(7, CT_INT32), ITEMS(I_T(t))), SHAPE(1), 1, VALS(7), 0);
 }
