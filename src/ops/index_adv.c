@@ -218,10 +218,7 @@ static ct_tensor *index_slots(const ct_tensor *x, const slots *s) {
 ct_tensor *ct_index(const ct_tensor *x, const ct_tensor *const *indices, int n) {
     slots s;
     if (make_slots(x, indices, n, &s) < 0) return NULL;
-    if (s.n == 0) {
-        /* no tensor index: PyTorch's index still returns a new tensor */
-        return ct_autorelease(ct__to_dtype(x, x->dtype, true));
-    }
+    if (s.n == 0) return ct_clone(x); /* no tensor index: still a new tensor, like PyTorch */
     ct_tensor *r = index_slots(x, &s);
     slots_free(&s);
     return r;
@@ -281,27 +278,30 @@ static ct_tensor *index_put_impl(const ct_tensor *x, bool inplace, const ct_tens
     int rc = (out && v) ? 0 : -1;
     if (rc == 0) {
         if (s.n == 0) {
-            /* no index: the whole tensor */
-            if (accumulate) {
-                slots all;
-                memset(&all, 0, sizeof all);
-                rc = out->ndim == 0 ? ct__copy_into(out, v) : 0;
-                if (out->ndim > 0) {
-                    /* x += values through the offset path with a full arange on dim 0 */
-                    int64_t n0 = out->sizes[0];
-                    ct_tensor *ar = ct__empty(&n0, 1, CT_INT64);
-                    if (!ar) rc = -1;
-                    else {
-                        for (int64_t i = 0; i < n0; i++) ((int64_t *)ct_data_ptr(ar))[i] = i;
-                        all.n = 1;
-                        all.t[0] = ar;
-                        rc = put_slots(out, &all, v, true);
-                        slots_free(&all);
-                    }
-                }
-            } else {
-                rc = ct__copy_into(out, v);
+            /* no index: the whole tensor, as out viewed [1, ...] indexed by [0] */
+            int64_t sz[CT_MAX_DIMS], st[CT_MAX_DIMS], one = 1;
+            sz[0] = 1;
+            st[0] = 1;
+            for (int d = 0; d < out->ndim; d++) {
+                sz[d + 1] = out->sizes[d];
+                st[d + 1] = out->strides[d];
             }
+            slots all;
+            memset(&all, 0, sizeof all);
+            ct_tensor *ov = out->ndim < CT_MAX_DIMS
+                                ? ct__tensor_new(out->storage, out->dtype, sz, st, out->ndim + 1, out->offset)
+                                : NULL;
+            all.t[0] = ct__empty(&one, 1, CT_INT64);
+            all.n = 1;
+            if (ov && all.t[0]) {
+                *(int64_t *)ct_data_ptr(all.t[0]) = 0;
+                rc = put_slots(ov, &all, v, accumulate);
+            } else {
+                rc = -1;
+                if (!ov) ct_set_error(CT_ERR_RUNTIME, "index_put: too many dims");
+            }
+            ct_release(ov);
+            slots_free(&all);
         } else {
             rc = put_slots(out, &s, v, accumulate);
         }

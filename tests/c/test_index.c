@@ -133,6 +133,15 @@ TEST(index_select, matches_reference_on_noncontiguous_input_across_grain) {
                  VALS(8, 0, 18, 10, 28, 20, 38, 30), 0);
 }
 
+TEST(index_select, reads_strided_index_vectors) {
+    ct_tensor *x = arange(SHAPE(5, 2), 2, CT_FLOAT32);
+    ct_tensor *i = ct_slice(longs(VALS(4, 9, 0, 9, 3), SHAPE(5), 1), 0, 0, 5, 2); /* [4, 0, 3] */
+    CHECK_TENSOR(ct_index_select(x, 0, i), SHAPE(3, 2), 2, VALS(8, 9, 0, 1, 6, 7), 0);
+    ct_tensor *i32 = ct_slice(tt_tensor(VALS(1, 7, 0), SHAPE(3), 1, CT_INT32), 0, 0, 3, 2); /* [1, 0] */
+    CHECK_TENSOR(ct_index_add(x, 1, i32, tt_tensor(VALS(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), SHAPE(5, 2), 2, CT_FLOAT32), 1),
+                 SHAPE(5, 2), 2, VALS(2, 2, 6, 6, 10, 10, 14, 14, 18, 18), 0);
+}
+
 TEST(index_select, handles_empty_index_and_0d_input) {
     ct_tensor *x = arange(SHAPE(2, 3), 2, CT_FLOAT32);
     ct_tensor *e = ct_index_select(x, 1, longs(NULL, SHAPE(0), 1));
@@ -194,6 +203,14 @@ TEST(gather, splits_a_long_1d_gather_and_still_reports_bad_indices) {
     CHECK_REF(r, ref_gather(x, 0, i));
     ((int64_t *)ct_data_ptr(i))[45000] = 1000;
     CHECK_ERR(ct_gather(x, 0, i), "index 1000 is out of bounds for dimension 0 with size 1000");
+}
+
+TEST(gather, reads_a_transposed_index_and_scatters_through_it) {
+    ct_tensor *x = tt_rand(SHAPE(6, 7), 2, CT_FLOAT64, -1, 1, 24);
+    ct_tensor *i = ct_t(rand_index(SHAPE(7, 6), 2, 6, 25)); /* [6, 7], strides (1, 6) */
+    CHECK_REF(ct_gather(x, 0, i), ref_gather(x, 0, i));
+    ct_tensor *src = tt_rand(SHAPE(6, 7), 2, CT_FLOAT64, -1, 1, 26);
+    CHECK_REF(ct_scatter_add(x, 0, i, src), ref_scatter(x, 0, i, src, 1, true, false));
 }
 
 TEST(gather, handles_0d_and_empty) {
@@ -298,6 +315,23 @@ TEST(scatter_reduce, every_reduction_with_and_without_self) {
             CHECK_REF(ct_scatter_reduce(x, 0, i, src, names[op], inc), ref_scatter(x, 0, i, src, op, inc, false));
             CHECK_REF(ct_scatter_reduce(xi, 0, i, si, names[op], inc), ref_scatter(xi, 0, i, si, op, inc, true));
         }
+}
+
+TEST(scatter_reduce, works_on_float16_and_bfloat16) {
+    /* values exact in both formats, so the reference needs no rounding */
+    for (int k = 0; k < 2; k++) {
+        ct_dtype dt = k ? CT_BFLOAT16 : CT_FLOAT16;
+        ct_tensor *x = tt_tensor(VALS(1, 2, 3), SHAPE(3), 1, dt);
+        ct_tensor *i = longs(VALS(0, 0, 2, 2), SHAPE(4), 1);
+        ct_tensor *s = tt_tensor(VALS(0.5, 4, -8, 2), SHAPE(4), 1, dt);
+        CHECK_TENSOR(ct_scatter_reduce(x, 0, i, s, "sum", true), SHAPE(3), 1, VALS(5.5, 2, -3), 0);
+        CHECK_TENSOR(ct_scatter_reduce(x, 0, i, s, "amax", false), SHAPE(3), 1, VALS(4, 2, 2), 0);
+        CHECK_TENSOR(ct_scatter_reduce(x, 0, i, s, "amin", true), SHAPE(3), 1, VALS(0.5, 2, -8), 0);
+        CHECK_TENSOR(ct_scatter_reduce(x, 0, i, s, "prod", true), SHAPE(3), 1, VALS(2, 2, -48), 0);
+        CHECK_TENSOR(ct_scatter_reduce(x, 0, i, s, "mean", false), SHAPE(3), 1, VALS(2.25, 2, -3), 0);
+        CHECK_TENSOR(ct_index_add(x, 0, longs(VALS(1, 1), SHAPE(2), 1), tt_tensor(VALS(1, 2), SHAPE(2), 1, dt), 2),
+                     SHAPE(3), 1, VALS(1, 8, 3), 0);
+    }
 }
 
 TEST(scatter_reduce, propagates_nan_floors_integer_means_and_runs_in_place) {

@@ -232,6 +232,16 @@ TEST(index_put, accumulates_duplicates_and_lets_the_last_write_win) {
     CHECK_TENSOR(bins, SHAPE(64), 1, ref, 1e-9);
 }
 
+TEST(index_put, without_indices_writes_or_adds_everywhere) {
+    ct_tensor *x = arange(SHAPE(2, 2), 2, CT_FLOAT32);
+    ct_tensor *v = tt_tensor(VALS(10, 20), SHAPE(2), 1, CT_FLOAT32);
+    CHECK_TENSOR(ct_index_put(x, NULL, 0, v, true), SHAPE(2, 2), 2, VALS(10, 21, 12, 23), 0);
+    CHECK_TENSOR(ct_index_put(x, NULL, 0, v, false), SHAPE(2, 2), 2, VALS(10, 20, 10, 20), 0);
+    ct_tensor *s = ct_scalar_tensor(2, CT_INT64);
+    CHECK_TENSOR(ct_index_put(s, NULL, 0, ct_scalar_tensor(5, CT_INT64), true), NULL, 0, VALS(7), 0);
+    CHECK_TENSOR(ct_index(x, NULL, 0), SHAPE(2, 2), 2, VALS(0, 1, 2, 3), 0);
+}
+
 TEST(index_put, rejects_dtype_and_shape_mismatches) {
     ct_tensor *x = arange(SHAPE(2, 3), 2, CT_FLOAT32);
     const ct_tensor *idx[1] = {longs(VALS(0), SHAPE(1), 1)};
