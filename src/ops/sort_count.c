@@ -138,6 +138,12 @@ static ct_tensor *searchsorted_impl(const ct_tensor *sorted_sequence, const ct_t
                        "torch.searchsorted(): boundaries tensor should have positive dimension, "
                        "but got 0 dimension");
     bool batched = s->ndim > 1;
+    if (batched && values->ndim == 0)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "torch.searchsorted(): input value can be a scalar only when boundaries "
+                       "tensor dimension is 1, but we got boundaries tensor dim(%d) and input "
+                       "value's dim(0) numel(1)",
+                       s->ndim);
     if (batched) {
         bool ok = values->ndim == s->ndim;
         for (int i = 0; ok && i < s->ndim - 1; i++) ok = values->sizes[i] == s->sizes[i];

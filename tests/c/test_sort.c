@@ -275,6 +275,8 @@ TEST(searchsorted, batched_rows_and_int32_output) {
     CHECK_ERR(ct_searchsorted(s, tt_tensor(VALS(2, 5, 6), SHAPE(3, 1), 2, CT_FLOAT32), false, false, NULL),
               "first N-1 dimensions of boundaries tensor and input value tensor must match, but we "
               "got boundaries tensor [2, 3] and input value tensor [3, 1]");
+    CHECK_ERR(ct_searchsorted_scalar(s, 1, false, false, NULL),
+              "input value can be a scalar only when boundaries tensor dimension is 1");
     /* many values against a long sorted row vs a linear-scan reference */
     ct_tensor *big = ct_sort(tt_rand(SHAPE(1000), 1, CT_FLOAT64, 0, 1, 51), 0, false, false, NULL);
     ct_tensor *q = tt_rand(SHAPE(40000), 1, CT_FLOAT64, -0.1, 1.1, 52);
