@@ -82,6 +82,29 @@ TEST(sort, matches_reference_on_strided_rows_of_every_dtype) {
     }
 }
 
+TEST(sort, long_rows_of_every_dtype_with_ties_nans_and_signed_zeros) {
+    ct_dtype dts[] = {CT_FLOAT32, CT_FLOAT64, CT_INT64, CT_INT32, CT_INT16, CT_INT8, CT_UINT8,
+                      CT_BOOL, CT_FLOAT16};
+    for (size_t k = 0; k < sizeof dts / sizeof dts[0]; k++) {
+        double lo = ct_dtype_is_floating(dts[k]) || dts[k] == CT_INT8 || dts[k] == CT_INT16 ||
+                            dts[k] == CT_INT32 || dts[k] == CT_INT64
+                        ? -60
+                        : 0;
+        double hi = dts[k] == CT_BOOL ? 2 : 60;
+        ct_tensor *x = tt_rand(SHAPE(3, 700), 2, dts[k], lo, hi, (unsigned)k + 40);
+        if (ct_dtype_is_floating(dts[k])) { /* NaNs, infinities and both zeros */
+            for (int64_t i = 0; i < 2100; i += 17) {
+                double v = (i / 17) % 5 == 0 ? NAN : (i / 17) % 5 == 1 ? -0.0 : (i / 17) % 5 == 2 ? 0.0
+                         : (i / 17) % 5 == 3 ? INFINITY : -INFINITY;
+                ct_tensor *e = ct_narrow(ct_flatten(x, 0, -1), 0, i, 1);
+                ct_copy_(e, ct_scalar_tensor(v, CT_FLOAT64));
+            }
+        }
+        CHECK(check_sort_2d(x, 1, false) == 0);
+        CHECK(check_sort_2d(x, 1, true) == 0);
+    }
+}
+
 TEST(sort, stable_keeps_equal_keys_in_input_order) {
     double v[40];
     for (int i = 0; i < 40; i++) v[i] = (i * 7) % 3; /* many ties */
@@ -166,6 +189,27 @@ TEST(topk, matches_reference_along_dim_0) {
             CHECK(ct_item_at_int(i, r * 5 + c) == order[r]);
         }
     }
+}
+
+TEST(topk, selection_equals_the_stable_sort_prefix_with_ties) {
+    ct_tensor *x = tt_rand(SHAPE(6, 3000), 2, CT_INT16, -20, 20, 33); /* many ties */
+    double *row = malloc(sizeof(double) * 3000);
+    int64_t *order = malloc(sizeof(int64_t) * 3000);
+    for (int largest = 0; largest < 2; largest++) {
+        ct_tensor *i;
+        ct_tensor *v = ct_topk(x, 50, 1, largest, true, &i);
+        CHECK_OK(v);
+        for (int64_t r = 0; r < 6; r++) {
+            for (int64_t j = 0; j < 3000; j++) row[j] = ct_item_at(x, r * 3000 + j);
+            ref_sort(row, 3000, largest, order);
+            for (int64_t j = 0; j < 50; j++) {
+                CHECK(ct_item_at(v, r * 50 + j) == row[order[j]]);
+                CHECK(ct_item_at_int(i, r * 50 + j) == order[j]);
+            }
+        }
+    }
+    free(row);
+    free(order);
 }
 
 /* ------------------------------------------------------------------ kthvalue */
