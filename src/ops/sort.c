@@ -55,12 +55,15 @@ static int sort_keep(const ct_tensor *x, int d, bool desc, int64_t start, int64_
     it = ct__empty(ks, x->ndim, CT_INT64);
     if (vals) vt = ct__empty(ks, x->ndim, wdt);
     if (!it || (vals && !vt)) goto done;
-    if (topk >= 0)
-        ct__topk_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL, ct_data_ptr(it), rows,
-                      n, topk, desc);
-    else
-        ct__sort_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL, ct_data_ptr(it),
-                      rows, n, desc);
+    int krc = topk >= 0 ? ct__topk_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL,
+                                        ct_data_ptr(it), rows, n, topk, desc)
+                        : ct__sort_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL,
+                                        ct_data_ptr(it), rows, n, desc);
+    if (krc < 0) {
+        ct_set_error(CT_ERR_MEMORY, "sort: out of memory sorting rows of %lld elements of %s",
+                     (long long)n, ct_dtype_name(x->dtype));
+        goto done;
+    }
     /* keep [start, start + len) of the last dim, swap d back, make contiguous */
     ks[last] = len;
     for (int pass = 0; pass < 2; pass++) {
@@ -187,7 +190,8 @@ ct_tensor *ct_kthvalue(const ct_tensor *x, int64_t k, int dim, bool keepdim,
         return CT_FAIL(CT_ERR_RUNTIME, "kthvalue(): selected number k out of range for dimension %d",
                        d);
     ct_tensor *v, *i;
-    if (sort_keep(x, d, false, x->ndim ? k - 1 : 0, 1, -1, &v, &i) < 0) return NULL;
+    if (sort_keep(x, d, false, x->ndim ? k - 1 : 0, 1, x->ndim && 2 * k < n ? k : -1, &v, &i) < 0)
+        return NULL;
     if (!keepdim && x->ndim > 0) { /* drop dim d (size 1 now) */
         int64_t s[CT_MAX_DIMS];
         for (int j = 0, m = 0; j < x->ndim; j++)

@@ -64,7 +64,10 @@ ct_tensor *ct_unique(const ct_tensor *x, bool sorted, ct_tensor **inverse, ct_te
         ct_set_error(CT_ERR_MEMORY, "unique: out of memory");
         goto done;
     }
-    ct__sort_rows(f->dtype, ct_data_ptr(f), ct_data_ptr(sv), order, n ? 1 : 0, n, false);
+    if (ct__sort_rows(f->dtype, ct_data_ptr(f), ct_data_ptr(sv), order, n ? 1 : 0, n, false) < 0) {
+        ct_set_error(CT_ERR_MEMORY, "unique: out of memory sorting %lld elements", (long long)n);
+        goto done;
+    }
     int64_t ng = n ? ct__group_runs(f->dtype, ct_data_ptr(sv), n, group) : 0;
     r = unique_finish(x, order, group, ng, inverse, counts);
 done:

@@ -188,16 +188,21 @@ static inline uint64_t key_f64(double v) {
             else msort_##TN##_asc(k, ix, k + n, ti, n);                                        \
         }                                                                                      \
     }                                                                                          \
-    static void sort_rows_##TN(const T *in, T *vals, int64_t *idx, int64_t rows, int64_t n,    \
-                               bool desc) {                                                    \
-        int par = rows > 1 && rows * n >= CT_GRAIN;                                            \
+    static int sort_rows_##TN(const T *in, T *vals, int64_t *idx, int64_t rows, int64_t n,     \
+                              bool desc) {                                                     \
+        int par = rows > 1 && rows * n >= CT_GRAIN, failed = 0;                                \
         size_t ksz = sizeof(T) > sizeof(KT) ? sizeof(T) : sizeof(KT);                          \
         _Pragma("omp parallel if (par)")                                                       \
         {                                                                                      \
             void *scratch = malloc(ksz * (size_t)n * 2);                                       \
             int64_t *ti = malloc(sizeof(int64_t) * (size_t)n);                                 \
+            if (!scratch || !ti) {                                                             \
+                _Pragma("omp atomic write")                                                    \
+                failed = 1;                                                                    \
+            }                                                                                  \
             _Pragma("omp for schedule(dynamic, 1)")                                            \
             for (int64_t r = 0; r < rows; r++) {                                               \
+                if (!scratch || !ti) continue;                                                 \
                 const T *src = in + r * n;                                                     \
                 int64_t *ix = idx + r * n;                                                     \
                 sort_row_##TN(src, ix, n, desc, scratch, ti);                                  \
@@ -207,17 +212,23 @@ static inline uint64_t key_f64(double v) {
             free(scratch);                                                                     \
             free(ti);                                                                          \
         }                                                                                      \
+        return failed ? -1 : 0;                                                                \
     }                                                                                          \
     /* k best of each row, in sorted order, into rows x kk outputs */                         \
-    static void topk_rows_##TN(const T *in, T *vals, int64_t *idx, int64_t rows, int64_t n,    \
-                               int64_t kk, bool desc) {                                        \
-        int par = rows > 1 && rows * n >= CT_GRAIN;                                            \
+    static int topk_rows_##TN(const T *in, T *vals, int64_t *idx, int64_t rows, int64_t n,     \
+                              int64_t kk, bool desc) {                                         \
+        int par = rows > 1 && rows * n >= CT_GRAIN, failed = 0;                                \
         _Pragma("omp parallel if (par)")                                                       \
         {                                                                                      \
             T *k = malloc(sizeof(T) * (size_t)n * 2);                                          \
             int64_t *ix = malloc(sizeof(int64_t) * (size_t)n * 2);                             \
+            if (!k || !ix) {                                                                   \
+                _Pragma("omp atomic write")                                                    \
+                failed = 1;                                                                    \
+            }                                                                                  \
             _Pragma("omp for schedule(dynamic, 1)")                                            \
             for (int64_t r = 0; r < rows; r++) {                                               \
+                if (!k || !ix) continue;                                                       \
                 const T *src = in + r * n;                                                     \
                 memcpy(k, src, sizeof(T) * (size_t)n);                                         \
                 for (int64_t i = 0; i < n; i++) ix[i] = i;                                     \
@@ -234,6 +245,7 @@ static inline uint64_t key_f64(double v) {
             free(k);                                                                           \
             free(ix);                                                                          \
         }                                                                                      \
+        return failed ? -1 : 0;                                                                \
     }                                                                                          \
     static int64_t runs_##TN(const T *v, int64_t n, int64_t *g) {                              \
         int64_t cur = -1;                                                                      \
@@ -267,35 +279,35 @@ DEFINE_SORT_BOTH(i64, int64_t, uint64_t)
 DEFINE_SORT_BOTH(f32, float, uint32_t)
 DEFINE_SORT_BOTH(f64, double, uint64_t)
 
-void ct__sort_rows(ct_dtype dt, const void *in, void *vals, int64_t *idx, int64_t rows,
-                   int64_t n, bool descending) {
-    if (rows <= 0 || n <= 0) return;
+int ct__sort_rows(ct_dtype dt, const void *in, void *vals, int64_t *idx, int64_t rows,
+                  int64_t n, bool descending) {
+    if (rows <= 0 || n <= 0) return 0;
     switch (dt) {
-    case CT_BOOL: sort_rows_b(in, vals, idx, rows, n, descending); break;
-    case CT_UINT8: sort_rows_u8(in, vals, idx, rows, n, descending); break;
-    case CT_INT8: sort_rows_i8(in, vals, idx, rows, n, descending); break;
-    case CT_INT16: sort_rows_i16(in, vals, idx, rows, n, descending); break;
-    case CT_INT32: sort_rows_i32(in, vals, idx, rows, n, descending); break;
-    case CT_INT64: sort_rows_i64(in, vals, idx, rows, n, descending); break;
-    case CT_FLOAT32: sort_rows_f32(in, vals, idx, rows, n, descending); break;
-    case CT_FLOAT64: sort_rows_f64(in, vals, idx, rows, n, descending); break;
-    default: break;
+    case CT_BOOL: return sort_rows_b(in, vals, idx, rows, n, descending);
+    case CT_UINT8: return sort_rows_u8(in, vals, idx, rows, n, descending);
+    case CT_INT8: return sort_rows_i8(in, vals, idx, rows, n, descending);
+    case CT_INT16: return sort_rows_i16(in, vals, idx, rows, n, descending);
+    case CT_INT32: return sort_rows_i32(in, vals, idx, rows, n, descending);
+    case CT_INT64: return sort_rows_i64(in, vals, idx, rows, n, descending);
+    case CT_FLOAT32: return sort_rows_f32(in, vals, idx, rows, n, descending);
+    case CT_FLOAT64: return sort_rows_f64(in, vals, idx, rows, n, descending);
+    default: return -1;
     }
 }
 
-void ct__topk_rows(ct_dtype dt, const void *in, void *vals, int64_t *idx, int64_t rows,
-                   int64_t n, int64_t k, bool largest) {
-    if (rows <= 0 || k <= 0) return;
+int ct__topk_rows(ct_dtype dt, const void *in, void *vals, int64_t *idx, int64_t rows,
+                  int64_t n, int64_t k, bool largest) {
+    if (rows <= 0 || k <= 0) return 0;
     switch (dt) {
-    case CT_BOOL: topk_rows_b(in, vals, idx, rows, n, k, largest); break;
-    case CT_UINT8: topk_rows_u8(in, vals, idx, rows, n, k, largest); break;
-    case CT_INT8: topk_rows_i8(in, vals, idx, rows, n, k, largest); break;
-    case CT_INT16: topk_rows_i16(in, vals, idx, rows, n, k, largest); break;
-    case CT_INT32: topk_rows_i32(in, vals, idx, rows, n, k, largest); break;
-    case CT_INT64: topk_rows_i64(in, vals, idx, rows, n, k, largest); break;
-    case CT_FLOAT32: topk_rows_f32(in, vals, idx, rows, n, k, largest); break;
-    case CT_FLOAT64: topk_rows_f64(in, vals, idx, rows, n, k, largest); break;
-    default: break;
+    case CT_BOOL: return topk_rows_b(in, vals, idx, rows, n, k, largest);
+    case CT_UINT8: return topk_rows_u8(in, vals, idx, rows, n, k, largest);
+    case CT_INT8: return topk_rows_i8(in, vals, idx, rows, n, k, largest);
+    case CT_INT16: return topk_rows_i16(in, vals, idx, rows, n, k, largest);
+    case CT_INT32: return topk_rows_i32(in, vals, idx, rows, n, k, largest);
+    case CT_INT64: return topk_rows_i64(in, vals, idx, rows, n, k, largest);
+    case CT_FLOAT32: return topk_rows_f32(in, vals, idx, rows, n, k, largest);
+    case CT_FLOAT64: return topk_rows_f64(in, vals, idx, rows, n, k, largest);
+    default: return -1;
     }
 }
 
