@@ -273,6 +273,18 @@ TEST(unique, large_inputs_match_a_counting_reference) {
     for (int64_t i = 0; i < 50000; i++) CHECK(ct_item_at_int(u, ct_item_at_int(inv, i)) == ct_item_at_int(x, i));
 }
 
+TEST(unique, reads_strided_inputs_and_keeps_float16) {
+    ct_tensor *x = ct_t(tt_tensor(VALS(2, 0.5, 2, -1, 0.5, 7), SHAPE(2, 3), 2, CT_FLOAT16)); /* [3, 2] */
+    ct_tensor *inv, *cnt;
+    ct_tensor *u = ct_unique(x, true, &inv, &cnt);
+    CHECK_OK(u);
+    CHECK(u->dtype == CT_FLOAT16);
+    /* x = [[2, -1], [0.5, 0.5], [2, 7]] */
+    CHECK_TENSOR(u, SHAPE(4), 1, VALS(-1, 0.5, 2, 7), 0);
+    CHECK_TENSOR(inv, SHAPE(3, 2), 2, VALS(2, 0, 1, 1, 2, 3), 0);
+    CHECK_TENSOR(cnt, SHAPE(4), 1, VALS(1, 2, 2, 1), 0);
+}
+
 TEST(unique_consecutive, collapses_runs) {
     ct_tensor *x = tt_tensor(VALS(3, 3, 1, 3), SHAPE(4), 1, CT_INT64);
     ct_tensor *inv, *cnt;
@@ -316,6 +328,10 @@ TEST(searchsorted, batched_rows_and_int32_output) {
     ct_tensor *r = ct_searchsorted(s, v, true, false, NULL);
     CHECK_TENSOR(r, SHAPE(2, 1), 2, VALS(1, 1), 0); /* torch: [[1], [1]] int32 */
     CHECK(r->dtype == CT_INT32);
+    /* transposed sequence rows and values */
+    ct_tensor *st = ct_t(tt_tensor(VALS(1, 4, 2, 5, 3, 6), SHAPE(3, 2), 2, CT_FLOAT64)); /* [[1,2,3],[4,5,6]] */
+    ct_tensor *vt = ct_t(tt_tensor(VALS(0, 6, 3, 4), SHAPE(2, 2), 2, CT_FLOAT64));      /* [[0,3],[6,4]] */
+    CHECK_TENSOR(ct_searchsorted(st, vt, false, true, NULL), SHAPE(2, 2), 2, VALS(0, 3, 3, 1), 0);
     CHECK_ERR(ct_searchsorted(s, tt_tensor(VALS(2, 5, 6), SHAPE(3, 1), 2, CT_FLOAT32), false, false, NULL),
               "first N-1 dimensions of boundaries tensor and input value tensor must match, but we "
               "got boundaries tensor [2, 3] and input value tensor [3, 1]");
@@ -352,6 +368,10 @@ TEST(bincount, counts_and_sums_weights) {
     CHECK_ERR(ct_bincount(tt_tensor(VALS(1, 1), SHAPE(2), 1, CT_FLOAT32), NULL, 0),
               "\"bincount_cpu\" not implemented for 'Float'");
     CHECK_ERR(ct_bincount(x, NULL, -1), "minlength should be >= 0");
+    /* strided input and weights: every other element of [1, 9, 1, 9, 3, 9] */
+    ct_tensor *xs = ct_slice(tt_tensor(VALS(1, 9, 1, 9, 3, 9), SHAPE(6), 1, CT_INT32), 0, 0, 6, 2);
+    ct_tensor *ws = ct_slice(tt_tensor(VALS(0.5, 0, 0.25, 0, 2, 0), SHAPE(6), 1, CT_FLOAT64), 0, 0, 6, 2);
+    CHECK_TENSOR(ct_bincount(xs, ws, 0), SHAPE(4), 1, VALS(0, 0.75, 0, 2), 0);
     CHECK_ERR(ct_bincount(x, tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), 0),
               "weights should be 1-d and have the same length as input");
 }
