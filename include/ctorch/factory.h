@@ -67,4 +67,6 @@ ct_tensor *ct_zero_(ct_tensor *t);
 }
 #endif
 
+#include "ctorch/random.h"
+
 #endif
