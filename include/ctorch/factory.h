@@ -68,5 +68,6 @@ ct_tensor *ct_zero_(ct_tensor *t);
 #endif
 
 #include "ctorch/random.h"
+#include "ctorch/print.h"
 
 #endif
