@@ -564,6 +564,32 @@ static void inner_range(const rplan *pl, const char *base, int64_t b, int64_t e,
 
 static bool may_thread(int64_t work) { return work >= CT_GRAIN && !omp_in_parallel(); }
 
+/* INNER over the outputs [b, e), walking the kept dims (in output order)
+ * with an odometer. */
+static void inner_outputs(const rplan *pl, char *acc, int64_t *idx, int64_t b, int64_t e) {
+    int64_t ki[CT_MAX_DIMS], off = 0, rest = b;
+    for (int d = 0; d < pl->nk; d++) {
+        ki[d] = rest % pl->ks[d];
+        rest /= pl->ks[d];
+        off += ki[d] * pl->kst[d];
+    }
+    for (int64_t o = b; o < e; o++) {
+        const char *base = pl->base + off * pl->isz;
+        double c = pl->centre ? pl->centre[o] : 0;
+        int64_t ix = 0;
+        if (pl->nr == 1) pl->f->run(base, pl->rst[0], pl->rs[0], 0, c, pl->p, acc + 8 * o, &ix);
+        else inner_range(pl, base, 0, pl->nred, c, acc + 8 * o, &ix);
+        if (idx) idx[o] = ix;
+        for (int d = 0; d < pl->nk; d++) {
+            ki[d]++;
+            off += pl->kst[d];
+            if (ki[d] < pl->ks[d]) break;
+            off -= pl->ks[d] * pl->kst[d];
+            ki[d] = 0;
+        }
+    }
+}
+
 static int run_inner(const rplan *pl, void *accv, int64_t *idx) {
     char *acc = accv;
     if (pl->nred >= 2 * CHUNK && pl->nout <= 64) {
@@ -596,34 +622,18 @@ static int run_inner(const rplan *pl, void *accv, int64_t *idx) {
         ct_host_free(pidx, pbytes);
         return 0;
     }
-    /* Many outputs: threads take contiguous ranges of outputs and walk the
-     * kept dims (in output order) with an odometer. */
-#pragma omp parallel if (pl->nout > 1 && may_thread(pl->nout * pl->nred))
-    {
-        int T = omp_get_num_threads(), tid = omp_get_thread_num();
-        int64_t per = (pl->nout + T - 1) / T, b = tid * per;
-        int64_t e = b + per < pl->nout ? b + per : pl->nout;
-        int64_t ki[CT_MAX_DIMS], off = 0, rest = b;
-        for (int d = 0; d < pl->nk; d++) {
-            ki[d] = rest % pl->ks[d];
-            rest /= pl->ks[d];
-            off += ki[d] * pl->kst[d];
+    /* Many outputs: threads take contiguous ranges of outputs. A serial
+     * call skips OpenMP entirely (an inactive parallel region still costs
+     * about a microsecond). */
+    if (pl->nout > 1 && may_thread(pl->nout * pl->nred)) {
+#pragma omp parallel
+        {
+            int T = omp_get_num_threads(), tid = omp_get_thread_num();
+            int64_t per = (pl->nout + T - 1) / T, b = tid * per;
+            inner_outputs(pl, acc, idx, b, b + per < pl->nout ? b + per : pl->nout);
         }
-        for (int64_t o = b; o < e; o++) {
-            const char *base = pl->base + off * pl->isz;
-            double c = pl->centre ? pl->centre[o] : 0;
-            int64_t ix = 0;
-            if (pl->nr == 1) pl->f->run(base, pl->rst[0], pl->rs[0], 0, c, pl->p, acc + 8 * o, &ix);
-            else inner_range(pl, base, 0, pl->nred, c, acc + 8 * o, &ix);
-            if (idx) idx[o] = ix;
-            for (int d = 0; d < pl->nk; d++) {
-                ki[d]++;
-                off += pl->kst[d];
-                if (ki[d] < pl->ks[d]) break;
-                off -= pl->ks[d] * pl->kst[d];
-                ki[d] = 0;
-            }
-        }
+    } else {
+        inner_outputs(pl, acc, idx, 0, pl->nout);
     }
     return 0;
 }
@@ -701,6 +711,27 @@ static void outer_rows(const rplan *pl, int64_t off0, int64_t o0, int64_t jn, in
     }
 }
 
+/* OUTER task t: kept block t % njb of outer output t / njb, all rows. */
+static void outer_task(const rplan *pl, char *acc, int64_t *idx, int64_t t, int64_t njb) {
+    int64_t K0 = pl->ks[0], os0 = pl->kos[0];
+    uint64_t la[JB];
+    int64_t li[JB];
+    int64_t q = t / njb, j0 = (t % njb) * JB;
+    int64_t jn = K0 - j0 < JB ? K0 - j0 : JB;
+    int64_t o0 = 0, rest = q;
+    for (int d = 1; d < pl->nk; d++) {
+        o0 += rest % pl->ks[d] * pl->kos[d];
+        rest /= pl->ks[d];
+    }
+    int64_t off0 = kept_off(pl, o0, 1) + j0 * pl->kst[0];
+    o0 += j0 * os0;
+    outer_rows(pl, off0, o0, jn, 0, pl->nred, la, idx ? li : NULL);
+    for (int64_t j = 0; j < jn; j++) {
+        memcpy(acc + 8 * (o0 + j * os0), &la[j], 8);
+        if (idx) idx[o0 + j * os0] = li[j];
+    }
+}
+
 static int run_outer(const rplan *pl, void *accv, int64_t *idx) {
     char *acc = accv;
     int64_t K0 = pl->ks[0], os0 = pl->kos[0], nouter = pl->nout / K0;
@@ -754,24 +785,11 @@ static int run_outer(const rplan *pl, void *accv, int64_t *idx) {
         return 0;
     }
     int64_t ntask = nouter * njb;
-#pragma omp parallel for schedule(static) if (ntask > 1 && may_thread(pl->nout * pl->nred))
-    for (int64_t t = 0; t < ntask; t++) {
-        uint64_t la[JB];
-        int64_t li[JB];
-        int64_t q = t / njb, j0 = (t % njb) * JB;
-        int64_t jn = K0 - j0 < JB ? K0 - j0 : JB;
-        int64_t o0 = 0, rest = q;
-        for (int d = 1; d < pl->nk; d++) {
-            o0 += rest % pl->ks[d] * pl->kos[d];
-            rest /= pl->ks[d];
-        }
-        int64_t off0 = kept_off(pl, o0, 1) + j0 * pl->kst[0];
-        o0 += j0 * os0;
-        outer_rows(pl, off0, o0, jn, 0, pl->nred, la, idx ? li : NULL);
-        for (int64_t j = 0; j < jn; j++) {
-            memcpy(acc + 8 * (o0 + j * os0), &la[j], 8);
-            if (idx) idx[o0 + j * os0] = li[j];
-        }
+    if (ntask > 1 && may_thread(pl->nout * pl->nred)) {
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < ntask; t++) outer_task(pl, acc, idx, t, njb);
+    } else {
+        for (int64_t t = 0; t < ntask; t++) outer_task(pl, acc, idx, t, njb);
     }
     return 0;
 }
