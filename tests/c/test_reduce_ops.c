@@ -542,3 +542,32 @@ TEST(var, large_inputs_in_every_layout) {
     free(r);
     CHECK(bad == 0);
 }
+
+TEST(prod, dtype_argument_and_half_precision_inputs) {
+    ct_tensor *i = tt_tensor(VALS(3, 4, 5, 6), SHAPE(2, 2), 2, CT_INT32);
+    ct_tensor *pd = ct_prod_dim(i, 0, true, CT_FLOAT64);
+    CHECK(pd->dtype == CT_FLOAT64);
+    CHECK_TENSOR(pd, SHAPE(1, 2), 2, VALS(15, 24), 0);
+    ct_tensor *h = tt_tensor(VALS(1.5, -2, 4, 0.5), SHAPE(4), 1, CT_BFLOAT16);
+    ct_tensor *ph = ct_prod(h);
+    CHECK(ph->dtype == CT_BFLOAT16 && ct_item_at(ph, 0) == -6);
+    ct_tensor *m = ct_mean_dims(tt_tensor(VALS(1, 2, 4), SHAPE(3), 1, CT_FLOAT32), NULL, 0, false,
+                                CT_FLOAT64);
+    CHECK(m->dtype == CT_FLOAT64);
+    CHECK_CLOSE(ct_item_at(m, 0), 7.0 / 3.0, 1e-15);
+}
+
+TEST(var, half_precision_inputs_keep_their_dtype) {
+    /* PyTorch: tensor([1., 2]).half().var() is 0.5 (float16), .norm() 2.2363 */
+    ct_tensor *h = tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT16);
+    ct_tensor *v = ct_var(h, NULL, 0, 1, false);
+    CHECK(v->dtype == CT_FLOAT16 && ct_item_at(v, 0) == 0.5);
+    ct_tensor *n = ct_norm(h, 2, NULL, 0, false);
+    CHECK(n->dtype == CT_FLOAT16);
+    CHECK_CLOSE(ct_item_at(n, 0), 2.2363, 1e-3);
+    ct_tensor *x = tt_tensor(VALS(3, -1, 7, 2), SHAPE(2, 2), 2, CT_FLOAT16), *idx;
+    CHECK_TENSOR(ct_max_dim(x, 1, false, &idx), SHAPE(2), 1, VALS(3, 7), 0);
+    CHECK(ct_max_dim(x, 1, false, &idx)->dtype == CT_FLOAT16);
+    CHECK_TENSOR(idx, SHAPE(2), 1, VALS(0, 0), 0);
+    CHECK_TENSOR(ct_argmin(x, NULL, false), SHAPE(0), 0, VALS(1), 0);
+}
