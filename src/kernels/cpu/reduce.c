@@ -834,13 +834,17 @@ int ct__reduce_kernel(const ct_tensor *x, const bool *mask, ct_rkind kind, doubl
     pl.nred = ct__shape_numel(pl.rs, pl.nr);
     if (pl.nout == 0 || pl.nred == 0) return 0;
     /* OUTER when the kept dim with the smallest stride is more inner than
-     * every reduced dim and long enough to vectorize over, or when each
+     * every reduced dim and long enough to vectorize over (any length for
+     * float column sums, which fold four rows per pass), or when each
      * output folds only a few elements (a block of outputs then stays in
      * cache while its rows are folded). INNER otherwise. */
     int kmin = -1;
     for (int d = 0; d < pl.nk; d++)
         if (kmin < 0 || absi(pl.kst[d]) < absi(pl.kst[kmin])) kmin = d;
-    bool outer = kmin >= 0 && ((absi(pl.kst[kmin]) < absi(pl.rst[0]) && pl.ks[kmin] >= 16) ||
+    bool colsum = kind == CT_RK_SUM && (x->dtype == CT_FLOAT32 || x->dtype == CT_FLOAT64) &&
+                  pl.nr == 1 && kmin >= 0 && pl.kst[kmin] == 1;
+    bool outer = kmin >= 0 && ((absi(pl.kst[kmin]) < absi(pl.rst[0]) &&
+                                (pl.ks[kmin] >= 16 || colsum)) ||
                                (pl.nred <= 16 && pl.nout >= 256));
     pl.nk = sort_coalesce(pl.nk, pl.ks, pl.kst, pl.kos, outer);
     return outer ? run_outer(&pl, acc, idx) : run_inner(&pl, acc, idx);
