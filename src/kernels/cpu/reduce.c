@@ -1,12 +1,13 @@
 /* Reduction kernels: one driver for every reduction, two loop shapes.
  *
  *   INNER: each output folds runs along the reduced dim with the smallest
- *          stride (contiguous for a row sum or a full sum); a run is summed
- *          pairwise over 16 lanes, which vectorizes and keeps float sums as
- *          accurate as PyTorch's cascade.
+ *          stride (contiguous for a row sum or a full sum). Sums run
+ *          pairwise over 16 lanes of double accumulators (float32 inputs
+ *          too): it vectorizes, costs nothing at memory speed, and is at
+ *          least as accurate as PyTorch's float cascade.
  *   OUTER: the kept dim with the smallest stride is innermost (column sums):
- *          each reduced row is folded into a block of accumulators, one per
- *          output, which vectorizes across the kept dim.
+ *          rows are folded into a block of accumulators, one per output,
+ *          vectorized across the kept dim, four rows at a time.
  *
  * Threads split outputs, or, when there are few outputs, fixed-size chunks of
  * the reduced range whose partial results are combined in chunk order. Chunk
