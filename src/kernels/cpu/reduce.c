@@ -607,7 +607,7 @@ static int run_inner(const rplan *pl, void *accv, int64_t *idx) {
         for (int64_t o = 0; o < pl->nout; o++) {
             const char *base = pl->base + kept_off(pl, o, 0) * pl->isz;
             double c = pl->centre ? pl->centre[o] : 0;
-#pragma omp parallel for schedule(static) if (may_thread(pl->nred))
+#pragma omp parallel for schedule(dynamic) if (may_thread(pl->nred))
             for (int64_t ch = 0; ch < nch; ch++) {
                 int64_t e = (ch + 1) * CHUNK;
                 inner_range(pl, base, ch * CHUNK, e < pl->nred ? e : pl->nred, c, &part[ch],
@@ -752,7 +752,7 @@ static int run_outer(const rplan *pl, void *accv, int64_t *idx) {
             ct_set_error(CT_ERR_MEMORY, "reduce: out of memory");
             return -1;
         }
-#pragma omp parallel for schedule(static) if (may_thread(pl->nout * pl->nred))
+#pragma omp parallel for schedule(dynamic) if (may_thread(pl->nout * pl->nred))
         for (int64_t t = 0; t < ntask; t++) {
             int64_t q = t / nch, ch = t % nch;
             int64_t o0 = 0, rest = q;
@@ -787,7 +787,7 @@ static int run_outer(const rplan *pl, void *accv, int64_t *idx) {
     }
     int64_t ntask = nouter * njb;
     if (ntask > 1 && may_thread(pl->nout * pl->nred)) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic)
         for (int64_t t = 0; t < ntask; t++) outer_task(pl, acc, idx, t, njb);
     } else {
         for (int64_t t = 0; t < ntask; t++) outer_task(pl, acc, idx, t, njb);
