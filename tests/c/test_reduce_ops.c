@@ -571,3 +571,21 @@ TEST(var, half_precision_inputs_keep_their_dtype) {
     CHECK_TENSOR(idx, SHAPE(2), 1, VALS(0, 0), 0);
     CHECK_TENSOR(ct_argmin(x, NULL, false), SHAPE(0), 0, VALS(1), 0);
 }
+
+TEST(var, results_do_not_depend_on_the_thread_count) {
+    ct_tensor *wide = tt_rand(SHAPE(2, 300000), 2, CT_FLOAT32, -1, 1, 41);
+    ct_tensor *tall = tt_rand(SHAPE(300000, 3), 2, CT_FLOAT32, -1, 1, 42);
+    int nt = ct_get_num_threads();
+    ct_tensor *r[2][4];
+    for (int k = 0; k < 2; k++) {
+        ct_set_num_threads(k ? 3 : 1);
+        ct_tensor *idx;
+        r[k][0] = ct_var(wide, D1, 1, 1, false);
+        r[k][1] = ct_var(tall, D0, 1, 1, false);
+        r[k][2] = ct_max_dim(tall, 0, false, &idx);
+        r[k][3] = idx;
+    }
+    ct_set_num_threads(nt);
+    for (int i = 0; i < 4; i++)
+        for (int64_t j = 0; j < r[0][i]->numel; j++) CHECK(ct_item_at(r[0][i], j) == ct_item_at(r[1][i], j));
+}
