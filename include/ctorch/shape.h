@@ -93,6 +93,13 @@ ct_tensor *ct_kthvalue(const ct_tensor *x, int64_t k, int dim, bool keepdim,
  * sorted; each NaN is a distinct value (sorted last). inverse has x's shape. */
 ct_tensor *ct_unique(const ct_tensor *x, bool sorted, ct_tensor **inverse, ct_tensor **counts);
 ct_tensor *ct_unique_consecutive(const ct_tensor *x, ct_tensor **inverse, ct_tensor **counts);
+/* unique(x, dim=dim): distinct slices along dim, in lexicographic order;
+ * inverse and counts are 1-d over that dim. A slice holding a NaN equals no
+ * other slice. */
+ct_tensor *ct_unique_dim(const ct_tensor *x, int dim, bool sorted, ct_tensor **inverse,
+                         ct_tensor **counts);
+ct_tensor *ct_unique_consecutive_dim(const ct_tensor *x, int dim, ct_tensor **inverse,
+                                     ct_tensor **counts);
 /* side: NULL, "left" or "right" (must agree with right when given). */
 ct_tensor *ct_searchsorted(const ct_tensor *sorted_sequence, const ct_tensor *values,
                            bool out_int32, bool right, const char *side);
