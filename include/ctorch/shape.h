@@ -65,6 +65,9 @@ ct_tensor *ct_repeat_interleave_tensor(const ct_tensor *x, const ct_tensor *repe
 ct_tensor *ct_repeat_interleave_self(const ct_tensor *repeats);
 ct_tensor *ct_tril(const ct_tensor *x, int64_t diagonal);
 ct_tensor *ct_triu(const ct_tensor *x, int64_t diagonal);
+/* In place (Tensor.tril_/triu_): return x, borrowed. */
+ct_tensor *ct_tril_(ct_tensor *x, int64_t diagonal);
+ct_tensor *ct_triu_(ct_tensor *x, int64_t diagonal);
 /* torch.nn.functional.pad: pad = (last_left, last_right, prev_left, ...);
  * mode "constant" (negative pads crop), "reflect", "replicate", "circular";
  * value is used by "constant" only. */

@@ -415,6 +415,43 @@ static ct_tensor *tri(const ct_tensor *x, int64_t k, bool upper) {
 ct_tensor *ct_tril(const ct_tensor *x, int64_t diagonal) { return tri(x, diagonal, false); }
 ct_tensor *ct_triu(const ct_tensor *x, int64_t diagonal) { return tri(x, diagonal, true); }
 
+static ct_tensor *tri_(ct_tensor *x, int64_t k, bool upper) {
+    const char *op = upper ? "triu_" : "tril_";
+    if (x->ndim == 0)
+        return CT_FAIL(CT_ERR_INDEX, "%s: Dimension specified as -2 but tensor has no dimensions", op);
+    if (x->ndim < 2) {
+        if (ct_wrap_dim(op, -2, x->ndim) < 0) return NULL;
+        return CT_FAIL(CT_ERR_RUNTIME, "%s: input tensor must have at least 2 dimensions", op);
+    }
+    int64_t rows = x->sizes[x->ndim - 2], cols = x->sizes[x->ndim - 1];
+    if (x->numel > 0) {
+        if (ct_is_contiguous(x)) {
+            ct__tri_zero(ct_data_ptr(x), x->numel / (rows * cols), rows, cols,
+                         ct_dtype_size(x->dtype), k, upper);
+        } else { /* zero a contiguous copy and write it back */
+            ct_tensor *c = ct__to_dtype(x, x->dtype, true);
+            if (!c) return NULL;
+            ct__tri_zero(ct_data_ptr(c), c->numel / (rows * cols), rows, cols,
+                         ct_dtype_size(x->dtype), k, upper);
+            int rc = ct__copy_into(x, c);
+            ct_release(c);
+            if (rc < 0) return NULL;
+        }
+    }
+    ct_bump_version(x);
+    ct_op_args a;
+    memset(&a, 0, sizeof a);
+    a.i[0] = k;
+    const ct_tensor *in = x;
+    if (ct__needs_grad(&in, 1) &&
+        ct__ag_record(upper ? CT_OP_triu : CT_OP_tril, x, &in, 1, NULL, 0, &a) < 0)
+        return NULL;
+    return x;
+}
+
+ct_tensor *ct_tril_(ct_tensor *x, int64_t diagonal) { return tri_(x, diagonal, false); }
+ct_tensor *ct_triu_(ct_tensor *x, int64_t diagonal) { return tri_(x, diagonal, true); }
+
 /* ---------------------------------------------------------------- pad */
 enum { PAD_CONSTANT, PAD_REFLECT, PAD_REPLICATE, PAD_CIRCULAR };
 

@@ -399,6 +399,25 @@ TEST(tril, keeps_the_lower_triangle_of_batches) {
               "Dimension specified as -2 but tensor has no dimensions");
 }
 
+TEST(tril, in_place_on_contiguous_and_strided_tensors) {
+    ct_tensor *x = tt_rand(SHAPE(3, 4), 2, CT_FLOAT32, 1, 2, 12);
+    ct_tensor *ref = ct_clone(x);
+    uint64_t v0 = ct_version(x);
+    CHECK(ct_tril_(x, 1) == x);
+    CHECK(ct_version(x) > v0);
+    for (int64_t i = 0; i < 3; i++)
+        for (int64_t j = 0; j < 4; j++)
+            CHECK(at(x, (int64_t[]){i, j}) == (j - i <= 1 ? at(ref, (int64_t[]){i, j}) : 0));
+    ct_tensor *base = tt_rand(SHAPE(4, 3), 2, CT_FLOAT64, 1, 2, 13);
+    ct_tensor *bref = ct_clone(base);
+    ct_tensor *t = ct_t(base); /* [3, 4] view */
+    CHECK(ct_triu_(t, 0) == t);
+    for (int64_t i = 0; i < 4; i++)
+        for (int64_t j = 0; j < 3; j++) /* t[j][i] = base[i][j] kept when i >= j */
+            CHECK(at(base, (int64_t[]){i, j}) == (i - j >= 0 ? at(bref, (int64_t[]){i, j}) : 0));
+    CHECK_ERR(ct_tril_(ct_scalar_tensor(1, CT_FLOAT32), 0), "Dimension specified as -2");
+}
+
 TEST(triu, keeps_the_upper_triangle_of_batches) {
     ct_tensor *x = tt_rand(SHAPE(3, 4, 2), 3, CT_FLOAT64, 1, 2, 4);
     for (int64_t k = -3; k <= 3; k++) CHECK(check_tri(x, k, true) == 0);
