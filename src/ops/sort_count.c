@@ -220,12 +220,18 @@ ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t min
     if (weights && (weights->ndim != 1 || weights->numel != x->numel))
         return CT_FAIL(CT_ERR_RUNTIME, "weights should be 1-d and have the same length as input");
     int64_t n = x->numel, mx = -1;
-    int64_t *v = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
-    if (!v) return CT_FAIL(CT_ERR_MEMORY, "bincount: out of memory");
+    ct_tensor *xi = ct__to_dtype(x, CT_INT64, true); /* contiguous int64 copy */
+    ct_tensor *wf = weights ? ct__to_dtype(weights, CT_FLOAT64, true) : NULL;
+    if (!xi || (weights && !wf)) {
+        ct_release(xi);
+        ct_release(wf);
+        return NULL;
+    }
+    const int64_t *v = ct_data_ptr(xi);
     for (int64_t i = 0; i < n; i++) {
-        v[i] = ct_item_at_int(x, i);
         if (v[i] < 0) {
-            free(v);
+            ct_release(xi);
+            ct_release(wf);
             return CT_FAIL(CT_ERR_RUNTIME, "bincount only supports 1-d non-negative integral inputs.");
         }
         if (v[i] > mx) mx = v[i];
@@ -233,8 +239,12 @@ ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t min
     int64_t len = mx + 1 > minlength ? mx + 1 : minlength;
     ct_dtype odt = !weights ? CT_INT64 : (weights->dtype == CT_FLOAT32 ? CT_FLOAT32 : CT_FLOAT64);
     ct_tensor *out = ct__empty(&len, 1, odt);
-    if (!out) {
-        free(v);
+    double *acc = weights && out ? calloc((size_t)(len ? len : 1), sizeof(double)) : NULL;
+    if (!out || (weights && !acc)) {
+        if (out) ct_set_error(CT_ERR_MEMORY, "bincount: out of memory");
+        ct_release(out);
+        ct_release(xi);
+        ct_release(wf);
         return NULL;
     }
     if (!weights) {
@@ -242,18 +252,14 @@ ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t min
         memset(o, 0, sizeof(int64_t) * (size_t)len);
         for (int64_t i = 0; i < n; i++) o[v[i]]++;
     } else {
-        double *acc = calloc((size_t)(len ? len : 1), sizeof(double));
-        if (!acc) {
-            free(v);
-            ct_release(out);
-            return CT_FAIL(CT_ERR_MEMORY, "bincount: out of memory");
-        }
-        for (int64_t i = 0; i < n; i++) acc[v[i]] += ct_item_at(weights, i);
+        const double *w = ct_data_ptr(wf);
+        for (int64_t i = 0; i < n; i++) acc[v[i]] += w[i];
         for (int64_t j = 0; j < len; j++)
             ct__store_f64((char *)ct_data_ptr(out) + j * (int64_t)ct_dtype_size(odt), odt, acc[j]);
         free(acc);
     }
-    free(v);
+    ct_release(xi);
+    ct_release(wf);
     return ct_autorelease(out);
 }
 

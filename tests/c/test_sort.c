@@ -401,6 +401,22 @@ TEST(bincount, counts_and_sums_weights) {
               "weights should be 1-d and have the same length as input");
 }
 
+TEST(bincount, large_input_matches_a_counting_loop) {
+    ct_tensor *x = tt_rand(SHAPE(60000), 1, CT_INT16, 0, 300, 71);
+    ct_tensor *w = tt_rand(SHAPE(60000), 1, CT_FLOAT64, -1, 1, 72);
+    ct_tensor *c = ct_bincount(x, w, 10);
+    CHECK_OK(c);
+    double ref[300] = {0};
+    int64_t mx = 0;
+    for (int64_t i = 0; i < 60000; i++) {
+        int64_t b = ct_item_at_int(x, i);
+        ref[b] += ct_item_at(w, i);
+        if (b > mx) mx = b;
+    }
+    CHECK(c->sizes[0] == mx + 1 && c->dtype == CT_FLOAT64);
+    for (int64_t b = 0; b <= mx; b++) CHECK_CLOSE(ct_item_at(c, b), ref[b], 1e-12);
+}
+
 /* ------------------------------------------------------------------ histc */
 TEST(histc, bins_within_range_and_uses_data_range_when_equal) {
     /* torch.histc([1, 2, 1], bins=4, min=0, max=3) = [0, 2, 1, 0] */
