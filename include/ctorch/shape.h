@@ -39,6 +39,11 @@ ct_tensor *ct_stack(const ct_tensor *const *xs, int n, int dim);
 ct_tensor *ct_hstack(const ct_tensor *const *xs, int n);
 ct_tensor *ct_vstack(const ct_tensor *const *xs, int n);
 ct_tensor *ct_dstack(const ct_tensor *const *xs, int n);
+ct_tensor *ct_column_stack(const ct_tensor *const *xs, int n);
+/* Views with at least 1/2/3 dims (as torch.atleast_Nd of one tensor). */
+ct_tensor *ct_atleast_1d(const ct_tensor *x);
+ct_tensor *ct_atleast_2d(const ct_tensor *x);
+ct_tensor *ct_atleast_3d(const ct_tensor *x);
 
 /* ------------------------------------------------------------- splitting (views) */
 int ct_split(const ct_tensor *x, int64_t size, int dim, ct_tensor **out, int max_out);
@@ -53,6 +58,11 @@ int ct_tensor_split_indices(const ct_tensor *x, const int64_t *indices, int nind
 
 /* ------------------------------------------------------------- rearranging (copies) */
 ct_tensor *ct_flip(const ct_tensor *x, const int *dims, int ndims);
+ct_tensor *ct_fliplr(const ct_tensor *x);
+ct_tensor *ct_flipud(const ct_tensor *x);
+/* torch.rot90(x, k, dims): dims NULL means {0, 1}. The result of odd k is a
+ * transposed view of a flipped copy, as in PyTorch. */
+ct_tensor *ct_rot90(const ct_tensor *x, int64_t k, const int *dims, int ndims);
 /* ndims == 0: roll the flattened tensor by shifts[0] (nshifts must be 1). */
 ct_tensor *ct_roll(const ct_tensor *x, const int64_t *shifts, int nshifts, const int *dims,
                    int ndims);

@@ -144,8 +144,28 @@ done:
     return record_join(out, CT_OP_stack, xs, n, &a);
 }
 
-/* hstack/vstack/dstack: reshape each input with public ops (so autograd sees
- * the views), then ct_cat. mode 1: atleast_1d, 2: atleast_2d, 3: atleast_3d. */
+/* atleast_Nd of one tensor through view ops (so autograd sees them). */
+static ct_tensor *atleast(const ct_tensor *x, int mode) {
+    int nd = x->ndim;
+    if (mode == 1) return nd == 0 ? ct_reshape(x, (const int64_t[]){1}, 1) : ct_alias(x);
+    if (mode == 2) {
+        if (nd == 0) return ct_reshape(x, (const int64_t[]){1, 1}, 2);
+        if (nd == 1) return ct_unsqueeze(x, 0);
+        return ct_alias(x);
+    }
+    if (nd == 0) return ct_reshape(x, (const int64_t[]){1, 1, 1}, 3);
+    if (nd == 1) return ct_reshape(x, (const int64_t[]){1, x->sizes[0], 1}, 3);
+    if (nd == 2) return ct_unsqueeze(x, 2);
+    return ct_alias(x);
+}
+
+ct_tensor *ct_atleast_1d(const ct_tensor *x) { return atleast(x, 1); }
+ct_tensor *ct_atleast_2d(const ct_tensor *x) { return atleast(x, 2); }
+ct_tensor *ct_atleast_3d(const ct_tensor *x) { return atleast(x, 3); }
+
+/* hstack/vstack/dstack/column_stack: reshape each input with public ops, then
+ * ct_cat. mode 1: atleast_1d, 2: atleast_2d, 3: atleast_3d, 4: column_stack's
+ * (0-d/1-d become [n, 1] columns). */
 static ct_tensor *stack_family(const ct_tensor *const *xs, int n, int mode, const char *op) {
     if (n <= 0) return CT_FAIL(CT_ERR_RUNTIME, "%s expects a non-empty TensorList", op);
     const ct_tensor **vs = malloc(sizeof(ct_tensor *) * (size_t)n);
@@ -154,24 +174,15 @@ static ct_tensor *stack_family(const ct_tensor *const *xs, int n, int mode, cons
     ct_tensor *r = NULL;
     for (int k = 0; k < n; k++) {
         const ct_tensor *x = xs[k];
-        ct_tensor *v = NULL;
-        int nd = x->ndim;
-        if (mode == 1) {
-            v = nd == 0 ? ct_reshape(x, (const int64_t[]){1}, 1) : ct_alias(x);
-        } else if (mode == 2) {
-            if (nd == 0) v = ct_reshape(x, (const int64_t[]){1, 1}, 2);
-            else if (nd == 1) v = ct_unsqueeze(x, 0);
-            else v = ct_alias(x);
-        } else {
-            if (nd == 0) v = ct_reshape(x, (const int64_t[]){1, 1, 1}, 3);
-            else if (nd == 1) v = ct_reshape(x, (const int64_t[]){1, x->sizes[0], 1}, 3);
-            else if (nd == 2) v = ct_unsqueeze(x, 2);
-            else v = ct_alias(x);
-        }
+        ct_tensor *v;
+        if (mode == 4)
+            v = x->ndim <= 1 ? ct_reshape(x, (const int64_t[]){x->numel, 1}, 2) : ct_alias(x);
+        else
+            v = atleast(x, mode);
         if (!v) goto done;
         vs[k] = v;
     }
-    int dim = mode == 1 ? (vs[0]->ndim == 1 ? 0 : 1) : (mode == 2 ? 0 : 2);
+    int dim = mode == 1 ? (vs[0]->ndim == 1 ? 0 : 1) : mode == 2 ? 0 : mode == 3 ? 2 : 1;
     r = ct_cat(vs, n, dim);
     if (r) ct_keep(r);
 done:
@@ -183,6 +194,9 @@ done:
 ct_tensor *ct_hstack(const ct_tensor *const *xs, int n) { return stack_family(xs, n, 1, "hstack"); }
 ct_tensor *ct_vstack(const ct_tensor *const *xs, int n) { return stack_family(xs, n, 2, "vstack"); }
 ct_tensor *ct_dstack(const ct_tensor *const *xs, int n) { return stack_family(xs, n, 3, "dstack"); }
+ct_tensor *ct_column_stack(const ct_tensor *const *xs, int n) {
+    return stack_family(xs, n, 4, "column_stack");
+}
 
 /* ---------------------------------------------------------------- splits */
 static int too_many(const char *op, int count, int max_out) {
