@@ -56,7 +56,23 @@ int ct_tensor_split(const ct_tensor *x, int64_t sections, int dim, ct_tensor **o
 int ct_tensor_split_indices(const ct_tensor *x, const int64_t *indices, int nindices, int dim,
                             ct_tensor **out, int max_out);
 
+/* torch.hsplit/vsplit/dsplit: by a number of equal sections (which must
+ * divide the size) or by indices. */
+int ct_hsplit(const ct_tensor *x, int64_t sections, ct_tensor **out, int max_out);
+int ct_hsplit_indices(const ct_tensor *x, const int64_t *indices, int nindices, ct_tensor **out,
+                      int max_out);
+int ct_vsplit(const ct_tensor *x, int64_t sections, ct_tensor **out, int max_out);
+int ct_vsplit_indices(const ct_tensor *x, const int64_t *indices, int nindices, ct_tensor **out,
+                      int max_out);
+int ct_dsplit(const ct_tensor *x, int64_t sections, ct_tensor **out, int max_out);
+int ct_dsplit_indices(const ct_tensor *x, const int64_t *indices, int nindices, ct_tensor **out,
+                      int max_out);
+
 /* ------------------------------------------------------------- rearranging (copies) */
+/* torch.block_diag: 0-d/1-d/2-d inputs, dtypes promoted; n == 0 gives [1, 0]. */
+ct_tensor *ct_block_diag(const ct_tensor *const *xs, int n);
+/* torch.cartesian_prod of n 1-d tensors of one dtype: [prod(len), n] (n == 1: x itself). */
+ct_tensor *ct_cartesian_prod(const ct_tensor *const *xs, int n);
 ct_tensor *ct_flip(const ct_tensor *x, const int *dims, int ndims);
 ct_tensor *ct_fliplr(const ct_tensor *x);
 ct_tensor *ct_flipud(const ct_tensor *x);
@@ -118,6 +134,11 @@ ct_tensor *ct_searchsorted(const ct_tensor *sorted_sequence, const ct_tensor *va
                            bool out_int32, bool right, const char *side);
 ct_tensor *ct_searchsorted_scalar(const ct_tensor *sorted_sequence, double value, bool out_int32,
                                   bool right, const char *side);
+/* torch.bucketize: searchsorted with 1-d boundaries and the values first. */
+ct_tensor *ct_bucketize(const ct_tensor *values, const ct_tensor *boundaries, bool out_int32,
+                        bool right);
+ct_tensor *ct_bucketize_scalar(double value, const ct_tensor *boundaries, bool out_int32,
+                               bool right);
 /* weights may be NULL. Result: int64 without weights; float32 for float32
  * weights, else float64 (as PyTorch). */
 ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t minlength);

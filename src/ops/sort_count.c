@@ -209,6 +209,22 @@ ct_tensor *ct_searchsorted_scalar(const ct_tensor *sorted_sequence, double value
     return r;
 }
 
+ct_tensor *ct_bucketize(const ct_tensor *values, const ct_tensor *boundaries, bool out_int32,
+                        bool right) {
+    if (boundaries->ndim != 1)
+        return CT_FAIL(CT_ERR_RUNTIME, "boundaries tensor must be 1 dimension, but got dim(%d)",
+                       boundaries->ndim);
+    return ct_searchsorted(boundaries, values, out_int32, right, NULL);
+}
+
+ct_tensor *ct_bucketize_scalar(double value, const ct_tensor *boundaries, bool out_int32,
+                               bool right) {
+    if (boundaries->ndim != 1)
+        return CT_FAIL(CT_ERR_RUNTIME, "boundaries tensor must be 1 dimension, but got dim(%d)",
+                       boundaries->ndim);
+    return ct_searchsorted_scalar(boundaries, value, out_int32, right, NULL);
+}
+
 /* ---------------------------------------------------------------- bincount */
 ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t minlength) {
     if (!ct_dtype_is_integral(x->dtype))

@@ -293,6 +293,70 @@ TEST(tensor_split, splits_by_sections_or_indices) {
           strstr(ct_last_error(), "number of sections must be larger than 0, got 0"));
 }
 
+TEST(hsplit, splits_columns_or_1d_and_checks_divisibility) {
+    ct_tensor *x = seq(SHAPE(4, 4), 2, CT_FLOAT32);
+    ct_tensor *p[4];
+    CHECK(ct_hsplit(x, 2, p, 4) == 2);
+    CHECK_TENSOR(p[1], SHAPE(4, 2), 2, VALS(2, 3, 6, 7, 10, 11, 14, 15), 0);
+    CHECK(ct_hsplit_indices(x, SHAPE(1, 3), 2, p, 4) == 3); /* torch: [4,1], [4,2], [4,1] */
+    CHECK(p[0]->sizes[1] == 1 && p[1]->sizes[1] == 2 && p[2]->sizes[1] == 1);
+    CHECK(ct_hsplit(seq(SHAPE(6), 1, CT_FLOAT32), 2, p, 4) == 2 && p[1]->sizes[0] == 3);
+    CHECK(ct_hsplit(x, 3, p, 4) == -1 &&
+          strstr(ct_last_error(), "torch.hsplit attempted to split along dimension 1, but the size "
+                                  "of the dimension 4 is not divisible by the split_size 3!"));
+    CHECK(ct_hsplit(ct_scalar_tensor(1, CT_FLOAT32), 2, p, 4) == -1 &&
+          strstr(ct_last_error(), "torch.hsplit requires a tensor with at least 1 dimension, but "
+                                  "got a tensor with 0 dimensions!"));
+}
+
+TEST(vsplit, splits_rows_of_2d) {
+    ct_tensor *x = seq(SHAPE(4, 2), 2, CT_FLOAT32);
+    ct_tensor *p[4];
+    CHECK(ct_vsplit(x, 2, p, 4) == 2);
+    CHECK_TENSOR(p[1], SHAPE(2, 2), 2, VALS(4, 5, 6, 7), 0);
+    CHECK(ct_vsplit_indices(x, SHAPE(3), 1, p, 4) == 2 && p[1]->sizes[0] == 1);
+    CHECK(ct_vsplit(seq(SHAPE(6), 1, CT_FLOAT32), 2, p, 4) == -1 &&
+          strstr(ct_last_error(), "torch.vsplit requires a tensor with at least 2 dimension, but "
+                                  "got a tensor with 1 dimensions!"));
+}
+
+TEST(dsplit, splits_the_third_dim) {
+    ct_tensor *x = seq(SHAPE(1, 2, 4), 3, CT_FLOAT32);
+    ct_tensor *p[4];
+    CHECK(ct_dsplit(x, 2, p, 4) == 2);
+    CHECK_TENSOR(p[0], SHAPE(1, 2, 2), 3, VALS(0, 1, 4, 5), 0);
+    CHECK(ct_dsplit_indices(x, SHAPE(1), 1, p, 4) == 2 && p[1]->sizes[2] == 3);
+    CHECK(ct_dsplit(seq(SHAPE(2, 2), 2, CT_FLOAT32), 2, p, 4) == -1 &&
+          strstr(ct_last_error(), "torch.dsplit requires a tensor with at least 3 dimension"));
+}
+
+TEST(block_diag, places_blocks_on_the_diagonal_with_promotion) {
+    ct_tensor *a = tt_tensor(VALS(1, 2), SHAPE(1, 2), 2, CT_INT64);
+    ct_tensor *b = ct_scalar_tensor(3, CT_INT64);
+    ct_tensor *c = tt_tensor(VALS(4, 5), SHAPE(2), 1, CT_FLOAT32);
+    /* torch: [[1,2,0,0,0],[0,0,3,0,0],[0,0,0,4,5]] float32 */
+    ct_tensor *r = ct_block_diag((const ct_tensor *[]){a, b, c}, 3);
+    CHECK_TENSOR(r, SHAPE(3, 5), 2, VALS(1, 2, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 4, 5), 0);
+    CHECK(r->dtype == CT_FLOAT32);
+    ct_tensor *t = ct_t(seq(SHAPE(3, 2), 2, CT_FLOAT64)); /* [2, 3] strided */
+    CHECK_TENSOR(ct_block_diag((const ct_tensor *[]){t, b}, 2), SHAPE(3, 4), 2,
+                 VALS(0, 2, 4, 0, 1, 3, 5, 0, 0, 0, 0, 3), 0);
+    CHECK(same_shape(ct_block_diag(NULL, 0), SHAPE(1, 0), 2));
+    CHECK_ERR(ct_block_diag((const ct_tensor *[]){ct_empty(SHAPE(2, 2, 2), 3, CT_FLOAT32)}, 1),
+              "torch.block_diag: Input tensors must have 2 or fewer dimensions. Input 0 has 3 dimensions");
+}
+
+TEST(cartesian_prod, enumerates_every_combination) {
+    ct_tensor *a = tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_INT64);
+    ct_tensor *b = tt_tensor(VALS(3, 4, 5), SHAPE(3), 1, CT_INT64);
+    /* torch: [[1,3],[1,4],[1,5],[2,3],[2,4],[2,5]] */
+    CHECK_TENSOR(ct_cartesian_prod((const ct_tensor *[]){a, b}, 2), SHAPE(6, 2), 2,
+                 VALS(1, 3, 1, 4, 1, 5, 2, 3, 2, 4, 2, 5), 0);
+    CHECK_TENSOR(ct_cartesian_prod((const ct_tensor *[]){a}, 1), SHAPE(2), 1, VALS(1, 2), 0);
+    CHECK_ERR(ct_cartesian_prod((const ct_tensor *[]){seq(SHAPE(2, 2), 2, CT_INT64)}, 1),
+              "Expect a 1D vector, but got shape [2, 2]");
+}
+
 /* ------------------------------------------------------------------ flip */
 TEST(flip, reverses_given_dims_of_strided_inputs) {
     ct_tensor *x0 = seq(SHAPE(3, 2, 4), 3, CT_FLOAT64);

@@ -375,6 +375,23 @@ TEST(searchsorted, batched_rows_and_int32_output) {
     }
 }
 
+TEST(bucketize, buckets_values_by_1d_boundaries) {
+    ct_tensor *b = tt_tensor(VALS(1, 3, 5), SHAPE(3), 1, CT_FLOAT32);
+    ct_tensor *v = tt_tensor(VALS(0, 3, 6, 5), SHAPE(2, 2), 2, CT_FLOAT32);
+    /* torch: [[0, 1], [3, 2]]; right=True, out_int32: [[0, 2], [3, 3]] */
+    CHECK_TENSOR(ct_bucketize(v, b, false, false), SHAPE(2, 2), 2, VALS(0, 1, 3, 2), 0);
+    ct_tensor *r = ct_bucketize(v, b, true, true);
+    CHECK_TENSOR(r, SHAPE(2, 2), 2, VALS(0, 2, 3, 3), 0);
+    CHECK(r->dtype == CT_INT32);
+    CHECK_TENSOR(ct_bucketize_scalar(3, b, false, false), SHAPE(), 0, VALS(1), 0);
+    /* torch: int values into float boundaries [1, 2]: [0, 2] */
+    CHECK_TENSOR(ct_bucketize(tt_tensor(VALS(1, 3), SHAPE(2), 1, CT_INT64),
+                              tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), false, false),
+                 SHAPE(2), 1, VALS(0, 2), 0);
+    CHECK_ERR(ct_bucketize(v, tt_tensor(VALS(1), SHAPE(1, 1), 2, CT_FLOAT32), false, false),
+              "boundaries tensor must be 1 dimension, but got dim(2)");
+}
+
 /* ------------------------------------------------------------------ bincount */
 TEST(bincount, counts_and_sums_weights) {
     ct_tensor *x = tt_tensor(VALS(1, 1, 3), SHAPE(3), 1, CT_INT64);
