@@ -144,6 +144,14 @@ ct_tensor *ct_bucketize_scalar(double value, const ct_tensor *boundaries, bool o
 ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t minlength);
 /* min == max == 0 uses the data's range. Result has x's (floating) dtype. */
 ct_tensor *ct_histc(const ct_tensor *x, int64_t bins, double min, double max);
+/* torch.histogram: bins equal-width bins over range[0..1] (range NULL: the
+ * data's range, [0, 1] for an empty input; a zero-width range widens by 0.5
+ * each side), or over the edges of a 1-d bins tensor of x's dtype. weight
+ * (x's shape and dtype) and bin_edges may be NULL. Returns the histogram. */
+ct_tensor *ct_histogram(const ct_tensor *x, int64_t bins, const double *range,
+                        const ct_tensor *weight, bool density, ct_tensor **bin_edges);
+ct_tensor *ct_histogram_edges(const ct_tensor *x, const ct_tensor *bins, const ct_tensor *weight,
+                              bool density, ct_tensor **bin_edges);
 
 #ifdef __cplusplus
 }
