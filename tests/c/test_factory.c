@@ -110,6 +110,23 @@ TEST(arange, float_steps_have_pytorch_lengths_and_values) {
                  VALS(0.0, 0.3, 0.6, 0.8999999999999999), 0);
     CHECK_TENSOR(ct_arange(1, 2.5, 0.5, CT_DTYPE_DEFAULT), SHAPE(3), 1, VALS(1, 1.5, 2), 0);
     CHECK(ct_arange(1, 1, 1, CT_FLOAT32)->numel == 0);
+    /* torch.arange(0, 100, 0.1)[8:24].tolist(): PyTorch's blockwise rounding */
+    ct_tensor *b = ct_arange(0, 100, 0.1, CT_FLOAT32);
+    CHECK(b->numel == 1000);
+    const double b8[] = {0.800000011920929, 0.9000000357627869, 1.0, 1.100000023841858,
+                         1.2000000476837158, 1.2999999523162842, 1.399999976158142, 1.5,
+                         1.600000023841858, 1.7000000476837158, 1.8000000715255737,
+                         1.899999976158142, 2.0, 2.0999999046325684, 2.200000047683716,
+                         2.299999952316284};
+    for (int i = 0; i < 16; i++) CHECK(ct_item_at(b, 8 + i) == b8[i]);
+    /* torch.arange(-3.3, 50, 0.37, dtype=torch.float64)[40:64].tolist() */
+    ct_tensor *d = ct_arange(-3.3, 50, 0.37, CT_FLOAT64);
+    CHECK(d->numel == 145);
+    const double d40[] = {11.5, 11.87, 12.24, 12.61, 12.98, 13.35, 13.72, 14.09, 14.46, 14.83,
+                          15.200000000000001, 15.57, 15.94, 16.31, 16.68, 17.05, 17.42,
+                          17.790000000000003, 18.16, 18.53, 18.9, 19.27, 19.639999999999997,
+                          20.009999999999998};
+    for (int i = 0; i < 24; i++) CHECK(ct_item_at(d, 40 + i) == d40[i]);
     /* large: crosses the threading grain */
     ct_tensor *big = ct_arange(0, 200000, 1, CT_FLOAT64);
     CHECK(big->numel == 200000 && ct_item_at(big, 199999) == 199999 && ct_item_at(big, 77777) == 77777);
