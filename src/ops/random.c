@@ -100,11 +100,25 @@ static int64_t random_full_value(ct_generator *g, ct_dtype dt) {
     }
 }
 
+/* float rounded to float16/bfloat16 and back (c10::Half arithmetic). */
+static float round16(float v, ct_dtype dt) {
+    return dt == CT_FLOAT16 ? ct_half_to_float(ct_float_to_half(v))
+                            : ct_bf16_to_float(ct_float_to_bf16(v));
+}
+
 /* One draw as double (the per-element kinds). */
 static double draw(ct_generator *g, const dist *d, ct_dtype dt) {
     switch (d->kind) {
     case D_UNIFORM: {
         if (dt == CT_FLOAT64) return fma(ct__uniform_f64(g), d->b - d->a, d->a);
+        if (dt == CT_FLOAT16 || dt == CT_BFLOAT16) {
+            /* uniform_real<Half/BFloat16>: 11/8 mantissa bits of a 32-bit
+             * draw; to - from rounded to the type */
+            int digits = dt == CT_FLOAT16 ? 11 : 8;
+            float from = round16((float)d->a, dt), to = round16((float)d->b, dt);
+            float x = (float)(ct__mt_u32(g) & ((1u << digits) - 1)) / (float)(1u << digits);
+            return fmaf(x, round16(to - from, dt), from);
+        }
         float from = (float)d->a, to = (float)d->b;
         return fmaf(ct__uniform_f32(g), to - from, from);
     }

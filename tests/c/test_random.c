@@ -3,6 +3,7 @@
  * with moments on 100k samples within 5 standard errors. */
 #include "harness.h"
 
+#include <omp.h>
 #include <stdlib.h>
 
 static void moments(const ct_tensor *t, double *mean, double *var) {
@@ -157,6 +158,43 @@ TEST(randn, matches_pytorch_both_paths) {
     CHECK_CLOSE(ct_item_at(ct_randn(SHAPE(1), 1, CT_FLOAT64, NULL), 0), 0.5684312772806678, 1e-15);
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+TEST(rand, default_generator_is_safe_across_threads) {
+    /* 4 threads x 2000 draws from the shared default generator: each op
+     * holds the lock, so no draw is lost or duplicated (a race on the
+     * mt19937 state would repeat outputs) */
+    enum { NT = 4, N = 2000 };
+    static double vals[NT * N];
+    int failed = 0;
+#pragma omp parallel num_threads(NT)
+    {
+        int id = omp_get_thread_num();
+        for (int k = 0; k < N / 100; k++) {
+            ct_tensor *t = ct_rand(SHAPE(100), 1, CT_FLOAT64, NULL);
+            if (!t) {
+#pragma omp atomic write
+                failed = 1;
+                continue;
+            }
+            memcpy(vals + id * N + k * 100, ct_data_ptr(t), 100 * sizeof(double));
+            ct_release(t);
+        }
+    }
+    CHECK(!failed);
+    int64_t sz = NT * N;
+    ct_tensor *all = ct_from_data(vals, &sz, 1, CT_FLOAT64);
+    double *v = tt_values(all);
+    qsort(v, NT * N, sizeof(double), cmp_double);
+    int dups = 0;
+    for (int i = 1; i < NT * N; i++) dups += v[i] == v[i - 1];
+    free(v);
+    CHECK(dups == 0);
+}
+
 TEST(randn, normal_moments_and_errors) {
     ct_generator *g = ct_generator_new(3);
     ct_tensor *t = ct_randn(SHAPE(100003), 1, CT_FLOAT64, g);
@@ -278,6 +316,11 @@ TEST(bernoulli_, frequency_broadcast_and_versions) {
     ct_bernoulli_tensor_(q, ct_full(NULL, 0, 0.3, CT_FLOAT64), NULL);
     CHECK_MOMENTS(q, 0.3, 0.21, 1 / 0.21 - 6);
     CHECK_ERR(ct_bernoulli_tensor_(q, ct_zeros(SHAPE(3), 1, CT_FLOAT32), NULL), "bernoulli_");
+    /* a transposed output with per-column probabilities 0 and 1 */
+    ct_tensor *base = ct_zeros(SHAPE(2, 3), 2, CT_INT64);
+    ct_tensor *tt = ct_t(base); /* [3, 2] */
+    ct_bernoulli_tensor_(tt, ct_tensor_from_doubles(VALS(1, 0), SHAPE(2), 1, CT_FLOAT64), NULL);
+    CHECK_TENSOR(base, SHAPE(2, 3), 2, VALS(1, 1, 1, 0, 0, 0), 0);
 }
 
 TEST(uniform_, matches_pytorch_and_respects_bounds) {
@@ -299,6 +342,21 @@ TEST(uniform_, matches_pytorch_and_respects_bounds) {
     CHECK_ERR(ct_uniform_(t, -3e38, 3e38, NULL), "to-from to exceed the limit");
     CHECK_ERR(ct_uniform_(ct_zeros(SHAPE(2), 1, CT_INT64), 0, 1, NULL),
               "\"check_uniform_bounds\" not implemented for 'Long'");
+    /* torch.manual_seed(0); torch.empty(6, dtype=torch.float16).uniform_(-3.3, 7.1),
+     * the same in bfloat16, and torch.rand(6, dtype=torch.float16) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_uniform_(ct_empty(SHAPE(6), 1, CT_FLOAT16), -3.3, 7.1, NULL), SHAPE(6), 1,
+                 VALS(0.1748046875, -0.46044921875, 5.09765625, 2.87890625, 0.94189453125,
+                      0.576171875),
+                 0);
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_uniform_(ct_empty(SHAPE(6), 1, CT_BFLOAT16), -3.3, 7.1, NULL), SHAPE(6), 1,
+                 VALS(3.671875, -1.390625, 1.4453125, 4.5, -0.58203125, 6.875), 0);
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_rand(SHAPE(6), 1, CT_FLOAT16, NULL), SHAPE(6), 1,
+                 VALS(0.333984375, 0.27294921875, 0.80712890625, 0.59375, 0.40771484375,
+                      0.37255859375),
+                 0);
     ct_tensor *h = ct_empty(SHAPE(100), 1, CT_FLOAT16);
     ct_uniform_(h, 1, 2, NULL);
     for (int i = 0; i < 100; i++) CHECK(ct_item_at(h, i) >= 1 && ct_item_at(h, i) <= 2);
