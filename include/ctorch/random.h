@@ -95,6 +95,20 @@ ct_tensor *ct_geometric_(ct_tensor *t, double p, ct_generator *g);
 ct_tensor *ct_log_normal_(ct_tensor *t, double mean, double std, ct_generator *g);
 ct_tensor *ct_cauchy_(ct_tensor *t, double median, double sigma, ct_generator *g);
 
+/* torch.normal overloads (drawn like PyTorch: normal_(0, std) then + mean,
+ * or normal_(0, 1) then * std + mean). Not recorded by autograd (PyTorch's
+ * gradients for them are zero). Result dtype: mean's (std's when mean is
+ * a number); shapes broadcast. */
+ct_tensor *ct_normal(const ct_tensor *mean, const ct_tensor *std, ct_generator *g);
+ct_tensor *ct_normal_std_scalar(const ct_tensor *mean, double std, ct_generator *g);
+ct_tensor *ct_normal_mean_scalar(double mean, const ct_tensor *std, ct_generator *g);
+/* torch.normal(mean, std, size). */
+ct_tensor *ct_normal_sized(double mean, double std, const int64_t *sizes, int ndim, ct_dtype dt,
+                           ct_generator *g);
+/* Poisson counts with the given non-negative rates, same shape and dtype
+ * (floating); PyTorch's sampler and stream. */
+ct_tensor *ct_poisson(const ct_tensor *rates, ct_generator *g);
+
 /* Indices (int64) sampled from the rows of a 1-d or 2-d tensor of
  * non-negative weights; result [num_samples] or [rows, num_samples]. */
 ct_tensor *ct_multinomial(const ct_tensor *p, int64_t num_samples, bool replacement,

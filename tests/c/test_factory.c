@@ -282,3 +282,41 @@ TEST(zero_, zeroes_views_and_bumps_version) {
     CHECK(!signbit(ct_item_at(n, 0)));
     ct_zero_(ct_zeros(SHAPE(0), 1, CT_FLOAT32)); /* empty: no-op */
 }
+
+TEST(empty_strided, strides_and_storage_extent) {
+    ct_tensor *t = ct_empty_strided(SHAPE(2, 3), SHAPE(1, 2), 2, CT_DTYPE_DEFAULT);
+    CHECK_OK(t);
+    CHECK(t->dtype == CT_FLOAT32 && t->strides[0] == 1 && t->strides[1] == 2);
+    CHECK(t->storage->nbytes >= 6 * sizeof(float));
+    ct_fill_(t, 2);
+    CHECK(ct_item_at(t, 5) == 2);
+    ct_tensor *e = ct_empty_strided(SHAPE(0, 3), SHAPE(3, 1), 2, CT_INT64);
+    CHECK(e->numel == 0);
+    CHECK_ERR(ct_empty_strided(SHAPE(-1), SHAPE(1), 1, CT_FLOAT32), "negative dimension");
+}
+
+TEST(tril_indices, match_pytorch) {
+    /* torch.tril_indices(3, 3) and torch.tril_indices(4, 3, -1) */
+    CHECK_TENSOR(ct_tril_indices(3, 3, 0, CT_DTYPE_DEFAULT), SHAPE(2, 6), 2,
+                 VALS(0, 1, 1, 2, 2, 2, 0, 0, 1, 0, 1, 2), 0);
+    CHECK_TENSOR(ct_tril_indices(4, 3, -1, CT_INT64), SHAPE(2, 6), 2,
+                 VALS(1, 2, 2, 3, 3, 3, 0, 0, 1, 0, 1, 2), 0);
+    /* torch.tril_indices(0, 3) has size (2, 0) */
+    ct_tensor *e = ct_tril_indices(0, 3, 0, CT_INT64);
+    CHECK(e->ndim == 2 && e->sizes[0] == 2 && e->sizes[1] == 0);
+    CHECK_ERR(ct_tril_indices(-1, 3, 0, CT_INT64), "row must be non-negative, got-1");
+    CHECK_ERR(ct_tril_indices(3, 3, 0, CT_FLOAT32), "\"tril_indices\" not implemented for 'Float'");
+}
+
+TEST(triu_indices, match_pytorch) {
+    /* torch.triu_indices(3, 4, 1), torch.triu_indices(3, 3, -5),
+     * torch.triu_indices(2, 2, dtype=torch.int32) */
+    CHECK_TENSOR(ct_triu_indices(3, 4, 1, CT_DTYPE_DEFAULT), SHAPE(2, 6), 2,
+                 VALS(0, 0, 0, 1, 1, 2, 1, 2, 3, 2, 3, 3), 0);
+    CHECK_TENSOR(ct_triu_indices(3, 3, -5, CT_INT64), SHAPE(2, 9), 2,
+                 VALS(0, 0, 0, 1, 1, 1, 2, 2, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2), 0);
+    ct_tensor *i = ct_triu_indices(2, 2, 0, CT_INT32);
+    CHECK(i->dtype == CT_INT32);
+    CHECK_TENSOR(i, SHAPE(2, 3), 2, VALS(0, 0, 1, 0, 1, 1), 0);
+    CHECK_ERR(ct_triu_indices(2, -2, 0, CT_INT64), "col must be non-negative");
+}

@@ -517,3 +517,70 @@ TEST(multinomial, errors_like_pytorch) {
     CHECK_ERR(ct_multinomial(ct_ones(SHAPE(3), 1, CT_INT64), 1, false, NULL),
               "multinomial only supports floating-point dtypes for input, got: Long");
 }
+
+TEST(normal, tensor_mean_and_std_match_pytorch) {
+    /* torch.manual_seed(0); torch.normal(torch.arange(5.), 2.).tolist() */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_normal_std_scalar(ct_arange(0, 5, 1, CT_FLOAT32), 2, NULL), SHAPE(5), 1,
+                 VALS(3.0819921493530273, 0.41314220428466797, -2.357578754425049,
+                      4.136862754821777, 1.8309552669525146),
+                 0);
+    /* torch.manual_seed(0); torch.normal(1.5, torch.arange(5.)).tolist() */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_normal_mean_scalar(1.5, ct_arange(0, 5, 1, CT_FLOAT32), NULL), SHAPE(5), 1,
+                 VALS(1.5, 1.206571102142334, -2.857578754425049, 3.205293655395508,
+                      -2.8380894660949707),
+                 0);
+    /* torch.manual_seed(0);
+     * torch.normal(torch.arange(20.).reshape(4, 5), torch.arange(5.) / 3) */
+    ct_manual_seed(0);
+    ct_tensor *sd = ct_arange(0, 5, 1, CT_FLOAT32);
+    for (int i = 0; i < 5; i++) ((float *)ct_data_ptr(sd))[i] /= 3.0f;
+    ct_tensor *r = ct_normal(ct_reshape(ct_arange(0, 20, 1, CT_FLOAT32), SHAPE(4, 5), 2), sd, NULL);
+    CHECK_TENSOR(r, SHAPE(4, 5), 2,
+                 VALS(0.0, 0.6158798933029175, 1.8329476118087769, 2.5661211013793945,
+                      4.798452377319336, 5.0, 5.886213302612305, 8.235337257385254,
+                      8.468096733093262, 8.789716720581055, 10.0, 11.088683128356934,
+                      12.926243782043457, 14.586334228515625, 15.261731147766113, 15.0,
+                      16.31060791015625, 17.839340209960938, 20.004980087280273,
+                      19.0716495513916),
+                 1e-6);
+    /* torch.manual_seed(0); torch.normal(2., 3., (5,)).tolist() */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_normal_sized(2, 3, SHAPE(5), 1, CT_DTYPE_DEFAULT, NULL), SHAPE(5), 1,
+                 VALS(6.622988224029541, 1.119713306427002, -4.536368370056152,
+                      3.705293893814087, -1.2535669803619385),
+                 1e-7);
+}
+
+TEST(normal, errors_and_moments) {
+    CHECK_ERR(ct_normal(ct_zeros(SHAPE(2), 1, CT_FLOAT32),
+                        ct_tensor_from_doubles(VALS(1, -1), SHAPE(2), 1, CT_FLOAT32), NULL),
+              "normal expects all elements of std >= 0.0");
+    CHECK_ERR(ct_normal(ct_zeros(SHAPE(2), 1, CT_FLOAT32), ct_ones(SHAPE(3), 1, CT_FLOAT32), NULL),
+              "normal");
+    CHECK_ERR(ct_normal_std_scalar(ct_zeros(SHAPE(2), 1, CT_INT64), 1, NULL),
+              "\"normal_kernel_cpu\" not implemented for 'Long'");
+    CHECK_ERR(ct_normal_std_scalar(ct_zeros(SHAPE(2), 1, CT_FLOAT32), -1, NULL),
+              "normal expects std >= 0.0, but found std -1");
+    ct_tensor *m = ct_full(SHAPE(2, 1), 2, 3, CT_FLOAT64);
+    ct_tensor *s = ct_full(SHAPE(50000), 1, 2, CT_FLOAT64);
+    ct_tensor *r = ct_normal(m, s, NULL);
+    CHECK(r->ndim == 2 && r->sizes[0] == 2 && r->sizes[1] == 50000 && r->dtype == CT_FLOAT64);
+    CHECK_MOMENTS(r, 3, 4, 0);
+}
+
+TEST(poisson, matches_pytorch_and_moments) {
+    /* torch.manual_seed(0); torch.poisson(torch.tensor([0.5, 3., 12., 100., 0.])) */
+    ct_manual_seed(0);
+    ct_tensor *rates = ct_tensor_from_doubles(VALS(0.5, 3, 12, 100, 0), SHAPE(5), 1, CT_FLOAT32);
+    CHECK_TENSOR(ct_poisson(rates, NULL), SHAPE(5), 1, VALS(2, 4, 13, 99, 0), 0);
+    ct_tensor *big = ct_poisson(ct_full(SHAPE(100000), 1, 4.5, CT_FLOAT64), NULL);
+    CHECK(big->dtype == CT_FLOAT64);
+    CHECK_MOMENTS(big, 4.5, 4.5, 1 / 4.5);
+    ct_tensor *big2 = ct_poisson(ct_full(SHAPE(100000), 1, 30, CT_FLOAT32), NULL);
+    CHECK_MOMENTS(big2, 30, 30, 1 / 30.0);
+    CHECK_ERR(ct_poisson(ct_tensor_from_doubles(VALS(-1), SHAPE(1), 1, CT_FLOAT32), NULL),
+              "invalid Poisson rate, expected rate to be non-negative");
+    CHECK_ERR(ct_poisson(ct_zeros(SHAPE(1), 1, CT_INT64), NULL), "not implemented for 'Long'");
+}
