@@ -2,12 +2,13 @@
  * src/ops/random.c). Ownership of tensors: see core.h.
  *
  * A ct_generator is a Mersenne Twister (mt19937) seeded and advanced exactly
- * like PyTorch's CPU generator: after ct_manual_seed(s), ct_rand, ct_randn,
- * ct_randint, ct_randperm, ct_bernoulli* and the uniform_/normal_/random_
- * fills draw the same numbers as torch.manual_seed(s) followed by the same
- * torch calls (float32 randn of 16+ elements agrees to float rounding, since
- * PyTorch uses approximate vector math there; the other distributions and
- * multinomial are correct in distribution but draw other streams).
+ * like PyTorch's CPU generator, and every op draws with PyTorch 1.13's CPU
+ * transformations: after ct_manual_seed(s) the ops return the same values
+ * as torch.manual_seed(s) followed by the same torch calls (checked in
+ * tests/c/test_random.c). Known differences: float32 normal_/randn of 16+
+ * contiguous elements agree to float rounding only (PyTorch uses
+ * approximate AVX2 log/sin/cos there), float16/bfloat16 normal draws differ,
+ * and multinomial without replacement may order equal keys differently.
  *
  * Every op takes an optional generator: NULL means the default generator,
  * which is shared by all threads; each op locks its generator once for the

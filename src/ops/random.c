@@ -126,8 +126,11 @@ static double draw(ct_generator *g, const dist *d, ct_dtype dt) {
     case D_BERNOULLI: return ct__uniform_f64(g) < d->a;
     case D_EXPONENTIAL: return -log1p(-ct__uniform_f64(g)) / d->a;
     case D_GEOMETRIC: {
-        double v = ceil(log1p(-ct__uniform_f64(g)) / log1p(-d->a));
-        return v < 1 ? 1 : v;
+        /* PyTorch: ceil(log(u) / log1p(-p)); u = 0 (probability 2^-53)
+         * gives inf, kept for floating types and clamped for integers */
+        double v = ceil(log(ct__uniform_f64(g)) / log1p(-d->a));
+        if (!ct_dtype_is_floating(dt) && !(v < 9.2e18)) v = 9.2e18;
+        return v;
     }
     case D_LOG_NORMAL: return exp(normal_f64(g, d->a, d->b));
     case D_CAUCHY: return d->a + d->b * tan(PI * (ct__uniform_f64(g) - 0.5));
@@ -572,6 +575,7 @@ ct_tensor *ct_multinomial(const ct_tensor *p, int64_t num_samples, bool replacem
     const double *pp = ct_data_ptr(pd);
     int64_t *o = ct_data_ptr(out);
     bool keyed_path = !replacement || num_samples == 1;
+    bool single = p->dtype != CT_FLOAT64;
     const char *err = NULL;
     for (int64_t r = 0; r < rows && !err; r++) {
         double sum = 0;
@@ -612,16 +616,24 @@ ct_tensor *ct_multinomial(const ct_tensor *p, int64_t num_samples, bool replacem
             /* p_j / E_j with E_j ~ Exp(1): the k largest are a sample of k
              * categories without replacement, with probability ~ p */
             for (int64_t j = 0; j < ncat; j++) {
+                /* PyTorch: q = empty_like(p).exponential_(1); p / q, both
+                 * rounded to p's dtype (float32 division done in double
+                 * rounds the same) */
                 double e = -log1p(-ct__uniform_f64(g));
-                keys[j].key = row[j] / e;
+                if (single) e = (float)e;
+                keys[j].key = single ? (double)(float)(row[j] / e) : row[j] / e;
                 keys[j].idx = j;
             }
             qsort(keys, (size_t)ncat, sizeof *keys, by_key_desc);
             for (int64_t k = 0; k < num_samples; k++) orow[k] = keys[k].idx;
         } else {
+            /* PyTorch accumulates and normalizes in p's dtype */
             double acc = 0;
-            for (int64_t j = 0; j < ncat; j++) cum[j] = (acc += row[j]);
-            for (int64_t j = 0; j < ncat; j++) cum[j] /= acc;
+            float accf = 0;
+            for (int64_t j = 0; j < ncat; j++)
+                cum[j] = single ? (double)(accf += (float)row[j]) : (acc += row[j]);
+            for (int64_t j = 0; j < ncat; j++)
+                cum[j] = single ? (double)((float)cum[j] / accf) : cum[j] / acc;
             cum[ncat - 1] = 1;
             for (int64_t k = 0; k < num_samples; k++) {
                 double u = ct__uniform_f64(g);

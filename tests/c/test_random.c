@@ -584,3 +584,61 @@ TEST(poisson, matches_pytorch_and_moments) {
               "invalid Poisson rate, expected rate to be non-negative");
     CHECK_ERR(ct_poisson(ct_zeros(SHAPE(1), 1, CT_INT64), NULL), "not implemented for 'Long'");
 }
+
+TEST(multinomial, matches_pytorch_streams) {
+    const double a[] = {0.1, 0.2, 0.3, 0.4}, b[] = {0.1, 0.2, 0.3, 0.4, 5, 0, 1, 2};
+    /* torch.manual_seed(0); torch.multinomial(torch.tensor([.1, .2, .3, .4]), 2) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_multinomial(ct_tensor_from_doubles(a, SHAPE(4), 1, CT_FLOAT32), 2, false, NULL),
+                 SHAPE(2), 1, VALS(2, 1), 0);
+    /* torch.multinomial(torch.tensor([[.1, .2, .3, .4], [5, 0, 1, 2.]]), 3) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_multinomial(ct_tensor_from_doubles(b, SHAPE(2, 4), 2, CT_FLOAT32), 3, false, NULL),
+                 SHAPE(2, 3), 2, VALS(2, 1, 3, 2, 0, 3), 0);
+    /* torch.multinomial(torch.arange(1., 11.), 10) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_multinomial(ct_arange(1, 11, 1, CT_FLOAT32), 10, false, NULL), SHAPE(10), 1,
+                 VALS(6, 9, 7, 8, 2, 4, 5, 1, 3, 0), 0);
+    /* torch.multinomial(torch.tensor([.1, .2, .3, .4]), 8, True) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_multinomial(ct_tensor_from_doubles(a, SHAPE(4), 1, CT_FLOAT32), 8, true, NULL),
+                 SHAPE(8), 1, VALS(3, 3, 2, 3, 3, 3, 1, 2), 0);
+    /* the 2-row tensor above, 5 samples with replacement */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_multinomial(ct_tensor_from_doubles(b, SHAPE(2, 4), 2, CT_FLOAT32), 5, true, NULL),
+                 SHAPE(2, 5), 2, VALS(3, 3, 2, 3, 3, 3, 0, 0, 0, 0), 0);
+}
+
+TEST(geometric_, matches_pytorch_stream) {
+    /* torch.manual_seed(0); torch.empty(6, dtype=torch.int32).geometric_(0.3) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_geometric_(ct_empty(SHAPE(6), 1, CT_INT32), 0.3, NULL), SHAPE(6), 1,
+                 VALS(1, 1, 3, 1, 2, 1), 0);
+}
+
+TEST(exponential_, matches_pytorch_stream) {
+    /* torch.manual_seed(0); torch.empty(4, dtype=torch.float64).exponential_(2) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_exponential_(ct_empty(SHAPE(4), 1, CT_FLOAT64), 2, NULL), SHAPE(4), 1,
+                 VALS(1.754163093353821, 0.6151923820898384, 0.30752204694700574,
+                      1.2675593221079409),
+                 1e-15);
+}
+
+TEST(cauchy_, matches_pytorch_stream) {
+    /* torch.manual_seed(0); torch.empty(4, dtype=torch.float64).cauchy_(1, 2) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_cauchy_(ct_empty(SHAPE(4), 1, CT_FLOAT64), 1, 2, NULL), SHAPE(4), 1,
+                 VALS(22.195458653364593, 2.5295345192117997, 0.7434013158336519,
+                      8.8661466219893),
+                 1e-14);
+}
+
+TEST(log_normal_, matches_pytorch_stream) {
+    /* torch.manual_seed(0); torch.empty(4, dtype=torch.float64).log_normal_(1, 2) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_log_normal_(ct_empty(SHAPE(4), 1, CT_FLOAT64), 1, 2, NULL), SHAPE(4), 1,
+                 VALS(59.26341788010752, 1.5115599370617072, 0.03481946309690494,
+                      8.472812895730142),
+                 1e-14);
+}
