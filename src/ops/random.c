@@ -194,10 +194,24 @@ static ct_tensor *memory_order_view(const ct_tensor *t) {
     return ct__tensor_new(t->storage, t->dtype, sz, st, t->ndim, t->offset);
 }
 
+/* PyTorch's assert_no_internal_overlap for outputs of random ops. */
+static bool no_internal_overlap(const ct_tensor *t) {
+    for (int i = 0; i < t->ndim; i++)
+        if (t->strides[i] == 0 && t->sizes[i] > 1) {
+            ct_set_error(CT_ERR_RUNTIME,
+                         "unsupported operation: more than one element of the written-to tensor "
+                         "refers to a single memory location. Please clone() the tensor before "
+                         "performing the operation.");
+            return false;
+        }
+    return true;
+}
+
 /* Fills t (any strides) from d; 0 or -1. */
 static int sample_into(ct_tensor *t, dist d, ct_generator *g) {
     g = ct__gen(g);
     if (t->numel == 0) return 0;
+    if (!no_internal_overlap(t)) return -1;
     if (ct_is_contiguous(t)) {
         d.dense = true;
         pthread_mutex_lock(&g->lock);
@@ -457,6 +471,7 @@ ct_tensor *ct_bernoulli_tensor_(ct_tensor *t, const ct_tensor *p, ct_generator *
                        "bernoulli_: probabilities of shape %s cannot be broadcast to %s",
                        ct__shp(p), ct__shp(t));
     if (t->numel == 0) return inplace_done(t, 0);
+    if (!no_internal_overlap(t)) return NULL;
     /* p viewed with t's shape, then both in t's memory order */
     int64_t pst[CT_MAX_DIMS];
     for (int i = 0; i < t->ndim; i++) {

@@ -259,6 +259,16 @@ TEST(fill_, strided_views_bump_version_and_leave_the_rest) {
     CHECK(ct_item_at(ct_fill_(s, 9), 0) == 9);
 }
 
+TEST(fill_, expanded_tensor_fills_its_storage_once) {
+    /* torch.zeros(3, 1).expand(3, 4).fill_(1) is allowed */
+    ct_tensor *base = ct_zeros(SHAPE(3, 1), 2, CT_FLOAT32);
+    ct_tensor *e = ct_expand(base, SHAPE(3, 40000), 2);
+    CHECK(ct_fill_(e, 1) == e);
+    CHECK_TENSOR(base, SHAPE(3, 1), 2, VALS(1, 1, 1), 0);
+    CHECK(ct_zero_(e) == e);
+    CHECK_TENSOR(base, SHAPE(3, 1), 2, VALS(0, 0, 0), 0);
+}
+
 TEST(fill_, with_a_zero_d_tensor) {
     ct_tensor *a = ct_zeros(SHAPE(2, 2), 2, CT_FLOAT32);
     CHECK(ct_fill_tensor_(a, ct_scalar_tensor(-4.5, CT_FLOAT64)) == a);

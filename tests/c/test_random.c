@@ -323,6 +323,15 @@ TEST(bernoulli_, frequency_broadcast_and_versions) {
     CHECK_TENSOR(base, SHAPE(2, 3), 2, VALS(1, 1, 1, 0, 0, 0), 0);
 }
 
+TEST(uniform_, rejects_outputs_with_internal_overlap) {
+    ct_tensor *e = ct_expand(ct_zeros(SHAPE(3, 1), 2, CT_FLOAT32), SHAPE(3, 4), 2);
+    CHECK_ERR(ct_uniform_(e, 0, 1, NULL), "more than one element of the written-to tensor");
+    CHECK_ERR(ct_normal_(e, 0, 1, NULL), "more than one element of the written-to tensor");
+    CHECK_ERR(ct_bernoulli_(e, 0.5, NULL), "more than one element of the written-to tensor");
+    CHECK_ERR(ct_bernoulli_tensor_(e, ct_full(NULL, 0, 0.5, CT_FLOAT32), NULL),
+              "more than one element of the written-to tensor");
+}
+
 TEST(uniform_, matches_pytorch_and_respects_bounds) {
     /* torch.manual_seed(0); torch.empty(6).uniform_(-3.3, 7.1).tolist() */
     ct_manual_seed(0);

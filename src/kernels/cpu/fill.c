@@ -71,9 +71,20 @@ void ct__fill_bits(ct_tensor *t, uint64_t bits) {
         }
         return;
     }
+    /* broadcast dims (stride 0) hold one element each: fill that one, so
+     * that no two threads write the same memory */
+    int64_t sz[CT_MAX_DIMS];
+    int64_t m = 1;
+    for (int i = 0; i < t->ndim; i++) {
+        sz[i] = t->strides[i] == 0 ? 1 : t->sizes[i];
+        m *= sz[i];
+    }
+    ct_tensor v = *t; /* a stack view: same storage, no new reference */
+    memcpy(v.sizes, sz, sizeof(int64_t) * (size_t)t->ndim);
+    v.numel = m;
     ct_iter it;
-    const ct_tensor *ops[1] = {t};
-    ct_iter_init(&it, 1, ops, t->sizes, t->ndim);
+    const ct_tensor *ops[1] = {&v};
+    ct_iter_init(&it, 1, ops, v.sizes, v.ndim);
     fill_ctx c = {bits, isz};
     ct_iter_run(&it, fill_strided, &c, CT_GRAIN * 4);
 }
