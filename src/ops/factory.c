@@ -30,7 +30,7 @@ static ct_tensor *filled(const char *op, const int64_t *sizes, int ndim, ct_dtyp
                            (long long)sizes[i], ct_shape_str(sizes, ndim, b, sizeof b));
         }
     ct_tensor *t = ct__empty(sizes, ndim, dt);
-    if (t) ct__fill_bits(t, bits);
+    if (t) ct__fill_pattern(t, bits);
     return t;
 }
 
@@ -236,7 +236,7 @@ ct_tensor *ct_fill_tensor_(ct_tensor *t, const ct_tensor *value) {
 }
 
 ct_tensor *ct_zero_(ct_tensor *t) {
-    ct__fill_bits(t, 0);
+    ct__fill_pattern(t, 0);
     ct_bump_version(t);
     ct_op_args a;
     memset(&a, 0, sizeof a);

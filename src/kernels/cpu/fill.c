@@ -51,7 +51,7 @@ static void fill_strided(char **d, const int64_t *s, int64_t n, void *ctx) {
     }
 }
 
-void ct__fill_bits(ct_tensor *t, uint64_t bits) {
+void ct__fill_pattern(ct_tensor *t, uint64_t bits) {
     int64_t n = t->numel;
     if (n == 0) return;
     size_t isz = ct_dtype_size(t->dtype);
@@ -92,11 +92,11 @@ void ct__fill_bits(ct_tensor *t, uint64_t bits) {
 void ct__fill_f64(ct_tensor *t, double v) {
     uint64_t bits = 0;
     ct__store_f64(&bits, t->dtype, v);
-    ct__fill_bits(t, bits);
+    ct__fill_pattern(t, bits);
 }
 
 void ct__fill_i64(ct_tensor *t, int64_t v) {
     uint64_t bits = 0;
     ct__store_i64(&bits, t->dtype, v);
-    ct__fill_bits(t, bits);
+    ct__fill_pattern(t, bits);
 }
