@@ -27,7 +27,10 @@ static ct_tensor *run_binary(const binop *op, ct_pw_mode mode, ct_tensor *out, c
                              const ct_tensor *b, ct_pw_ctx *ctx, const ct_op_args *args) {
     const ct_tensor *in[2] = {a, b};
     if (ct__pw_check_out_grad(op->name, mode, in, 2) < 0) return NULL;
-    ct_dtype common = ct_result_type(a, b);
+    /* same dtype, no wrapped number: the promotion is the identity */
+    ct_dtype common = (a->dtype == b->dtype && !a->wrapped_number && !b->wrapped_number)
+                          ? a->dtype
+                          : ct_result_type(a, b);
     ct_dtype compute = compute_dtype(op, common);
     ct_dtype result = (op->rules & R_BOOL_OUT) ? CT_BOOL : compute;
     ct_tensor *r = ct__pw_run(op->kname, op->kop, mode, out, 2, in, 3u, compute, result, ctx);
@@ -37,6 +40,10 @@ static ct_tensor *run_binary(const binop *op, ct_pw_mode mode, ct_tensor *out, c
 /* a op (Python float s): the number is a wrapped float64 0-d tensor. */
 static ct_tensor *run_scalar(const binop *op, const ct_tensor *a, double s, ct_pw_ctx *ctx,
                              const ct_op_args *args) {
+    if (!ct__needs_grad(&a, 1)) { /* nobody keeps the number: no allocation */
+        ct_pw_scalar sl;
+        return run_binary(op, CT_PW_NEW, NULL, a, ct__pw_stack_f64(&sl, s), ctx, args);
+    }
     ct_tensor *b = ct__pw_wrapped_f64(s);
     if (!b) return NULL;
     ct_tensor *r = run_binary(op, CT_PW_NEW, NULL, a, b, ctx, args);

@@ -90,6 +90,36 @@ PAIR(atanh, atanh, u10)
 PAIR(erf, erf, u10)
 PAIR(erfc, erfc, u15)
 
+/* Activations composed from SLEEF functions (GCC vector arithmetic on the
+ * intrinsic types). */
+static inline VF sigmoid_vf(VF x) { return 1.0f / (1.0f + SF(exp, u10)(-x)); }
+static inline VD sigmoid_vd(VD x) { return 1.0 / (1.0 + SD(exp, u10)(-x)); }
+static inline VF silu_vf(VF x) { return x / (1.0f + SF(exp, u10)(-x)); }
+static inline VD silu_vd(VD x) { return x / (1.0 + SD(exp, u10)(-x)); }
+static inline VF gelu_vf(VF x) { return 0.5f * x * (1.0f + SF(erf, u10)(x * 0.70710678118654752f)); }
+static inline VD gelu_vd(VD x) { return 0.5 * x * (1.0 + SD(erf, u10)(x * 0.70710678118654752)); }
+static inline VF gelu_tanh_vf(VF x) {
+    return 0.5f * x * (1.0f + SF(tanh, u10)(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+static inline VD gelu_tanh_vd(VD x) {
+    return 0.5 * x * (1.0 + SD(tanh, u10)(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
+SLEEF_LOOP(sleef_sigmoid_f32, float, WF, LOADF, STOREF, sigmoid_vf)
+SLEEF_LOOP(sleef_sigmoid_f64, double, WD, LOADD, STORED, sigmoid_vd)
+SLEEF_LOOP(sleef_silu_f32, float, WF, LOADF, STOREF, silu_vf)
+SLEEF_LOOP(sleef_silu_f64, double, WD, LOADD, STORED, silu_vd)
+SLEEF_LOOP(gelu_erf_f32, float, WF, LOADF, STOREF, gelu_vf)
+SLEEF_LOOP(gelu_erf_f64, double, WD, LOADD, STORED, gelu_vd)
+SLEEF_LOOP(gelu_tanh_f32, float, WF, LOADF, STOREF, gelu_tanh_vf)
+SLEEF_LOOP(gelu_tanh_f64, double, WD, LOADD, STORED, gelu_tanh_vd)
+/* gelu's ctx: i[0] = 1 for the tanh approximation */
+static void sleef_gelu_f32(char **d, const int64_t *s, int64_t n, void *ctx) {
+    (((const ct_pw_ctx *)ctx)->i[0] ? gelu_tanh_f32 : gelu_erf_f32)(d, s, n, ctx);
+}
+static void sleef_gelu_f64(char **d, const int64_t *s, int64_t n, void *ctx) {
+    (((const ct_pw_ctx *)ctx)->i[0] ? gelu_tanh_f64 : gelu_erf_f64)(d, s, n, ctx);
+}
+
 #define R(KOP, name) [KOP - CT_PW_BINARY_END] = {sleef_##name##_f32, sleef_##name##_f64},
 static const ct_loop_fn table[CT_PW_UNARY_END - CT_PW_BINARY_END][2] = {
     R(CT_PW_EXP, exp) R(CT_PW_EXP2, exp2) R(CT_PW_EXPM1, expm1) R(CT_PW_LOG, log)
@@ -97,7 +127,7 @@ static const ct_loop_fn table[CT_PW_UNARY_END - CT_PW_BINARY_END][2] = {
     R(CT_PW_COS, cos) R(CT_PW_TAN, tan) R(CT_PW_ASIN, asin) R(CT_PW_ACOS, acos)
     R(CT_PW_ATAN, atan) R(CT_PW_SINH, sinh) R(CT_PW_COSH, cosh) R(CT_PW_TANH, tanh)
     R(CT_PW_ASINH, asinh) R(CT_PW_ACOSH, acosh) R(CT_PW_ATANH, atanh) R(CT_PW_ERF, erf)
-    R(CT_PW_ERFC, erfc)
+    R(CT_PW_ERFC, erfc) R(CT_PW_SIGMOID, sigmoid) R(CT_PW_SILU, silu) R(CT_PW_GELU, gelu)
 };
 
 ct_loop_fn ct__pw_sleef_loop(int kop, ct_dtype dt) {
