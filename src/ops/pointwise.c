@@ -4,6 +4,7 @@
  * otherwise). Every elementwise op of the family goes through ct__pw_run. */
 #include "pointwise_internal.h"
 
+#include <math.h>
 #include <omp.h>
 
 /* ---------------------------------------------------------------- promotion */
@@ -158,6 +159,23 @@ static const ct_tensor *scalar_as(ct_pw_scalar *sl, const ct_tensor *src, ct_dty
     if (ct_dtype_is_floating(src->dtype)) ct__store_f64(&sl->buf, dt, ct__load_f64(p, src->dtype));
     else ct__store_i64(&sl->buf, dt, ct__load_i64(p, src->dtype));
     return &sl->t;
+}
+
+const ct_tensor *ct__pw_number(ct_pw_scalar *sl, ct_tensor **owned, double v, bool int_if_whole,
+                               bool keep) {
+    bool as_int = int_if_whole && v == floor(v) && fabs(v) < 9.2e18;
+    *owned = NULL;
+    if (keep) {
+        *owned = as_int ? ct__pw_wrapped_i64((int64_t)v) : ct__pw_wrapped_f64(v);
+        return *owned;
+    }
+    ct_tensor *t = ct__pw_stack_f64(sl, v);
+    if (as_int) {
+        int64_t i = (int64_t)v;
+        t->dtype = CT_INT64;
+        memcpy(&sl->buf, &i, sizeof i);
+    }
+    return t;
 }
 
 ct_tensor *ct__pw_stack_f64(ct_pw_scalar *sl, double v) {

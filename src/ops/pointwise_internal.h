@@ -139,6 +139,13 @@ typedef struct ct_pw_scalar {
 /* A wrapped float64 number in sl; returns &sl->t. */
 ct_tensor *ct__pw_stack_f64(ct_pw_scalar *sl, double v);
 
+/* The number v as a wrapped 0-d operand: a Python int when int_if_whole
+ * and v is whole, else a Python float. With keep (autograd will hold the
+ * operand) it is an owned tensor returned in *owned too (release it);
+ * otherwise it lives in sl and *owned is NULL. NULL on allocation failure. */
+const ct_tensor *ct__pw_number(ct_pw_scalar *sl, ct_tensor **owned, double v, bool int_if_whole,
+                               bool keep);
+
 /* An owned 0-d wrapped number (not in any scope). */
 ct_tensor *ct__pw_wrapped_f64(double v);
 ct_tensor *ct__pw_wrapped_i64(int64_t v);
