@@ -93,6 +93,8 @@ static int sum_out(term *x, const bool *keep) {
         }
     sizes[nk] = S;
     ct_tensor *p = permute_reshape(x, order, no, sizes, nk + 1);
+    /* integer and bool sums come out int64, as torch.sum's do */
+    if (p && !ct_dtype_is_floating(p->dtype)) p = ct_to_dtype(p, CT_INT64, false);
     ct_tensor *o = p ? ones(S, p->dtype) : NULL;
     ct_tensor *r = o ? ct_matmul(p, o) : NULL;
     if (!r) return -1;

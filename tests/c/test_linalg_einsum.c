@@ -179,6 +179,15 @@ TEST(einsum, noncontiguous_integer_scalar_and_empty_operands) {
     ct_tensor *si = ct_einsum("ij->", OPS(ai), 1);
     CHECK(si && si->dtype == CT_INT64);
     CHECK_TENSOR(si, SHAPE(0), 0, VALS(10), 0);
+    /* sums of small integers and bools are int64 (PyTorch: uint8 200*4 -> 800, bool 'ii' -> 2) */
+    ct_tensor *u8 = tt_tensor(VALS(200, 200, 200, 200), SHAPE(2, 2), 2, CT_UINT8);
+    ct_tensor *su = ct_einsum("ij->", OPS(u8), 1);
+    CHECK(su && su->dtype == CT_INT64);
+    CHECK_TENSOR(su, SHAPE(0), 0, VALS(800), 0);
+    ct_tensor *bl = tt_tensor(VALS(1, 1, 1, 1), SHAPE(2, 2), 2, CT_BOOL);
+    ct_tensor *sb = ct_einsum("ii", OPS(bl), 1);
+    CHECK(sb && sb->dtype == CT_INT64);
+    CHECK_TENSOR(sb, SHAPE(0), 0, VALS(2), 0);
     CHECK_TENSOR(ct_einsum("ij,jk->ik", OPS(ai, ai), 2), SHAPE(2, 2), 2, VALS(7, 10, 15, 22), 0);
     ct_tensor *sc = ct_scalar_tensor(3, CT_FLOAT32);
     CHECK_TENSOR(ct_einsum("", OPS(sc), 1), SHAPE(0), 0, VALS(3), 0);
