@@ -347,6 +347,26 @@ TEST(masked_select, selects_in_row_major_order_over_the_broadcast) {
     CHECK_ERR(ct_masked_select(x, bools(VALS(1, 0), SHAPE(2), 1)), "must match the size");
 }
 
+TEST(masked_select, matches_reference_across_the_grain) {
+    ct_tensor *x = tt_rand(SHAPE(300, 200), 2, CT_FLOAT32, -1, 1, 30);
+    ct_tensor *m = tt_rand(SHAPE(300, 200), 2, CT_BOOL, 0, 2, 31);
+    double *xv = tt_values(x), *mv = tt_values(m), *ref = malloc(sizeof(double) * 60000);
+    int64_t n = 0;
+    for (int i = 0; i < 60000; i++)
+        if (mv[i] != 0) ref[n++] = xv[i];
+    int bad = tt_expect(__FILE__, __LINE__, ct_masked_select(x, m), SHAPE(n), 1, ref, 0);
+    /* and back: scatter -(1..n) into the masked places */
+    ct_tensor *src = ct_empty(SHAPE(n), 1, CT_FLOAT32);
+    for (int64_t k = 0; k < n; k++) ((float *)ct_data_ptr(src))[k] = (float)-(k + 1);
+    for (int64_t i = 0, k = 0; i < 60000; i++)
+        if (mv[i] != 0) xv[i] = (double)-(++k);
+    if (!bad) bad = tt_expect(__FILE__, __LINE__, ct_masked_scatter_(x, m, src), SHAPE(300, 200), 2, xv, 0);
+    free(xv);
+    free(mv);
+    free(ref);
+    if (bad) return;
+}
+
 TEST(masked_scatter, writes_source_elements_in_order) {
     ct_tensor *x = arange(SHAPE(3, 4), 2, CT_FLOAT32);
     ct_tensor *m = bools(mask34, SHAPE(3, 4), 2);

@@ -626,8 +626,10 @@ int64_t ct__count_nonzero_bytes(const uint8_t *mask, int64_t n) {
     return cnt;
 }
 
-int64_t ct__masked_select_contig(char *out, const char *x, const uint8_t *mask, int64_t n,
-                                 size_t isz) {
+
+
+static int64_t masked_select_serial(char *out, const char *x, const uint8_t *mask, int64_t n,
+                                    size_t isz) {
     int64_t k = 0;
     switch (isz) {
 #define MSEL(T)                                                                       \
@@ -643,8 +645,8 @@ int64_t ct__masked_select_contig(char *out, const char *x, const uint8_t *mask, 
     return k;
 }
 
-int64_t ct__masked_scatter_contig(char *x, const char *src, const uint8_t *mask, int64_t n,
-                                  size_t isz) {
+static int64_t masked_scatter_serial(char *x, const char *src, const uint8_t *mask, int64_t n,
+                                     size_t isz) {
     int64_t k = 0;
     switch (isz) {
 #define MSCAT(T)                                                                      \
@@ -658,6 +660,47 @@ int64_t ct__masked_scatter_contig(char *x, const char *src, const uint8_t *mask,
 #undef MSCAT
     }
     return k;
+}
+
+/* Both mask loops in parallel: each thread counts the ones of its chunk,
+ * a prefix sum gives where its elements go in the packed side. */
+static int64_t masked_run(bool select, char *dense, char *packed, const uint8_t *mask, int64_t n,
+                          size_t isz) {
+    int nt = (n >= CT_GRAIN && !omp_in_parallel()) ? omp_get_max_threads() : 1;
+    if (nt > 64) nt = 64;
+    if (nt <= 1)
+        return select ? masked_select_serial(packed, dense, mask, n, isz)
+                      : masked_scatter_serial(dense, packed, mask, n, isz);
+    int64_t cnt[65] = {0};
+    int64_t chunk = (n + nt - 1) / nt;
+#pragma omp parallel for num_threads(nt)
+    for (int t = 0; t < nt; t++) {
+        int64_t b = t * chunk, e = b + chunk < n ? b + chunk : n;
+        cnt[t + 1] = b < e ? ct__count_nonzero_bytes(mask + b, e - b) : 0;
+    }
+    for (int t = 0; t < nt; t++) cnt[t + 1] += cnt[t];
+#pragma omp parallel for num_threads(nt)
+    for (int t = 0; t < nt; t++) {
+        int64_t b = t * chunk, e = b + chunk < n ? b + chunk : n;
+        if (b >= e) continue;
+        if (select)
+            masked_select_serial(packed + cnt[t] * (int64_t)isz, dense + b * (int64_t)isz, mask + b,
+                                 e - b, isz);
+        else
+            masked_scatter_serial(dense + b * (int64_t)isz, packed + cnt[t] * (int64_t)isz,
+                                  mask + b, e - b, isz);
+    }
+    return cnt[nt];
+}
+
+int64_t ct__masked_select_contig(char *out, const char *x, const uint8_t *mask, int64_t n,
+                                 size_t isz) {
+    return masked_run(true, (char *)x, out, mask, n, isz);
+}
+
+int64_t ct__masked_scatter_contig(char *x, const char *src, const uint8_t *mask, int64_t n,
+                                  size_t isz) {
+    return masked_run(false, x, (char *)src, mask, n, isz);
 }
 
 /* ------------------------------------------------------------ mean */
