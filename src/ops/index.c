@@ -230,7 +230,16 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
                        : reduce == R_AMAX ? CT__SG_MAX
                        : reduce == R_AMIN ? CT__SG_MIN
                                           : CT__SG_ADD;
-        rc = ct__sg_run(op, out, index, (ct_tensor *)src, dim, src ? 1.0 : value, &bad);
+        /* a source sharing memory with the destination is read from a copy */
+        ct_tensor *sc = src && src->storage == out->storage ? ct__to_dtype(src, src->dtype, true)
+                                                            : ct_retain((ct_tensor *)src);
+        rc = src && !sc ? -1 : ct__sg_run(op, out, index, sc, dim, src ? 1.0 : value, &bad);
+        ct_release(sc);
+        if (rc < 0) {
+            ct_release(count);
+            if (!inplace) ct_release(out);
+            return NULL;
+        }
     }
     if (!rc && count) ct__div_by_count(out, count);
     ct_release(count);
@@ -388,7 +397,16 @@ static ct_tensor *index_src_impl(const char *name, int opid, ct__sg_op op, const
         rc = 1;
         bad = ct_item_at_int(idx, 0);
     } else if (source->numel > 0) {
-        rc = ct__sg_run(op, out, ev, (ct_tensor *)source, dim, alpha, &bad);
+        ct_tensor *sc = source->storage == out->storage ? ct__to_dtype(source, source->dtype, true)
+                                                        : ct_retain((ct_tensor *)source);
+        rc = sc ? ct__sg_run(op, out, ev, sc, dim, alpha, &bad) : -1;
+        ct_release(sc);
+        if (rc < 0) {
+            ct_release(ev);
+            if (!inplace) ct_release(out);
+            ct_release(idx);
+            return NULL;
+        }
     } else if (idx->numel > 0) {
         /* nothing moves, but PyTorch still checks the indices */
         for (int64_t i = 0; i < idx->numel && !rc; i++) {

@@ -265,6 +265,17 @@ TEST(scatter, in_place_writes_through_a_transposed_view_and_bumps_version) {
     CHECK(ct_item_at(x, 3) == -1);
 }
 
+TEST(scatter, reads_a_source_that_aliases_the_destination_before_writing) {
+    /* x[i][idx[i][j]] = x[i][j] for a row rotation: every read sees the old x */
+    ct_tensor *x = arange(SHAPE(2, 3), 2, CT_FLOAT32);
+    ct_tensor *i = longs(VALS(1, 2, 0, 1, 2, 0), SHAPE(2, 3), 2);
+    CHECK(ct_scatter_(x, 1, i, x) == x);
+    CHECK_TENSOR(x, SHAPE(2, 3), 2, VALS(2, 0, 1, 5, 3, 4), 0);
+    ct_tensor *y = arange(SHAPE(3), 1, CT_INT64);
+    CHECK(ct_index_add_(y, 0, longs(VALS(1, 2, 0), SHAPE(3), 1), y, 1) == y);
+    CHECK_TENSOR(y, SHAPE(3), 1, VALS(2, 1, 3), 0);
+}
+
 TEST(scatter, rejects_bad_dtypes_shapes_and_indices) {
     ct_tensor *x = arange(SHAPE(2, 3), 2, CT_FLOAT32);
     ct_tensor *one = tt_tensor(VALS(1), SHAPE(1, 1), 2, CT_FLOAT32);
