@@ -201,6 +201,16 @@ TEST(gather, splits_a_long_1d_gather_and_still_reports_bad_indices) {
     ct_tensor *r = ct_gather(x, 0, i);
     CHECK_OK(r);
     CHECK_REF(r, ref_gather(x, 0, i));
+    /* narrow rows: 16 positions, 4000 indices */
+    ct_tensor *w = tt_rand(SHAPE(900, 16), 2, CT_FLOAT32, -1, 1, 27);
+    ct_tensor *wi = rand_index(SHAPE(4000), 1, 900, 28);
+    ct_tensor *ws = ct_index_select(w, 0, wi);
+    CHECK_OK(ws);
+    double *wv = tt_values(w), *wref = malloc(sizeof(double) * 4000 * 16);
+    for (int a = 0; a < 4000; a++)
+        for (int b = 0; b < 16; b++) wref[a * 16 + b] = wv[ct_item_at_int(wi, a) * 16 + b];
+    free(wv);
+    CHECK_REF(ws, wref);
     ((int64_t *)ct_data_ptr(i))[45000] = 1000;
     CHECK_ERR(ct_gather(x, 0, i), "index 1000 is out of bounds for dimension 0 with size 1000");
 }

@@ -263,10 +263,11 @@ int ct__sg_run(ct__sg_op op, ct_tensor *indexed, const ct_tensor *index, ct_tens
     ct_iter it;
     ct_iter_init(&it, 3, ops, vi.sizes, vi.ndim);
     int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
-    if (op == CT__SG_GATHER && nt > 1 && it.numel < 4 * (int64_t)nt &&
+    if (op == CT__SG_GATHER && nt > 1 && it.numel < 128 * (int64_t)nt &&
         it.numel * c.nd >= CT_GRAIN) {
-        /* few positions off dim but a long dim (a 1-d gather): gathers write
-         * distinct outputs, so split the index along dim instead */
+        /* few positions off dim but a long dim (a 1-d gather, index_select
+         * of narrow rows): too few for the iterator's 64-element chunks, and
+         * gathers write distinct outputs, so split the index along dim */
         int64_t chunk = (c.nd + nt - 1) / nt;
         atomic_int any_bad;
         atomic_init(&any_bad, 0);
