@@ -257,6 +257,14 @@ TEST(scatter, writes_src_and_values_and_reductions) {
     ct_tensor *v = ct_scatter_value(arange(SHAPE(2, 3), 2, CT_INT64), 1, longs(VALS(2, 0), SHAPE(2, 1), 2), 9.7);
     CHECK_TENSOR(v, SHAPE(2, 3), 2, VALS(0, 1, 9, 9, 4, 5), 0);
     CHECK_ERR(ct_scatter_with_reduce(x, 0, i, src, "max"), "reduce argument must be either add or multiply");
+    /* value with a reduction; duplicates apply once each:
+     * PyTorch: ones(2,3).scatter(1, [[0,0],[2,1]], 2.0, reduce='multiply') = [[4,1,1],[1,2,2]] */
+    ct_tensor *o = ct_empty(SHAPE(2, 3), 2, CT_FLOAT32);
+    for (int k = 0; k < 6; k++) ((float *)ct_data_ptr(o))[k] = 1;
+    ct_tensor *oi = longs(VALS(0, 0, 2, 1), SHAPE(2, 2), 2);
+    CHECK_TENSOR(ct_scatter_value_with_reduce(o, 1, oi, 2, "multiply"), SHAPE(2, 3), 2, VALS(4, 1, 1, 1, 2, 2), 0);
+    CHECK(ct_scatter_value_with_reduce_(o, 1, oi, 0.5, "add") == o);
+    CHECK_TENSOR(o, SHAPE(2, 3), 2, VALS(2, 1, 1, 1, 1.5, 1.5), 0);
 }
 
 TEST(scatter, in_place_writes_through_a_transposed_view_and_bumps_version) {
