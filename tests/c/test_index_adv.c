@@ -242,6 +242,30 @@ TEST(index_put, without_indices_writes_or_adds_everywhere) {
     CHECK_TENSOR(ct_index(x, NULL, 0), SHAPE(2, 2), 2, VALS(0, 1, 2, 3), 0);
 }
 
+TEST(index_put, accumulates_rows_across_the_grain_like_an_embedding_backward) {
+    /* w[idx] += g for idx [500] into w [40, 300]: the row dim splits across threads */
+    ct_tensor *w = ct_empty(SHAPE(40, 300), 2, CT_FLOAT64);
+    memset(ct_data_ptr(w), 0, 40 * 300 * sizeof(double));
+    ct_tensor *idx = tt_rand(SHAPE(500), 1, CT_INT64, -40, 40, 40);
+    ct_tensor *g = tt_rand(SHAPE(500, 300), 2, CT_FLOAT64, -1, 1, 41);
+    double *ref = calloc(40 * 300, sizeof(double)), *last = calloc(40 * 300, sizeof(double));
+    for (int a = 0; a < 500; a++) {
+        int64_t r = ct_item_at_int(idx, a);
+        if (r < 0) r += 40;
+        for (int b = 0; b < 300; b++) {
+            ref[r * 300 + b] += ct_item_at(g, a * 300 + b);
+            last[r * 300 + b] = ct_item_at(g, a * 300 + b);
+        }
+    }
+    const ct_tensor *ii[1] = {idx};
+    int bad = tt_expect(__FILE__, __LINE__, ct_index_put_(w, ii, 1, g, true), SHAPE(40, 300), 2, ref, 1e-12);
+    memset(ct_data_ptr(w), 0, 40 * 300 * sizeof(double));
+    if (!bad) bad = tt_expect(__FILE__, __LINE__, ct_index_put_(w, ii, 1, g, false), SHAPE(40, 300), 2, last, 0);
+    free(ref);
+    free(last);
+    if (bad) return;
+}
+
 TEST(index_put, rejects_dtype_and_shape_mismatches) {
     ct_tensor *x = arange(SHAPE(2, 3), 2, CT_FLOAT32);
     const ct_tensor *idx[1] = {longs(VALS(0), SHAPE(1), 1)};

@@ -485,8 +485,30 @@ void ct__index_put_offsets(ct_tensor *dst, const ct_tensor *val, const ct_tensor
         for (int d = 0; d < nd; d++) st[k][d] = t->sizes[d] == 1 ? 0 : t->strides[d] * isz;
     }
     put_ctx c = {dst->dtype};
-    rowmajor_walk(dst->sizes, nd, 3, base, (const int64_t(*)[CT_MAX_DIMS])st,
-                  accumulate ? put_off_acc : put_off_copy, &c);
+    ct_loop_fn fn = accumulate ? put_off_acc : put_off_copy;
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    int64_t cols = nd ? dst->sizes[nd - 1] : 0;
+    if (nt > 1 && nd > 0 && st[2][nd - 1] == 0 && st[0][nd - 1] != 0 && cols >= 64 * nt &&
+        dst->numel >= CT_GRAIN) {
+        /* the last dim is not indexed: columns are distinct elements for
+         * every index, so threads take column ranges and each keeps the
+         * index order within its columns */
+        int64_t chunk = (cols + nt - 1) / nt;
+#pragma omp parallel num_threads(nt)
+        {
+            int t = omp_get_thread_num();
+            int64_t c0 = t * chunk, c1 = c0 + chunk < cols ? c0 + chunk : cols;
+            if (c0 < c1) {
+                int64_t sz[CT_MAX_DIMS];
+                memcpy(sz, dst->sizes, sizeof(int64_t) * (size_t)nd);
+                sz[nd - 1] = c1 - c0;
+                char *b[3] = {base[0] + c0 * st[0][nd - 1], base[1] + c0 * st[1][nd - 1], base[2]};
+                rowmajor_walk(sz, nd, 3, b, (const int64_t(*)[CT_MAX_DIMS])st, fn, &c);
+            }
+        }
+        return;
+    }
+    rowmajor_walk(dst->sizes, nd, 3, base, (const int64_t(*)[CT_MAX_DIMS])st, fn, &c);
 }
 
 /* ------------------------------------------------------------ nonzero */
