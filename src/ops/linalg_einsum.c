@@ -1,6 +1,6 @@
 /* einsum and tensordot, composed of recorded public ops (diagonal, expand,
- * permute, reshape, mm/bmm/matmul) inside a scope: their gradients follow
- * from those ops, and every contraction is one GEMM. */
+ * permute, reshape, mm/bmm/matmul, mul) inside a scope: their gradients
+ * follow from those ops, and every contraction is one GEMM. */
 #include "ops/linalg_internal.h"
 
 /* Subscript labels: 'A'..'Z' = 0..25, 'a'..'z' = 26..51 (so that the implicit
@@ -93,6 +93,8 @@ static int sum_out(term *x, const bool *keep) {
         }
     sizes[nk] = S;
     ct_tensor *p = permute_reshape(x, order, no, sizes, nk + 1);
+    /* integer and bool sums come out int64, as torch.sum's do */
+    if (p && !ct_dtype_is_floating(p->dtype)) p = ct_to_dtype(p, CT_INT64, false);
     ct_tensor *o = p ? ones(S, p->dtype) : NULL;
     ct_tensor *r = o ? ct_matmul(p, o) : NULL;
     if (!r) return -1;
@@ -136,7 +138,15 @@ static int contract(term *a, const term *b, const bool *need) {
     for (int i = 0; i < no; i++) ob[n++] = ol[i];
     term bb = *b;
     ct_tensor *r;
-    if (nb == 0) {
+    if (nc == 0) {
+        /* nothing to sum (outer and elementwise products): one broadcast
+         * multiply instead of a GEMM with k = 1 per batch element; it
+         * promotes mixed dtypes as PyTorch's einsum does here (a contraction
+         * of mixed dtypes fails in mm/bmm, as in PyTorch) */
+        ct_tensor *ma = permute_reshape(a, oa, nb + na, (int64_t[]){Bt, M, 1}, 3);
+        ct_tensor *mb = ma ? permute_reshape(&bb, ob, nb + no, (int64_t[]){Bt, 1, N}, 3) : NULL;
+        r = mb ? ct_mul(ma, mb) : NULL;
+    } else if (nb == 0) {
         ct_tensor *ma = permute_reshape(a, oa, na + nc, (int64_t[]){M, K}, 2);
         ct_tensor *mb = ma ? permute_reshape(&bb, ob, nc + no, (int64_t[]){K, N}, 2) : NULL;
         r = mb ? ct_mm(ma, mb) : NULL;

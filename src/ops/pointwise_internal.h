@@ -129,6 +129,23 @@ ct_tensor *ct__pw_finish(ct_tensor *r, ct_pw_mode mode, int op_id, const ct_tens
  * arguments do not support autograd). */
 int ct__pw_check_out_grad(const char *name, ct_pw_mode mode, const ct_tensor *const *in, int nin);
 
+/* A 0-d tensor living on the caller's stack: for numbers that only the
+ * loop reads (never retained, released, or recorded by autograd). */
+typedef struct ct_pw_scalar {
+    ct_tensor t;
+    ct_storage s;
+    uint64_t buf;
+} ct_pw_scalar;
+/* A wrapped float64 number in sl; returns &sl->t. */
+ct_tensor *ct__pw_stack_f64(ct_pw_scalar *sl, double v);
+
+/* The number v as a wrapped 0-d operand: a Python int when int_if_whole
+ * and v is whole, else a Python float. With keep (autograd will hold the
+ * operand) it is an owned tensor returned in *owned too (release it);
+ * otherwise it lives in sl and *owned is NULL. NULL on allocation failure. */
+const ct_tensor *ct__pw_number(ct_pw_scalar *sl, ct_tensor **owned, double v, bool int_if_whole,
+                               bool keep);
+
 /* An owned 0-d wrapped number (not in any scope). */
 ct_tensor *ct__pw_wrapped_f64(double v);
 ct_tensor *ct__pw_wrapped_i64(int64_t v);
