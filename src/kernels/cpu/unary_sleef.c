@@ -10,6 +10,8 @@
  * when the CPU has it, so an x86-64-v3 build still runs 16-wide). */
 #include "pointwise_loops.h"
 
+#include <stdatomic.h>
+
 #if defined(__AVX2__)
 #include <sleef.h>
 
@@ -34,8 +36,8 @@ ct_loop_fn ct__pw_sleef_loop_avx512(int kop, ct_dtype dt);
 #endif
 
 /* 0: libm loops, 1: SLEEF AVX2, 2: SLEEF AVX-512. Chosen once from the CPU
- * (a benign race: every thread computes the same value). */
-static int simd_level = -1;
+ * (threads racing to set it compute the same value). */
+static _Atomic int simd_level = -1;
 
 static int detect_level(void) {
 #if defined(__x86_64__)
@@ -50,17 +52,21 @@ static int detect_level(void) {
 }
 
 int ct__pw_simd_level(int force) {
+    int level = atomic_load_explicit(&simd_level, memory_order_relaxed);
     if (force >= 0) {
         int best = detect_level();
-        simd_level = force < best ? force : best;
-    } else if (simd_level < 0) {
-        simd_level = detect_level();
+        level = force < best ? force : best;
+        atomic_store_explicit(&simd_level, level, memory_order_relaxed);
+    } else if (level < 0) {
+        level = detect_level();
+        atomic_store_explicit(&simd_level, level, memory_order_relaxed);
     }
-    return simd_level;
+    return level;
 }
 
 ct_loop_fn ct__pw_sleef_loop(int kop, ct_dtype dt) {
-    int level = simd_level >= 0 ? simd_level : ct__pw_simd_level(-1);
+    int level = atomic_load_explicit(&simd_level, memory_order_relaxed);
+    if (CT_UNLIKELY(level < 0)) level = ct__pw_simd_level(-1);
 #if defined(__x86_64__)
     if (level == 2) return ct__pw_sleef_loop_avx512(kop, dt);
 #endif
