@@ -488,3 +488,18 @@ TEST(add, large_outputs_stream_with_unaligned_heads_and_tails) {
     for (int64_t i = 0; i < n; i++)
         if (po[i] != -pb[i]) CHECK(!"neg of a large tensor into an unaligned out");
 }
+
+TEST(add, half_precision_in_place_and_out_go_through_float32) {
+    ct_tensor *h = tt_tensor(VALS(1.5, -2, 1000, 0.25), SHAPE(2, 2), 2, CT_FLOAT16);
+    ct_tensor *g = tt_tensor(VALS(0.5, 0.5, 24, 0.125), SHAPE(2, 2), 2, CT_FLOAT16);
+    CHECK(ct_add_(h, ct_t(g)) == h && h->dtype == CT_FLOAT16);
+    CHECK_TENSOR(h, SHAPE(2, 2), 2, VALS(2, 22, 1000.5, 0.375), 0); /* g.t() = [[0.5, 24], [0.5, 0.125]] */
+    ct_tensor *b = tt_tensor(VALS(1, 2, 3, 4), SHAPE(2, 2), 2, CT_BFLOAT16);
+    CHECK(ct_mul_(b, ct_wrapped_float(0.5)) == b && b->dtype == CT_BFLOAT16);
+    CHECK_TENSOR(b, SHAPE(2, 2), 2, VALS(0.5, 1, 1.5, 2), 0);
+    ct_tensor *o = ct_empty(SHAPE(2, 2), 2, CT_FLOAT16);
+    CHECK(ct_exp_out(o, b) == o);
+    CHECK_TENSOR(o, SHAPE(2, 2), 2, VALS(1.6487212, 2.7182818, 4.4816891, 7.3890561), 1e-3);
+    CHECK(ct_exp_(b) == b);
+    CHECK_TENSOR(b, SHAPE(2, 2), 2, VALS(1.6487212, 2.7182818, 4.4816891, 7.3890561), 8e-3);
+}
