@@ -140,6 +140,16 @@ TEST(add, zero_dim_and_empty_tensors) {
     ct_tensor *s = ct_scalar_tensor(2.5, CT_FLOAT32);
     ct_tensor *r = ct_add(s, s);
     CHECK(r && r->ndim == 0 && ct_item_at(r, 0) == 5);
+    /* 0-d with a number of another dtype, and with a 0-d integer tensor */
+    r = ct_add(s, ct_wrapped_float(0.25));
+    CHECK(r && r->ndim == 0 && r->dtype == CT_FLOAT32 && ct_item_at(r, 0) == 2.75);
+    r = ct_mul(s, ct_scalar_tensor(3, CT_INT64));
+    CHECK(r && r->ndim == 0 && r->dtype == CT_FLOAT32 && ct_item_at(r, 0) == 7.5);
+    r = ct_sub(ct_scalar_tensor(3, CT_INT32), ct_scalar_tensor(5, CT_INT64));
+    CHECK(r && r->ndim == 0 && r->dtype == CT_INT64 && ct_item_at(r, 0) == -2);
+    r = ct_mul_scalar(tt_tensor(VALS(1, 2, 3), SHAPE(3), 1, CT_INT16), 1.5);
+    CHECK(r && r->dtype == CT_FLOAT32);
+    CHECK_TENSOR(r, SHAPE(3), 1, VALS(1.5, 3, 4.5), 0);
     ct_tensor *e = ct_empty(SHAPE(0, 3), 2, CT_FLOAT32);
     r = ct_add(e, s);
     CHECK(r && r->ndim == 2 && r->sizes[0] == 0 && r->sizes[1] == 3 && r->numel == 0);
