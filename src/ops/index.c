@@ -236,7 +236,7 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
             /* value with a reduction: the value as a stride-0 source */
             ct_tensor *one = ct__empty(NULL, 0, out->dtype);
             int64_t zero[CT_MAX_DIMS] = {0};
-            if (one) ct__fill_bits(ct_data_ptr(one), out->dtype, value);
+            if (one) ct__index_value_bits(ct_data_ptr(one), out->dtype, value);
             sc = one ? ct__tensor_new(one->storage, out->dtype, index->sizes, zero, index->ndim, 0) : NULL;
             ct_release(one);
         } else if (src && src->storage == out->storage) {
