@@ -29,7 +29,7 @@ typedef enum {
 /* Value v stored in dtype dt at bits (8 bytes). Integer dtypes saturate
  * (+-inf give the dtype's max/min: the identities of amin/amax); other
  * values truncate toward zero like a C cast. */
-void ct__fill_bits(void *bits, ct_dtype dt, double v);
+void ct__index_value_bits(void *bits, ct_dtype dt, double v);
 
 /* x /= count where count > 0 (int64 count broadcast to x); integer dtypes
  * round toward negative infinity (scatter_reduce "mean"). */
@@ -53,8 +53,9 @@ int ct__index_add_offsets(ct_tensor *off, const ct_tensor *idx, int64_t size, in
  * out's shape (src with stride 0 over the indexed dims, off with stride 0
  * over the others); the source element is at src + off elements. */
 void ct__index_gather_offsets(ct_tensor *out, const ct_tensor *src, const ct_tensor *off);
-/* dst[off] = val (or += when accumulate); serial, so duplicate offsets are
- * written in order (the last write wins, or every one is summed). */
+/* dst[off] = val (or += when accumulate); duplicate offsets are written in
+ * index order (the last write wins, or every one is summed): threads only
+ * split a last dim that is not indexed. */
 void ct__index_put_offsets(ct_tensor *dst, const ct_tensor *val, const ct_tensor *off,
                            bool accumulate);
 
