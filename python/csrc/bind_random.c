@@ -387,6 +387,87 @@ CTPY_IMPL(multinomial) {
     return ctpy_finish_out(sc, ct_multinomial(x, k, repl, g), a[4]);
 }
 
+static PyObject *f_empty_strided(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"size", "stride", "*", KW, NULL};
+    PyObject *a[8];
+    int64_t s[CT_MAX_DIMS], st[CT_MAX_DIMS];
+    int ns, nst;
+    ct_dtype dt;
+    bool rg;
+    if (ctpy_parse("empty_strided", names, NULL, args, n, kwn, a, NULL) < 0 ||
+        ctpy_intlist("empty_strided", a[0], NULL, s, &ns) < 0 || ctpy_intlist("empty_strided", a[1], NULL, st, &nst) < 0 ||
+        common_kw(a + 2, &dt, &rg) < 0)
+        return NULL;
+    if (ns != nst) {
+        PyErr_SetString(PyExc_RuntimeError, "mismatch in length of strides and shape");
+        return NULL;
+    }
+    ct_scope sc = ct_scope_begin();
+    return finish_factory(sc, ct_empty_strided(s, st, ns, dt == CT_DTYPE_DEFAULT ? ct_default_dtype() : dt), a + 2, rg);
+}
+#define TRI_INDICES(name)                                                                          \
+    static PyObject *f_##name(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {   \
+        static const char *const names[] = {"row", "col", "offset", "*", KW, NULL};               \
+        PyObject *a[9];                                                                            \
+        int64_t r, c, o;                                                                           \
+        ct_dtype dt;                                                                               \
+        bool rg;                                                                                   \
+        if (ctpy_parse(#name, names, NULL, args, n, kwn, a, NULL) < 0 || ctpy_req_int(#name, "row", a[0], &r) < 0 || \
+            ctpy_req_int(#name, "col", a[1], &c) < 0 || ctpy_opt_int(#name, "offset", a[2], 0, &o) < 0 ||   \
+            common_kw(a + 3, &dt, &rg) < 0)                                                        \
+            return NULL;                                                                           \
+        ct_scope sc = ct_scope_begin();                                                            \
+        return finish_factory(sc, ct_##name(r, c, o, dt), a + 3, rg);                              \
+    }
+TRI_INDICES(tril_indices)
+TRI_INDICES(triu_indices)
+
+/* normal(mean, std, size=None, *, generator=None, ...): tensor/number means and stds */
+static PyObject *f_normal(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"mean", "std", "size", "*", "generator", KW, NULL};
+    PyObject *a[10];
+    ct_generator *g;
+    ct_dtype dt;
+    bool rg;
+    if (ctpy_parse("normal", names, NULL, args, n, kwn, a, NULL) < 0 || gen_arg(a[3], &g) < 0 ||
+        common_kw(a + 4, &dt, &rg) < 0)
+        return NULL;
+    bool tm = a[0] && ctpy_Tensor_Check(a[0]), ts = a[1] && ctpy_Tensor_Check(a[1]);
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *r;
+    double mean = 0, std = 1;
+    if (!tm && !CTPY_NOARG(a[0]) && ctpy_double("normal", "mean", a[0], &mean) < 0) goto fail;
+    if (!ts && !CTPY_NOARG(a[1]) && ctpy_double("normal", "std", a[1], &std) < 0) goto fail;
+    if (tm && ts) r = ct_normal(CTPY_T(a[0]), CTPY_T(a[1]), g);
+    else if (tm) r = ct_normal_std_scalar(CTPY_T(a[0]), std, g);
+    else if (ts) r = ct_normal_mean_scalar(mean, CTPY_T(a[1]), g);
+    else {
+        int64_t s[CT_MAX_DIMS];
+        int nd;
+        if (!a[2]) {
+            ct_scope_end(sc);
+            PyErr_SetString(PyExc_TypeError, "normal() with number mean and std needs a size");
+            return NULL;
+        }
+        if (ctpy_intlist("normal", a[2], NULL, s, &nd) < 0) goto fail;
+        r = ct_normal_sized(mean, std, s, nd, dt, g);
+    }
+    return finish_factory(sc, r, a + 4, rg);
+fail:
+    ct_scope_end(sc);
+    return NULL;
+}
+static PyObject *f_poisson(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"input", "generator", NULL};
+    PyObject *a[2];
+    ct_tensor *x;
+    ct_generator *g;
+    if (ctpy_parse("poisson", names, NULL, args, n, kwn, a, NULL) < 0 || ctpy_tensor_arg("poisson", "input", a[0], &x) < 0 ||
+        gen_arg(a[1], &g) < 0)
+        return NULL;
+    CTPY_RETURN(ct_poisson(x, g));
+}
+
 static PyObject *f_manual_seed(PyObject *m, PyObject *seed) {
     unsigned long long s = PyLong_AsUnsignedLongLongMask(seed);
     if (PyErr_Occurred()) return NULL;
@@ -460,6 +541,8 @@ PyMethodDef ctpy_random_functions[] = {
     FAST("rand", f_rand), FAST("randn", f_randn), FAST("randint", f_randint), FAST("randperm", f_randperm),
     FAST("rand_like", f_rand_like), FAST("randn_like", f_randn_like), FAST("randint_like", f_randint_like),
     CTPY_FUNCTION("bernoulli", bernoulli), CTPY_FUNCTION("multinomial", multinomial),
+    FAST("empty_strided", f_empty_strided), FAST("tril_indices", f_tril_indices),
+    FAST("triu_indices", f_triu_indices), FAST("normal", f_normal), FAST("poisson", f_poisson),
     {"manual_seed", f_manual_seed, METH_O, NULL}, {"seed", f_seed, METH_NOARGS, NULL},
     {"initial_seed", f_initial_seed, METH_NOARGS, NULL}, {"get_rng_state", f_get_rng_state, METH_NOARGS, NULL},
     {"set_rng_state", f_set_rng_state, METH_O, NULL}, FAST("set_printoptions", f_set_printoptions),
