@@ -18,7 +18,7 @@ VERSION  := 0.1.0
 OPENBLAS_DIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
 CPPFLAGS += -Iinclude -Isrc -I/usr/include/x86_64-linux-gnu -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) $(ARCH) -fPIC -fopenmp -Wall -Wextra -Wno-unused-parameter -g
-LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -llapacke -lsleef -lz -lm -lpthread -fopenmp
+LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -llapacke -lsleef -ljpeg -lpng -lz -lm -lpthread -fopenmp
 
 LIB_SRCS := $(sort $(wildcard src/core/*.c src/kernels/cpu/*.c src/ops/*.c src/autograd/*.c \
                               src/nn/*.c src/optim/*.c src/data/*.c src/io/*.c))
