@@ -156,8 +156,14 @@ ct_tensor *ct__empty(const int64_t *sizes, int ndim, ct_dtype dt) {
                        (long long)(n * (int64_t)ct_dtype_size(dt)), ct_dtype_name(dt),
                        ct_shape_str(sizes, ndim, b, sizeof b));
     }
+    /* Hand the storage's only reference to the tensor: no retain/release
+     * pair (two atomic ops) on the hot path of every new tensor. */
+    atomic_store_explicit(&s->refcount, 0, memory_order_relaxed);
     ct_tensor *t = ct__tensor_new(s, dt, sizes, NULL, ndim, 0);
-    ct__storage_release(s); /* the tensor holds it now */
+    if (!t) {
+        atomic_store_explicit(&s->refcount, 1, memory_order_relaxed);
+        ct__storage_release(s);
+    }
     return t;
 }
 
