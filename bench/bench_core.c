@@ -1,0 +1,110 @@
+/* Engine benchmarks (issue: tensor engine): per-op overhead, bandwidth-bound
+ * elementwise and reduction ops, transcendental ops, GEMM; plus the machine's
+ * own limits measured in the same run (a plain C copy loop, OpenBLAS called
+ * directly). Prints one JSON object per line; bench/run.py adds PyTorch. */
+#include "bench_util.h"
+#include "ctorch/ctorch.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+
+#define N16M (16 * 1024 * 1024)
+
+typedef struct {
+    ct_tensor *a, *b;
+    float *x, *y;
+    int64_t n;
+} ctx_t;
+
+static void copy_loop(void *p) {
+    ctx_t *c = p;
+    float *restrict dst = c->y;
+    const float *restrict src = c->x;
+    int64_t n = c->n;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) dst[i] = src[i];
+}
+
+static void add_op(void *p) {
+    ctx_t *c = p;
+    ct_scope s = ct_scope_begin();
+    ct_add(c->a, c->b);
+    ct_scope_end(s);
+}
+static void add_owned(void *p) { /* no scope: the C caller owns the result */
+    ctx_t *c = p;
+    ct_release(ct_add(c->a, c->b));
+}
+static void sum_op(void *p) {
+    ctx_t *c = p;
+    ct_release(ct_sum(c->a));
+}
+static void exp_op(void *p) {
+    ctx_t *c = p;
+    ct_release(ct_exp(c->a));
+}
+static void tanh_op(void *p) {
+    ctx_t *c = p;
+    ct_release(ct_tanh(c->a));
+}
+static void mm_op(void *p) {
+    ctx_t *c = p;
+    ct_release(ct_mm(c->a, c->b));
+}
+static void sgemm_direct(void *p) {
+    ctx_t *c = p;
+    int n = (int)c->n;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, c->x, n, c->y, n, 0.0f,
+                (float *)ct_data_ptr(c->b) /* scratch output */, n);
+}
+
+int main(int argc, char **argv) {
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int reps = quick ? 5 : 15;
+    printf("{\"name\": \"threads\", \"value\": %d}\n", ct_get_num_threads());
+
+    /* machine limit: plain C copy loop over 16M floats, all threads */
+    ctx_t c = {0};
+    c.n = N16M;
+    c.x = aligned_alloc(64, sizeof(float) * N16M);
+    c.y = aligned_alloc(64, sizeof(float) * N16M);
+    for (int64_t i = 0; i < N16M; i++) c.x[i] = c.y[i] = (float)(i % 1000) * 1e-3f;
+    bench_report("copy_16M_f32_c_loop", bench_time(copy_loop, &c, 5, reps), 2.0 * 4 * N16M, 0);
+
+    /* per-op overhead: 1-element add */
+    float two = 2.0f, three = 3.0f;
+    int64_t one[1] = {1};
+    c.a = ct_from_data(&two, one, 1, CT_FLOAT32);
+    c.b = ct_from_data(&three, one, 1, CT_FLOAT32);
+    bench_report("add_1elem_scoped", bench_time(add_op, &c, 100000, reps), 0, 0);
+    bench_report("add_1elem_owned", bench_time(add_owned, &c, 100000, reps), 0, 0);
+    ct_release(c.a);
+    ct_release(c.b);
+
+    /* bandwidth-bound: 16M add, 16M sum, exp and tanh */
+    int64_t shp[1] = {N16M};
+    c.a = ct_from_data(c.x, shp, 1, CT_FLOAT32);
+    c.b = ct_from_data(c.y, shp, 1, CT_FLOAT32);
+    bench_report("add_16M_f32", bench_time(add_owned, &c, 5, reps), 3.0 * 4 * N16M, 0);
+    bench_report("sum_16M_f32", bench_time(sum_op, &c, 5, reps), 1.0 * 4 * N16M, 0);
+    bench_report("exp_16M_f32", bench_time(exp_op, &c, 3, reps), 2.0 * 4 * N16M, 0);
+    bench_report("tanh_16M_f32", bench_time(tanh_op, &c, 3, reps), 2.0 * 4 * N16M, 0);
+    ct_release(c.a);
+    ct_release(c.b);
+
+    /* GEMM 2048 against OpenBLAS called directly */
+    int n = 2048;
+    int64_t ms[2] = {n, n};
+    c.n = n;
+    c.a = ct_from_data(c.x, ms, 2, CT_FLOAT32);
+    c.b = ct_from_data(c.y, ms, 2, CT_FLOAT32);
+    double fl = 2.0 * n * (double)n * n;
+    bench_report("sgemm_2048_openblas_direct", bench_time(sgemm_direct, &c, 1, quick ? 3 : 7), 0, fl);
+    bench_report("mm_2048_f32", bench_time(mm_op, &c, 1, quick ? 3 : 7), 0, fl);
+    ct_release(c.a);
+    ct_release(c.b);
+    free(c.x);
+    free(c.y);
+    return 0;
+}

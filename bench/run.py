@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Runs ctorch's C benchmarks and the same workloads in Debian's PyTorch in one
+run on one machine; prints each time, the machine fraction and the ratio
+ctorch/PyTorch (below 1 means ctorch is faster).
+
+    make bench            (or: /usr/bin/python3 bench/run.py [--quick])
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+import platform
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+QUICK = "--quick" in sys.argv
+
+
+def run_c(binary):
+    out = subprocess.run([binary] + (["--quick"] if QUICK else []), check=True,
+                         capture_output=True, text=True).stdout
+    res = {}
+    for line in out.splitlines():
+        d = json.loads(line)
+        res[d["name"]] = d
+    return res
+
+
+def median_time(fn, inner, repeats):
+    for _ in range(min(inner, 3)):
+        fn()
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        ts.append((time.perf_counter() - t0) / inner)
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
+def torch_core(reps):
+    import torch
+    res = {"threads": torch.get_num_threads()}
+    n = 16 * 1024 * 1024
+    a1, b1 = torch.tensor([2.0]), torch.tensor([3.0])
+    res["add_1elem"] = median_time(lambda: torch.add(a1, b1), 100000, reps)
+    a = torch.rand(n)
+    b = torch.rand(n)
+    res["add_16M_f32"] = median_time(lambda: torch.add(a, b), 5, reps)
+    res["sum_16M_f32"] = median_time(lambda: torch.sum(a), 5, reps)
+    res["exp_16M_f32"] = median_time(lambda: torch.exp(a), 3, reps)
+    res["tanh_16M_f32"] = median_time(lambda: torch.tanh(a), 3, reps)
+    m1 = torch.rand(2048, 2048)
+    m2 = torch.rand(2048, 2048)
+    res["mm_2048_f32"] = median_time(lambda: torch.mm(m1, m2), 1, 3 if QUICK else 7)
+    return res
+
+
+def fmt_s(s):
+    if s < 1e-6:
+        return "%.0f ns" % (s * 1e9)
+    if s < 1e-3:
+        return "%.2f us" % (s * 1e6)
+    return "%.2f ms" % (s * 1e3)
+
+
+def main():
+    reps = 5 if QUICK else 15
+    c = run_c(os.path.join(HERE, "..", "build", "bench", "bench_core"))
+    t = torch_core(reps)
+    copy = c["copy_16M_f32_c_loop"]
+    copy_gbs = copy["bytes"] / copy["sec"] / 1e9
+    print("machine: %s, %d cores; ctorch threads %d, torch threads %d; %s" % (
+        platform.processor() or platform.machine(), os.cpu_count(), c["threads"]["value"],
+        t["threads"], time.strftime("%Y-%m-%d")))
+    print("plain C copy loop, 16M float32: %.1f GB/s (read+write)" % copy_gbs)
+    print("sgemm 2048, OpenBLAS direct: %.1f GFLOP/s" % (
+        c["sgemm_2048_openblas_direct"]["flops"] / c["sgemm_2048_openblas_direct"]["sec"] / 1e9))
+    print()
+    print("%-22s %12s %12s %10s %14s" % ("workload", "ctorch", "torch", "ct/torch", "ct vs machine"))
+    rows = [("add_1elem", "add_1elem_owned"), ("add_16M_f32", None), ("sum_16M_f32", None),
+            ("exp_16M_f32", None), ("tanh_16M_f32", None), ("mm_2048_f32", None)]
+    out = {"copy_gbs": copy_gbs}
+    for name, cname in rows:
+        cr = c[cname or name]
+        ts = t[name]
+        mach = ""
+        if cr["bytes"]:
+            gbs = cr["bytes"] / cr["sec"] / 1e9
+            mach = "%.1f GB/s %.2f" % (gbs, gbs / copy_gbs)
+        elif cr["flops"]:
+            mach = "%.2f of BLAS" % (c["sgemm_2048_openblas_direct"]["sec"] / cr["sec"])
+        print("%-22s %12s %12s %10.2f %14s" % (name, fmt_s(cr["sec"]), fmt_s(ts), cr["sec"] / ts, mach))
+        out[name] = {"ctorch": cr["sec"], "torch": ts}
+    os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
+    with open(os.path.join(HERE, "out", "core.json"), "w") as f:
+        json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

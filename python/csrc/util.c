@@ -1,0 +1,337 @@
+/* Wrapping engine tensors, errors, and the one argument parser. */
+#include "ctpy.h"
+
+/* ------------------------------------------------------------------ errors */
+PyObject *ctpy_exc_for(ct_error_kind k) {
+    switch (k) {
+    case CT_ERR_INDEX: return PyExc_IndexError;
+    case CT_ERR_TYPE: return PyExc_TypeError;
+    case CT_ERR_VALUE: return PyExc_ValueError;
+    case CT_ERR_NOT_IMPL: return PyExc_NotImplementedError;
+    case CT_ERR_MEMORY: return PyExc_MemoryError;
+    default: return PyExc_RuntimeError;
+    }
+}
+
+PyObject *ctpy_raise(void) {
+    if (PyErr_Occurred()) return NULL;
+    ct_error_kind k = ct_last_error_kind();
+    const char *msg = ct_last_error();
+    if (k == CT_OK || !msg[0]) {
+        PyErr_SetString(PyExc_RuntimeError, "ctorch: operation failed without an error message");
+        return NULL;
+    }
+    PyErr_SetString(ctpy_exc_for(k), msg);
+    ct_clear_error();
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ wrapping */
+PyObject *ctpy_wrap(ct_tensor *owned) {
+    if (!owned) return ctpy_raise();
+    if (owned->pyobj) {
+        PyObject *o = owned->pyobj;
+        Py_INCREF(o);
+        ct_release(owned); /* the Python object holds its own reference */
+        return o;
+    }
+    TensorObject *o = PyObject_New(TensorObject, &ctpy_TensorType);
+    if (!o) {
+        ct_release(owned);
+        return NULL;
+    }
+    o->t = owned;
+    o->weakreflist = NULL;
+    owned->pyobj = o;
+    return (PyObject *)o;
+}
+
+PyObject *ctpy_finish(ct_scope sc, ct_tensor *r) {
+    if (r) ct_keep(r);
+    ct_scope_end(sc);
+    return ctpy_wrap(r);
+}
+
+PyObject *ctpy_size_new(const int64_t *sizes, int n) {
+    PyObject *tup = PyTuple_New(n);
+    if (!tup) return NULL;
+    for (int i = 0; i < n; i++) {
+        PyObject *v = PyLong_FromLongLong(sizes[i]);
+        if (!v) {
+            Py_DECREF(tup);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(tup, i, v);
+    }
+    PyObject *args = PyTuple_Pack(1, tup);
+    Py_DECREF(tup);
+    if (!args) return NULL;
+    PyObject *s = PyTuple_Type.tp_new(&ctpy_SizeType, args, NULL);
+    Py_DECREF(args);
+    return s;
+}
+
+/* ------------------------------------------------------------------ parser */
+static int name_is(PyObject *key, const char *name) {
+    if (*name == '+') name++;
+    return PyUnicode_CompareWithASCIIString(key, name) == 0;
+}
+
+int ctpy_parse(const char *fname, const char *const *names, PyObject *self, PyObject *const *args,
+               Py_ssize_t nargs, PyObject *kwnames, PyObject **out, ctpy_va *va) {
+    int nslots = 0, npos = -1, vaslot = -1;
+    const char *nm[32];
+    for (int k = 0; names[k] && nslots < 32; k++) {
+        if (names[k][0] == '*') {
+            npos = nslots;
+            continue;
+        }
+        if (names[k][0] == '+') vaslot = nslots;
+        nm[nslots++] = names[k];
+    }
+    if (npos < 0) npos = nslots;
+    for (int i = 0; i < nslots; i++) out[i] = NULL;
+    if (va) {
+        va->va = NULL;
+        va->nva = 0;
+    }
+    int slot = 0;
+    if (self) out[slot++] = self;
+    Py_ssize_t a = 0;
+    for (; a < nargs; a++) {
+        if (slot == vaslot) {
+            va->va = args + a;
+            va->nva = nargs - a;
+            slot++;
+            break;
+        }
+        if (slot >= npos) {
+            PyErr_Format(PyExc_TypeError, "%s() takes %d positional arguments but %zd were given",
+                         fname, npos - (self ? 1 : 0), nargs);
+            return -1;
+        }
+        out[slot++] = args[a];
+    }
+    if (kwnames) {
+        Py_ssize_t nk = PyTuple_GET_SIZE(kwnames);
+        for (Py_ssize_t k = 0; k < nk; k++) {
+            PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+            int found = -1;
+            for (int i = self ? 1 : 0; i < nslots; i++)
+                if (name_is(key, nm[i])) {
+                    found = i;
+                    break;
+                }
+            if (found < 0) {
+                PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'",
+                             fname, key);
+                return -1;
+            }
+            if (out[found]) {
+                PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%U'", fname,
+                             key);
+                return -1;
+            }
+            out[found] = args[nargs + k];
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ converters */
+int ctpy_tensor_arg(const char *fname, const char *argname, PyObject *o, ct_tensor **t) {
+    if (o && ctpy_Tensor_Check(o)) {
+        *t = CTPY_T(o);
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be Tensor, not %s", fname, argname,
+                 o ? Py_TYPE(o)->tp_name : "nothing");
+    return -1;
+}
+
+int ctpy_is_number(PyObject *o) {
+    return PyBool_Check(o) || PyLong_Check(o) || PyFloat_Check(o) ||
+           (!ctpy_Tensor_Check(o) && PyIndex_Check(o)) ||
+           (!ctpy_Tensor_Check(o) && Py_TYPE(o)->tp_as_number && Py_TYPE(o)->tp_as_number->nb_float &&
+            !PySequence_Check(o));
+}
+
+ct_tensor *ctpy_scalar(PyObject *o) {
+    ct_tensor *r;
+    if (PyBool_Check(o)) r = ct_wrapped_bool(o == Py_True);
+    else if (PyLong_Check(o)) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (overflow) {
+            PyErr_SetString(PyExc_RuntimeError, "Overflow when unpacking long");
+            return NULL;
+        }
+        if (v == -1 && PyErr_Occurred()) return NULL;
+        r = ct_wrapped_int(v);
+    } else if (PyFloat_Check(o)) r = ct_wrapped_float(PyFloat_AS_DOUBLE(o));
+    else if (PyIndex_Check(o)) {
+        long long v = PyLong_AsLongLong(o);
+        if (v == -1 && PyErr_Occurred()) return NULL;
+        r = ct_wrapped_int(v);
+    } else {
+        double v = PyFloat_AsDouble(o);
+        if (v == -1 && PyErr_Occurred()) return NULL;
+        r = ct_wrapped_float(v);
+    }
+    if (!r) ctpy_raise();
+    return r;
+}
+
+int ctpy_operand(PyObject *o, ct_tensor **t) {
+    if (ctpy_Tensor_Check(o)) {
+        *t = CTPY_T(o);
+        return 0;
+    }
+    if (ctpy_is_number(o)) {
+        *t = ctpy_scalar(o);
+        return *t ? 0 : -1;
+    }
+    return -1; /* caller reports (or returns NotImplemented) */
+}
+
+int ctpy_int(const char *fname, const char *argname, PyObject *o, int64_t *v) {
+    if (ctpy_Tensor_Check(o)) {
+        ct_tensor *t = CTPY_T(o);
+        if (t->numel != 1 || ct_dtype_is_floating(t->dtype)) goto bad;
+        *v = ct_item_at_int(t, 0);
+        return 0;
+    }
+    if (!PyIndex_Check(o)) goto bad;
+    *v = PyLong_AsLongLong(o);
+    if (*v == -1 && PyErr_Occurred()) return -1;
+    return 0;
+bad:
+    PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be int, not %s", fname, argname,
+                 Py_TYPE(o)->tp_name);
+    return -1;
+}
+
+int ctpy_double(const char *fname, const char *argname, PyObject *o, double *v) {
+    if (ctpy_Tensor_Check(o)) {
+        if (ct_item(CTPY_T(o), v) < 0) {
+            ctpy_raise();
+            return -1;
+        }
+        return 0;
+    }
+    if (!ctpy_is_number(o)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be Number, not %s", fname,
+                     argname, Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    *v = PyFloat_AsDouble(o);
+    return (*v == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+int ctpy_bool(PyObject *o, bool *v) {
+    int r = PyObject_IsTrue(o);
+    if (r < 0) return -1;
+    *v = r;
+    return 0;
+}
+
+int ctpy_dtype(PyObject *o, ct_dtype *dt) {
+    if (o && PyObject_TypeCheck(o, &ctpy_DTypeType)) {
+        *dt = ((DTypeObject *)o)->dt;
+        return 0;
+    }
+    /* Python's float/int/bool types as dtypes, as torch accepts them. */
+    if (o == (PyObject *)&PyFloat_Type) { *dt = CT_FLOAT64; return 0; }
+    if (o == (PyObject *)&PyLong_Type) { *dt = CT_INT64; return 0; }
+    if (o == (PyObject *)&PyBool_Type) { *dt = CT_BOOL; return 0; }
+    PyErr_Format(PyExc_TypeError, "expected a torch.dtype, not %s", o ? Py_TYPE(o)->tp_name : "nothing");
+    return -1;
+}
+
+int ctpy_opt_dtype(PyObject *o, ct_dtype *dt, bool *given) {
+    *given = false;
+    if (CTPY_NOARG(o)) return 0;
+    *given = true;
+    return ctpy_dtype(o, dt);
+}
+
+int ctpy_check_device(PyObject *o) {
+    if (CTPY_NOARG(o)) return 0;
+    ct_device d;
+    if (PyObject_TypeCheck(o, &ctpy_DeviceType)) d = ((DeviceObject *)o)->dev;
+    else if (PyUnicode_Check(o)) {
+        const char *s = PyUnicode_AsUTF8(o);
+        if (!s) return -1;
+        if (strncmp(s, "cpu", 3) == 0) d.type = CT_CPU;
+        else if (strncmp(s, "cuda", 4) == 0) d.type = CT_CUDA;
+        else {
+            PyErr_Format(PyExc_RuntimeError,
+                         "Expected one of cpu, cuda device type at start of device string: %s", s);
+            return -1;
+        }
+    } else if (PyLong_Check(o)) d.type = CT_CUDA;
+    else {
+        PyErr_Format(PyExc_TypeError, "expected a torch.device, not %s", Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    if (d.type == CT_CUDA) {
+        PyErr_SetString(PyExc_AssertionError, "Torch not compiled with CUDA enabled");
+        return -1;
+    }
+    return 0;
+}
+
+static int intlist_seq(const char *fname, PyObject *seq, int64_t *out, int *n) {
+    PyObject *fast = PySequence_Fast(seq, "expected a sequence of ints");
+    if (!fast) return -1;
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(fast);
+    if (len > CT_MAX_DIMS) {
+        Py_DECREF(fast);
+        PyErr_Format(PyExc_RuntimeError, "%s(): too many dimensions %zd (at most %d)", fname, len,
+                     CT_MAX_DIMS);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < len; i++)
+        if (ctpy_int(fname, "size", PySequence_Fast_GET_ITEM(fast, i), &out[i]) < 0) {
+            Py_DECREF(fast);
+            return -1;
+        }
+    *n = (int)len;
+    Py_DECREF(fast);
+    return 0;
+}
+
+int ctpy_intlist(const char *fname, PyObject *o, const ctpy_va *va, int64_t *out, int *n) {
+    if (va && va->nva > 0) {
+        if (va->nva == 1 && !PyIndex_Check(va->va[0]) && !ctpy_Tensor_Check(va->va[0]))
+            return intlist_seq(fname, va->va[0], out, n);
+        if (va->nva > CT_MAX_DIMS) {
+            PyErr_Format(PyExc_RuntimeError, "%s(): too many dimensions", fname);
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < va->nva; i++)
+            if (ctpy_int(fname, "size", va->va[i], &out[i]) < 0) return -1;
+        *n = (int)va->nva;
+        return 0;
+    }
+    if (!o || o == Py_None) {
+        *n = 0;
+        return 0;
+    }
+    if (PyIndex_Check(o) && !ctpy_Tensor_Check(o)) {
+        *n = 1;
+        return ctpy_int(fname, "size", o, &out[0]);
+    }
+    return intlist_seq(fname, o, out, n);
+}
+
+int ctpy_shape(const char *fname, PyObject *kwsize, const ctpy_va *va, int64_t *out, int *n) {
+    if (va && va->nva > 0) return ctpy_intlist(fname, NULL, va, out, n);
+    return ctpy_intlist(fname, kwsize, NULL, out, n);
+}
+
+PyObject *ctpy_dtype_obj(ct_dtype dt) {
+    PyObject *o = ctpy_dtypes[dt];
+    Py_INCREF(o);
+    return o;
+}

@@ -1,0 +1,229 @@
+/* Matrix products: OpenBLAS for float32/float64 (operands passed with their
+ * own strides, transposed ones as CblasTrans), plain loops for integers. */
+#include "kernels/cpu/blas.h"
+
+#include <limits.h>
+#include <openblas-openmp/cblas.h>
+
+bool ct__blas_fits(int64_t n) { return n >= 0 && n <= INT_MAX; }
+
+/* How CBLAS (row-major) reads a rows x cols operand with strides (rs, cs):
+ * as it is (NoTrans, ld = rs) or as the transpose of a row-major matrix
+ * (Trans, ld = cs). A stride along a dim of size 1 is never used. */
+static bool layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, enum CBLAS_TRANSPOSE *tr,
+                   int64_t *ld) {
+    int64_t r1 = rows > 1 ? rows : 1, c1 = cols > 1 ? cols : 1;
+    *tr = CblasNoTrans;
+    *ld = c1;
+    if ((cols <= 1 || cs == 1) && (rows <= 1 || rs >= c1)) {
+        *tr = CblasNoTrans;
+        *ld = rows <= 1 ? c1 : rs;
+        return ct__blas_fits(*ld);
+    }
+    if ((rows <= 1 || rs == 1) && (cols <= 1 || cs >= r1)) {
+        *tr = CblasTrans;
+        *ld = cols <= 1 ? r1 : cs;
+        return ct__blas_fits(*ld);
+    }
+    return false;
+}
+
+bool ct__blas_layout_ok(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
+    enum CBLAS_TRANSPOSE tr;
+    int64_t ld;
+    return layout(rows, cols, rs, cs, &tr, &ld);
+}
+
+/* ------------------------------------------------------------ integers */
+/* One output row i of batch b0 (or of the sum over every batch when
+ * accumulate): columns in chunks with an int64 accumulator on the stack. */
+#define GEMM_INT(TN, T)                                                                      \
+    static void gemm_row_##TN(int64_t r, int64_t batch, int64_t M, int64_t N, int64_t K,     \
+                              int64_t alpha, const T *A, int64_t a_bs, int64_t a_rs,         \
+                              int64_t a_cs, const T *B, int64_t b_bs, int64_t b_rs,          \
+                              int64_t b_cs, int64_t beta, T *C, int64_t c_bs, int64_t ldc) { \
+        bool accumulate = c_bs == 0;                                                         \
+        int64_t b0 = r / M, i = r % M;                                                       \
+        int64_t bfirst = accumulate ? 0 : b0, blast = accumulate ? batch : b0 + 1;           \
+        T *c = C + b0 * c_bs + i * ldc;                                                      \
+        for (int64_t j0 = 0; j0 < N; j0 += 256) {                                            \
+            int64_t nj = N - j0 < 256 ? N - j0 : 256;                                        \
+            int64_t acc[256] = {0};                                                          \
+            for (int64_t b = bfirst; b < blast; b++) {                                       \
+                const T *a = A + b * a_bs + i * a_rs;                                        \
+                for (int64_t k = 0; k < K; k++) {                                            \
+                    int64_t av = (int64_t)a[k * a_cs];                                       \
+                    const T *bk = B + b * b_bs + k * b_rs + j0 * b_cs;                       \
+                    if (b_cs == 1)                                                           \
+                        for (int64_t j = 0; j < nj; j++) acc[j] += av * (int64_t)bk[j];      \
+                    else                                                                     \
+                        for (int64_t j = 0; j < nj; j++) acc[j] += av * (int64_t)bk[j * b_cs]; \
+                }                                                                            \
+            }                                                                                \
+            /* wrap around like PyTorch's integer arithmetic (unsigned: no UB) */           \
+            for (int64_t j = 0; j < nj; j++)                                                 \
+                c[j0 + j] = (T)(beta == 0 ? (uint64_t)alpha * (uint64_t)acc[j]               \
+                                          : (uint64_t)beta * (uint64_t)(int64_t)c[j0 + j] +  \
+                                                (uint64_t)alpha * (uint64_t)acc[j]);         \
+        }                                                                                    \
+    }                                                                                        \
+    static void gemm_##TN(int64_t batch, int64_t M, int64_t N, int64_t K, int64_t alpha,     \
+                          const T *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const T *B,  \
+                          int64_t b_bs, int64_t b_rs, int64_t b_cs, int64_t beta, T *C,      \
+                          int64_t c_bs, int64_t ldc) {                                       \
+        int64_t rows = (c_bs == 0 ? 1 : batch) * M;                                          \
+        if ((double)batch * M * N * (K ? K : 1) < CT_GRAIN * 8) {                            \
+            for (int64_t r = 0; r < rows; r++)                                               \
+                gemm_row_##TN(r, batch, M, N, K, alpha, A, a_bs, a_rs, a_cs, B, b_bs, b_rs,  \
+                              b_cs, beta, C, c_bs, ldc);                                     \
+            return;                                                                          \
+        }                                                                                    \
+        _Pragma("omp parallel for schedule(static)")                                         \
+        for (int64_t r = 0; r < rows; r++)                                                   \
+            gemm_row_##TN(r, batch, M, N, K, alpha, A, a_bs, a_rs, a_cs, B, b_bs, b_rs, b_cs, \
+                          beta, C, c_bs, ldc);                                               \
+    }
+GEMM_INT(u8, uint8_t)
+GEMM_INT(i8, int8_t)
+GEMM_INT(i16, int16_t)
+GEMM_INT(i32, int32_t)
+GEMM_INT(i64, int64_t)
+
+static void gemm_int(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, int64_t alpha,
+                     const void *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const void *B,
+                     int64_t b_bs, int64_t b_rs, int64_t b_cs, int64_t beta, void *C,
+                     int64_t c_bs, int64_t ldc) {
+#define GI(TN, T)                                                                            \
+    gemm_##TN(batch, M, N, K, alpha, (const T *)A, a_bs, a_rs, a_cs, (const T *)B, b_bs, b_rs, \
+              b_cs, beta, (T *)C, c_bs, ldc)
+    switch (dt) {
+    case CT_UINT8: GI(u8, uint8_t); break;
+    case CT_INT8: GI(i8, int8_t); break;
+    case CT_INT16: GI(i16, int16_t); break;
+    case CT_INT32: GI(i32, int32_t); break;
+    case CT_INT64: GI(i64, int64_t); break;
+    default: break;
+    }
+#undef GI
+}
+
+/* ------------------------------------------------------------ floats */
+/* C = beta * C for M x N rows of C (K == 0: BLAS is not asked). */
+#define SCALE_ROWS(T, C, M, N, ldc, beta)                                                    \
+    for (int64_t i_ = 0; i_ < (M); i_++) {                                                   \
+        T *c_ = (T *)(C) + i_ * (ldc);                                                       \
+        for (int64_t j_ = 0; j_ < (N); j_++) c_[j_] = (beta) == 0 ? (T)0 : (T)(beta) * c_[j_]; \
+    }
+
+void ct__gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, double alpha,
+              const void *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const void *B,
+              int64_t b_bs, int64_t b_rs, int64_t b_cs, double beta, void *C, int64_t c_bs,
+              int64_t ldc) {
+    if (batch <= 0 || M == 0 || N == 0) return;
+    if (ct_dtype_is_integral(dt)) {
+        gemm_int(dt, batch, M, N, K, (int64_t)alpha, A, a_bs, a_rs, a_cs, B, b_bs, b_rs, b_cs,
+                 (int64_t)beta, C, c_bs, ldc);
+        return;
+    }
+    bool accumulate = c_bs == 0;
+    int64_t nc = accumulate ? 1 : batch;
+    if (K == 0) {
+        CT_DISPATCH_FLOATING(dt, for (int64_t b = 0; b < nc; b++) {
+            SCALE_ROWS(T, (T *)C + b * c_bs, M, N, ldc, beta);
+        });
+        return;
+    }
+    enum CBLAS_TRANSPOSE ta, tb;
+    int64_t lda, ldb;
+    layout(M, K, a_rs, a_cs, &ta, &lda);
+    layout(K, N, b_rs, b_cs, &tb, &ldb);
+    /* Many small products: one per thread (OpenBLAS runs single-threaded
+     * inside a parallel region). Large ones: OpenBLAS threads each call. */
+    double flops = (double)M * N * K;
+    bool par = !accumulate && batch > 1 && flops <= 128.0 * 128 * 128 &&
+               flops * batch >= 64.0 * 64 * 64;
+    enum CBLAS_ORDER rm = CblasRowMajor;
+    if (dt == CT_FLOAT32) {
+        const float *a = A, *bm = B;
+        float *c = C;
+        if (accumulate) {
+            for (int64_t b = 0; b < batch; b++)
+                cblas_sgemm(rm, ta, tb, (int)M, (int)N, (int)K, (float)alpha, a + b * a_bs,
+                            (int)lda, bm + b * b_bs, (int)ldb, b == 0 ? (float)beta : 1.0f, c,
+                            (int)ldc);
+            return;
+        }
+        if (!par) { /* no parallel region at all: it costs a microsecond even when off */
+            for (int64_t b = 0; b < batch; b++)
+                cblas_sgemm(rm, ta, tb, (int)M, (int)N, (int)K, (float)alpha, a + b * a_bs,
+                            (int)lda, bm + b * b_bs, (int)ldb, (float)beta, c + b * c_bs, (int)ldc);
+            return;
+        }
+#pragma omp parallel for schedule(static)
+        for (int64_t b = 0; b < batch; b++)
+            cblas_sgemm(rm, ta, tb, (int)M, (int)N, (int)K, (float)alpha, a + b * a_bs, (int)lda,
+                        bm + b * b_bs, (int)ldb, (float)beta, c + b * c_bs, (int)ldc);
+    } else {
+        const double *a = A, *bm = B;
+        double *c = C;
+        if (accumulate) {
+            for (int64_t b = 0; b < batch; b++)
+                cblas_dgemm(rm, ta, tb, (int)M, (int)N, (int)K, alpha, a + b * a_bs, (int)lda,
+                            bm + b * b_bs, (int)ldb, b == 0 ? beta : 1.0, c, (int)ldc);
+            return;
+        }
+        if (!par) {
+            for (int64_t b = 0; b < batch; b++)
+                cblas_dgemm(rm, ta, tb, (int)M, (int)N, (int)K, alpha, a + b * a_bs, (int)lda,
+                            bm + b * b_bs, (int)ldb, beta, c + b * c_bs, (int)ldc);
+            return;
+        }
+#pragma omp parallel for schedule(static)
+        for (int64_t b = 0; b < batch; b++)
+            cblas_dgemm(rm, ta, tb, (int)M, (int)N, (int)K, alpha, a + b * a_bs, (int)lda,
+                        bm + b * b_bs, (int)ldb, beta, c + b * c_bs, (int)ldc);
+    }
+}
+
+void ct__gemv(ct_dtype dt, int64_t M, int64_t K, double alpha, const void *A, int64_t rs,
+              int64_t cs, const void *x, int64_t incx, double beta, void *y) {
+    if (M == 0) return;
+    if (ct_dtype_is_integral(dt)) {
+        gemm_int(dt, 1, M, 1, K, (int64_t)alpha, A, 0, rs, cs, x, 0, incx, 1, (int64_t)beta, y,
+                 M, 1);
+        return;
+    }
+    CT_DISPATCH_FLOATING(dt, {
+        T *yv = y;
+        /* beta == 0 must not read y (uninitialised) even when BLAS would scale it. */
+        if (beta == 0 || K == 0) SCALE_ROWS(T, yv, M, 1, 1, beta);
+        if (K > 0) {
+            enum CBLAS_TRANSPOSE tr = CblasNoTrans;
+            int64_t ld = 1;
+            layout(M, K, rs, cs, &tr, &ld);
+            int64_t rows = tr == CblasNoTrans ? M : K, cols = tr == CblasNoTrans ? K : M;
+            _Generic((T)0, float: cblas_sgemv, double: cblas_dgemv)(
+                CblasRowMajor, tr, (int)rows, (int)cols, (T)alpha, (const T *)A, (int)ld,
+                (const T *)x, (int)incx, (T)beta, yv, 1);
+        }
+    });
+}
+
+void ct__dot(ct_dtype dt, int64_t n, const void *x, int64_t incx, const void *y, int64_t incy,
+             void *out) {
+    if (ct_dtype_is_integral(dt)) {
+        gemm_int(dt, 1, 1, 1, n, 1, x, 0, 0, incx, y, 0, incy, 0, 0, out, 1, 1);
+        return;
+    }
+    CT_DISPATCH_FLOATING(dt, {
+        const T *xv = x, *yv = y;
+        if (incx > 0 && incy > 0 && ct__blas_fits(n) && ct__blas_fits(incx) && ct__blas_fits(incy)) {
+            *(T *)out = _Generic((T)0, float: cblas_sdot, double: cblas_ddot)(
+                (int)n, xv, (int)incx, yv, (int)incy);
+        } else {
+            double acc = 0;
+            for (int64_t i = 0; i < n; i++) acc += (double)xv[i * incx] * (double)yv[i * incy];
+            *(T *)out = (T)acc;
+        }
+    });
+}

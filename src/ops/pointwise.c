@@ -1,0 +1,266 @@
+/* The pointwise driver: type promotion (torch.result_type), broadcasting,
+ * output checks and allocation, and the run of one kernel loop over the
+ * operands (a flat call for contiguous operands, the strided iterator
+ * otherwise). Every elementwise op of the family goes through ct__pw_run. */
+#include "pointwise_internal.h"
+
+#include <omp.h>
+
+/* ---------------------------------------------------------------- promotion */
+
+/* PyTorch's combine_categories: the higher-priority result wins unless the
+ * lower-priority operand is of a higher category (bool < integral < floating). */
+static int combine_categories(int higher, int lower) {
+    if (higher < 0) return lower;
+    if (lower < 0) return higher;
+    if (ct_dtype_is_floating((ct_dtype)higher)) return higher;
+    if (higher == CT_BOOL || ct_dtype_is_floating((ct_dtype)lower))
+        return ct_promote_types((ct_dtype)higher, (ct_dtype)lower);
+    return higher;
+}
+
+ct_dtype ct_result_type_n(const ct_tensor *const *ts, int n) {
+    int dim = -1, zero = -1, wrapped = -1; /* -1: no operand at that priority */
+    for (int k = 0; k < n; k++) {
+        const ct_tensor *t = ts[k];
+        if (!t) continue;
+        ct_dtype d = t->dtype;
+        if (t->wrapped_number) {
+            /* a Python float stands for the default dtype, not float64 */
+            if (ct_dtype_is_floating(d)) d = ct_default_dtype();
+            wrapped = wrapped < 0 ? (int)d : (int)ct_promote_types((ct_dtype)wrapped, d);
+        } else if (t->ndim > 0) {
+            dim = dim < 0 ? (int)d : (int)ct_promote_types((ct_dtype)dim, d);
+        } else {
+            zero = zero < 0 ? (int)d : (int)ct_promote_types((ct_dtype)zero, d);
+        }
+    }
+    int r = combine_categories(dim, combine_categories(zero, wrapped));
+    return r < 0 ? ct_default_dtype() : (ct_dtype)r;
+}
+
+ct_dtype ct_result_type(const ct_tensor *a, const ct_tensor *b) {
+    const ct_tensor *ts[2] = {a, b};
+    return ct_result_type_n(ts, 2);
+}
+
+const char *ct__pw_torch_name(ct_dtype dt) {
+    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte",     "Char",    "Short",
+                                                     "Int",  "Long",     "Half",    "BFloat16",
+                                                     "Float", "Double"};
+    return (unsigned)dt < CT_NUM_DTYPES ? names[dt] : "Undefined";
+}
+
+bool ct__pw_can_cast(ct_dtype from, ct_dtype to) {
+    if (ct_dtype_is_floating(from) && !ct_dtype_is_floating(to)) return false;
+    if (from != CT_BOOL && to == CT_BOOL) return false;
+    return true;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static ct_tensor *wrapped_new(ct_dtype dt) {
+    ct_tensor *t = ct__empty(NULL, 0, dt);
+    if (t) t->wrapped_number = true;
+    return t;
+}
+ct_tensor *ct__pw_wrapped_f64(double v) {
+    ct_tensor *t = wrapped_new(CT_FLOAT64);
+    if (t) *(double *)ct_data_ptr(t) = v;
+    return t;
+}
+ct_tensor *ct__pw_wrapped_i64(int64_t v) {
+    ct_tensor *t = wrapped_new(CT_INT64);
+    if (t) *(int64_t *)ct_data_ptr(t) = v;
+    return t;
+}
+
+static bool same_shape(const ct_tensor *t, const int64_t *shape, int nd) {
+    if (t->ndim != nd) return false;
+    for (int i = 0; i < nd; i++)
+        if (t->sizes[i] != shape[i]) return false;
+    return true;
+}
+
+/* Output elements that share memory (a size > 1 dim with stride 0). */
+static bool internal_overlap(const ct_tensor *t) {
+    for (int i = 0; i < t->ndim; i++)
+        if (t->sizes[i] > 1 && t->strides[i] == 0) return true;
+    return false;
+}
+
+/* An input that reads the output's memory other than element for element. */
+static bool partial_overlap(const ct_tensor *out, const ct_tensor *in) {
+    if (in->storage != out->storage || in->numel == 0) return false;
+    if (in->offset != out->offset || in->ndim != out->ndim || in->dtype != out->dtype) return true;
+    for (int i = 0; i < in->ndim; i++)
+        if (in->sizes[i] != out->sizes[i] || (in->sizes[i] > 1 && in->strides[i] != out->strides[i]))
+            return true;
+    return false;
+}
+
+/* Runs loop over nops contiguous operands of numel elements. */
+static void run_flat(ct_loop_fn loop, int nops, char **data, const int64_t *isz, int64_t numel,
+                     ct_pw_ctx *ctx) {
+    int nt = 1;
+    if (numel >= CT_GRAIN && !omp_in_parallel()) {
+        nt = omp_get_max_threads();
+        if ((int64_t)nt > numel / (CT_GRAIN / 2)) nt = (int)(numel / (CT_GRAIN / 2));
+        if (nt < 1) nt = 1;
+    }
+    if (nt == 1) {
+        loop(data, isz, numel, ctx);
+        return;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+        int tid = omp_get_thread_num(), T = omp_get_num_threads();
+        int64_t chunk = ((numel + T - 1) / T + 63) & ~(int64_t)63;
+        int64_t b = (int64_t)tid * chunk, e = b + chunk;
+        if (e > numel) e = numel;
+        if (b < e) {
+            char *d[CT_MAX_OPERANDS];
+            for (int k = 0; k < nops; k++) d[k] = data[k] + b * isz[k];
+            loop(d, isz, e - b, ctx);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- driver */
+
+ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *out, int nin,
+                      const ct_tensor *const *in, unsigned cast_mask, ct_dtype compute_dt,
+                      ct_dtype result_dt, ct_pw_ctx *ctx) {
+    /* float16/bfloat16 compute through float32 and convert back */
+    ct_dtype kdt = (compute_dt == CT_FLOAT16 || compute_dt == CT_BFLOAT16) ? CT_FLOAT32 : compute_dt;
+    ct_dtype krt = result_dt == compute_dt ? kdt : result_dt;
+    ct_loop_fn loop = ct__pw_loop(kop, kdt);
+    if (!loop)
+        return CT_FAIL(CT_ERR_RUNTIME, "\"%s_cpu\" not implemented for '%s'", kname,
+                       ct__pw_torch_name(compute_dt));
+
+    /* broadcast shape of the inputs */
+    int64_t shape[CT_MAX_DIMS];
+    int nd = in[0]->ndim;
+    memcpy(shape, in[0]->sizes, sizeof(int64_t) * (size_t)nd);
+    for (int k = 1; k < nin; k++) {
+        const ct_tensor *t = in[k];
+        if (t->ndim == 0) continue;
+        if (t->ndim == nd && memcmp(t->sizes, shape, sizeof(int64_t) * (size_t)nd) == 0) continue;
+        int64_t prev[CT_MAX_DIMS];
+        memcpy(prev, shape, sizeof(int64_t) * (size_t)nd);
+        nd = ct_broadcast_shapes(kname, prev, nd, t->sizes, t->ndim, shape);
+        if (nd < 0) return NULL;
+    }
+
+    if (out) {
+        if (!same_shape(out, shape, nd)) {
+            char b[160];
+            return CT_FAIL(CT_ERR_RUNTIME, "output with shape %s doesn't match the broadcast shape %s",
+                           ct__shp(out), ct_shape_str(shape, nd, b, sizeof b));
+        }
+        if (!ct__pw_can_cast(result_dt, out->dtype))
+            return CT_FAIL(CT_ERR_RUNTIME, "result type %s can't be cast to the desired output type %s",
+                           ct__pw_torch_name(result_dt), ct__pw_torch_name(out->dtype));
+        if (internal_overlap(out))
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "unsupported operation: more than one element of the written-to tensor "
+                           "refers to a single memory location. Please clone() the tensor before "
+                           "performing the operation.");
+    }
+
+    /* inputs in the kernel's dtype */
+    const ct_tensor *ops[CT_MAX_OPERANDS];
+    ct_tensor *owned[CT_MAX_OPERANDS] = {0};
+    ct_tensor *dst = NULL, *res = NULL;
+    for (int k = 0; k < nin; k++) {
+        ops[k + 1] = in[k];
+        if (((cast_mask >> k) & 1) && in[k]->dtype != kdt) {
+            owned[k] = ct__to_dtype(in[k], kdt, false);
+            if (!owned[k]) goto fail;
+            ops[k + 1] = owned[k];
+        }
+    }
+
+    /* where the kernel writes: out itself, or a temporary copied into out */
+    bool direct = out && out->dtype == krt;
+    for (int k = 0; direct && k < nin; k++) direct = !partial_overlap(out, ops[k + 1]);
+    if (direct) {
+        dst = out;
+    } else {
+        dst = ct__empty(shape, nd, krt);
+        if (!dst) goto fail;
+    }
+    ops[0] = dst;
+
+    int64_t numel = dst->numel;
+    if (numel > 0) {
+        bool flat = ct_is_contiguous(dst);
+        for (int k = 1; flat && k <= nin; k++)
+            flat = (ops[k]->numel == numel && ct_is_contiguous(ops[k]));
+        if (flat) {
+            char *data[CT_MAX_OPERANDS];
+            int64_t isz[CT_MAX_OPERANDS];
+            for (int k = 0; k <= nin; k++) {
+                data[k] = (char *)ct_data_ptr(ops[k]);
+                isz[k] = (int64_t)ct_dtype_size(ops[k]->dtype);
+            }
+            run_flat(loop, nin + 1, data, isz, numel, ctx);
+        } else {
+            ct_iter it;
+            ct_iter_init(&it, nin + 1, ops, shape, nd);
+            ct_iter_run(&it, loop, ctx, CT_GRAIN);
+        }
+    }
+    if (ctx && ctx->err) {
+        if (ctx->err == CT_PW_ERR_ZERO_DIV) ct_set_error(CT_ERR_RUNTIME, "ZeroDivisionError");
+        else ct_set_error(CT_ERR_RUNTIME, "Integers to negative integer powers are not allowed.");
+        goto fail;
+    }
+
+    if (out) {
+        if (dst != out && ct__copy_into(out, dst) < 0) goto fail;
+        res = out;
+    } else if (krt != result_dt) {
+        res = ct__to_dtype(dst, result_dt, false);
+        if (!res) goto fail;
+    } else {
+        res = ct_retain(dst);
+    }
+    for (int k = 0; k < nin; k++) ct_release(owned[k]);
+    if (dst != out) ct_release(dst);
+    return res;
+fail:
+    for (int k = 0; k < nin; k++) ct_release(owned[k]);
+    if (dst != out) ct_release(dst);
+    return NULL;
+}
+
+int ct__pw_check_out_grad(const char *name, ct_pw_mode mode, const ct_tensor *const *in, int nin) {
+    if (mode == CT_PW_OUT && ct__needs_grad(in, nin)) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "%s(): functions with out=... arguments don't support automatic "
+                     "differentiation, but one of the arguments requires grad.",
+                     name);
+        return -1;
+    }
+    return 0;
+}
+
+ct_tensor *ct__pw_finish(ct_tensor *r, ct_pw_mode mode, int op_id, const ct_tensor *const *in,
+                         int nin, const ct_op_args *args) {
+    if (!r) return NULL;
+    if (mode != CT_PW_NEW) ct_bump_version(r);
+    if (op_id >= 0 && mode != CT_PW_OUT && ct__needs_grad(in, nin)) {
+        ct_op_args none;
+        if (!args) {
+            memset(&none, 0, sizeof none);
+            args = &none;
+        }
+        if (ct__ag_record(op_id, r, in, nin, NULL, 0, args) < 0) {
+            if (mode == CT_PW_NEW) ct_release(r);
+            return NULL;
+        }
+    }
+    return mode == CT_PW_NEW ? ct_autorelease(r) : r;
+}

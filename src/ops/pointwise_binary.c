@@ -1,0 +1,199 @@
+/* Binary pointwise ops: dtype rules per op, then ct__pw_run. */
+#include "pointwise_internal.h"
+
+#include <math.h>
+
+/* Dtype rules of a binary op. */
+enum {
+    R_KEEP = 0,           /* compute in the result type of the operands */
+    R_INT_TO_FLOAT = 1,   /* integral/bool results compute in the default dtype */
+    R_BOOL_OUT = 2,       /* result is bool (comparisons, logical ops) */
+};
+
+typedef struct binop {
+    const char *name;  /* in messages: "add" */
+    const char *kname; /* kernel name of "not implemented" messages */
+    int op_id;         /* CT_OP_* for autograd, -1 for none */
+    int kop;
+    unsigned rules;
+} binop;
+
+static ct_dtype compute_dtype(const binop *op, ct_dtype common) {
+    if ((op->rules & R_INT_TO_FLOAT) && !ct_dtype_is_floating(common)) return ct_default_dtype();
+    return common;
+}
+
+static ct_tensor *run_binary(const binop *op, ct_pw_mode mode, ct_tensor *out, const ct_tensor *a,
+                             const ct_tensor *b, ct_pw_ctx *ctx, const ct_op_args *args) {
+    const ct_tensor *in[2] = {a, b};
+    if (ct__pw_check_out_grad(op->name, mode, in, 2) < 0) return NULL;
+    ct_dtype common = ct_result_type(a, b);
+    ct_dtype compute = compute_dtype(op, common);
+    ct_dtype result = (op->rules & R_BOOL_OUT) ? CT_BOOL : compute;
+    ct_tensor *r = ct__pw_run(op->kname, op->kop, mode, out, 2, in, 3u, compute, result, ctx);
+    return ct__pw_finish(r, mode, op->op_id, in, 2, args);
+}
+
+/* a op (Python float s): the number is a wrapped float64 0-d tensor. */
+static ct_tensor *run_scalar(const binop *op, const ct_tensor *a, double s, ct_pw_ctx *ctx,
+                             const ct_op_args *args) {
+    ct_tensor *b = ct__pw_wrapped_f64(s);
+    if (!b) return NULL;
+    ct_tensor *r = run_binary(op, CT_PW_NEW, NULL, a, b, ctx, args);
+    ct_release(b);
+    return r;
+}
+
+/* ---------------------------------------------------------------- add, sub */
+
+static const binop op_add = {"add", "add", CT_OP_add, CT_PW_ADD, R_KEEP};
+static const binop op_add_alpha = {"add", "add", CT_OP_add, CT_PW_ADD_ALPHA, R_KEEP};
+static const binop op_sub = {"sub", "sub", CT_OP_sub, CT_PW_SUB, R_KEEP};
+static const binop op_sub_alpha = {"sub", "sub", CT_OP_sub, CT_PW_ADD_ALPHA, R_KEEP};
+
+static int sub_check(const ct_tensor *a, const ct_tensor *b) {
+    if (a->dtype == CT_BOOL && b->dtype == CT_BOOL) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "Subtraction, the `-` operator, with two bool tensors is not supported. Use "
+                     "the `^` or `logical_xor()` operator instead.");
+        return -1;
+    }
+    if (a->dtype == CT_BOOL || b->dtype == CT_BOOL) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                     "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                     "instead.");
+        return -1;
+    }
+    return 0;
+}
+
+/* add/sub with alpha: a whole alpha is usable by integer kernels. */
+static ct_tensor *add_alpha(bool subtract, ct_pw_mode mode, ct_tensor *out, const ct_tensor *a,
+                            const ct_tensor *b, double alpha) {
+    if (subtract && sub_check(a, b) < 0) return NULL;
+    ct_op_args args;
+    memset(&args, 0, sizeof args);
+    args.f[0] = alpha;
+    const binop *plain = subtract ? &op_sub : &op_add;
+    if (alpha == 1) return run_binary(plain, mode, out, a, b, NULL, &args);
+    ct_dtype common = ct_result_type(a, b);
+    if (!ct_dtype_is_floating(common) && alpha != floor(alpha))
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "For integral input tensors, argument alpha must not be a floating point "
+                       "number.");
+    ct_pw_ctx ctx = {{0}, {0}, 0};
+    double k = subtract ? -alpha : alpha;
+    ctx.f[0] = k;
+    ctx.i[0] = (int64_t)k;
+    return run_binary(subtract ? &op_sub_alpha : &op_add_alpha, mode, out, a, b, &ctx, &args);
+}
+
+ct_tensor *ct_add(const ct_tensor *a, const ct_tensor *b) {
+    static const ct_op_args one = {.f = {1}};
+    return run_binary(&op_add, CT_PW_NEW, NULL, a, b, NULL, &one);
+}
+ct_tensor *ct_add_(ct_tensor *a, const ct_tensor *b) { return add_alpha(false, CT_PW_INPLACE, a, a, b, 1); }
+ct_tensor *ct_add_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b) {
+    return add_alpha(false, CT_PW_OUT, out, a, b, 1);
+}
+ct_tensor *ct_add_scalar(const ct_tensor *a, double s) {
+    static const ct_op_args one = {.f = {1}};
+    return run_scalar(&op_add, a, s, NULL, &one);
+}
+ct_tensor *ct_add_alpha(const ct_tensor *a, const ct_tensor *b, double alpha) {
+    return add_alpha(false, CT_PW_NEW, NULL, a, b, alpha);
+}
+ct_tensor *ct_add_alpha_(ct_tensor *a, const ct_tensor *b, double alpha) {
+    return add_alpha(false, CT_PW_INPLACE, a, a, b, alpha);
+}
+ct_tensor *ct_add_alpha_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b, double alpha) {
+    return add_alpha(false, CT_PW_OUT, out, a, b, alpha);
+}
+
+ct_tensor *ct_sub(const ct_tensor *a, const ct_tensor *b) { return add_alpha(true, CT_PW_NEW, NULL, a, b, 1); }
+ct_tensor *ct_sub_(ct_tensor *a, const ct_tensor *b) { return add_alpha(true, CT_PW_INPLACE, a, a, b, 1); }
+ct_tensor *ct_sub_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b) {
+    return add_alpha(true, CT_PW_OUT, out, a, b, 1);
+}
+ct_tensor *ct_sub_scalar(const ct_tensor *a, double s) {
+    ct_tensor *b = ct__pw_wrapped_f64(s);
+    if (!b) return NULL;
+    ct_tensor *r = add_alpha(true, CT_PW_NEW, NULL, a, b, 1);
+    ct_release(b);
+    return r;
+}
+ct_tensor *ct_sub_alpha(const ct_tensor *a, const ct_tensor *b, double alpha) {
+    return add_alpha(true, CT_PW_NEW, NULL, a, b, alpha);
+}
+ct_tensor *ct_sub_alpha_(ct_tensor *a, const ct_tensor *b, double alpha) {
+    return add_alpha(true, CT_PW_INPLACE, a, a, b, alpha);
+}
+ct_tensor *ct_sub_alpha_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b, double alpha) {
+    return add_alpha(true, CT_PW_OUT, out, a, b, alpha);
+}
+
+/* ---------------------------------------------------------------- mul, div */
+
+static const binop op_mul = {"mul", "mul", CT_OP_mul, CT_PW_MUL, R_KEEP};
+ct_tensor *ct_mul(const ct_tensor *a, const ct_tensor *b) { return run_binary(&op_mul, CT_PW_NEW, NULL, a, b, NULL, NULL); }
+ct_tensor *ct_mul_(ct_tensor *a, const ct_tensor *b) { return run_binary(&op_mul, CT_PW_INPLACE, a, a, b, NULL, NULL); }
+ct_tensor *ct_mul_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b) {
+    return run_binary(&op_mul, CT_PW_OUT, out, a, b, NULL, NULL);
+}
+ct_tensor *ct_mul_scalar(const ct_tensor *a, double s) { return run_scalar(&op_mul, a, s, NULL, NULL); }
+
+static const binop op_div = {"div", "div_true", CT_OP_div, CT_PW_DIV, R_INT_TO_FLOAT};
+static const binop op_div_trunc = {"div", "div_trunc", CT_OP_div, CT_PW_DIV_TRUNC, R_KEEP};
+static const binop op_div_floor = {"div", "div_floor", CT_OP_div, CT_PW_DIV_FLOOR, R_KEEP};
+
+/* The binop of a rounding mode, or NULL with PyTorch's error. */
+static const binop *div_op(const char *mode, ct_op_args *args) {
+    memset(args, 0, sizeof *args);
+    if (!mode) return &op_div;
+    if (strcmp(mode, "trunc") == 0) {
+        args->i[0] = 1;
+        return &op_div_trunc;
+    }
+    if (strcmp(mode, "floor") == 0) {
+        args->i[0] = 2;
+        return &op_div_floor;
+    }
+    ct_set_error(CT_ERR_RUNTIME,
+                 "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '%s'",
+                 mode);
+    return NULL;
+}
+
+static ct_tensor *div_mode(ct_pw_mode mode, ct_tensor *out, const ct_tensor *a, const ct_tensor *b,
+                           const char *rounding) {
+    ct_op_args args;
+    const binop *op = div_op(rounding, &args);
+    if (!op) return NULL;
+    ct_pw_ctx ctx = {{0}, {0}, 0};
+    return run_binary(op, mode, out, a, b, &ctx, &args);
+}
+
+ct_tensor *ct_div(const ct_tensor *a, const ct_tensor *b) { return div_mode(CT_PW_NEW, NULL, a, b, NULL); }
+ct_tensor *ct_div_(ct_tensor *a, const ct_tensor *b) { return div_mode(CT_PW_INPLACE, a, a, b, NULL); }
+ct_tensor *ct_div_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b) {
+    return div_mode(CT_PW_OUT, out, a, b, NULL);
+}
+ct_tensor *ct_div_scalar(const ct_tensor *a, double s) { return ct_div_mode_scalar(a, s, NULL); }
+ct_tensor *ct_div_mode(const ct_tensor *a, const ct_tensor *b, const char *rounding_mode) {
+    return div_mode(CT_PW_NEW, NULL, a, b, rounding_mode);
+}
+ct_tensor *ct_div_mode_(ct_tensor *a, const ct_tensor *b, const char *rounding_mode) {
+    return div_mode(CT_PW_INPLACE, a, a, b, rounding_mode);
+}
+ct_tensor *ct_div_mode_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b,
+                           const char *rounding_mode) {
+    return div_mode(CT_PW_OUT, out, a, b, rounding_mode);
+}
+ct_tensor *ct_div_mode_scalar(const ct_tensor *a, double s, const char *rounding_mode) {
+    ct_tensor *b = ct__pw_wrapped_f64(s);
+    if (!b) return NULL;
+    ct_tensor *r = div_mode(CT_PW_NEW, NULL, a, b, rounding_mode);
+    ct_release(b);
+    return r;
+}

@@ -1,0 +1,135 @@
+/* Internal interface of the pointwise family: the kernel ops (one loop per
+ * kernel op and dtype, src/kernels/cpu/{unary,binary,pointwise_ternary}.c)
+ * and the driver that broadcasts, promotes, allocates and runs them
+ * (src/ops/pointwise.c). Not installed. */
+#ifndef CTORCH_POINTWISE_INTERNAL_H
+#define CTORCH_POINTWISE_INTERNAL_H
+
+#include "internal.h"
+#include "ctorch/pointwise.h"
+
+/* Non-tensor arguments of a kernel. Each kernel documents what it reads;
+ * f[] holds floating parameters (alpha, eps, beta, ...), i[] the same
+ * parameters for integer kernels. err is set by a kernel that meets an
+ * input it cannot handle (integer division by zero); the driver turns it
+ * into an error after the loop. */
+typedef struct ct_pw_ctx {
+    double f[4];
+    int64_t i[4];
+    int err;
+} ct_pw_ctx;
+
+enum {
+    CT_PW_ERR_NONE = 0,
+    CT_PW_ERR_ZERO_DIV,    /* integer division or remainder by zero */
+    CT_PW_ERR_NEG_POW,     /* integer to a negative integer power */
+};
+
+/* Kernel ops. data[0] is the output; inputs follow. Unless noted, every
+ * operand has the kernel's dtype, except comparison/predicate outputs (bool). */
+typedef enum ct_pw_kop {
+    /* binary: out = f(x, y) */
+    CT_PW_ADD,          /* x + y */
+    CT_PW_ADD_ALPHA,    /* x + alpha*y; alpha in f[0] (floats) / i[0] (integers) */
+    CT_PW_SUB,          /* x - y */
+    CT_PW_MUL,
+    CT_PW_DIV,          /* true division, floating only */
+    CT_PW_DIV_TRUNC,
+    CT_PW_DIV_FLOOR,
+    CT_PW_REMAINDER,    /* sign of the divisor (Python %) */
+    CT_PW_FMOD,         /* sign of the dividend (C fmod) */
+    CT_PW_POW,
+    CT_PW_ATAN2,
+    CT_PW_HYPOT,
+    CT_PW_MAXIMUM,      /* NaN-propagating */
+    CT_PW_MINIMUM,
+    CT_PW_EQ, CT_PW_NE, CT_PW_LT, CT_PW_LE, CT_PW_GT, CT_PW_GE, /* bool out */
+    CT_PW_LOGICAL_AND, CT_PW_LOGICAL_OR, CT_PW_LOGICAL_XOR,     /* bool out */
+    CT_PW_BITWISE_AND, CT_PW_BITWISE_OR, CT_PW_BITWISE_XOR,
+    CT_PW_LSHIFT, CT_PW_RSHIFT,
+    CT_PW_CLAMP_MIN_T,  /* max(x, y) with NaN of x kept: clamp(x, min=y) */
+    CT_PW_CLAMP_MAX_T,  /* min(x, y) with NaN of x kept: clamp(x, max=y) */
+    CT_PW_BINARY_END,
+    /* unary: out = f(x) */
+    CT_PW_NEG = CT_PW_BINARY_END,
+    CT_PW_ABS, CT_PW_SIGN, CT_PW_SQUARE, CT_PW_RECIPROCAL,
+    CT_PW_EXP, CT_PW_EXP2, CT_PW_EXPM1, CT_PW_LOG, CT_PW_LOG2, CT_PW_LOG10, CT_PW_LOG1P,
+    CT_PW_SQRT, CT_PW_RSQRT,
+    CT_PW_SIN, CT_PW_COS, CT_PW_TAN, CT_PW_ASIN, CT_PW_ACOS, CT_PW_ATAN,
+    CT_PW_SINH, CT_PW_COSH, CT_PW_TANH, CT_PW_ASINH, CT_PW_ACOSH, CT_PW_ATANH,
+    CT_PW_SIGMOID,
+    CT_PW_LOGIT,        /* f[0] = eps, f[1] = 1 when eps is given */
+    CT_PW_RELU,
+    CT_PW_GELU,         /* i[0] = 1 for the tanh approximation */
+    CT_PW_SILU,
+    CT_PW_SOFTPLUS,     /* f[0] = beta, f[1] = threshold */
+    CT_PW_ELU,          /* f[0] = alpha */
+    CT_PW_LEAKY_RELU,   /* f[0] = negative_slope */
+    CT_PW_CLAMP,        /* f[0], f[1] = min, max; i[0], i[1] for integers; i[2] bit0 min given, bit1 max given */
+    CT_PW_ERF, CT_PW_ERFC,
+    CT_PW_FLOOR, CT_PW_CEIL, CT_PW_ROUND, CT_PW_TRUNC, CT_PW_FRAC,
+    CT_PW_ROUND_DECIMALS, /* f[0] = 10^decimals, i[0] = decimals */
+    CT_PW_ISNAN, CT_PW_ISINF, CT_PW_ISFINITE, CT_PW_LOGICAL_NOT, /* bool out */
+    CT_PW_BITWISE_NOT,
+    CT_PW_NAN_TO_NUM,   /* f[0] nan, f[1] posinf, f[2] neginf */
+    CT_PW_UNARY_END,
+    /* ternary: out = f(x, y, z) */
+    CT_PW_LERP = CT_PW_UNARY_END, /* x + w*(y - x), w = z */
+    CT_PW_LERP_SCALAR,  /* x + w*(y - x), w = f[0]; binary */
+    CT_PW_ADDCMUL,      /* x + value*y*z, value f[0] / i[0] */
+    CT_PW_ADDCDIV,      /* x + value*y/z, value f[0] */
+    CT_PW_WHERE,        /* data[1] is the bool condition: c ? y : z */
+    CT_PW_CLAMP_T,      /* min(max(x, lo), hi) with tensor bounds, NaN of x kept */
+    CT_PW_NUM_KOPS
+} ct_pw_kop;
+
+/* The loop of kernel op kop for the native dtype dt, or NULL when the
+ * kernel does not exist for dt. */
+ct_loop_fn ct__pw_binary_loop(int kop, ct_dtype dt);
+ct_loop_fn ct__pw_unary_loop(int kop, ct_dtype dt);
+ct_loop_fn ct__pw_ternary_loop(int kop, ct_dtype dt);
+/* SLEEF versions of unary kernels (contiguous fast path inside); NULL where
+ * none exists for this build's instruction set. */
+ct_loop_fn ct__pw_sleef_loop(int kop, ct_dtype dt);
+static inline ct_loop_fn ct__pw_loop(int kop, ct_dtype dt) {
+    if (kop < CT_PW_BINARY_END) return ct__pw_binary_loop(kop, dt);
+    if (kop < CT_PW_UNARY_END) return ct__pw_unary_loop(kop, dt);
+    return ct__pw_ternary_loop(kop, dt);
+}
+
+/* PyTorch's name of a dtype in "not implemented for 'Float'" messages. */
+const char *ct__pw_torch_name(ct_dtype dt);
+/* torch.can_cast(from, to). */
+bool ct__pw_can_cast(ct_dtype from, ct_dtype to);
+
+/* How a public op writes its result. */
+typedef enum { CT_PW_NEW, CT_PW_INPLACE, CT_PW_OUT } ct_pw_mode;
+
+/* One elementwise computation.
+ *   kname: kernel name for "not implemented" errors ("add" -> "add_cpu").
+ *   out: NULL (CT_PW_NEW), the first input (CT_PW_INPLACE), or the _out tensor.
+ *   in[0..nin): inputs, broadcast together. Inputs whose bit is set in
+ *     cast_mask are converted to compute_dt first; the others are used as is
+ *     (the bool condition of where).
+ *   compute_dt: dtype the kernel runs in (float16/bfloat16 run in float32).
+ *   result_dt: dtype of the result (compute_dt, or bool for comparisons).
+ * Returns a new owned tensor (CT_PW_NEW) or out (borrowed), or NULL with an
+ * error. Does not record autograd, bump versions or touch scopes. */
+ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *out, int nin,
+                      const ct_tensor *const *in, unsigned cast_mask, ct_dtype compute_dt,
+                      ct_dtype result_dt, ct_pw_ctx *ctx);
+
+/* The last step of a public op: records autograd (op_id >= 0 and some input
+ * requires grad), bumps the version of in-place/out results, hands new
+ * results to the scope. r may be NULL (propagates the error). */
+ct_tensor *ct__pw_finish(ct_tensor *r, ct_pw_mode mode, int op_id, const ct_tensor *const *in,
+                         int nin, const ct_op_args *args);
+/* Fails for out= variants when an input requires grad (PyTorch: out=
+ * arguments do not support autograd). */
+int ct__pw_check_out_grad(const char *name, ct_pw_mode mode, const ct_tensor *const *in, int nin);
+
+/* An owned 0-d wrapped number (not in any scope). */
+ct_tensor *ct__pw_wrapped_f64(double v);
+ct_tensor *ct__pw_wrapped_i64(int64_t v);
+
+#endif

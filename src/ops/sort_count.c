@@ -1,0 +1,321 @@
+/* Counting ops: unique, unique_consecutive, searchsorted, bincount, histc.
+ * None is differentiable (integer results or piecewise constant). */
+#include "ops/shape_internal.h"
+
+#include <math.h>
+#include <omp.h>
+
+/* Contiguous flattened copy of x in a native dtype (float16/bfloat16 become
+ * float32, exactly). Owned. */
+static ct_tensor *flat_native(const ct_tensor *x) {
+    ct_dtype wdt = (x->dtype == CT_FLOAT16 || x->dtype == CT_BFLOAT16) ? CT_FLOAT32 : x->dtype;
+    ct_tensor *c = wdt == x->dtype ? ct__contiguous(x) : ct__to_dtype(x, wdt, true);
+    if (!c) return NULL;
+    int64_t n = x->numel;
+    ct_tensor *f = ct__tensor_new(c->storage, c->dtype, &n, NULL, 1, c->offset);
+    ct_release(c);
+    return f;
+}
+
+/* Shared tail of unique/unique_consecutive: x flattened (original dtype),
+ * order[i] = flat position of the i-th element in the grouped order,
+ * group[i] its group. Builds values/inverse/counts. */
+static ct_tensor *unique_finish(const ct_tensor *x, const int64_t *order, const int64_t *group,
+                                int64_t ngroups, ct_tensor **inverse, ct_tensor **counts) {
+    int64_t n = x->numel;
+    ct_tensor *c = ct__contiguous(x);
+    ct_tensor *vals = ct__empty(&ngroups, 1, x->dtype);
+    ct_tensor *inv = inverse ? ct__empty(x->sizes, x->ndim, CT_INT64) : NULL;
+    ct_tensor *cnt = counts ? ct__empty(&ngroups, 1, CT_INT64) : NULL;
+    if (!c || !vals || (inverse && !inv) || (counts && !cnt)) {
+        ct_release(c);
+        ct_release(vals);
+        ct_release(inv);
+        ct_release(cnt);
+        return NULL;
+    }
+    size_t isz = ct_dtype_size(x->dtype);
+    const char *src = ct_data_ptr(c);
+    char *dst = ct_data_ptr(vals);
+    int64_t *ci = cnt ? ct_data_ptr(cnt) : NULL, *ii = inv ? ct_data_ptr(inv) : NULL;
+    if (ci) memset(ci, 0, sizeof(int64_t) * (size_t)ngroups);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t g = group[i];
+        if (i == 0 || group[i - 1] != g) memcpy(dst + (size_t)g * isz, src + (size_t)order[i] * isz, isz);
+        if (ci) ci[g]++;
+        if (ii) ii[order[i]] = g;
+    }
+    ct_release(c);
+    if (inverse) *inverse = ct_autorelease(inv);
+    if (counts) *counts = ct_autorelease(cnt);
+    return ct_autorelease(vals);
+}
+
+ct_tensor *ct_unique(const ct_tensor *x, bool sorted, ct_tensor **inverse, ct_tensor **counts) {
+    (void)sorted; /* always sorted, which PyTorch allows for sorted=False */
+    ct_tensor *f = flat_native(x);
+    if (!f) return NULL;
+    int64_t n = x->numel;
+    ct_tensor *sv = ct__empty(&n, 1, f->dtype);
+    int64_t *order = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    int64_t *group = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    ct_tensor *r = NULL;
+    if (!sv || !order || !group) {
+        ct_set_error(CT_ERR_MEMORY, "unique: out of memory");
+        goto done;
+    }
+    ct__sort_rows(f->dtype, ct_data_ptr(f), ct_data_ptr(sv), order, n ? 1 : 0, n, false);
+    int64_t ng = n ? ct__group_runs(f->dtype, ct_data_ptr(sv), n, group) : 0;
+    r = unique_finish(x, order, group, ng, inverse, counts);
+done:
+    ct_release(f);
+    ct_release(sv);
+    free(order);
+    free(group);
+    return r;
+}
+
+ct_tensor *ct_unique_consecutive(const ct_tensor *x, ct_tensor **inverse, ct_tensor **counts) {
+    ct_tensor *f = flat_native(x);
+    if (!f) return NULL;
+    int64_t n = x->numel;
+    int64_t *order = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    int64_t *group = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    ct_tensor *r = NULL;
+    if (!order || !group) {
+        ct_set_error(CT_ERR_MEMORY, "unique_consecutive: out of memory");
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++) order[i] = i;
+    int64_t ng = n ? ct__group_runs(f->dtype, ct_data_ptr(f), n, group) : 0;
+    r = unique_finish(x, order, group, ng, inverse, counts);
+done:
+    ct_release(f);
+    free(order);
+    free(group);
+    return r;
+}
+
+/* ---------------------------------------------------------------- searchsorted */
+/* PyTorch's bounds: left finds the first i with !(seq[i] < v) written as
+ * !(seq[i] >= v) -> go right; right uses !(seq[i] > v). NaNs follow from the
+ * plain comparisons, as in PyTorch. */
+#define SEARCH_LOOP(T)                                                                     \
+    do {                                                                                   \
+        const T *sq = ct_data_ptr(seq), *vv = ct_data_ptr(vals);                           \
+        _Pragma("omp parallel for schedule(static) if (nv >= CT_GRAIN / 4)")               \
+        for (int64_t i = 0; i < nv; i++) {                                                 \
+            const T *row = batched ? sq + (i / inner) * n : sq;                            \
+            T v = vv[i];                                                                   \
+            int64_t lo = 0, hi = n;                                                        \
+            while (lo < hi) {                                                              \
+                int64_t mid = lo + ((hi - lo) >> 1);                                       \
+                bool go_right = right ? !(row[mid] > v) : !(row[mid] >= v);                \
+                if (go_right) lo = mid + 1;                                                \
+                else hi = mid;                                                             \
+            }                                                                              \
+            if (o32) ((int32_t *)out)[i] = (int32_t)lo;                                    \
+            else ((int64_t *)out)[i] = lo;                                                 \
+        }                                                                                  \
+    } while (0)
+
+static ct_tensor *searchsorted_impl(const ct_tensor *sorted_sequence, const ct_tensor *values,
+                                    ct_dtype cdt, bool out_int32, bool right, const char *side) {
+    const ct_tensor *s = sorted_sequence;
+    if (side) {
+        if (strcmp(side, "left") != 0 && strcmp(side, "right") != 0)
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "torch.searchsorted(): side can only be 'left' or 'right' but got %s",
+                           side);
+        if (right && strcmp(side, "left") == 0)
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "torch.searchsorted(): side and right can't be set to opposites, got "
+                           "side of left while right was True");
+        right = strcmp(side, "right") == 0;
+    }
+    if (s->ndim == 0)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "torch.searchsorted(): boundaries tensor should have positive dimension, "
+                       "but got 0 dimension");
+    bool batched = s->ndim > 1;
+    if (batched) {
+        bool ok = values->ndim == s->ndim;
+        for (int i = 0; ok && i < s->ndim - 1; i++) ok = values->sizes[i] == s->sizes[i];
+        if (!ok)
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "torch.searchsorted(): boundaries tensor should be 1 dimension or the "
+                           "first N-1 dimensions of boundaries tensor and input value tensor must "
+                           "match, but we got boundaries tensor %s and input value tensor %s",
+                           ct__shp(s), ct__shp(values));
+    }
+    if (cdt == CT_FLOAT16 || cdt == CT_BFLOAT16) cdt = CT_FLOAT32;
+    ct_tensor *seq = ct__to_dtype(s, cdt, false), *vals = ct__to_dtype(values, cdt, false);
+    ct_tensor *sc = seq ? ct__contiguous(seq) : NULL, *vc = vals ? ct__contiguous(vals) : NULL;
+    ct_release(seq);
+    ct_release(vals);
+    seq = sc;
+    vals = vc;
+    ct_tensor *res = (seq && vals) ? ct__empty(values->sizes, values->ndim,
+                                               out_int32 ? CT_INT32 : CT_INT64)
+                                   : NULL;
+    if (res) {
+        int64_t n = s->sizes[s->ndim - 1], nv = values->numel;
+        int64_t inner = values->ndim ? values->sizes[values->ndim - 1] : 1;
+        void *out = ct_data_ptr(res);
+        bool o32 = out_int32;
+        switch (cdt) {
+        case CT_BOOL: SEARCH_LOOP(bool); break;
+        case CT_UINT8: SEARCH_LOOP(uint8_t); break;
+        case CT_INT8: SEARCH_LOOP(int8_t); break;
+        case CT_INT16: SEARCH_LOOP(int16_t); break;
+        case CT_INT32: SEARCH_LOOP(int32_t); break;
+        case CT_INT64: SEARCH_LOOP(int64_t); break;
+        case CT_FLOAT32: SEARCH_LOOP(float); break;
+        case CT_FLOAT64: SEARCH_LOOP(double); break;
+        default: break;
+        }
+    }
+    ct_release(seq);
+    ct_release(vals);
+    return res ? ct_autorelease(res) : NULL;
+}
+
+ct_tensor *ct_searchsorted(const ct_tensor *sorted_sequence, const ct_tensor *values,
+                           bool out_int32, bool right, const char *side) {
+    ct_dtype cdt = ct_promote_types(sorted_sequence->dtype, values->dtype);
+    return searchsorted_impl(sorted_sequence, values, cdt, out_int32, right, side);
+}
+
+ct_tensor *ct_searchsorted_scalar(const ct_tensor *sorted_sequence, double value, bool out_int32,
+                                  bool right, const char *side) {
+    /* a Python number: keeps the sequence's dtype unless an integer sequence
+     * meets a fractional value (then compare in float64) */
+    ct_dtype cdt = sorted_sequence->dtype;
+    if (!ct_dtype_is_floating(cdt) && value != floor(value)) cdt = CT_FLOAT64;
+    ct_tensor *v = ct__empty(NULL, 0, CT_FLOAT64);
+    if (!v) return NULL;
+    *(double *)ct_data_ptr(v) = value;
+    ct_tensor *r = searchsorted_impl(sorted_sequence, v, cdt, out_int32, right, side);
+    ct_release(v);
+    return r;
+}
+
+/* ---------------------------------------------------------------- bincount */
+ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t minlength) {
+    if (!ct_dtype_is_integral(x->dtype))
+        return CT_FAIL(CT_ERR_RUNTIME, "\"bincount_cpu\" not implemented for '%s'",
+                       ct__torch_type_name(x->dtype));
+    if (minlength < 0) return CT_FAIL(CT_ERR_RUNTIME, "minlength should be >= 0");
+    if (x->ndim != 1)
+        return CT_FAIL(CT_ERR_RUNTIME, "bincount only supports 1-d non-negative integral inputs.");
+    if (weights && (weights->ndim != 1 || weights->numel != x->numel))
+        return CT_FAIL(CT_ERR_RUNTIME, "weights should be 1-d and have the same length as input");
+    int64_t n = x->numel, mx = -1;
+    int64_t *v = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    if (!v) return CT_FAIL(CT_ERR_MEMORY, "bincount: out of memory");
+    for (int64_t i = 0; i < n; i++) {
+        v[i] = ct_item_at_int(x, i);
+        if (v[i] < 0) {
+            free(v);
+            return CT_FAIL(CT_ERR_RUNTIME, "bincount only supports 1-d non-negative integral inputs.");
+        }
+        if (v[i] > mx) mx = v[i];
+    }
+    int64_t len = mx + 1 > minlength ? mx + 1 : minlength;
+    ct_dtype odt = !weights ? CT_INT64 : (weights->dtype == CT_FLOAT32 ? CT_FLOAT32 : CT_FLOAT64);
+    ct_tensor *out = ct__empty(&len, 1, odt);
+    if (!out) {
+        free(v);
+        return NULL;
+    }
+    if (!weights) {
+        int64_t *o = ct_data_ptr(out);
+        memset(o, 0, sizeof(int64_t) * (size_t)len);
+        for (int64_t i = 0; i < n; i++) o[v[i]]++;
+    } else {
+        double *acc = calloc((size_t)(len ? len : 1), sizeof(double));
+        if (!acc) {
+            free(v);
+            ct_release(out);
+            return CT_FAIL(CT_ERR_MEMORY, "bincount: out of memory");
+        }
+        for (int64_t i = 0; i < n; i++) acc[v[i]] += ct_item_at(weights, i);
+        for (int64_t j = 0; j < len; j++)
+            ct__store_f64((char *)ct_data_ptr(out) + j * (int64_t)ct_dtype_size(odt), odt, acc[j]);
+        free(acc);
+    }
+    free(v);
+    return ct_autorelease(out);
+}
+
+/* ---------------------------------------------------------------- histc */
+#define HIST_LOOP(T)                                                                       \
+    do {                                                                                   \
+        const T *p = ct_data_ptr(c);                                                       \
+        T lo = (T)min, hi = (T)max;                                                        \
+        for (int64_t i = 0; i < n; i++) {                                                  \
+            T e = p[i];                                                                    \
+            if (!(e >= lo && e <= hi)) continue;                                           \
+            int64_t pos = (int64_t)((e - lo) * (T)bins / (hi - lo));                       \
+            if (pos >= bins) pos = bins - 1;                                               \
+            acc[pos] += 1;                                                                 \
+        }                                                                                  \
+    } while (0)
+
+ct_tensor *ct_histc(const ct_tensor *x, int64_t bins, double min, double max) {
+    if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64)
+        return CT_FAIL(CT_ERR_RUNTIME, "\"histogram_cpu\" not implemented for '%s'",
+                       ct__torch_type_name(x->dtype));
+    if (bins <= 0)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "torch.histogram(): bins must be > 0, but got %lld for dimension 0",
+                       (long long)bins);
+    ct_tensor *c = ct__contiguous(x);
+    if (!c) return NULL;
+    int64_t n = x->numel;
+    /* edges in the input's precision, as PyTorch keeps them */
+    if (x->dtype == CT_FLOAT32) {
+        min = (float)min;
+        max = (float)max;
+    }
+    if (min == max && n > 0) {
+        double mn = INFINITY, mx = -INFINITY;
+        bool nan = false;
+        for (int64_t i = 0; i < n; i++) {
+            double e = ct__load_f64((const char *)ct_data_ptr(c) + i * (int64_t)ct_dtype_size(c->dtype),
+                                    c->dtype);
+            if (e != e) nan = true;
+            if (e < mn) mn = e;
+            if (e > mx) mx = e;
+        }
+        min = nan ? NAN : mn;
+        max = nan ? NAN : mx;
+    }
+    if (min == max) {
+        min -= 1;
+        max += 1;
+    }
+    if (!isfinite(min) || !isfinite(max)) {
+        ct_release(c);
+        return CT_FAIL(CT_ERR_RUNTIME, "torch.histc: range of [%g, %g] is not finite", min, max);
+    }
+    if (!(min < max)) {
+        ct_release(c);
+        return CT_FAIL(CT_ERR_RUNTIME, "torch.histc: max must be larger than min");
+    }
+    double *acc = calloc((size_t)bins, sizeof(double));
+    ct_tensor *out = acc ? ct__empty(&bins, 1, x->dtype) : NULL;
+    if (!out) {
+        free(acc);
+        ct_release(c);
+        return acc ? NULL : CT_FAIL(CT_ERR_MEMORY, "histc: out of memory");
+    }
+    if (x->dtype == CT_FLOAT32) HIST_LOOP(float);
+    else HIST_LOOP(double);
+    for (int64_t b = 0; b < bins; b++)
+        ct__store_f64((char *)ct_data_ptr(out) + b * (int64_t)ct_dtype_size(x->dtype), x->dtype,
+                      acc[b]);
+    free(acc);
+    ct_release(c);
+    return ct_autorelease(out);
+}

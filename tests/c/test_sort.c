@@ -1,0 +1,350 @@
+/* Sorting and counting ops against reference loops written here (a stable
+ * insertion sort of (value, index) pairs with NaN greatest) and values
+ * printed by Debian's PyTorch 1.13. */
+#include "harness.h"
+
+#include <stdlib.h>
+
+static const double NaN_ = NAN;
+
+/* Reference: stable sort of row values v[0..n) -> order[] (NaN greatest). */
+static bool ref_before(double a, double b, bool desc) {
+    if (desc) return a > b || (isnan(a) && !isnan(b));
+    return a < b || (isnan(b) && !isnan(a));
+}
+static void ref_sort(const double *v, int64_t n, bool desc, int64_t *order) {
+    for (int64_t i = 0; i < n; i++) order[i] = i;
+    /* binary-insertion would do; plain insertion is fine for test sizes, but
+     * large rows use a merge below */
+    int64_t *tmp = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    for (int64_t w = 1; w < n; w *= 2) {
+        for (int64_t lo = 0; lo < n; lo += 2 * w) {
+            int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            int64_t a = lo, b = mid, o = lo;
+            while (a < mid && b < hi) tmp[o++] = ref_before(v[order[b]], v[order[a]], desc) ? order[b++] : order[a++];
+            while (a < mid) tmp[o++] = order[a++];
+            while (b < hi) tmp[o++] = order[b++];
+        }
+        memcpy(order, tmp, sizeof(int64_t) * (size_t)n);
+    }
+    free(tmp);
+}
+
+/* Checks sort(x, dim) of a 2-d x against the reference, row by row. */
+static int check_sort_2d(const ct_tensor *x, int dim, bool desc) {
+    ct_tensor *idx = NULL;
+    ct_tensor *v = ct_sort(x, dim, desc, true, &idx);
+    if (!v || !idx || idx->dtype != CT_INT64 || v->dtype != x->dtype) return -1;
+    int64_t R = x->sizes[1 - dim], n = x->sizes[dim];
+    double *row = calloc((size_t)(n ? n : 1), sizeof(double));
+    int64_t *order = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    int rc = 0;
+    for (int64_t r = 0; r < R && rc == 0; r++) {
+        for (int64_t i = 0; i < n; i++) row[i] = ct_item_at(x, dim == 1 ? r * n + i : i * R + r);
+        ref_sort(row, n, desc, order);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t f = dim == 1 ? r * n + i : i * R + r;
+            double got = ct_item_at(v, f), want = row[order[i]];
+            if (ct_item_at_int(idx, f) != order[i] || !(got == want || (isnan(got) && isnan(want)))) {
+                rc = -1;
+                break;
+            }
+        }
+    }
+    free(row);
+    free(order);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ sort */
+TEST(sort, orders_nan_last_ascending_and_first_descending) {
+    ct_tensor *a = tt_tensor(VALS(3, NaN_, 1, 2, NaN_, -1), SHAPE(6), 1, CT_FLOAT32);
+    ct_tensor *i;
+    /* torch: values [-1, 1, 2, 3, nan, nan], indices [5, 2, 3, 0, 1, 4] */
+    CHECK_TENSOR(ct_sort(a, 0, false, false, &i), SHAPE(6), 1, VALS(-1, 1, 2, 3, NaN_, NaN_), 0);
+    CHECK_TENSOR(i, SHAPE(6), 1, VALS(5, 2, 3, 0, 1, 4), 0);
+    /* torch: values [nan, nan, 3, 2, 1, -1], indices [1, 4, 0, 3, 2, 5] */
+    CHECK_TENSOR(ct_sort(a, -1, true, false, &i), SHAPE(6), 1, VALS(NaN_, NaN_, 3, 2, 1, -1), 0);
+    CHECK_TENSOR(i, SHAPE(6), 1, VALS(1, 4, 0, 3, 2, 5), 0);
+}
+
+TEST(sort, matches_reference_on_strided_rows_of_every_dtype) {
+    ct_dtype dts[] = {CT_FLOAT32, CT_FLOAT64, CT_INT64, CT_INT32, CT_INT16, CT_INT8, CT_UINT8,
+                      CT_BOOL, CT_FLOAT16, CT_BFLOAT16};
+    for (size_t k = 0; k < sizeof dts / sizeof dts[0]; k++) {
+        double hi = dts[k] == CT_BOOL ? 2 : 50;
+        ct_tensor *x = tt_rand(SHAPE(7, 45), 2, dts[k], 0, hi, (unsigned)k + 1);
+        for (int dim = 0; dim < 2; dim++) {
+            CHECK(check_sort_2d(x, dim, false) == 0);
+            CHECK(check_sort_2d(x, dim, true) == 0);
+        }
+        CHECK(check_sort_2d(ct_t(x), 1, false) == 0);
+    }
+}
+
+TEST(sort, stable_keeps_equal_keys_in_input_order) {
+    double v[40];
+    for (int i = 0; i < 40; i++) v[i] = (i * 7) % 3; /* many ties */
+    ct_tensor *x = tt_tensor(v, SHAPE(40), 1, CT_INT64);
+    ct_tensor *i;
+    ct_tensor *s = ct_sort(x, 0, false, true, &i);
+    CHECK_OK(s);
+    for (int k = 1; k < 40; k++) {
+        CHECK(ct_item_at(s, k - 1) <= ct_item_at(s, k));
+        if (ct_item_at(s, k - 1) == ct_item_at(s, k)) CHECK(ct_item_at_int(i, k - 1) < ct_item_at_int(i, k));
+    }
+    ct_sort(x, 0, true, true, &i);
+    for (int k = 1; k < 40; k++)
+        if (v[ct_item_at_int(i, k - 1)] == v[ct_item_at_int(i, k)])
+            CHECK(ct_item_at_int(i, k - 1) < ct_item_at_int(i, k));
+}
+
+TEST(sort, large_rows_above_the_threading_threshold) {
+    ct_tensor *x = tt_rand(SHAPE(40, 2000), 2, CT_FLOAT32, -100, 100, 21);
+    /* some NaNs and ties */
+    float *p = ct_data_ptr(x);
+    for (int64_t i = 0; i < 80000; i += 97) p[i] = NAN;
+    for (int64_t i = 5; i < 80000; i += 13) p[i] = 1.5f;
+    CHECK(check_sort_2d(x, 1, false) == 0);
+    CHECK(check_sort_2d(x, 0, true) == 0);
+    ct_tensor *one = tt_rand(SHAPE(50000, 1), 2, CT_INT32, -1000, 1000, 22);
+    CHECK(check_sort_2d(one, 0, false) == 0);
+}
+
+TEST(sort, handles_0d_and_empty_and_bad_dims) {
+    ct_tensor *i;
+    CHECK_TENSOR(ct_sort(ct_scalar_tensor(3, CT_FLOAT32), 0, false, false, &i), SHAPE(), 0, VALS(3), 0);
+    CHECK(i->ndim == 0 && ct_item_at_int(i, 0) == 0);
+    ct_tensor *e = ct_sort(ct_empty(SHAPE(3, 0), 2, CT_FLOAT32), 1, false, false, &i);
+    CHECK_OK(e);
+    CHECK(e->numel == 0 && i->sizes[0] == 3 && i->sizes[1] == 0);
+    CHECK_ERR(ct_sort(ct_empty(SHAPE(3), 1, CT_FLOAT32), 1, false, false, NULL), "Dimension out of range");
+}
+
+TEST(argsort, returns_the_sort_indices) {
+    ct_tensor *a = tt_tensor(VALS(3, NaN_, 1, 2, NaN_, -1), SHAPE(6), 1, CT_FLOAT64);
+    /* torch.argsort: [5, 2, 3, 0, 1, 4] */
+    CHECK_TENSOR(ct_argsort(a, 0, false, false), SHAPE(6), 1, VALS(5, 2, 3, 0, 1, 4), 0);
+    CHECK(ct_argsort(a, 0, false, false)->dtype == CT_INT64);
+}
+
+TEST(msort, sorts_along_the_first_dim) {
+    ct_tensor *x = tt_tensor(VALS(3, 1, 1, 2), SHAPE(2, 2), 2, CT_FLOAT32);
+    /* torch.msort: [[1, 1], [3, 2]] */
+    CHECK_TENSOR(ct_msort(x), SHAPE(2, 2), 2, VALS(1, 1, 3, 2), 0);
+}
+
+/* ------------------------------------------------------------------ topk */
+TEST(topk, takes_largest_or_smallest_with_nan_largest) {
+    ct_tensor *a = tt_tensor(VALS(3, NaN_, 1, 2, NaN_, -1), SHAPE(6), 1, CT_FLOAT32);
+    ct_tensor *i;
+    /* torch: values [nan, nan], indices [1, 4] */
+    CHECK_TENSOR(ct_topk(a, 2, 0, true, true, &i), SHAPE(2), 1, VALS(NaN_, NaN_), 0);
+    CHECK_TENSOR(i, SHAPE(2), 1, VALS(1, 4), 0);
+    /* torch: largest=False: [-1, 1], [5, 2] */
+    CHECK_TENSOR(ct_topk(a, 2, 0, false, true, &i), SHAPE(2), 1, VALS(-1, 1), 0);
+    CHECK_TENSOR(i, SHAPE(2), 1, VALS(5, 2), 0);
+    CHECK_ERR(ct_topk(a, 7, 0, true, true, NULL), "selected index k out of range");
+    CHECK_ERR(ct_topk(a, -1, 0, true, true, NULL), "selected index k out of range");
+    CHECK_TENSOR(ct_topk(ct_scalar_tensor(3, CT_FLOAT32), 1, 0, true, true, &i), SHAPE(), 0, VALS(3), 0);
+    CHECK(ct_topk(ct_empty(SHAPE(3, 0), 2, CT_FLOAT32), 0, -1, true, true, &i)->numel == 0);
+}
+
+TEST(topk, matches_reference_along_dim_0) {
+    ct_tensor *x = tt_rand(SHAPE(30, 5), 2, CT_FLOAT64, -1, 1, 31); /* distinct values */
+    ct_tensor *i;
+    ct_tensor *v = ct_topk(x, 4, 0, true, true, &i);
+    CHECK_OK(v);
+    CHECK(v->sizes[0] == 4 && v->sizes[1] == 5);
+    double col[30];
+    int64_t order[30];
+    for (int64_t c = 0; c < 5; c++) {
+        for (int64_t r = 0; r < 30; r++) col[r] = ct_item_at(x, r * 5 + c);
+        ref_sort(col, 30, true, order);
+        for (int64_t r = 0; r < 4; r++) {
+            CHECK(ct_item_at(v, r * 5 + c) == col[order[r]]);
+            CHECK(ct_item_at_int(i, r * 5 + c) == order[r]);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ kthvalue */
+TEST(kthvalue, picks_the_kth_smallest_with_keepdim) {
+    ct_tensor *a = tt_tensor(VALS(3, NaN_, 1, 2, NaN_, -1), SHAPE(6), 1, CT_FLOAT32);
+    ct_tensor *i;
+    /* torch.kthvalue(a, 2) = (1., 2) */
+    CHECK_TENSOR(ct_kthvalue(a, 2, 0, false, &i), SHAPE(), 0, VALS(1), 0);
+    CHECK(ct_item_at_int(i, 0) == 2);
+    ct_tensor *x = tt_tensor(VALS(5, 1, 4, 2, 8, 0), SHAPE(2, 3), 2, CT_INT32);
+    CHECK_TENSOR(ct_kthvalue(x, 2, 1, true, &i), SHAPE(2, 1), 2, VALS(4, 2), 0);
+    CHECK_TENSOR(i, SHAPE(2, 1), 2, VALS(2, 0), 0);
+    CHECK_TENSOR(ct_kthvalue(x, 1, 0, false, &i), SHAPE(3), 1, VALS(2, 1, 0), 0);
+    CHECK_TENSOR(i, SHAPE(3), 1, VALS(1, 0, 1), 0);
+    CHECK_ERR(ct_kthvalue(a, 0, 0, false, NULL), "kthvalue(): selected number k out of range for dimension 0");
+    CHECK_ERR(ct_kthvalue(a, 7, 0, false, NULL), "selected number k out of range");
+    CHECK_ERR(ct_kthvalue(ct_empty(SHAPE(2, 0), 2, CT_FLOAT32), 1, 1, false, NULL),
+              "kthvalue(): Expected reduction dim 1 to have non-zero size.");
+    CHECK_TENSOR(ct_kthvalue(ct_scalar_tensor(3, CT_FLOAT32), 1, 0, false, &i), SHAPE(), 0, VALS(3), 0);
+}
+
+/* ------------------------------------------------------------------ unique */
+TEST(unique, sorts_and_returns_inverse_and_counts) {
+    ct_tensor *x = tt_tensor(VALS(3, 1, 3, 2, 1, 3), SHAPE(2, 3), 2, CT_INT64);
+    ct_tensor *inv, *cnt;
+    CHECK_TENSOR(ct_unique(x, true, &inv, &cnt), SHAPE(3), 1, VALS(1, 2, 3), 0);
+    CHECK_TENSOR(inv, SHAPE(2, 3), 2, VALS(2, 0, 2, 1, 0, 2), 0);
+    CHECK_TENSOR(cnt, SHAPE(3), 1, VALS(2, 1, 3), 0);
+    /* torch.unique(tensor(3)) = [3] */
+    CHECK_TENSOR(ct_unique(ct_scalar_tensor(3, CT_INT64), false, NULL, NULL), SHAPE(1), 1, VALS(3), 0);
+    CHECK_TENSOR(ct_unique(tt_tensor(VALS(1, 0, 1), SHAPE(3), 1, CT_BOOL), true, NULL, NULL), SHAPE(2),
+                 1, VALS(0, 1), 0);
+    CHECK(ct_unique(ct_empty(SHAPE(0), 1, CT_FLOAT32), true, &inv, &cnt)->numel == 0);
+    CHECK(cnt->numel == 0 && inv->numel == 0);
+}
+
+TEST(unique, treats_every_nan_as_distinct_and_sorts_it_last) {
+    /* PyTorch 1.13 also keeps each NaN apart ([1, nan, nan, 2], unsorted);
+     * we sort NaNs last as the sort does. */
+    ct_tensor *x = tt_tensor(VALS(2, NaN_, 1, NaN_, 2), SHAPE(5), 1, CT_FLOAT32);
+    ct_tensor *inv, *cnt;
+    CHECK_TENSOR(ct_unique(x, true, &inv, &cnt), SHAPE(4), 1, VALS(1, 2, NaN_, NaN_), 0);
+    CHECK_TENSOR(inv, SHAPE(5), 1, VALS(1, 2, 0, 3, 1), 0);
+    CHECK_TENSOR(cnt, SHAPE(4), 1, VALS(1, 2, 1, 1), 0);
+}
+
+TEST(unique, large_inputs_match_a_counting_reference) {
+    ct_tensor *x = tt_rand(SHAPE(50000), 1, CT_INT32, -100, 100, 41);
+    ct_tensor *inv, *cnt;
+    ct_tensor *u = ct_unique(x, true, &inv, &cnt);
+    CHECK_OK(u);
+    int64_t ref[200] = {0};
+    for (int64_t i = 0; i < 50000; i++) ref[ct_item_at_int(x, i) + 100]++;
+    int64_t g = 0;
+    for (int v = 0; v < 200; v++) {
+        if (!ref[v]) continue;
+        CHECK(ct_item_at_int(u, g) == v - 100 && ct_item_at_int(cnt, g) == ref[v]);
+        g++;
+    }
+    CHECK(u->numel == g);
+    for (int64_t i = 0; i < 50000; i++) CHECK(ct_item_at_int(u, ct_item_at_int(inv, i)) == ct_item_at_int(x, i));
+}
+
+TEST(unique_consecutive, collapses_runs) {
+    ct_tensor *x = tt_tensor(VALS(3, 3, 1, 3), SHAPE(4), 1, CT_INT64);
+    ct_tensor *inv, *cnt;
+    /* torch: ([3, 1, 3], [0, 0, 1, 2], [2, 1, 1]) */
+    CHECK_TENSOR(ct_unique_consecutive(x, &inv, &cnt), SHAPE(3), 1, VALS(3, 1, 3), 0);
+    CHECK_TENSOR(inv, SHAPE(4), 1, VALS(0, 0, 1, 2), 0);
+    CHECK_TENSOR(cnt, SHAPE(3), 1, VALS(2, 1, 1), 0);
+    ct_tensor *h = tt_tensor(VALS(1, 1, 2, 2, 2, 1), SHAPE(2, 3), 2, CT_FLOAT16);
+    CHECK_TENSOR(ct_unique_consecutive(ct_t(h), NULL, &cnt), SHAPE(5), 1, VALS(1, 2, 1, 2, 1), 0);
+    CHECK_TENSOR(cnt, SHAPE(5), 1, VALS(1, 1, 1, 2, 1), 0);
+}
+
+/* ------------------------------------------------------------------ searchsorted */
+TEST(searchsorted, finds_left_and_right_insertion_points) {
+    ct_tensor *s = tt_tensor(VALS(1, 2, 3), SHAPE(3), 1, CT_FLOAT32);
+    ct_tensor *v = tt_tensor(VALS(0, 2, 4), SHAPE(3), 1, CT_FLOAT32);
+    /* torch: left [0, 1, 3], right [0, 2, 3] */
+    CHECK_TENSOR(ct_searchsorted(s, v, false, false, NULL), SHAPE(3), 1, VALS(0, 1, 3), 0);
+    CHECK_TENSOR(ct_searchsorted(s, v, false, true, NULL), SHAPE(3), 1, VALS(0, 2, 3), 0);
+    CHECK_TENSOR(ct_searchsorted(s, v, false, false, "right"), SHAPE(3), 1, VALS(0, 2, 3), 0);
+    CHECK(ct_searchsorted(s, v, false, false, NULL)->dtype == CT_INT64);
+    /* mixed dtypes and scalars: torch gives [0, 1, 3] and 2 */
+    CHECK_TENSOR(ct_searchsorted(s, tt_tensor(VALS(0, 2, 4), SHAPE(3), 1, CT_INT64), false, false, NULL),
+                 SHAPE(3), 1, VALS(0, 1, 3), 0);
+    CHECK_TENSOR(ct_searchsorted_scalar(s, 2.5, false, false, NULL), SHAPE(), 0, VALS(2), 0);
+    CHECK_TENSOR(ct_searchsorted_scalar(tt_tensor(VALS(1, 2, 3), SHAPE(3), 1, CT_INT64), 2.5, false, false, NULL),
+                 SHAPE(), 0, VALS(2), 0);
+    /* NaN: torch gives [3, 3] for values [nan, 3] in [1, 2, nan] */
+    CHECK_TENSOR(ct_searchsorted(tt_tensor(VALS(1, 2, NaN_), SHAPE(3), 1, CT_FLOAT64),
+                                 tt_tensor(VALS(NaN_, 3), SHAPE(2), 1, CT_FLOAT64), false, false, NULL),
+                 SHAPE(2), 1, VALS(3, 3), 0);
+    CHECK_ERR(ct_searchsorted(s, v, false, true, "left"),
+              "torch.searchsorted(): side and right can't be set to opposites, got side of left while right was True");
+    CHECK_ERR(ct_searchsorted(ct_scalar_tensor(1, CT_FLOAT32), v, false, false, NULL),
+              "boundaries tensor should have positive dimension, but got 0 dimension");
+}
+
+TEST(searchsorted, batched_rows_and_int32_output) {
+    ct_tensor *s = tt_tensor(VALS(1, 2, 3, 4, 5, 6), SHAPE(2, 3), 2, CT_FLOAT32);
+    ct_tensor *v = tt_tensor(VALS(2, 5), SHAPE(2, 1), 2, CT_FLOAT32);
+    ct_tensor *r = ct_searchsorted(s, v, true, false, NULL);
+    CHECK_TENSOR(r, SHAPE(2, 1), 2, VALS(1, 1), 0); /* torch: [[1], [1]] int32 */
+    CHECK(r->dtype == CT_INT32);
+    CHECK_ERR(ct_searchsorted(s, tt_tensor(VALS(2, 5, 6), SHAPE(3, 1), 2, CT_FLOAT32), false, false, NULL),
+              "first N-1 dimensions of boundaries tensor and input value tensor must match, but we "
+              "got boundaries tensor [2, 3] and input value tensor [3, 1]");
+    /* many values against a long sorted row vs a linear-scan reference */
+    ct_tensor *big = ct_sort(tt_rand(SHAPE(1000), 1, CT_FLOAT64, 0, 1, 51), 0, false, false, NULL);
+    ct_tensor *q = tt_rand(SHAPE(40000), 1, CT_FLOAT64, -0.1, 1.1, 52);
+    ct_tensor *res = ct_searchsorted(big, q, false, true, NULL);
+    CHECK_OK(res);
+    const double *b = ct_data_ptr(big), *qq = ct_data_ptr(q);
+    for (int64_t i = 0; i < 40000; i += 7) {
+        int64_t want = 0;
+        while (want < 1000 && b[want] <= qq[i]) want++;
+        CHECK(ct_item_at_int(res, i) == want);
+    }
+}
+
+/* ------------------------------------------------------------------ bincount */
+TEST(bincount, counts_and_sums_weights) {
+    ct_tensor *x = tt_tensor(VALS(1, 1, 3), SHAPE(3), 1, CT_INT64);
+    /* torch: [0, 2, 0, 1]; weights float32 -> float32 [0, 3, 0, 3]; int -> float64 */
+    ct_tensor *c = ct_bincount(x, NULL, 2);
+    CHECK_TENSOR(c, SHAPE(4), 1, VALS(0, 2, 0, 1), 0);
+    CHECK(c->dtype == CT_INT64);
+    ct_tensor *w = ct_bincount(x, tt_tensor(VALS(1, 2, 3), SHAPE(3), 1, CT_FLOAT32), 0);
+    CHECK_TENSOR(w, SHAPE(4), 1, VALS(0, 3, 0, 3), 0);
+    CHECK(w->dtype == CT_FLOAT32);
+    CHECK(ct_bincount(x, tt_tensor(VALS(1, 2, 3), SHAPE(3), 1, CT_INT64), 0)->dtype == CT_FLOAT64);
+    CHECK_TENSOR(ct_bincount(ct_empty(SHAPE(0), 1, CT_INT64), NULL, 3), SHAPE(3), 1, VALS(0, 0, 0), 0);
+    CHECK(ct_bincount(tt_tensor(VALS(1), SHAPE(1), 1, CT_UINT8), NULL, 0)->dtype == CT_INT64);
+    CHECK_ERR(ct_bincount(tt_tensor(VALS(1, -1, 3), SHAPE(3), 1, CT_INT64), NULL, 0),
+              "bincount only supports 1-d non-negative integral inputs.");
+    CHECK_ERR(ct_bincount(tt_tensor(VALS(1, 1), SHAPE(2), 1, CT_FLOAT32), NULL, 0),
+              "\"bincount_cpu\" not implemented for 'Float'");
+    CHECK_ERR(ct_bincount(x, NULL, -1), "minlength should be >= 0");
+    CHECK_ERR(ct_bincount(x, tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), 0),
+              "weights should be 1-d and have the same length as input");
+}
+
+/* ------------------------------------------------------------------ histc */
+TEST(histc, bins_within_range_and_uses_data_range_when_equal) {
+    /* torch.histc([1, 2, 1], bins=4, min=0, max=3) = [0, 2, 1, 0] */
+    CHECK_TENSOR(ct_histc(tt_tensor(VALS(1, 2, 1), SHAPE(3), 1, CT_FLOAT32), 4, 0, 3), SHAPE(4), 1,
+                 VALS(0, 2, 1, 0), 0);
+    /* torch.histc([1, 2, 1, 5, -1], bins=4) = [1, 2, 1, 1] */
+    CHECK_TENSOR(ct_histc(tt_tensor(VALS(1, 2, 1, 5, -1), SHAPE(5), 1, CT_FLOAT32), 4, 0, 0), SHAPE(4), 1,
+                 VALS(1, 2, 1, 1), 0);
+    /* torch.histc([1, 1], bins=4) = [0, 0, 2, 0]; NaNs outside an explicit range are dropped */
+    CHECK_TENSOR(ct_histc(tt_tensor(VALS(1, 1), SHAPE(2), 1, CT_FLOAT64), 4, 0, 0), SHAPE(4), 1,
+                 VALS(0, 0, 2, 0), 0);
+    CHECK_TENSOR(ct_histc(tt_tensor(VALS(1, NaN_), SHAPE(2), 1, CT_FLOAT32), 4, 0, 3), SHAPE(4), 1,
+                 VALS(0, 1, 0, 0), 0);
+    CHECK_TENSOR(ct_histc(ct_empty(SHAPE(0), 1, CT_FLOAT32), 4, 0, 0), SHAPE(4), 1, VALS(0, 0, 0, 0), 0);
+    CHECK_ERR(ct_histc(tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_INT64), 4, 0, 0),
+              "\"histogram_cpu\" not implemented for 'Long'");
+    CHECK_ERR(ct_histc(tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), 0, 0, 0), "bins must be > 0");
+    CHECK_ERR(ct_histc(tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), 4, 3, 1),
+              "torch.histc: max must be larger than min");
+    CHECK_ERR(ct_histc(tt_tensor(VALS(1, NaN_), SHAPE(2), 1, CT_FLOAT32), 4, 0, 0), "is not finite");
+    CHECK_ERR(ct_histc(tt_tensor(VALS(1, INFINITY), SHAPE(2), 1, CT_FLOAT32), 4, 0, 0),
+              "torch.histc: range of [1, inf] is not finite");
+}
+
+TEST(histc, large_input_matches_a_reference_loop) {
+    ct_tensor *x = tt_rand(SHAPE(100, 500), 2, CT_FLOAT64, -2, 2, 61);
+    ct_tensor *t = ct_t(x); /* non-contiguous */
+    ct_tensor *h = ct_histc(t, 10, -1, 1);
+    CHECK_OK(h);
+    double ref[10] = {0};
+    const double *p = ct_data_ptr(x);
+    for (int64_t i = 0; i < 50000; i++) {
+        if (p[i] < -1 || p[i] > 1) continue;
+        int64_t b = (int64_t)((p[i] + 1) * 10 / 2);
+        ref[b > 9 ? 9 : b] += 1;
+    }
+    CHECK_TENSOR(h, SHAPE(10), 1, ref, 0);
+}

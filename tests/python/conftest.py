@@ -1,0 +1,17 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+
+
+def has_op(name):
+    import ctorch
+    return any(e[0] == name for e in ctorch._C._op_table())
+
+
+def needs_ops(*names):
+    """Skip unless every op is in this build (its family merged)."""
+    missing = [n for n in names if not has_op(n)]
+    return pytest.mark.skipif(bool(missing), reason="ops not merged yet: " + ", ".join(missing))
