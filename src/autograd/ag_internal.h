@@ -14,6 +14,8 @@ enum {
     CT_AG_SUM_TO,       /* sum of x down to a broadcast-compatible shape */
     CT_AG_VIEW_SCATTER, /* zeros of a shape with a view region += x (view backward) */
     CT_AG_VIEW_MASK,    /* x with a view region set to zero */
+    CT_AG_SCATTER_DIM,  /* zeros(shape) with out[.., idx[p], ..] += x[p] along a dim */
+    CT_AG_GATHER_DIM,   /* out[p] = x[.., idx[p], ..] along a dim */
     CT_AG_COPY_SLICES,  /* in-place op on a view, rewritten on its base */
     CT_AG_ERROR,        /* a graph node whose backward always fails */
     CT_AG_CUSTOM,       /* a ct_function written by a user */
@@ -127,6 +129,11 @@ typedef struct ct_deriv {
 /* Filled by the derivative files (ct__ag_register_<family>). */
 extern ct_deriv ct__ag_derivs[CT_AG_NUM_KINDS];
 void ct__ag_register_view(void);
+void ct__ag_register_pointwise(void);
+void ct__ag_register_linalg(void);
+void ct__ag_register_shape(void);
+/* For ops composed of recorded ops (never recorded themselves). */
+int ct__ag_d_composite(ct_node *n, ct_tensor *const *g, ct_tensor **gin);
 void ct__ag_register_engine(void);
 /* In-place dst += src (src broadcast to dst, cast). No autograd. */
 int ct__ag_add_into(ct_tensor *dst, const ct_tensor *src);
@@ -151,6 +158,10 @@ ct_tensor *ct__ag_replay_view(const ct_tensor *t, int view_op, const ct_op_args 
 /* x with the region of view `view_op` zeroed (the rest of CopySlices). */
 ct_tensor *ct__ag_view_mask(const ct_tensor *x, int view_op, const ct_op_args *args,
                             const ct_in_meta *in);
+/* Along dim d with int64 idx of x's shape (sort/topk backward). */
+ct_tensor *ct__ag_scatter_dim(const ct_tensor *x, const ct_tensor *idx, int d,
+                              const int64_t *sizes, int ndim);
+ct_tensor *ct__ag_gather_dim(const ct_tensor *x, const ct_tensor *idx, int d);
 ct_tensor *ct__ag_zeros(const int64_t *sizes, int ndim, ct_dtype dt);
 ct_tensor *ct__ag_ones(const int64_t *sizes, int ndim, ct_dtype dt);
 /* Records a node of kind `op` (any id, internal too). */

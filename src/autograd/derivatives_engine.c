@@ -167,6 +167,103 @@ ct_tensor *ct__ag_view_mask(const ct_tensor *x, int view_op, const ct_op_args *a
     return finish(CT_AG_VIEW_MASK, r, x, NULL, &a);
 }
 
+/* Walks every element p of idx (row-major) with the offset of the element
+ * of `other` that p maps to along dim d (in elements). */
+static void walk_dim(const ct_tensor *idx, const ct_tensor *src, const ct_tensor *other, int d,
+                     void (*fn)(const ct_tensor *, int64_t, const ct_tensor *, int64_t,
+                                const ct_tensor *, int64_t)) {
+    int64_t pos[CT_MAX_DIMS] = {0};
+    for (int64_t p = 0; p < idx->numel; p++) {
+        int64_t io = idx->offset, so = src->offset, oo = other->offset;
+        for (int k = 0; k < idx->ndim; k++) {
+            io += pos[k] * idx->strides[k];
+            so += pos[k] * src->strides[k];
+            if (k != d) oo += pos[k] * other->strides[k];
+        }
+        int64_t j = ct__load_i64((const char *)idx->storage->data + io * 8, CT_INT64);
+        if (j < 0) j += other->sizes[d];
+        oo += j * other->strides[d];
+        fn(idx, io, src, so, other, oo);
+        for (int k = idx->ndim - 1; k >= 0; k--) {
+            if (++pos[k] < idx->sizes[k]) break;
+            pos[k] = 0;
+        }
+    }
+}
+
+static void scatter_one(const ct_tensor *idx, int64_t io, const ct_tensor *src, int64_t so,
+                        const ct_tensor *out, int64_t oo) {
+    (void)idx; (void)io;
+    size_t isz = ct_dtype_size(out->dtype);
+    char *o = (char *)out->storage->data + (size_t)oo * isz;
+    const char *x = (const char *)src->storage->data + (size_t)so * isz;
+    ct__store_f64(o, out->dtype, ct__load_f64(o, out->dtype) + ct__load_f64(x, src->dtype));
+}
+
+static void gather_one(const ct_tensor *idx, int64_t io, const ct_tensor *dst, int64_t so,
+                       const ct_tensor *x, int64_t oo) {
+    (void)idx; (void)io;
+    size_t isz = ct_dtype_size(x->dtype);
+    ct__store_f64((char *)dst->storage->data + (size_t)so * isz, dst->dtype,
+                  ct__load_f64((const char *)x->storage->data + (size_t)oo * isz, x->dtype));
+}
+
+static int check_idx(const char *op, const ct_tensor *idx, const ct_tensor *x) {
+    if (idx->dtype != CT_INT64 || idx->ndim != x->ndim) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: index of dtype %s and shape %s does not match %s", op,
+                     ct_dtype_name(idx->dtype), ct__shp(idx), ct__shp(x));
+        return -1;
+    }
+    return 0;
+}
+
+ct_tensor *ct__ag_scatter_dim(const ct_tensor *x, const ct_tensor *idx, int d,
+                              const int64_t *sizes, int ndim) {
+    if (check_idx("scatter backward", idx, x) < 0) return NULL;
+    ct_tensor *r = zeros_owned(sizes, ndim, x->dtype);
+    if (!r) return NULL;
+    if (x->ndim == 0) {
+        if (ct__copy_into(r, x) < 0) {
+            ct_release(r);
+            return NULL;
+        }
+    } else {
+        walk_dim(idx, x, r, d, scatter_one);
+    }
+    ct_op_args a;
+    memset(&a, 0, sizeof a);
+    a.i[0] = d;
+    const ct_tensor *in[1] = {x}, *ex[1] = {idx};
+    if (ct__needs_grad(in, 1) && ct__ag_record_kind(CT_AG_SCATTER_DIM, r, in, 1, ex, 1, &a) < 0) {
+        ct_release(r);
+        return NULL;
+    }
+    return ct_autorelease(r);
+}
+
+ct_tensor *ct__ag_gather_dim(const ct_tensor *x, const ct_tensor *idx, int d) {
+    if (check_idx("gather backward", idx, x) < 0) return NULL;
+    ct_tensor *r = ct__empty(idx->sizes, idx->ndim, x->dtype);
+    if (!r) return NULL;
+    if (x->ndim == 0) {
+        if (ct__copy_into(r, x) < 0) {
+            ct_release(r);
+            return NULL;
+        }
+    } else {
+        walk_dim(idx, r, x, d, gather_one);
+    }
+    ct_op_args a;
+    memset(&a, 0, sizeof a);
+    a.i[0] = d;
+    const ct_tensor *in[1] = {x}, *ex[1] = {idx};
+    if (ct__needs_grad(in, 1) && ct__ag_record_kind(CT_AG_GATHER_DIM, r, in, 1, ex, 1, &a) < 0) {
+        ct_release(r);
+        return NULL;
+    }
+    return ct_autorelease(r);
+}
+
 /* ---------------------------------------------------------------- derivatives */
 static int d_accumulate(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     (void)n; (void)g; (void)gin;
@@ -221,6 +318,27 @@ static int d_error(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return -1;
 }
 
+static int d_scatter_dim(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *idx = ct__ag_extra(n, 0);
+    gin[0] = idx ? ct__ag_gather_dim(g[0], idx, (int)n->args.i[0]) : NULL;
+    return gin[0] ? 0 : -1;
+}
+
+static int d_gather_dim(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *idx = ct__ag_extra(n, 0);
+    gin[0] = idx ? ct__ag_scatter_dim(g[0], idx, (int)n->args.i[0], n->in[0].sizes, n->in[0].ndim)
+                 : NULL;
+    return gin[0] ? 0 : -1;
+}
+
+int ct__ag_d_composite(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    (void)g; (void)gin;
+    ct_set_error(CT_ERR_RUNTIME,
+                 "%s: this op is composed of recorded ops and has no node of its own",
+                 ct_node_name(n));
+    return -1;
+}
+
 int ct__ag_custom_backward(ct_node *n, ct_tensor *const *g, ct_tensor **gin); /* function.c */
 
 void ct__ag_register_engine(void) {
@@ -230,6 +348,8 @@ void ct__ag_register_engine(void) {
     ct__ag_derivs[CT_AG_VIEW_SCATTER] = (ct_deriv){d_view_scatter, 0, 0};
     ct__ag_derivs[CT_AG_VIEW_MASK] = (ct_deriv){d_view_mask, 0, 0};
     ct__ag_derivs[CT_AG_COPY_SLICES] = (ct_deriv){d_copy_slices, 0, 0};
+    ct__ag_derivs[CT_AG_SCATTER_DIM] = (ct_deriv){d_scatter_dim, 0, 1};
+    ct__ag_derivs[CT_AG_GATHER_DIM] = (ct_deriv){d_gather_dim, 0, 1};
     ct__ag_derivs[CT_AG_ERROR] = (ct_deriv){d_error, 0, 0};
     ct__ag_derivs[CT_AG_CUSTOM] = (ct_deriv){ct__ag_custom_backward, 0, 0};
 }
@@ -238,4 +358,7 @@ void ct__ag_register_engine(void) {
 void ct__ag_register_all(void) {
     ct__ag_register_engine();
     ct__ag_register_view();
+    ct__ag_register_pointwise();
+    ct__ag_register_linalg();
+    ct__ag_register_shape();
 }

@@ -71,6 +71,8 @@ static void build_names(void) {
     strcpy(node_names[CT_AG_VIEW_SCATTER], "ViewScatterBackward0");
     strcpy(node_names[CT_AG_VIEW_MASK], "ViewMaskBackward0");
     strcpy(node_names[CT_AG_COPY_SLICES], "CopySlices");
+    strcpy(node_names[CT_AG_SCATTER_DIM], "ScatterAddBackward0");
+    strcpy(node_names[CT_AG_GATHER_DIM], "GatherBackward0");
     strcpy(node_names[CT_AG_ERROR], "Error");
     strcpy(node_names[CT_AG_CUSTOM], "CustomFunctionBackward");
 }
