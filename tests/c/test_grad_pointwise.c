@@ -115,6 +115,9 @@ TEST(autograd, create_graph_gives_second_derivatives) {
     ct_set_requires_grad(x2, true);
     CHECK(ct_backward(ag_sum(ct_mul(x2, x2)), NULL, false, true, NULL, 0) == 0);
     CHECK(ct_requires_grad(ct_tensor_grad(x2))); /* 2 x */
+    /* as in PyTorch, x2 and its differentiable .grad form a reference
+     * cycle: clearing .grad breaks it */
+    ct_set_grad(x2, NULL);
 }
 
 TEST(autograd, hessian_vector_product) {
@@ -136,4 +139,41 @@ TEST(autograd, hessian_vector_product) {
     double h00 = b * b * e + 2 * b, h01 = e + a * b * e + 2 * a, h11 = a * a * e;
     CHECK_CLOSE(ct_item_at(hv[0], 0), h00 * v0 + h01 * v1, 1e-12);
     CHECK_CLOSE(ct_item_at(hv[1], 0), h01 * v0 + h11 * v1, 1e-12);
+}
+
+/* Taylor coefficients of sqrt(c + 2 b t + a t^2) up to t^6, by power series
+ * in double: sqrt(c) * sum_k binom(1/2, k) u^k with u = (2 b t + a t^2) / c. */
+static void sqrt_quadratic_series(double a, double b, double c, double *coef) {
+    double u[7] = {0, 2 * b / c, a / c, 0, 0, 0, 0}, p[7] = {1, 0, 0, 0, 0, 0, 0};
+    double binom = 1;
+    for (int i = 0; i < 7; i++) coef[i] = 0;
+    for (int k = 0; k <= 6; k++) {
+        for (int i = 0; i < 7; i++) coef[i] += binom * p[i];
+        double q[7] = {0};
+        for (int i = 0; i < 7; i++)
+            for (int j = 0; i + j < 7; j++) q[i + j] += p[i] * u[j];
+        for (int i = 0; i < 7; i++) p[i] = q[i];
+        binom *= (0.5 - k) / (k + 1);
+    }
+    for (int i = 0; i < 7; i++) coef[i] *= sqrt(c);
+}
+
+TEST(autograd, sixth_derivative_of_a_norm) {
+    /* f(t) = ||x0 + t v||: d^6 f / dt^6 at t = 0 by six nested grads */
+    ct_tensor *x0 = tt_tensor(VALS(0.3, -1.2, 0.8), SHAPE(3), 1, CT_FLOAT64);
+    ct_tensor *v = tt_tensor(VALS(1.1, 0.4, -0.5), SHAPE(3), 1, CT_FLOAT64);
+    ct_tensor *t = ct_scalar_tensor(0, CT_FLOAT64);
+    ct_set_requires_grad(t, true);
+    ct_tensor *x = ct_add(x0, ct_mul(t, v));
+    ct_tensor *f = ct_exp(ct_mul_scalar(ct_log(ag_sum(ct_mul(x, x))), 0.5));
+    CHECK_OK(f);
+    for (int k = 0; k < 6; k++) {
+        ct_tensor *g = NULL;
+        CHECK(ct_grad(&f, 1, &t, 1, NULL, true, true, false, &g) == 0);
+        f = g;
+    }
+    double a = 1.1 * 1.1 + 0.4 * 0.4 + 0.25, b = 0.3 * 1.1 - 1.2 * 0.4 - 0.8 * 0.5,
+           c = 0.09 + 1.44 + 0.64, coef[7];
+    sqrt_quadratic_series(a, b, c, coef);
+    CHECK_CLOSE(ct_item_at(f, 0), coef[6] * 720, 1e-9);
 }
