@@ -409,7 +409,8 @@ static ct_node *make_node(int op, const ct_tensor *out, const ct_tensor *const *
             ct_node_release(n);
             return NULL;
         }
-        fill_meta(&n->in[i], inputs[i]);
+        if (inputs[i]) fill_meta(&n->in[i], inputs[i]);
+        else memset(&n->in[i], 0, sizeof n->in[i]); /* an absent optional operand */
     }
     fill_meta(&n->out_meta, out);
     int k = 0;
@@ -417,7 +418,8 @@ static ct_node *make_node(int op, const ct_tensor *out, const ct_tensor *const *
         if (!(d->save & (1u << i))) continue;
         n->saved[k].t = ct_retain((ct_tensor *)inputs[i]);
         /* an in-place op saw self before its write: any later use errors */
-        n->saved[k].version = ct_version(inputs[i]) - (inplace && i == 0 ? 1 : 0);
+        n->saved[k].version =
+            inputs[i] ? ct_version(inputs[i]) - (inplace && i == 0 ? 1 : 0) : 0;
         n->saved[k].is_output = false;
         k++;
     }
@@ -600,6 +602,10 @@ ct_tensor *ct__ag_input(ct_node *n, int i) {
         if (d->save & (1u << j)) k++;
     if (i >= 7 || !(d->save & (1u << i)) || k >= n->nsaved) {
         ct_set_error(CT_ERR_RUNTIME, "%s: input %d was not saved for backward", ct_node_name(n), i);
+        return NULL;
+    }
+    if (!n->saved[k].t && !n->released) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: input %d is absent", ct_node_name(n), i);
         return NULL;
     }
     if (check_saved(&n->saved[k], n->released, n->next[i].fn, n->next[i].nr) < 0) return NULL;
