@@ -47,3 +47,41 @@ static inline int ctpy_req_int(const char *f, const char *nm, PyObject *o, int64
     } while (0)
 
 #endif
+
+/* ---------------------------------------------------------------- multi-result helpers */
+/* A list/tuple of tensors (borrowed pointers) into arr (PyMem_Malloc'd,
+ * caller frees); n elements. */
+int ctpy_tensor_seq(const char *fname, PyObject *o, ct_tensor ***arr, int *n);
+/* Keeps r[0..n), ends the scope, returns a tuple (n < 0: raises). */
+PyObject *ctpy_finish_tuple(ct_scope sc, ct_tensor **r, int n);
+/* Same, as a torch.return_types.NAME named tuple with the given fields. */
+PyObject *ctpy_finish_named(ct_scope sc, const char *name, const char *const *fields, ct_tensor **r,
+                            int n);
+/* Optional double with default. */
+static inline int ctpy_opt_double(const char *f, const char *nm, PyObject *o, double dflt, double *v) {
+    if (CTPY_NOARG(o)) {
+        *v = dflt;
+        return 0;
+    }
+    return ctpy_double(f, nm, o, v);
+}
+static inline int ctpy_opt_bool(PyObject *o, bool dflt, bool *v) {
+    if (CTPY_NOARG(o)) {
+        *v = dflt;
+        return 0;
+    }
+    return ctpy_bool(o, v);
+}
+/* Optional string (NULL when absent). */
+static inline int ctpy_opt_str(const char *f, const char *nm, PyObject *o, const char **s) {
+    *s = NULL;
+    if (CTPY_NOARG(o)) return 0;
+    if (!PyUnicode_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be str, not %s", f, nm, Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    *s = PyUnicode_AsUTF8(o);
+    return *s ? 0 : -1;
+}
+/* Writes the out= tensor's values from r (same shape required), returns out. */
+PyObject *ctpy_finish_out(ct_scope sc, ct_tensor *r, PyObject *out);

@@ -191,10 +191,3 @@ int ctpy_factory_init(PyObject *m) {
     return zero_obj && one_obj ? 0 : -1;
 }
 
-/* a @ b: matmul is a CUSTOM op of the linalg family; bound when it lands. */
-PyObject *ctpy_matmul(PyObject *a, PyObject *b) {
-    const ct_op_info *op = ct_op_find("matmul");
-    if (op && op->sig == CT_SIG_BINARY) return ctpy_binary("matmul", a, b, 0);
-    PyErr_SetString(PyExc_NotImplementedError, "matmul: not available in this build of ctorch");
-    return NULL;
-}

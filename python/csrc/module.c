@@ -484,6 +484,9 @@ int ctpy_tensor_add_methods(PyMethodDef *const *tables, int ntables);
 extern PyMethodDef ctpy_interop_methods[], ctpy_interop_functions[];
 extern PyMethodDef ctpy_view_methods[], ctpy_view_functions[];
 extern PyMethodDef ctpy_factory_functions[], ctpy_factory_methods[];
+extern PyMethodDef ctpy_linalg_methods[], ctpy_linalg_functions[];
+extern PyMethodDef ctpy_shape_methods[], ctpy_shape_functions[];
+PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n);
 PyMethodDef *ctpy_table_methods(void), *ctpy_table_functions(void);
 
 static PyMethodDef module_functions[] = {
@@ -499,6 +502,7 @@ static PyMethodDef module_functions[] = {
     {"set_num_threads", py_set_num_threads, METH_O, NULL},
     {"is_tensor", py_is_tensor, METH_O, NULL},
     {"promote_types", (PyCFunction)(void (*)(void))py_promote_types, METH_FASTCALL, NULL},
+    {"result_type", (PyCFunction)(void (*)(void))ctpy_result_type, METH_FASTCALL, NULL},
     {"_op_table", py_op_table, METH_NOARGS, "[(name, sig, is_function, is_method, differentiable)]"},
     {NULL}};
 
@@ -525,8 +529,10 @@ static const struct {
 
 PyMODINIT_FUNC PyInit__C(void) {
     ctpy_SizeType.tp_base = &PyTuple_Type;
+    /* Later tables win nothing: the first definition of a name is the one
+     * Python finds, so hand-written bindings come before the generic ones. */
     PyMethodDef *tables[] = {ctpy_interop_methods, ctpy_view_methods, ctpy_factory_methods,
-                             ctpy_table_methods()};
+                             ctpy_linalg_methods, ctpy_shape_methods, ctpy_table_methods()};
     int ntables = sizeof tables / sizeof *tables;
     if (!tables[ntables - 1] || ctpy_tensor_add_methods(tables, ntables) < 0) return NULL;
     if (ctpy_factory_init(NULL) < 0) return NULL;
@@ -560,11 +566,13 @@ PyMODINIT_FUNC PyInit__C(void) {
     }
     cpu_device = PyObject_CallFunction((PyObject *)&ctpy_DeviceType, "s", "cpu");
     if (!cpu_device) return NULL;
-    if (add_functions(m, ctpy_interop_functions) < 0 || add_functions(m, ctpy_view_functions) < 0 ||
-        add_functions(m, ctpy_factory_functions) < 0)
-        return NULL;
+    /* generic table functions first: hand-written ones replace them by name */
     PyMethodDef *tf = ctpy_table_functions();
     if (!tf || add_functions(m, tf) < 0) return NULL;
+    PyMethodDef *ftables[] = {ctpy_interop_functions, ctpy_view_functions, ctpy_factory_functions,
+                              ctpy_linalg_functions, ctpy_shape_functions};
+    for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
+        if (add_functions(m, ftables[i]) < 0) return NULL;
     PyModule_AddIntConstant(m, "_nogil_numel", CTPY_NOGIL_NUMEL);
     return m;
 }

@@ -53,10 +53,24 @@ __attribute__((unused)) static PyObject *unary_impl(int id, int inplace, PyObjec
     return unary_call(op, inplace, x, self ? NULL : a[1]);
 }
 
-static const ct_op_info *op_mul;
+/* add/sub take alpha, div takes rounding_mode (pointwise.h variants). */
+static ct_tensor *alpha_call(const char *name, int inplace, ct_tensor *out, ct_tensor *a, ct_tensor *b,
+                             double alpha) {
+    bool add = strcmp(name, "add") == 0;
+    if (out) return add ? ct_add_alpha_out(out, a, b, alpha) : ct_sub_alpha_out(out, a, b, alpha);
+    if (inplace) return add ? ct_add_alpha_(a, b, alpha) : ct_sub_alpha_(a, b, alpha);
+    return add ? ct_add_alpha(a, b, alpha) : ct_sub_alpha(a, b, alpha);
+}
+static ct_tensor *mode_call(int inplace, ct_tensor *out, ct_tensor *a, ct_tensor *b, const char *mode) {
+    if (out) return ct_div_mode_out(out, a, b, mode);
+    if (inplace) return ct_div_mode_(a, b, mode);
+    return ct_div_mode(a, b, mode);
+}
 
 static PyObject *binary_call(const ct_op_info *op, int inplace, PyObject *ao, PyObject *bo,
-                             PyObject *alphao, PyObject *outo) {
+                             PyObject *alphao, PyObject *outo, const char *mode) {
+    double alpha = 1.0;
+    if (!CTPY_NOARG(alphao) && ctpy_double(op->name, "alpha", alphao, &alpha) < 0) return NULL;
     ct_scope sc = ct_scope_begin();
     ct_tensor *a, *b, *out = NULL, *r = NULL;
     if (ctpy_operand(ao, &a) < 0 || ctpy_operand(bo, &b) < 0) {
@@ -71,17 +85,9 @@ static PyObject *binary_call(const ct_op_info *op, int inplace, PyObject *ao, Py
         return NULL;
     }
     bool big = a->numel > CTPY_NOGIL_NUMEL || b->numel > CTPY_NOGIL_NUMEL;
-    if (!CTPY_NOARG(alphao)) { /* add/sub: a + alpha * b */
-        ct_tensor *alpha;
-        if (!op_mul || !op_mul->fn || ctpy_operand(alphao, &alpha) < 0) {
-            ct_scope_end(sc);
-            if (!PyErr_Occurred()) unavailable("alpha");
-            return NULL;
-        }
-        CTPY_RUN(big, b = ((ct_binary_fn)op_mul->fn)(b, alpha));
-        if (!b) return ctpy_finish(sc, NULL);
-    }
-    if (out) CTPY_RUN(big, r = ((ct_binary_out_fn)op->out)(out, a, b));
+    if (!CTPY_NOARG(alphao)) CTPY_RUN(big, r = alpha_call(op->name, inplace, out, a, b, alpha));
+    else if (mode) CTPY_RUN(big, r = mode_call(inplace, out, a, b, mode));
+    else if (out) CTPY_RUN(big, r = ((ct_binary_out_fn)op->out)(out, a, b));
     else if (inplace) CTPY_RUN(big, r = ((ct_binary_inplace_fn)op->inplace)(a, b));
     else CTPY_RUN(big, r = ((ct_binary_fn)op->fn)(a, b));
     return finish_checked(sc, r, big);
@@ -89,22 +95,29 @@ static PyObject *binary_call(const ct_op_info *op, int inplace, PyObject *ao, Py
 
 __attribute__((unused)) static PyObject *binary_impl(int id, int inplace, PyObject *self, PyObject *const *args,
                              Py_ssize_t n, PyObject *kwn) {
-    static const char *const fnames[] = {"input", "other", "*", "alpha", "out", NULL};
-    static const char *const mnames[] = {"self", "other", "*", "alpha", NULL};
+    static const char *const fnames[] = {"input", "other", "*", "alpha", "rounding_mode", "out", NULL};
+    static const char *const mnames[] = {"self", "other", "*", "alpha", "rounding_mode", NULL};
     const ct_op_info *op = &ct_op_table[id];
-    PyObject *a[4] = {0};
+    PyObject *a[5] = {0};
     if (ctpy_parse(op->name, self ? mnames : fnames, self, args, n, kwn, a, NULL) < 0) return NULL;
     if (!a[0] || !a[1]) {
         PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", op->name,
                      a[0] ? "other" : "input");
         return NULL;
     }
-    if (!CTPY_NOARG(a[2]) && strcmp(op->name, "add") != 0 && strcmp(op->name, "sub") != 0) {
-        PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument 'alpha'", op->name);
+    bool has_alpha = strcmp(op->name, "add") == 0 || strcmp(op->name, "sub") == 0;
+    if ((!CTPY_NOARG(a[2]) && !has_alpha) || (a[3] && strcmp(op->name, "div") != 0)) {
+        PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%s'", op->name,
+                     a[3] ? "rounding_mode" : "alpha");
+        return NULL;
+    }
+    const char *mode = NULL;
+    if (!CTPY_NOARG(a[3]) && !(mode = PyUnicode_Check(a[3]) ? PyUnicode_AsUTF8(a[3]) : NULL)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "div(): rounding_mode must be str or None");
         return NULL;
     }
     if (inplace && !ctpy_Tensor_Check(a[0])) return unavailable(op->name);
-    return binary_call(op, inplace, a[0], a[1], a[2], self ? NULL : a[3]);
+    return binary_call(op, inplace, a[0], a[1], a[2], self ? NULL : a[4], mode);
 }
 
 /* One static entry point per table op (a method descriptor carries no
@@ -171,7 +184,6 @@ static void build_tables(void) {
         if (op->flags & CT_F_FUNC)
             functions[nf++] = (PyMethodDef){op->name, (PyCFunction)(void (*)(void))entries[i].f, flags, op->doc};
     }
-    op_mul = ct_op_find("mul");
 }
 
 PyMethodDef *ctpy_table_methods(void) {
@@ -193,8 +205,12 @@ PyObject *ctpy_binary(const char *name, PyObject *a, PyObject *b, int inplace) {
     if ((!ctpy_Tensor_Check(a) && !ctpy_is_number(a)) || (!ctpy_Tensor_Check(b) && !ctpy_is_number(b)))
         Py_RETURN_NOTIMPLEMENTED;
     const ct_op_info *op = find_binary(name);
+    if (!op && strcmp(name, "floor_divide") == 0) { /* a // b */
+        op = find_binary("div");
+        if (op) return binary_call(op, inplace, a, b, NULL, NULL, "floor");
+    }
     if (!op) return unavailable(name);
-    return binary_call(op, inplace, a, b, NULL, NULL);
+    return binary_call(op, inplace, a, b, NULL, NULL, NULL);
 }
 
 PyObject *ctpy_unary(const char *name, PyObject *a) {
@@ -222,6 +238,21 @@ PyObject *ctpy_matmul(PyObject *a, PyObject *b); /* linalg bindings */
 static PyObject *nb_matmul(PyObject *a, PyObject *b) {
     if (!ctpy_Tensor_Check(a) || !ctpy_Tensor_Check(b)) Py_RETURN_NOTIMPLEMENTED;
     return ctpy_matmul(a, b);
+}
+
+/* torch.result_type(tensor1, tensor2): numbers count as wrapped numbers. */
+PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n) {
+    if (n != 2) {
+        PyErr_SetString(PyExc_TypeError, "result_type(tensor1, tensor2)");
+        return NULL;
+    }
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *a, *b;
+    PyObject *r = NULL;
+    if (ctpy_operand(args[0], &a) == 0 && ctpy_operand(args[1], &b) == 0) r = ctpy_dtype_obj(ct_result_type(a, b));
+    else if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "result_type() expects tensors or numbers");
+    ct_scope_end(sc);
+    return r;
 }
 static PyObject *nb_imatmul(PyObject *a, PyObject *b) {
     PyErr_SetString(PyExc_RuntimeError, "In-place matmul is not supported. Use 'a = a @ b' instead of 'a @= b'.");

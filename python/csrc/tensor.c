@@ -552,7 +552,17 @@ PyObject *ctpy_rebuild_tensor(PyObject *mod, PyObject *const *args, Py_ssize_t n
     return ctpy_finish(sc, r);
 }
 
+/* f"{t:.3f}": 0-d tensors format as their number, others as their repr. */
+static PyObject *tensor_format(PyObject *self, PyObject *spec) {
+    PyObject *v = CTPY_T(self)->ndim == 0 ? value_at(CTPY_T(self), 0) : PyObject_Repr(self);
+    if (!v) return NULL;
+    PyObject *r = PyObject_Format(v, spec);
+    Py_DECREF(v);
+    return r;
+}
+
 static PyMethodDef core_methods[] = {
+    {"__format__", tensor_format, METH_O, NULL},
     {"size", (PyCFunction)(void (*)(void))tensor_size, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"stride", (PyCFunction)(void (*)(void))tensor_stride, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"dim", tensor_dim, METH_NOARGS, NULL},

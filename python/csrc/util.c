@@ -335,3 +335,109 @@ PyObject *ctpy_dtype_obj(ct_dtype dt) {
     Py_INCREF(o);
     return o;
 }
+
+/* ------------------------------------------------------------------ multi-result helpers */
+int ctpy_tensor_seq(const char *fname, PyObject *o, ct_tensor ***arr, int *n) {
+    *arr = NULL;
+    *n = 0;
+    if (!o || ctpy_Tensor_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'tensors' must be tuple of Tensors, not %s", fname,
+                     o ? Py_TYPE(o)->tp_name : "nothing");
+        return -1;
+    }
+    PyObject *fast = PySequence_Fast(o, "expected a sequence of tensors");
+    if (!fast) return -1;
+    Py_ssize_t k = PySequence_Fast_GET_SIZE(fast);
+    ct_tensor **a = PyMem_Malloc(sizeof(ct_tensor *) * (size_t)(k + 1));
+    if (!a) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (ctpy_tensor_arg(fname, "tensors", PySequence_Fast_GET_ITEM(fast, i), &a[i]) < 0) {
+            PyMem_Free(a);
+            Py_DECREF(fast);
+            return -1;
+        }
+    Py_DECREF(fast);
+    *arr = a;
+    *n = (int)k;
+    return 0;
+}
+
+PyObject *ctpy_finish_tuple(ct_scope sc, ct_tensor **r, int n) {
+    if (n < 0) {
+        ct_scope_end(sc);
+        return ctpy_raise();
+    }
+    for (int i = 0; i < n; i++) ct_keep(r[i]);
+    ct_scope_end(sc);
+    PyObject *tup = PyTuple_New(n);
+    for (int i = 0; i < n; i++) {
+        PyObject *w = ctpy_wrap(r[i]);
+        if (tup && w) PyTuple_SET_ITEM(tup, i, w);
+        else Py_XDECREF(w);
+    }
+    return tup;
+}
+
+#define MAX_RETURN_TYPES 32
+static struct {
+    const char *name;
+    PyTypeObject *type;
+} return_types[MAX_RETURN_TYPES];
+
+static PyTypeObject *return_type(const char *name, const char *const *fields, int n) {
+    int i = 0;
+    for (; i < MAX_RETURN_TYPES && return_types[i].name; i++)
+        if (strcmp(return_types[i].name, name) == 0) return return_types[i].type;
+    if (i == MAX_RETURN_TYPES) return NULL;
+    PyStructSequence_Field *f = PyMem_Calloc((size_t)n + 1, sizeof *f);
+    PyStructSequence_Desc *d = PyMem_Calloc(1, sizeof *d);
+    char *qual = PyMem_Malloc(strlen(name) + 32);
+    if (!f || !d || !qual) return NULL;
+    for (int k = 0; k < n; k++) f[k].name = fields[k];
+    sprintf(qual, "torch.return_types.%s", name);
+    d->name = qual;
+    d->fields = f;
+    d->n_in_sequence = n;
+    PyTypeObject *t = PyStructSequence_NewType(d);
+    if (!t) return NULL;
+    return_types[i].name = name;
+    return_types[i].type = t;
+    return t;
+}
+
+PyObject *ctpy_finish_named(ct_scope sc, const char *name, const char *const *fields, ct_tensor **r,
+                            int n) {
+    PyObject *tup = ctpy_finish_tuple(sc, r, n);
+    if (!tup) return NULL;
+    PyTypeObject *t = return_type(name, fields, n);
+    if (!t) return tup;
+    PyObject *s = PyStructSequence_New(t);
+    if (!s) {
+        Py_DECREF(tup);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) PyStructSequence_SET_ITEM(s, i, Py_NewRef(PyTuple_GET_ITEM(tup, i)));
+    Py_DECREF(tup);
+    return s;
+}
+
+PyObject *ctpy_finish_out(ct_scope sc, ct_tensor *r, PyObject *out) {
+    if (CTPY_NOARG(out)) return ctpy_finish(sc, r);
+    ct_tensor *o;
+    if (!r || ctpy_tensor_arg("out", "out", out, &o) < 0) {
+        ct_scope_end(sc);
+        return r ? NULL : ctpy_raise();
+    }
+    if (o->ndim != r->ndim || memcmp(o->sizes, r->sizes, sizeof(int64_t) * (size_t)r->ndim) != 0) {
+        char b1[160], b2[160];
+        ct_scope_end(sc);
+        PyErr_Format(PyExc_RuntimeError, "out= has shape %s but the result has shape %s",
+                     ct_shape_str(o->sizes, o->ndim, b1, sizeof b1), ct_shape_str(r->sizes, r->ndim, b2, sizeof b2));
+        return NULL;
+    }
+    return ctpy_finish(sc, ct_copy_(o, r));
+}

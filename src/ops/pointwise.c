@@ -134,10 +134,15 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
     /* float16/bfloat16 compute through float32 and convert back */
     ct_dtype kdt = (compute_dt == CT_FLOAT16 || compute_dt == CT_BFLOAT16) ? CT_FLOAT32 : compute_dt;
     ct_dtype krt = result_dt == compute_dt ? kdt : result_dt;
+    ct_pw_ctx local_ctx;
+    if (!ctx) {
+        memset(&local_ctx, 0, sizeof local_ctx);
+        ctx = &local_ctx;
+    }
     ct_loop_fn loop = ct__pw_loop(kop, kdt);
     if (!loop)
-        return CT_FAIL(CT_ERR_RUNTIME, "\"%s_cpu\" not implemented for '%s'", kname,
-                       ct__pw_torch_name(compute_dt));
+        return CT_FAIL(CT_ERR_RUNTIME, "\"%s%s\" not implemented for '%s'", kname,
+                       kname[0] >= 'A' && kname[0] <= 'Z' ? "" : "_cpu", ct__pw_torch_name(compute_dt));
 
     /* broadcast shape of the inputs */
     int64_t shape[CT_MAX_DIMS];
@@ -212,7 +217,7 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
             ct_iter_run(&it, loop, ctx, CT_GRAIN);
         }
     }
-    if (ctx && ctx->err) {
+    if (ctx->err) {
         if (ctx->err == CT_PW_ERR_ZERO_DIV) ct_set_error(CT_ERR_RUNTIME, "ZeroDivisionError");
         else ct_set_error(CT_ERR_RUNTIME, "Integers to negative integer powers are not allowed.");
         goto fail;

@@ -85,7 +85,7 @@ static ct_tensor *add_alpha(bool subtract, ct_pw_mode mode, ct_tensor *out, cons
     ct_pw_ctx ctx = {{0}, {0}, 0};
     double k = subtract ? -alpha : alpha;
     ctx.f[0] = k;
-    ctx.i[0] = (int64_t)k;
+    ctx.i[0] = fabs(k) < 9.2e18 ? (int64_t)k : 0; /* used by integer kernels only */
     return run_binary(subtract ? &op_sub_alpha : &op_add_alpha, mode, out, a, b, &ctx, &args);
 }
 
@@ -194,6 +194,112 @@ ct_tensor *ct_div_mode_scalar(const ct_tensor *a, double s, const char *rounding
     ct_tensor *b = ct__pw_wrapped_f64(s);
     if (!b) return NULL;
     ct_tensor *r = div_mode(CT_PW_NEW, NULL, a, b, rounding_mode);
+    ct_release(b);
+    return r;
+}
+
+/* ---------------------------------------------------------------- generated families */
+
+/* a number operand: a Python int when int_if_whole and s is whole */
+static ct_tensor *wrap_number(double s, bool int_if_whole) {
+    if (int_if_whole && s == floor(s) && fabs(s) < 9.2e18) return ct__pw_wrapped_i64((int64_t)s);
+    return ct__pw_wrapped_f64(s);
+}
+
+static ct_tensor *run_number(const binop *op, const ct_tensor *a, double s, bool int_if_whole) {
+    ct_tensor *b = wrap_number(s, int_if_whole);
+    if (!b) return NULL;
+    ct_tensor *r = run_binary(op, CT_PW_NEW, NULL, a, b, NULL, NULL);
+    ct_release(b);
+    return r;
+}
+
+/* The four generated variants of a BINARY op of the table. */
+#define BINARY_OP(NAME, KNAME, OPID, KOP, RULES, INT_NUMBER)                                    \
+    static const binop op_##NAME = {#NAME, KNAME, OPID, KOP, RULES};                             \
+    ct_tensor *ct_##NAME(const ct_tensor *a, const ct_tensor *b) {                               \
+        return run_binary(&op_##NAME, CT_PW_NEW, NULL, a, b, NULL, NULL);                        \
+    }                                                                                            \
+    ct_tensor *ct_##NAME##_(ct_tensor *a, const ct_tensor *b) {                                  \
+        return run_binary(&op_##NAME, CT_PW_INPLACE, a, a, b, NULL, NULL);                       \
+    }                                                                                            \
+    ct_tensor *ct_##NAME##_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b) {         \
+        return run_binary(&op_##NAME, CT_PW_OUT, out, a, b, NULL, NULL);                         \
+    }                                                                                            \
+    ct_tensor *ct_##NAME##_scalar(const ct_tensor *a, double s) {                                \
+        return run_number(&op_##NAME, a, s, INT_NUMBER);                                         \
+    }
+
+BINARY_OP(floor_divide, "div_floor", -1, CT_PW_DIV_FLOOR, R_KEEP, false)
+BINARY_OP(remainder, "remainder", CT_OP_remainder, CT_PW_REMAINDER, R_KEEP, false)
+BINARY_OP(fmod, "fmod", CT_OP_fmod, CT_PW_FMOD, R_KEEP, false)
+BINARY_OP(eq, "eq", -1, CT_PW_EQ, R_BOOL_OUT, false)
+BINARY_OP(ne, "ne", -1, CT_PW_NE, R_BOOL_OUT, false)
+BINARY_OP(lt, "lt", -1, CT_PW_LT, R_BOOL_OUT, false)
+BINARY_OP(le, "le", -1, CT_PW_LE, R_BOOL_OUT, false)
+BINARY_OP(gt, "gt", -1, CT_PW_GT, R_BOOL_OUT, false)
+BINARY_OP(ge, "ge", -1, CT_PW_GE, R_BOOL_OUT, false)
+BINARY_OP(bitwise_and, "bitwise_and", -1, CT_PW_BITWISE_AND, R_KEEP, true)
+BINARY_OP(bitwise_or, "bitwise_or", -1, CT_PW_BITWISE_OR, R_KEEP, true)
+BINARY_OP(bitwise_xor, "bitwise_xor", -1, CT_PW_BITWISE_XOR, R_KEEP, true)
+BINARY_OP(bitwise_left_shift, "lshift", -1, CT_PW_LSHIFT, R_KEEP, true)
+BINARY_OP(bitwise_right_shift, "rshift", -1, CT_PW_RSHIFT, R_KEEP, true)
+
+/* Binary ops without the number form. */
+#define BINARY_NO_NUMBER(NAME, KNAME, OPID, KOP, RULES)                                          \
+    static const binop op_##NAME = {#NAME, KNAME, OPID, KOP, RULES};                             \
+    ct_tensor *ct_##NAME(const ct_tensor *a, const ct_tensor *b) {                               \
+        return run_binary(&op_##NAME, CT_PW_NEW, NULL, a, b, NULL, NULL);                        \
+    }                                                                                            \
+    ct_tensor *ct_##NAME##_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b) {         \
+        return run_binary(&op_##NAME, CT_PW_OUT, out, a, b, NULL, NULL);                         \
+    }
+#define BINARY_INPLACE(NAME)                                                                     \
+    ct_tensor *ct_##NAME##_(ct_tensor *a, const ct_tensor *b) {                                  \
+        return run_binary(&op_##NAME, CT_PW_INPLACE, a, a, b, NULL, NULL);                       \
+    }
+
+BINARY_NO_NUMBER(atan2, "atan2", CT_OP_atan2, CT_PW_ATAN2, R_INT_TO_FLOAT)
+BINARY_INPLACE(atan2)
+BINARY_NO_NUMBER(hypot, "hypot", CT_OP_hypot, CT_PW_HYPOT, R_KEEP)
+BINARY_INPLACE(hypot)
+BINARY_NO_NUMBER(maximum, "maximum", CT_OP_maximum, CT_PW_MAXIMUM, R_KEEP)
+BINARY_NO_NUMBER(minimum, "minimum", CT_OP_minimum, CT_PW_MINIMUM, R_KEEP)
+BINARY_NO_NUMBER(logical_and, "logical_and", -1, CT_PW_LOGICAL_AND, R_BOOL_OUT)
+BINARY_INPLACE(logical_and)
+BINARY_NO_NUMBER(logical_or, "logical_or", -1, CT_PW_LOGICAL_OR, R_BOOL_OUT)
+BINARY_INPLACE(logical_or)
+BINARY_NO_NUMBER(logical_xor, "logical_xor", -1, CT_PW_LOGICAL_XOR, R_BOOL_OUT)
+BINARY_INPLACE(logical_xor)
+
+/* ---------------------------------------------------------------- pow */
+
+static const binop op_pow = {"pow", "pow", CT_OP_pow, CT_PW_POW, R_KEEP};
+
+/* PyTorch refuses an integer base with a negative integer number exponent
+ * (a tensor exponent gives 0 instead). */
+static int pow_check(const ct_tensor *a, const ct_tensor *b) {
+    if (!ct_dtype_is_floating(a->dtype) && b->wrapped_number && ct_dtype_is_integral(b->dtype) &&
+        *(const int64_t *)ct_data_ptr(b) < 0) {
+        ct_set_error(CT_ERR_RUNTIME, "Integers to negative integer powers are not allowed.");
+        return -1;
+    }
+    return 0;
+}
+ct_tensor *ct_pow(const ct_tensor *a, const ct_tensor *b) {
+    return pow_check(a, b) < 0 ? NULL : run_binary(&op_pow, CT_PW_NEW, NULL, a, b, NULL, NULL);
+}
+ct_tensor *ct_pow_(ct_tensor *a, const ct_tensor *b) {
+    return pow_check(a, b) < 0 ? NULL : run_binary(&op_pow, CT_PW_INPLACE, a, a, b, NULL, NULL);
+}
+ct_tensor *ct_pow_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b) {
+    return pow_check(a, b) < 0 ? NULL : run_binary(&op_pow, CT_PW_OUT, out, a, b, NULL, NULL);
+}
+ct_tensor *ct_pow_scalar(const ct_tensor *a, double s) { return run_number(&op_pow, a, s, false); }
+ct_tensor *ct_pow_scalar_base(double base, const ct_tensor *x) {
+    ct_tensor *b = ct__pw_wrapped_f64(base);
+    if (!b) return NULL;
+    ct_tensor *r = run_binary(&op_pow, CT_PW_NEW, NULL, b, x, NULL, NULL);
     ct_release(b);
     return r;
 }

@@ -106,7 +106,8 @@ bool ct__pw_can_cast(ct_dtype from, ct_dtype to);
 typedef enum { CT_PW_NEW, CT_PW_INPLACE, CT_PW_OUT } ct_pw_mode;
 
 /* One elementwise computation.
- *   kname: kernel name for "not implemented" errors ("add" -> "add_cpu").
+ *   kname: kernel name for "not implemented" errors, as PyTorch names it:
+ *     "add" reads "add_cpu"; a CamelCase name ("GeluKernelImpl") is used as is.
  *   out: NULL (CT_PW_NEW), the first input (CT_PW_INPLACE), or the _out tensor.
  *   in[0..nin): inputs, broadcast together. Inputs whose bit is set in
  *     cast_mask are converted to compute_dt first; the others are used as is

@@ -26,10 +26,8 @@ static ct_tensor *cat_impl(const ct_tensor *const *xs, int n, int dim, const cha
         dt = ct_promote_types(dt, xs[k]->dtype);
         if (ref < 0 && !legacy_skipped(xs[k])) ref = k;
     }
-    if (ref < 0) { /* every input is a legacy empty 1-d tensor */
-        int d = ct_wrap_dim(op, dim, 1);
-        if (d < 0) return NULL;
-        if (dim_out) *dim_out = d;
+    if (ref < 0) { /* every input is a legacy empty 1-d tensor: any dim is accepted */
+        if (dim_out) *dim_out = 0;
         int64_t zero = 0;
         return ct__empty(&zero, 1, dt);
     }
@@ -419,8 +417,7 @@ int ct_meshgrid(const ct_tensor *const *xs, int n, const char *indexing, ct_tens
             return -1;
         }
         if (xs[k]->dtype != xs[0]->dtype) {
-            ct_set_error(CT_ERR_RUNTIME,
-                         "torch.meshgrid: expects all tensors to have the same dtype");
+            ct_set_error(CT_ERR_RUNTIME, "meshgrid expects all tensors to have the same dtype");
             return -1;
         }
     }

@@ -311,7 +311,7 @@ ct_tensor *ct_repeat_interleave(const ct_tensor *x, int64_t repeats, int dim) {
 /* Reads a 0-d/1-d integer repeats tensor into a malloc'ed int64 array. */
 static int64_t *read_repeats(const ct_tensor *r, int64_t *n) {
     if (r->ndim > 1) {
-        ct_set_error(CT_ERR_RUNTIME, "repeat_interleave only accept 1D vector as repeat");
+        ct_set_error(CT_ERR_RUNTIME, "repeats must be 0-dim or 1-dim tensor");
         return NULL;
     }
     if (r->dtype != CT_INT64 && r->dtype != CT_INT32) {
@@ -419,6 +419,8 @@ done:
 /* ---------------------------------------------------------------- tril, triu */
 static ct_tensor *tri(const ct_tensor *x, int64_t k, bool upper) {
     const char *op = upper ? "triu" : "tril";
+    if (x->ndim == 0)
+        return CT_FAIL(CT_ERR_INDEX, "%s: Dimension specified as -2 but tensor has no dimensions", op);
     if (x->ndim < 2) {
         if (ct_wrap_dim(op, -2, x->ndim) < 0) return NULL;
         return CT_FAIL(CT_ERR_RUNTIME, "%s: input tensor must have at least 2 dimensions", op);
@@ -614,6 +616,8 @@ ct_tensor *ct_pad(const ct_tensor *x, const int64_t *pad, int npad, const char *
     if (npad < 0 || npad % 2 != 0)
         return CT_FAIL(CT_ERR_RUNTIME, "Padding length must be divisible by 2");
     if (npad > 2 * CT_MAX_DIMS) return CT_FAIL(CT_ERR_RUNTIME, "Padding length too large");
+    if (m != PAD_CONSTANT && value != 0)
+        return CT_FAIL(CT_ERR_RUNTIME, "Padding mode \"%s\" doesn't take in value argument", mode);
     ct_tensor *out = m == PAD_CONSTANT ? pad_constant(x, pad, npad, value)
                                        : pad_nonconstant(x, pad, npad, m, mode);
     if (!out) return NULL;

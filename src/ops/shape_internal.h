@@ -22,8 +22,12 @@ void ct__fill_bytes(char *data, int64_t n, const void *elem, size_t isz);
 /* Sorts each of rows contiguous rows of n elements of dtype dt (a native
  * dtype: bool, integers, float32, float64). vals (may be NULL) receives the
  * sorted values, idx the int64 positions in the row. Stable; NaN greatest. */
-void ct__sort_rows(ct_dtype dt, const void *in, void *vals, int64_t *idx, int64_t rows,
-                   int64_t n, bool descending);
+int ct__sort_rows(ct_dtype dt, const void *in, void *vals, int64_t *idx, int64_t rows,
+                  int64_t n, bool descending); /* 0, or -1 when out of memory (no error set) */
+/* The k first elements of each row in the order of a stable sort (largest:
+ * descending), into rows x k outputs vals (may be NULL) and idx. 0 < k <= n. */
+int ct__topk_rows(ct_dtype dt, const void *in, void *vals, int64_t *idx, int64_t rows,
+                  int64_t n, int64_t k, bool largest); /* 0 or -1 like ct__sort_rows */
 /* Given n sorted values, writes group[i] = number of the run of equal values
  * element i belongs to (each NaN is a run of its own) and returns
  * the number of runs. */

@@ -23,11 +23,12 @@ static ct_tensor *swapped(const ct_tensor *t, int a, int b) {
 }
 
 /* Sorts x along d and keeps positions [start, start + len) of every sorted
- * row. Writes owned *vals (x's dtype; skipped when vals is NULL) and *idx
+ * row; with topk >= 0 only the first topk are computed (then start = 0,
+ * len = topk). Writes owned *vals (x's dtype; skipped when vals is NULL) and *idx
  * (int64), both contiguous and shaped like x with size len at d (0-d x:
  * 0-d results). Returns 0 or -1. */
 static int sort_keep(const ct_tensor *x, int d, bool desc, int64_t start, int64_t len,
-                     ct_tensor **vals, ct_tensor **idx) {
+                     int64_t topk, ct_tensor **vals, ct_tensor **idx) {
     if (vals) *vals = NULL;
     *idx = NULL;
     if (x->ndim == 0) {
@@ -48,14 +49,22 @@ static int sort_keep(const ct_tensor *x, int d, bool desc, int64_t start, int64_
     work = wdt == x->dtype ? ct__contiguous(xt) : ct__to_dtype(xt, wdt, true);
     if (!work) goto done;
     int64_t n = x->sizes[d], rows = n ? x->numel / n : 0;
-    it = ct__empty(xt->sizes, x->ndim, CT_INT64);
-    if (vals) vt = ct__empty(xt->sizes, x->ndim, wdt);
-    if (!it || (vals && !vt)) goto done;
-    ct__sort_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL, ct_data_ptr(it), rows, n,
-                  desc);
-    /* keep [start, start + len) of the last dim, swap d back, make contiguous */
     int64_t ks[CT_MAX_DIMS];
     memcpy(ks, xt->sizes, sizeof(int64_t) * (size_t)x->ndim);
+    if (topk >= 0) ks[last] = topk;
+    it = ct__empty(ks, x->ndim, CT_INT64);
+    if (vals) vt = ct__empty(ks, x->ndim, wdt);
+    if (!it || (vals && !vt)) goto done;
+    int krc = topk >= 0 ? ct__topk_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL,
+                                        ct_data_ptr(it), rows, n, topk, desc)
+                        : ct__sort_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL,
+                                        ct_data_ptr(it), rows, n, desc);
+    if (krc < 0) {
+        ct_set_error(CT_ERR_MEMORY, "sort: out of memory sorting rows of %lld elements of %s",
+                     (long long)n, ct_dtype_name(x->dtype));
+        goto done;
+    }
+    /* keep [start, start + len) of the last dim, swap d back, make contiguous */
     ks[last] = len;
     for (int pass = 0; pass < 2; pass++) {
         ct_tensor *src = pass == 0 ? it : vt;
@@ -119,7 +128,7 @@ ct_tensor *ct_sort(const ct_tensor *x, int dim, bool descending, bool stable,
     int d = ct_wrap_dim("sort", dim, x->ndim);
     if (d < 0) return NULL;
     ct_tensor *v, *i;
-    if (sort_keep(x, d, descending, 0, x->ndim ? x->sizes[d] : 1, &v, &i) < 0) return NULL;
+    if (sort_keep(x, d, descending, 0, x->ndim ? x->sizes[d] : 1, -1, &v, &i) < 0) return NULL;
     ct_op_args a;
     memset(&a, 0, sizeof a);
     a.i[0] = d;
@@ -133,14 +142,14 @@ ct_tensor *ct_argsort(const ct_tensor *x, int dim, bool descending, bool stable)
     int d = ct_wrap_dim("argsort", dim, x->ndim);
     if (d < 0) return NULL;
     ct_tensor *i;
-    if (sort_keep(x, d, descending, 0, x->ndim ? x->sizes[d] : 1, NULL, &i) < 0) return NULL;
+    if (sort_keep(x, d, descending, 0, x->ndim ? x->sizes[d] : 1, -1, NULL, &i) < 0) return NULL;
     return ct_autorelease(i);
 }
 
 ct_tensor *ct_msort(const ct_tensor *x) {
     if (!sortable(x, "msort")) return NULL;
     ct_tensor *v, *i;
-    if (sort_keep(x, 0, false, 0, x->ndim ? x->sizes[0] : 1, &v, &i) < 0) return NULL;
+    if (sort_keep(x, 0, false, 0, x->ndim ? x->sizes[0] : 1, -1, &v, &i) < 0) return NULL;
     ct_op_args a;
     memset(&a, 0, sizeof a);
     return finish_pair(CT_OP_msort, x, v, i, &a, NULL);
@@ -156,8 +165,8 @@ ct_tensor *ct_topk(const ct_tensor *x, int64_t k, int dim, bool largest, bool so
     if (k < 0 || k > n) return CT_FAIL(CT_ERR_RUNTIME, "selected index k out of range");
     ct_tensor *v, *i;
     if (x->ndim == 0) {
-        if (sort_keep(x, d, largest, 0, 1, &v, &i) < 0) return NULL;
-    } else if (sort_keep(x, d, largest, 0, k, &v, &i) < 0) {
+        if (sort_keep(x, d, largest, 0, 1, -1, &v, &i) < 0) return NULL;
+    } else if (sort_keep(x, d, largest, 0, k, 2 * k < n ? k : -1, &v, &i) < 0) {
         return NULL;
     }
     ct_op_args a;
@@ -181,7 +190,8 @@ ct_tensor *ct_kthvalue(const ct_tensor *x, int64_t k, int dim, bool keepdim,
         return CT_FAIL(CT_ERR_RUNTIME, "kthvalue(): selected number k out of range for dimension %d",
                        d);
     ct_tensor *v, *i;
-    if (sort_keep(x, d, false, x->ndim ? k - 1 : 0, 1, &v, &i) < 0) return NULL;
+    if (sort_keep(x, d, false, x->ndim ? k - 1 : 0, 1, x->ndim && 2 * k < n ? k : -1, &v, &i) < 0)
+        return NULL;
     if (!keepdim && x->ndim > 0) { /* drop dim d (size 1 now) */
         int64_t s[CT_MAX_DIMS];
         for (int j = 0, m = 0; j < x->ndim; j++)

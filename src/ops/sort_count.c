@@ -64,7 +64,10 @@ ct_tensor *ct_unique(const ct_tensor *x, bool sorted, ct_tensor **inverse, ct_te
         ct_set_error(CT_ERR_MEMORY, "unique: out of memory");
         goto done;
     }
-    ct__sort_rows(f->dtype, ct_data_ptr(f), ct_data_ptr(sv), order, n ? 1 : 0, n, false);
+    if (ct__sort_rows(f->dtype, ct_data_ptr(f), ct_data_ptr(sv), order, n ? 1 : 0, n, false) < 0) {
+        ct_set_error(CT_ERR_MEMORY, "unique: out of memory sorting %lld elements", (long long)n);
+        goto done;
+    }
     int64_t ng = n ? ct__group_runs(f->dtype, ct_data_ptr(sv), n, group) : 0;
     r = unique_finish(x, order, group, ng, inverse, counts);
 done:
@@ -138,6 +141,12 @@ static ct_tensor *searchsorted_impl(const ct_tensor *sorted_sequence, const ct_t
                        "torch.searchsorted(): boundaries tensor should have positive dimension, "
                        "but got 0 dimension");
     bool batched = s->ndim > 1;
+    if (batched && values->ndim == 0)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "torch.searchsorted(): input value can be a scalar only when boundaries "
+                       "tensor dimension is 1, but we got boundaries tensor dim(%d) and input "
+                       "value's dim(0) numel(1)",
+                       s->ndim);
     if (batched) {
         bool ok = values->ndim == s->ndim;
         for (int i = 0; ok && i < s->ndim - 1; i++) ok = values->sizes[i] == s->sizes[i];

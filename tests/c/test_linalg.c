@@ -327,10 +327,11 @@ TEST(addmm, beta_alpha_and_broadcast_self) {
     ct_tensor *nan = tt_tensor(VALS(NAN), SHAPE(1, 1), 2, CT_FLOAT64);
     ct_tensor *r0 = ct_addmm(nan, m1, m2, 0, 1);
     CHECK_MATMUL(r0, m1, m2, 1e-12);
-    /* integers: beta truncates like PyTorch's integer scalars (checked: 0.5 -> 0 in int32) */
+    /* integers: beta and alpha truncate (PyTorch 1.13: beta=0.5 -> [[7,10],[15,22]],
+     * alpha=2.7 -> [[15,22],[33,48]]) */
     ct_tensor *si = tt_tensor(VALS(1, 2, 3, 4), SHAPE(2, 2), 2, CT_INT32);
-    ct_tensor *ai = tt_tensor(VALS(1, 2, 3, 4), SHAPE(2, 2), 2, CT_INT32);
-    CHECK_TENSOR(ct_addmm(si, ai, ai, 1, 2), SHAPE(2, 2), 2, VALS(15, 22, 33, 48), 0);
+    CHECK_TENSOR(ct_addmm(si, si, si, 0.5, 1), SHAPE(2, 2), 2, VALS(7, 10, 15, 22), 0);
+    CHECK_TENSOR(ct_addmm(si, si, si, 1, 2.7), SHAPE(2, 2), 2, VALS(15, 22, 33, 48), 0);
     CHECK_ERR(ct_addmm(rnd(SHAPE(3, 5), 2, CT_FLOAT64, 1), m1, rnd(SHAPE(3, 5), 2, CT_FLOAT64, 1), 1, 1),
               "mat1 and mat2 shapes cannot be multiplied (3x4 and 3x5)");
     CHECK_ERR(ct_addmm(rnd(SHAPE(2, 5), 2, CT_FLOAT64, 1), m1, m2, 1, 1),
@@ -391,6 +392,10 @@ TEST(addmv, beta_alpha) {
     free(sv);
     CHECK_TENSOR(r, SHAPE(3), 1, ex, 1e-5);
     CHECK_ERR(ct_addmv(rnd(SHAPE(2), 1, CT_FLOAT32, 1), m, v, 1, 1), "size mismatch, got 2, 3x4,4");
+    /* k = 0: beta * self (PyTorch: [3., 6.]) */
+    CHECK_TENSOR(ct_addmv(tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), ct_empty(SHAPE(2, 0), 2, CT_FLOAT32),
+                          ct_empty(SHAPE(0), 1, CT_FLOAT32), 3, 1),
+                 SHAPE(2), 1, VALS(3, 6), 0);
 }
 
 /* ------------------------------------------------------------ outer, kron */
@@ -429,4 +434,70 @@ TEST(kron, block_products) {
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 12; j++) ex2[i * 12 + j] = bv[i * 3 + j / 4] * (double[]){1, -1, 2, 0}[j % 4];
     CHECK_TENSOR(rv, SHAPE(2, 12), 2, ex2, 0);
+}
+
+TEST(mm, negative_strides) {
+    /* rows in reverse order through a negative row stride */
+    ct_tensor *base = rnd(SHAPE(12), 1, CT_FLOAT32, 160);
+    ct_tensor *a = ct_as_strided(base, SHAPE(3, 4), SHAPE(-4, 1), 2, 8);
+    ct_tensor *b = ct_as_strided(base, SHAPE(4, 2), SHAPE(1, -4), 2, 4);
+    CHECK_OK(a);
+    CHECK_OK(b);
+    CHECK_MATMUL(ct_mm(a, b), a, b, 1e-5);
+    ct_tensor *ib = tt_rand(SHAPE(12), 1, CT_INT32, -5, 5, 161);
+    ct_tensor *ia = ct_as_strided(ib, SHAPE(3, 4), SHAPE(-4, 1), 2, 8);
+    CHECK_MATMUL(ct_mm(ia, ct_t(ia)), ia, ct_t(ia), 0);
+    ct_tensor *rv = ct_as_strided(base, SHAPE(4), SHAPE(-2), 1, 7);
+    ct_tensor *fv = ct_slice(base, 0, 0, 4, 1);
+    CHECK_MATMUL(ct_dot(rv, fv), rv, fv, 1e-5);
+    CHECK_MATMUL(ct_mv(a, rv), a, rv, 1e-5);
+}
+
+static uint64_t alloc_count(void) {
+    ct_alloc_stats s = ct_host_alloc_stats();
+    return s.cache_hits + s.cache_misses;
+}
+
+TEST(mm, transposed_operands_are_not_copied) {
+    ct_tensor *a = rnd(SHAPE(300, 40), 2, CT_FLOAT32, 170), *b = rnd(SHAPE(2, 300), 2, CT_FLOAT32, 171);
+    ct_tensor *at = ct_t(a), *bt = ct_t(b);
+    uint64_t n0 = alloc_count();
+    ct_tensor *r = ct_mm(at, bt); /* [40, 300] @ [300, 2]: both read as CblasTrans */
+    uint64_t n1 = alloc_count();
+    CHECK_OK(r);
+    CHECK(n1 - n0 == 1); /* the output only */
+    CHECK_MATMUL(r, at, bt, 1e-5);
+    /* a column step of 2 cannot go to BLAS as it is: one copy, then the output */
+    ct_tensor *s = ct_slice(rnd(SHAPE(40, 600), 2, CT_FLOAT32, 172), 1, 0, 600, 2);
+    n0 = alloc_count();
+    r = ct_mm(s, bt);
+    n1 = alloc_count();
+    CHECK(n1 - n0 == 2);
+    CHECK_MATMUL(r, s, bt, 1e-5);
+}
+
+TEST(mm, uninitialised_output_memory_is_never_read) {
+    /* leave NaN in the allocator's cache, then ask for outputs of that size */
+    for (int rep = 0; rep < 2; rep++) {
+        ct_scope s = ct_scope_begin();
+        ct_tensor *junk = ct_empty(SHAPE(24, 24), 2, CT_FLOAT64);
+        for (int i = 0; i < 576; i++) ((double *)ct_data_ptr(junk))[i] = NAN;
+        ct_scope_end(s);
+        ct_tensor *a = rnd(SHAPE(24, 5), 2, CT_FLOAT64, 180), *b = rnd(SHAPE(5, 24), 2, CT_FLOAT64, 181);
+        if (rep == 0) CHECK_MATMUL(ct_mm(a, b), a, b, 1e-12);
+        else CHECK_MATMUL(ct_mv(ct_reshape(ct_mm(a, b), SHAPE(576, 1), 2), rnd(SHAPE(1), 1, CT_FLOAT64, 1)),
+                          ct_reshape(ct_mm(a, b), SHAPE(576, 1), 2), rnd(SHAPE(1), 1, CT_FLOAT64, 1), 1e-12);
+    }
+}
+
+TEST(mm, integer_overflow_wraps_like_pytorch) {
+    /* PyTorch 1.13: [[2^62, 2^62]] @ [[2], [2]] = [[0]]; int8 100+100 = -56; uint8 200+100 = 44 */
+    int64_t big[2] = {INT64_C(1) << 62, INT64_C(1) << 62}, two[2] = {2, 2};
+    ct_tensor *a = ct_from_data(big, SHAPE(1, 2), 2, CT_INT64), *b = ct_from_data(two, SHAPE(2, 1), 2, CT_INT64);
+    ct_tensor *r = ct_mm(a, b);
+    CHECK(r && ct_item_at_int(r, 0) == 0);
+    ct_tensor *i8 = tt_tensor(VALS(100, 100), SHAPE(1, 2), 2, CT_INT8), *o8 = tt_tensor(VALS(1, 1), SHAPE(2, 1), 2, CT_INT8);
+    CHECK_TENSOR(ct_mm(i8, o8), SHAPE(1, 1), 2, VALS(-56), 0);
+    ct_tensor *u8 = tt_tensor(VALS(200, 100), SHAPE(1, 2), 2, CT_UINT8), *v8 = tt_tensor(VALS(1, 1), SHAPE(2, 1), 2, CT_UINT8);
+    CHECK_TENSOR(ct_mm(u8, v8), SHAPE(1, 1), 2, VALS(44), 0);
 }

@@ -19,10 +19,9 @@ static inline double *pw_bvals(const ct_tensor *t, const int64_t *shape, int nd)
 
 /* v as stored in dtype dt (C conversion, as PyTorch's kernels do). */
 static inline double pw_as(ct_dtype dt, double v) {
-    if (ct_dtype_is_floating(dt) || isnan(v) || isinf(v)) {
-        if (dt == CT_FLOAT32) return (float)v;
-        return v;
-    }
+    if (dt == CT_FLOAT64) return v;
+    if (dt == CT_FLOAT32) return (float)v;
+    if (!ct_dtype_is_floating(dt) && (isnan(v) || isinf(v))) return v;
     return ct_item_at(ct_scalar_tensor(v, dt), 0);
 }
 

@@ -87,6 +87,7 @@ TEST(cat, skips_legacy_empty_1d_tensors) {
     ct_tensor *r2 = ct_cat((const ct_tensor *[]){e, i32}, 2, 0);
     CHECK_OK(r2);
     CHECK(same_shape(r2, SHAPE(0), 1) && r2->dtype == CT_INT64);
+    CHECK_OK(ct_cat((const ct_tensor *[]){e, e}, 2, 3)); /* torch accepts any dim here */
     /* zero-size dims that are not legacy-empty take part */
     ct_tensor *z = ct_empty(SHAPE(0, 2), 2, CT_FLOAT32);
     ct_tensor *r3 = ct_cat((const ct_tensor *[]){z, a, z}, 3, 0);
@@ -352,6 +353,8 @@ TEST(repeat_interleave, repeats_each_element_by_int_or_tensor) {
               "repeats must have the same size as input along dim");
     CHECK_ERR(ct_repeat_interleave_tensor(x, tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), 0),
               "\"repeat_interleave_cpu\" not implemented for 'Float'");
+    CHECK_ERR(ct_repeat_interleave_tensor(x, tt_tensor(VALS(1, 2), SHAPE(1, 2), 2, CT_INT64), 1),
+              "repeats must be 0-dim or 1-dim tensor");
 }
 
 TEST(repeat_interleave, large_tensor_repeats_match_a_reference) {
@@ -390,7 +393,10 @@ TEST(tril, keeps_the_lower_triangle_of_batches) {
     CHECK(check_tri(ct_transpose(x, 1, 2), 1, false) == 0);
     CHECK(check_tri(tt_rand(SHAPE(300, 300), 2, CT_INT64, 1, 9, 3), -2, false) == 0);
     CHECK(check_tri(ct_empty(SHAPE(0, 3), 2, CT_FLOAT32), 0, false) == 0);
-    CHECK_ERR(ct_tril(tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), 0), "Dimension out of range");
+    CHECK_ERR(ct_tril(tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), 0),
+              "Dimension out of range (expected to be in range of [-1, 0], but got -2)");
+    CHECK_ERR(ct_tril(ct_scalar_tensor(1, CT_FLOAT32), 0),
+              "Dimension specified as -2 but tensor has no dimensions");
 }
 
 TEST(triu, keeps_the_upper_triangle_of_batches) {
@@ -468,6 +474,8 @@ TEST(pad, non_constant_modes_report_pytorch_errors) {
     CHECK_ERR(ct_pad(x, SHAPE(3, 1), 2, "reflect", 0),
               "Argument #4: Padding size should be less than the corresponding input dimension, "
               "but got: padding (3, 1) at dimension 2 of input [1, 2, 3]");
+    CHECK_ERR(ct_pad(x, SHAPE(1, 1), 2, "reflect", 1),
+              "Padding mode \"reflect\" doesn't take in value argument");
     CHECK_ERR(ct_pad(x, SHAPE(4, 3), 2, "circular", 0),
               "Padding value causes wrapping around more than once.");
     CHECK_ERR(ct_pad(ct_empty(SHAPE(1, 1, 2, 3), 4, CT_FLOAT32), SHAPE(1, 1), 2, "reflect", 0),
@@ -498,4 +506,6 @@ TEST(meshgrid, builds_ij_and_xy_grids) {
     CHECK_TENSOR(g[1], SHAPE(2, 3), 2, VALS(4, 4, 4, 5, 5, 5), 0);
     CHECK(ct_meshgrid((const ct_tensor *[]){a, seq(SHAPE(2, 2), 2, CT_FLOAT32)}, 2, "ij", g, 2) == -1 &&
           strstr(ct_last_error(), "Expected 0D or 1D tensor in the tensor list but got: [2, 2]"));
+    CHECK(ct_meshgrid((const ct_tensor *[]){a, tt_tensor(VALS(1), SHAPE(1), 1, CT_INT64)}, 2, NULL, g, 2) == -1 &&
+          strstr(ct_last_error(), "meshgrid expects all tensors to have the same dtype"));
 }

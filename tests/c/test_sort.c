@@ -82,6 +82,29 @@ TEST(sort, matches_reference_on_strided_rows_of_every_dtype) {
     }
 }
 
+TEST(sort, long_rows_of_every_dtype_with_ties_nans_and_signed_zeros) {
+    ct_dtype dts[] = {CT_FLOAT32, CT_FLOAT64, CT_INT64, CT_INT32, CT_INT16, CT_INT8, CT_UINT8,
+                      CT_BOOL, CT_FLOAT16};
+    for (size_t k = 0; k < sizeof dts / sizeof dts[0]; k++) {
+        double lo = ct_dtype_is_floating(dts[k]) || dts[k] == CT_INT8 || dts[k] == CT_INT16 ||
+                            dts[k] == CT_INT32 || dts[k] == CT_INT64
+                        ? -60
+                        : 0;
+        double hi = dts[k] == CT_BOOL ? 2 : 60;
+        ct_tensor *x = tt_rand(SHAPE(3, 700), 2, dts[k], lo, hi, (unsigned)k + 40);
+        if (ct_dtype_is_floating(dts[k])) { /* NaNs, infinities and both zeros */
+            for (int64_t i = 0; i < 2100; i += 17) {
+                double v = (i / 17) % 5 == 0 ? NAN : (i / 17) % 5 == 1 ? -0.0 : (i / 17) % 5 == 2 ? 0.0
+                         : (i / 17) % 5 == 3 ? INFINITY : -INFINITY;
+                ct_tensor *e = ct_narrow(ct_flatten(x, 0, -1), 0, i, 1);
+                ct_copy_(e, ct_scalar_tensor(v, CT_FLOAT64));
+            }
+        }
+        CHECK(check_sort_2d(x, 1, false) == 0);
+        CHECK(check_sort_2d(x, 1, true) == 0);
+    }
+}
+
 TEST(sort, stable_keeps_equal_keys_in_input_order) {
     double v[40];
     for (int i = 0; i < 40; i++) v[i] = (i * 7) % 3; /* many ties */
@@ -168,6 +191,27 @@ TEST(topk, matches_reference_along_dim_0) {
     }
 }
 
+TEST(topk, selection_equals_the_stable_sort_prefix_with_ties) {
+    ct_tensor *x = tt_rand(SHAPE(6, 3000), 2, CT_INT16, -20, 20, 33); /* many ties */
+    double *row = malloc(sizeof(double) * 3000);
+    int64_t *order = malloc(sizeof(int64_t) * 3000);
+    for (int largest = 0; largest < 2; largest++) {
+        ct_tensor *i;
+        ct_tensor *v = ct_topk(x, 50, 1, largest, true, &i);
+        CHECK_OK(v);
+        for (int64_t r = 0; r < 6; r++) {
+            for (int64_t j = 0; j < 3000; j++) row[j] = ct_item_at(x, r * 3000 + j);
+            ref_sort(row, 3000, largest, order);
+            for (int64_t j = 0; j < 50; j++) {
+                CHECK(ct_item_at(v, r * 50 + j) == row[order[j]]);
+                CHECK(ct_item_at_int(i, r * 50 + j) == order[j]);
+            }
+        }
+    }
+    free(row);
+    free(order);
+}
+
 /* ------------------------------------------------------------------ kthvalue */
 TEST(kthvalue, picks_the_kth_smallest_with_keepdim) {
     ct_tensor *a = tt_tensor(VALS(3, NaN_, 1, 2, NaN_, -1), SHAPE(6), 1, CT_FLOAT32);
@@ -229,6 +273,18 @@ TEST(unique, large_inputs_match_a_counting_reference) {
     for (int64_t i = 0; i < 50000; i++) CHECK(ct_item_at_int(u, ct_item_at_int(inv, i)) == ct_item_at_int(x, i));
 }
 
+TEST(unique, reads_strided_inputs_and_keeps_float16) {
+    ct_tensor *x = ct_t(tt_tensor(VALS(2, 0.5, 2, -1, 0.5, 7), SHAPE(2, 3), 2, CT_FLOAT16)); /* [3, 2] */
+    ct_tensor *inv, *cnt;
+    ct_tensor *u = ct_unique(x, true, &inv, &cnt);
+    CHECK_OK(u);
+    CHECK(u->dtype == CT_FLOAT16);
+    /* x = [[2, -1], [0.5, 0.5], [2, 7]] */
+    CHECK_TENSOR(u, SHAPE(4), 1, VALS(-1, 0.5, 2, 7), 0);
+    CHECK_TENSOR(inv, SHAPE(3, 2), 2, VALS(2, 0, 1, 1, 2, 3), 0);
+    CHECK_TENSOR(cnt, SHAPE(4), 1, VALS(1, 2, 2, 1), 0);
+}
+
 TEST(unique_consecutive, collapses_runs) {
     ct_tensor *x = tt_tensor(VALS(3, 3, 1, 3), SHAPE(4), 1, CT_INT64);
     ct_tensor *inv, *cnt;
@@ -272,9 +328,15 @@ TEST(searchsorted, batched_rows_and_int32_output) {
     ct_tensor *r = ct_searchsorted(s, v, true, false, NULL);
     CHECK_TENSOR(r, SHAPE(2, 1), 2, VALS(1, 1), 0); /* torch: [[1], [1]] int32 */
     CHECK(r->dtype == CT_INT32);
+    /* transposed sequence rows and values */
+    ct_tensor *st = ct_t(tt_tensor(VALS(1, 4, 2, 5, 3, 6), SHAPE(3, 2), 2, CT_FLOAT64)); /* [[1,2,3],[4,5,6]] */
+    ct_tensor *vt = ct_t(tt_tensor(VALS(0, 6, 3, 4), SHAPE(2, 2), 2, CT_FLOAT64));      /* [[0,3],[6,4]] */
+    CHECK_TENSOR(ct_searchsorted(st, vt, false, true, NULL), SHAPE(2, 2), 2, VALS(0, 3, 3, 1), 0);
     CHECK_ERR(ct_searchsorted(s, tt_tensor(VALS(2, 5, 6), SHAPE(3, 1), 2, CT_FLOAT32), false, false, NULL),
               "first N-1 dimensions of boundaries tensor and input value tensor must match, but we "
               "got boundaries tensor [2, 3] and input value tensor [3, 1]");
+    CHECK_ERR(ct_searchsorted_scalar(s, 1, false, false, NULL),
+              "input value can be a scalar only when boundaries tensor dimension is 1");
     /* many values against a long sorted row vs a linear-scan reference */
     ct_tensor *big = ct_sort(tt_rand(SHAPE(1000), 1, CT_FLOAT64, 0, 1, 51), 0, false, false, NULL);
     ct_tensor *q = tt_rand(SHAPE(40000), 1, CT_FLOAT64, -0.1, 1.1, 52);
@@ -306,6 +368,10 @@ TEST(bincount, counts_and_sums_weights) {
     CHECK_ERR(ct_bincount(tt_tensor(VALS(1, 1), SHAPE(2), 1, CT_FLOAT32), NULL, 0),
               "\"bincount_cpu\" not implemented for 'Float'");
     CHECK_ERR(ct_bincount(x, NULL, -1), "minlength should be >= 0");
+    /* strided input and weights: every other element of [1, 9, 1, 9, 3, 9] */
+    ct_tensor *xs = ct_slice(tt_tensor(VALS(1, 9, 1, 9, 3, 9), SHAPE(6), 1, CT_INT32), 0, 0, 6, 2);
+    ct_tensor *ws = ct_slice(tt_tensor(VALS(0.5, 0, 0.25, 0, 2, 0), SHAPE(6), 1, CT_FLOAT64), 0, 0, 6, 2);
+    CHECK_TENSOR(ct_bincount(xs, ws, 0), SHAPE(4), 1, VALS(0, 0.75, 0, 2), 0);
     CHECK_ERR(ct_bincount(x, tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), 0),
               "weights should be 1-d and have the same length as input");
 }

@@ -96,6 +96,7 @@ def test_size_is_a_tuple_with_torch_repr():
     assert repr(ctorch.tensor(1.0).shape) == repr(torch.tensor(1.0).shape)
 
 
+@pytest.mark.filterwarnings("ignore:The use of `x.T`")
 def test_attributes_match_torch_on_views():
     a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
     for f in [lambda x: x, lambda x: x.transpose(0, 2), lambda x: x[:, 1:, ::2],

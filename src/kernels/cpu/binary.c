@@ -106,12 +106,20 @@ CT_PW_FLOATS(FLOAT_HELPERS, 0)
 #define ALLNUM CT_PW_ALLNUM
 #define ALL CT_PW_ALL
 
-ALL(DEF, add, SAME, x + y)
+/* Integer arithmetic wraps around like PyTorch's, computed in unsigned
+ * arithmetic so that overflow is defined. */
+#define W(e) ((T)(uint64_t)(e))
+#define U(v) ((uint64_t)(v))
+CT_PW_FLOATS(DEF, add, SAME, x + y)
+CT_PW_INTS(DEF, add, SAME, W(U(x) + U(y)))
+CT_PW_BOOLS(DEF, add, SAME, x + y)
 CT_PW_FLOATS(DEF, add_alpha, SAME, x + (T)c->f[0] * y)
-CT_PW_INTS(DEF, add_alpha, SAME, (T)(x + (T)c->i[0] * y))
+CT_PW_INTS(DEF, add_alpha, SAME, W(U(x) + U(c->i[0]) * U(y)))
 CT_PW_BOOLS(DEF, add_alpha, SAME, x || (c->i[0] != 0 && y))
-ALLNUM(DEF, sub, SAME, x - y)
-ALLNUM(DEF, mul, SAME, x * y)
+CT_PW_FLOATS(DEF, sub, SAME, x - y)
+CT_PW_INTS(DEF, sub, SAME, W(U(x) - U(y)))
+CT_PW_FLOATS(DEF, mul, SAME, x * y)
+CT_PW_INTS(DEF, mul, SAME, W(U(x) * U(y)))
 CT_PW_BOOLS(DEF, mul, SAME, x && y)
 CT_PW_FLOATS(DEF, div, SAME, x / y)
 

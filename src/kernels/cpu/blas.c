@@ -36,52 +36,52 @@ bool ct__blas_layout_ok(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
 
 /* ------------------------------------------------------------ integers */
 /* One output row i of batch b0 (or of the sum over every batch when
- * accumulate): columns in chunks with an int64 accumulator on the stack. */
-#define GEMM_INT(TN, T)                                                                      \
-    static void gemm_row_##TN(int64_t r, int64_t batch, int64_t M, int64_t N, int64_t K,     \
-                              int64_t alpha, const T *A, int64_t a_bs, int64_t a_rs,         \
-                              int64_t a_cs, const T *B, int64_t b_bs, int64_t b_rs,          \
-                              int64_t b_cs, int64_t beta, T *C, int64_t c_bs, int64_t ldc) { \
-        bool accumulate = c_bs == 0;                                                         \
-        int64_t b0 = r / M, i = r % M;                                                       \
-        int64_t bfirst = accumulate ? 0 : b0, blast = accumulate ? batch : b0 + 1;           \
-        T *c = C + b0 * c_bs + i * ldc;                                                      \
-        for (int64_t j0 = 0; j0 < N; j0 += 256) {                                            \
-            int64_t nj = N - j0 < 256 ? N - j0 : 256;                                        \
-            int64_t acc[256] = {0};                                                          \
-            for (int64_t b = bfirst; b < blast; b++) {                                       \
-                const T *a = A + b * a_bs + i * a_rs;                                        \
-                for (int64_t k = 0; k < K; k++) {                                            \
-                    int64_t av = (int64_t)a[k * a_cs];                                       \
-                    const T *bk = B + b * b_bs + k * b_rs + j0 * b_cs;                       \
-                    if (b_cs == 1)                                                           \
-                        for (int64_t j = 0; j < nj; j++) acc[j] += av * (int64_t)bk[j];      \
-                    else                                                                     \
-                        for (int64_t j = 0; j < nj; j++) acc[j] += av * (int64_t)bk[j * b_cs]; \
-                }                                                                            \
-            }                                                                                \
-            /* wrap around like PyTorch's integer arithmetic (unsigned: no UB) */           \
-            for (int64_t j = 0; j < nj; j++)                                                 \
-                c[j0 + j] = (T)(beta == 0 ? (uint64_t)alpha * (uint64_t)acc[j]               \
-                                          : (uint64_t)beta * (uint64_t)(int64_t)c[j0 + j] +  \
-                                                (uint64_t)alpha * (uint64_t)acc[j]);         \
-        }                                                                                    \
-    }                                                                                        \
-    static void gemm_##TN(int64_t batch, int64_t M, int64_t N, int64_t K, int64_t alpha,     \
-                          const T *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const T *B,  \
-                          int64_t b_bs, int64_t b_rs, int64_t b_cs, int64_t beta, T *C,      \
-                          int64_t c_bs, int64_t ldc) {                                       \
-        int64_t rows = (c_bs == 0 ? 1 : batch) * M;                                          \
-        if ((double)batch * M * N * (K ? K : 1) < CT_GRAIN * 8) {                            \
-            for (int64_t r = 0; r < rows; r++)                                               \
-                gemm_row_##TN(r, batch, M, N, K, alpha, A, a_bs, a_rs, a_cs, B, b_bs, b_rs,  \
-                              b_cs, beta, C, c_bs, ldc);                                     \
-            return;                                                                          \
-        }                                                                                    \
-        _Pragma("omp parallel for schedule(static)")                                         \
-        for (int64_t r = 0; r < rows; r++)                                                   \
+ * accumulate): columns in chunks with an accumulator on the stack, unsigned
+ * so that overflow wraps like PyTorch's integer arithmetic, without UB. */
+#define GEMM_INT(TN, T)                                                                       \
+    static void gemm_row_##TN(int64_t r, int64_t batch, int64_t M, int64_t N, int64_t K,      \
+                              int64_t alpha, const T *A, int64_t a_bs, int64_t a_rs,          \
+                              int64_t a_cs, const T *B, int64_t b_bs, int64_t b_rs,           \
+                              int64_t b_cs, int64_t beta, T *C, int64_t c_bs, int64_t ldc) {  \
+        bool accumulate = c_bs == 0;                                                          \
+        int64_t b0 = r / M, i = r % M;                                                        \
+        int64_t bfirst = accumulate ? 0 : b0, blast = accumulate ? batch : b0 + 1;            \
+        T *c = C + b0 * c_bs + i * ldc;                                                       \
+        for (int64_t j0 = 0; j0 < N; j0 += 256) {                                             \
+            int64_t nj = N - j0 < 256 ? N - j0 : 256;                                         \
+            uint64_t acc[256] = {0};                                                          \
+            for (int64_t b = bfirst; b < blast; b++) {                                        \
+                const T *a = A + b * a_bs + i * a_rs;                                         \
+                for (int64_t k = 0; k < K; k++) {                                             \
+                    uint64_t av = (uint64_t)(int64_t)a[k * a_cs];                             \
+                    const T *bk = B + b * b_bs + k * b_rs + j0 * b_cs;                        \
+                    if (b_cs == 1)                                                            \
+                        for (int64_t j = 0; j < nj; j++) acc[j] += av * (uint64_t)(int64_t)bk[j]; \
+                    else                                                                      \
+                        for (int64_t j = 0; j < nj; j++) acc[j] += av * (uint64_t)(int64_t)bk[j * b_cs]; \
+                }                                                                             \
+            }                                                                                 \
+            for (int64_t j = 0; j < nj; j++)                                                  \
+                c[j0 + j] = (T)(beta == 0 ? (uint64_t)alpha * acc[j]                          \
+                                          : (uint64_t)beta * (uint64_t)(int64_t)c[j0 + j] +   \
+                                                (uint64_t)alpha * acc[j]);                    \
+        }                                                                                     \
+    }                                                                                         \
+    static void gemm_##TN(int64_t batch, int64_t M, int64_t N, int64_t K, int64_t alpha,      \
+                          const T *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const T *B,   \
+                          int64_t b_bs, int64_t b_rs, int64_t b_cs, int64_t beta, T *C,       \
+                          int64_t c_bs, int64_t ldc) {                                        \
+        int64_t rows = (c_bs == 0 ? 1 : batch) * M;                                           \
+        if ((double)batch * M * N * (K ? K : 1) < CT_GRAIN * 8) {                             \
+            for (int64_t r = 0; r < rows; r++)                                                \
+                gemm_row_##TN(r, batch, M, N, K, alpha, A, a_bs, a_rs, a_cs, B, b_bs, b_rs,   \
+                              b_cs, beta, C, c_bs, ldc);                                      \
+            return;                                                                           \
+        }                                                                                     \
+        _Pragma("omp parallel for schedule(static)")                                          \
+        for (int64_t r = 0; r < rows; r++)                                                    \
             gemm_row_##TN(r, batch, M, N, K, alpha, A, a_bs, a_rs, a_cs, B, b_bs, b_rs, b_cs, \
-                          beta, C, c_bs, ldc);                                               \
+                          beta, C, c_bs, ldc);                                                \
     }
 GEMM_INT(u8, uint8_t)
 GEMM_INT(i8, int8_t)

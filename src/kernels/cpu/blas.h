@@ -35,3 +35,34 @@ void ct__dot(ct_dtype dt, int64_t n, const void *x, int64_t incx, const void *y,
              void *out);
 
 #endif
+
+/* ---------------------------------------------------------------- LAPACK
+ * Batches of column-major matrices, contiguous one after another (an m x n
+ * matrix occupies m*n elements, leading dimension m), float32 or float64,
+ * through LAPACKE's _work entry points (no NaN pre-check: NaN in, NaN out).
+ * Functions return 0, a positive LAPACK info of the first failing matrix
+ * (its batch index in *bad), or -1 with an error set (out of memory). */
+
+/* a <- inverse of a (getrf + getri); info > 0: U(info, info) is zero. */
+int ct__lapack_inv(ct_dtype dt, int64_t batch, int64_t n, void *a, int64_t *bad);
+/* b <- solution of a x = b for n x k right-hand sides (gesv); a is destroyed. */
+int ct__lapack_solve(ct_dtype dt, int64_t batch, int64_t n, int64_t k, void *a, void *b,
+                     int64_t *bad);
+/* det[b] (or sign[b] and log|det|[b] when sign != NULL) from an LU of a. */
+int ct__lapack_det(ct_dtype dt, int64_t batch, int64_t n, void *a, void *sign, void *out);
+/* a <- its Cholesky factor (upper: U with a = U^T U, else L with a = L L^T),
+ * the other triangle zeroed; info > 0: that leading minor is not positive-definite. */
+int ct__lapack_cholesky(ct_dtype dt, int64_t batch, int64_t n, void *a, bool upper,
+                        int64_t *bad);
+/* a = Q R for a m x n: r gets the rrows x n upper trapezoid (rrows = k or m),
+ * q (may be NULL) the first qcols columns of Q (qcols = k or m); k = min(m, n). */
+int ct__lapack_qr(ct_dtype dt, int64_t batch, int64_t m, int64_t n, void *a, void *q,
+                  int64_t qcols, void *r, int64_t rrows);
+/* a = U diag(s) Vt (gesdd): u m x ucols, vt vrows x n where ucols = vrows =
+ * k = min(m, n), or m and n with full; s descending; a is destroyed. */
+int ct__lapack_svd(ct_dtype dt, int64_t batch, int64_t m, int64_t n, void *a, bool full,
+                   void *u, void *s, void *vt, int64_t *bad);
+/* w <- eigenvalues ascending, a <- eigenvectors in its columns (syevd),
+ * reading the upper or lower triangle of a. */
+int ct__lapack_eigh(ct_dtype dt, int64_t batch, int64_t n, void *a, bool upper, void *w,
+                    int64_t *bad);

@@ -14,7 +14,8 @@
 #define LERP(x, y, w) ((w) < K(0.5) ? (x) + (w) * ((y) - (x)) : (y) - ((y) - (x)) * (K(1) - (w)))
 CT_PW_FLOATS(DEF3, lerp, LERP(x, y, z))
 CT_PW_FLOATS(DEF3, addcmul, x + K(c->f[0]) * y * z)
-CT_PW_INTS(DEF3, addcmul, x + K(c->i[0]) * y * z)
+/* wraps around like PyTorch, computed unsigned so that overflow is defined */
+CT_PW_INTS(DEF3, addcmul, (T)(uint64_t)((uint64_t)x + (uint64_t)c->i[0] * (uint64_t)y * (uint64_t)z))
 CT_PW_FLOATS(DEF3, addcdiv, x + K(c->f[0]) * y / z)
 CT_PW_ALL(DEFW, where, x ? y : z)
 CT_PW_FLOATS(DEF3, clamp_t,

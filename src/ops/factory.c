@@ -1,0 +1,244 @@
+/* Creation ops: zeros, ones, full, *_like, arange, linspace, logspace, eye,
+ * tensor from doubles, and the in-place fills fill_ / zero_. */
+#include "ops/factory_internal.h"
+
+#include <math.h>
+
+static bool dtype_ok(const char *op, ct_dtype dt) {
+    if ((unsigned)dt >= CT_NUM_DTYPES) {
+        ct_set_error(CT_ERR_TYPE, "%s: invalid dtype %d", op, (int)dt);
+        return false;
+    }
+    return true;
+}
+
+/* CT_DTYPE_DEFAULT resolves to def. */
+static ct_dtype pick(ct_dtype dt, ct_dtype def) { return dt == CT_DTYPE_DEFAULT ? def : dt; }
+
+/* Owned, filled tensor of the given shape (errors name op). */
+static ct_tensor *filled(const char *op, const int64_t *sizes, int ndim, ct_dtype dt,
+                         uint64_t bits) {
+    if (!dtype_ok(op, dt)) return NULL;
+    if (ndim < 0 || ndim > CT_MAX_DIMS)
+        return CT_FAIL(CT_ERR_RUNTIME, "%s: %d dimensions requested, at most %d supported", op,
+                       ndim, CT_MAX_DIMS);
+    for (int i = 0; i < ndim; i++)
+        if (sizes[i] < 0) {
+            char b[160];
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "%s: Trying to create tensor with negative dimension %lld: %s", op,
+                           (long long)sizes[i], ct_shape_str(sizes, ndim, b, sizeof b));
+        }
+    ct_tensor *t = ct__empty(sizes, ndim, dt);
+    if (t) ct__fill_bits(t, bits);
+    return t;
+}
+
+static uint64_t bits_f64(ct_dtype dt, double v) {
+    uint64_t b = 0;
+    if ((unsigned)dt < CT_NUM_DTYPES) ct__store_f64(&b, dt, v);
+    return b;
+}
+static uint64_t bits_i64(ct_dtype dt, int64_t v) {
+    uint64_t b = 0;
+    if ((unsigned)dt < CT_NUM_DTYPES) ct__store_i64(&b, dt, v);
+    return b;
+}
+
+ct_tensor *ct_zeros(const int64_t *sizes, int ndim, ct_dtype dt) {
+    return ct_autorelease(filled("zeros", sizes, ndim, pick(dt, ct_default_dtype()), 0));
+}
+
+ct_tensor *ct_ones(const int64_t *sizes, int ndim, ct_dtype dt) {
+    dt = pick(dt, ct_default_dtype());
+    return ct_autorelease(filled("ones", sizes, ndim, dt, bits_i64(dt, 1)));
+}
+
+ct_tensor *ct_full(const int64_t *sizes, int ndim, double value, ct_dtype dt) {
+    dt = pick(dt, ct_default_dtype());
+    return ct_autorelease(filled("full", sizes, ndim, dt, bits_f64(dt, value)));
+}
+
+ct_tensor *ct_full_int(const int64_t *sizes, int ndim, int64_t value, ct_dtype dt) {
+    dt = pick(dt, CT_INT64);
+    return ct_autorelease(filled("full", sizes, ndim, dt, bits_i64(dt, value)));
+}
+
+ct_tensor *ct_zeros_like(const ct_tensor *t, ct_dtype dt) {
+    return ct_autorelease(filled("zeros_like", t->sizes, t->ndim, pick(dt, t->dtype), 0));
+}
+
+ct_tensor *ct_ones_like(const ct_tensor *t, ct_dtype dt) {
+    dt = pick(dt, t->dtype);
+    return ct_autorelease(filled("ones_like", t->sizes, t->ndim, dt, bits_i64(dt, 1)));
+}
+
+ct_tensor *ct_full_like(const ct_tensor *t, double value, ct_dtype dt) {
+    dt = pick(dt, t->dtype);
+    return ct_autorelease(filled("full_like", t->sizes, t->ndim, dt, bits_f64(dt, value)));
+}
+
+ct_tensor *ct_empty_like_dtype(const ct_tensor *t, ct_dtype dt) {
+    dt = pick(dt, t->dtype);
+    if (!dtype_ok("empty_like", dt)) return NULL;
+    return ct_autorelease(ct__empty(t->sizes, t->ndim, dt));
+}
+
+/* ---------------------------------------------------------------- ranges */
+static bool range_dtype_ok(const char *op, ct_dtype dt) {
+    if (!dtype_ok(op, dt)) return false;
+    if (dt == CT_BOOL) {
+        ct_set_error(CT_ERR_RUNTIME, "\"%s_cpu\" not implemented for 'Bool'", op);
+        return false;
+    }
+    return true;
+}
+
+/* PyTorch's arange checks, on the values in the accumulation type. */
+static int64_t arange_len(double xstart, double xend, double xstep, double size_d) {
+    if (!(xstep > 0 || xstep < 0)) {
+        ct_set_error(CT_ERR_RUNTIME, "arange: step must be nonzero");
+        return -1;
+    }
+    if (!isfinite(xstart) || !isfinite(xend)) {
+        ct_set_error(CT_ERR_RUNTIME, "arange: unsupported range: %g -> %g", xstart, xend);
+        return -1;
+    }
+    if (!((xstep > 0 && xend >= xstart) || (xstep < 0 && xend <= xstart))) {
+        ct_set_error(CT_ERR_RUNTIME, "arange: upper bound and larger bound inconsistent with "
+                                     "step sign");
+        return -1;
+    }
+    if (!(size_d >= 0 && size_d <= 9.2233720368547758e18)) {
+        ct_set_error(CT_ERR_RUNTIME, "arange: invalid size, possible overflow?");
+        return -1;
+    }
+    return (int64_t)size_d;
+}
+
+static ct_tensor *arange_int_impl(int64_t start, int64_t end, int64_t step, ct_dtype dt) {
+    if (step == 0) return CT_FAIL(CT_ERR_RUNTIME, "arange: step must be nonzero");
+    double size_d = ceil((double)(end - start) / (double)step);
+    int64_t n = arange_len((double)start, (double)end, (double)step, size_d);
+    if (n < 0) return NULL;
+    ct_tensor *t = ct__empty(&n, 1, dt);
+    if (t) ct__fill_arange_i64(t, start, step);
+    return t;
+}
+
+ct_tensor *ct_arange(double start, double end, double step, ct_dtype dt) {
+    dt = pick(dt, ct_default_dtype());
+    if (!range_dtype_ok("arange", dt)) return NULL;
+    if (!ct_dtype_is_floating(dt)) {
+        /* integer element types accumulate in int64, as PyTorch does */
+        if (!isfinite(start) || !isfinite(end))
+            return CT_FAIL(CT_ERR_RUNTIME, "arange: unsupported range: %g -> %g", start, end);
+        return ct_autorelease(
+            arange_int_impl((int64_t)start, (int64_t)end, (int64_t)step, dt));
+    }
+    int64_t n = arange_len(start, end, step, ceil((end - start) / step));
+    if (n < 0) return NULL;
+    ct_tensor *t = ct__empty(&n, 1, dt);
+    if (t) ct__fill_arange_f64(t, start, step);
+    return ct_autorelease(t);
+}
+
+ct_tensor *ct_arange_int(int64_t start, int64_t end, int64_t step, ct_dtype dt) {
+    dt = pick(dt, CT_INT64);
+    if (!range_dtype_ok("arange", dt)) return NULL;
+    if (ct_dtype_is_floating(dt))
+        return ct_arange((double)start, (double)end, (double)step, dt);
+    return ct_autorelease(arange_int_impl(start, end, step, dt));
+}
+
+static ct_tensor *spaced(const char *op, int64_t steps, ct_dtype dt) {
+    if (!range_dtype_ok(op, dt)) return NULL;
+    if (steps < 0) return CT_FAIL(CT_ERR_RUNTIME, "%s: number of steps must be non-negative", op);
+    return ct__empty(&steps, 1, dt);
+}
+
+ct_tensor *ct_linspace(double start, double end, int64_t steps, ct_dtype dt) {
+    ct_tensor *t = spaced("linspace", steps, pick(dt, ct_default_dtype()));
+    if (t) ct__fill_linspace(t, start, end);
+    return ct_autorelease(t);
+}
+
+ct_tensor *ct_logspace(double start, double end, int64_t steps, double base, ct_dtype dt) {
+    ct_tensor *t = spaced("logspace", steps, pick(dt, ct_default_dtype()));
+    if (t) ct__fill_logspace(t, start, end, base);
+    return ct_autorelease(t);
+}
+
+ct_tensor *ct_eye(int64_t n, int64_t m, ct_dtype dt) {
+    dt = pick(dt, ct_default_dtype());
+    if (n < 0) return CT_FAIL(CT_ERR_RUNTIME, "eye: n must be greater or equal to 0, got %lld",
+                              (long long)n);
+    if (m < 0) return CT_FAIL(CT_ERR_RUNTIME, "eye: m must be greater or equal to 0, got %lld",
+                              (long long)m);
+    int64_t sz[2] = {n, m};
+    ct_tensor *t = filled("eye", sz, 2, dt, 0);
+    if (!t) return NULL;
+    uint64_t one = bits_i64(dt, 1);
+    size_t isz = ct_dtype_size(dt);
+    char *p = ct_data_ptr(t);
+    int64_t k = n < m ? n : m;
+    for (int64_t i = 0; i < k; i++) memcpy(p + (i * m + i) * (int64_t)isz, &one, isz);
+    return ct_autorelease(t);
+}
+
+ct_tensor *ct_tensor_from_doubles(const double *values, const int64_t *sizes, int ndim,
+                                  ct_dtype dt) {
+    dt = pick(dt, ct_default_dtype());
+    if (!dtype_ok("tensor", dt)) return NULL;
+    ct_tensor *t = ct__empty(sizes, ndim, dt);
+    if (!t) return NULL;
+    char *p = ct_data_ptr(t);
+    size_t isz = ct_dtype_size(dt);
+    if (dt == CT_FLOAT64) {
+        if (t->numel) memcpy(p, values, (size_t)t->numel * isz);
+    } else {
+        for (int64_t i = 0; i < t->numel; i++) ct__store_f64(p + i * (int64_t)isz, dt, values[i]);
+    }
+    return ct_autorelease(t);
+}
+
+/* ---------------------------------------------------------------- in place */
+static ct_tensor *record_inplace(int op, ct_tensor *t, const ct_tensor *value,
+                                 const ct_op_args *a) {
+    const ct_tensor *in[2] = {t, value};
+    int n = value ? 2 : 1;
+    if (ct__needs_grad(in, n) && ct__ag_record(op, t, in, n, NULL, 0, a) < 0) return NULL;
+    return t;
+}
+
+ct_tensor *ct_fill_(ct_tensor *t, double value) {
+    ct__fill_f64(t, value);
+    ct_bump_version(t);
+    ct_op_args a;
+    memset(&a, 0, sizeof a);
+    a.f[0] = value;
+    return record_inplace(CT_OP_fill_, t, NULL, &a);
+}
+
+ct_tensor *ct_fill_tensor_(ct_tensor *t, const ct_tensor *value) {
+    if (value->ndim != 0)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "fill_: fill_ only supports 0-dimension value tensor but got tensor with "
+                       "%d dimensions.",
+                       value->ndim);
+    const void *vp = ct_data_ptr(value);
+    if (ct_dtype_is_floating(value->dtype)) ct__fill_f64(t, ct__load_f64(vp, value->dtype));
+    else ct__fill_i64(t, ct__load_i64(vp, value->dtype));
+    ct_bump_version(t);
+    ct_op_args a;
+    memset(&a, 0, sizeof a);
+    return record_inplace(CT_OP_fill_, t, value, &a);
+}
+
+ct_tensor *ct_zero_(ct_tensor *t) {
+    ct__fill_bits(t, 0);
+    ct_bump_version(t);
+    ct_op_args a;
+    memset(&a, 0, sizeof a);
+    return record_inplace(CT_OP_zero_, t, NULL, &a);
+}

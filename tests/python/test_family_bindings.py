@@ -1,0 +1,109 @@
+"""Each hand-written binding of a CUSTOM op, called the PyTorch way, against
+Debian's torch: same values, dtypes, shapes, and return structure."""
+import numpy as np
+import pytest
+import torch
+
+import ctorch
+from conftest import has_op
+
+A = np.arange(24, dtype=np.float32).reshape(2, 3, 4) % 7
+B = np.array([[3.0, 1.0, 2.0], [0.5, 9.0, -1.0]], dtype=np.float32)
+I = np.array([1, 3, 1, 0, 2, 3, 3], dtype=np.int64)
+
+
+def conv(mod, v):
+    return mod.from_numpy(v.copy()) if isinstance(v, np.ndarray) else v
+
+
+def check(got, want):
+    if isinstance(want, torch.Tensor):
+        assert isinstance(got, ctorch.Tensor), type(got)
+        assert str(got.dtype) == str(want.dtype) and tuple(got.shape) == tuple(want.shape)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+    elif isinstance(want, (tuple, list)):
+        assert len(got) == len(want)
+        if hasattr(want, "_fields"):
+            assert type(got).__name__ == type(want).__name__
+            for f in want._fields:
+                check(getattr(got, f), getattr(want, f))
+        for g, w in zip(got, want):
+            check(g, w)
+    else:
+        assert str(got) == str(want)
+
+
+CASES = [
+    ("cat", lambda m, a, b, i: m.cat([a[0], a[1]], dim=1)),
+    ("cat", lambda m, a, b, i: m.cat((b, b))),
+    ("stack", lambda m, a, b, i: m.stack([b, b], 1)),
+    ("hstack", lambda m, a, b, i: m.hstack([b, b])),
+    ("vstack", lambda m, a, b, i: m.vstack([b, b])),
+    ("dstack", lambda m, a, b, i: m.dstack([b, b])),
+    ("split", lambda m, a, b, i: a.split(2, dim=2)),
+    ("split", lambda m, a, b, i: m.split(a, [1, 3], 2)),
+    ("split_with_sizes", lambda m, a, b, i: a.split_with_sizes([1, 2], 1)),
+    ("chunk", lambda m, a, b, i: a.chunk(3, -1)),
+    ("unbind", lambda m, a, b, i: m.unbind(a, 1)),
+    ("tensor_split", lambda m, a, b, i: a.tensor_split(3, dim=2)),
+    ("tensor_split", lambda m, a, b, i: m.tensor_split(a, [1, 3], dim=2)),
+    ("flip", lambda m, a, b, i: a.flip(0, 2)),
+    ("flip", lambda m, a, b, i: m.flip(a, [1])),
+    ("roll", lambda m, a, b, i: a.roll(1, 2)),
+    ("roll", lambda m, a, b, i: m.roll(a, shifts=(1, -1), dims=(0, 2))),
+    ("repeat", lambda m, a, b, i: b.repeat(2, 1, 2)),
+    ("tile", lambda m, a, b, i: b.tile((2,))),
+    ("repeat_interleave", lambda m, a, b, i: b.repeat_interleave(2, dim=0)),
+    ("repeat_interleave", lambda m, a, b, i: m.repeat_interleave(b, 2)),
+    ("tril", lambda m, a, b, i: a.tril(1)),
+    ("triu", lambda m, a, b, i: m.triu(a, diagonal=-1)),
+    ("broadcast_to", lambda m, a, b, i: b.broadcast_to((2, 2, 3))),
+    ("meshgrid", lambda m, a, b, i: m.meshgrid(b[0], b[1], indexing="ij")),
+    ("sort", lambda m, a, b, i: b.sort()),
+    ("sort", lambda m, a, b, i: m.sort(b, dim=0, descending=True)),
+    ("argsort", lambda m, a, b, i: b.argsort(dim=1, descending=True)),
+    ("msort", lambda m, a, b, i: m.msort(b)),
+    ("topk", lambda m, a, b, i: b.topk(2)),
+    ("topk", lambda m, a, b, i: m.topk(b, 1, dim=0, largest=False)),
+    ("kthvalue", lambda m, a, b, i: b.kthvalue(2, 1)),
+    ("unique", lambda m, a, b, i: m.unique(i)),
+    ("unique", lambda m, a, b, i: i.unique(return_inverse=True, return_counts=True)),
+    ("unique_consecutive", lambda m, a, b, i: m.unique_consecutive(i, return_counts=True)),
+    ("searchsorted", lambda m, a, b, i: m.searchsorted(m.tensor([1.0, 2.0, 5.0]), m.tensor([0.0, 2.0, 9.0]))),
+    ("searchsorted", lambda m, a, b, i: m.searchsorted(m.tensor([1.0, 2.0, 5.0]), 2.0, right=True)),
+    ("bincount", lambda m, a, b, i: i.bincount()),
+    ("bincount", lambda m, a, b, i: m.bincount(i, minlength=6)),
+    ("histc", lambda m, a, b, i: b.histc(bins=4, min=-1, max=9)),
+    ("mm", lambda m, a, b, i: b.mm(b.t())),
+    ("bmm", lambda m, a, b, i: m.bmm(a, a.transpose(1, 2))),
+    ("mv", lambda m, a, b, i: b.mv(b[0])),
+    ("dot", lambda m, a, b, i: m.dot(b[0], b[1])),
+    ("vdot", lambda m, a, b, i: b[0].vdot(b[1])),
+    ("matmul", lambda m, a, b, i: m.matmul(a.transpose(1, 2), b.t())),
+    ("matmul", lambda m, a, b, i: b[0] @ a),
+    ("addmm", lambda m, a, b, i: m.addmm(b, b, m.ones(3, 3), beta=0.5, alpha=2)),
+    ("addbmm", lambda m, a, b, i: m.addbmm(m.zeros(3, 3), a, a.transpose(1, 2))),
+    ("baddbmm", lambda m, a, b, i: a.new_zeros(2, 3, 3).baddbmm(a, a.transpose(1, 2), alpha=0.5)),
+    ("addmv", lambda m, a, b, i: m.addmv(b[:, 0], b, b[0])),
+    ("outer", lambda m, a, b, i: m.outer(b[0], b[1])),
+    ("kron", lambda m, a, b, i: b.kron(b)),
+    ("result_type", lambda m, a, b, i: m.result_type(i, 2.5)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{k}" for k, c in enumerate(CASES)])
+def test_binding_matches_torch(case):
+    name, f = case
+    if not has_op(name):
+        pytest.skip(f"{name} not merged yet")
+    want = f(torch, *(conv(torch, v) for v in (A, B, I)))
+    got = f(ctorch, *(conv(ctorch, v) for v in (A, B, I)))
+    check(got, want)
+
+
+def test_pad_is_reachable_for_nn_functional():
+    if not has_op("pad"):
+        pytest.skip("pad not merged yet")
+    x = ctorch.from_numpy(B.copy())
+    want = torch.nn.functional.pad(torch.from_numpy(B.copy()), (1, 2), value=3.0)
+    check(ctorch._C._pad(x, (1, 2), value=3.0), want)
