@@ -29,7 +29,7 @@ typedef enum {
 /* Value v stored in dtype dt at bits (8 bytes). Integer dtypes saturate
  * (+-inf give the dtype's max/min: the identities of amin/amax); other
  * values truncate toward zero like a C cast. */
-void ct__fill_bits(void *bits, ct_dtype dt, double v);
+void ct__index_value_bits(void *bits, ct_dtype dt, double v);
 
 /* x /= count where count > 0 (int64 count broadcast to x); integer dtypes
  * round toward negative infinity (scatter_reduce "mean"). */

@@ -7,7 +7,7 @@
 #include <omp.h>
 #include <stdatomic.h>
 
-void ct__fill_bits(void *bits, ct_dtype dt, double v) {
+void ct__index_value_bits(void *bits, ct_dtype dt, double v) {
     if (ct_dtype_is_integral(dt)) {
         int64_t lo = INT64_MIN, hi = INT64_MAX;
         switch (dt) {
@@ -257,7 +257,7 @@ int ct__sg_run(ct__sg_op op, ct_tensor *indexed, const ct_tensor *index, ct_tens
     const ct_tensor *oth = other ? other : index;
     c.s_oth = oth->ndim ? oth->strides[dim] * (int64_t)ct_dtype_size(oth->dtype) : 0;
     c.value = value;
-    if (op == CT__SG_FILL) ct__fill_bits(&c.bits, indexed->dtype, value);
+    if (op == CT__SG_FILL) ct__index_value_bits(&c.bits, indexed->dtype, value);
     atomic_init(&c.bad_flag, 0);
     const ct_tensor *ops[3] = {&vi, &vx, &vo};
     ct_iter it;
@@ -606,7 +606,7 @@ static void mfill_8(char **data, const int64_t *st, int64_t n, void *ctx) { fill
 void ct__masked_fill(ct_tensor *x, const ct_tensor *mask, double value) {
     if (x->numel == 0) return;
     fill_ctx c = {0};
-    ct__fill_bits(&c.bits, x->dtype, value);
+    ct__index_value_bits(&c.bits, x->dtype, value);
     const ct_tensor *ops[2] = {x, mask};
     ct_iter it;
     ct_iter_init(&it, 2, ops, x->sizes, x->ndim);
