@@ -124,6 +124,9 @@ typedef struct ct_deriv {
     ct_deriv_fn fn;
     uint8_t save; /* bit i: save input i; CT_SAVE_OUTPUT: save the result */
     uint8_t nextra_save; /* nonzero: keep the extra tensors */
+    /* The first extra_out extra tensors are further outputs of the op
+     * (U and Vh of svd, ...): outputs 1.. of the node, saved as aliases. */
+    uint8_t extra_out;
 } ct_deriv;
 
 /* Filled by the derivative files (ct__ag_register_<family>). */
@@ -132,6 +135,8 @@ void ct__ag_register_view(void);
 void ct__ag_register_pointwise(void);
 void ct__ag_register_linalg(void);
 void ct__ag_register_shape(void);
+void ct__ag_register_reduce(void);
+void ct__ag_register_index(void);
 /* For ops composed of recorded ops (never recorded themselves). */
 int ct__ag_d_composite(ct_node *n, ct_tensor *const *g, ct_tensor **gin);
 void ct__ag_register_engine(void);

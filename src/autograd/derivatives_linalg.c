@@ -139,18 +139,177 @@ static int d_kron(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return 0;
 }
 
+
+#define OUT() ct__ag_output(n)
+#define EX(i) ct__ag_extra(n, i)
+
+static ct_tensor *mmT(ct_tensor *a, ct_tensor *b) { return a && b ? ct_matmul(a, b) : NULL; }
+static ct_tensor *unsq2(ct_tensor *t) { return t ? ct_unsqueeze(ct_unsqueeze(t, -1), -1) : NULL; }
+
+/* identity of size k (constant), batched by broadcasting */
+static ct_tensor *eye(int64_t k, ct_dtype dt) { return ct_eye(k, k, dt); }
+
+/* inv: dA = -Y^T G Y^T with Y = A^-1 */
+static int d_inv(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *y = OUT();
+    SET(0, y ? ct_neg(mmT(mmT(tr(y), g[0]), tr(y))) : NULL);
+    return 0;
+}
+
+/* solve: X = A^-1 B; dB = A^-T G, dA = -dB X^T */
+static int d_solve(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *a = IN(0), *x = OUT();
+    if (!a || !x) return -1;
+    bool vec = n->args.b[0];
+    ct_tensor *gg = vec ? ct_unsqueeze(g[0], -1) : g[0];
+    ct_tensor *gb = gg ? ct_linalg_solve(tr(a), gg) : NULL;
+    if (!gb) return -1;
+    if (NEED(1)) SET(1, vec ? ct_squeeze_dim(gb, -1) : gb);
+    if (NEED(0)) {
+        ct_tensor *xx = vec ? ct_unsqueeze(x, -1) : x;
+        SET(0, ct_neg(mmT(gb, tr(xx))));
+    }
+    return 0;
+}
+
+/* det: dA = g det A^-T */
+static int d_det(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *a = IN(0), *d = OUT();
+    if (!a || !d) return -1;
+    SET(0, ct_mul(unsq2(ct_mul(g[0], d)), tr(ct_linalg_inv(a))));
+    return 0;
+}
+
+/* slogdet: d log|det A| = A^-T (the sign has no gradient) */
+static int d_slogdet(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *a = IN(0);
+    if (!a) return -1;
+    SET(0, ct_mul(unsq2(g[0]), tr(ct_linalg_inv(a))));
+    return 0;
+}
+
+/* cholesky A = L L^T: S = L^-T Phi(L^T G) L^-1, dA = (S + S^T) / 2 with
+ * Phi the lower triangle with half the diagonal */
+static int d_cholesky(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *l = OUT();
+    if (!l) return -1;
+    bool upper = n->args.b[0];
+    ct_tensor *L = upper ? tr(l) : l, *gL = upper ? tr(g[0]) : g[0];
+    ct_tensor *P = mmT(tr(L), gL);
+    ct_tensor *phi = P ? ct_add(ct_tril(P, -1), ct_mul_scalar(ct_tril(ct_triu(P, 0), 0), 0.5)) : NULL;
+    ct_tensor *Li = L ? ct_linalg_inv(L) : NULL;
+    ct_tensor *S = mmT(mmT(tr(Li), phi), Li);
+    SET(0, S ? ct_mul_scalar(ct_add(S, tr(S)), 0.5) : NULL);
+    return 0;
+}
+
+/* F[i][j] = 1 / (w_j - w_i) off the diagonal, 0 on it */
+static ct_tensor *gap_inverse(ct_tensor *w) {
+    ct_tensor *e = ct_sub(ct_unsqueeze(w, -2), ct_unsqueeze(w, -1));
+    if (!e) return NULL;
+    ct_tensor *I = eye(w->sizes[w->ndim - 1], w->dtype);
+    ct_tensor *on = I ? ct_gt_scalar(I, 0.5) : NULL;
+    return on ? ct_where(on, ct_wrapped_float(0), ct_reciprocal(ct_where(on, ct_wrapped_float(1), e)))
+              : NULL;
+}
+
+/* eigh: outputs (w, V): dA = V (diag(gw) + F o (V^T gV)) V^T, symmetrized */
+static int d_eigh(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *w = OUT(), *v = EX(0);
+    if (!w || !v) return -1;
+    int64_t k = w->sizes[w->ndim - 1];
+    ct_tensor *inner = ct_mul(ct_unsqueeze(g[0], -1), eye(k, w->dtype));
+    if (n->nout > 1) {
+        ct_tensor *F = gap_inverse(w);
+        ct_tensor *t = F ? ct_mul(F, mmT(tr(v), g[1])) : NULL;
+        inner = inner && t ? ct_add(inner, t) : NULL;
+    }
+    ct_tensor *r = mmT(mmT(v, inner), tr(v));
+    SET(0, r ? ct_mul_scalar(ct_add(r, tr(r)), 0.5) : NULL);
+    return 0;
+}
+
+/* svd (A m x n, k = min(m, n)): outputs (S, U, Vh); Townsend's formula
+ * dA = U [diag(gS) + (F o (U^T gU - gU^T U)) S + S (F o (V^T gV - gV^T V))] V^T
+ *      + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T),
+ * F[i][j] = 1 / (s_j^2 - s_i^2). */
+static int d_svd(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *s = OUT(), *u = EX(0), *vh = EX(1);
+    if (!s || !u || !vh) return -1;
+    int64_t k = s->sizes[s->ndim - 1];
+    ct_tensor *gU = g[1], *gVh = g[2];
+    if (n->args.b[0]) { /* full matrices: only the first k columns/rows matter */
+        u = ct_narrow(u, -1, 0, k);
+        vh = ct_narrow(vh, -2, 0, k);
+        gU = ct_narrow(gU, -1, 0, k);
+        gVh = ct_narrow(gVh, -2, 0, k);
+        if (!u || !vh || !gU || !gVh) return -1;
+    }
+    ct_tensor *v = tr(vh), *gV = tr(gVh);
+    ct_tensor *I = eye(k, s->dtype);
+    ct_tensor *S = ct_mul(ct_unsqueeze(s, -1), I);
+    ct_tensor *Sinv = ct_mul(ct_unsqueeze(ct_reciprocal(s), -1), I);
+    ct_tensor *F = gap_inverse(ct_mul(s, s));
+    if (!v || !gV || !S || !Sinv || !F) return -1;
+    ct_tensor *utgu = mmT(tr(u), gU), *vtgv = mmT(tr(v), gV);
+    ct_tensor *J = ct_mul(F, ct_sub(utgu, tr(utgu)));
+    ct_tensor *K = ct_mul(F, ct_sub(vtgv, tr(vtgv)));
+    ct_tensor *mid = ct_add(ct_add(ct_mul(ct_unsqueeze(g[0], -1), I), mmT(J, S)), mmT(S, K));
+    ct_tensor *r = mmT(mmT(u, mid), tr(v));
+    int64_t m = u->sizes[u->ndim - 2], nn = v->sizes[v->ndim - 2];
+    ct_tensor *Pu = ct_sub(eye(m, s->dtype), mmT(u, tr(u)));
+    ct_tensor *Pv = ct_sub(eye(nn, s->dtype), mmT(v, tr(v)));
+    ct_tensor *extra1 = mmT(mmT(mmT(Pu, gU), Sinv), tr(v));
+    ct_tensor *extra2 = mmT(mmT(mmT(u, Sinv), tr(gV)), Pv);
+    SET(0, r && extra1 && extra2 ? ct_add(ct_add(r, extra1), extra2) : NULL);
+    return 0;
+}
+
+/* qr (m >= n, reduced): outputs (R, Q). M = R gR^T - gQ^T Q;
+ * dA = (gQ + Q copyltu(M)) R^-T with copyltu(M) = tril(M, -1) + tril(M, -1)^T + diag(M) */
+static int d_qr(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *r = OUT(), *q = EX(0);
+    if (!r || !q) return -1;
+    int64_t m = n->in[0].sizes[n->in[0].ndim - 2], c = n->in[0].sizes[n->in[0].ndim - 1];
+    if (n->args.i[0] == 2 || m < c || (n->args.i[0] == 1 && m != c)) {
+        ct_set_error(CT_ERR_NOT_IMPL,
+                     "the derivative for 'linalg_qr' is implemented for mode='reduced' (or "
+                     "'complete' with square input) and inputs with rows >= columns");
+        return -1;
+    }
+    ct_tensor *gR = g[0], *gQ = n->nout > 1 ? g[1] : NULL;
+    ct_tensor *M = mmT(r, tr(gR));
+    if (gQ && M) M = ct_sub(M, mmT(tr(gQ), q));
+    ct_tensor *low = M ? ct_tril(M, -1) : NULL;
+    ct_tensor *sym = low ? ct_add(ct_add(low, tr(low)), ct_tril(ct_triu(M, 0), 0)) : NULL;
+    ct_tensor *b = mmT(q, sym);
+    if (gQ && b) b = ct_add(b, gQ);
+    SET(0, b ? mmT(b, tr(ct_linalg_inv(r))) : NULL);
+    return 0;
+}
+
 void ct__ag_register_linalg(void) {
     ct_deriv *t = ct__ag_derivs;
-    t[CT_OP_mm] = (ct_deriv){d_mm, 0x3, 0};
-    t[CT_OP_bmm] = (ct_deriv){d_bmm, 0x3, 0};
-    t[CT_OP_mv] = (ct_deriv){d_mv, 0x3, 0};
-    t[CT_OP_dot] = (ct_deriv){d_dot, 0x3, 0};
-    t[CT_OP_vdot] = (ct_deriv){d_dot, 0x3, 0};
-    t[CT_OP_matmul] = (ct_deriv){ct__ag_d_composite, 0, 0};
-    t[CT_OP_addmm] = (ct_deriv){d_addmm, 0x6, 0};
-    t[CT_OP_addbmm] = (ct_deriv){d_addbmm, 0x6, 0};
-    t[CT_OP_baddbmm] = (ct_deriv){d_baddbmm, 0x6, 0};
-    t[CT_OP_addmv] = (ct_deriv){d_addmv, 0x6, 0};
-    t[CT_OP_outer] = (ct_deriv){d_outer, 0x3, 0};
-    t[CT_OP_kron] = (ct_deriv){d_kron, 0x3, 0};
+    t[CT_OP_mm] = (ct_deriv){d_mm, 0x3, 0, 0};
+    t[CT_OP_bmm] = (ct_deriv){d_bmm, 0x3, 0, 0};
+    t[CT_OP_mv] = (ct_deriv){d_mv, 0x3, 0, 0};
+    t[CT_OP_dot] = (ct_deriv){d_dot, 0x3, 0, 0};
+    t[CT_OP_vdot] = (ct_deriv){d_dot, 0x3, 0, 0};
+    t[CT_OP_matmul] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_addmm] = (ct_deriv){d_addmm, 0x6, 0, 0};
+    t[CT_OP_addbmm] = (ct_deriv){d_addbmm, 0x6, 0, 0};
+    t[CT_OP_baddbmm] = (ct_deriv){d_baddbmm, 0x6, 0, 0};
+    t[CT_OP_addmv] = (ct_deriv){d_addmv, 0x6, 0, 0};
+    t[CT_OP_outer] = (ct_deriv){d_outer, 0x3, 0, 0};
+    t[CT_OP_kron] = (ct_deriv){d_kron, 0x3, 0, 0};
+    t[CT_OP_einsum] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_tensordot] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_linalg_inv] = (ct_deriv){d_inv, CT_SAVE_OUTPUT, 0, 0};
+    t[CT_OP_linalg_solve] = (ct_deriv){d_solve, 0x1 | CT_SAVE_OUTPUT, 0, 0};
+    t[CT_OP_linalg_det] = (ct_deriv){d_det, 0x1 | CT_SAVE_OUTPUT, 0, 0};
+    t[CT_OP_linalg_slogdet] = (ct_deriv){d_slogdet, 0x1, 0, 0};
+    t[CT_OP_linalg_cholesky] = (ct_deriv){d_cholesky, CT_SAVE_OUTPUT, 0, 0};
+    t[CT_OP_linalg_qr] = (ct_deriv){d_qr, CT_SAVE_OUTPUT, 1, 1};
+    t[CT_OP_linalg_svd] = (ct_deriv){d_svd, CT_SAVE_OUTPUT, 2, 2};
+    t[CT_OP_linalg_eigh] = (ct_deriv){d_eigh, CT_SAVE_OUTPUT, 1, 1};
 }

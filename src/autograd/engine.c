@@ -247,6 +247,8 @@ static void node_destroy(ct_node *n) {
         ct_release(n->leaf);
     }
     if (n->op == CT_AG_CUSTOM) ct__ag_custom_free(n);
+    free(n->out_metas);
+    n->out_metas = NULL;
     if (n->on_heap) {
         free(n->next);
         free(n->in);
@@ -436,9 +438,11 @@ static ct_node *make_node(int op, const ct_tensor *out, const ct_tensor *const *
     }
     n->nsaved = (uint8_t)k;
     for (int i = 0; i < nex; i++) {
-        n->extra[i].t = extra[i] ? ct_retain((ct_tensor *)extra[i]) : NULL;
+        bool is_out = i < d->extra_out && extra[i];
+        /* an output holding its own node would never be freed: keep an alias */
+        n->extra[i].t = !extra[i] ? NULL : is_out ? bare_alias(extra[i]) : ct_retain((ct_tensor *)extra[i]);
         n->extra[i].version = extra[i] ? ct_version(extra[i]) : 0;
-        n->extra[i].is_output = false;
+        n->extra[i].is_output = is_out;
     }
     n->nextra = (uint8_t)nex;
     return n;
@@ -535,6 +539,28 @@ int ct__ag_record_kind(int op, ct_tensor *out, const ct_tensor *const *inputs, i
     }
     ct_node *n = make_node(op, out, inputs, ninputs, extra, nextra, args, inplace);
     if (!n) return -1;
+    int nx = ct__ag_derivs[op].extra_out < nextra ? ct__ag_derivs[op].extra_out : nextra;
+    if (CT_UNLIKELY(nx > 0)) { /* multi-output op: extras are outputs 1.. */
+        n->out_metas = calloc((size_t)(nx + 1), sizeof(ct_in_meta));
+        if (!n->out_metas) {
+            ct_node_release(n);
+            ct_set_error(CT_ERR_MEMORY, "out of memory");
+            return -1;
+        }
+        n->nout = (int8_t)(nx + 1);
+        n->out_metas[0] = n->out_meta;
+        for (int k = 0; k < nx; k++) {
+            ct_tensor *e = (ct_tensor *)extra[k];
+            if (!e) continue;
+            fill_meta(&n->out_metas[k + 1], e);
+            if (!ct_dtype_is_floating(e->dtype)) continue;
+            ct_node_retain(n);
+            if (set_history(e, n, k + 1) < 0) {
+                ct_node_release(n);
+                return -1;
+            }
+        }
+    }
     if (set_history(out, n, 0) < 0) return -1;
     if (!inplace && ct__ag_is_view_op(op) && ninputs == 1 && out->storage == inputs[0]->storage) {
         const ct_tensor *b = base_of(inputs[0]);

@@ -49,11 +49,25 @@ static inline int checks(ct_check_fn f, ct_tensor **in, int n) {
         CHECK(checks(f, in_, (int)(sizeof in_ / sizeof in_[0])) == 0);             \
     } while (0)
 
+/* A transposed (non-contiguous) leaf of shape (a, b) with values in [lo, hi). */
+static inline ct_tensor *ncr(int64_t a, int64_t b, double lo, double hi, unsigned seed) {
+    ct_tensor *base = tt_rand(SHAPE(b, a), 2, CT_FLOAT64, lo, hi, seed);
+    ct_tensor *x = ct_transpose(base, 0, 1);
+    ct_set_requires_grad(x, true);
+    return x;
+}
+
 /* A float64 leaf requiring grad with random values in [lo, hi). */
 static inline ct_tensor *rleaf(const int64_t *shape, int ndim, double lo, double hi, unsigned seed) {
     ct_tensor *x = tt_rand(shape, ndim, CT_FLOAT64, lo, hi, seed);
     ct_set_requires_grad(x, true);
     return x;
 }
+
+#define FN(name, expr)                                                             \
+    static ct_tensor *name(ct_tensor *const *x, int n, void *c) {                  \
+        (void)n; (void)c; (void)x;                                                 \
+        return expr;                                                               \
+    }
 
 #endif

@@ -2,11 +2,6 @@
  * transposed (non-contiguous) and broadcast operands. */
 #include "test_autograd.h"
 
-#define FN(name, expr)                                                             \
-    static ct_tensor *name(ct_tensor *const *x, int n, void *c) {                  \
-        (void)n; (void)c;                                                          \
-        return expr;                                                               \
-    }
 
 FN(f_mm, ct_mm(x[0], x[1]))
 FN(f_bmm, ct_bmm(x[0], x[1]))

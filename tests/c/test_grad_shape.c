@@ -2,11 +2,6 @@
  * non-contiguous inputs; composed ops are checked through their parts. */
 #include "test_autograd.h"
 
-#define FN(name, expr)                                                             \
-    static ct_tensor *name(ct_tensor *const *x, int n, void *c) {                  \
-        (void)n; (void)c;                                                          \
-        return expr;                                                               \
-    }
 
 FN(f_cat, ct_cat((const ct_tensor *const *)x, n, 1))
 FN(f_stack, ct_stack((const ct_tensor *const *)x, n, -1))
