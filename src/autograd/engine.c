@@ -293,9 +293,12 @@ static void autograd_meta_free(struct ct_autograd_meta *m) {
  * use of the leaf (so its gradients are summed before the leaf's hooks and
  * accumulation run). Returns a new reference. */
 static ct_node *grad_accumulator(ct_tensor *leaf) {
+    pthread_mutex_lock(&acc_lock); /* the leaf may be shared by threads */
     struct ct_autograd_meta *m = get_meta(leaf);
-    if (!m) return NULL;
-    pthread_mutex_lock(&acc_lock);
+    if (!m) {
+        pthread_mutex_unlock(&acc_lock);
+        return NULL;
+    }
     ct_node *a = m->grad_acc;
     if (a) {
         int rc = atomic_load(&a->refcount);
@@ -999,18 +1002,11 @@ static bool has_nan(const ct_tensor *t) {
     return false;
 }
 
-/* Accumulates g (owned) into the .grad of the leaf of accumulator a. */
-static int accumulate(ct_node *a, ct_tensor *g, bool create_graph) {
-    ct_tensor *leaf = a->leaf;
-    struct ct_autograd_meta *m = get_meta(leaf);
-    if (!m) {
-        ct_release(g);
-        return -1;
-    }
-    if (m->hooks.n && run_tensor_hooks(&m->hooks, &g) < 0) {
-        ct_release(g);
-        return -1;
-    }
+/* .grad of a leaf shared by graphs on several threads: updates serialize. */
+static pthread_mutex_t grad_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int accumulate_locked(ct_tensor *leaf, struct ct_autograd_meta *m, ct_tensor *g,
+                             bool create_graph) {
     if (!m->grad) {
         bool steal = !create_graph && !g->requires_grad &&
                      atomic_load(&g->refcount) == 1 && atomic_load(&g->storage->refcount) == 1 &&
@@ -1037,6 +1033,25 @@ static int accumulate(ct_node *a, ct_tensor *g, bool create_graph) {
     ct_release(m->grad);
     m->grad = sum;
     return 0;
+}
+
+/* Accumulates g (owned) into the .grad of the leaf of accumulator a, after
+ * the leaf's hooks. */
+static int accumulate(ct_node *a, ct_tensor *g, bool create_graph) {
+    ct_tensor *leaf = a->leaf;
+    struct ct_autograd_meta *m = get_meta(leaf);
+    if (!m) {
+        ct_release(g);
+        return -1;
+    }
+    if (m->hooks.n && run_tensor_hooks(&m->hooks, &g) < 0) {
+        ct_release(g);
+        return -1;
+    }
+    pthread_mutex_lock(&grad_lock);
+    int rc = accumulate_locked(leaf, m, g, create_graph);
+    pthread_mutex_unlock(&grad_lock);
+    return rc;
 }
 
 /* Stores the gradient arriving at a non-leaf: its hooks, then retain_grad. */

@@ -538,3 +538,26 @@ TEST(autograd, separate_graphs_on_separate_threads) {
     ct_set_grad_enabled(true);
     CHECK(r2.ok);
 }
+
+static ct_tensor *shared_leaf;
+static void *shared_body(void *arg) {
+    int *ok = arg;
+    *ok = 1;
+    for (int it = 0; it < 50; it++) {
+        ct_scope s = ct_scope_begin();
+        ct_tensor *y = ag_sum(ag_square(ct_clone(shared_leaf))); /* d/dx = 2x */
+        if (!y || ct_backward(y, NULL, false, false, NULL, 0) < 0) *ok = 0;
+        ct_scope_end(s);
+    }
+    return NULL;
+}
+
+TEST(autograd, threads_accumulate_into_a_shared_leaf) {
+    shared_leaf = leaf(VALS(1, -2), SHAPE(2), 1);
+    pthread_t th[4];
+    int ok[4];
+    for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, shared_body, &ok[i]);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) CHECK(ok[i]);
+    CHECK_TENSOR(ct_tensor_grad(shared_leaf), SHAPE(2), 1, VALS(400, -800), 0);
+}

@@ -165,7 +165,7 @@ TEST(autograd, sixth_derivative_of_a_norm) {
     ct_tensor *t = ct_scalar_tensor(0, CT_FLOAT64);
     ct_set_requires_grad(t, true);
     ct_tensor *x = ct_add(x0, ct_mul(t, v));
-    ct_tensor *f = ct_exp(ct_mul_scalar(ct_log(ag_sum(ct_mul(x, x))), 0.5));
+    ct_tensor *f = ct_norm(x, 2, NULL, 0, false);
     CHECK_OK(f);
     for (int k = 0; k < 6; k++) {
         ct_tensor *g = NULL;
@@ -176,4 +176,12 @@ TEST(autograd, sixth_derivative_of_a_norm) {
            c = 0.09 + 1.44 + 0.64, coef[7];
     sqrt_quadratic_series(a, b, c, coef);
     CHECK_CLOSE(ct_item_at(f, 0), coef[6] * 720, 1e-9);
+    /* the same through sqrt(sum(x * x)) */
+    ct_tensor *h = ct_sqrt(ct_sum(ct_mul(x, x)));
+    for (int k = 0; k < 6; k++) {
+        ct_tensor *g = NULL;
+        CHECK(ct_grad(&h, 1, &t, 1, NULL, true, true, false, &g) == 0);
+        h = g;
+    }
+    CHECK_CLOSE(ct_item_at(h, 0), coef[6] * 720, 1e-9);
 }
