@@ -422,9 +422,10 @@ static ct_node *make_node(int op, const ct_tensor *out, const ct_tensor *const *
     for (int i = 0; i < ninputs && i < 7; i++) {
         if (!(d->save & (1u << i))) continue;
         n->saved[k].t = ct_retain((ct_tensor *)inputs[i]);
-        /* an in-place op saw self before its write: any later use errors */
-        n->saved[k].version =
-            inputs[i] ? ct_version(inputs[i]) - (inplace && i == 0 ? 1 : 0) : 0;
+        /* an in-place op saw its inputs before its write: a use of any input
+         * that shares the written memory (self, x.mul_(x)) errors */
+        bool stale = inplace && inputs[i] && inputs[i]->storage == out->storage;
+        n->saved[k].version = inputs[i] ? ct_version(inputs[i]) - (stale ? 1 : 0) : 0;
         n->saved[k].is_output = false;
         k++;
     }

@@ -561,3 +561,16 @@ TEST(autograd, threads_accumulate_into_a_shared_leaf) {
     for (int i = 0; i < 4; i++) CHECK(ok[i]);
     CHECK_TENSOR(ct_tensor_grad(shared_leaf), SHAPE(2), 1, VALS(400, -800), 0);
 }
+
+#include "internal.h"
+
+TEST(autograd, recording_an_op_without_derivative_fails_at_record_time) {
+    ct_tensor *x = leaf(VALS(1, 2), SHAPE(2), 1);
+    ct_tensor *y = ct_empty(SHAPE(2), 1, CT_FLOAT64);
+    const ct_tensor *in[1] = {x};
+    ct_op_args a;
+    memset(&a, 0, sizeof a);
+    ct_clear_error();
+    CHECK(ct__ag_record(CT_OP_argmax, y, in, 1, NULL, 0, &a) < 0);
+    CHECK(strstr(ct_last_error(), "the derivative for 'argmax' is not implemented"));
+}

@@ -185,3 +185,18 @@ TEST(autograd, sixth_derivative_of_a_norm) {
     }
     CHECK_CLOSE(ct_item_at(h, 0), coef[6] * 720, 1e-9);
 }
+
+TEST(autograd, in_place_op_needing_its_overwritten_input_fails_clearly) {
+    /* y = x * 1; y.mul_(y): the derivative needs y before the write */
+    ct_tensor *x = rleaf(SHAPE(2), 1, -1, 1, 90);
+    ct_tensor *y = ct_mul_scalar(x, 1);
+    CHECK_OK(ct_mul_(y, y));
+    ct_clear_error();
+    CHECK(ct_backward(ct_sum(y), NULL, false, false, NULL, 0) < 0);
+    CHECK(strstr(ct_last_error(), "modified by an inplace operation"));
+    /* ops that do not need it work: y.add_(y) doubles the gradient */
+    ct_tensor *z = ct_mul_scalar(x, 1);
+    CHECK_OK(ct_add_(z, z));
+    CHECK(ct_backward(ct_sum(z), NULL, false, false, NULL, 0) == 0);
+    CHECK_TENSOR(ct_tensor_grad(x), SHAPE(2), 1, VALS(2, 2), 0);
+}
