@@ -65,6 +65,9 @@ ct_tensor *ct_repeat_interleave_tensor(const ct_tensor *x, const ct_tensor *repe
 ct_tensor *ct_repeat_interleave_self(const ct_tensor *repeats);
 ct_tensor *ct_tril(const ct_tensor *x, int64_t diagonal);
 ct_tensor *ct_triu(const ct_tensor *x, int64_t diagonal);
+/* In place (Tensor.tril_/triu_): return x, borrowed. */
+ct_tensor *ct_tril_(ct_tensor *x, int64_t diagonal);
+ct_tensor *ct_triu_(ct_tensor *x, int64_t diagonal);
 /* torch.nn.functional.pad: pad = (last_left, last_right, prev_left, ...);
  * mode "constant" (negative pads crop), "reflect", "replicate", "circular";
  * value is used by "constant" only. */
@@ -93,6 +96,13 @@ ct_tensor *ct_kthvalue(const ct_tensor *x, int64_t k, int dim, bool keepdim,
  * sorted; each NaN is a distinct value (sorted last). inverse has x's shape. */
 ct_tensor *ct_unique(const ct_tensor *x, bool sorted, ct_tensor **inverse, ct_tensor **counts);
 ct_tensor *ct_unique_consecutive(const ct_tensor *x, ct_tensor **inverse, ct_tensor **counts);
+/* unique(x, dim=dim): distinct slices along dim, in lexicographic order;
+ * inverse and counts are 1-d over that dim. A slice holding a NaN equals no
+ * other slice. */
+ct_tensor *ct_unique_dim(const ct_tensor *x, int dim, bool sorted, ct_tensor **inverse,
+                         ct_tensor **counts);
+ct_tensor *ct_unique_consecutive_dim(const ct_tensor *x, int dim, ct_tensor **inverse,
+                                     ct_tensor **counts);
 /* side: NULL, "left" or "right" (must agree with right when given). */
 ct_tensor *ct_searchsorted(const ct_tensor *sorted_sequence, const ct_tensor *values,
                            bool out_int32, bool right, const char *side);

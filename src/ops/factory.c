@@ -30,7 +30,7 @@ static ct_tensor *filled(const char *op, const int64_t *sizes, int ndim, ct_dtyp
                            (long long)sizes[i], ct_shape_str(sizes, ndim, b, sizeof b));
         }
     ct_tensor *t = ct__empty(sizes, ndim, dt);
-    if (t) ct__fill_bits(t, bits);
+    if (t) ct__fill_pattern(t, bits);
     return t;
 }
 
@@ -236,9 +236,88 @@ ct_tensor *ct_fill_tensor_(ct_tensor *t, const ct_tensor *value) {
 }
 
 ct_tensor *ct_zero_(ct_tensor *t) {
-    ct__fill_bits(t, 0);
+    ct__fill_pattern(t, 0);
     ct_bump_version(t);
     ct_op_args a;
     memset(&a, 0, sizeof a);
     return record_inplace(CT_OP_zero_, t, NULL, &a);
+}
+
+/* ---------------------------------------------------------------- more creation */
+ct_tensor *ct_empty_strided(const int64_t *sizes, const int64_t *strides, int ndim, ct_dtype dt) {
+    dt = pick(dt, ct_default_dtype());
+    if (!dtype_ok("empty_strided", dt)) return NULL;
+    if (ndim < 0 || ndim > CT_MAX_DIMS)
+        return CT_FAIL(CT_ERR_RUNTIME, "empty_strided: %d dimensions requested, at most %d supported",
+                       ndim, CT_MAX_DIMS);
+    int64_t extent = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (sizes[i] < 0) {
+            char b[160];
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "empty_strided: Trying to create tensor with negative dimension %lld: %s",
+                           (long long)sizes[i], ct_shape_str(sizes, ndim, b, sizeof b));
+        }
+        if (strides[i] < 0)
+            return CT_FAIL(CT_ERR_RUNTIME, "empty_strided: negative strides are not supported");
+    }
+    for (int i = 0; i < ndim; i++)
+        if (sizes[i] == 0) extent = 0;
+    if (extent)
+        for (int i = 0; i < ndim; i++) extent += (sizes[i] - 1) * strides[i];
+    ct_tensor *base = ct__empty(&extent, 1, dt);
+    if (!base) return NULL;
+    ct_tensor *t = ct__tensor_new(base->storage, dt, sizes, strides, ndim, 0);
+    ct_release(base);
+    return ct_autorelease(t);
+}
+
+/* PyTorch's tril_indices/triu_indices: row-major over the triangle. */
+static ct_tensor *tri_indices(const char *op, int64_t row, int64_t col, int64_t offset,
+                              ct_dtype dt, bool lower) {
+    dt = pick(dt, CT_INT64);
+    if (!dtype_ok(op, dt)) return NULL;
+    if (dt != CT_INT64 && dt != CT_INT32) {
+        static const char *names[CT_NUM_DTYPES] = {"Bool", "Byte", "Char", "Short", "Int",
+                                                   "Long", "Half", "BFloat16", "Float", "Double"};
+        return CT_FAIL(CT_ERR_RUNTIME, "\"%s\" not implemented for '%s'", op, names[dt]);
+    }
+    if (row < 0) return CT_FAIL(CT_ERR_RUNTIME, "%s: row must be non-negative, got%lld", op, (long long)row);
+    if (col < 0) return CT_FAIL(CT_ERR_RUNTIME, "%s: col must be non-negative, got%lld", op, (long long)col);
+    int64_t n = 0;
+    for (int64_t i = 0; i < row; i++) {
+        /* lower: j <= i + offset; upper: j >= i + offset */
+        int64_t lim = i + offset;
+        int64_t cnt = lower ? (lim < 0 ? 0 : lim >= col ? col : lim + 1)
+                            : (lim <= 0 ? col : lim >= col ? 0 : col - lim);
+        n += cnt;
+    }
+    int64_t sz[2] = {2, n};
+    ct_tensor *t = ct__empty(sz, 2, dt);
+    if (!t) return NULL;
+    int64_t k = 0;
+    char *p = ct_data_ptr(t);
+    for (int64_t i = 0; i < row; i++) {
+        int64_t lim = i + offset;
+        int64_t j0 = lower ? 0 : (lim < 0 ? 0 : lim);
+        int64_t j1 = lower ? (lim + 1 < col ? lim + 1 : col) : col;
+        for (int64_t j = j0; j < j1; j++, k++) {
+            if (dt == CT_INT64) {
+                ((int64_t *)p)[k] = i;
+                ((int64_t *)p)[n + k] = j;
+            } else {
+                ((int32_t *)p)[k] = (int32_t)i;
+                ((int32_t *)p)[n + k] = (int32_t)j;
+            }
+        }
+    }
+    return ct_autorelease(t);
+}
+
+ct_tensor *ct_tril_indices(int64_t row, int64_t col, int64_t offset, ct_dtype dt) {
+    return tri_indices("tril_indices", row, col, offset, dt, true);
+}
+
+ct_tensor *ct_triu_indices(int64_t row, int64_t col, int64_t offset, ct_dtype dt) {
+    return tri_indices("triu_indices", row, col, offset, dt, false);
 }

@@ -261,44 +261,51 @@ static ct_tensor *interleave_input(const ct_tensor *x, int dim, int *d, const ch
     return ct_retain((ct_tensor *)x);
 }
 
+/* out = src with index i of dim d repeated r[i] times (a row gather on the
+ * contiguous source). Owned. */
+static ct_tensor *interleave_take(const ct_tensor *src, int d, const int64_t *r, int64_t nr) {
+    int64_t total = 0;
+    for (int64_t i = 0; i < nr; i++) total += r[i];
+    int64_t os[CT_MAX_DIMS];
+    memcpy(os, src->sizes, sizeof(int64_t) * (size_t)src->ndim);
+    os[d] = total;
+    ct_tensor *out = ct__empty(os, src->ndim, src->dtype);
+    if (!out || out->numel == 0) return out;
+    int64_t *idx = malloc(sizeof(int64_t) * (size_t)total);
+    ct_tensor *c = idx ? ct__contiguous(src) : NULL;
+    if (!c) {
+        if (!idx) ct_set_error(CT_ERR_MEMORY, "repeat_interleave: out of memory");
+        free(idx);
+        ct_release(out);
+        return NULL;
+    }
+    for (int64_t i = 0, p = 0; i < nr; i++)
+        for (int64_t k = 0; k < r[i]; k++) idx[p++] = i;
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < d; i++) outer *= src->sizes[i];
+    for (int i = d + 1; i < src->ndim; i++) inner *= src->sizes[i];
+    ct__take_rows(ct_data_ptr(out), ct_data_ptr(c), outer, nr, total,
+                  (size_t)inner * ct_dtype_size(src->dtype), idx);
+    free(idx);
+    ct_release(c);
+    return out;
+}
+
 ct_tensor *ct_repeat_interleave(const ct_tensor *x, int64_t repeats, int dim) {
     if (repeats < 0) return CT_FAIL(CT_ERR_RUNTIME, "repeats can not be negative");
     int d;
     ct_tensor *src = interleave_input(x, dim, &d, "repeat_interleave");
     if (!src) return NULL;
-    int nd = src->ndim;
-    int64_t os[CT_MAX_DIMS];
-    memcpy(os, src->sizes, sizeof(int64_t) * (size_t)nd);
-    os[d] = src->sizes[d] * repeats;
-    ct_tensor *out = ct__empty(os, nd, x->dtype);
-    if (out && out->numel > 0) {
-        if (nd + 1 > CT_MAX_DIMS) {
-            ct_release(out);
-            ct_release(src);
-            return CT_FAIL(CT_ERR_RUNTIME, "repeat_interleave: too many dims");
-        }
-        /* out viewed as [..., n, r, ...] <- src viewed as [..., n, r (stride 0), ...] */
-        int64_t vs[CT_MAX_DIMS], vst[CT_MAX_DIMS], ss[CT_MAX_DIMS], sst[CT_MAX_DIMS];
-        for (int i = 0, j = 0; i < nd; i++) {
-            vs[j] = ss[j] = src->sizes[i];
-            vst[j] = i == d ? out->strides[i] * repeats : out->strides[i];
-            sst[j] = src->strides[i];
-            j++;
-            if (i == d) {
-                vs[j] = ss[j] = repeats;
-                vst[j] = out->strides[i];
-                sst[j] = 0;
-                j++;
-            }
-        }
-        ct_tensor *sv = raw_view(src, ss, sst, nd + 1, src->offset);
-        int rc = sv ? copy_view(out, vs, vst, nd + 1, 0, sv) : -1;
-        ct_release(sv);
-        if (rc < 0) {
-            ct_release(out);
-            out = NULL;
-        }
+    int64_t n = src->sizes[d];
+    int64_t *r = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    ct_tensor *out = NULL;
+    if (!r) {
+        ct_set_error(CT_ERR_MEMORY, "repeat_interleave: out of memory");
+    } else {
+        for (int64_t i = 0; i < n; i++) r[i] = repeats;
+        out = interleave_take(src, d, r, n);
     }
+    free(r);
     ct_release(src);
     ct_op_args a;
     memset(&a, 0, sizeof a);
@@ -370,43 +377,11 @@ ct_tensor *ct_repeat_interleave_tensor(const ct_tensor *x, const ct_tensor *repe
         free(r);
         return NULL;
     }
-    ct_tensor *out = NULL, *c = NULL;
-    int64_t *idx = NULL;
-    if (nr != src->sizes[d]) {
+    ct_tensor *out = NULL;
+    if (nr != src->sizes[d])
         ct_set_error(CT_ERR_RUNTIME, "repeats must have the same size as input along dim");
-        goto done;
-    }
-    int64_t total = 0;
-    for (int64_t i = 0; i < nr; i++) total += r[i];
-    idx = malloc(sizeof(int64_t) * (size_t)(total ? total : 1));
-    if (!idx) {
-        ct_set_error(CT_ERR_MEMORY, "repeat_interleave: out of memory");
-        goto done;
-    }
-    for (int64_t i = 0, p = 0; i < nr; i++)
-        for (int64_t k = 0; k < r[i]; k++) idx[p++] = i;
-    int64_t os[CT_MAX_DIMS];
-    memcpy(os, src->sizes, sizeof(int64_t) * (size_t)src->ndim);
-    os[d] = total;
-    out = ct__empty(os, src->ndim, src->dtype);
-    if (!out) goto done;
-    if (out->numel > 0) {
-        c = ct__contiguous(src);
-        if (!c) {
-            ct_release(out);
-            out = NULL;
-            goto done;
-        }
-        int64_t outer = 1, inner = 1;
-        for (int i = 0; i < d; i++) outer *= src->sizes[i];
-        for (int i = d + 1; i < src->ndim; i++) inner *= src->sizes[i];
-        ct__take_rows(ct_data_ptr(out), ct_data_ptr(c), outer, nr, total,
-                      (size_t)inner * ct_dtype_size(src->dtype), idx);
-    }
-done:
+    else out = interleave_take(src, d, r, nr);
     free(r);
-    free(idx);
-    ct_release(c);
     ct_release(src);
     if (!out) return NULL;
     ct_op_args a;
@@ -439,6 +414,43 @@ static ct_tensor *tri(const ct_tensor *x, int64_t k, bool upper) {
 
 ct_tensor *ct_tril(const ct_tensor *x, int64_t diagonal) { return tri(x, diagonal, false); }
 ct_tensor *ct_triu(const ct_tensor *x, int64_t diagonal) { return tri(x, diagonal, true); }
+
+static ct_tensor *tri_(ct_tensor *x, int64_t k, bool upper) {
+    const char *op = upper ? "triu_" : "tril_";
+    if (x->ndim == 0)
+        return CT_FAIL(CT_ERR_INDEX, "%s: Dimension specified as -2 but tensor has no dimensions", op);
+    if (x->ndim < 2) {
+        if (ct_wrap_dim(op, -2, x->ndim) < 0) return NULL;
+        return CT_FAIL(CT_ERR_RUNTIME, "%s: input tensor must have at least 2 dimensions", op);
+    }
+    int64_t rows = x->sizes[x->ndim - 2], cols = x->sizes[x->ndim - 1];
+    if (x->numel > 0) {
+        if (ct_is_contiguous(x)) {
+            ct__tri_zero(ct_data_ptr(x), x->numel / (rows * cols), rows, cols,
+                         ct_dtype_size(x->dtype), k, upper);
+        } else { /* zero a contiguous copy and write it back */
+            ct_tensor *c = ct__to_dtype(x, x->dtype, true);
+            if (!c) return NULL;
+            ct__tri_zero(ct_data_ptr(c), c->numel / (rows * cols), rows, cols,
+                         ct_dtype_size(x->dtype), k, upper);
+            int rc = ct__copy_into(x, c);
+            ct_release(c);
+            if (rc < 0) return NULL;
+        }
+    }
+    ct_bump_version(x);
+    ct_op_args a;
+    memset(&a, 0, sizeof a);
+    a.i[0] = k;
+    const ct_tensor *in = x;
+    if (ct__needs_grad(&in, 1) &&
+        ct__ag_record(upper ? CT_OP_triu : CT_OP_tril, x, &in, 1, NULL, 0, &a) < 0)
+        return NULL;
+    return x;
+}
+
+ct_tensor *ct_tril_(ct_tensor *x, int64_t diagonal) { return tri_(x, diagonal, false); }
+ct_tensor *ct_triu_(ct_tensor *x, int64_t diagonal) { return tri_(x, diagonal, true); }
 
 /* ---------------------------------------------------------------- pad */
 enum { PAD_CONSTANT, PAD_REFLECT, PAD_REPLICATE, PAD_CIRCULAR };

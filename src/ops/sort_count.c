@@ -328,3 +328,144 @@ ct_tensor *ct_histc(const ct_tensor *x, int64_t bins, double min, double max) {
     ct_release(c);
     return ct_autorelease(out);
 }
+
+/* ---------------------------------------------------------------- unique along a dim */
+/* Rows (slices along the dim, flattened) compared lexicographically; NaN
+ * orders greatest, and a slice holding a NaN equals no other slice. */
+typedef struct {
+    const void *data;
+    int64_t m; /* row length */
+    bool is_int;
+} rows_ctx;
+
+static int row_cmp(const rows_ctx *c, int64_t a, int64_t b) {
+    if (c->is_int) {
+        const int64_t *x = (const int64_t *)c->data + a * c->m, *y = (const int64_t *)c->data + b * c->m;
+        for (int64_t i = 0; i < c->m; i++)
+            if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
+        return 0;
+    }
+    const double *x = (const double *)c->data + a * c->m, *y = (const double *)c->data + b * c->m;
+    for (int64_t i = 0; i < c->m; i++) {
+        bool nx = x[i] != x[i], ny = y[i] != y[i];
+        if (nx || ny) {
+            if (nx && ny) continue;
+            return nx ? 1 : -1;
+        }
+        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
+    }
+    return 0;
+}
+
+static bool row_equal(const rows_ctx *c, int64_t a, int64_t b) {
+    if (c->is_int) return row_cmp(c, a, b) == 0;
+    const double *x = (const double *)c->data + a * c->m, *y = (const double *)c->data + b * c->m;
+    for (int64_t i = 0; i < c->m; i++)
+        if (!(x[i] == y[i])) return false;
+    return true;
+}
+
+static void row_sort(const rows_ctx *c, int64_t *ord, int64_t *tmp, int64_t n) {
+    for (int64_t w = 1; w < n; w *= 2) {
+        for (int64_t lo = 0; lo < n; lo += 2 * w) {
+            int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            int64_t a = lo, b = mid, o = lo;
+            while (a < mid && b < hi) tmp[o++] = row_cmp(c, ord[b], ord[a]) < 0 ? ord[b++] : ord[a++];
+            while (a < mid) tmp[o++] = ord[a++];
+            while (b < hi) tmp[o++] = ord[b++];
+        }
+        memcpy(ord, tmp, sizeof(int64_t) * (size_t)n);
+    }
+}
+
+static ct_tensor *unique_dim_impl(const ct_tensor *x, int dim, bool sort, const char *op,
+                                  ct_tensor **inverse, ct_tensor **counts) {
+    if (x->ndim == 0)
+        return CT_FAIL(CT_ERR_INDEX, "Dimension specified as %d but tensor has no dimensions", dim);
+    int d = ct_wrap_dim(op, dim, x->ndim);
+    if (d < 0) return NULL;
+    int64_t n = x->sizes[d];
+    if (x->numel == 0 && n != 0)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "There are 0 sized dimensions, and they aren't selected, so unique cannot "
+                       "be applied");
+    int64_t m = n ? x->numel / n : 0;
+    /* x with d first: as given (for the values) and as int64/float64 keys */
+    int64_t s[CT_MAX_DIMS], st[CT_MAX_DIMS];
+    memcpy(s, x->sizes, sizeof(int64_t) * (size_t)x->ndim);
+    memcpy(st, x->strides, sizeof(int64_t) * (size_t)x->ndim);
+    s[0] = x->sizes[d], s[d] = x->sizes[0];
+    st[0] = x->strides[d], st[d] = x->strides[0];
+    ct_tensor *xt = ct__tensor_new(x->storage, x->dtype, s, st, x->ndim, x->offset);
+    bool is_int = !ct_dtype_is_floating(x->dtype);
+    ct_tensor *keys = xt ? ct__to_dtype(xt, is_int ? CT_INT64 : CT_FLOAT64, true) : NULL;
+    ct_tensor *vals = xt ? ct__contiguous(xt) : NULL;
+    int64_t *ord = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    int64_t *tmp = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    int64_t *first = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    ct_tensor *inv = ct__empty(&n, 1, CT_INT64), *out = NULL, *cnt = NULL, *res = NULL;
+    if (!keys || !vals || !ord || !tmp || !first || !inv) {
+        if (!ord || !tmp || !first) ct_set_error(CT_ERR_MEMORY, "%s: out of memory", op);
+        goto done;
+    }
+    rows_ctx c = {ct_data_ptr(keys), m, is_int};
+    for (int64_t i = 0; i < n; i++) ord[i] = i;
+    if (sort) row_sort(&c, ord, tmp, n);
+    int64_t *iv = ct_data_ptr(inv), ng = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (i == 0 || !row_equal(&c, ord[i - 1], ord[i])) first[ng++] = i;
+        iv[ord[i]] = ng - 1;
+    }
+    cnt = ct__empty(&ng, 1, CT_INT64);
+    if (!cnt) goto done;
+    int64_t *cp = ct_data_ptr(cnt);
+    for (int64_t g = 0; g < ng; g++) {
+        cp[g] = (g + 1 < ng ? first[g + 1] : n) - first[g];
+        tmp[g] = ord[first[g]];
+    }
+    s[0] = ng;
+    out = ct__empty(s, x->ndim, x->dtype);
+    if (!out) goto done;
+    if (out->numel > 0)
+        ct__take_rows(ct_data_ptr(out), ct_data_ptr(vals), 1, n, ng,
+                      (size_t)m * ct_dtype_size(x->dtype), tmp);
+    {
+        int64_t bs[CT_MAX_DIMS], bst[CT_MAX_DIMS];
+        memcpy(bs, out->sizes, sizeof(int64_t) * (size_t)x->ndim);
+        memcpy(bst, out->strides, sizeof(int64_t) * (size_t)x->ndim);
+        bs[0] = out->sizes[d], bs[d] = out->sizes[0];
+        bst[0] = out->strides[d], bst[d] = out->strides[0];
+        ct_tensor *back = ct__tensor_new(out->storage, out->dtype, bs, bst, x->ndim, out->offset);
+        res = back ? ct__contiguous(back) : NULL;
+        ct_release(back);
+    }
+done:
+    ct_release(xt);
+    ct_release(keys);
+    ct_release(vals);
+    ct_release(out);
+    free(ord);
+    free(tmp);
+    free(first);
+    if (!res) {
+        ct_release(inv);
+        ct_release(cnt);
+        return NULL;
+    }
+    if (inverse) *inverse = ct_autorelease(inv);
+    else ct_release(inv);
+    if (counts) *counts = ct_autorelease(cnt);
+    else ct_release(cnt);
+    return ct_autorelease(res);
+}
+
+ct_tensor *ct_unique_dim(const ct_tensor *x, int dim, bool sorted, ct_tensor **inverse,
+                         ct_tensor **counts) {
+    (void)sorted;
+    return unique_dim_impl(x, dim, true, "unique", inverse, counts);
+}
+
+ct_tensor *ct_unique_consecutive_dim(const ct_tensor *x, int dim, ct_tensor **inverse,
+                                     ct_tensor **counts) {
+    return unique_dim_impl(x, dim, false, "unique_consecutive", inverse, counts);
+}

@@ -297,6 +297,8 @@ TEST(roll, rotates_along_dims_and_flattened) {
     ct_tensor *t = ct_t(x); /* non-contiguous */
     CHECK_TENSOR(ct_roll(t, SHAPE(1), 1, (const int[]){0}, 1), SHAPE(3, 2), 2,
                  VALS(2, 5, 0, 3, 1, 4), 0);
+    /* torch.roll(x.t(), 1) = [[5, 0], [3, 1], [4, 2]] */
+    CHECK_TENSOR(ct_roll(t, SHAPE(1), 1, NULL, 0), SHAPE(3, 2), 2, VALS(5, 0, 3, 1, 4, 2), 0);
     CHECK_TENSOR(ct_roll(ct_scalar_tensor(3, CT_FLOAT32), SHAPE(1), 1, NULL, 0), SHAPE(), 0, VALS(3), 0);
     CHECK(ct_roll(ct_empty(SHAPE(0, 3), 2, CT_FLOAT32), SHAPE(1), 1, (const int[]){0}, 1)->numel == 0);
     CHECK_ERR(ct_roll(x, SHAPE(1, 2), 2, (const int[]){0}, 1),
@@ -399,6 +401,25 @@ TEST(tril, keeps_the_lower_triangle_of_batches) {
               "Dimension specified as -2 but tensor has no dimensions");
 }
 
+TEST(tril, in_place_on_contiguous_and_strided_tensors) {
+    ct_tensor *x = tt_rand(SHAPE(3, 4), 2, CT_FLOAT32, 1, 2, 12);
+    ct_tensor *ref = ct_clone(x);
+    uint64_t v0 = ct_version(x);
+    CHECK(ct_tril_(x, 1) == x);
+    CHECK(ct_version(x) > v0);
+    for (int64_t i = 0; i < 3; i++)
+        for (int64_t j = 0; j < 4; j++)
+            CHECK(at(x, (int64_t[]){i, j}) == (j - i <= 1 ? at(ref, (int64_t[]){i, j}) : 0));
+    ct_tensor *base = tt_rand(SHAPE(4, 3), 2, CT_FLOAT64, 1, 2, 13);
+    ct_tensor *bref = ct_clone(base);
+    ct_tensor *t = ct_t(base); /* [3, 4] view */
+    CHECK(ct_triu_(t, 0) == t);
+    for (int64_t i = 0; i < 4; i++)
+        for (int64_t j = 0; j < 3; j++) /* t[j][i] = base[i][j] kept when i >= j */
+            CHECK(at(base, (int64_t[]){i, j}) == (i - j >= 0 ? at(bref, (int64_t[]){i, j}) : 0));
+    CHECK_ERR(ct_tril_(ct_scalar_tensor(1, CT_FLOAT32), 0), "Dimension specified as -2");
+}
+
 TEST(triu, keeps_the_upper_triangle_of_batches) {
     ct_tensor *x = tt_rand(SHAPE(3, 4, 2), 3, CT_FLOAT64, 1, 2, 4);
     for (int64_t k = -3; k <= 3; k++) CHECK(check_tri(x, k, true) == 0);
@@ -432,6 +453,23 @@ TEST(pad, constant_pads_last_dims_first_and_crops_negative) {
     CHECK_ERR(ct_pad(x, SHAPE(1, 1, 1, 1, 1, 1), 6, "constant", 0), "Padding length too large");
     CHECK_ERR(ct_pad(x, SHAPE(-2, -2), 2, "constant", 0), "resulted in a negative output size");
     CHECK_ERR(ct_pad(x, SHAPE(1, 1), 2, "foo", 0), "Unrecognised padding mode foo");
+}
+
+TEST(pad, constant_on_strided_input_matches_index_rule) {
+    ct_tensor *x = ct_permute(tt_rand(SHAPE(4, 3, 5), 3, CT_FLOAT64, -1, 1, 14), (const int[]){1, 2, 0}, 3);
+    /* x is [3, 5, 4]; pads: last (-1, 2), middle (3, -2), first (1, 0) */
+    ct_tensor *r = ct_pad(x, SHAPE(-1, 2, 3, -2, 1, 0), 6, "constant", 0.5);
+    CHECK_OK(r);
+    CHECK(same_shape(r, SHAPE(4, 6, 5), 3));
+    int64_t idx[3] = {0, 0, 0};
+    do {
+        int64_t src[3] = {idx[0] - 1, idx[1] - 3, idx[2] + 1};
+        bool in = src[0] >= 0 && src[0] < 3 && src[1] >= 0 && src[1] < 5 && src[2] >= 0 && src[2] < 4;
+        CHECK(at(r, idx) == (in ? at(x, src) : 0.5));
+    } while (next_idx(idx, SHAPE(4, 6, 5), 3));
+    /* torch: F.pad(arange(6.).view(1, 2, 3), (-1, 1), 'reflect') = [[[1, 2, 1], [4, 5, 4]]] */
+    CHECK_TENSOR(ct_pad(seq(SHAPE(1, 2, 3), 3, CT_FLOAT32), SHAPE(-1, 1), 2, "reflect", 0), SHAPE(1, 2, 3), 3,
+                 VALS(1, 2, 1, 4, 5, 4), 0);
 }
 
 TEST(pad, reflect_replicate_circular_match_index_rules) {

@@ -285,6 +285,26 @@ TEST(unique, reads_strided_inputs_and_keeps_float16) {
     CHECK_TENSOR(cnt, SHAPE(4), 1, VALS(1, 2, 2, 1), 0);
 }
 
+TEST(unique, along_a_dim_sorts_slices_lexicographically) {
+    ct_tensor *x = tt_tensor(VALS(1, 2, 0, 5, 1, 2, 0, 3), SHAPE(4, 2), 2, CT_INT64);
+    ct_tensor *inv, *cnt;
+    /* torch.unique(x, dim=0): [[0, 3], [0, 5], [1, 2]], inverse [2, 1, 2, 0], counts [1, 1, 2] */
+    CHECK_TENSOR(ct_unique_dim(x, 0, true, &inv, &cnt), SHAPE(3, 2), 2, VALS(0, 3, 0, 5, 1, 2), 0);
+    CHECK_TENSOR(inv, SHAPE(4), 1, VALS(2, 1, 2, 0), 0);
+    CHECK_TENSOR(cnt, SHAPE(3), 1, VALS(1, 1, 2), 0);
+    /* dim=1 (non-contiguous slices): columns [1,0,1,0] and [2,5,2,3] differ */
+    CHECK_TENSOR(ct_unique_dim(x, -1, true, &inv, &cnt), SHAPE(4, 2), 2, VALS(1, 2, 0, 5, 1, 2, 0, 3), 0);
+    CHECK_TENSOR(inv, SHAPE(2), 1, VALS(0, 1), 0);
+    /* slices holding NaN stay apart (torch: two rows [1, nan]) */
+    ct_tensor *f = tt_tensor(VALS(1, NaN_, 1, NaN_), SHAPE(2, 2), 2, CT_FLOAT32);
+    CHECK_TENSOR(ct_unique_dim(f, 0, true, NULL, NULL), SHAPE(2, 2), 2, VALS(1, NaN_, 1, NaN_), 0);
+    CHECK(ct_unique_dim(ct_empty(SHAPE(0, 3), 2, CT_FLOAT32), 0, true, &inv, &cnt)->sizes[0] == 0);
+    CHECK_ERR(ct_unique_dim(ct_empty(SHAPE(2, 0), 2, CT_FLOAT32), 0, true, NULL, NULL),
+              "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied");
+    CHECK_ERR(ct_unique_dim(ct_scalar_tensor(3, CT_INT64), 0, true, NULL, NULL),
+              "Dimension specified as 0 but tensor has no dimensions");
+}
+
 TEST(unique_consecutive, collapses_runs) {
     ct_tensor *x = tt_tensor(VALS(3, 3, 1, 3), SHAPE(4), 1, CT_INT64);
     ct_tensor *inv, *cnt;
@@ -295,6 +315,11 @@ TEST(unique_consecutive, collapses_runs) {
     ct_tensor *h = tt_tensor(VALS(1, 1, 2, 2, 2, 1), SHAPE(2, 3), 2, CT_FLOAT16);
     CHECK_TENSOR(ct_unique_consecutive(ct_t(h), NULL, &cnt), SHAPE(5), 1, VALS(1, 2, 1, 2, 1), 0);
     CHECK_TENSOR(cnt, SHAPE(5), 1, VALS(1, 1, 1, 2, 1), 0);
+    /* along dim 0: rows [1,2] [1,2] [0,3] -> [[1,2],[0,3]], counts [2, 1] */
+    ct_tensor *x2 = tt_tensor(VALS(1, 2, 1, 2, 0, 3), SHAPE(3, 2), 2, CT_INT32);
+    CHECK_TENSOR(ct_unique_consecutive_dim(x2, 0, &inv, &cnt), SHAPE(2, 2), 2, VALS(1, 2, 0, 3), 0);
+    CHECK_TENSOR(inv, SHAPE(3), 1, VALS(0, 0, 1), 0);
+    CHECK_TENSOR(cnt, SHAPE(2), 1, VALS(2, 1), 0);
 }
 
 /* ------------------------------------------------------------------ searchsorted */

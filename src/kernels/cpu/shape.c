@@ -4,16 +4,31 @@
 
 #include <omp.h>
 
+#define TAKE_TYPED(T)                                                                      \
+    do {                                                                                   \
+        T *o = (T *)out;                                                                   \
+        const T *in_ = (const T *)in;                                                      \
+        _Pragma("omp parallel for collapse(2) schedule(static) if (par)")                  \
+        for (int64_t b = 0; b < outer; b++)                                                \
+            for (int64_t j = 0; j < n_out; j++) o[b * n_out + j] = in_[b * n_in + idx[j]]; \
+    } while (0)
+
 void ct__take_rows(char *out, const char *in, int64_t outer, int64_t n_in, int64_t n_out,
                    size_t row_bytes, const int64_t *idx) {
     int64_t total = outer * n_out;
-    int64_t elems = total * (int64_t)row_bytes;
-#pragma omp parallel for schedule(static) if (elems >= CT_GRAIN * 8 && total > 1)
-    for (int64_t r = 0; r < total; r++) {
-        int64_t o = r / n_out, j = r % n_out;
-        memcpy(out + (size_t)r * row_bytes, in + (size_t)(o * n_in + idx[j]) * row_bytes,
-               row_bytes);
+    int par = total * (int64_t)row_bytes >= CT_GRAIN * 8 && total > 1;
+    switch (row_bytes) { /* one element per row: typed loads, no memcpy calls */
+    case 1: TAKE_TYPED(uint8_t); return;
+    case 2: TAKE_TYPED(uint16_t); return;
+    case 4: TAKE_TYPED(uint32_t); return;
+    case 8: TAKE_TYPED(uint64_t); return;
+    default: break;
     }
+#pragma omp parallel for collapse(2) schedule(static) if (par)
+    for (int64_t b = 0; b < outer; b++)
+        for (int64_t j = 0; j < n_out; j++)
+            memcpy(out + (size_t)(b * n_out + j) * row_bytes,
+                   in + (size_t)(b * n_in + idx[j]) * row_bytes, row_bytes);
 }
 
 void ct__tri_zero(char *data, int64_t batch, int64_t rows, int64_t cols, size_t isz, int64_t k,
