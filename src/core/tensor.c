@@ -200,6 +200,17 @@ typedef struct scope_stack {
     int open; /* number of open scopes */
 } scope_stack;
 static _Thread_local scope_stack scopes;
+/* The item array of a thread's scope stack is freed when the thread exits. */
+static pthread_key_t scopes_key;
+static pthread_once_t scopes_once = PTHREAD_ONCE_INIT;
+static void scopes_destroy(void *p) {
+    scope_stack *st = p;
+    while (st->len > 0) ct_release(st->items[--st->len]);
+    free(st->items);
+    st->items = NULL;
+    st->cap = 0;
+}
+static void scopes_key_init(void) { pthread_key_create(&scopes_key, scopes_destroy); }
 
 ct_scope ct_scope_begin(void) {
     scopes.open++;
@@ -225,6 +236,10 @@ ct_tensor *ct_autorelease(ct_tensor *t) {
         ct_tensor **n = realloc(scopes.items, cap * sizeof *n);
         if (!n) { /* cannot track it: leak rather than free a live tensor */
             return t;
+        }
+        if (!scopes.items) {
+            pthread_once(&scopes_once, scopes_key_init);
+            pthread_setspecific(scopes_key, &scopes);
         }
         scopes.items = n;
         scopes.cap = cap;
