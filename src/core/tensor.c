@@ -194,6 +194,11 @@ typedef struct scope_stack {
     int open; /* number of open scopes */
 } scope_stack;
 static _Thread_local scope_stack scopes;
+/* The stack's array is freed when its thread exits (worker threads). */
+static pthread_key_t scopes_key;
+static pthread_once_t scopes_once = PTHREAD_ONCE_INIT;
+static void scopes_destroy(void *items) { free(items); }
+static void scopes_key_init(void) { pthread_key_create(&scopes_key, scopes_destroy); }
 
 ct_scope ct_scope_begin(void) {
     scopes.open++;
@@ -209,6 +214,7 @@ void ct_scope_end(ct_scope s) {
         free(scopes.items);
         scopes.items = NULL;
         scopes.cap = 0;
+        pthread_setspecific(scopes_key, NULL);
     }
 }
 
@@ -222,6 +228,8 @@ ct_tensor *ct_autorelease(ct_tensor *t) {
         }
         scopes.items = n;
         scopes.cap = cap;
+        pthread_once(&scopes_once, scopes_key_init);
+        pthread_setspecific(scopes_key, n);
     }
     scopes.items[scopes.len++] = t;
     return t;
