@@ -31,6 +31,7 @@ int ct_dataset_nfields(const ct_dataset *ds) { return ds->nfields; }
 
 int ct__dataset_get_owned(ct_dataset *ds, int64_t index, ct_tensor **out) {
     ct_tensor *tmp[CT_DATA_MAX_FIELDS] = {0};
+    ct_clear_error(); /* so that a get_item failing without a message is seen */
     if (ds->vt->get_item(ds, index, tmp) < 0) {
         if (!ct_last_error()[0])
             ct_set_error(CT_ERR_RUNTIME, "%s: get_item failed without a message",

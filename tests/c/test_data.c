@@ -70,7 +70,7 @@ static unsigned char *idx_bytes(int type, const uint32_t *sizes, int nd, const v
     b[2] = (unsigned char)type;
     b[3] = (unsigned char)nd;
     for (int d = 0; d < nd; d++) put_be32(b + 4 + 4 * d, sizes[d]);
-    memcpy(b + 4 + 4 * nd, data, nbytes);
+    if (nbytes) memcpy(b + 4 + 4 * nd, data, nbytes);
     return b;
 }
 

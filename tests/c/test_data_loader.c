@@ -210,3 +210,34 @@ TEST(data_loader, mnist_files_through_transforms) {
     ct_dataset_free(ds);
     CHECK_ERR(ct_dataloader_new(NULL, &o), "dataset is NULL");
 }
+
+TEST(data_loader, explicit_sampler) {
+    counting_ds c = {10, -1};
+    ct_dataset *ds = ct_dataset_new(&cnt_vt, 2, &c);
+    const int64_t idx[5] = {9, 2, 4, 4, 0};
+    ct_sampler *s = ct_sampler_subset(idx, 5, false, 0);
+    ct_dataloader_options o = {.batch_size = 2, .num_workers = 2, .sampler = s};
+    ct_dataloader *dl = ct_dataloader_new(ds, &o);
+    CHECK_OK(dl);
+    CHECK(ct_dataloader_length(dl) == 3);
+    int64_t seen[5];
+    CHECK(run_epoch(dl, seen, 2, false, 5) == 5);
+    for (int i = 0; i < 5; i++) CHECK(seen[i] == idx[i]);
+    ct_dataloader_free(dl);
+    ct_sampler_free(s);
+    /* a sampler that goes past the dataset */
+    const int64_t far[2] = {3, 10};
+    s = ct_sampler_subset(far, 2, false, 0);
+    o.sampler = s;
+    dl = ct_dataloader_new(ds, &o);
+    ct_tensor *b[2];
+    CHECK(ct_dataloader_next(dl, b) == -1);
+    CHECK(strstr(ct_last_error(), "the sampler gave index 10 for a dataset of length 10"));
+    ct_dataloader_free(dl);
+    ct_sampler_free(s);
+    o = (ct_dataloader_options){.batch_size = -2};
+    CHECK_ERR(ct_dataloader_new(ds, &o), "batch_size should be a positive integer value");
+    o = (ct_dataloader_options){.num_workers = -1};
+    CHECK_ERR(ct_dataloader_new(ds, &o), "num_workers option should be non-negative");
+    ct_dataset_free(ds);
+}
