@@ -18,7 +18,7 @@ VERSION  := 0.1.0
 OPENBLAS_DIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
 CPPFLAGS += -Iinclude -Isrc -I/usr/include/x86_64-linux-gnu -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) $(ARCH) -fPIC -fopenmp -Wall -Wextra -Wno-unused-parameter -g
-LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -llapacke -lsleef -lz -lm -lpthread -fopenmp
+LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -llapacke -lsleef -ljpeg -lpng -lz -lm -lpthread -fopenmp
 
 LIB_SRCS := $(sort $(wildcard src/core/*.c src/kernels/cpu/*.c src/ops/*.c src/autograd/*.c \
                               src/nn/*.c src/optim/*.c src/data/*.c src/io/*.c))
@@ -27,7 +27,7 @@ TEST_SRCS := $(sort $(wildcard tests/c/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 HEADERS  := $(wildcard include/ctorch/*.h include/ctorch/def/*.def src/*.h src/*/*.h tests/c/*.h)
 
-.PHONY: all lib test test-c test-asan test-python bench install clean deps deps-test python
+.PHONY: examples all lib test test-c test-asan test-python bench install clean deps deps-test python
 
 all: lib python
 
@@ -52,6 +52,12 @@ $(BUILD)/ctorch.pc: Makefile
 $(BUILD)/ctorch_tests: $(TEST_OBJS) $(BUILD)/libctorch.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libctorch.a $(LDLIBS)
 
+EXAMPLES := $(patsubst examples/c/%.c,$(BUILD)/examples/%,$(wildcard examples/c/*.c))
+examples: $(EXAMPLES)
+$(BUILD)/examples/%: examples/c/%.c $(BUILD)/libctorch.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libctorch.a $(LDLIBS)
+
 # Python extension (python/ctorch/_C*.so); empty until python/csrc exists.
 PY_SRCS := $(sort $(wildcard python/csrc/*.c))
 python:
@@ -65,7 +71,7 @@ deps-test:
 	@tools/install-deps.sh test
 
 test: deps-test
-	@$(MAKE) --no-print-directory all $(BUILD)/ctorch_tests
+	@$(MAKE) --no-print-directory all $(BUILD)/ctorch_tests examples
 	@tools/run-tests.sh $(BUILD) $(PYTHON)
 
 test-c: $(BUILD)/ctorch_tests

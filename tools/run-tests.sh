@@ -11,6 +11,23 @@ echo "$line"
 cpass=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p'); cpass=${cpass:-0}
 cfail=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p'); cfail=${cfail:-1}
 [ $crc -ne 0 ] && [ "$cfail" = 0 ] && cfail=1
+# C examples under valgrind: no error, no definite or indirect leak.
+vpass=0; vfail=0
+if command -v valgrind >/dev/null 2>&1; then
+  for ex in "$BUILD"/examples/*; do
+    [ -x "$ex" ] || continue
+    if valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+         --error-exitcode=9 "$ex" > "$BUILD/valgrind-$(basename "$ex").log" 2>&1; then
+      vpass=$((vpass + 1))
+    else
+      echo "FAIL valgrind $(basename "$ex") (see $BUILD/valgrind-$(basename "$ex").log)"
+      tail -n 20 "$BUILD/valgrind-$(basename "$ex").log"
+      vfail=$((vfail + 1))
+    fi
+  done
+  echo "valgrind examples: $vpass passed, $vfail failed"
+fi
+cpass=$((cpass + vpass)); cfail=$((cfail + vfail))
 if [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
   PYTHONPATH=python "$PYTHON" -m pytest -q -p no:cacheprovider tests/python > "$BUILD/pytest.log" 2>&1; prc=$?
   tail -n 30 "$BUILD/pytest.log"

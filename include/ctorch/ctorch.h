@@ -10,6 +10,8 @@
 #include "ctorch/index.h"
 #include "ctorch/shape.h"
 #include "ctorch/factory.h"
+#include "ctorch/nn.h"
+#include "ctorch/data.h"
 #include "ctorch/autograd.h"
 
 #endif

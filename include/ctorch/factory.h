@@ -48,6 +48,16 @@ ct_tensor *ct_logspace(double start, double end, int64_t steps, double base, ct_
 /* n x m identity matrix; torch.eye(n) is ct_eye(n, n, dt). */
 ct_tensor *ct_eye(int64_t n, int64_t m, ct_dtype dt);
 
+/* Uninitialised tensor with the given strides (in elements, >= 0) over a
+ * storage just large enough (torch.empty_strided). */
+ct_tensor *ct_empty_strided(const int64_t *sizes, const int64_t *strides, int ndim, ct_dtype dt);
+
+/* 2 x N indices (row; col) of the lower (upper) triangle of a row x col
+ * matrix, diagonal offset like torch.tril_indices; dt int64 (default) or
+ * int32. */
+ct_tensor *ct_tril_indices(int64_t row, int64_t col, int64_t offset, ct_dtype dt);
+ct_tensor *ct_triu_indices(int64_t row, int64_t col, int64_t offset, ct_dtype dt);
+
 /* Copies ndim/sizes-shaped row-major values, converted to dt (torch.tensor
  * of a nested list of floats). */
 ct_tensor *ct_tensor_from_doubles(const double *values, const int64_t *sizes, int ndim,

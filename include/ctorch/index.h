@@ -27,6 +27,11 @@ ct_tensor *ct_scatter_with_reduce(const ct_tensor *x, int dim, const ct_tensor *
                                  const ct_tensor *src, const char *reduce);
 ct_tensor *ct_scatter_with_reduce_(ct_tensor *x, int dim, const ct_tensor *index,
                                   const ct_tensor *src, const char *reduce);
+/* scatter(dim, index, value, reduce="add"/"multiply"). */
+ct_tensor *ct_scatter_value_with_reduce(const ct_tensor *x, int dim, const ct_tensor *index,
+                                        double value, const char *reduce);
+ct_tensor *ct_scatter_value_with_reduce_(ct_tensor *x, int dim, const ct_tensor *index,
+                                         double value, const char *reduce);
 ct_tensor *ct_scatter_add(const ct_tensor *x, int dim, const ct_tensor *index, const ct_tensor *src);
 ct_tensor *ct_scatter_add_(ct_tensor *x, int dim, const ct_tensor *index, const ct_tensor *src);
 /* reduce: "sum", "prod", "mean", "amax", "amin". */

@@ -2,12 +2,13 @@
  * src/ops/random.c). Ownership of tensors: see core.h.
  *
  * A ct_generator is a Mersenne Twister (mt19937) seeded and advanced exactly
- * like PyTorch's CPU generator: after ct_manual_seed(s), ct_rand, ct_randn,
- * ct_randint, ct_randperm, ct_bernoulli* and the uniform_/normal_/random_
- * fills draw the same numbers as torch.manual_seed(s) followed by the same
- * torch calls (float32 randn of 16+ elements agrees to float rounding, since
- * PyTorch uses approximate vector math there; the other distributions and
- * multinomial are correct in distribution but draw other streams).
+ * like PyTorch's CPU generator, and every op draws with PyTorch 1.13's CPU
+ * transformations: after ct_manual_seed(s) the ops return the same values
+ * as torch.manual_seed(s) followed by the same torch calls (checked in
+ * tests/c/test_random.c). Known differences: float32 normal_/randn of 16+
+ * contiguous elements agree to float rounding only (PyTorch uses
+ * approximate AVX2 log/sin/cos there), float16/bfloat16 normal draws differ,
+ * and multinomial without replacement may order equal keys differently.
  *
  * Every op takes an optional generator: NULL means the default generator,
  * which is shared by all threads; each op locks its generator once for the
@@ -94,6 +95,20 @@ ct_tensor *ct_exponential_(ct_tensor *t, double lambd, ct_generator *g);
 ct_tensor *ct_geometric_(ct_tensor *t, double p, ct_generator *g);
 ct_tensor *ct_log_normal_(ct_tensor *t, double mean, double std, ct_generator *g);
 ct_tensor *ct_cauchy_(ct_tensor *t, double median, double sigma, ct_generator *g);
+
+/* torch.normal overloads (drawn like PyTorch: normal_(0, std) then + mean,
+ * or normal_(0, 1) then * std + mean). Not recorded by autograd (PyTorch's
+ * gradients for them are zero). Result dtype: mean's (std's when mean is
+ * a number); shapes broadcast. */
+ct_tensor *ct_normal(const ct_tensor *mean, const ct_tensor *std, ct_generator *g);
+ct_tensor *ct_normal_std_scalar(const ct_tensor *mean, double std, ct_generator *g);
+ct_tensor *ct_normal_mean_scalar(double mean, const ct_tensor *std, ct_generator *g);
+/* torch.normal(mean, std, size). */
+ct_tensor *ct_normal_sized(double mean, double std, const int64_t *sizes, int ndim, ct_dtype dt,
+                           ct_generator *g);
+/* Poisson counts with the given non-negative rates, same shape and dtype
+ * (floating); PyTorch's sampler and stream. */
+ct_tensor *ct_poisson(const ct_tensor *rates, ct_generator *g);
 
 /* Indices (int64) sampled from the rows of a 1-d or 2-d tensor of
  * non-negative weights; result [num_samples] or [rows, num_samples]. */

@@ -93,23 +93,97 @@ static ct_tensor *basic_index(ct_tensor *t, PyObject *idx, int *advanced) {
     return cur;
 }
 
-/* Advanced indexing through the index family, when it is part of the build. */
+/* Advanced indexing through the index family's ct_index_get/ct_index_set. */
+/* Parses a Python index into ct_index_items (tensors for lists, bools,
+ * NumPy arrays land in the current scope). Returns the count or -1. */
+static int parse_items(PyObject *idx, ct_index_item *items, int max) {
+    PyObject *single = idx;
+    PyObject *const *objs;
+    Py_ssize_t n;
+    if (PyTuple_Check(idx)) {
+        objs = &PyTuple_GET_ITEM(idx, 0);
+        n = PyTuple_GET_SIZE(idx);
+    } else {
+        objs = &single;
+        n = 1;
+    }
+    if (n > max) {
+        PyErr_SetString(PyExc_IndexError, "too many indices");
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *o = objs[k];
+        ct_index_item *it = &items[k];
+        memset(it, 0, sizeof *it);
+        if (o == Py_None) it->kind = CT_IDX_NONE;
+        else if (o == Py_Ellipsis) it->kind = CT_IDX_ELLIPSIS;
+        else if (PySlice_Check(o)) {
+            PySliceObject *s = (PySliceObject *)o;
+            it->kind = CT_IDX_SLICE;
+            it->step = 1;
+            if (s->step != Py_None && ctpy_int("index", "step", s->step, &it->step) < 0) return -1;
+            if (it->step <= 0) {
+                PyErr_SetString(PyExc_ValueError, "step must be greater than zero");
+                return -1;
+            }
+            if ((it->has_start = s->start != Py_None) && ctpy_int("index", "start", s->start, &it->start) < 0) return -1;
+            if ((it->has_stop = s->stop != Py_None) && ctpy_int("index", "stop", s->stop, &it->stop) < 0) return -1;
+        } else if (ctpy_Tensor_Check(o)) {
+            it->kind = CT_IDX_TENSOR;
+            it->tensor = CTPY_T(o);
+        } else if (PyIndex_Check(o) && !PyBool_Check(o)) {
+            it->kind = CT_IDX_INT;
+            it->i = PyLong_AsLongLong(o);
+            if (it->i == -1 && PyErr_Occurred()) return -1;
+        } else {
+            /* bools, lists, NumPy arrays: a tensor index */
+            ct_tensor *t = ctpy_from_data(o, CT_INT64, false);
+            if (!t) {
+                if (!PyErr_Occurred()) ctpy_raise();
+                return -1;
+            }
+            ct_autorelease(t);
+            it->kind = CT_IDX_TENSOR;
+            it->tensor = t;
+        }
+    }
+    return (int)n;
+}
+
 static ct_tensor *advanced_get(ct_tensor *t, PyObject *idx) {
-    (void)t;
-    (void)idx;
-    PyErr_SetString(PyExc_NotImplementedError,
-                    "indexing with tensors, lists or bools needs the index family (ct_index_get), "
-                    "not in this build yet");
-    return NULL;
+    ct_index_item items[64];
+    ct_scope sc = ct_scope_begin();
+    int n = parse_items(idx, items, 64);
+    ct_tensor *r = NULL;
+    if (n >= 0) {
+        bool big = t->numel > CTPY_NOGIL_NUMEL;
+        if (big) {
+            Py_BEGIN_ALLOW_THREADS r = ct_index_get(t, items, n);
+            Py_END_ALLOW_THREADS
+        } else
+            r = ct_index_get(t, items, n);
+        if (r) ct_keep(r);
+        else ctpy_raise();
+    }
+    ct_scope_end(sc);
+    return r;
 }
 static int advanced_set(ct_tensor *t, PyObject *idx, ct_tensor *v) {
-    (void)t;
-    (void)idx;
-    (void)v;
-    PyErr_SetString(PyExc_NotImplementedError,
-                    "indexed assignment with tensors, lists or bools needs the index family "
-                    "(ct_index_set), not in this build yet");
-    return -1;
+    ct_index_item items[64];
+    ct_scope sc = ct_scope_begin();
+    int n = parse_items(idx, items, 64);
+    int rc = -1;
+    if (n >= 0) {
+        bool big = t->numel > CTPY_NOGIL_NUMEL;
+        if (big) {
+            Py_BEGIN_ALLOW_THREADS rc = ct_index_set(t, items, n, v);
+            Py_END_ALLOW_THREADS
+        } else
+            rc = ct_index_set(t, items, n, v);
+        if (rc < 0) ctpy_raise();
+    }
+    ct_scope_end(sc);
+    return rc;
 }
 
 PyObject *ctpy_getitem(PyObject *self, PyObject *idx) {

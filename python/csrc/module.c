@@ -486,6 +486,11 @@ extern PyMethodDef ctpy_view_methods[], ctpy_view_functions[];
 extern PyMethodDef ctpy_factory_functions[], ctpy_factory_methods[];
 extern PyMethodDef ctpy_linalg_methods[], ctpy_linalg_functions[];
 extern PyMethodDef ctpy_shape_methods[], ctpy_shape_functions[];
+extern PyMethodDef ctpy_reduce_methods[], ctpy_reduce_functions[];
+extern PyMethodDef ctpy_pointwise_methods[], ctpy_pointwise_functions[];
+extern PyMethodDef ctpy_index_methods[], ctpy_index_functions[];
+extern PyMethodDef ctpy_random_methods[], ctpy_random_functions[];
+int ctpy_random_init(PyObject *m);
 PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n);
 PyMethodDef *ctpy_table_methods(void), *ctpy_table_functions(void);
 
@@ -532,7 +537,9 @@ PyMODINIT_FUNC PyInit__C(void) {
     /* Later tables win nothing: the first definition of a name is the one
      * Python finds, so hand-written bindings come before the generic ones. */
     PyMethodDef *tables[] = {ctpy_interop_methods, ctpy_view_methods, ctpy_factory_methods,
-                             ctpy_linalg_methods, ctpy_shape_methods, ctpy_table_methods()};
+                             ctpy_linalg_methods, ctpy_shape_methods, ctpy_reduce_methods,
+                             ctpy_index_methods, ctpy_random_methods, ctpy_pointwise_methods,
+                             ctpy_table_methods()};
     int ntables = sizeof tables / sizeof *tables;
     if (!tables[ntables - 1] || ctpy_tensor_add_methods(tables, ntables) < 0) return NULL;
     if (ctpy_factory_init(NULL) < 0) return NULL;
@@ -570,9 +577,11 @@ PyMODINIT_FUNC PyInit__C(void) {
     PyMethodDef *tf = ctpy_table_functions();
     if (!tf || add_functions(m, tf) < 0) return NULL;
     PyMethodDef *ftables[] = {ctpy_interop_functions, ctpy_view_functions, ctpy_factory_functions,
-                              ctpy_linalg_functions, ctpy_shape_functions};
+                              ctpy_linalg_functions, ctpy_shape_functions, ctpy_reduce_functions,
+                              ctpy_index_functions, ctpy_random_functions, ctpy_pointwise_functions};
     for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
         if (add_functions(m, ftables[i]) < 0) return NULL;
+    if (ctpy_random_init(m) < 0) return NULL;
     PyModule_AddIntConstant(m, "_nogil_numel", CTPY_NOGIL_NUMEL);
     return m;
 }

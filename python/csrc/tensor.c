@@ -149,16 +149,18 @@ static PyObject *tensor_tolist(PyObject *self, PyObject *unused) {
     return tolist_rec(CTPY_T(self), 0, &flat);
 }
 
+/* repr through the engine's printer (PyTorch's format); the autograd
+ * suffix comes from here since only this layer knows it is wanted. */
+const char *ctpy_grad_suffix(const ct_tensor *t, char *buf, size_t len);
 static PyObject *tensor_repr(PyObject *self) {
     ct_tensor *t = CTPY_T(self);
-    PyObject *l = tensor_tolist(self, NULL);
-    if (!l) return NULL;
-    PyObject *r;
-    if (t->dtype == CT_FLOAT32 || t->dtype == CT_INT64 || t->dtype == CT_BOOL)
-        r = PyUnicode_FromFormat("tensor(%R)", l);
-    else
-        r = PyUnicode_FromFormat("tensor(%R, dtype=torch.%s)", l, ct_dtype_name(t->dtype));
-    Py_DECREF(l);
+    ct_print_options o = ct_get_printoptions();
+    char suffix[128];
+    o.suffix = ctpy_grad_suffix(t, suffix, sizeof suffix);
+    char *s = ct_format(t, &o);
+    if (!s) return ctpy_raise();
+    PyObject *r = PyUnicode_FromString(s);
+    free(s);
     return r;
 }
 
@@ -553,6 +555,13 @@ PyObject *ctpy_rebuild_tensor(PyObject *mod, PyObject *const *args, Py_ssize_t n
 }
 
 /* f"{t:.3f}": 0-d tensors format as their number, others as their repr. */
+/* The autograd part of a repr: "grad_fn=<...>" or "requires_grad=True". */
+const char *ctpy_grad_suffix(const ct_tensor *t, char *buf, size_t len) {
+    if (!t->requires_grad) return NULL;
+    snprintf(buf, len, "requires_grad=True");
+    return buf;
+}
+
 static PyObject *tensor_format(PyObject *self, PyObject *spec) {
     PyObject *v = CTPY_T(self)->ndim == 0 ? value_at(CTPY_T(self), 0) : PyObject_Repr(self);
     if (!v) return NULL;

@@ -1,8 +1,12 @@
-"""torch.linalg: what the C engine's linalg family provides in this build."""
+"""torch.linalg: decompositions and solvers of the C engine's linalg family."""
 from ctorch import _C
 
+inv = _C.linalg_inv
+det = _C.linalg_det
+solve = _C.linalg_solve
+cholesky = _C.linalg_cholesky
+slogdet = _C.linalg_slogdet
+qr = _C.linalg_qr
+svd = _C.linalg_svd
+eigh = _C.linalg_eigh
 matmul = _C.matmul
-for _name in ("inv", "det", "solve", "cholesky", "slogdet", "qr", "svd", "eigh"):
-    if hasattr(_C, "_linalg_" + _name):
-        globals()[_name] = getattr(_C, "_linalg_" + _name)
-del _name

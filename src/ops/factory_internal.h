@@ -10,7 +10,7 @@
 void ct__fill_f64(ct_tensor *t, double v);
 void ct__fill_i64(ct_tensor *t, int64_t v);
 /* Writes the element-sized bit pattern in the low bytes of bits. */
-void ct__fill_bits(ct_tensor *t, uint64_t bits);
+void ct__fill_pattern(ct_tensor *t, uint64_t bits);
 
 /* Ranges into a fresh contiguous 1-d tensor t of n = t->numel elements. */
 /* t[i] = start + i * step, computed in double (int64 for ct__fill_arange_i64). */

@@ -224,13 +224,34 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
         rc = ct__sg_run(CT__SG_COUNT, count, index, NULL, dim, 0, &bad);
     }
     if (!rc) {
-        ct__sg_op op = !src ? CT__SG_FILL
+        ct__sg_op op = !src && reduce == R_NONE ? CT__SG_FILL
                        : reduce == R_NONE ? CT__SG_COPY
                        : reduce == R_PROD ? CT__SG_MUL
                        : reduce == R_AMAX ? CT__SG_MAX
                        : reduce == R_AMIN ? CT__SG_MIN
                                           : CT__SG_ADD;
-        rc = ct__sg_run(op, out, index, (ct_tensor *)src, dim, src ? 1.0 : value, &bad);
+        /* a source sharing memory with the destination is read from a copy */
+        ct_tensor *sc;
+        if (!src && reduce != R_NONE) {
+            /* value with a reduction: the value as a stride-0 source */
+            ct_tensor *one = ct__empty(NULL, 0, out->dtype);
+            int64_t zero[CT_MAX_DIMS] = {0};
+            if (one) ct__index_value_bits(ct_data_ptr(one), out->dtype, value);
+            sc = one ? ct__tensor_new(one->storage, out->dtype, index->sizes, zero, index->ndim, 0) : NULL;
+            ct_release(one);
+        } else if (src && src->storage == out->storage) {
+            sc = ct__to_dtype(src, src->dtype, true);
+        } else {
+            sc = src ? ct_retain((ct_tensor *)src) : NULL;
+        }
+        bool need_src = src || reduce != R_NONE;
+        rc = need_src && !sc ? -1 : ct__sg_run(op, out, index, sc, dim, need_src ? 1.0 : value, &bad);
+        ct_release(sc);
+        if (rc < 0) {
+            ct_release(count);
+            if (!inplace) ct_release(out);
+            return NULL;
+        }
     }
     if (!rc && count) ct__div_by_count(out, count);
     ct_release(count);
@@ -291,6 +312,25 @@ ct_tensor *ct_scatter_with_reduce_(ct_tensor *x, int dim, const ct_tensor *index
                                    const ct_tensor *src, const char *reduce) {
     int r = parse_scatter_mode(reduce);
     return r < 0 ? NULL : scatter_src(x, true, dim, index, src, r);
+}
+
+static ct_tensor *scatter_value_reduce(const ct_tensor *x, bool inplace, int dim,
+                                       const ct_tensor *index, double value, const char *reduce) {
+    int r = parse_scatter_mode(reduce);
+    if (r < 0) return NULL;
+    ct_op_args a = args_of(x, dim);
+    a.i[1] = r;
+    a.b[0] = true;
+    a.f[0] = value;
+    return scatter_impl("scatter", CT_OP_scatter, x, inplace, dim, index, NULL, value, r, true, &a);
+}
+ct_tensor *ct_scatter_value_with_reduce(const ct_tensor *x, int dim, const ct_tensor *index,
+                                        double value, const char *reduce) {
+    return scatter_value_reduce(x, false, dim, index, value, reduce);
+}
+ct_tensor *ct_scatter_value_with_reduce_(ct_tensor *x, int dim, const ct_tensor *index,
+                                         double value, const char *reduce) {
+    return scatter_value_reduce(x, true, dim, index, value, reduce);
 }
 
 static ct_tensor *scatter_add_impl(const ct_tensor *x, bool inplace, int dim,
@@ -388,7 +428,16 @@ static ct_tensor *index_src_impl(const char *name, int opid, ct__sg_op op, const
         rc = 1;
         bad = ct_item_at_int(idx, 0);
     } else if (source->numel > 0) {
-        rc = ct__sg_run(op, out, ev, (ct_tensor *)source, dim, alpha, &bad);
+        ct_tensor *sc = source->storage == out->storage ? ct__to_dtype(source, source->dtype, true)
+                                                        : ct_retain((ct_tensor *)source);
+        rc = sc ? ct__sg_run(op, out, ev, sc, dim, alpha, &bad) : -1;
+        ct_release(sc);
+        if (rc < 0) {
+            ct_release(ev);
+            if (!inplace) ct_release(out);
+            ct_release(idx);
+            return NULL;
+        }
     } else if (idx->numel > 0) {
         /* nothing moves, but PyTorch still checks the indices */
         for (int64_t i = 0; i < idx->numel && !rc; i++) {

@@ -53,8 +53,9 @@ int ct__index_add_offsets(ct_tensor *off, const ct_tensor *idx, int64_t size, in
  * out's shape (src with stride 0 over the indexed dims, off with stride 0
  * over the others); the source element is at src + off elements. */
 void ct__index_gather_offsets(ct_tensor *out, const ct_tensor *src, const ct_tensor *off);
-/* dst[off] = val (or += when accumulate); serial, so duplicate offsets are
- * written in order (the last write wins, or every one is summed). */
+/* dst[off] = val (or += when accumulate); duplicate offsets are written in
+ * index order (the last write wins, or every one is summed): threads only
+ * split a last dim that is not indexed. */
 void ct__index_put_offsets(ct_tensor *dst, const ct_tensor *val, const ct_tensor *off,
                            bool accumulate);
 

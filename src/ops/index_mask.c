@@ -188,7 +188,10 @@ static ct_tensor *masked_scatter_impl(const ct_tensor *x, bool inplace, const ct
         }
         ct_release(v);
     }
-    ct_tensor *sc = work ? ct__contiguous(source) : NULL;
+    /* a copy when the source shares memory with what is written */
+    ct_tensor *sc = !work ? NULL
+                    : source->storage == work->storage ? ct__to_dtype(source, source->dtype, true)
+                                                       : ct__contiguous(source);
     if (!sc) {
         ct_release(work);
         ct_release(mc);
@@ -313,7 +316,10 @@ static ct_tensor *put_impl(const ct_tensor *x, bool inplace, const ct_tensor *in
     /* the destination as a contiguous buffer (x itself when it is one) */
     ct_tensor *work = (inplace && ct_is_contiguous(x)) ? ct_retain((ct_tensor *)x)
                                                        : ct__to_dtype(x, x->dtype, true);
-    ct_tensor *sc = work ? ct__contiguous(source) : NULL;
+    /* a copy when the source shares memory with what is written */
+    ct_tensor *sc = !work ? NULL
+                    : source->storage == work->storage ? ct__to_dtype(source, source->dtype, true)
+                                                       : ct__contiguous(source);
     if (sc) {
         int64_t m = index->numel, zero = 0, one = 1;
         ct_tensor *dv = ct__tensor_new(work->storage, x->dtype, &m, &zero, 1, work->offset);

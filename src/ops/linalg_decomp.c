@@ -15,8 +15,8 @@ static int check_input(const char *op, const ct_tensor *A, bool square) {
         return -1;
     }
     if (A->dtype != CT_FLOAT32 && A->dtype != CT_FLOAT64) {
-        ct_set_error(CT_ERR_NOT_IMPL, "%s: not implemented for '%s' (LAPACK takes float32 and float64)",
-                     op, ct__la_type_name(A->dtype));
+        ct_set_error(CT_ERR_RUNTIME, "%s: Low precision dtypes not supported. Got %s", op,
+                     ct__la_type_name(A->dtype));
         return -1;
     }
     if (A->ndim < 2) {

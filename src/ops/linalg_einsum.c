@@ -1,5 +1,5 @@
 /* einsum and tensordot, composed of recorded public ops (diagonal, expand,
- * permute, reshape, mm/bmm/matmul) inside a scope: their gradients follow
+ * permute, reshape, sum, mm/bmm, mul) inside a scope: their gradients follow
  * from those ops, and every contraction is one GEMM. */
 #include "ops/linalg_internal.h"
 
@@ -22,16 +22,6 @@ typedef struct {
     int lab[CT_MAX_DIMS];
     int n;
 } term;
-
-/* A tensor of ones (sums become products with it). */
-static ct_tensor *ones(int64_t n, ct_dtype dt) {
-    ct_tensor *t = ct_empty(&n, 1, dt);
-    if (!t) return NULL;
-    char *p = ct_data_ptr(t);
-    size_t isz = ct_dtype_size(dt);
-    for (int64_t i = 0; i < n; i++) ct__store_f64(p + (size_t)i * isz, dt, 1.0);
-    return t;
-}
 
 /* Permutes x's dims to order[] (labels), then reshapes to sizes. */
 static ct_tensor *permute_reshape(term *x, const int *order, int n, const int64_t *sizes, int ns) {
@@ -75,30 +65,19 @@ static int take_diagonals(term *x) {
     return 0;
 }
 
-/* Sums the labels for which keep[] is false: a product with ones. */
+/* Sums the labels for which keep[] is false (torch.sum: integer and bool
+ * sums come out int64, as in PyTorch's einsum). */
 static int sum_out(term *x, const bool *keep) {
-    int order[CT_MAX_DIMS], no = 0, nk = 0;
-    int64_t sizes[CT_MAX_DIMS], S = 1;
-    for (int d = 0; d < x->n; d++)
-        if (keep[x->lab[d]]) {
-            sizes[nk] = x->t->sizes[d];
-            order[no++] = x->lab[d];
-            nk++;
-        }
-    if (nk == x->n) return 0;
-    for (int d = 0; d < x->n; d++)
-        if (!keep[x->lab[d]]) {
-            order[no++] = x->lab[d];
-            S *= x->t->sizes[d];
-        }
-    sizes[nk] = S;
-    ct_tensor *p = permute_reshape(x, order, no, sizes, nk + 1);
-    ct_tensor *o = p ? ones(S, p->dtype) : NULL;
-    ct_tensor *r = o ? ct_matmul(p, o) : NULL;
+    int dims[CT_MAX_DIMS], nd = 0, nk = 0;
+    for (int d = 0; d < x->n; d++) {
+        if (keep[x->lab[d]]) x->lab[nk++] = x->lab[d];
+        else dims[nd++] = d;
+    }
+    if (nd == 0) return 0;
+    ct_tensor *r = ct_sum_dims(x->t, dims, nd, false, -1);
     if (!r) return -1;
     x->t = r;
     x->n = nk;
-    memcpy(x->lab, order, sizeof(int) * (size_t)nk);
     return 0;
 }
 
@@ -136,7 +115,15 @@ static int contract(term *a, const term *b, const bool *need) {
     for (int i = 0; i < no; i++) ob[n++] = ol[i];
     term bb = *b;
     ct_tensor *r;
-    if (nb == 0) {
+    if (nc == 0) {
+        /* nothing to sum (outer and elementwise products): one broadcast
+         * multiply instead of a GEMM with k = 1 per batch element; it
+         * promotes mixed dtypes as PyTorch's einsum does here (a contraction
+         * of mixed dtypes fails in mm/bmm, as in PyTorch) */
+        ct_tensor *ma = permute_reshape(a, oa, nb + na, (int64_t[]){Bt, M, 1}, 3);
+        ct_tensor *mb = ma ? permute_reshape(&bb, ob, nb + no, (int64_t[]){Bt, 1, N}, 3) : NULL;
+        r = mb ? ct_mul(ma, mb) : NULL;
+    } else if (nb == 0) {
         ct_tensor *ma = permute_reshape(a, oa, na + nc, (int64_t[]){M, K}, 2);
         ct_tensor *mb = ma ? permute_reshape(&bb, ob, nc + no, (int64_t[]){K, N}, 2) : NULL;
         r = mb ? ct_mm(ma, mb) : NULL;

@@ -4,6 +4,7 @@
  * otherwise). Every elementwise op of the family goes through ct__pw_run. */
 #include "pointwise_internal.h"
 
+#include <math.h>
 #include <omp.h>
 
 /* ---------------------------------------------------------------- promotion */
@@ -75,12 +76,6 @@ ct_tensor *ct__pw_wrapped_i64(int64_t v) {
     return t;
 }
 
-static bool same_shape(const ct_tensor *t, const int64_t *shape, int nd) {
-    if (t->ndim != nd) return false;
-    for (int i = 0; i < nd; i++)
-        if (t->sizes[i] != shape[i]) return false;
-    return true;
-}
 
 /* Output elements that share memory (a size > 1 dim with stride 0). */
 static bool internal_overlap(const ct_tensor *t) {
@@ -128,6 +123,81 @@ static void run_flat(ct_loop_fn loop, int nops, char **data, const int64_t *isz,
 
 /* ---------------------------------------------------------------- driver */
 
+static const uint8_t isz_of[CT_NUM_DTYPES] = {1, 1, 1, 2, 4, 8, 2, 2, 4, 8};
+
+static inline bool contiguous(const ct_tensor *t) {
+    int64_t st = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        if (t->sizes[i] == 1) continue;
+        if (t->strides[i] != st) return t->numel == 0;
+        st *= t->sizes[i];
+    }
+    return true;
+}
+
+static inline bool same_sizes(const ct_tensor *t, const int64_t *shape, int nd) {
+    if (t->ndim != nd) return false;
+    for (int i = 0; i < nd; i++)
+        if (t->sizes[i] != shape[i]) return false;
+    return true;
+}
+
+/* A 0-d operand converted to the kernel's dtype without allocating: a
+ * tensor and storage on the caller's stack, seen only by the loop. */
+static const ct_tensor *scalar_as(ct_pw_scalar *sl, const ct_tensor *src, ct_dtype dt) {
+    sl->s.data = &sl->buf;
+    sl->s.nbytes = sizeof sl->buf;
+    sl->t.dtype = dt;
+    sl->t.ndim = 0;
+    sl->t.numel = 1;
+    sl->t.offset = 0;
+    sl->t.storage = &sl->s;
+    sl->t.wrapped_number = src->wrapped_number;
+    sl->t.requires_grad = false;
+    sl->t.autograd = NULL;
+    const void *p = ct_data_ptr(src);
+    if (ct_dtype_is_floating(src->dtype)) ct__store_f64(&sl->buf, dt, ct__load_f64(p, src->dtype));
+    else ct__store_i64(&sl->buf, dt, ct__load_i64(p, src->dtype));
+    return &sl->t;
+}
+
+const ct_tensor *ct__pw_number(ct_pw_scalar *sl, ct_tensor **owned, double v, bool int_if_whole,
+                               bool keep) {
+    bool as_int = int_if_whole && v == floor(v) && fabs(v) < 9.2e18;
+    *owned = NULL;
+    if (keep) {
+        *owned = as_int ? ct__pw_wrapped_i64((int64_t)v) : ct__pw_wrapped_f64(v);
+        return *owned;
+    }
+    ct_tensor *t = ct__pw_stack_f64(sl, v);
+    if (as_int) {
+        int64_t i = (int64_t)v;
+        t->dtype = CT_INT64;
+        memcpy(&sl->buf, &i, sizeof i);
+    }
+    return t;
+}
+
+ct_tensor *ct__pw_stack_f64(ct_pw_scalar *sl, double v) {
+    sl->s.data = &sl->buf;
+    sl->s.nbytes = sizeof sl->buf;
+    sl->t.dtype = CT_FLOAT64;
+    sl->t.ndim = 0;
+    sl->t.numel = 1;
+    sl->t.offset = 0;
+    sl->t.storage = &sl->s;
+    sl->t.wrapped_number = true;
+    sl->t.requires_grad = false;
+    sl->t.autograd = NULL;
+    memcpy(&sl->buf, &v, sizeof v);
+    return &sl->t;
+}
+
+static ct_tensor *kernel_error(const ct_pw_ctx *ctx) {
+    if (ctx->err == CT_PW_ERR_ZERO_DIV) return CT_FAIL(CT_ERR_RUNTIME, "ZeroDivisionError");
+    return CT_FAIL(CT_ERR_RUNTIME, "Integers to negative integer powers are not allowed.");
+}
+
 ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *out, int nin,
                       const ct_tensor *const *in, unsigned cast_mask, ct_dtype compute_dt,
                       ct_dtype result_dt, ct_pw_ctx *ctx) {
@@ -140,9 +210,53 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
         ctx = &local_ctx;
     }
     ct_loop_fn loop = ct__pw_loop(kop, kdt);
-    if (!loop)
+    if (CT_UNLIKELY(!loop))
         return CT_FAIL(CT_ERR_RUNTIME, "\"%s%s\" not implemented for '%s'", kname,
                        kname[0] >= 'A' && kname[0] <= 'Z' ? "" : "_cpu", ct__pw_torch_name(compute_dt));
+
+    /* Fast path: a new result from contiguous operands of one shape, or
+     * 0-d operands after the first (tensor op number), without the
+     * iterator: the common case of a small op. A 0-d operand is read with
+     * stride 0, converted to the kernel's dtype on the stack if needed. */
+    if (mode == CT_PW_NEW && krt == result_dt) {
+        const ct_tensor *a = in[0];
+        bool fast = contiguous(a) && (!(cast_mask & 1) || a->dtype == kdt);
+        for (int k = 1; fast && k < nin; k++) {
+            const ct_tensor *t = in[k];
+            if (t->ndim == 0) fast = ((cast_mask >> k) & 1) || t->dtype == kdt;
+            else fast = (!((cast_mask >> k) & 1) || t->dtype == kdt) &&
+                        same_sizes(t, a->sizes, a->ndim) && contiguous(t);
+        }
+        if (fast) {
+            ct_tensor *r = ct__empty(a->sizes, a->ndim, krt);
+            if (!r) return NULL;
+            if (r->numel > 0) {
+                char *data[CT_MAX_OPERANDS];
+                int64_t isz[CT_MAX_OPERANDS];
+                ct_pw_scalar slots[CT_MAX_OPERANDS];
+                data[0] = (char *)ct_data_ptr(r);
+                isz[0] = isz_of[krt];
+                data[1] = (char *)ct_data_ptr(a);
+                isz[1] = isz_of[a->dtype];
+                for (int k = 1; k < nin; k++) {
+                    const ct_tensor *t = in[k];
+                    if (t->ndim == 0) {
+                        if (((cast_mask >> k) & 1) && t->dtype != kdt) t = scalar_as(&slots[k], t, kdt);
+                        isz[k + 1] = r->ndim > 0 ? 0 : isz_of[t->dtype];
+                    } else {
+                        isz[k + 1] = isz_of[t->dtype];
+                    }
+                    data[k + 1] = (char *)ct_data_ptr(t);
+                }
+                run_flat(loop, nin + 1, data, isz, r->numel, ctx);
+                if (CT_UNLIKELY(ctx->err)) {
+                    ct_release(r);
+                    return kernel_error(ctx);
+                }
+            }
+            return r;
+        }
+    }
 
     /* broadcast shape of the inputs */
     int64_t shape[CT_MAX_DIMS];
@@ -150,8 +264,7 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
     memcpy(shape, in[0]->sizes, sizeof(int64_t) * (size_t)nd);
     for (int k = 1; k < nin; k++) {
         const ct_tensor *t = in[k];
-        if (t->ndim == 0) continue;
-        if (t->ndim == nd && memcmp(t->sizes, shape, sizeof(int64_t) * (size_t)nd) == 0) continue;
+        if (t->ndim == 0 || same_sizes(t, shape, nd)) continue;
         int64_t prev[CT_MAX_DIMS];
         memcpy(prev, shape, sizeof(int64_t) * (size_t)nd);
         nd = ct_broadcast_shapes(kname, prev, nd, t->sizes, t->ndim, shape);
@@ -159,7 +272,7 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
     }
 
     if (out) {
-        if (!same_shape(out, shape, nd)) {
+        if (!same_sizes(out, shape, nd)) {
             char b[160];
             return CT_FAIL(CT_ERR_RUNTIME, "output with shape %s doesn't match the broadcast shape %s",
                            ct__shp(out), ct_shape_str(shape, nd, b, sizeof b));
@@ -174,13 +287,18 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
                            "performing the operation.");
     }
 
-    /* inputs in the kernel's dtype */
+    /* inputs in the kernel's dtype: 0-d ones on the stack, others copied */
     const ct_tensor *ops[CT_MAX_OPERANDS];
     ct_tensor *owned[CT_MAX_OPERANDS] = {0};
+    ct_pw_scalar slots[CT_MAX_OPERANDS];
     ct_tensor *dst = NULL, *res = NULL;
     for (int k = 0; k < nin; k++) {
         ops[k + 1] = in[k];
         if (((cast_mask >> k) & 1) && in[k]->dtype != kdt) {
+            if (in[k]->ndim == 0) {
+                ops[k + 1] = scalar_as(&slots[k], in[k], kdt);
+                continue;
+            }
             owned[k] = ct__to_dtype(in[k], kdt, false);
             if (!owned[k]) goto fail;
             ops[k + 1] = owned[k];
@@ -200,15 +318,14 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
 
     int64_t numel = dst->numel;
     if (numel > 0) {
-        bool flat = ct_is_contiguous(dst);
-        for (int k = 1; flat && k <= nin; k++)
-            flat = (ops[k]->numel == numel && ct_is_contiguous(ops[k]));
+        bool flat = contiguous(dst);
+        for (int k = 1; flat && k <= nin; k++) flat = ops[k]->numel == numel && contiguous(ops[k]);
         if (flat) {
             char *data[CT_MAX_OPERANDS];
             int64_t isz[CT_MAX_OPERANDS];
             for (int k = 0; k <= nin; k++) {
                 data[k] = (char *)ct_data_ptr(ops[k]);
-                isz[k] = (int64_t)ct_dtype_size(ops[k]->dtype);
+                isz[k] = isz_of[ops[k]->dtype];
             }
             run_flat(loop, nin + 1, data, isz, numel, ctx);
         } else {
@@ -218,8 +335,7 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
         }
     }
     if (ctx->err) {
-        if (ctx->err == CT_PW_ERR_ZERO_DIV) ct_set_error(CT_ERR_RUNTIME, "ZeroDivisionError");
-        else ct_set_error(CT_ERR_RUNTIME, "Integers to negative integer powers are not allowed.");
+        kernel_error(ctx);
         goto fail;
     }
 
@@ -230,7 +346,8 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
         res = ct__to_dtype(dst, result_dt, false);
         if (!res) goto fail;
     } else {
-        res = ct_retain(dst);
+        res = dst; /* the temporary is the result */
+        dst = NULL;
     }
     for (int k = 0; k < nin; k++) ct_release(owned[k]);
     if (dst != out) ct_release(dst);

@@ -27,7 +27,10 @@ static ct_tensor *run_binary(const binop *op, ct_pw_mode mode, ct_tensor *out, c
                              const ct_tensor *b, ct_pw_ctx *ctx, const ct_op_args *args) {
     const ct_tensor *in[2] = {a, b};
     if (ct__pw_check_out_grad(op->name, mode, in, 2) < 0) return NULL;
-    ct_dtype common = ct_result_type(a, b);
+    /* same dtype, no wrapped number: the promotion is the identity */
+    ct_dtype common = (a->dtype == b->dtype && !a->wrapped_number && !b->wrapped_number)
+                          ? a->dtype
+                          : ct_result_type(a, b);
     ct_dtype compute = compute_dtype(op, common);
     ct_dtype result = (op->rules & R_BOOL_OUT) ? CT_BOOL : compute;
     ct_tensor *r = ct__pw_run(op->kname, op->kop, mode, out, 2, in, 3u, compute, result, ctx);
@@ -35,12 +38,15 @@ static ct_tensor *run_binary(const binop *op, ct_pw_mode mode, ct_tensor *out, c
 }
 
 /* a op (Python float s): the number is a wrapped float64 0-d tensor. */
+/* The number is allocated only when autograd will keep it. */
 static ct_tensor *run_scalar(const binop *op, const ct_tensor *a, double s, ct_pw_ctx *ctx,
                              const ct_op_args *args) {
-    ct_tensor *b = ct__pw_wrapped_f64(s);
+    ct_pw_scalar sl;
+    ct_tensor *owned;
+    const ct_tensor *b = ct__pw_number(&sl, &owned, s, false, ct__needs_grad(&a, 1));
     if (!b) return NULL;
     ct_tensor *r = run_binary(op, CT_PW_NEW, NULL, a, b, ctx, args);
-    ct_release(b);
+    ct_release(owned);
     return r;
 }
 
@@ -117,10 +123,12 @@ ct_tensor *ct_sub_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b) {
     return add_alpha(true, CT_PW_OUT, out, a, b, 1);
 }
 ct_tensor *ct_sub_scalar(const ct_tensor *a, double s) {
-    ct_tensor *b = ct__pw_wrapped_f64(s);
+    ct_pw_scalar sl;
+    ct_tensor *owned;
+    const ct_tensor *b = ct__pw_number(&sl, &owned, s, false, ct__needs_grad(&a, 1));
     if (!b) return NULL;
     ct_tensor *r = add_alpha(true, CT_PW_NEW, NULL, a, b, 1);
-    ct_release(b);
+    ct_release(owned);
     return r;
 }
 ct_tensor *ct_sub_alpha(const ct_tensor *a, const ct_tensor *b, double alpha) {
@@ -191,26 +199,25 @@ ct_tensor *ct_div_mode_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *
     return div_mode(CT_PW_OUT, out, a, b, rounding_mode);
 }
 ct_tensor *ct_div_mode_scalar(const ct_tensor *a, double s, const char *rounding_mode) {
-    ct_tensor *b = ct__pw_wrapped_f64(s);
+    ct_pw_scalar sl;
+    ct_tensor *owned;
+    const ct_tensor *b = ct__pw_number(&sl, &owned, s, false, ct__needs_grad(&a, 1));
     if (!b) return NULL;
     ct_tensor *r = div_mode(CT_PW_NEW, NULL, a, b, rounding_mode);
-    ct_release(b);
+    ct_release(owned);
     return r;
 }
 
 /* ---------------------------------------------------------------- generated families */
 
 /* a number operand: a Python int when int_if_whole and s is whole */
-static ct_tensor *wrap_number(double s, bool int_if_whole) {
-    if (int_if_whole && s == floor(s) && fabs(s) < 9.2e18) return ct__pw_wrapped_i64((int64_t)s);
-    return ct__pw_wrapped_f64(s);
-}
-
 static ct_tensor *run_number(const binop *op, const ct_tensor *a, double s, bool int_if_whole) {
-    ct_tensor *b = wrap_number(s, int_if_whole);
+    ct_pw_scalar sl;
+    ct_tensor *owned;
+    const ct_tensor *b = ct__pw_number(&sl, &owned, s, int_if_whole, ct__needs_grad(&a, 1));
     if (!b) return NULL;
     ct_tensor *r = run_binary(op, CT_PW_NEW, NULL, a, b, NULL, NULL);
-    ct_release(b);
+    ct_release(owned);
     return r;
 }
 
@@ -297,9 +304,11 @@ ct_tensor *ct_pow_out(ct_tensor *out, const ct_tensor *a, const ct_tensor *b) {
 }
 ct_tensor *ct_pow_scalar(const ct_tensor *a, double s) { return run_number(&op_pow, a, s, false); }
 ct_tensor *ct_pow_scalar_base(double base, const ct_tensor *x) {
-    ct_tensor *b = ct__pw_wrapped_f64(base);
+    ct_pw_scalar sl;
+    ct_tensor *owned;
+    const ct_tensor *b = ct__pw_number(&sl, &owned, base, false, ct__needs_grad(&x, 1));
     if (!b) return NULL;
     ct_tensor *r = run_binary(&op_pow, CT_PW_NEW, NULL, b, x, NULL, NULL);
-    ct_release(b);
+    ct_release(owned);
     return r;
 }

@@ -91,6 +91,9 @@ ct_loop_fn ct__pw_ternary_loop(int kop, ct_dtype dt);
 /* SLEEF versions of unary kernels (contiguous fast path inside); NULL where
  * none exists for this build's instruction set. */
 ct_loop_fn ct__pw_sleef_loop(int kop, ct_dtype dt);
+/* The vector level of the SLEEF loops: 0 none (libm), 1 AVX2, 2 AVX-512.
+ * force >= 0 lowers it (tests run both widths); -1 only queries. */
+int ct__pw_simd_level(int force);
 static inline ct_loop_fn ct__pw_loop(int kop, ct_dtype dt) {
     if (kop < CT_PW_BINARY_END) return ct__pw_binary_loop(kop, dt);
     if (kop < CT_PW_UNARY_END) return ct__pw_unary_loop(kop, dt);
@@ -128,6 +131,23 @@ ct_tensor *ct__pw_finish(ct_tensor *r, ct_pw_mode mode, int op_id, const ct_tens
 /* Fails for out= variants when an input requires grad (PyTorch: out=
  * arguments do not support autograd). */
 int ct__pw_check_out_grad(const char *name, ct_pw_mode mode, const ct_tensor *const *in, int nin);
+
+/* A 0-d tensor living on the caller's stack: for numbers that only the
+ * loop reads (never retained, released, or recorded by autograd). */
+typedef struct ct_pw_scalar {
+    ct_tensor t;
+    ct_storage s;
+    uint64_t buf;
+} ct_pw_scalar;
+/* A wrapped float64 number in sl; returns &sl->t. */
+ct_tensor *ct__pw_stack_f64(ct_pw_scalar *sl, double v);
+
+/* The number v as a wrapped 0-d operand: a Python int when int_if_whole
+ * and v is whole, else a Python float. With keep (autograd will hold the
+ * operand) it is an owned tensor returned in *owned too (release it);
+ * otherwise it lives in sl and *owned is NULL. NULL on allocation failure. */
+const ct_tensor *ct__pw_number(ct_pw_scalar *sl, ct_tensor **owned, double v, bool int_if_whole,
+                               bool keep);
 
 /* An owned 0-d wrapped number (not in any scope). */
 ct_tensor *ct__pw_wrapped_f64(double v);

@@ -12,13 +12,6 @@ static int64_t sat_i64(double v) {
     return (int64_t)v;
 }
 
-/* A bound or value as a number operand: whole values act as Python ints
- * (clamp(int_tensor, 0) stays integral), others as Python floats. */
-static ct_tensor *wrap_bound(double v) {
-    if (v == floor(v) && fabs(v) < 9.2e18) return ct__pw_wrapped_i64((int64_t)v);
-    return ct__pw_wrapped_f64(v);
-}
-
 static ct_op_args no_args(void) {
     ct_op_args a;
     memset(&a, 0, sizeof a);
@@ -166,13 +159,13 @@ static ct_tensor *clamp_scalar(const char *name, int op_id, ct_pw_mode mode, ct_
         return CT_FAIL(CT_ERR_RUNTIME, "torch.clamp: At least one of 'min' or 'max' must not be None");
     ct_dtype dt = x->dtype;
     if (promote) {
-        /* fractional bounds promote integer tensors to the default dtype */
-        ct_tensor *wmin = min ? wrap_bound(*min) : NULL;
-        ct_tensor *wmax = max ? wrap_bound(*max) : NULL;
-        const ct_tensor *ts[3] = {x, wmin, wmax};
+        /* whole bounds act as Python ints (clamp(int_tensor, 0) stays
+         * integral), fractional ones promote integer tensors */
+        ct_pw_scalar s0, s1;
+        ct_tensor *o0, *o1;
+        const ct_tensor *ts[3] = {x, min ? ct__pw_number(&s0, &o0, *min, true, false) : NULL,
+                                  max ? ct__pw_number(&s1, &o1, *max, true, false) : NULL};
         dt = ct_result_type_n(ts, 3);
-        ct_release(wmin);
-        ct_release(wmax);
     }
     ct_pw_ctx ctx = {{0}, {0}, 0};
     ct_op_args args = no_args();

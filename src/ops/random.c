@@ -5,6 +5,11 @@
 
 #include <math.h>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#include <sleef.h>
+#endif
+
 #define PI 3.14159265358979323846
 
 /* PyTorch's ScalarType names, used in its error messages. */
@@ -70,17 +75,42 @@ static double normal_f64(ct_generator *g, double mean, double std) {
         (data)[j + 8] = (T)(rad * sin(theta) * (std) + (mean));                    \
     }
 
+/* float32 blocks: the same double-precision transform; with AVX2, four
+ * lanes at a time through SLEEF's 1-ulp log and sincos (float32 results
+ * equal glibc's but for double results within an ulp of a float rounding
+ * boundary), about 10x faster than scalar libm. float64 keeps glibc, so
+ * its stream matches PyTorch's bit for bit. */
+static void normal16_f32(float *data, double mean, double std) {
+#if defined(__AVX2__)
+    const __m256d one = _mm256_set1_pd(1.0), m2 = _mm256_set1_pd(-2.0);
+    const __m256d tpi = _mm256_set1_pd(2.0 * PI), vs = _mm256_set1_pd(std);
+    const __m256d vm = _mm256_set1_pd(mean);
+    for (int h = 0; h < 8; h += 4) {
+        __m256d u1 = _mm256_sub_pd(one, _mm256_cvtps_pd(_mm_loadu_ps(data + h)));
+        __m256d u2 = _mm256_cvtps_pd(_mm_loadu_ps(data + 8 + h));
+        __m256d rad = _mm256_sqrt_pd(_mm256_mul_pd(m2, Sleef_logd4_u10(u1)));
+        Sleef___m256d_2 sc = Sleef_sincosd4_u10(_mm256_mul_pd(tpi, u2));
+        __m256d n1 = _mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(rad, sc.y), vs), vm);
+        __m256d n2 = _mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(rad, sc.x), vs), vm);
+        _mm_storeu_ps(data + h, _mm256_cvtpd_ps(n1));
+        _mm_storeu_ps(data + 8 + h, _mm256_cvtpd_ps(n2));
+    }
+#else
+    NORMAL16(float, data, mean, std)
+#endif
+}
+
 /* PyTorch's normal_fill for contiguous tensors of 16+ elements: all the
  * uniforms first, then Box-Muller in blocks of 16, the last block redrawn
- * when n is not a multiple of 16. */
-#define NORMAL_FILL(T, UNIF, o, n, g, mean, std)                                   \
+ * when n is not a multiple of 16. BLOCK16(p) transforms 16 values at p. */
+#define NORMAL_FILL(T, UNIF, BLOCK16, o, n, g)                                     \
     do {                                                                           \
         for (int64_t i = 0; i < (n); i++) (o)[i] = (T)UNIF(g);                     \
-        for (int64_t i = 0; i + 16 <= (n); i += 16) { NORMAL16(T, (o) + i, mean, std) } \
+        for (int64_t i = 0; i + 16 <= (n); i += 16) BLOCK16((o) + i);              \
         if ((n) % 16) {                                                            \
             T *tail = (o) + (n) - 16;                                              \
             for (int i = 0; i < 16; i++) tail[i] = (T)UNIF(g);                     \
-            NORMAL16(T, tail, mean, std)                                           \
+            BLOCK16(tail);                                                         \
         }                                                                          \
     } while (0)
 
@@ -100,11 +130,25 @@ static int64_t random_full_value(ct_generator *g, ct_dtype dt) {
     }
 }
 
+/* float rounded to float16/bfloat16 and back (c10::Half arithmetic). */
+static float round16(float v, ct_dtype dt) {
+    return dt == CT_FLOAT16 ? ct_half_to_float(ct_float_to_half(v))
+                            : ct_bf16_to_float(ct_float_to_bf16(v));
+}
+
 /* One draw as double (the per-element kinds). */
 static double draw(ct_generator *g, const dist *d, ct_dtype dt) {
     switch (d->kind) {
     case D_UNIFORM: {
         if (dt == CT_FLOAT64) return fma(ct__uniform_f64(g), d->b - d->a, d->a);
+        if (dt == CT_FLOAT16 || dt == CT_BFLOAT16) {
+            /* uniform_real<Half/BFloat16>: 11/8 mantissa bits of a 32-bit
+             * draw; to - from rounded to the type */
+            int digits = dt == CT_FLOAT16 ? 11 : 8;
+            float from = round16((float)d->a, dt), to = round16((float)d->b, dt);
+            float x = (float)(ct__mt_u32(g) & ((1u << digits) - 1)) / (float)(1u << digits);
+            return fmaf(x, round16(to - from, dt), from);
+        }
         float from = (float)d->a, to = (float)d->b;
         return fmaf(ct__uniform_f32(g), to - from, from);
     }
@@ -112,8 +156,11 @@ static double draw(ct_generator *g, const dist *d, ct_dtype dt) {
     case D_BERNOULLI: return ct__uniform_f64(g) < d->a;
     case D_EXPONENTIAL: return -log1p(-ct__uniform_f64(g)) / d->a;
     case D_GEOMETRIC: {
-        double v = ceil(log1p(-ct__uniform_f64(g)) / log1p(-d->a));
-        return v < 1 ? 1 : v;
+        /* PyTorch: ceil(log(u) / log1p(-p)); u = 0 (probability 2^-53)
+         * gives inf, kept for floating types and clamped for integers */
+        double v = ceil(log(ct__uniform_f64(g)) / log1p(-d->a));
+        if (!ct_dtype_is_floating(dt) && !(v < 9.2e18)) v = 9.2e18;
+        return v;
     }
     case D_LOG_NORMAL: return exp(normal_f64(g, d->a, d->b));
     case D_CAUCHY: return d->a + d->b * tan(PI * (ct__uniform_f64(g) - 0.5));
@@ -132,11 +179,17 @@ static int64_t draw_int(ct_generator *g, const dist *d, ct_dtype dt) {
 /* n samples into contiguous memory o of dtype dt; generator locked. */
 static void sample_contig(void *o, int64_t n, ct_dtype dt, const dist *d, ct_generator *g) {
     if (d->kind == D_NORMAL && d->dense && n >= 16 && dt == CT_FLOAT32) {
-        NORMAL_FILL(float, ct__uniform_f32, (float *)o, n, g, d->a, d->b);
+        float *p = o;
+#define F32_BLOCK(q) normal16_f32((q), d->a, d->b)
+        NORMAL_FILL(float, ct__uniform_f32, F32_BLOCK, p, n, g);
+#undef F32_BLOCK
         return;
     }
     if (d->kind == D_NORMAL && d->dense && n >= 16 && dt == CT_FLOAT64) {
-        NORMAL_FILL(double, ct__uniform_f64, (double *)o, n, g, d->a, d->b);
+        double *p = o;
+#define F64_BLOCK(q) do { double *q_ = (q); NORMAL16(double, q_, d->a, d->b) } while (0)
+        NORMAL_FILL(double, ct__uniform_f64, F64_BLOCK, p, n, g);
+#undef F64_BLOCK
         return;
     }
     if (d->kind == D_UNIFORM && dt == CT_FLOAT32) {
@@ -177,10 +230,24 @@ static ct_tensor *memory_order_view(const ct_tensor *t) {
     return ct__tensor_new(t->storage, t->dtype, sz, st, t->ndim, t->offset);
 }
 
+/* PyTorch's assert_no_internal_overlap for outputs of random ops. */
+static bool no_internal_overlap(const ct_tensor *t) {
+    for (int i = 0; i < t->ndim; i++)
+        if (t->strides[i] == 0 && t->sizes[i] > 1) {
+            ct_set_error(CT_ERR_RUNTIME,
+                         "unsupported operation: more than one element of the written-to tensor "
+                         "refers to a single memory location. Please clone() the tensor before "
+                         "performing the operation.");
+            return false;
+        }
+    return true;
+}
+
 /* Fills t (any strides) from d; 0 or -1. */
 static int sample_into(ct_tensor *t, dist d, ct_generator *g) {
     g = ct__gen(g);
     if (t->numel == 0) return 0;
+    if (!no_internal_overlap(t)) return -1;
     if (ct_is_contiguous(t)) {
         d.dense = true;
         pthread_mutex_lock(&g->lock);
@@ -440,6 +507,7 @@ ct_tensor *ct_bernoulli_tensor_(ct_tensor *t, const ct_tensor *p, ct_generator *
                        "bernoulli_: probabilities of shape %s cannot be broadcast to %s",
                        ct__shp(p), ct__shp(t));
     if (t->numel == 0) return inplace_done(t, 0);
+    if (!no_internal_overlap(t)) return NULL;
     /* p viewed with t's shape, then both in t's memory order */
     int64_t pst[CT_MAX_DIMS];
     for (int i = 0; i < t->ndim; i++) {
@@ -558,6 +626,7 @@ ct_tensor *ct_multinomial(const ct_tensor *p, int64_t num_samples, bool replacem
     const double *pp = ct_data_ptr(pd);
     int64_t *o = ct_data_ptr(out);
     bool keyed_path = !replacement || num_samples == 1;
+    bool single = p->dtype != CT_FLOAT64;
     const char *err = NULL;
     for (int64_t r = 0; r < rows && !err; r++) {
         double sum = 0;
@@ -598,16 +667,24 @@ ct_tensor *ct_multinomial(const ct_tensor *p, int64_t num_samples, bool replacem
             /* p_j / E_j with E_j ~ Exp(1): the k largest are a sample of k
              * categories without replacement, with probability ~ p */
             for (int64_t j = 0; j < ncat; j++) {
+                /* PyTorch: q = empty_like(p).exponential_(1); p / q, both
+                 * rounded to p's dtype (float32 division done in double
+                 * rounds the same) */
                 double e = -log1p(-ct__uniform_f64(g));
-                keys[j].key = row[j] / e;
+                if (single) e = (float)e;
+                keys[j].key = single ? (double)(float)(row[j] / e) : row[j] / e;
                 keys[j].idx = j;
             }
             qsort(keys, (size_t)ncat, sizeof *keys, by_key_desc);
             for (int64_t k = 0; k < num_samples; k++) orow[k] = keys[k].idx;
         } else {
+            /* PyTorch accumulates and normalizes in p's dtype */
             double acc = 0;
-            for (int64_t j = 0; j < ncat; j++) cum[j] = (acc += row[j]);
-            for (int64_t j = 0; j < ncat; j++) cum[j] /= acc;
+            float accf = 0;
+            for (int64_t j = 0; j < ncat; j++)
+                cum[j] = single ? (double)(accf += (float)row[j]) : (acc += row[j]);
+            for (int64_t j = 0; j < ncat; j++)
+                cum[j] = single ? (double)((float)cum[j] / accf) : cum[j] / acc;
             cum[ncat - 1] = 1;
             for (int64_t k = 0; k < num_samples; k++) {
                 double u = ct__uniform_f64(g);
@@ -628,5 +705,175 @@ ct_tensor *ct_multinomial(const ct_tensor *p, int64_t num_samples, bool replacem
     free(keys);
     free(cum);
     ct_release(pd);
+    return ct_autorelease(out);
+}
+
+/* ---------------------------------------------------------------- normal, poisson */
+/* x broadcast to shape, converted to dt, contiguous; owned. */
+static ct_tensor *expanded_as(const ct_tensor *x, const int64_t *shape, int ndim, ct_dtype dt) {
+    int64_t st[CT_MAX_DIMS];
+    for (int i = 0; i < ndim; i++) {
+        int xi = i - (ndim - x->ndim);
+        st[i] = (xi < 0 || x->sizes[xi] == 1) ? 0 : x->strides[xi];
+    }
+    ct_tensor *e = ct__tensor_new(x->storage, x->dtype, shape, st, ndim, x->offset);
+    if (!e) return NULL;
+    ct_tensor *r = ct__to_dtype(e, dt, true);
+    ct_release(e);
+    return r;
+}
+
+static bool std_tensor_ok(const ct_tensor *std) {
+    if (!ct_dtype_is_floating(std->dtype)) {
+        ct_set_error(CT_ERR_RUNTIME, "\"normal_kernel_cpu\" not implemented for '%s'",
+                     torch_type_name(std->dtype));
+        return false;
+    }
+    for (int64_t i = 0; i < std->numel; i++)
+        if (!(ct_item_at(std, i) >= 0.0)) {
+            ct_set_error(CT_ERR_RUNTIME, "normal: normal expects all elements of std >= 0.0");
+            return false;
+        }
+    return true;
+}
+
+/* out = normal_(0, s) [* std] + mean, each step rounded to out's dtype as
+ * PyTorch's in-place mul_/add_ do. mean/std NULL: the scalar. */
+static ct_tensor *normal_impl(const ct_tensor *mean, double mean_s, const ct_tensor *std,
+                              double std_s, ct_dtype dt, ct_generator *g) {
+    if (!floating_ok("normal_kernel_cpu", dt)) return NULL;
+    if (std && !std_tensor_ok(std)) return NULL;
+    if (!std && !(std_s >= 0.0))
+        return CT_FAIL(CT_ERR_RUNTIME, "normal: normal expects std >= 0.0, but found std %g", std_s);
+    int64_t shape[CT_MAX_DIMS];
+    int nd;
+    if (mean && std) {
+        nd = ct_broadcast_shapes("normal", mean->sizes, mean->ndim, std->sizes, std->ndim, shape);
+        if (nd < 0) return NULL;
+    } else {
+        const ct_tensor *x = mean ? mean : std;
+        nd = x->ndim;
+        memcpy(shape, x->sizes, sizeof(int64_t) * (size_t)nd);
+    }
+    ct_tensor *out = ct__empty(shape, nd, dt);
+    ct_tensor *md = NULL, *sd = NULL;
+    if (!out) return NULL;
+    if (sample_into(out, mk(D_NORMAL, 0, std ? 1.0 : std_s), g) < 0) goto fail;
+    if (mean && !(md = expanded_as(mean, shape, nd, dt))) goto fail;
+    if (std && !(sd = expanded_as(std, shape, nd, CT_FLOAT64))) goto fail;
+    int64_t n = out->numel;
+    const double *s = sd ? ct_data_ptr(sd) : NULL;
+    if (dt == CT_FLOAT32) {
+        float *o = ct_data_ptr(out);
+        const float *m = md ? ct_data_ptr(md) : NULL;
+        float mf = (float)mean_s;
+        for (int64_t i = 0; i < n; i++) {
+            float v = o[i];
+            if (s) v = (float)((double)v * s[i]);
+            o[i] = v + (m ? m[i] : mf);
+        }
+    } else if (dt == CT_FLOAT64) {
+        double *o = ct_data_ptr(out);
+        const double *m = md ? ct_data_ptr(md) : NULL;
+        for (int64_t i = 0; i < n; i++) {
+            double v = o[i];
+            if (s) v = v * s[i];
+            o[i] = v + (m ? m[i] : mean_s);
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            double v = ct_item_at(out, i);
+            if (s) v = v * s[i];
+            v += md ? ct_item_at(md, i) : mean_s;
+            ct__store_f64((char *)ct_data_ptr(out) + i * (int64_t)ct_dtype_size(dt), dt, v);
+        }
+    }
+    ct_release(md);
+    ct_release(sd);
+    return ct_autorelease(out);
+fail:
+    ct_release(out);
+    ct_release(md);
+    ct_release(sd);
+    return NULL;
+}
+
+ct_tensor *ct_normal(const ct_tensor *mean, const ct_tensor *std, ct_generator *g) {
+    return normal_impl(mean, 0, std, 0, mean->dtype, g);
+}
+
+ct_tensor *ct_normal_std_scalar(const ct_tensor *mean, double std, ct_generator *g) {
+    return normal_impl(mean, 0, NULL, std, mean->dtype, g);
+}
+
+ct_tensor *ct_normal_mean_scalar(double mean, const ct_tensor *std, ct_generator *g) {
+    return normal_impl(NULL, mean, std, 0, std->dtype, g);
+}
+
+ct_tensor *ct_normal_sized(double mean, double std, const int64_t *sizes, int ndim, ct_dtype dt,
+                           ct_generator *g) {
+    dt = pick(dt, ct_default_dtype());
+    if (!dtype_ok("normal", dt)) return NULL;
+    if (!(std >= 0.0))
+        return CT_FAIL(CT_ERR_RUNTIME, "normal: normal expects std >= 0.0, but found std %g", std);
+    if (!floating_ok("normal_kernel_cpu", dt)) return NULL;
+    return ct_autorelease(sampled(sizes, ndim, dt, mk(D_NORMAL, mean, std), g));
+}
+
+/* PyTorch's sample_poisson: transformed rejection (Hoermann 1993) for
+ * rates >= 10, multiplication of uniforms below. */
+static int64_t sample_poisson(double lambda, ct_generator *g) {
+    if (lambda >= 10) {
+        double slam = sqrt(lambda), loglam = log(lambda);
+        double b = 0.931 + 2.53 * slam;
+        double a = -0.059 + 0.02483 * b;
+        double invalpha = 1.1239 + 1.1328 / (b - 3.4);
+        double vr = 0.9277 - 3.6224 / (b - 2);
+        for (;;) {
+            double U = ct__uniform_f64(g) - 0.5;
+            double V = ct__uniform_f64(g);
+            double us = 0.5 - fabs(U);
+            int64_t k = (int64_t)floor((2 * a / us + b) * U + lambda + 0.43);
+            if (us >= 0.07 && V <= vr) return k;
+            if (k < 0 || (us < 0.013 && V > us)) continue;
+            if (log(V) + log(invalpha) - log(a / (us * us) + b) <=
+                -lambda + (double)k * loglam - lgamma((double)k + 1))
+                return k;
+        }
+    }
+    if (lambda == 0) return 0;
+    double enlam = exp(-lambda), prod = 1.0;
+    int64_t x = 0;
+    for (;;) {
+        prod *= ct__uniform_f64(g);
+        if (prod > enlam) x += 1;
+        else return x;
+    }
+}
+
+ct_tensor *ct_poisson(const ct_tensor *rates, ct_generator *g) {
+    if (!floating_ok("poisson_cpu", rates->dtype)) return NULL;
+    ct_tensor *r = ct__to_dtype(rates, CT_FLOAT64, true); /* contiguous, logical order */
+    if (!r) return NULL;
+    const double *lam = ct_data_ptr(r);
+    for (int64_t i = 0; i < r->numel; i++)
+        if (!(lam[i] >= 0)) {
+            ct_release(r);
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "poisson: invalid Poisson rate, expected rate to be non-negative");
+        }
+    ct_tensor *out = ct__empty(rates->sizes, rates->ndim, rates->dtype);
+    if (!out) {
+        ct_release(r);
+        return NULL;
+    }
+    g = ct__gen(g);
+    size_t isz = ct_dtype_size(out->dtype);
+    char *o = ct_data_ptr(out);
+    pthread_mutex_lock(&g->lock);
+    for (int64_t i = 0; i < out->numel; i++)
+        ct__store_f64(o + i * (int64_t)isz, out->dtype, (double)sample_poisson(lam[i], g));
+    pthread_mutex_unlock(&g->lock);
+    ct_release(r);
     return ct_autorelease(out);
 }

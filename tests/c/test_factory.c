@@ -68,6 +68,29 @@ TEST(full, converts_the_value_like_pytorch) {
     CHECK_ERR(ct_full(SHAPE(2, -3), 2, 1, CT_FLOAT32), "negative dimension");
 }
 
+TEST(full, values_that_overflow_the_dtype_are_errors_like_pytorch) {
+    /* PyTorch 1.13: torch.full((2,), v, dtype=...) */
+    CHECK_ERR(ct_full(SHAPE(2), 1, NAN, CT_INT64), "value cannot be converted to type int64_t without overflow");
+    CHECK_ERR(ct_full_int(SHAPE(2), 1, 300, CT_UINT8), "value cannot be converted to type uint8_t without overflow");
+    CHECK_TENSOR(ct_full_int(SHAPE(2), 1, -1, CT_UINT8), SHAPE(2), 1, VALS(255, 255), 0);
+    CHECK_ERR(ct_full(SHAPE(2), 1, 1e10, CT_INT32), "type int without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, 255.5, CT_UINT8), "type uint8_t without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, 127.9, CT_INT8), "type int8_t without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, 1e300, CT_FLOAT32), "type float without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, 70000, CT_FLOAT16), "type at::Half without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, 1e39, CT_BFLOAT16), "type at::BFloat16 without overflow");
+    CHECK_TENSOR(ct_full(SHAPE(2), 1, INFINITY, CT_FLOAT16), SHAPE(2), 1, VALS(INFINITY, INFINITY), 0);
+    CHECK_TENSOR(ct_full(SHAPE(2), 1, 1e300, CT_FLOAT64), SHAPE(2), 1, VALS(1e300, 1e300), 0);
+    CHECK_TENSOR(ct_full(SHAPE(2), 1, 5, CT_BOOL), SHAPE(2), 1, VALS(1, 1), 0);
+    ct_tensor *i = ct_zeros(SHAPE(2), 1, CT_INT32);
+    CHECK_ERR(ct_fill_(i, INFINITY), "type int without overflow");
+    CHECK_ERR(ct_fill_tensor_(ct_zeros(SHAPE(2), 1, CT_INT8), ct_full_int(NULL, 0, 200, CT_INT64)),
+              "type int8_t without overflow");
+    CHECK_ERR(ct_full_like(i, -1.5, CT_UINT8), "type uint8_t without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, -1.0, CT_UINT8), "type uint8_t without overflow");
+    CHECK_TENSOR(ct_full_int(SHAPE(2), 1, -255, CT_UINT8), SHAPE(2), 1, VALS(1, 1), 0);
+}
+
 TEST(zeros_like, keeps_shape_and_dtype_of_noncontiguous_input) {
     ct_tensor *a = ct_ones(SHAPE(3, 4), 2, CT_INT32);
     ct_tensor *t = ct_t(a);
@@ -110,6 +133,23 @@ TEST(arange, float_steps_have_pytorch_lengths_and_values) {
                  VALS(0.0, 0.3, 0.6, 0.8999999999999999), 0);
     CHECK_TENSOR(ct_arange(1, 2.5, 0.5, CT_DTYPE_DEFAULT), SHAPE(3), 1, VALS(1, 1.5, 2), 0);
     CHECK(ct_arange(1, 1, 1, CT_FLOAT32)->numel == 0);
+    /* torch.arange(0, 100, 0.1)[8:24].tolist(): PyTorch's blockwise rounding */
+    ct_tensor *b = ct_arange(0, 100, 0.1, CT_FLOAT32);
+    CHECK(b->numel == 1000);
+    const double b8[] = {0.800000011920929, 0.9000000357627869, 1.0, 1.100000023841858,
+                         1.2000000476837158, 1.2999999523162842, 1.399999976158142, 1.5,
+                         1.600000023841858, 1.7000000476837158, 1.8000000715255737,
+                         1.899999976158142, 2.0, 2.0999999046325684, 2.200000047683716,
+                         2.299999952316284};
+    for (int i = 0; i < 16; i++) CHECK(ct_item_at(b, 8 + i) == b8[i]);
+    /* torch.arange(-3.3, 50, 0.37, dtype=torch.float64)[40:64].tolist() */
+    ct_tensor *d = ct_arange(-3.3, 50, 0.37, CT_FLOAT64);
+    CHECK(d->numel == 145);
+    const double d40[] = {11.5, 11.87, 12.24, 12.61, 12.98, 13.35, 13.72, 14.09, 14.46, 14.83,
+                          15.200000000000001, 15.57, 15.94, 16.31, 16.68, 17.05, 17.42,
+                          17.790000000000003, 18.16, 18.53, 18.9, 19.27, 19.639999999999997,
+                          20.009999999999998};
+    for (int i = 0; i < 24; i++) CHECK(ct_item_at(d, 40 + i) == d40[i]);
     /* large: crosses the threading grain */
     ct_tensor *big = ct_arange(0, 200000, 1, CT_FLOAT64);
     CHECK(big->numel == 200000 && ct_item_at(big, 199999) == 199999 && ct_item_at(big, 77777) == 77777);
@@ -242,6 +282,16 @@ TEST(fill_, strided_views_bump_version_and_leave_the_rest) {
     CHECK(ct_item_at(ct_fill_(s, 9), 0) == 9);
 }
 
+TEST(fill_, expanded_tensor_fills_its_storage_once) {
+    /* torch.zeros(3, 1).expand(3, 4).fill_(1) is allowed */
+    ct_tensor *base = ct_zeros(SHAPE(3, 1), 2, CT_FLOAT32);
+    ct_tensor *e = ct_expand(base, SHAPE(3, 40000), 2);
+    CHECK(ct_fill_(e, 1) == e);
+    CHECK_TENSOR(base, SHAPE(3, 1), 2, VALS(1, 1, 1), 0);
+    CHECK(ct_zero_(e) == e);
+    CHECK_TENSOR(base, SHAPE(3, 1), 2, VALS(0, 0, 0), 0);
+}
+
 TEST(fill_, with_a_zero_d_tensor) {
     ct_tensor *a = ct_zeros(SHAPE(2, 2), 2, CT_FLOAT32);
     CHECK(ct_fill_tensor_(a, ct_scalar_tensor(-4.5, CT_FLOAT64)) == a);
@@ -264,4 +314,42 @@ TEST(zero_, zeroes_views_and_bumps_version) {
     ct_zero_(n);
     CHECK(!signbit(ct_item_at(n, 0)));
     ct_zero_(ct_zeros(SHAPE(0), 1, CT_FLOAT32)); /* empty: no-op */
+}
+
+TEST(empty_strided, strides_and_storage_extent) {
+    ct_tensor *t = ct_empty_strided(SHAPE(2, 3), SHAPE(1, 2), 2, CT_DTYPE_DEFAULT);
+    CHECK_OK(t);
+    CHECK(t->dtype == CT_FLOAT32 && t->strides[0] == 1 && t->strides[1] == 2);
+    CHECK(t->storage->nbytes >= 6 * sizeof(float));
+    ct_fill_(t, 2);
+    CHECK(ct_item_at(t, 5) == 2);
+    ct_tensor *e = ct_empty_strided(SHAPE(0, 3), SHAPE(3, 1), 2, CT_INT64);
+    CHECK(e->numel == 0);
+    CHECK_ERR(ct_empty_strided(SHAPE(-1), SHAPE(1), 1, CT_FLOAT32), "negative dimension");
+}
+
+TEST(tril_indices, match_pytorch) {
+    /* torch.tril_indices(3, 3) and torch.tril_indices(4, 3, -1) */
+    CHECK_TENSOR(ct_tril_indices(3, 3, 0, CT_DTYPE_DEFAULT), SHAPE(2, 6), 2,
+                 VALS(0, 1, 1, 2, 2, 2, 0, 0, 1, 0, 1, 2), 0);
+    CHECK_TENSOR(ct_tril_indices(4, 3, -1, CT_INT64), SHAPE(2, 6), 2,
+                 VALS(1, 2, 2, 3, 3, 3, 0, 0, 1, 0, 1, 2), 0);
+    /* torch.tril_indices(0, 3) has size (2, 0) */
+    ct_tensor *e = ct_tril_indices(0, 3, 0, CT_INT64);
+    CHECK(e->ndim == 2 && e->sizes[0] == 2 && e->sizes[1] == 0);
+    CHECK_ERR(ct_tril_indices(-1, 3, 0, CT_INT64), "row must be non-negative, got-1");
+    CHECK_ERR(ct_tril_indices(3, 3, 0, CT_FLOAT32), "\"tril_indices\" not implemented for 'Float'");
+}
+
+TEST(triu_indices, match_pytorch) {
+    /* torch.triu_indices(3, 4, 1), torch.triu_indices(3, 3, -5),
+     * torch.triu_indices(2, 2, dtype=torch.int32) */
+    CHECK_TENSOR(ct_triu_indices(3, 4, 1, CT_DTYPE_DEFAULT), SHAPE(2, 6), 2,
+                 VALS(0, 0, 0, 1, 1, 2, 1, 2, 3, 2, 3, 3), 0);
+    CHECK_TENSOR(ct_triu_indices(3, 3, -5, CT_INT64), SHAPE(2, 9), 2,
+                 VALS(0, 0, 0, 1, 1, 1, 2, 2, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2), 0);
+    ct_tensor *i = ct_triu_indices(2, 2, 0, CT_INT32);
+    CHECK(i->dtype == CT_INT32);
+    CHECK_TENSOR(i, SHAPE(2, 3), 2, VALS(0, 0, 1, 0, 1, 1), 0);
+    CHECK_ERR(ct_triu_indices(2, -2, 0, CT_INT64), "col must be non-negative");
 }

@@ -201,6 +201,16 @@ TEST(gather, splits_a_long_1d_gather_and_still_reports_bad_indices) {
     ct_tensor *r = ct_gather(x, 0, i);
     CHECK_OK(r);
     CHECK_REF(r, ref_gather(x, 0, i));
+    /* narrow rows: 16 positions, 4000 indices */
+    ct_tensor *w = tt_rand(SHAPE(900, 16), 2, CT_FLOAT32, -1, 1, 27);
+    ct_tensor *wi = rand_index(SHAPE(4000), 1, 900, 28);
+    ct_tensor *ws = ct_index_select(w, 0, wi);
+    CHECK_OK(ws);
+    double *wv = tt_values(w), *wref = malloc(sizeof(double) * 4000 * 16);
+    for (int a = 0; a < 4000; a++)
+        for (int b = 0; b < 16; b++) wref[a * 16 + b] = wv[ct_item_at_int(wi, a) * 16 + b];
+    free(wv);
+    CHECK_REF(ws, wref);
     ((int64_t *)ct_data_ptr(i))[45000] = 1000;
     CHECK_ERR(ct_gather(x, 0, i), "index 1000 is out of bounds for dimension 0 with size 1000");
 }
@@ -247,6 +257,14 @@ TEST(scatter, writes_src_and_values_and_reductions) {
     ct_tensor *v = ct_scatter_value(arange(SHAPE(2, 3), 2, CT_INT64), 1, longs(VALS(2, 0), SHAPE(2, 1), 2), 9.7);
     CHECK_TENSOR(v, SHAPE(2, 3), 2, VALS(0, 1, 9, 9, 4, 5), 0);
     CHECK_ERR(ct_scatter_with_reduce(x, 0, i, src, "max"), "reduce argument must be either add or multiply");
+    /* value with a reduction; duplicates apply once each:
+     * PyTorch: ones(2,3).scatter(1, [[0,0],[2,1]], 2.0, reduce='multiply') = [[4,1,1],[1,2,2]] */
+    ct_tensor *o = ct_empty(SHAPE(2, 3), 2, CT_FLOAT32);
+    for (int k = 0; k < 6; k++) ((float *)ct_data_ptr(o))[k] = 1;
+    ct_tensor *oi = longs(VALS(0, 0, 2, 1), SHAPE(2, 2), 2);
+    CHECK_TENSOR(ct_scatter_value_with_reduce(o, 1, oi, 2, "multiply"), SHAPE(2, 3), 2, VALS(4, 1, 1, 1, 2, 2), 0);
+    CHECK(ct_scatter_value_with_reduce_(o, 1, oi, 0.5, "add") == o);
+    CHECK_TENSOR(o, SHAPE(2, 3), 2, VALS(2, 1, 1, 1, 1.5, 1.5), 0);
 }
 
 TEST(scatter, in_place_writes_through_a_transposed_view_and_bumps_version) {
@@ -263,6 +281,17 @@ TEST(scatter, in_place_writes_through_a_transposed_view_and_bumps_version) {
     ct_scatter_value_(x, 0, longs(VALS(1), SHAPE(1, 1), 2), -1);
     CHECK(ct_version(x) == v0 + 2);
     CHECK(ct_item_at(x, 3) == -1);
+}
+
+TEST(scatter, reads_a_source_that_aliases_the_destination_before_writing) {
+    /* x[i][idx[i][j]] = x[i][j] for a row rotation: every read sees the old x */
+    ct_tensor *x = arange(SHAPE(2, 3), 2, CT_FLOAT32);
+    ct_tensor *i = longs(VALS(1, 2, 0, 1, 2, 0), SHAPE(2, 3), 2);
+    CHECK(ct_scatter_(x, 1, i, x) == x);
+    CHECK_TENSOR(x, SHAPE(2, 3), 2, VALS(2, 0, 1, 5, 3, 4), 0);
+    ct_tensor *y = arange(SHAPE(3), 1, CT_INT64);
+    CHECK(ct_index_add_(y, 0, longs(VALS(1, 2, 0), SHAPE(3), 1), y, 1) == y);
+    CHECK_TENSOR(y, SHAPE(3), 1, VALS(2, 1, 3), 0);
 }
 
 TEST(scatter, rejects_bad_dtypes_shapes_and_indices) {

@@ -242,6 +242,30 @@ TEST(index_put, without_indices_writes_or_adds_everywhere) {
     CHECK_TENSOR(ct_index(x, NULL, 0), SHAPE(2, 2), 2, VALS(0, 1, 2, 3), 0);
 }
 
+TEST(index_put, accumulates_rows_across_the_grain_like_an_embedding_backward) {
+    /* w[idx] += g for idx [500] into w [40, 300]: the row dim splits across threads */
+    ct_tensor *w = ct_empty(SHAPE(40, 300), 2, CT_FLOAT64);
+    memset(ct_data_ptr(w), 0, 40 * 300 * sizeof(double));
+    ct_tensor *idx = tt_rand(SHAPE(500), 1, CT_INT64, -40, 40, 40);
+    ct_tensor *g = tt_rand(SHAPE(500, 300), 2, CT_FLOAT64, -1, 1, 41);
+    double *ref = calloc(40 * 300, sizeof(double)), *last = calloc(40 * 300, sizeof(double));
+    for (int a = 0; a < 500; a++) {
+        int64_t r = ct_item_at_int(idx, a);
+        if (r < 0) r += 40;
+        for (int b = 0; b < 300; b++) {
+            ref[r * 300 + b] += ct_item_at(g, a * 300 + b);
+            last[r * 300 + b] = ct_item_at(g, a * 300 + b);
+        }
+    }
+    const ct_tensor *ii[1] = {idx};
+    int bad = tt_expect(__FILE__, __LINE__, ct_index_put_(w, ii, 1, g, true), SHAPE(40, 300), 2, ref, 1e-12);
+    memset(ct_data_ptr(w), 0, 40 * 300 * sizeof(double));
+    if (!bad) bad = tt_expect(__FILE__, __LINE__, ct_index_put_(w, ii, 1, g, false), SHAPE(40, 300), 2, last, 0);
+    free(ref);
+    free(last);
+    if (bad) return;
+}
+
 TEST(index_put, rejects_dtype_and_shape_mismatches) {
     ct_tensor *x = arange(SHAPE(2, 3), 2, CT_FLOAT32);
     const ct_tensor *idx[1] = {longs(VALS(0), SHAPE(1), 1)};
@@ -345,6 +369,26 @@ TEST(masked_select, selects_in_row_major_order_over_the_broadcast) {
     CHECK(e->ndim == 1 && e->sizes[0] == 0);
     CHECK_ERR(ct_masked_select(x, longs(VALS(1, 0, 1, 0), SHAPE(4), 1)), "expected BoolTensor or ByteTensor for mask");
     CHECK_ERR(ct_masked_select(x, bools(VALS(1, 0), SHAPE(2), 1)), "must match the size");
+}
+
+TEST(masked_select, matches_reference_across_the_grain) {
+    ct_tensor *x = tt_rand(SHAPE(300, 200), 2, CT_FLOAT32, -1, 1, 30);
+    ct_tensor *m = tt_rand(SHAPE(300, 200), 2, CT_BOOL, 0, 2, 31);
+    double *xv = tt_values(x), *mv = tt_values(m), *ref = malloc(sizeof(double) * 60000);
+    int64_t n = 0;
+    for (int i = 0; i < 60000; i++)
+        if (mv[i] != 0) ref[n++] = xv[i];
+    int bad = tt_expect(__FILE__, __LINE__, ct_masked_select(x, m), SHAPE(n), 1, ref, 0);
+    /* and back: scatter -(1..n) into the masked places */
+    ct_tensor *src = ct_empty(SHAPE(n), 1, CT_FLOAT32);
+    for (int64_t k = 0; k < n; k++) ((float *)ct_data_ptr(src))[k] = (float)-(k + 1);
+    for (int64_t i = 0, k = 0; i < 60000; i++)
+        if (mv[i] != 0) xv[i] = (double)-(++k);
+    if (!bad) bad = tt_expect(__FILE__, __LINE__, ct_masked_scatter_(x, m, src), SHAPE(300, 200), 2, xv, 0);
+    free(xv);
+    free(mv);
+    free(ref);
+    if (bad) return;
 }
 
 TEST(masked_scatter, writes_source_elements_in_order) {

@@ -127,6 +127,7 @@ TEST(linalg_inv, singular_and_bad_inputs) {
     CHECK_ERR(ct_linalg_inv(ct_empty(SHAPE(2, 2), 2, CT_INT64)),
               "linalg.inv: Expected a floating point or complex tensor as input. Got Long");
     CHECK_ERR(ct_linalg_inv(rnd(SHAPE(3), 1, CT_FLOAT32, 1)), "must have at least 2 dimensions");
+    CHECK_ERR(ct_linalg_inv(rnd(SHAPE(2, 2), 2, CT_FLOAT16, 1)), "linalg.inv: Low precision dtypes not supported. Got Half");
 }
 
 /* ------------------------------------------------------------ solve */

@@ -109,6 +109,23 @@ TEST(einsum, permutes_sums_and_outer_products) {
     CHECK_EINSUM(ct_einsum("ij,ij->ij", OPS(a, w), 2), "ij,ij->ij", OPS(a, w), 2, 1e-6);
     CHECK_EINSUM(ct_einsum("ij,ij", OPS(a, w), 2), "ij,ij->", OPS(a, w), 2, 1e-5);
     CHECK_EINSUM(ct_einsum("ij,ik", OPS(a, w), 2), "ij,ik->jk", OPS(a, w), 2, 1e-5);
+    /* batched outer products and elementwise products in other dtypes */
+    ct_tensor *p = rnd(SHAPE(4, 3), 2, CT_FLOAT64, 24), *q = rnd(SHAPE(4, 5), 2, CT_FLOAT64, 25);
+    CHECK_EINSUM(ct_einsum("bi,bj->bij", OPS(p, q), 2), "bi,bj->bij", OPS(p, q), 2, 1e-12);
+    CHECK_EINSUM(ct_einsum("bi,bj->jbi", OPS(p, q), 2), "bi,bj->jbi", OPS(p, q), 2, 1e-12);
+    ct_tensor *h = rnd(SHAPE(3, 4), 2, CT_FLOAT16, 26);
+    ct_tensor *hh = ct_einsum("ij,ij->ji", OPS(h, h), 2);
+    CHECK(hh && hh->dtype == CT_FLOAT16);
+    CHECK_EINSUM(hh, "ij,ij->ji", OPS(h, h), 2, 1e-3);
+    ct_tensor *iv = tt_tensor(VALS(1, 2, 3), SHAPE(3), 1, CT_INT32);
+    ct_tensor *io = ct_einsum("i,j", OPS(iv, iv), 2);
+    CHECK(io && io->dtype == CT_INT32);
+    CHECK_TENSOR(io, SHAPE(3, 3), 2, VALS(1, 2, 3, 2, 4, 6, 3, 6, 9), 0);
+    /* no contraction: mixed dtypes promote (PyTorch: int32 x float32 'i,j' -> float32) */
+    ct_tensor *fv = tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32);
+    ct_tensor *mix = ct_einsum("i,j", OPS(iv, fv), 2);
+    CHECK(mix && mix->dtype == CT_FLOAT32);
+    CHECK_TENSOR(mix, SHAPE(3, 2), 2, VALS(1, 2, 2, 4, 3, 6), 0);
 }
 
 TEST(einsum, traces_and_diagonals) {
@@ -162,6 +179,15 @@ TEST(einsum, noncontiguous_integer_scalar_and_empty_operands) {
     ct_tensor *si = ct_einsum("ij->", OPS(ai), 1);
     CHECK(si && si->dtype == CT_INT64);
     CHECK_TENSOR(si, SHAPE(0), 0, VALS(10), 0);
+    /* sums of small integers and bools are int64 (PyTorch: uint8 200*4 -> 800, bool 'ii' -> 2) */
+    ct_tensor *u8 = tt_tensor(VALS(200, 200, 200, 200), SHAPE(2, 2), 2, CT_UINT8);
+    ct_tensor *su = ct_einsum("ij->", OPS(u8), 1);
+    CHECK(su && su->dtype == CT_INT64);
+    CHECK_TENSOR(su, SHAPE(0), 0, VALS(800), 0);
+    ct_tensor *bl = tt_tensor(VALS(1, 1, 1, 1), SHAPE(2, 2), 2, CT_BOOL);
+    ct_tensor *sb = ct_einsum("ii", OPS(bl), 1);
+    CHECK(sb && sb->dtype == CT_INT64);
+    CHECK_TENSOR(sb, SHAPE(0), 0, VALS(2), 0);
     CHECK_TENSOR(ct_einsum("ij,jk->ik", OPS(ai, ai), 2), SHAPE(2, 2), 2, VALS(7, 10, 15, 22), 0);
     ct_tensor *sc = ct_scalar_tensor(3, CT_FLOAT32);
     CHECK_TENSOR(ct_einsum("", OPS(sc), 1), SHAPE(0), 0, VALS(3), 0);

@@ -3,6 +3,7 @@
  * with moments on 100k samples within 5 standard errors. */
 #include "harness.h"
 
+#include <omp.h>
 #include <stdlib.h>
 
 static void moments(const ct_tensor *t, double *mean, double *var) {
@@ -157,6 +158,43 @@ TEST(randn, matches_pytorch_both_paths) {
     CHECK_CLOSE(ct_item_at(ct_randn(SHAPE(1), 1, CT_FLOAT64, NULL), 0), 0.5684312772806678, 1e-15);
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+TEST(rand, default_generator_is_safe_across_threads) {
+    /* 4 threads x 2000 draws from the shared default generator: each op
+     * holds the lock, so no draw is lost or duplicated (a race on the
+     * mt19937 state would repeat outputs) */
+    enum { NT = 4, N = 2000 };
+    static double vals[NT * N];
+    int failed = 0;
+#pragma omp parallel num_threads(NT)
+    {
+        int id = omp_get_thread_num();
+        for (int k = 0; k < N / 100; k++) {
+            ct_tensor *t = ct_rand(SHAPE(100), 1, CT_FLOAT64, NULL);
+            if (!t) {
+#pragma omp atomic write
+                failed = 1;
+                continue;
+            }
+            memcpy(vals + id * N + k * 100, ct_data_ptr(t), 100 * sizeof(double));
+            ct_release(t);
+        }
+    }
+    CHECK(!failed);
+    int64_t sz = NT * N;
+    ct_tensor *all = ct_from_data(vals, &sz, 1, CT_FLOAT64);
+    double *v = tt_values(all);
+    qsort(v, NT * N, sizeof(double), cmp_double);
+    int dups = 0;
+    for (int i = 1; i < NT * N; i++) dups += v[i] == v[i - 1];
+    free(v);
+    CHECK(dups == 0);
+}
+
 TEST(randn, normal_moments_and_errors) {
     ct_generator *g = ct_generator_new(3);
     ct_tensor *t = ct_randn(SHAPE(100003), 1, CT_FLOAT64, g);
@@ -278,6 +316,20 @@ TEST(bernoulli_, frequency_broadcast_and_versions) {
     ct_bernoulli_tensor_(q, ct_full(NULL, 0, 0.3, CT_FLOAT64), NULL);
     CHECK_MOMENTS(q, 0.3, 0.21, 1 / 0.21 - 6);
     CHECK_ERR(ct_bernoulli_tensor_(q, ct_zeros(SHAPE(3), 1, CT_FLOAT32), NULL), "bernoulli_");
+    /* a transposed output with per-column probabilities 0 and 1 */
+    ct_tensor *base = ct_zeros(SHAPE(2, 3), 2, CT_INT64);
+    ct_tensor *tt = ct_t(base); /* [3, 2] */
+    ct_bernoulli_tensor_(tt, ct_tensor_from_doubles(VALS(1, 0), SHAPE(2), 1, CT_FLOAT64), NULL);
+    CHECK_TENSOR(base, SHAPE(2, 3), 2, VALS(1, 1, 1, 0, 0, 0), 0);
+}
+
+TEST(uniform_, rejects_outputs_with_internal_overlap) {
+    ct_tensor *e = ct_expand(ct_zeros(SHAPE(3, 1), 2, CT_FLOAT32), SHAPE(3, 4), 2);
+    CHECK_ERR(ct_uniform_(e, 0, 1, NULL), "more than one element of the written-to tensor");
+    CHECK_ERR(ct_normal_(e, 0, 1, NULL), "more than one element of the written-to tensor");
+    CHECK_ERR(ct_bernoulli_(e, 0.5, NULL), "more than one element of the written-to tensor");
+    CHECK_ERR(ct_bernoulli_tensor_(e, ct_full(NULL, 0, 0.5, CT_FLOAT32), NULL),
+              "more than one element of the written-to tensor");
 }
 
 TEST(uniform_, matches_pytorch_and_respects_bounds) {
@@ -299,6 +351,21 @@ TEST(uniform_, matches_pytorch_and_respects_bounds) {
     CHECK_ERR(ct_uniform_(t, -3e38, 3e38, NULL), "to-from to exceed the limit");
     CHECK_ERR(ct_uniform_(ct_zeros(SHAPE(2), 1, CT_INT64), 0, 1, NULL),
               "\"check_uniform_bounds\" not implemented for 'Long'");
+    /* torch.manual_seed(0); torch.empty(6, dtype=torch.float16).uniform_(-3.3, 7.1),
+     * the same in bfloat16, and torch.rand(6, dtype=torch.float16) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_uniform_(ct_empty(SHAPE(6), 1, CT_FLOAT16), -3.3, 7.1, NULL), SHAPE(6), 1,
+                 VALS(0.1748046875, -0.46044921875, 5.09765625, 2.87890625, 0.94189453125,
+                      0.576171875),
+                 0);
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_uniform_(ct_empty(SHAPE(6), 1, CT_BFLOAT16), -3.3, 7.1, NULL), SHAPE(6), 1,
+                 VALS(3.671875, -1.390625, 1.4453125, 4.5, -0.58203125, 6.875), 0);
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_rand(SHAPE(6), 1, CT_FLOAT16, NULL), SHAPE(6), 1,
+                 VALS(0.333984375, 0.27294921875, 0.80712890625, 0.59375, 0.40771484375,
+                      0.37255859375),
+                 0);
     ct_tensor *h = ct_empty(SHAPE(100), 1, CT_FLOAT16);
     ct_uniform_(h, 1, 2, NULL);
     for (int i = 0; i < 100; i++) CHECK(ct_item_at(h, i) >= 1 && ct_item_at(h, i) <= 2);
@@ -458,4 +525,148 @@ TEST(multinomial, errors_like_pytorch) {
               "prob_dist must be 1 or 2 dim");
     CHECK_ERR(ct_multinomial(ct_ones(SHAPE(3), 1, CT_INT64), 1, false, NULL),
               "multinomial only supports floating-point dtypes for input, got: Long");
+}
+
+TEST(normal, tensor_mean_and_std_match_pytorch) {
+    /* torch.manual_seed(0); torch.normal(torch.arange(5.), 2.).tolist() */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_normal_std_scalar(ct_arange(0, 5, 1, CT_FLOAT32), 2, NULL), SHAPE(5), 1,
+                 VALS(3.0819921493530273, 0.41314220428466797, -2.357578754425049,
+                      4.136862754821777, 1.8309552669525146),
+                 0);
+    /* torch.manual_seed(0); torch.normal(1.5, torch.arange(5.)).tolist() */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_normal_mean_scalar(1.5, ct_arange(0, 5, 1, CT_FLOAT32), NULL), SHAPE(5), 1,
+                 VALS(1.5, 1.206571102142334, -2.857578754425049, 3.205293655395508,
+                      -2.8380894660949707),
+                 0);
+    /* torch.manual_seed(0);
+     * torch.normal(torch.arange(20.).reshape(4, 5), torch.arange(5.) / 3) */
+    ct_manual_seed(0);
+    ct_tensor *sd = ct_arange(0, 5, 1, CT_FLOAT32);
+    for (int i = 0; i < 5; i++) ((float *)ct_data_ptr(sd))[i] /= 3.0f;
+    ct_tensor *r = ct_normal(ct_reshape(ct_arange(0, 20, 1, CT_FLOAT32), SHAPE(4, 5), 2), sd, NULL);
+    CHECK_TENSOR(r, SHAPE(4, 5), 2,
+                 VALS(0.0, 0.6158798933029175, 1.8329476118087769, 2.5661211013793945,
+                      4.798452377319336, 5.0, 5.886213302612305, 8.235337257385254,
+                      8.468096733093262, 8.789716720581055, 10.0, 11.088683128356934,
+                      12.926243782043457, 14.586334228515625, 15.261731147766113, 15.0,
+                      16.31060791015625, 17.839340209960938, 20.004980087280273,
+                      19.0716495513916),
+                 1e-6);
+    /* torch.manual_seed(0); torch.normal(2., 3., (5,)).tolist() */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_normal_sized(2, 3, SHAPE(5), 1, CT_DTYPE_DEFAULT, NULL), SHAPE(5), 1,
+                 VALS(6.622988224029541, 1.119713306427002, -4.536368370056152,
+                      3.705293893814087, -1.2535669803619385),
+                 1e-7);
+}
+
+TEST(normal, errors_and_moments) {
+    CHECK_ERR(ct_normal(ct_zeros(SHAPE(2), 1, CT_FLOAT32),
+                        ct_tensor_from_doubles(VALS(1, -1), SHAPE(2), 1, CT_FLOAT32), NULL),
+              "normal expects all elements of std >= 0.0");
+    CHECK_ERR(ct_normal(ct_zeros(SHAPE(2), 1, CT_FLOAT32), ct_ones(SHAPE(3), 1, CT_FLOAT32), NULL),
+              "normal");
+    CHECK_ERR(ct_normal_std_scalar(ct_zeros(SHAPE(2), 1, CT_INT64), 1, NULL),
+              "\"normal_kernel_cpu\" not implemented for 'Long'");
+    CHECK_ERR(ct_normal_std_scalar(ct_zeros(SHAPE(2), 1, CT_FLOAT32), -1, NULL),
+              "normal expects std >= 0.0, but found std -1");
+    ct_tensor *m = ct_full(SHAPE(2, 1), 2, 3, CT_FLOAT64);
+    ct_tensor *s = ct_full(SHAPE(50000), 1, 2, CT_FLOAT64);
+    ct_tensor *r = ct_normal(m, s, NULL);
+    CHECK(r->ndim == 2 && r->sizes[0] == 2 && r->sizes[1] == 50000 && r->dtype == CT_FLOAT64);
+    CHECK_MOMENTS(r, 3, 4, 0);
+}
+
+TEST(poisson, matches_pytorch_and_moments) {
+    /* torch.manual_seed(0); torch.poisson(torch.tensor([0.5, 3., 12., 100., 0.])) */
+    ct_manual_seed(0);
+    ct_tensor *rates = ct_tensor_from_doubles(VALS(0.5, 3, 12, 100, 0), SHAPE(5), 1, CT_FLOAT32);
+    CHECK_TENSOR(ct_poisson(rates, NULL), SHAPE(5), 1, VALS(2, 4, 13, 99, 0), 0);
+    ct_tensor *big = ct_poisson(ct_full(SHAPE(100000), 1, 4.5, CT_FLOAT64), NULL);
+    CHECK(big->dtype == CT_FLOAT64);
+    CHECK_MOMENTS(big, 4.5, 4.5, 1 / 4.5);
+    ct_tensor *big2 = ct_poisson(ct_full(SHAPE(100000), 1, 30, CT_FLOAT32), NULL);
+    CHECK_MOMENTS(big2, 30, 30, 1 / 30.0);
+    CHECK_ERR(ct_poisson(ct_tensor_from_doubles(VALS(-1), SHAPE(1), 1, CT_FLOAT32), NULL),
+              "invalid Poisson rate, expected rate to be non-negative");
+    CHECK_ERR(ct_poisson(ct_zeros(SHAPE(1), 1, CT_INT64), NULL), "not implemented for 'Long'");
+}
+
+TEST(multinomial, matches_pytorch_streams) {
+    const double a[] = {0.1, 0.2, 0.3, 0.4}, b[] = {0.1, 0.2, 0.3, 0.4, 5, 0, 1, 2};
+    /* torch.manual_seed(0); torch.multinomial(torch.tensor([.1, .2, .3, .4]), 2) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_multinomial(ct_tensor_from_doubles(a, SHAPE(4), 1, CT_FLOAT32), 2, false, NULL),
+                 SHAPE(2), 1, VALS(2, 1), 0);
+    /* torch.multinomial(torch.tensor([[.1, .2, .3, .4], [5, 0, 1, 2.]]), 3) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_multinomial(ct_tensor_from_doubles(b, SHAPE(2, 4), 2, CT_FLOAT32), 3, false, NULL),
+                 SHAPE(2, 3), 2, VALS(2, 1, 3, 2, 0, 3), 0);
+    /* torch.multinomial(torch.arange(1., 11.), 10) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_multinomial(ct_arange(1, 11, 1, CT_FLOAT32), 10, false, NULL), SHAPE(10), 1,
+                 VALS(6, 9, 7, 8, 2, 4, 5, 1, 3, 0), 0);
+    /* torch.multinomial(torch.tensor([.1, .2, .3, .4]), 8, True) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_multinomial(ct_tensor_from_doubles(a, SHAPE(4), 1, CT_FLOAT32), 8, true, NULL),
+                 SHAPE(8), 1, VALS(3, 3, 2, 3, 3, 3, 1, 2), 0);
+    /* the 2-row tensor above, 5 samples with replacement */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_multinomial(ct_tensor_from_doubles(b, SHAPE(2, 4), 2, CT_FLOAT32), 5, true, NULL),
+                 SHAPE(2, 5), 2, VALS(3, 3, 2, 3, 3, 3, 0, 0, 0, 0), 0);
+}
+
+TEST(geometric_, matches_pytorch_stream) {
+    /* torch.manual_seed(0); torch.empty(6, dtype=torch.int32).geometric_(0.3) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_geometric_(ct_empty(SHAPE(6), 1, CT_INT32), 0.3, NULL), SHAPE(6), 1,
+                 VALS(1, 1, 3, 1, 2, 1), 0);
+}
+
+TEST(exponential_, matches_pytorch_stream) {
+    /* torch.manual_seed(0); torch.empty(4, dtype=torch.float64).exponential_(2) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_exponential_(ct_empty(SHAPE(4), 1, CT_FLOAT64), 2, NULL), SHAPE(4), 1,
+                 VALS(1.754163093353821, 0.6151923820898384, 0.30752204694700574,
+                      1.2675593221079409),
+                 1e-15);
+}
+
+TEST(cauchy_, matches_pytorch_stream) {
+    /* torch.manual_seed(0); torch.empty(4, dtype=torch.float64).cauchy_(1, 2) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_cauchy_(ct_empty(SHAPE(4), 1, CT_FLOAT64), 1, 2, NULL), SHAPE(4), 1,
+                 VALS(22.195458653364593, 2.5295345192117997, 0.7434013158336519,
+                      8.8661466219893),
+                 1e-14);
+}
+
+TEST(log_normal_, matches_pytorch_stream) {
+    /* torch.manual_seed(0); torch.empty(4, dtype=torch.float64).log_normal_(1, 2) */
+    ct_manual_seed(0);
+    CHECK_TENSOR(ct_log_normal_(ct_empty(SHAPE(4), 1, CT_FLOAT64), 1, 2, NULL), SHAPE(4), 1,
+                 VALS(59.26341788010752, 1.5115599370617072, 0.03481946309690494,
+                      8.472812895730142),
+                 1e-14);
+}
+
+TEST(rand, raw_draws_for_other_families) {
+    /* mt19937 seeded with 0 (std::mt19937(0) in C++, the engine of
+     * torch.manual_seed(0)): first outputs 2357136044, 2546248239 */
+    ct_generator *g = ct_generator_new(0);
+    ct_generator_lock(g);
+    CHECK(ct_generator_next_u32(g) == UINT32_C(2357136044));
+    CHECK(ct_generator_next_u32(g) == UINT32_C(2546248239));
+    ct_generator_unlock(g);
+    /* torch.manual_seed(0); torch.rand(2, dtype=torch.float64)[1] comes from
+     * draws 3 and 4: 0.707819864399788 */
+    ct_generator_lock(g);
+    CHECK(ct_generator_next_double(g) == 0.707819864399788);
+    ct_generator_unlock(g);
+    ct_generator_free(g);
+    ct_generator_free(NULL);
+    ct_generator_free(ct_default_generator()); /* never frees the default */
+    CHECK(ct_rand(SHAPE(2), 1, CT_FLOAT32, NULL) != NULL);
 }

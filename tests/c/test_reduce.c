@@ -265,3 +265,22 @@ TEST(sum, rejects_bad_dims_and_dtypes) {
     CHECK_ERR(ct_sum_dims(ct_scalar_tensor(1, CT_FLOAT32), (const int[]){1}, 1, false, -1),
               "Dimension out of range");
 }
+
+TEST(sum, reduced_dims_that_do_not_merge_in_both_walks) {
+    /* inner walk over two reduced dims that cannot coalesce, chunked */
+    ct_tensor *a = tt_rand(SHAPE(300, 4, 500), 3, CT_FLOAT64, -1, 1, 15);
+    CHECK_REF(ct_sum_dims(a, D02, 2, false, -1), a, D02, 2, false, R_SUM, 0, 0, 1e-10);
+    /* outer walk (kept inner dim contiguous) over rows that are not evenly spaced */
+    ct_tensor *b = ct_slice(tt_rand(SHAPE(400, 70, 40), 3, CT_FLOAT32, -1, 1, 16), 0, 0, 400, 2);
+    static const int D01[] = {0, 1};
+    CHECK_REF(ct_sum_dims(b, D01, 2, false, -1), b, D01, 2, false, R_SUM, 0, 0, 1e-5);
+    ct_tensor *c = ct_slice(tt_rand(SHAPE(60, 70, 40), 3, CT_FLOAT64, -1, 1, 17), 0, 0, 60, 2);
+    CHECK_REF(ct_amax(c, D01, 2, true), c, D01, 2, true, R_MAX, 0, 0, 0);
+    CHECK_REF(ct_sum_dims(c, D01, 2, true, -1), c, D01, 2, true, R_SUM, 0, 0, 1e-10);
+    /* many outputs that each fold a few elements take the outer walk */
+    ct_tensor *d = tt_rand(SHAPE(5000, 3), 2, CT_INT32, -100, 100, 18);
+    CHECK_REF(ct_sum_dims(d, D1, 1, false, -1), d, D1, 1, false, R_SUM, 0, 0, 0);
+    int one = 1;
+    CHECK_REF(ct_argmax(d, &one, false), d, &one, 1, false, R_ARGMAX, 0, 0, 0);
+    CHECK_REF(ct_prod_dim(d, 1, false, -1), d, &one, 1, false, R_PROD, 0, 0, 0);
+}

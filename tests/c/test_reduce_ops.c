@@ -65,7 +65,8 @@ static double *ref1(const ct_tensor *x, const int *dims, int ndims, int kind, do
         case 9:
             if (isinf(p)) {
                 a = fabs(v[0]);
-                for (int64_t k = 1; k < nred; k++) a = p > 0 ? fmax(a, fabs(v[k])) : fmin(a, fabs(v[k]));
+                for (int64_t k = 1; k < nred; k++)
+                    a = isnan(a) || isnan(v[k]) ? NAN : p > 0 ? fmax(a, fabs(v[k])) : fmin(a, fabs(v[k]));
             } else if (p == 0) {
                 for (int64_t k = 0; k < nred; k++) a += v[k] != 0;
             } else {
@@ -464,4 +465,127 @@ TEST(count_nonzero, counts_nan_and_reduces_dims) {
     CHECK_TENSOR(ct_count_nonzero(n, NULL, 0), SHAPE(0), 0, VALS(2), 0);
     CHECK_TENSOR(ct_count_nonzero(ct_empty(SHAPE(2, 0), 2, CT_FLOAT32), D1, 1), SHAPE(2), 1,
                  VALS(0, 0), 0);
+}
+
+TEST(amax, long_runs_find_nan_and_extremes_anywhere) {
+    ct_tensor *x = tt_rand(SHAPE(1000), 1, CT_FLOAT32, -5, 5, 32);
+    float *p = ct_data_ptr(x);
+    p[700] = -9; /* largest magnitude, negative */
+    p[333] = 8;
+    CHECK_TENSOR(ct_amax(x, NULL, 0, false), SHAPE(0), 0, VALS(8), 0);
+    CHECK_TENSOR(ct_amin(x, NULL, 0, false), SHAPE(0), 0, VALS(-9), 0);
+    CHECK_TENSOR(ct_argmax(x, NULL, false), SHAPE(0), 0, VALS(333), 0);
+    CHECK_TENSOR(ct_argmin(x, NULL, false), SHAPE(0), 0, VALS(700), 0);
+    CHECK_TENSOR(ct_norm(x, INFINITY, NULL, 0, false), SHAPE(0), 0, VALS(9), 0);
+    p[517] = NAN;
+    p[901] = NAN;
+    CHECK(isnan(ct_item_at(ct_amax(x, NULL, 0, false), 0)));
+    CHECK(isnan(ct_item_at(ct_amin(x, NULL, 0, false), 0)));
+    /* PyTorch: tensor([1., nan, 3.]).norm(p=-inf) is nan */
+    CHECK(isnan(ct_item_at(ct_norm(x, -INFINITY, NULL, 0, false), 0)));
+    CHECK_TENSOR(ct_argmax(x, NULL, false), SHAPE(0), 0, VALS(517), 0);
+    CHECK_TENSOR(ct_argmin(x, NULL, false), SHAPE(0), 0, VALS(517), 0);
+    ct_tensor *d = tt_rand(SHAPE(3, 999), 2, CT_FLOAT64, -5, 5, 33);
+    ((double *)ct_data_ptr(d))[999 + 998] = NAN;
+    int one = 1;
+    CHECK_R(ct_amax(d, &one, 1, false), d, &one, 1, false, 2, 0, 0, 0);
+    CHECK_R(ct_argmax(d, &one, false), d, &one, 1, false, 4, 0, 0, 0);
+    CHECK_R(ct_argmin(d, &one, false), d, &one, 1, false, 5, 0, 0, 0);
+    CHECK_R(ct_norm(d, -INFINITY, &one, 1, false), d, &one, 1, false, 9, -INFINITY, 0, 0);
+}
+
+TEST(max, column_reductions_propagate_nan_and_keep_first_indices) {
+    ct_tensor *x = tt_rand(SHAPE(50, 40), 2, CT_FLOAT32, -3, 3, 34);
+    float *p = ct_data_ptr(x);
+    p[10 * 40 + 3] = NAN;
+    p[20 * 40 + 3] = NAN;
+    p[5 * 40 + 17] = NAN;
+    p[0 * 40 + 39] = NAN;
+    p[7 * 40 + 8] = 50; /* ties within a column: the first wins */
+    p[9 * 40 + 8] = 50;
+    ct_tensor *idx;
+    for (int kind = 0; kind < 2; kind++) {
+        ct_tensor *v = kind ? ct_min_dim(x, 0, false, &idx) : ct_max_dim(x, 0, false, &idx);
+        CHECK_R(v, x, D0, 1, false, 2 + kind, 0, 0, 0);
+        CHECK_R(idx, x, D0, 1, false, 4 + kind, 0, 0, 0);
+    }
+    CHECK(ct_item_at(idx, 3) == 10);
+    CHECK_R(ct_amax(x, D0, 1, true), x, D0, 1, true, 2, 0, 0, 0);
+    CHECK_R(ct_norm(x, INFINITY, D0, 1, false), x, D0, 1, false, 9, INFINITY, 0, 0);
+    CHECK_R(ct_norm(x, -INFINITY, D0, 1, false), x, D0, 1, false, 9, -INFINITY, 0, 0);
+    ct_tensor *d = ct_to_dtype(x, CT_FLOAT64, false);
+    int zero = 0;
+    CHECK_R(ct_argmax(d, &zero, false), d, D0, 1, false, 4, 0, 0, 0);
+}
+
+TEST(logsumexp, large_inputs_in_every_layout) {
+    ct_tensor *x = tt_rand(SHAPE(300, 200), 2, CT_FLOAT64, -30, 30, 35);
+    for (int d = 0; d < 2; d++) CHECK_R(ct_logsumexp(x, &d, 1, false), x, &d, 1, false, 7, 0, 0, 1e-12);
+    CHECK_R(ct_logsumexp(ct_t(x), D1, 1, true), ct_t(x), D1, 1, true, 7, 0, 0, 1e-12);
+    ct_tensor *tall = tt_rand(SHAPE(100000, 3), 2, CT_FLOAT32, -5, 5, 36);
+    CHECK_R(ct_logsumexp(tall, D0, 1, false), tall, D0, 1, false, 7, 0, 0, 1e-6);
+    ct_tensor *wide = tt_rand(SHAPE(3, 140000), 2, CT_FLOAT32, -5, 5, 37);
+    CHECK_R(ct_logsumexp(wide, D1, 1, false), wide, D1, 1, false, 7, 0, 0, 1e-6);
+}
+
+TEST(var, large_inputs_in_every_layout) {
+    ct_tensor *tall = tt_rand(SHAPE(100000, 3), 2, CT_FLOAT64, 100, 101, 38);
+    CHECK_R(ct_var(tall, D0, 1, 1, false), tall, D0, 1, false, 6, 0, 1, 1e-9);
+    ct_tensor *wide = tt_rand(SHAPE(3, 140000), 2, CT_FLOAT64, 100, 101, 39);
+    CHECK_R(ct_var(wide, D1, 1, 0, true), wide, D1, 1, true, 6, 0, 0, 1e-9);
+    ct_tensor *g = ct_permute(tt_rand(SHAPE(40, 50, 60), 3, CT_FLOAT32, -1, 1, 40),
+                              (const int[]){2, 0, 1}, 3);
+    int64_t no;
+    double *r = ref1(g, D02, 2, 6, 0, 1, &no);
+    for (int64_t i = 0; i < no; i++) r[i] = sqrt(r[i]);
+    int bad = tt_expect(__FILE__, __LINE__, ct_std(g, D02, 2, 1, false), SHAPE(40), 1, r, 1e-5);
+    free(r);
+    CHECK(bad == 0);
+}
+
+TEST(prod, dtype_argument_and_half_precision_inputs) {
+    ct_tensor *i = tt_tensor(VALS(3, 4, 5, 6), SHAPE(2, 2), 2, CT_INT32);
+    ct_tensor *pd = ct_prod_dim(i, 0, true, CT_FLOAT64);
+    CHECK(pd->dtype == CT_FLOAT64);
+    CHECK_TENSOR(pd, SHAPE(1, 2), 2, VALS(15, 24), 0);
+    ct_tensor *h = tt_tensor(VALS(1.5, -2, 4, 0.5), SHAPE(4), 1, CT_BFLOAT16);
+    ct_tensor *ph = ct_prod(h);
+    CHECK(ph->dtype == CT_BFLOAT16 && ct_item_at(ph, 0) == -6);
+    ct_tensor *m = ct_mean_dims(tt_tensor(VALS(1, 2, 4), SHAPE(3), 1, CT_FLOAT32), NULL, 0, false,
+                                CT_FLOAT64);
+    CHECK(m->dtype == CT_FLOAT64);
+    CHECK_CLOSE(ct_item_at(m, 0), 7.0 / 3.0, 1e-15);
+}
+
+TEST(var, half_precision_inputs_keep_their_dtype) {
+    /* PyTorch: tensor([1., 2]).half().var() is 0.5 (float16), .norm() 2.2363 */
+    ct_tensor *h = tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT16);
+    ct_tensor *v = ct_var(h, NULL, 0, 1, false);
+    CHECK(v->dtype == CT_FLOAT16 && ct_item_at(v, 0) == 0.5);
+    ct_tensor *n = ct_norm(h, 2, NULL, 0, false);
+    CHECK(n->dtype == CT_FLOAT16);
+    CHECK_CLOSE(ct_item_at(n, 0), 2.2363, 1e-3);
+    ct_tensor *x = tt_tensor(VALS(3, -1, 7, 2), SHAPE(2, 2), 2, CT_FLOAT16), *idx;
+    CHECK_TENSOR(ct_max_dim(x, 1, false, &idx), SHAPE(2), 1, VALS(3, 7), 0);
+    CHECK(ct_max_dim(x, 1, false, &idx)->dtype == CT_FLOAT16);
+    CHECK_TENSOR(idx, SHAPE(2), 1, VALS(0, 0), 0);
+    CHECK_TENSOR(ct_argmin(x, NULL, false), SHAPE(0), 0, VALS(1), 0);
+}
+
+TEST(var, results_do_not_depend_on_the_thread_count) {
+    ct_tensor *wide = tt_rand(SHAPE(2, 300000), 2, CT_FLOAT32, -1, 1, 41);
+    ct_tensor *tall = tt_rand(SHAPE(300000, 3), 2, CT_FLOAT32, -1, 1, 42);
+    int nt = ct_get_num_threads();
+    ct_tensor *r[2][4];
+    for (int k = 0; k < 2; k++) {
+        ct_set_num_threads(k ? 3 : 1);
+        ct_tensor *idx;
+        r[k][0] = ct_var(wide, D1, 1, 1, false);
+        r[k][1] = ct_var(tall, D0, 1, 1, false);
+        r[k][2] = ct_max_dim(tall, 0, false, &idx);
+        r[k][3] = idx;
+    }
+    ct_set_num_threads(nt);
+    for (int i = 0; i < 4; i++)
+        for (int64_t j = 0; j < r[0][i]->numel; j++) CHECK(ct_item_at(r[0][i], j) == ct_item_at(r[1][i], j));
 }

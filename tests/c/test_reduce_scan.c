@@ -144,3 +144,19 @@ TEST(cummin, ties_and_nan_along_dims) {
     CHECK(v->dtype == CT_BOOL);
     CHECK_TENSOR(v, SHAPE(3), 1, VALS(1, 0, 0), 0);
 }
+
+TEST(cumsum, long_lines_scan_in_parallel_chunks_independent_of_threads) {
+    ct_tensor *x = tt_rand(SHAPE(2, 300000), 2, CT_FLOAT64, -1, 1, 11);
+    CHECK_SCAN(ct_cumsum(x, 1, -1), NULL, x, 1, S_SUM, 1e-9);
+    ct_tensor *f = tt_rand(SHAPE(300000), 1, CT_FLOAT32, 0, 1, 12);
+    int nt = ct_get_num_threads();
+    ct_set_num_threads(1);
+    ct_tensor *a = ct_cumsum(f, 0, -1);
+    ct_set_num_threads(3);
+    ct_tensor *b = ct_cumsum(f, 0, -1);
+    ct_set_num_threads(nt);
+    CHECK(memcmp(ct_data_ptr(a), ct_data_ptr(b), 300000 * sizeof(float)) == 0);
+    CHECK_SCAN(a, NULL, f, 0, S_SUM, 1e-6);
+    ct_tensor *p = tt_rand(SHAPE(200000), 1, CT_FLOAT64, 0.99999, 1.00001, 13);
+    CHECK_SCAN(ct_cumprod(p, 0, -1), NULL, p, 0, S_PROD, 1e-9);
+}

@@ -15,3 +15,11 @@ def needs_ops(*names):
     """Skip unless every op is in this build (its family merged)."""
     missing = [n for n in names if not has_op(n)]
     return pytest.mark.skipif(bool(missing), reason="ops not merged yet: " + ", ".join(missing))
+
+
+try:  # keep hypothesis from writing a database into the repository
+    from hypothesis import settings as _hs
+    _hs.register_profile("ctorch", database=None)
+    _hs.load_profile("ctorch")
+except ImportError:
+    pass

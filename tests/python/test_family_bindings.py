@@ -12,6 +12,10 @@ B = np.array([[3.0, 1.0, 2.0], [0.5, 9.0, -1.0]], dtype=np.float32)
 I = np.array([1, 3, 1, 0, 2, 3, 3], dtype=np.int64)
 
 
+def mk(m):
+    return m.tensor([[True, False, True], [False, True, True]])
+
+
 def conv(mod, v):
     return mod.from_numpy(v.copy()) if isinstance(v, np.ndarray) else v
 
@@ -88,6 +92,62 @@ CASES = [
     ("outer", lambda m, a, b, i: m.outer(b[0], b[1])),
     ("kron", lambda m, a, b, i: b.kron(b)),
     ("result_type", lambda m, a, b, i: m.result_type(i, 2.5)),
+    ("sum", lambda m, a, b, i: a.sum()),
+    ("sum", lambda m, a, b, i: m.sum(a, dim=(0, 2), keepdim=True)),
+    ("sum", lambda m, a, b, i: i.sum(0, dtype=m.float64)),
+    ("mean", lambda m, a, b, i: a.mean(-1)),
+    ("prod", lambda m, a, b, i: b.prod(1)),
+    ("prod", lambda m, a, b, i: m.prod(b)),
+    ("max", lambda m, a, b, i: b.max()),
+    ("max", lambda m, a, b, i: b.max(1)),
+    ("max", lambda m, a, b, i: m.max(b, dim=0, keepdim=True)),
+    ("min", lambda m, a, b, i: m.min(b, 1)),
+    ("amax", lambda m, a, b, i: a.amax((0, 1))),
+    ("amin", lambda m, a, b, i: m.amin(a, -1)),
+    ("aminmax", lambda m, a, b, i: m.aminmax(b, dim=1)),
+    ("argmax", lambda m, a, b, i: b.argmax()),
+    ("argmin", lambda m, a, b, i: m.argmin(b, dim=1, keepdim=True)),
+    ("var", lambda m, a, b, i: b.var(1)),
+    ("var", lambda m, a, b, i: m.var(b, unbiased=False)),
+    ("std", lambda m, a, b, i: b.std(dim=0, correction=0)),
+    ("var_mean", lambda m, a, b, i: m.var_mean(b, 1)),
+    ("std_mean", lambda m, a, b, i: m.std_mean(b)),
+    ("norm", lambda m, a, b, i: b.norm()),
+    ("norm", lambda m, a, b, i: m.norm(b, p=1, dim=1)),
+    ("logsumexp", lambda m, a, b, i: b.logsumexp(1)),
+    ("all", lambda m, a, b, i: mk(m).all()),
+    ("any", lambda m, a, b, i: m.any(mk(m), dim=1)),
+    ("count_nonzero", lambda m, a, b, i: a.count_nonzero(1)),
+    ("cumsum", lambda m, a, b, i: b.cumsum(1)),
+    ("cumprod", lambda m, a, b, i: m.cumprod(b, dim=0)),
+    ("cummax", lambda m, a, b, i: b.cummax(1)),
+    ("cummin", lambda m, a, b, i: m.cummin(b, 0)),
+    ("index_select", lambda m, a, b, i: b.index_select(1, m.tensor([2, 0]))),
+    ("gather", lambda m, a, b, i: m.gather(b, 1, m.tensor([[0, 0], [1, 2]]))),
+    ("scatter", lambda m, a, b, i: m.zeros(2, 3).scatter(1, m.tensor([[2], [0]]), b[:, :1])),
+    ("scatter", lambda m, a, b, i: m.zeros(2, 3).scatter_(1, m.tensor([[2], [0]]), 5.0)),
+    ("scatter_add", lambda m, a, b, i: m.zeros(2, 3).scatter_add(1, m.tensor([[1, 1], [0, 2]]), b[:, :2])),
+    ("scatter_reduce", lambda m, a, b, i: m.ones(2, 3).scatter_reduce(1, m.tensor([[1, 1], [0, 2]]), b[:, :2], "amax")),
+    ("index_add", lambda m, a, b, i: m.zeros(2, 3).index_add(0, m.tensor([1, 1]), b, alpha=2)),
+    ("index_copy", lambda m, a, b, i: m.zeros(2, 3).index_copy_(0, m.tensor([1, 0]), b)),
+    ("index_fill", lambda m, a, b, i: b.index_fill(1, m.tensor([0, 2]), -1.0)),
+    ("index_put", lambda m, a, b, i: b.index_put((m.tensor([0, 1]), m.tensor([2, 2])), m.tensor(7.0))),
+    ("masked_fill", lambda m, a, b, i: b.masked_fill(mk(m), 0.0)),
+    ("masked_select", lambda m, a, b, i: m.masked_select(b, mk(m))),
+    ("masked_scatter", lambda m, a, b, i: b.masked_scatter(mk(m), m.zeros(6))),
+    ("nonzero", lambda m, a, b, i: (mk(m)).nonzero()),
+    ("nonzero", lambda m, a, b, i: m.nonzero(mk(m), as_tuple=True)),
+    ("take", lambda m, a, b, i: m.take(b, m.tensor([0, 5, -1]))),
+    ("take_along_dim", lambda m, a, b, i: m.take_along_dim(b, b.argsort(1), 1)),
+    ("put", lambda m, a, b, i: b.put(m.tensor([0, 3]), m.tensor([9.0, 8.0]), accumulate=True)),
+    ("arange", lambda m, a, b, i: m.arange(5)),
+    ("arange", lambda m, a, b, i: m.arange(1, 4, 0.5)),
+    ("arange", lambda m, a, b, i: m.arange(0, 10, 3, dtype=m.float64)),
+    ("linspace", lambda m, a, b, i: m.linspace(0, 1, 7)),
+    ("logspace", lambda m, a, b, i: m.logspace(0, 2, 3, base=2)),
+    ("eye", lambda m, a, b, i: m.eye(3, 2, dtype=m.int32)),
+    ("zeros", lambda m, a, b, i: m.zeros(2, 3, dtype=m.int16)),
+    ("full", lambda m, a, b, i: m.full((2,), 1.5)),
 ]
 
 

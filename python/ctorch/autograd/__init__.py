@@ -1,6 +1,4 @@
 """torch.autograd: grad mode and (when the engine is built) backward/grad."""
-import functools
-
 from ctorch import _C
 
 
@@ -8,10 +6,13 @@ class _DecoratorContext:
     """A context manager that also works as a function decorator."""
 
     def __call__(self, fn):
-        @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with self.__class__(*self._args):
                 return fn(*args, **kwargs)
+        # functools.wraps by hand: importing functools costs import time
+        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+            setattr(wrapper, attr, getattr(fn, attr, None))
+        wrapper.__wrapped__ = fn
         return wrapper
 
     def __enter__(self):

@@ -51,7 +51,7 @@ static void fill_strided(char **d, const int64_t *s, int64_t n, void *ctx) {
     }
 }
 
-void ct__fill_bits(ct_tensor *t, uint64_t bits) {
+void ct__fill_pattern(ct_tensor *t, uint64_t bits) {
     int64_t n = t->numel;
     if (n == 0) return;
     size_t isz = ct_dtype_size(t->dtype);
@@ -71,9 +71,20 @@ void ct__fill_bits(ct_tensor *t, uint64_t bits) {
         }
         return;
     }
+    /* broadcast dims (stride 0) hold one element each: fill that one, so
+     * that no two threads write the same memory */
+    int64_t sz[CT_MAX_DIMS];
+    int64_t m = 1;
+    for (int i = 0; i < t->ndim; i++) {
+        sz[i] = t->strides[i] == 0 ? 1 : t->sizes[i];
+        m *= sz[i];
+    }
+    ct_tensor v = *t; /* a stack view: same storage, no new reference */
+    memcpy(v.sizes, sz, sizeof(int64_t) * (size_t)t->ndim);
+    v.numel = m;
     ct_iter it;
-    const ct_tensor *ops[1] = {t};
-    ct_iter_init(&it, 1, ops, t->sizes, t->ndim);
+    const ct_tensor *ops[1] = {&v};
+    ct_iter_init(&it, 1, ops, v.sizes, v.ndim);
     fill_ctx c = {bits, isz};
     ct_iter_run(&it, fill_strided, &c, CT_GRAIN * 4);
 }
@@ -81,11 +92,11 @@ void ct__fill_bits(ct_tensor *t, uint64_t bits) {
 void ct__fill_f64(ct_tensor *t, double v) {
     uint64_t bits = 0;
     ct__store_f64(&bits, t->dtype, v);
-    ct__fill_bits(t, bits);
+    ct__fill_pattern(t, bits);
 }
 
 void ct__fill_i64(ct_tensor *t, int64_t v) {
     uint64_t bits = 0;
     ct__store_i64(&bits, t->dtype, v);
-    ct__fill_bits(t, bits);
+    ct__fill_pattern(t, bits);
 }

@@ -19,13 +19,32 @@ static void share(int64_t n, int64_t *b, int64_t *e) {
     *e = *b + chunk < n ? *b + chunk : n;
 }
 
+/* Floating arange with PyTorch's exact rounding (its AVX2 build computes in
+ * double): blocks of V lanes, two blocks at a time, from a base
+ * fma(step, b, start) rounded to the element type, plus j * step fused;
+ * the tail element by element as fma(step, i, start). */
+#define ARANGE_VEC(NAME, T, V)                                                     \
+    static void NAME(T *o, int64_t n, double start, double step) {                 \
+        const int64_t nv = n / (2 * (V)) * (2 * (V));                              \
+        _Pragma("omp parallel for if (n >= RANGE_GRAIN)")                          \
+        for (int64_t b = 0; b < nv; b += (V)) {                                    \
+            const double base = (double)(T)fma(step, (double)b, start);            \
+            for (int j = 0; j < (V); j++) o[b + j] = (T)fma((double)j, step, base); \
+        }                                                                          \
+        for (int64_t i = nv; i < n; i++) o[i] = (T)fma(step, (double)i, start);     \
+    }
+ARANGE_VEC(arange_f32, float, 8)
+ARANGE_VEC(arange_f64, double, 4)
+
 void ct__fill_arange_f64(ct_tensor *t, double start, double step) {
     int64_t n = t->numel;
     void *p = ct_data_ptr(t);
     switch (t->dtype) {
+    case CT_FLOAT32: arange_f32(p, n, start, step); break;
+    case CT_FLOAT64: arange_f64(p, n, start, step); break;
     case CT_FLOAT16: case CT_BFLOAT16:
         for (int64_t i = 0; i < n; i++)
-            ct__store_f64((uint16_t *)p + i, t->dtype, start + step * (double)i);
+            ct__store_f64((uint16_t *)p + i, t->dtype, fma(step, (double)i, start));
         break;
     default:
 #pragma omp parallel if (n >= RANGE_GRAIN)

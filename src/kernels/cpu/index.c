@@ -263,10 +263,11 @@ int ct__sg_run(ct__sg_op op, ct_tensor *indexed, const ct_tensor *index, ct_tens
     ct_iter it;
     ct_iter_init(&it, 3, ops, vi.sizes, vi.ndim);
     int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
-    if (op == CT__SG_GATHER && nt > 1 && it.numel < 4 * (int64_t)nt &&
+    if (op == CT__SG_GATHER && nt > 1 && it.numel < 128 * (int64_t)nt &&
         it.numel * c.nd >= CT_GRAIN) {
-        /* few positions off dim but a long dim (a 1-d gather): gathers write
-         * distinct outputs, so split the index along dim instead */
+        /* few positions off dim but a long dim (a 1-d gather, index_select
+         * of narrow rows): too few for the iterator's 64-element chunks, and
+         * gathers write distinct outputs, so split the index along dim */
         int64_t chunk = (c.nd + nt - 1) / nt;
         atomic_int any_bad;
         atomic_init(&any_bad, 0);
@@ -484,8 +485,30 @@ void ct__index_put_offsets(ct_tensor *dst, const ct_tensor *val, const ct_tensor
         for (int d = 0; d < nd; d++) st[k][d] = t->sizes[d] == 1 ? 0 : t->strides[d] * isz;
     }
     put_ctx c = {dst->dtype};
-    rowmajor_walk(dst->sizes, nd, 3, base, (const int64_t(*)[CT_MAX_DIMS])st,
-                  accumulate ? put_off_acc : put_off_copy, &c);
+    ct_loop_fn fn = accumulate ? put_off_acc : put_off_copy;
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    int64_t cols = nd ? dst->sizes[nd - 1] : 0;
+    if (nt > 1 && nd > 0 && st[2][nd - 1] == 0 && st[0][nd - 1] != 0 && cols >= 64 * nt &&
+        dst->numel >= CT_GRAIN) {
+        /* the last dim is not indexed: columns are distinct elements for
+         * every index, so threads take column ranges and each keeps the
+         * index order within its columns */
+        int64_t chunk = (cols + nt - 1) / nt;
+#pragma omp parallel num_threads(nt)
+        {
+            int t = omp_get_thread_num();
+            int64_t c0 = t * chunk, c1 = c0 + chunk < cols ? c0 + chunk : cols;
+            if (c0 < c1) {
+                int64_t sz[CT_MAX_DIMS];
+                memcpy(sz, dst->sizes, sizeof(int64_t) * (size_t)nd);
+                sz[nd - 1] = c1 - c0;
+                char *b[3] = {base[0] + c0 * st[0][nd - 1], base[1] + c0 * st[1][nd - 1], base[2]};
+                rowmajor_walk(sz, nd, 3, b, (const int64_t(*)[CT_MAX_DIMS])st, fn, &c);
+            }
+        }
+        return;
+    }
+    rowmajor_walk(dst->sizes, nd, 3, base, (const int64_t(*)[CT_MAX_DIMS])st, fn, &c);
 }
 
 /* ------------------------------------------------------------ nonzero */
@@ -626,8 +649,10 @@ int64_t ct__count_nonzero_bytes(const uint8_t *mask, int64_t n) {
     return cnt;
 }
 
-int64_t ct__masked_select_contig(char *out, const char *x, const uint8_t *mask, int64_t n,
-                                 size_t isz) {
+
+
+static int64_t masked_select_serial(char *out, const char *x, const uint8_t *mask, int64_t n,
+                                    size_t isz) {
     int64_t k = 0;
     switch (isz) {
 #define MSEL(T)                                                                       \
@@ -643,8 +668,8 @@ int64_t ct__masked_select_contig(char *out, const char *x, const uint8_t *mask, 
     return k;
 }
 
-int64_t ct__masked_scatter_contig(char *x, const char *src, const uint8_t *mask, int64_t n,
-                                  size_t isz) {
+static int64_t masked_scatter_serial(char *x, const char *src, const uint8_t *mask, int64_t n,
+                                     size_t isz) {
     int64_t k = 0;
     switch (isz) {
 #define MSCAT(T)                                                                      \
@@ -658,6 +683,47 @@ int64_t ct__masked_scatter_contig(char *x, const char *src, const uint8_t *mask,
 #undef MSCAT
     }
     return k;
+}
+
+/* Both mask loops in parallel: each thread counts the ones of its chunk,
+ * a prefix sum gives where its elements go in the packed side. */
+static int64_t masked_run(bool select, char *dense, char *packed, const uint8_t *mask, int64_t n,
+                          size_t isz) {
+    int nt = (n >= CT_GRAIN && !omp_in_parallel()) ? omp_get_max_threads() : 1;
+    if (nt > 64) nt = 64;
+    if (nt <= 1)
+        return select ? masked_select_serial(packed, dense, mask, n, isz)
+                      : masked_scatter_serial(dense, packed, mask, n, isz);
+    int64_t cnt[65] = {0};
+    int64_t chunk = (n + nt - 1) / nt;
+#pragma omp parallel for num_threads(nt)
+    for (int t = 0; t < nt; t++) {
+        int64_t b = t * chunk, e = b + chunk < n ? b + chunk : n;
+        cnt[t + 1] = b < e ? ct__count_nonzero_bytes(mask + b, e - b) : 0;
+    }
+    for (int t = 0; t < nt; t++) cnt[t + 1] += cnt[t];
+#pragma omp parallel for num_threads(nt)
+    for (int t = 0; t < nt; t++) {
+        int64_t b = t * chunk, e = b + chunk < n ? b + chunk : n;
+        if (b >= e) continue;
+        if (select)
+            masked_select_serial(packed + cnt[t] * (int64_t)isz, dense + b * (int64_t)isz, mask + b,
+                                 e - b, isz);
+        else
+            masked_scatter_serial(dense + b * (int64_t)isz, packed + cnt[t] * (int64_t)isz,
+                                  mask + b, e - b, isz);
+    }
+    return cnt[nt];
+}
+
+int64_t ct__masked_select_contig(char *out, const char *x, const uint8_t *mask, int64_t n,
+                                 size_t isz) {
+    return masked_run(true, (char *)x, out, mask, n, isz);
+}
+
+int64_t ct__masked_scatter_contig(char *x, const char *src, const uint8_t *mask, int64_t n,
+                                  size_t isz) {
+    return masked_run(false, x, (char *)src, mask, n, isz);
 }
 
 /* ------------------------------------------------------------ mean */

@@ -1,12 +1,13 @@
 /* Reduction kernels: one driver for every reduction, two loop shapes.
  *
  *   INNER: each output folds runs along the reduced dim with the smallest
- *          stride (contiguous for a row sum or a full sum); a run is summed
- *          pairwise over 16 lanes, which vectorizes and keeps float sums as
- *          accurate as PyTorch's cascade.
+ *          stride (contiguous for a row sum or a full sum). Sums run
+ *          pairwise over 16 lanes of double accumulators (float32 inputs
+ *          too): it vectorizes, costs nothing at memory speed, and is at
+ *          least as accurate as PyTorch's float cascade.
  *   OUTER: the kept dim with the smallest stride is innermost (column sums):
- *          each reduced row is folded into a block of accumulators, one per
- *          output, which vectorizes across the kept dim.
+ *          rows are folded into a block of accumulators, one per output,
+ *          vectorized across the kept dim, four rows at a time.
  *
  * Threads split outputs, or, when there are few outputs, fixed-size chunks of
  * the reduced range whose partial results are combined in chunk order. Chunk
@@ -17,6 +18,10 @@
 
 #include <math.h>
 #include <omp.h>
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+#include <sleef.h>
 
 #define LANES 16
 #define PW_LEAF 1024          /* pairwise summation leaf */
@@ -100,6 +105,50 @@ typedef struct {
         }                                                                                   \
     }
 
+/* exp over a buffer through SLEEF's vector functions (1 ulp); libm's
+ * scalar exp made logsumexp ~30x slower than a sum. */
+static void exp_inplace(double *v, int64_t n) {
+    int64_t i = 0;
+#if defined(__AVX512F__)
+    for (; i + 8 <= n; i += 8) _mm512_storeu_pd(v + i, Sleef_expd8_u10avx512f(_mm512_loadu_pd(v + i)));
+#elif defined(__AVX2__)
+    for (; i + 4 <= n; i += 4) _mm256_storeu_pd(v + i, Sleef_expd4_u10avx2(_mm256_loadu_pd(v + i)));
+#endif
+    for (; i < n; i++) v[i] = exp(v[i]);
+}
+
+/* sum of exp(x - c) in blocks of 256 (terms are positive: a double sum in
+ * eight lanes is accurate without pairing). */
+#define DEF_EXPDEV(NAME, T)                                                                 \
+    static void NAME##_run(const void *xv, int64_t st, int64_t n, int64_t idx0, double c,   \
+                           double p, void *acc, int64_t *idx) {                             \
+        const T *x = xv;                                                                    \
+        double buf[256], s[8] = {0};                                                        \
+        for (int64_t b0 = 0; b0 < n; b0 += 256) {                                           \
+            int64_t m = n - b0 < 256 ? n - b0 : 256, i = 0;                                 \
+            for (int64_t k = 0; k < m; k++) buf[k] = (double)x[(b0 + k) * st] - c;          \
+            exp_inplace(buf, m);                                                            \
+            for (; i + 8 <= m; i += 8)                                                      \
+                for (int k = 0; k < 8; k++) s[k] += buf[i + k];                             \
+            for (; i < m; i++) s[0] += buf[i];                                              \
+        }                                                                                   \
+        *(double *)acc = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); \
+    }                                                                                       \
+    static void NAME##_row(const void *xv, int64_t st, int64_t n, int64_t ridx, bool first, \
+                           const double *cc, int64_t cs, double p, void *accv, int64_t *idx) { \
+        const T *x = xv;                                                                    \
+        double *acc = accv, buf[256];                                                       \
+        if (first)                                                                          \
+            for (int64_t j = 0; j < n; j++) acc[j] = 0;                                     \
+        for (int64_t j0 = 0; j0 < n; j0 += 256) {                                           \
+            int64_t m = n - j0 < 256 ? n - j0 : 256;                                        \
+            for (int64_t k = 0; k < m; k++)                                                 \
+                buf[k] = (double)x[(j0 + k) * st] - (cc ? cc[(j0 + k) * cs] : 0);           \
+            exp_inplace(buf, m);                                                            \
+            for (int64_t k = 0; k < m; k++) acc[j0 + k] += buf[k];                          \
+        }                                                                                   \
+    }
+
 /* ------------------------------------------------------------ products */
 #define DEF_PROD(NAME, T, ACC)                                                              \
     static void NAME##_run(const void *xv, int64_t st, int64_t n, int64_t idx0, double c,   \
@@ -128,36 +177,41 @@ typedef struct {
 
 /* ------------------------------------------------------------ extremes */
 /* BETTER(v, a): v replaces the current a. NaN wins in floating kinds. */
-#define FMAX_BETTER(v, a) ((v) > (a) || (v) != (v))
-#define FMIN_BETTER(v, a) ((v) < (a) || (v) != (v))
 #define IMAX_BETTER(v, a) ((v) > (a))
 #define IMIN_BETTER(v, a) ((v) < (a))
 /* Strict variants for the arg kinds: the first NaN and the first extreme win. */
-#define FAMAX_BETTER(v, a) ((v) > (a) || ((v) != (v) && (a) == (a)))
-#define FAMIN_BETTER(v, a) ((v) < (a) || ((v) != (v) && (a) == (a)))
+#define FAMAX_BETTER(v, a) (((v) > (a)) | (((v) != (v)) & ((a) == (a))))
+#define FAMIN_BETTER(v, a) (((v) < (a)) | (((v) != (v)) & ((a) == (a))))
+#define F_ISNAN(v) ((v) != (v))
+#define I_ISNAN(v) 0
 #define MAP_ID(v) (v)
-#define MAP_ABS(v) fabs(v)
 
-#define DEF_EXT(NAME, T, ACC, MAP, BETTER)                                                  \
-    static void NAME##_run(const void *xv, int64_t st, int64_t n, int64_t idx0, double c,   \
-                           double p, void *acc, int64_t *idx) {                             \
-        const T *restrict x = xv;                                                           \
-        ACC a[LANES];                                                                       \
-        for (int k = 0; k < LANES; k++) a[k] = MAP((ACC)x[0]);                              \
+/* Extremes fold in the element type (16 lanes), NaN-propagating for floats. */
+#define DEF_EXT_BLK(NAME, T, MAP, BETTER)                                                    \
+    static T NAME##_blk(const T *restrict x, int64_t st, int64_t n) {                       \
+        T a[LANES];                                                                         \
+        for (int k = 0; k < LANES; k++) a[k] = MAP(x[0]);                                   \
         int64_t i = 0;                                                                      \
         if (st == 1)                                                                        \
             for (; i + LANES <= n; i += LANES)                                              \
                 for (int k = 0; k < LANES; k++) {                                           \
-                    ACC v = MAP((ACC)x[i + k]);                                             \
+                    T v = MAP(x[i + k]);                                                    \
                     a[k] = BETTER(v, a[k]) ? v : a[k];                                      \
                 }                                                                           \
         for (; i < n; i++) {                                                                \
-            ACC v = MAP((ACC)x[i * st]);                                                    \
+            T v = MAP(x[i * st]);                                                           \
             a[0] = BETTER(v, a[0]) ? v : a[0];                                              \
         }                                                                                   \
         for (int k = 1; k < LANES; k++) a[0] = BETTER(a[k], a[0]) ? a[k] : a[0];            \
-        *(ACC *)acc = a[0];                                                                 \
-    }                                                                                       \
+        return a[0];                                                                        \
+    }
+
+#define DEF_EXT_RUN(NAME, T, ACC)                                                            \
+    static void NAME##_run(const void *x, int64_t st, int64_t n, int64_t idx0, double c,    \
+                           double p, void *acc, int64_t *idx) {                             \
+        *(ACC *)acc = (ACC)NAME##_blk((const T *)x, st, n);                                 \
+    }
+#define DEF_EXT_ROW(NAME, T, ACC, MAP, BETTER)                                              \
     static void NAME##_row(const void *xv, int64_t st, int64_t n, int64_t ridx, bool first, \
                            const double *cc, int64_t cs, double p, void *accv, int64_t *idx) { \
         const T *restrict x = xv;                                                           \
@@ -172,22 +226,131 @@ typedef struct {
         }                                                                                   \
     }
 
-#define DEF_ARG(NAME, T, ACC, BETTER)                                                       \
-    static void NAME##_run(const void *xv, int64_t st, int64_t n, int64_t idx0, double c,   \
-                           double p, void *acc, int64_t *idx) {                             \
+/* The same for float and double through GCC vector types: gcc does not
+ * if-convert a floating-point select without -ffast-math, so the blend is
+ * written with masks. A NaN anywhere makes the result NaN. */
+typedef float f32x16 __attribute__((vector_size(64)));
+typedef int32_t i32x16 __attribute__((vector_size(64)));
+typedef double f64x8 __attribute__((vector_size(64)));
+typedef int64_t i64x8 __attribute__((vector_size(64)));
+typedef float f32x8 __attribute__((vector_size(32)));
+
+#define DEF_VEXT_BLK(NAME, T, VT, VI, W, ABSBITS, CMP)                                      \
+    static T NAME##_blk(const T *restrict x, int64_t st, int64_t n) {                       \
+        const VI keep = (VI){0} + (ABSBITS);                                                \
+        T r = x[0];                                                                         \
+        bool nan = false;                                                                   \
+        int64_t i = 0;                                                                      \
+        if (st == 1 && n >= W) {                                                            \
+            VT a;                                                                           \
+            memcpy(&a, x, sizeof a);                                                        \
+            a = (VT)((VI)a & keep);                                                         \
+            VI hn = a != a;                                                                 \
+            for (i = W; i + W <= n; i += W) {                                               \
+                VT v;                                                                       \
+                memcpy(&v, x + i, sizeof v);                                                \
+                v = (VT)((VI)v & keep);                                                     \
+                VI m = v CMP a;                                                             \
+                a = (VT)(((VI)v & m) | ((VI)a & ~m));                                       \
+                hn |= v != v;                                                               \
+            }                                                                               \
+            r = a[0];                                                                       \
+            for (int k = 0; k < W; k++) {                                                   \
+                nan |= hn[k] != 0;                                                          \
+                r = a[k] CMP r ? a[k] : r;                                                  \
+            }                                                                               \
+        } else {                                                                            \
+            T v = x[0];                                                                     \
+            memcpy(&r, &v, sizeof r);                                                       \
+            r = (ABSBITS) == -1 ? r : (r < 0 ? -r : r);                                     \
+        }                                                                                   \
+        for (; i < n; i++) {                                                                \
+            T v = x[i * st];                                                                \
+            if ((ABSBITS) != -1) v = v < 0 ? -v : v;                                        \
+            nan |= v != v;                                                                  \
+            r = v CMP r ? v : r;                                                            \
+        }                                                                                   \
+        return nan ? (T)NAN : r;                                                            \
+    }
+
+/* Rows of the float extremes, eight double accumulators at a time; ARG
+ * also keeps indices (the first extreme and the first NaN win). */
+#define DEF_VEXT_ROW(NAME, T, ABSBITS, CMP, ARG)                                            \
+    static void NAME##_row(const void *xv, int64_t st, int64_t n, int64_t ridx, bool first, \
+                           const double *cc, int64_t cs, double p, void *accv, int64_t *idx) { \
         const T *restrict x = xv;                                                           \
-        ACC best = (ACC)x[0];                                                               \
-        int64_t bi = 0;                                                                     \
-        for (int64_t i = 1; i < n; i++) {                                                   \
-            ACC v = (ACC)x[i * st];                                                         \
-            if (BETTER(v, best)) {                                                          \
-                best = v;                                                                   \
-                bi = i;                                                                     \
+        double *restrict acc = accv;                                                        \
+        if (first) {                                                                        \
+            for (int64_t j = 0; j < n; j++) {                                               \
+                double v = (double)x[j * st];                                               \
+                acc[j] = (ABSBITS) == -1 ? v : fabs(v);                                     \
+                if (ARG) idx[j] = ridx;                                                     \
+            }                                                                               \
+            return;                                                                         \
+        }                                                                                   \
+        int64_t j = 0;                                                                      \
+        if (st == 1) {                                                                      \
+            const i64x8 keep = (i64x8){0} + (int64_t)(ABSBITS);                             \
+            const i64x8 rv = (i64x8){0} + ridx;                                             \
+            for (; j + 8 <= n; j += 8) {                                                    \
+                f64x8 v, a;                                                                 \
+                if (sizeof(T) == 4) {                                                       \
+                    f32x8 t;                                                                \
+                    memcpy(&t, x + j, sizeof t);                                            \
+                    v = __builtin_convertvector(t, f64x8);                                  \
+                } else {                                                                    \
+                    memcpy(&v, x + j, sizeof v);                                            \
+                }                                                                           \
+                v = (f64x8)((i64x8)v & keep);                                               \
+                memcpy(&a, acc + j, sizeof a);                                              \
+                i64x8 m = ARG ? (v CMP a) | ((v != v) & (a == a)) : (v CMP a) | (v != v);   \
+                a = (f64x8)(((i64x8)v & m) | ((i64x8)a & ~m));                              \
+                memcpy(acc + j, &a, sizeof a);                                              \
+                if (ARG) {                                                                  \
+                    i64x8 ix;                                                               \
+                    memcpy(&ix, idx + j, sizeof ix);                                        \
+                    ix = (rv & m) | (ix & ~m);                                              \
+                    memcpy(idx + j, &ix, sizeof ix);                                        \
+                }                                                                           \
             }                                                                               \
         }                                                                                   \
-        *(ACC *)acc = best;                                                                 \
+        for (; j < n; j++) {                                                                \
+            double v = (double)x[j * st], a = acc[j];                                       \
+            if ((ABSBITS) != -1) v = fabs(v);                                               \
+            bool b = ARG ? (v CMP a) || (v != v && a == a) : (v CMP a) || v != v;           \
+            if (b) {                                                                        \
+                acc[j] = v;                                                                 \
+                if (ARG) idx[j] = ridx;                                                     \
+            }                                                                               \
+        }                                                                                   \
+    }
+
+/* Arg extremes: the extreme of each block of 256 (vectorized through the
+ * EXT kernel); a block that beats the best so far is scanned for the first
+ * position of its extreme (or of its first NaN). */
+#define DEF_ARG_RUN(NAME, T, ACC, BETTER, BLK, ISNAN)                                           \
+    static void NAME##_run(const void *xv, int64_t st, int64_t n, int64_t idx0, double c,   \
+                           double p, void *acc, int64_t *idx) {                             \
+        const T *x = xv;                                                                    \
+        T best = x[0];                                                                      \
+        int64_t bi = 0;                                                                     \
+        for (int64_t b0 = 0; b0 < n; b0 += 256) {                                           \
+            int64_t bn = n - b0 < 256 ? n - b0 : 256;                                       \
+            const T *xb = x + b0 * st;                                                      \
+            T bm = BLK(xb, st, bn);                                                         \
+            if (b0 > 0 && !(BETTER(bm, best))) continue;                                    \
+            int64_t i = 0;                                                                  \
+            if (ISNAN(bm))                                                                  \
+                while (i < bn - 1 && !ISNAN(xb[i * st])) i++;                               \
+            else                                                                            \
+                while (i < bn - 1 && xb[i * st] != bm) i++;                                 \
+            best = bm;                                                                      \
+            bi = b0 + i;                                                                    \
+        }                                                                                   \
+        *(ACC *)acc = (ACC)best;                                                            \
         *idx = idx0 + bi;                                                                   \
-    }                                                                                       \
+    }
+#define DEF_ARG_ROW(NAME, T, ACC, BETTER)                                                    \
     static void NAME##_row(const void *xv, int64_t st, int64_t n, int64_t ridx, bool first, \
                            const double *cc, int64_t cs, double p, void *accv, int64_t *idx) { \
         const T *restrict x = xv;                                                           \
@@ -212,32 +375,48 @@ typedef struct {
 #define TO_U64(t) ((uint64_t)(t)) /* integers wrap like int64 */
 #define IS_NZ(t) ((uint64_t)((t) != 0))
 
-#define DEF_FLOAT_KINDS(TN, T)                                                              \
+#define DEF_FLOAT_KINDS(TN, T, VT, VI, W, ABSB)                                                              \
     DEF_SUMLIKE(sum_##TN, T, double, TO_F64, v)                                             \
     DEF_SUMLIKE(sqdev_##TN, T, double, TO_F64, (v - c) * (v - c))                           \
-    DEF_SUMLIKE(expdev_##TN, T, double, TO_F64, exp(v - c))                                 \
+    DEF_EXPDEV(expdev_##TN, T)                                                              \
     DEF_SUMLIKE(abs_##TN, T, double, TO_F64, fabs(v))                                       \
     DEF_SUMLIKE(pow_##TN, T, double, TO_F64, pow(fabs(v), p))                               \
     DEF_SUMLIKE(nz_##TN, T, uint64_t, IS_NZ, v)                                             \
     DEF_PROD(prod_##TN, T, double)                                                          \
-    DEF_EXT(max_##TN, T, double, MAP_ID, FMAX_BETTER)                                       \
-    DEF_EXT(min_##TN, T, double, MAP_ID, FMIN_BETTER)                                       \
-    DEF_EXT(absmax_##TN, T, double, MAP_ABS, FMAX_BETTER)                                   \
-    DEF_EXT(absmin_##TN, T, double, MAP_ABS, FMIN_BETTER)                                   \
-    DEF_ARG(argmax_##TN, T, double, FAMAX_BETTER)                                           \
-    DEF_ARG(argmin_##TN, T, double, FAMIN_BETTER)
+    DEF_VEXT_BLK(max_##TN, T, VT, VI, W, -1, >)                                             \
+    DEF_VEXT_BLK(min_##TN, T, VT, VI, W, -1, <)                                             \
+    DEF_VEXT_BLK(absmax_##TN, T, VT, VI, W, ABSB, >)                                        \
+    DEF_VEXT_BLK(absmin_##TN, T, VT, VI, W, ABSB, <)                                        \
+    DEF_EXT_RUN(max_##TN, T, double)                                                        \
+    DEF_EXT_RUN(min_##TN, T, double)                                                        \
+    DEF_EXT_RUN(absmax_##TN, T, double)                                                     \
+    DEF_EXT_RUN(absmin_##TN, T, double)                                                     \
+    DEF_VEXT_ROW(max_##TN, T, -1, >, 0)                                                     \
+    DEF_VEXT_ROW(min_##TN, T, -1, <, 0)                                                     \
+    DEF_VEXT_ROW(absmax_##TN, T, INT64_MAX, >, 0)                                           \
+    DEF_VEXT_ROW(absmin_##TN, T, INT64_MAX, <, 0)                                           \
+    DEF_ARG_RUN(argmax_##TN, T, double, FAMAX_BETTER, max_##TN##_blk, F_ISNAN)              \
+    DEF_ARG_RUN(argmin_##TN, T, double, FAMIN_BETTER, min_##TN##_blk, F_ISNAN)              \
+    DEF_VEXT_ROW(argmax_##TN, T, -1, >, 1)                                                  \
+    DEF_VEXT_ROW(argmin_##TN, T, -1, <, 1)
 
 #define DEF_INT_KINDS(TN, T)                                                                \
     DEF_SUMLIKE(sum_##TN, T, uint64_t, TO_U64, v)                                           \
     DEF_SUMLIKE(nz_##TN, T, uint64_t, IS_NZ, v)                                             \
     DEF_PROD(prod_##TN, T, uint64_t)                                                        \
-    DEF_EXT(max_##TN, T, int64_t, MAP_ID, IMAX_BETTER)                                      \
-    DEF_EXT(min_##TN, T, int64_t, MAP_ID, IMIN_BETTER)                                      \
-    DEF_ARG(argmax_##TN, T, int64_t, IMAX_BETTER)                                           \
-    DEF_ARG(argmin_##TN, T, int64_t, IMIN_BETTER)
+    DEF_EXT_BLK(max_##TN, T, MAP_ID, IMAX_BETTER)                                           \
+    DEF_EXT_BLK(min_##TN, T, MAP_ID, IMIN_BETTER)                                           \
+    DEF_EXT_RUN(max_##TN, T, int64_t)                                                       \
+    DEF_EXT_RUN(min_##TN, T, int64_t)                                                       \
+    DEF_EXT_ROW(max_##TN, T, int64_t, MAP_ID, IMAX_BETTER)                                  \
+    DEF_EXT_ROW(min_##TN, T, int64_t, MAP_ID, IMIN_BETTER)                                  \
+    DEF_ARG_RUN(argmax_##TN, T, int64_t, IMAX_BETTER, max_##TN##_blk, I_ISNAN)              \
+    DEF_ARG_RUN(argmin_##TN, T, int64_t, IMIN_BETTER, min_##TN##_blk, I_ISNAN)              \
+    DEF_ARG_ROW(argmax_##TN, T, int64_t, IMAX_BETTER)                                       \
+    DEF_ARG_ROW(argmin_##TN, T, int64_t, IMIN_BETTER)
 
-DEF_FLOAT_KINDS(f32, float)
-DEF_FLOAT_KINDS(f64, double)
+DEF_FLOAT_KINDS(f32, float, f32x16, i32x16, 16, INT32_MAX)
+DEF_FLOAT_KINDS(f64, double, f64x8, i64x8, 8, INT64_MAX)
 DEF_INT_KINDS(b, bool)
 DEF_INT_KINDS(u8, uint8_t)
 DEF_INT_KINDS(i8, int8_t)
@@ -386,22 +565,49 @@ static void inner_range(const rplan *pl, const char *base, int64_t b, int64_t e,
 
 static bool may_thread(int64_t work) { return work >= CT_GRAIN && !omp_in_parallel(); }
 
+/* INNER over the outputs [b, e), walking the kept dims (in output order)
+ * with an odometer. */
+static void inner_outputs(const rplan *pl, char *acc, int64_t *idx, int64_t b, int64_t e) {
+    int64_t ki[CT_MAX_DIMS], off = 0, rest = b;
+    for (int d = 0; d < pl->nk; d++) {
+        ki[d] = rest % pl->ks[d];
+        rest /= pl->ks[d];
+        off += ki[d] * pl->kst[d];
+    }
+    for (int64_t o = b; o < e; o++) {
+        const char *base = pl->base + off * pl->isz;
+        double c = pl->centre ? pl->centre[o] : 0;
+        int64_t ix = 0;
+        if (pl->nr == 1) pl->f->run(base, pl->rst[0], pl->rs[0], 0, c, pl->p, acc + 8 * o, &ix);
+        else inner_range(pl, base, 0, pl->nred, c, acc + 8 * o, &ix);
+        if (idx) idx[o] = ix;
+        for (int d = 0; d < pl->nk; d++) {
+            ki[d]++;
+            off += pl->kst[d];
+            if (ki[d] < pl->ks[d]) break;
+            off -= pl->ks[d] * pl->kst[d];
+            ki[d] = 0;
+        }
+    }
+}
+
 static int run_inner(const rplan *pl, void *accv, int64_t *idx) {
     char *acc = accv;
     if (pl->nred >= 2 * CHUNK && pl->nout <= 64) {
         int64_t nch = (pl->nred + CHUNK - 1) / CHUNK;
-        uint64_t *part = malloc(sizeof(uint64_t) * (size_t)nch);
-        int64_t *pidx = malloc(sizeof(int64_t) * (size_t)nch);
+        size_t pbytes = sizeof(uint64_t) * (size_t)nch;
+        uint64_t *part = ct_host_alloc(pbytes);
+        int64_t *pidx = ct_host_alloc(pbytes);
         if (!part || !pidx) {
-            free(part);
-            free(pidx);
+            ct_host_free(part, pbytes);
+            ct_host_free(pidx, pbytes);
             ct_set_error(CT_ERR_MEMORY, "reduce: out of memory");
             return -1;
         }
         for (int64_t o = 0; o < pl->nout; o++) {
             const char *base = pl->base + kept_off(pl, o, 0) * pl->isz;
             double c = pl->centre ? pl->centre[o] : 0;
-#pragma omp parallel for schedule(static) if (may_thread(pl->nred))
+#pragma omp parallel for schedule(dynamic) if (may_thread(pl->nred))
             for (int64_t ch = 0; ch < nch; ch++) {
                 int64_t e = (ch + 1) * CHUNK;
                 inner_range(pl, base, ch * CHUNK, e < pl->nred ? e : pl->nred, c, &part[ch],
@@ -413,38 +619,22 @@ static int run_inner(const rplan *pl, void *accv, int64_t *idx) {
             memcpy(acc + 8 * o, &part[0], 8);
             if (idx) idx[o] = bi;
         }
-        free(part);
-        free(pidx);
+        ct_host_free(part, pbytes);
+        ct_host_free(pidx, pbytes);
         return 0;
     }
-    /* Many outputs: threads take contiguous ranges of outputs and walk the
-     * kept dims (in output order) with an odometer. */
-#pragma omp parallel if (pl->nout > 1 && may_thread(pl->nout * pl->nred))
-    {
-        int T = omp_get_num_threads(), tid = omp_get_thread_num();
-        int64_t per = (pl->nout + T - 1) / T, b = tid * per;
-        int64_t e = b + per < pl->nout ? b + per : pl->nout;
-        int64_t ki[CT_MAX_DIMS], off = 0, rest = b;
-        for (int d = 0; d < pl->nk; d++) {
-            ki[d] = rest % pl->ks[d];
-            rest /= pl->ks[d];
-            off += ki[d] * pl->kst[d];
+    /* Many outputs: threads take contiguous ranges of outputs. A serial
+     * call skips OpenMP entirely (an inactive parallel region still costs
+     * about a microsecond). */
+    if (pl->nout > 1 && may_thread(pl->nout * pl->nred)) {
+#pragma omp parallel
+        {
+            int T = omp_get_num_threads(), tid = omp_get_thread_num();
+            int64_t per = (pl->nout + T - 1) / T, b = tid * per;
+            inner_outputs(pl, acc, idx, b, b + per < pl->nout ? b + per : pl->nout);
         }
-        for (int64_t o = b; o < e; o++) {
-            const char *base = pl->base + off * pl->isz;
-            double c = pl->centre ? pl->centre[o] : 0;
-            int64_t ix = 0;
-            if (pl->nr == 1) pl->f->run(base, pl->rst[0], pl->rs[0], 0, c, pl->p, acc + 8 * o, &ix);
-            else inner_range(pl, base, 0, pl->nred, c, acc + 8 * o, &ix);
-            if (idx) idx[o] = ix;
-            for (int d = 0; d < pl->nk; d++) {
-                ki[d]++;
-                off += pl->kst[d];
-                if (ki[d] < pl->ks[d]) break;
-                off -= pl->ks[d] * pl->kst[d];
-                ki[d] = 0;
-            }
-        }
+    } else {
+        inner_outputs(pl, acc, idx, 0, pl->nout);
     }
     return 0;
 }
@@ -491,9 +681,27 @@ static void outer_rows(const rplan *pl, int64_t off0, int64_t o0, int64_t jn, in
         else colsum_f64(x, pl->rst[0] * 8, re - rb, jn, true, acc);
         return;
     }
+    /* Evenly spaced rows go four at a time over tiles of 256 columns: four
+     * memory streams in flight instead of one short run per page. Each
+     * column still folds its rows in order. */
+    if (pl->nr == 1) {
+        int64_t rs_b = pl->rst[0] * pl->isz, cs_b = pl->kst[0] * pl->isz, os0 = pl->kos[0];
+        const char *x0 = pl->base + (off0 + off) * pl->isz;
+        for (int64_t r = rb; r < re; r += 4) {
+            int64_t g = re - r < 4 ? re - r : 4;
+            for (int64_t j0 = 0; j0 < jn; j0 += 256) {
+                int64_t tn = jn - j0 < 256 ? jn - j0 : 256;
+                for (int64_t k = 0; k < g; k++)
+                    pl->f->row(x0 + (r - rb + k) * rs_b + j0 * cs_b, pl->kst[0], tn, r + k,
+                               r + k == rb, c ? c + j0 * os0 : NULL, os0, pl->p,
+                               (char *)acc + 8 * j0, idx ? idx + j0 : NULL);
+            }
+        }
+        return;
+    }
     for (int64_t r = rb; r < re; r++) {
-        pl->f->row(pl->base + (off0 + off) * pl->isz, pl->kst[0], jn, r, r == rb, c, pl->kos[0],
-                   pl->p, acc, idx);
+        const char *row = pl->base + (off0 + off) * pl->isz;
+        pl->f->row(row, pl->kst[0], jn, r, r == rb, c, pl->kos[0], pl->p, acc, idx);
         for (int d = 0; d < pl->nr; d++) {
             ri[d]++;
             off += pl->rst[d];
@@ -501,6 +709,27 @@ static void outer_rows(const rplan *pl, int64_t off0, int64_t o0, int64_t jn, in
             off -= pl->rs[d] * pl->rst[d];
             ri[d] = 0;
         }
+    }
+}
+
+/* OUTER task t: kept block t % njb of outer output t / njb, all rows. */
+static void outer_task(const rplan *pl, char *acc, int64_t *idx, int64_t t, int64_t njb) {
+    int64_t K0 = pl->ks[0], os0 = pl->kos[0];
+    uint64_t la[JB];
+    int64_t li[JB];
+    int64_t q = t / njb, j0 = (t % njb) * JB;
+    int64_t jn = K0 - j0 < JB ? K0 - j0 : JB;
+    int64_t o0 = 0, rest = q;
+    for (int d = 1; d < pl->nk; d++) {
+        o0 += rest % pl->ks[d] * pl->kos[d];
+        rest /= pl->ks[d];
+    }
+    int64_t off0 = kept_off(pl, o0, 1) + j0 * pl->kst[0];
+    o0 += j0 * os0;
+    outer_rows(pl, off0, o0, jn, 0, pl->nred, la, idx ? li : NULL);
+    for (int64_t j = 0; j < jn; j++) {
+        memcpy(acc + 8 * (o0 + j * os0), &la[j], 8);
+        if (idx) idx[o0 + j * os0] = li[j];
     }
 }
 
@@ -514,15 +743,16 @@ static int run_outer(const rplan *pl, void *accv, int64_t *idx) {
         /* Few kept columns, many rows: chunks of rows with partial results. */
         int64_t nch = (pl->nred + rch - 1) / rch;
         int64_t ntask = nouter * nch;
-        uint64_t *part = malloc(sizeof(uint64_t) * (size_t)(ntask * K0));
-        int64_t *pidx = idx ? malloc(sizeof(int64_t) * (size_t)(ntask * K0)) : NULL;
+        size_t pbytes = sizeof(uint64_t) * (size_t)(ntask * K0);
+        uint64_t *part = ct_host_alloc(pbytes);
+        int64_t *pidx = idx ? ct_host_alloc(pbytes) : NULL;
         if (!part || (idx && !pidx)) {
-            free(part);
-            free(pidx);
+            ct_host_free(part, pbytes);
+            ct_host_free(pidx, pbytes);
             ct_set_error(CT_ERR_MEMORY, "reduce: out of memory");
             return -1;
         }
-#pragma omp parallel for schedule(static) if (may_thread(pl->nout * pl->nred))
+#pragma omp parallel for schedule(dynamic) if (may_thread(pl->nout * pl->nred))
         for (int64_t t = 0; t < ntask; t++) {
             int64_t q = t / nch, ch = t % nch;
             int64_t o0 = 0, rest = q;
@@ -551,29 +781,16 @@ static int run_outer(const rplan *pl, void *accv, int64_t *idx) {
                 if (idx) idx[o0 + j * os0] = i0[j];
             }
         }
-        free(part);
-        free(pidx);
+        ct_host_free(part, pbytes);
+        ct_host_free(pidx, pbytes);
         return 0;
     }
     int64_t ntask = nouter * njb;
-#pragma omp parallel for schedule(static) if (ntask > 1 && may_thread(pl->nout * pl->nred))
-    for (int64_t t = 0; t < ntask; t++) {
-        uint64_t la[JB];
-        int64_t li[JB];
-        int64_t q = t / njb, j0 = (t % njb) * JB;
-        int64_t jn = K0 - j0 < JB ? K0 - j0 : JB;
-        int64_t o0 = 0, rest = q;
-        for (int d = 1; d < pl->nk; d++) {
-            o0 += rest % pl->ks[d] * pl->kos[d];
-            rest /= pl->ks[d];
-        }
-        int64_t off0 = kept_off(pl, o0, 1) + j0 * pl->kst[0];
-        o0 += j0 * os0;
-        outer_rows(pl, off0, o0, jn, 0, pl->nred, la, idx ? li : NULL);
-        for (int64_t j = 0; j < jn; j++) {
-            memcpy(acc + 8 * (o0 + j * os0), &la[j], 8);
-            if (idx) idx[o0 + j * os0] = li[j];
-        }
+    if (ntask > 1 && may_thread(pl->nout * pl->nred)) {
+#pragma omp parallel for schedule(dynamic)
+        for (int64_t t = 0; t < ntask; t++) outer_task(pl, acc, idx, t, njb);
+    } else {
+        for (int64_t t = 0; t < ntask; t++) outer_task(pl, acc, idx, t, njb);
     }
     return 0;
 }
@@ -618,13 +835,17 @@ int ct__reduce_kernel(const ct_tensor *x, const bool *mask, ct_rkind kind, doubl
     pl.nred = ct__shape_numel(pl.rs, pl.nr);
     if (pl.nout == 0 || pl.nred == 0) return 0;
     /* OUTER when the kept dim with the smallest stride is more inner than
-     * every reduced dim and long enough to vectorize over, or when each
+     * every reduced dim and long enough to vectorize over (any length for
+     * float column sums, which fold four rows per pass), or when each
      * output folds only a few elements (a block of outputs then stays in
      * cache while its rows are folded). INNER otherwise. */
     int kmin = -1;
     for (int d = 0; d < pl.nk; d++)
         if (kmin < 0 || absi(pl.kst[d]) < absi(pl.kst[kmin])) kmin = d;
-    bool outer = kmin >= 0 && ((absi(pl.kst[kmin]) < absi(pl.rst[0]) && pl.ks[kmin] >= 16) ||
+    bool colsum = kind == CT_RK_SUM && (x->dtype == CT_FLOAT32 || x->dtype == CT_FLOAT64) &&
+                  pl.nr == 1 && kmin >= 0 && pl.kst[kmin] == 1;
+    bool outer = kmin >= 0 && ((absi(pl.kst[kmin]) < absi(pl.rst[0]) &&
+                                (pl.ks[kmin] >= 16 || colsum)) ||
                                (pl.nred <= 16 && pl.nout >= 256));
     pl.nk = sort_coalesce(pl.nk, pl.ks, pl.kst, pl.kos, outer);
     return outer ? run_outer(&pl, acc, idx) : run_inner(&pl, acc, idx);
