@@ -67,3 +67,16 @@ TEST(grad_block_diag, composed_of_pad_and_cat) {
 TEST(grad_cartesian_prod, composed_of_meshgrid_and_stack) {
     GRADCHECK(f_cartesian_prod, rleaf(SHAPE(2), 1, -1, 1, 117), rleaf(SHAPE(3), 1, -1, 1, 118));
 }
+
+static ct_tensor *f_tril_inplace(ct_tensor *const *x, int n, void *c) {
+    (void)n; (void)c;
+    ct_tensor *y = ct_mul_scalar(x[0], 2.0);
+    return y ? ct_tril_(y, 0) : NULL;
+}
+static ct_tensor *f_triu_inplace(ct_tensor *const *x, int n, void *c) {
+    (void)n; (void)c;
+    ct_tensor *y = ct_mul_scalar(x[0], 2.0);
+    return y ? ct_triu_(ct_transpose(y, 0, 1), 1) : NULL;
+}
+TEST(grad_tril, in_place_variant_masks_the_gradient) { GRADCHECK(f_tril_inplace, noncontig2(3, 4, 119)); }
+TEST(grad_triu, in_place_on_a_strided_view) { GRADCHECK(f_triu_inplace, noncontig2(3, 4, 120)); }
