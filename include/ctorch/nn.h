@@ -69,6 +69,35 @@ ct_tensor *ct_batch_norm(const ct_tensor *x, ct_tensor *running_mean, ct_tensor 
 ct_tensor *ct_layer_norm(const ct_tensor *x, const int64_t *normalized_shape, int nshape,
                          const ct_tensor *weight, const ct_tensor *bias, double eps);
 
+/* ---------------------------------------------------------------- losses
+ * Composed of public differentiable ops (no own autograd record). reduction
+ * is a ct_reduction; input and target broadcast where PyTorch's do. */
+ct_tensor *ct_mse_loss(const ct_tensor *input, const ct_tensor *target, int reduction);
+ct_tensor *ct_l1_loss(const ct_tensor *input, const ct_tensor *target, int reduction);
+ct_tensor *ct_smooth_l1_loss(const ct_tensor *input, const ct_tensor *target, int reduction,
+                             double beta);
+ct_tensor *ct_huber_loss(const ct_tensor *input, const ct_tensor *target, int reduction,
+                         double delta);
+/* F.nll_loss: input log-probabilities [N, C, d1...] or [C]; target int64
+ * [N, d1...] or 0-d; weight [C] or NULL. Mean divides by the summed weights
+ * of the non-ignored targets. */
+ct_tensor *ct_nll_loss(const ct_tensor *input, const ct_tensor *target, const ct_tensor *weight,
+                       int64_t ignore_index, int reduction);
+/* F.cross_entropy: target int64 class indices (as nll_loss) or floating
+ * class probabilities of input's shape. */
+ct_tensor *ct_cross_entropy(const ct_tensor *input, const ct_tensor *target,
+                            const ct_tensor *weight, int64_t ignore_index, int reduction,
+                            double label_smoothing);
+/* F.binary_cross_entropy: input probabilities; logs clamped at -100. */
+ct_tensor *ct_binary_cross_entropy(const ct_tensor *input, const ct_tensor *target,
+                                   const ct_tensor *weight, int reduction);
+ct_tensor *ct_binary_cross_entropy_with_logits(const ct_tensor *input, const ct_tensor *target,
+                                               const ct_tensor *weight,
+                                               const ct_tensor *pos_weight, int reduction);
+/* F.kl_div (reduction "batchmean" is sum / input.size(0): use SUM and divide). */
+ct_tensor *ct_kl_div(const ct_tensor *input, const ct_tensor *target, int reduction,
+                     bool log_target);
+
 #ifdef __cplusplus
 }
 #endif
