@@ -1,0 +1,13 @@
+/* Differentiable ops whose gradient is not written or not yet tested.
+ * Recording one of them on a tensor that requires grad fails with a clear
+ * "derivative ... not implemented" error. The runner reports each entry as
+ * PENDING (the autograd issue stays open while this list is non-empty), and
+ * FAILS when an entry has a TEST(grad_<op>, ...) group, so the list can only
+ * shrink. */
+static const char *const grad_pending[] = {
+    /* nn family, merged before its derivatives: */
+    "linear", "conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "softmax", "log_softmax", "dropout", "batch_norm", "layer_norm", "mse_loss", "l1_loss",
+    "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div",
+};
