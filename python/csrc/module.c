@@ -479,6 +479,7 @@ static PyObject *py_op_table(PyObject *m, PyObject *u) {
 }
 
 PyObject *ctpy_legacy_new(PyObject *mod, PyObject *const *args, Py_ssize_t n);
+PyObject *ctpy_as_tensor(PyObject *mod, PyObject *const *args, Py_ssize_t n, PyObject *kwn);
 PyObject *ctpy_rebuild_tensor(PyObject *mod, PyObject *const *args, Py_ssize_t n);
 int ctpy_tensor_add_methods(PyMethodDef *const *tables, int ntables);
 extern PyMethodDef ctpy_interop_methods[], ctpy_interop_functions[];
@@ -497,6 +498,8 @@ PyMethodDef *ctpy_table_methods(void), *ctpy_table_functions(void);
 static PyMethodDef module_functions[] = {
     {"tensor", (PyCFunction)(void (*)(void))py_tensor, METH_FASTCALL | METH_KEYWORDS,
      "tensor(data, *, dtype=None, device=None, requires_grad=False)"},
+    {"as_tensor", (PyCFunction)(void (*)(void))ctpy_as_tensor, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"asarray", (PyCFunction)(void (*)(void))ctpy_as_tensor, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"_legacy_new", (PyCFunction)(void (*)(void))ctpy_legacy_new, METH_FASTCALL, NULL},
     {"_rebuild_tensor", (PyCFunction)(void (*)(void))ctpy_rebuild_tensor, METH_FASTCALL, NULL},
     {"is_grad_enabled", py_is_grad_enabled, METH_NOARGS, NULL},

@@ -77,6 +77,49 @@ PyObject *ctpy_legacy_new(PyObject *mod, PyObject *const *args, Py_ssize_t n) {
     return ctpy_wrap(r);
 }
 
+/* x.new(*sizes) / x.new(data): the legacy constructor with x's dtype. */
+static PyObject *tensor_new_legacy(PyObject *self, PyObject *args) {
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *r = legacy_new(CTPY_T(self)->dtype, &PyTuple_GET_ITEM(args, 0), PyTuple_GET_SIZE(args));
+    if (r && r->dtype != CTPY_T(self)->dtype) {
+        ct_tensor *c = ct_to_dtype(r, CTPY_T(self)->dtype, false);
+        ct_release(r);
+        r = c ? ct_keep(c) : NULL;
+    }
+    ct_scope_end(sc);
+    if (!r) return PyErr_Occurred() ? NULL : ctpy_raise();
+    return ctpy_wrap(r);
+}
+
+/* torch.as_tensor(data, dtype=None): shares memory with tensors and NumPy
+ * arrays when no conversion is needed. */
+ct_tensor *ctpy_from_buffer(PyObject *o, bool copy);
+PyObject *ctpy_as_tensor(PyObject *mod, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"data", "dtype", "device", NULL};
+    PyObject *a[3];
+    if (ctpy_parse("as_tensor", names, NULL, args, n, kwn, a, NULL) < 0) return NULL;
+    ct_dtype dt = ct_default_dtype();
+    bool given;
+    if (!a[0] || ctpy_opt_dtype(a[1], &dt, &given) < 0 || ctpy_check_device(a[2]) < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "as_tensor() missing required argument 'data'");
+        return NULL;
+    }
+    ct_tensor *base = NULL;
+    if (ctpy_Tensor_Check(a[0])) base = ct_retain(CTPY_T(a[0]));
+    else if (!PyList_Check(a[0]) && !PyTuple_Check(a[0]) && !PyBytes_Check(a[0]) && PyObject_CheckBuffer(a[0]))
+        base = ctpy_from_buffer(a[0], false);
+    else
+        return ctpy_wrap(ctpy_from_data(a[0], dt, given));
+    if (!base) return PyErr_Occurred() ? NULL : ctpy_raise();
+    if (!given || base->dtype == dt) return ctpy_wrap(base);
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *r = ct_to_dtype(base, dt, false);
+    if (r) ct_keep(r);
+    ct_scope_end(sc);
+    ct_release(base);
+    return ctpy_wrap(r);
+}
+
 /* Tensor._make_subclass(cls, data, require_grad=False): nn.Parameter's way in. */
 static PyObject *tensor_make_subclass(PyObject *unused, PyObject *const *args, Py_ssize_t n,
                                       PyObject *kwn) {
@@ -572,6 +615,7 @@ static PyObject *tensor_format(PyObject *self, PyObject *spec) {
 
 static PyMethodDef core_methods[] = {
     {"__format__", tensor_format, METH_O, NULL},
+    {"new", tensor_new_legacy, METH_VARARGS, NULL},
     {"size", (PyCFunction)(void (*)(void))tensor_size, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"stride", (PyCFunction)(void (*)(void))tensor_stride, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"dim", tensor_dim, METH_NOARGS, NULL},
@@ -630,9 +674,34 @@ int ctpy_tensor_add_methods(PyMethodDef *const *tables, int ntables) {
     return 0;
 }
 
+/* `v in t`: (t == v).any(), as PyTorch. */
+static int tensor_contains(PyObject *self, PyObject *v) {
+    if (!ctpy_Tensor_Check(v) && !ctpy_is_number(v)) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "Tensor.__contains__ only supports Tensor or scalar, but you passed in a %s.",
+                     Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    PyObject *eq = ctpy_binary("eq", self, v, 0);
+    if (!eq) return -1;
+    if (eq == Py_NotImplemented) {
+        Py_DECREF(eq);
+        PyErr_SetString(PyExc_TypeError, "unsupported operand for 'in'");
+        return -1;
+    }
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *any = ct_any(CTPY_T(eq));
+    int r = any ? ct_item_at(any, 0) != 0 : -1;
+    ct_scope_end(sc);
+    Py_DECREF(eq);
+    if (r < 0) ctpy_raise();
+    return r;
+}
+
 PySequenceMethods ctpy_tensor_as_sequence = {
     .sq_length = tensor_len,
     .sq_item = tensor_sq_item,
+    .sq_contains = tensor_contains,
 };
 
 PyMappingMethods ctpy_tensor_as_mapping = {
