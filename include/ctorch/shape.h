@@ -39,6 +39,11 @@ ct_tensor *ct_stack(const ct_tensor *const *xs, int n, int dim);
 ct_tensor *ct_hstack(const ct_tensor *const *xs, int n);
 ct_tensor *ct_vstack(const ct_tensor *const *xs, int n);
 ct_tensor *ct_dstack(const ct_tensor *const *xs, int n);
+ct_tensor *ct_column_stack(const ct_tensor *const *xs, int n);
+/* Views with at least 1/2/3 dims (as torch.atleast_Nd of one tensor). */
+ct_tensor *ct_atleast_1d(const ct_tensor *x);
+ct_tensor *ct_atleast_2d(const ct_tensor *x);
+ct_tensor *ct_atleast_3d(const ct_tensor *x);
 
 /* ------------------------------------------------------------- splitting (views) */
 int ct_split(const ct_tensor *x, int64_t size, int dim, ct_tensor **out, int max_out);
@@ -51,8 +56,29 @@ int ct_tensor_split(const ct_tensor *x, int64_t sections, int dim, ct_tensor **o
 int ct_tensor_split_indices(const ct_tensor *x, const int64_t *indices, int nindices, int dim,
                             ct_tensor **out, int max_out);
 
+/* torch.hsplit/vsplit/dsplit: by a number of equal sections (which must
+ * divide the size) or by indices. */
+int ct_hsplit(const ct_tensor *x, int64_t sections, ct_tensor **out, int max_out);
+int ct_hsplit_indices(const ct_tensor *x, const int64_t *indices, int nindices, ct_tensor **out,
+                      int max_out);
+int ct_vsplit(const ct_tensor *x, int64_t sections, ct_tensor **out, int max_out);
+int ct_vsplit_indices(const ct_tensor *x, const int64_t *indices, int nindices, ct_tensor **out,
+                      int max_out);
+int ct_dsplit(const ct_tensor *x, int64_t sections, ct_tensor **out, int max_out);
+int ct_dsplit_indices(const ct_tensor *x, const int64_t *indices, int nindices, ct_tensor **out,
+                      int max_out);
+
 /* ------------------------------------------------------------- rearranging (copies) */
+/* torch.block_diag: 0-d/1-d/2-d inputs, dtypes promoted; n == 0 gives [1, 0]. */
+ct_tensor *ct_block_diag(const ct_tensor *const *xs, int n);
+/* torch.cartesian_prod of n 1-d tensors of one dtype: [prod(len), n] (n == 1: x itself). */
+ct_tensor *ct_cartesian_prod(const ct_tensor *const *xs, int n);
 ct_tensor *ct_flip(const ct_tensor *x, const int *dims, int ndims);
+ct_tensor *ct_fliplr(const ct_tensor *x);
+ct_tensor *ct_flipud(const ct_tensor *x);
+/* torch.rot90(x, k, dims): dims NULL means {0, 1}. The result of odd k is a
+ * transposed view of a flipped copy, as in PyTorch. */
+ct_tensor *ct_rot90(const ct_tensor *x, int64_t k, const int *dims, int ndims);
 /* ndims == 0: roll the flattened tensor by shifts[0] (nshifts must be 1). */
 ct_tensor *ct_roll(const ct_tensor *x, const int64_t *shifts, int nshifts, const int *dims,
                    int ndims);
@@ -108,11 +134,24 @@ ct_tensor *ct_searchsorted(const ct_tensor *sorted_sequence, const ct_tensor *va
                            bool out_int32, bool right, const char *side);
 ct_tensor *ct_searchsorted_scalar(const ct_tensor *sorted_sequence, double value, bool out_int32,
                                   bool right, const char *side);
+/* torch.bucketize: searchsorted with 1-d boundaries and the values first. */
+ct_tensor *ct_bucketize(const ct_tensor *values, const ct_tensor *boundaries, bool out_int32,
+                        bool right);
+ct_tensor *ct_bucketize_scalar(double value, const ct_tensor *boundaries, bool out_int32,
+                               bool right);
 /* weights may be NULL. Result: int64 without weights; float32 for float32
  * weights, else float64 (as PyTorch). */
 ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t minlength);
 /* min == max == 0 uses the data's range. Result has x's (floating) dtype. */
 ct_tensor *ct_histc(const ct_tensor *x, int64_t bins, double min, double max);
+/* torch.histogram: bins equal-width bins over range[0..1] (range NULL: the
+ * data's range, [0, 1] for an empty input; a zero-width range widens by 0.5
+ * each side), or over the edges of a 1-d bins tensor of x's dtype. weight
+ * (x's shape and dtype) and bin_edges may be NULL. Returns the histogram. */
+ct_tensor *ct_histogram(const ct_tensor *x, int64_t bins, const double *range,
+                        const ct_tensor *weight, bool density, ct_tensor **bin_edges);
+ct_tensor *ct_histogram_edges(const ct_tensor *x, const ct_tensor *bins, const ct_tensor *weight,
+                              bool density, ct_tensor **bin_edges);
 
 #ifdef __cplusplus
 }

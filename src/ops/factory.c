@@ -12,6 +12,41 @@ static bool dtype_ok(const char *op, ct_dtype dt) {
     return true;
 }
 
+/* c10's checked_convert: a value that does not fit the element type is an
+ * error (inf and nan are fine for floating types). Integer values (is_int)
+ * may be negative for unsigned types and wrap, as in PyTorch. */
+static bool value_fits_as(const char *op, ct_dtype dt, double v, bool is_int) {
+    static const char *names[CT_NUM_DTYPES] = {"bool",  "uint8_t",  "int8_t",       "int16_t",
+                                               "int",   "int64_t",  "at::Half",     "at::BFloat16",
+                                               "float", "double"};
+    double lo, hi;
+    switch (dt) {
+    case CT_BOOL: return true;
+    case CT_UINT8: lo = is_int ? -255 : 0; hi = 255; break;
+    case CT_INT8: lo = -128; hi = 127; break;
+    case CT_INT16: lo = -32768; hi = 32767; break;
+    case CT_INT32: lo = -2147483648.0; hi = 2147483647.0; break;
+    case CT_INT64: lo = -9223372036854775808.0; hi = 9223372036854775807.0; break;
+    case CT_FLOAT16: lo = -65504; hi = 65504; break;
+    case CT_BFLOAT16: lo = -3.3895313892515355e38; hi = 3.3895313892515355e38; break;
+    case CT_FLOAT32: lo = -3.4028234663852886e38; hi = 3.4028234663852886e38; break;
+    default: return true;
+    }
+    bool ok = ct_dtype_is_floating(dt) ? (isinf(v) || isnan(v) || (v >= lo && v <= hi))
+                                       : (v >= lo && (dt == CT_INT64 ? v < hi : v <= hi));
+    if (!ok)
+        ct_set_error(CT_ERR_RUNTIME, "%s: value cannot be converted to type %s without overflow",
+                     op, names[dt]);
+    return ok;
+}
+
+static bool value_fits(const char *op, ct_dtype dt, double v) {
+    return value_fits_as(op, dt, v, false);
+}
+static bool int_fits(const char *op, ct_dtype dt, int64_t v) {
+    return dt == CT_INT64 || value_fits_as(op, dt, (double)v, true);
+}
+
 /* CT_DTYPE_DEFAULT resolves to def. */
 static ct_dtype pick(ct_dtype dt, ct_dtype def) { return dt == CT_DTYPE_DEFAULT ? def : dt; }
 
@@ -56,11 +91,14 @@ ct_tensor *ct_ones(const int64_t *sizes, int ndim, ct_dtype dt) {
 
 ct_tensor *ct_full(const int64_t *sizes, int ndim, double value, ct_dtype dt) {
     dt = pick(dt, ct_default_dtype());
+    if (!dtype_ok("full", dt) || !value_fits("full", dt, value)) return NULL;
     return ct_autorelease(filled("full", sizes, ndim, dt, bits_f64(dt, value)));
 }
 
 ct_tensor *ct_full_int(const int64_t *sizes, int ndim, int64_t value, ct_dtype dt) {
     dt = pick(dt, CT_INT64);
+    if (!dtype_ok("full", dt)) return NULL;
+    if (!int_fits("full", dt, value)) return NULL;
     return ct_autorelease(filled("full", sizes, ndim, dt, bits_i64(dt, value)));
 }
 
@@ -75,6 +113,7 @@ ct_tensor *ct_ones_like(const ct_tensor *t, ct_dtype dt) {
 
 ct_tensor *ct_full_like(const ct_tensor *t, double value, ct_dtype dt) {
     dt = pick(dt, t->dtype);
+    if (!dtype_ok("full_like", dt) || !value_fits("full_like", dt, value)) return NULL;
     return ct_autorelease(filled("full_like", t->sizes, t->ndim, dt, bits_f64(dt, value)));
 }
 
@@ -212,6 +251,7 @@ static ct_tensor *record_inplace(int op, ct_tensor *t, const ct_tensor *value,
 }
 
 ct_tensor *ct_fill_(ct_tensor *t, double value) {
+    if (!value_fits("fill_", t->dtype, value)) return NULL;
     ct__fill_f64(t, value);
     ct_bump_version(t);
     ct_op_args a;
@@ -227,8 +267,15 @@ ct_tensor *ct_fill_tensor_(ct_tensor *t, const ct_tensor *value) {
                        "%d dimensions.",
                        value->ndim);
     const void *vp = ct_data_ptr(value);
-    if (ct_dtype_is_floating(value->dtype)) ct__fill_f64(t, ct__load_f64(vp, value->dtype));
-    else ct__fill_i64(t, ct__load_i64(vp, value->dtype));
+    if (ct_dtype_is_floating(value->dtype)) {
+        double v = ct__load_f64(vp, value->dtype);
+        if (!value_fits("fill_", t->dtype, v)) return NULL;
+        ct__fill_f64(t, v);
+    } else {
+        int64_t v = ct__load_i64(vp, value->dtype);
+        if (!int_fits("fill_", t->dtype, v)) return NULL;
+        ct__fill_i64(t, v);
+    }
     ct_bump_version(t);
     ct_op_args a;
     memset(&a, 0, sizeof a);

@@ -1,6 +1,6 @@
 /* einsum and tensordot, composed of recorded public ops (diagonal, expand,
- * permute, reshape, mm/bmm/matmul, mul) inside a scope: their gradients
- * follow from those ops, and every contraction is one GEMM. */
+ * permute, reshape, sum, mm/bmm, mul) inside a scope: their gradients follow
+ * from those ops, and every contraction is one GEMM. */
 #include "ops/linalg_internal.h"
 
 /* Subscript labels: 'A'..'Z' = 0..25, 'a'..'z' = 26..51 (so that the implicit
@@ -22,16 +22,6 @@ typedef struct {
     int lab[CT_MAX_DIMS];
     int n;
 } term;
-
-/* A tensor of ones (sums become products with it). */
-static ct_tensor *ones(int64_t n, ct_dtype dt) {
-    ct_tensor *t = ct_empty(&n, 1, dt);
-    if (!t) return NULL;
-    char *p = ct_data_ptr(t);
-    size_t isz = ct_dtype_size(dt);
-    for (int64_t i = 0; i < n; i++) ct__store_f64(p + (size_t)i * isz, dt, 1.0);
-    return t;
-}
 
 /* Permutes x's dims to order[] (labels), then reshapes to sizes. */
 static ct_tensor *permute_reshape(term *x, const int *order, int n, const int64_t *sizes, int ns) {
@@ -75,32 +65,19 @@ static int take_diagonals(term *x) {
     return 0;
 }
 
-/* Sums the labels for which keep[] is false: a product with ones. */
+/* Sums the labels for which keep[] is false (torch.sum: integer and bool
+ * sums come out int64, as in PyTorch's einsum). */
 static int sum_out(term *x, const bool *keep) {
-    int order[CT_MAX_DIMS], no = 0, nk = 0;
-    int64_t sizes[CT_MAX_DIMS], S = 1;
-    for (int d = 0; d < x->n; d++)
-        if (keep[x->lab[d]]) {
-            sizes[nk] = x->t->sizes[d];
-            order[no++] = x->lab[d];
-            nk++;
-        }
-    if (nk == x->n) return 0;
-    for (int d = 0; d < x->n; d++)
-        if (!keep[x->lab[d]]) {
-            order[no++] = x->lab[d];
-            S *= x->t->sizes[d];
-        }
-    sizes[nk] = S;
-    ct_tensor *p = permute_reshape(x, order, no, sizes, nk + 1);
-    /* integer and bool sums come out int64, as torch.sum's do */
-    if (p && !ct_dtype_is_floating(p->dtype)) p = ct_to_dtype(p, CT_INT64, false);
-    ct_tensor *o = p ? ones(S, p->dtype) : NULL;
-    ct_tensor *r = o ? ct_matmul(p, o) : NULL;
+    int dims[CT_MAX_DIMS], nd = 0, nk = 0;
+    for (int d = 0; d < x->n; d++) {
+        if (keep[x->lab[d]]) x->lab[nk++] = x->lab[d];
+        else dims[nd++] = d;
+    }
+    if (nd == 0) return 0;
+    ct_tensor *r = ct_sum_dims(x->t, dims, nd, false, -1);
     if (!r) return -1;
     x->t = r;
     x->n = nk;
-    memcpy(x->lab, order, sizeof(int) * (size_t)nk);
     return 0;
 }
 

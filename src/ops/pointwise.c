@@ -214,15 +214,18 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
         return CT_FAIL(CT_ERR_RUNTIME, "\"%s%s\" not implemented for '%s'", kname,
                        kname[0] >= 'A' && kname[0] <= 'Z' ? "" : "_cpu", ct__pw_torch_name(compute_dt));
 
-    /* Fast path: a new result from contiguous operands of one shape that are
-     * already in the kernel's dtype (the common case of a small op). */
+    /* Fast path: a new result from contiguous operands of one shape, or
+     * 0-d operands after the first (tensor op number), without the
+     * iterator: the common case of a small op. A 0-d operand is read with
+     * stride 0, converted to the kernel's dtype on the stack if needed. */
     if (mode == CT_PW_NEW && krt == result_dt) {
         const ct_tensor *a = in[0];
-        bool fast = contiguous(a);
-        for (int k = 0; fast && k < nin; k++) {
+        bool fast = contiguous(a) && (!(cast_mask & 1) || a->dtype == kdt);
+        for (int k = 1; fast && k < nin; k++) {
             const ct_tensor *t = in[k];
-            fast = (!((cast_mask >> k) & 1) || t->dtype == kdt) &&
-                   (k == 0 || (same_sizes(t, a->sizes, a->ndim) && contiguous(t)));
+            if (t->ndim == 0) fast = ((cast_mask >> k) & 1) || t->dtype == kdt;
+            else fast = (!((cast_mask >> k) & 1) || t->dtype == kdt) &&
+                        same_sizes(t, a->sizes, a->ndim) && contiguous(t);
         }
         if (fast) {
             ct_tensor *r = ct__empty(a->sizes, a->ndim, krt);
@@ -230,11 +233,20 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
             if (r->numel > 0) {
                 char *data[CT_MAX_OPERANDS];
                 int64_t isz[CT_MAX_OPERANDS];
+                ct_pw_scalar slots[CT_MAX_OPERANDS];
                 data[0] = (char *)ct_data_ptr(r);
                 isz[0] = isz_of[krt];
-                for (int k = 0; k < nin; k++) {
-                    data[k + 1] = (char *)ct_data_ptr(in[k]);
-                    isz[k + 1] = isz_of[in[k]->dtype];
+                data[1] = (char *)ct_data_ptr(a);
+                isz[1] = isz_of[a->dtype];
+                for (int k = 1; k < nin; k++) {
+                    const ct_tensor *t = in[k];
+                    if (t->ndim == 0) {
+                        if (((cast_mask >> k) & 1) && t->dtype != kdt) t = scalar_as(&slots[k], t, kdt);
+                        isz[k + 1] = r->ndim > 0 ? 0 : isz_of[t->dtype];
+                    } else {
+                        isz[k + 1] = isz_of[t->dtype];
+                    }
+                    data[k + 1] = (char *)ct_data_ptr(t);
                 }
                 run_flat(loop, nin + 1, data, isz, r->numel, ctx);
                 if (CT_UNLIKELY(ctx->err)) {

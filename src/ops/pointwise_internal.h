@@ -91,6 +91,9 @@ ct_loop_fn ct__pw_ternary_loop(int kop, ct_dtype dt);
 /* SLEEF versions of unary kernels (contiguous fast path inside); NULL where
  * none exists for this build's instruction set. */
 ct_loop_fn ct__pw_sleef_loop(int kop, ct_dtype dt);
+/* The vector level of the SLEEF loops: 0 none (libm), 1 AVX2, 2 AVX-512.
+ * force >= 0 lowers it (tests run both widths); -1 only queries. */
+int ct__pw_simd_level(int force);
 static inline ct_loop_fn ct__pw_loop(int kop, ct_dtype dt) {
     if (kop < CT_PW_BINARY_END) return ct__pw_binary_loop(kop, dt);
     if (kop < CT_PW_UNARY_END) return ct__pw_unary_loop(kop, dt);

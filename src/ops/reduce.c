@@ -176,7 +176,7 @@ static bool valid_dtype_arg(const char *op, int dtype) {
 /* ------------------------------------------------------------ sum, mean, prod */
 /* One reduction whose result is a finished sum-like or product accumulator.
  * Returns an owned tensor (no autograd, no scope). */
-static ct_tensor *fold(const char *op, const ct_tensor *x, const bool *mask, bool keepdim,
+static ct_tensor *fold(const ct_tensor *x, const bool *mask, bool keepdim,
                        ct_rkind kind, ct_dtype rd, post_kind post, double empty_value) {
     int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
@@ -199,7 +199,6 @@ static ct_tensor *fold(const char *op, const ct_tensor *x, const bool *mask, boo
         ct_release(out);
         return NULL;
     }
-    (void)op;
     return out;
 }
 
@@ -219,7 +218,7 @@ static ct_tensor *sum_like(const char *op, int opid, const ct_tensor *x, const i
     ct_tensor *xin = ct__to_dtype(x, in, false);
     if (!xin) return NULL;
     double empty = kind == CT_RK_PROD ? 1 : mean ? NAN : 0;
-    ct_tensor *out = fold(op, xin, mask, keepdim, kind, rd, mean ? POST_SCALE : POST_NONE, empty);
+    ct_tensor *out = fold(xin, mask, keepdim, kind, rd, mean ? POST_SCALE : POST_NONE, empty);
     ct_release(xin);
     a.b[0] = keepdim;
     a.i[0] = rd;
@@ -259,7 +258,7 @@ static ct_tensor *extreme_all(const char *op, int opid, const ct_tensor *x, cons
                 return CT_FAIL(CT_ERR_INDEX,
                                "%s(): Expected reduction dim %d to have non-zero size.", op, d);
     }
-    ct_tensor *out = fold(op, x, mask, keepdim, kind, x->dtype, POST_NONE, 0);
+    ct_tensor *out = fold(x, mask, keepdim, kind, x->dtype, POST_NONE, 0);
     a.b[0] = keepdim;
     return finish(out, opid, x, NULL, &a);
 }

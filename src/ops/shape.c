@@ -144,8 +144,28 @@ done:
     return record_join(out, CT_OP_stack, xs, n, &a);
 }
 
-/* hstack/vstack/dstack: reshape each input with public ops (so autograd sees
- * the views), then ct_cat. mode 1: atleast_1d, 2: atleast_2d, 3: atleast_3d. */
+/* atleast_Nd of one tensor through view ops (so autograd sees them). */
+static ct_tensor *atleast(const ct_tensor *x, int mode) {
+    int nd = x->ndim;
+    if (mode == 1) return nd == 0 ? ct_reshape(x, (const int64_t[]){1}, 1) : ct_alias(x);
+    if (mode == 2) {
+        if (nd == 0) return ct_reshape(x, (const int64_t[]){1, 1}, 2);
+        if (nd == 1) return ct_unsqueeze(x, 0);
+        return ct_alias(x);
+    }
+    if (nd == 0) return ct_reshape(x, (const int64_t[]){1, 1, 1}, 3);
+    if (nd == 1) return ct_reshape(x, (const int64_t[]){1, x->sizes[0], 1}, 3);
+    if (nd == 2) return ct_unsqueeze(x, 2);
+    return ct_alias(x);
+}
+
+ct_tensor *ct_atleast_1d(const ct_tensor *x) { return atleast(x, 1); }
+ct_tensor *ct_atleast_2d(const ct_tensor *x) { return atleast(x, 2); }
+ct_tensor *ct_atleast_3d(const ct_tensor *x) { return atleast(x, 3); }
+
+/* hstack/vstack/dstack/column_stack: reshape each input with public ops, then
+ * ct_cat. mode 1: atleast_1d, 2: atleast_2d, 3: atleast_3d, 4: column_stack's
+ * (0-d/1-d become [n, 1] columns). */
 static ct_tensor *stack_family(const ct_tensor *const *xs, int n, int mode, const char *op) {
     if (n <= 0) return CT_FAIL(CT_ERR_RUNTIME, "%s expects a non-empty TensorList", op);
     const ct_tensor **vs = malloc(sizeof(ct_tensor *) * (size_t)n);
@@ -154,24 +174,15 @@ static ct_tensor *stack_family(const ct_tensor *const *xs, int n, int mode, cons
     ct_tensor *r = NULL;
     for (int k = 0; k < n; k++) {
         const ct_tensor *x = xs[k];
-        ct_tensor *v = NULL;
-        int nd = x->ndim;
-        if (mode == 1) {
-            v = nd == 0 ? ct_reshape(x, (const int64_t[]){1}, 1) : ct_alias(x);
-        } else if (mode == 2) {
-            if (nd == 0) v = ct_reshape(x, (const int64_t[]){1, 1}, 2);
-            else if (nd == 1) v = ct_unsqueeze(x, 0);
-            else v = ct_alias(x);
-        } else {
-            if (nd == 0) v = ct_reshape(x, (const int64_t[]){1, 1, 1}, 3);
-            else if (nd == 1) v = ct_reshape(x, (const int64_t[]){1, x->sizes[0], 1}, 3);
-            else if (nd == 2) v = ct_unsqueeze(x, 2);
-            else v = ct_alias(x);
-        }
+        ct_tensor *v;
+        if (mode == 4)
+            v = x->ndim <= 1 ? ct_reshape(x, (const int64_t[]){x->numel, 1}, 2) : ct_alias(x);
+        else
+            v = atleast(x, mode);
         if (!v) goto done;
         vs[k] = v;
     }
-    int dim = mode == 1 ? (vs[0]->ndim == 1 ? 0 : 1) : (mode == 2 ? 0 : 2);
+    int dim = mode == 1 ? (vs[0]->ndim == 1 ? 0 : 1) : mode == 2 ? 0 : mode == 3 ? 2 : 1;
     r = ct_cat(vs, n, dim);
     if (r) ct_keep(r);
 done:
@@ -183,6 +194,9 @@ done:
 ct_tensor *ct_hstack(const ct_tensor *const *xs, int n) { return stack_family(xs, n, 1, "hstack"); }
 ct_tensor *ct_vstack(const ct_tensor *const *xs, int n) { return stack_family(xs, n, 2, "vstack"); }
 ct_tensor *ct_dstack(const ct_tensor *const *xs, int n) { return stack_family(xs, n, 3, "dstack"); }
+ct_tensor *ct_column_stack(const ct_tensor *const *xs, int n) {
+    return stack_family(xs, n, 4, "column_stack");
+}
 
 /* ---------------------------------------------------------------- splits */
 static int too_many(const char *op, int count, int max_out) {
@@ -384,6 +398,115 @@ int ct_tensor_split_indices(const ct_tensor *x, const int64_t *indices, int nind
         start = stop;
     }
     return count;
+}
+
+/* hsplit/vsplit/dsplit: mode 0 h, 1 v, 2 d. indices NULL = by sections. */
+static int hvd_split(const ct_tensor *x, int mode, int64_t sections, const int64_t *indices,
+                     int nindices, ct_tensor **out, int max_out) {
+    static const char *names[3] = {"hsplit", "vsplit", "dsplit"};
+    static const int need[3] = {1, 2, 3};
+    if (x->ndim < need[mode]) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "torch.%s requires a tensor with at least %d dimension, but got a tensor with "
+                     "%d dimensions!",
+                     names[mode], need[mode], x->ndim);
+        return -1;
+    }
+    int d = mode == 0 ? (x->ndim == 1 ? 0 : 1) : mode == 1 ? 0 : 2;
+    if (!indices) {
+        if (sections <= 0 || x->sizes[d] % sections != 0) {
+            ct_set_error(CT_ERR_RUNTIME,
+                         "torch.%s attempted to split along dimension %d, but the size of the "
+                         "dimension %lld is not divisible by the split_size %lld!",
+                         names[mode], d, (long long)x->sizes[d], (long long)sections);
+            return -1;
+        }
+        return ct_tensor_split(x, sections, d, out, max_out);
+    }
+    return ct_tensor_split_indices(x, indices, nindices, d, out, max_out);
+}
+
+int ct_hsplit(const ct_tensor *x, int64_t sections, ct_tensor **out, int max_out) {
+    return hvd_split(x, 0, sections, NULL, 0, out, max_out);
+}
+int ct_hsplit_indices(const ct_tensor *x, const int64_t *indices, int nindices, ct_tensor **out,
+                      int max_out) {
+    return hvd_split(x, 0, 0, indices ? indices : (const int64_t[]){0}, nindices, out, max_out);
+}
+int ct_vsplit(const ct_tensor *x, int64_t sections, ct_tensor **out, int max_out) {
+    return hvd_split(x, 1, sections, NULL, 0, out, max_out);
+}
+int ct_vsplit_indices(const ct_tensor *x, const int64_t *indices, int nindices, ct_tensor **out,
+                      int max_out) {
+    return hvd_split(x, 1, 0, indices ? indices : (const int64_t[]){0}, nindices, out, max_out);
+}
+int ct_dsplit(const ct_tensor *x, int64_t sections, ct_tensor **out, int max_out) {
+    return hvd_split(x, 2, sections, NULL, 0, out, max_out);
+}
+int ct_dsplit_indices(const ct_tensor *x, const int64_t *indices, int nindices, ct_tensor **out,
+                      int max_out) {
+    return hvd_split(x, 2, 0, indices ? indices : (const int64_t[]){0}, nindices, out, max_out);
+}
+
+/* ---------------------------------------------------------------- block_diag, cartesian_prod */
+ct_tensor *ct_block_diag(const ct_tensor *const *xs, int n) {
+    if (n < 0) return CT_FAIL(CT_ERR_VALUE, "block_diag: negative number of tensors %d", n);
+    if (n == 0) return ct_empty((const int64_t[]){1, 0}, 2, ct_default_dtype());
+    int64_t cols = 0;
+    for (int k = 0; k < n; k++) {
+        if (xs[k]->ndim > 2)
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "torch.block_diag: Input tensors must have 2 or fewer dimensions. Input "
+                           "%d has %d dimensions",
+                           k, xs[k]->ndim);
+        cols += xs[k]->ndim == 2 ? xs[k]->sizes[1] : xs[k]->numel;
+    }
+    /* each block as a 2-d row band padded with zeros left and right, then cat */
+    const ct_tensor **bands = malloc(sizeof(ct_tensor *) * (size_t)n);
+    if (!bands) return CT_FAIL(CT_ERR_MEMORY, "block_diag: out of memory");
+    ct_scope s = ct_scope_begin();
+    ct_tensor *r = NULL;
+    int64_t left = 0;
+    for (int k = 0; k < n; k++) {
+        const ct_tensor *x = xs[k];
+        ct_tensor *m = x->ndim == 2 ? ct_alias(x) : ct_reshape(x, (const int64_t[]){1, x->numel}, 2);
+        if (!m) goto done;
+        int64_t w = m->sizes[1];
+        ct_tensor *b = ct_pad(m, (const int64_t[]){left, cols - left - w}, 2, "constant", 0);
+        if (!b) goto done;
+        bands[k] = b;
+        left += w;
+    }
+    r = ct_cat(bands, n, 0);
+    if (r) ct_keep(r);
+done:
+    ct_scope_end(s);
+    free(bands);
+    return r ? ct_autorelease(r) : NULL;
+}
+
+ct_tensor *ct_cartesian_prod(const ct_tensor *const *xs, int n) {
+    for (int k = 0; k < n; k++)
+        if (xs[k]->ndim != 1)
+            return CT_FAIL(CT_ERR_RUNTIME, "Expect a 1D vector, but got shape %s", ct__shp(xs[k]));
+    if (n == 1) return ct_alias(xs[0]);
+    if (n <= 0 || n > CT_MAX_DIMS)
+        return CT_FAIL(CT_ERR_RUNTIME, "cartesian_prod: expects 1 to %d tensors, got %d",
+                       CT_MAX_DIMS, n);
+    ct_tensor *grids[CT_MAX_DIMS];
+    ct_scope s = ct_scope_begin();
+    ct_tensor *r = NULL;
+    if (ct_meshgrid(xs, n, "ij", grids, n) == n) {
+        int k = 0;
+        for (; k < n; k++) {
+            grids[k] = ct_flatten(grids[k], 0, -1);
+            if (!grids[k]) break;
+        }
+        if (k == n) r = ct_stack((const ct_tensor *const *)grids, n, 1);
+    }
+    if (r) ct_keep(r);
+    ct_scope_end(s);
+    return r ? ct_autorelease(r) : NULL;
 }
 
 /* ---------------------------------------------------------------- grids */

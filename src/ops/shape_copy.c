@@ -65,6 +65,53 @@ ct_tensor *ct_flip(const ct_tensor *x, const int *dims, int ndims) {
     return record1(out, CT_OP_flip, x, NULL, &a);
 }
 
+ct_tensor *ct_fliplr(const ct_tensor *x) {
+    if (x->ndim < 2) return CT_FAIL(CT_ERR_RUNTIME, "fliplr: Input must be >= 2-d.");
+    return ct_flip(x, (const int[]){1}, 1);
+}
+
+ct_tensor *ct_flipud(const ct_tensor *x) {
+    if (x->ndim < 1) return CT_FAIL(CT_ERR_RUNTIME, "flipud: Input must be >= 1-d.");
+    return ct_flip(x, (const int[]){0}, 1);
+}
+
+ct_tensor *ct_rot90(const ct_tensor *x, int64_t k, const int *dims, int ndims) {
+    int dd[2] = {0, 1};
+    if (dims) {
+        if (ndims != 2)
+            return CT_FAIL(CT_ERR_RUNTIME, "expected total rotation dims == 2, but got dims = %d",
+                           ndims);
+        dd[0] = dims[0];
+        dd[1] = dims[1];
+    }
+    if (x->ndim < 2)
+        return CT_FAIL(CT_ERR_RUNTIME, "expected total dims >= 2, but got total dims = %d", x->ndim);
+    int diff = dd[0] - dd[1];
+    if (dd[0] == dd[1] || diff == x->ndim || -diff == x->ndim)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "expected rotation dims to be different, but got dim0 = %d and dim1 = %d",
+                       dd[0], dd[1]);
+    int d0 = ct_wrap_dim("rot90", dd[0], x->ndim), d1 = ct_wrap_dim("rot90", dd[1], x->ndim);
+    if (d0 < 0 || d1 < 0) return NULL;
+    k = ((k % 4) + 4) % 4;
+    ct_scope s = ct_scope_begin();
+    ct_tensor *r;
+    if (k == 1) {
+        r = ct_flip(x, &d1, 1);
+        if (r) r = ct_transpose(r, d0, d1);
+    } else if (k == 2) {
+        r = ct_flip(x, (const int[]){d0, d1}, 2);
+    } else if (k == 3) {
+        r = ct_flip(x, &d0, 1);
+        if (r) r = ct_transpose(r, d0, d1);
+    } else {
+        r = ct_clone(x);
+    }
+    if (r) ct_keep(r);
+    ct_scope_end(s);
+    return r ? ct_autorelease(r) : NULL;
+}
+
 /* ---------------------------------------------------------------- roll */
 /* Rolls src along d by shift into a new owned tensor (two block copies). */
 static ct_tensor *roll_one(const ct_tensor *src, int d, int64_t shift) {

@@ -3,6 +3,7 @@
 #include "ops/shape_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <omp.h>
 
 /* Contiguous flattened copy of x in a native dtype (float16/bfloat16 become
@@ -209,6 +210,22 @@ ct_tensor *ct_searchsorted_scalar(const ct_tensor *sorted_sequence, double value
     return r;
 }
 
+ct_tensor *ct_bucketize(const ct_tensor *values, const ct_tensor *boundaries, bool out_int32,
+                        bool right) {
+    if (boundaries->ndim != 1)
+        return CT_FAIL(CT_ERR_RUNTIME, "boundaries tensor must be 1 dimension, but got dim(%d)",
+                       boundaries->ndim);
+    return ct_searchsorted(boundaries, values, out_int32, right, NULL);
+}
+
+ct_tensor *ct_bucketize_scalar(double value, const ct_tensor *boundaries, bool out_int32,
+                               bool right) {
+    if (boundaries->ndim != 1)
+        return CT_FAIL(CT_ERR_RUNTIME, "boundaries tensor must be 1 dimension, but got dim(%d)",
+                       boundaries->ndim);
+    return ct_searchsorted_scalar(boundaries, value, out_int32, right, NULL);
+}
+
 /* ---------------------------------------------------------------- bincount */
 ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t minlength) {
     if (!ct_dtype_is_integral(x->dtype))
@@ -220,12 +237,18 @@ ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t min
     if (weights && (weights->ndim != 1 || weights->numel != x->numel))
         return CT_FAIL(CT_ERR_RUNTIME, "weights should be 1-d and have the same length as input");
     int64_t n = x->numel, mx = -1;
-    int64_t *v = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
-    if (!v) return CT_FAIL(CT_ERR_MEMORY, "bincount: out of memory");
+    ct_tensor *xi = ct__to_dtype(x, CT_INT64, true); /* contiguous int64 copy */
+    ct_tensor *wf = weights ? ct__to_dtype(weights, CT_FLOAT64, true) : NULL;
+    if (!xi || (weights && !wf)) {
+        ct_release(xi);
+        ct_release(wf);
+        return NULL;
+    }
+    const int64_t *v = ct_data_ptr(xi);
     for (int64_t i = 0; i < n; i++) {
-        v[i] = ct_item_at_int(x, i);
         if (v[i] < 0) {
-            free(v);
+            ct_release(xi);
+            ct_release(wf);
             return CT_FAIL(CT_ERR_RUNTIME, "bincount only supports 1-d non-negative integral inputs.");
         }
         if (v[i] > mx) mx = v[i];
@@ -233,8 +256,12 @@ ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t min
     int64_t len = mx + 1 > minlength ? mx + 1 : minlength;
     ct_dtype odt = !weights ? CT_INT64 : (weights->dtype == CT_FLOAT32 ? CT_FLOAT32 : CT_FLOAT64);
     ct_tensor *out = ct__empty(&len, 1, odt);
-    if (!out) {
-        free(v);
+    double *acc = weights && out ? calloc((size_t)(len ? len : 1), sizeof(double)) : NULL;
+    if (!out || (weights && !acc)) {
+        if (out) ct_set_error(CT_ERR_MEMORY, "bincount: out of memory");
+        ct_release(out);
+        ct_release(xi);
+        ct_release(wf);
         return NULL;
     }
     if (!weights) {
@@ -242,18 +269,14 @@ ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t min
         memset(o, 0, sizeof(int64_t) * (size_t)len);
         for (int64_t i = 0; i < n; i++) o[v[i]]++;
     } else {
-        double *acc = calloc((size_t)(len ? len : 1), sizeof(double));
-        if (!acc) {
-            free(v);
-            ct_release(out);
-            return CT_FAIL(CT_ERR_MEMORY, "bincount: out of memory");
-        }
-        for (int64_t i = 0; i < n; i++) acc[v[i]] += ct_item_at(weights, i);
+        const double *w = ct_data_ptr(wf);
+        for (int64_t i = 0; i < n; i++) acc[v[i]] += w[i];
         for (int64_t j = 0; j < len; j++)
             ct__store_f64((char *)ct_data_ptr(out) + j * (int64_t)ct_dtype_size(odt), odt, acc[j]);
         free(acc);
     }
-    free(v);
+    ct_release(xi);
+    ct_release(wf);
     return ct_autorelease(out);
 }
 
@@ -468,4 +491,192 @@ ct_tensor *ct_unique_dim(const ct_tensor *x, int dim, bool sorted, ct_tensor **i
 ct_tensor *ct_unique_consecutive_dim(const ct_tensor *x, int dim, ct_tensor **inverse,
                                      ct_tensor **counts) {
     return unique_dim_impl(x, dim, false, "unique_consecutive", inverse, counts);
+}
+
+/* ---------------------------------------------------------------- histogram */
+/* PyTorch's histogramdd kernel for one dim: elements outside [e[0], e[nb]]
+ * (and NaNs) are dropped; equal-width bins locate by interpolation refined
+ * by a local upper_bound, tensor bins by a full upper_bound; the rightmost
+ * edge is inclusive. */
+#define HISTOGRAM_LOOP(T)                                                                  \
+    do {                                                                                   \
+        const T *p = ct_data_ptr(c), *e = ct_data_ptr(edges);                              \
+        const T *w = wc ? (const T *)ct_data_ptr(wc) : NULL;                               \
+        T lo = e[0], hi = e[nb];                                                           \
+        for (int64_t i = 0; i < n; i++) {                                                  \
+            T v = p[i];                                                                    \
+            if (!(v >= lo && v <= hi)) continue;                                           \
+            int64_t first = 0, last = nb + 1;                                              \
+            if (linear) {                                                                  \
+                int64_t pos = (int64_t)((v - lo) * (T)nb / (hi - lo));                     \
+                first = pos - 1 > 0 ? pos - 1 : 0;                                         \
+                last = pos + 2 < nb + 1 ? pos + 2 : nb + 1;                                \
+            }                                                                              \
+            int64_t len = last - first; /* std::upper_bound over e[first, last) */        \
+            while (len > 0) {                                                              \
+                int64_t half = len / 2;                                                    \
+                if (!(v < e[first + half])) {                                              \
+                    first += half + 1;                                                     \
+                    len -= half + 1;                                                       \
+                } else {                                                                   \
+                    len = half;                                                            \
+                }                                                                          \
+            }                                                                              \
+            int64_t pos = first - 1;                                                       \
+            if (pos == nb) pos = nb - 1;                                                   \
+            if (pos < 0) continue;                                                         \
+            acc[pos] += w ? (double)w[i] : 1.0;                                            \
+        }                                                                                  \
+    } while (0)
+
+static ct_tensor *histogram_impl(const ct_tensor *x, ct_tensor *edges, bool linear,
+                                 const ct_tensor *weight, bool density, ct_tensor **bin_edges) {
+    int64_t nb = edges->numel - 1, n = x->numel;
+    ct_tensor *c = ct__contiguous(x), *wc = weight ? ct__contiguous(weight) : NULL;
+    double *acc = calloc((size_t)nb, sizeof(double));
+    ct_tensor *hist = ct__empty(&nb, 1, x->dtype);
+    if (!c || (weight && !wc) || !acc || !hist) {
+        if (!acc) ct_set_error(CT_ERR_MEMORY, "histogram: out of memory");
+        ct_release(c);
+        ct_release(wc);
+        ct_release(hist);
+        ct_release(edges);
+        free(acc);
+        return NULL;
+    }
+    if (x->dtype == CT_FLOAT32) HISTOGRAM_LOOP(float);
+    else HISTOGRAM_LOOP(double);
+    if (density) {
+        double total = 0;
+        for (int64_t b = 0; b < nb; b++) total += acc[b];
+        for (int64_t b = 0; b < nb; b++) {
+            double width = ct_item_at(edges, b + 1) - ct_item_at(edges, b);
+            acc[b] = acc[b] / total / width;
+        }
+    }
+    for (int64_t b = 0; b < nb; b++)
+        ct__store_f64((char *)ct_data_ptr(hist) + b * (int64_t)ct_dtype_size(x->dtype), x->dtype,
+                      acc[b]);
+    free(acc);
+    ct_release(c);
+    ct_release(wc);
+    if (bin_edges) *bin_edges = ct_autorelease(edges);
+    else ct_release(edges);
+    return ct_autorelease(hist);
+}
+
+static bool histogram_checks(const ct_tensor *x, const ct_tensor *weight) {
+    if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64) {
+        ct_set_error(CT_ERR_RUNTIME, "\"histogramdd\" not implemented for '%s'",
+                     ct__torch_type_name(x->dtype));
+        return false;
+    }
+    if (!weight) return true;
+    bool same = weight->ndim == x->ndim;
+    for (int i = 0; same && i < x->ndim; i++) same = weight->sizes[i] == x->sizes[i];
+    if (!same) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "torch.histogramdd: if weight tensor is provided it should have the same "
+                     "shape as the input tensor excluding its innermost dimension, but got input "
+                     "with shape %s and weight with shape %s",
+                     ct__shp(x), ct__shp(weight));
+        return false;
+    }
+    if (weight->dtype != x->dtype) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "torch.histogramdd: if weight tensor is provided, input tensor and weight "
+                     "tensor should have the same dtype, but got input(%s), and weight(%s)",
+                     ct_dtype_name(x->dtype), ct_dtype_name(weight->dtype));
+        return false;
+    }
+    return true;
+}
+
+ct_tensor *ct_histogram(const ct_tensor *x, int64_t bins, const double *range,
+                        const ct_tensor *weight, bool density, ct_tensor **bin_edges) {
+    if (!histogram_checks(x, weight)) return NULL;
+    if (bins <= 0)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "torch.histogram(): bins must be > 0, but got %lld for dimension 0",
+                       (long long)bins);
+    double lo, hi;
+    if (range) {
+        lo = range[0];
+        hi = range[1];
+    } else if (x->numel == 0) {
+        lo = 0;
+        hi = 1;
+    } else {
+        ct_tensor *c = ct__to_dtype(x, CT_FLOAT64, true);
+        if (!c) return NULL;
+        const double *p = ct_data_ptr(c);
+        lo = INFINITY;
+        hi = -INFINITY;
+        for (int64_t i = 0; i < x->numel; i++) {
+            if (p[i] != p[i]) {
+                lo = hi = NAN;
+                break;
+            }
+            if (p[i] < lo) lo = p[i];
+            if (p[i] > hi) hi = p[i];
+        }
+        ct_release(c);
+    }
+    if (x->dtype == CT_FLOAT32) {
+        lo = (float)lo;
+        hi = (float)hi;
+    }
+    if (lo > hi)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "torch.histogramdd: min should not exceed max, but got min %g max %g for "
+                       "dimension 0",
+                       lo, hi);
+    if (!isfinite(lo) || !isfinite(hi)) {
+        char a[32], b[32];
+        if (isnan(lo)) strcpy(a, "nan");
+        else snprintf(a, sizeof a, "%g", lo);
+        if (isnan(hi)) strcpy(b, "nan");
+        else snprintf(b, sizeof b, "%g", hi);
+        return CT_FAIL(CT_ERR_RUNTIME, "torch.histogramdd: dimension 0's range [%s, %s] is not finite",
+                       a, b);
+    }
+    if (lo == hi) {
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    /* edges as torch.linspace computes them, in the input's precision */
+    int64_t ne = bins + 1;
+    ct_tensor *edges = ct__empty(&ne, 1, x->dtype);
+    if (!edges) return NULL;
+    int64_t half = ne / 2;
+    if (x->dtype == CT_FLOAT32) {
+        float *e = ct_data_ptr(edges), s = (float)lo, t = (float)hi, step = (t - s) / (float)bins;
+        for (int64_t i = 0; i < ne; i++) e[i] = i < half ? s + step * (float)i : t - step * (float)(ne - i - 1);
+    } else {
+        double *e = ct_data_ptr(edges), step = (hi - lo) / (double)bins;
+        for (int64_t i = 0; i < ne; i++) e[i] = i < half ? lo + step * (double)i : hi - step * (double)(ne - i - 1);
+    }
+    return histogram_impl(x, edges, true, weight, density, bin_edges);
+}
+
+ct_tensor *ct_histogram_edges(const ct_tensor *x, const ct_tensor *bins, const ct_tensor *weight,
+                              bool density, ct_tensor **bin_edges) {
+    if (!histogram_checks(x, weight)) return NULL;
+    if (bins->dtype != x->dtype)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "torch.histogramdd: input tensor and bins tensors should have the same "
+                       "dtype, but got input with dtype %s and bins for dimension 0 with dtype %s",
+                       ct_dtype_name(x->dtype), ct_dtype_name(bins->dtype));
+    if (bins->ndim != 1)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "torch.histogramdd: bins tensor should have one dimension, but got %d "
+                       "dimensions in the bins tensor for dimension 0",
+                       bins->ndim);
+    if (bins->numel < 2)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "torch.histogram(): bins must be > 0, but got %lld for dimension 0",
+                       (long long)(bins->numel - 1));
+    ct_tensor *edges = ct__to_dtype(bins, bins->dtype, true);
+    if (!edges) return NULL;
+    return histogram_impl(x, edges, false, weight, density, bin_edges);
 }

@@ -68,6 +68,29 @@ TEST(full, converts_the_value_like_pytorch) {
     CHECK_ERR(ct_full(SHAPE(2, -3), 2, 1, CT_FLOAT32), "negative dimension");
 }
 
+TEST(full, values_that_overflow_the_dtype_are_errors_like_pytorch) {
+    /* PyTorch 1.13: torch.full((2,), v, dtype=...) */
+    CHECK_ERR(ct_full(SHAPE(2), 1, NAN, CT_INT64), "value cannot be converted to type int64_t without overflow");
+    CHECK_ERR(ct_full_int(SHAPE(2), 1, 300, CT_UINT8), "value cannot be converted to type uint8_t without overflow");
+    CHECK_TENSOR(ct_full_int(SHAPE(2), 1, -1, CT_UINT8), SHAPE(2), 1, VALS(255, 255), 0);
+    CHECK_ERR(ct_full(SHAPE(2), 1, 1e10, CT_INT32), "type int without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, 255.5, CT_UINT8), "type uint8_t without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, 127.9, CT_INT8), "type int8_t without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, 1e300, CT_FLOAT32), "type float without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, 70000, CT_FLOAT16), "type at::Half without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, 1e39, CT_BFLOAT16), "type at::BFloat16 without overflow");
+    CHECK_TENSOR(ct_full(SHAPE(2), 1, INFINITY, CT_FLOAT16), SHAPE(2), 1, VALS(INFINITY, INFINITY), 0);
+    CHECK_TENSOR(ct_full(SHAPE(2), 1, 1e300, CT_FLOAT64), SHAPE(2), 1, VALS(1e300, 1e300), 0);
+    CHECK_TENSOR(ct_full(SHAPE(2), 1, 5, CT_BOOL), SHAPE(2), 1, VALS(1, 1), 0);
+    ct_tensor *i = ct_zeros(SHAPE(2), 1, CT_INT32);
+    CHECK_ERR(ct_fill_(i, INFINITY), "type int without overflow");
+    CHECK_ERR(ct_fill_tensor_(ct_zeros(SHAPE(2), 1, CT_INT8), ct_full_int(NULL, 0, 200, CT_INT64)),
+              "type int8_t without overflow");
+    CHECK_ERR(ct_full_like(i, -1.5, CT_UINT8), "type uint8_t without overflow");
+    CHECK_ERR(ct_full(SHAPE(2), 1, -1.0, CT_UINT8), "type uint8_t without overflow");
+    CHECK_TENSOR(ct_full_int(SHAPE(2), 1, -255, CT_UINT8), SHAPE(2), 1, VALS(1, 1), 0);
+}
+
 TEST(zeros_like, keeps_shape_and_dtype_of_noncontiguous_input) {
     ct_tensor *a = ct_ones(SHAPE(3, 4), 2, CT_INT32);
     ct_tensor *t = ct_t(a);

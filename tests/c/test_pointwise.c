@@ -140,6 +140,16 @@ TEST(add, zero_dim_and_empty_tensors) {
     ct_tensor *s = ct_scalar_tensor(2.5, CT_FLOAT32);
     ct_tensor *r = ct_add(s, s);
     CHECK(r && r->ndim == 0 && ct_item_at(r, 0) == 5);
+    /* 0-d with a number of another dtype, and with a 0-d integer tensor */
+    r = ct_add(s, ct_wrapped_float(0.25));
+    CHECK(r && r->ndim == 0 && r->dtype == CT_FLOAT32 && ct_item_at(r, 0) == 2.75);
+    r = ct_mul(s, ct_scalar_tensor(3, CT_INT64));
+    CHECK(r && r->ndim == 0 && r->dtype == CT_FLOAT32 && ct_item_at(r, 0) == 7.5);
+    r = ct_sub(ct_scalar_tensor(3, CT_INT32), ct_scalar_tensor(5, CT_INT64));
+    CHECK(r && r->ndim == 0 && r->dtype == CT_INT64 && ct_item_at(r, 0) == -2);
+    r = ct_mul_scalar(tt_tensor(VALS(1, 2, 3), SHAPE(3), 1, CT_INT16), 1.5);
+    CHECK(r && r->dtype == CT_FLOAT32);
+    CHECK_TENSOR(r, SHAPE(3), 1, VALS(1.5, 3, 4.5), 0);
     ct_tensor *e = ct_empty(SHAPE(0, 3), 2, CT_FLOAT32);
     r = ct_add(e, s);
     CHECK(r && r->ndim == 2 && r->sizes[0] == 0 && r->sizes[1] == 3 && r->numel == 0);
@@ -487,4 +497,19 @@ TEST(add, large_outputs_stream_with_unaligned_heads_and_tails) {
     CHECK(ct_neg_out(o, b) == o);
     for (int64_t i = 0; i < n; i++)
         if (po[i] != -pb[i]) CHECK(!"neg of a large tensor into an unaligned out");
+}
+
+TEST(add, half_precision_in_place_and_out_go_through_float32) {
+    ct_tensor *h = tt_tensor(VALS(1.5, -2, 1000, 0.25), SHAPE(2, 2), 2, CT_FLOAT16);
+    ct_tensor *g = tt_tensor(VALS(0.5, 0.5, 24, 0.125), SHAPE(2, 2), 2, CT_FLOAT16);
+    CHECK(ct_add_(h, ct_t(g)) == h && h->dtype == CT_FLOAT16);
+    CHECK_TENSOR(h, SHAPE(2, 2), 2, VALS(2, 22, 1000.5, 0.375), 0); /* g.t() = [[0.5, 24], [0.5, 0.125]] */
+    ct_tensor *b = tt_tensor(VALS(1, 2, 3, 4), SHAPE(2, 2), 2, CT_BFLOAT16);
+    CHECK(ct_mul_(b, ct_wrapped_float(0.5)) == b && b->dtype == CT_BFLOAT16);
+    CHECK_TENSOR(b, SHAPE(2, 2), 2, VALS(0.5, 1, 1.5, 2), 0);
+    ct_tensor *o = ct_empty(SHAPE(2, 2), 2, CT_FLOAT16);
+    CHECK(ct_exp_out(o, b) == o);
+    CHECK_TENSOR(o, SHAPE(2, 2), 2, VALS(1.6487212, 2.7182818, 4.4816891, 7.3890561), 1e-3);
+    CHECK(ct_exp_(b) == b);
+    CHECK_TENSOR(b, SHAPE(2, 2), 2, VALS(1.6487212, 2.7182818, 4.4816891, 7.3890561), 8e-3);
 }

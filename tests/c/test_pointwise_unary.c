@@ -385,3 +385,32 @@ TEST(logit, with_and_without_eps) {
     CHECK(ct_logit_out(o, x, -1) == o);
     CHECK1(o, x, r_logit, CT_FLOAT64, 1e-6);
 }
+
+/* The SLEEF loops exist in two widths (AVX-512 when the CPU has it, AVX2)
+ * and level 0 is plain libm: every level must agree with the reference,
+ * contiguous (vector body, head, tail, streaming) and strided. */
+int ct__pw_simd_level(int force);
+
+TEST(tanh, every_simd_level_matches_libm) {
+    int best = ct__pw_simd_level(-1);
+    ct_tensor *x = tt_rand(SHAPE(1037), 1, CT_FLOAT32, -9, 9, 150);
+    ct_tensor *d = tt_rand(SHAPE(301), 1, CT_FLOAT64, -9, 9, 151);
+    ct_tensor *xt = pw_transposed(17, 19, CT_FLOAT32, -9, 9, 152);
+    ct_tensor *big = tt_rand(SHAPE(2200003), 1, CT_FLOAT32, -9, 9, 153);
+    for (int level = best; level >= 0; level--) {
+        CHECK(ct__pw_simd_level(level) == level);
+        CHECK1(ct_tanh(x), x, tanh, CT_FLOAT32, 3e-7);
+        CHECK1(ct_exp(x), x, exp, CT_FLOAT32, 3e-7);
+        CHECK1(ct_sigmoid(d), d, r_sigmoid, CT_FLOAT64, 1e-14);
+        CHECK1(ct_gelu(xt, "tanh"), xt, r_gelu_tanh, CT_FLOAT32, 3e-7);
+        CHECK1(ct_silu(xt), xt, r_silu, CT_FLOAT32, 3e-7);
+        CHECK1(ct_erf(d), d, erf, CT_FLOAT64, 1e-14);
+        /* 8.8 MB into an unaligned out: streamed with up to 2 threads */
+        ct_tensor *o = ct_slice(ct_empty(SHAPE(2200004), 1, CT_FLOAT32), 0, 1, 2200004, 1);
+        CHECK(ct_tanh_out(o, big) == o);
+        const float *pb = ct_data_ptr(big), *po = ct_data_ptr(o);
+        for (int64_t i = 0; i < 2200003; i += 97) CHECK_CLOSE(po[i], tanh((double)pb[i]), 3e-7);
+        CHECK_CLOSE(po[2200002], tanh((double)pb[2200002]), 3e-7);
+    }
+    ct__pw_simd_level(best);
+}

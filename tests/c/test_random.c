@@ -651,3 +651,22 @@ TEST(log_normal_, matches_pytorch_stream) {
                       8.472812895730142),
                  1e-14);
 }
+
+TEST(rand, raw_draws_for_other_families) {
+    /* mt19937 seeded with 0 (std::mt19937(0) in C++, the engine of
+     * torch.manual_seed(0)): first outputs 2357136044, 2546248239 */
+    ct_generator *g = ct_generator_new(0);
+    ct_generator_lock(g);
+    CHECK(ct_generator_next_u32(g) == UINT32_C(2357136044));
+    CHECK(ct_generator_next_u32(g) == UINT32_C(2546248239));
+    ct_generator_unlock(g);
+    /* torch.manual_seed(0); torch.rand(2, dtype=torch.float64)[1] comes from
+     * draws 3 and 4: 0.707819864399788 */
+    ct_generator_lock(g);
+    CHECK(ct_generator_next_double(g) == 0.707819864399788);
+    ct_generator_unlock(g);
+    ct_generator_free(g);
+    ct_generator_free(NULL);
+    ct_generator_free(ct_default_generator()); /* never frees the default */
+    CHECK(ct_rand(SHAPE(2), 1, CT_FLOAT32, NULL) != NULL);
+}

@@ -542,3 +542,50 @@ TEST(var, large_inputs_in_every_layout) {
     free(r);
     CHECK(bad == 0);
 }
+
+TEST(prod, dtype_argument_and_half_precision_inputs) {
+    ct_tensor *i = tt_tensor(VALS(3, 4, 5, 6), SHAPE(2, 2), 2, CT_INT32);
+    ct_tensor *pd = ct_prod_dim(i, 0, true, CT_FLOAT64);
+    CHECK(pd->dtype == CT_FLOAT64);
+    CHECK_TENSOR(pd, SHAPE(1, 2), 2, VALS(15, 24), 0);
+    ct_tensor *h = tt_tensor(VALS(1.5, -2, 4, 0.5), SHAPE(4), 1, CT_BFLOAT16);
+    ct_tensor *ph = ct_prod(h);
+    CHECK(ph->dtype == CT_BFLOAT16 && ct_item_at(ph, 0) == -6);
+    ct_tensor *m = ct_mean_dims(tt_tensor(VALS(1, 2, 4), SHAPE(3), 1, CT_FLOAT32), NULL, 0, false,
+                                CT_FLOAT64);
+    CHECK(m->dtype == CT_FLOAT64);
+    CHECK_CLOSE(ct_item_at(m, 0), 7.0 / 3.0, 1e-15);
+}
+
+TEST(var, half_precision_inputs_keep_their_dtype) {
+    /* PyTorch: tensor([1., 2]).half().var() is 0.5 (float16), .norm() 2.2363 */
+    ct_tensor *h = tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT16);
+    ct_tensor *v = ct_var(h, NULL, 0, 1, false);
+    CHECK(v->dtype == CT_FLOAT16 && ct_item_at(v, 0) == 0.5);
+    ct_tensor *n = ct_norm(h, 2, NULL, 0, false);
+    CHECK(n->dtype == CT_FLOAT16);
+    CHECK_CLOSE(ct_item_at(n, 0), 2.2363, 1e-3);
+    ct_tensor *x = tt_tensor(VALS(3, -1, 7, 2), SHAPE(2, 2), 2, CT_FLOAT16), *idx;
+    CHECK_TENSOR(ct_max_dim(x, 1, false, &idx), SHAPE(2), 1, VALS(3, 7), 0);
+    CHECK(ct_max_dim(x, 1, false, &idx)->dtype == CT_FLOAT16);
+    CHECK_TENSOR(idx, SHAPE(2), 1, VALS(0, 0), 0);
+    CHECK_TENSOR(ct_argmin(x, NULL, false), SHAPE(0), 0, VALS(1), 0);
+}
+
+TEST(var, results_do_not_depend_on_the_thread_count) {
+    ct_tensor *wide = tt_rand(SHAPE(2, 300000), 2, CT_FLOAT32, -1, 1, 41);
+    ct_tensor *tall = tt_rand(SHAPE(300000, 3), 2, CT_FLOAT32, -1, 1, 42);
+    int nt = ct_get_num_threads();
+    ct_tensor *r[2][4];
+    for (int k = 0; k < 2; k++) {
+        ct_set_num_threads(k ? 3 : 1);
+        ct_tensor *idx;
+        r[k][0] = ct_var(wide, D1, 1, 1, false);
+        r[k][1] = ct_var(tall, D0, 1, 1, false);
+        r[k][2] = ct_max_dim(tall, 0, false, &idx);
+        r[k][3] = idx;
+    }
+    ct_set_num_threads(nt);
+    for (int i = 0; i < 4; i++)
+        for (int64_t j = 0; j < r[0][i]->numel; j++) CHECK(ct_item_at(r[0][i], j) == ct_item_at(r[1][i], j));
+}

@@ -193,6 +193,37 @@ TEST(dstack, stacks_along_the_third_dim) {
     CHECK_TENSOR(ct_dstack((const ct_tensor *[]){a, b}, 2), SHAPE(1, 2, 2), 3, VALS(1, 2, 2, 3), 0);
 }
 
+TEST(column_stack, turns_vectors_into_columns) {
+    ct_tensor *a = tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_INT64);
+    ct_tensor *b = tt_tensor(VALS(3, 4), SHAPE(2, 1), 2, CT_INT64);
+    CHECK_TENSOR(ct_column_stack((const ct_tensor *[]){a, b, ct_t(tt_tensor(VALS(5, 6, 7, 8), SHAPE(2, 2), 2, CT_INT64))},
+                                 3),
+                 SHAPE(2, 4), 2, VALS(1, 3, 5, 7, 2, 4, 6, 8), 0);
+    /* torch: a 0-d input becomes a [1, 1] column, which mismatches 2 rows */
+    CHECK_ERR(ct_column_stack((const ct_tensor *[]){a, b, ct_scalar_tensor(5, CT_INT64)}, 3),
+              "Sizes of tensors must match except in dimension 1. Expected size 2 but got size 1 "
+              "for tensor number 2 in the list.");
+    CHECK_ERR(ct_column_stack(NULL, 0), "column_stack expects a non-empty TensorList");
+}
+
+TEST(atleast_1d, views_0d_as_1d) {
+    ct_tensor *z = ct_scalar_tensor(4, CT_FLOAT32);
+    CHECK_TENSOR(ct_atleast_1d(z), SHAPE(1), 1, VALS(4), 0);
+    ct_tensor *m = seq(SHAPE(2, 2), 2, CT_FLOAT32);
+    CHECK(ct_atleast_1d(m)->ndim == 2 && ct_atleast_1d(m)->storage == m->storage);
+}
+
+TEST(atleast_2d, puts_vectors_in_a_row) {
+    CHECK(same_shape(ct_atleast_2d(seq(SHAPE(3), 1, CT_FLOAT32)), SHAPE(1, 3), 2));
+    CHECK(same_shape(ct_atleast_2d(ct_scalar_tensor(1, CT_INT32)), SHAPE(1, 1), 2));
+}
+
+TEST(atleast_3d, follows_numpys_rule) {
+    CHECK(same_shape(ct_atleast_3d(seq(SHAPE(2), 1, CT_FLOAT32)), SHAPE(1, 2, 1), 3)); /* torch: [1, 2, 1] */
+    CHECK(same_shape(ct_atleast_3d(seq(SHAPE(2, 3), 2, CT_FLOAT32)), SHAPE(2, 3, 1), 3));
+    CHECK(same_shape(ct_atleast_3d(ct_scalar_tensor(1, CT_INT32)), SHAPE(1, 1, 1), 3));
+}
+
 /* ------------------------------------------------------------------ splits */
 TEST(split, returns_views_of_equal_size) {
     ct_tensor *x = seq(SHAPE(2, 5), 2, CT_FLOAT32);
@@ -262,6 +293,70 @@ TEST(tensor_split, splits_by_sections_or_indices) {
           strstr(ct_last_error(), "number of sections must be larger than 0, got 0"));
 }
 
+TEST(hsplit, splits_columns_or_1d_and_checks_divisibility) {
+    ct_tensor *x = seq(SHAPE(4, 4), 2, CT_FLOAT32);
+    ct_tensor *p[4];
+    CHECK(ct_hsplit(x, 2, p, 4) == 2);
+    CHECK_TENSOR(p[1], SHAPE(4, 2), 2, VALS(2, 3, 6, 7, 10, 11, 14, 15), 0);
+    CHECK(ct_hsplit_indices(x, SHAPE(1, 3), 2, p, 4) == 3); /* torch: [4,1], [4,2], [4,1] */
+    CHECK(p[0]->sizes[1] == 1 && p[1]->sizes[1] == 2 && p[2]->sizes[1] == 1);
+    CHECK(ct_hsplit(seq(SHAPE(6), 1, CT_FLOAT32), 2, p, 4) == 2 && p[1]->sizes[0] == 3);
+    CHECK(ct_hsplit(x, 3, p, 4) == -1 &&
+          strstr(ct_last_error(), "torch.hsplit attempted to split along dimension 1, but the size "
+                                  "of the dimension 4 is not divisible by the split_size 3!"));
+    CHECK(ct_hsplit(ct_scalar_tensor(1, CT_FLOAT32), 2, p, 4) == -1 &&
+          strstr(ct_last_error(), "torch.hsplit requires a tensor with at least 1 dimension, but "
+                                  "got a tensor with 0 dimensions!"));
+}
+
+TEST(vsplit, splits_rows_of_2d) {
+    ct_tensor *x = seq(SHAPE(4, 2), 2, CT_FLOAT32);
+    ct_tensor *p[4];
+    CHECK(ct_vsplit(x, 2, p, 4) == 2);
+    CHECK_TENSOR(p[1], SHAPE(2, 2), 2, VALS(4, 5, 6, 7), 0);
+    CHECK(ct_vsplit_indices(x, SHAPE(3), 1, p, 4) == 2 && p[1]->sizes[0] == 1);
+    CHECK(ct_vsplit(seq(SHAPE(6), 1, CT_FLOAT32), 2, p, 4) == -1 &&
+          strstr(ct_last_error(), "torch.vsplit requires a tensor with at least 2 dimension, but "
+                                  "got a tensor with 1 dimensions!"));
+}
+
+TEST(dsplit, splits_the_third_dim) {
+    ct_tensor *x = seq(SHAPE(1, 2, 4), 3, CT_FLOAT32);
+    ct_tensor *p[4];
+    CHECK(ct_dsplit(x, 2, p, 4) == 2);
+    CHECK_TENSOR(p[0], SHAPE(1, 2, 2), 3, VALS(0, 1, 4, 5), 0);
+    CHECK(ct_dsplit_indices(x, SHAPE(1), 1, p, 4) == 2 && p[1]->sizes[2] == 3);
+    CHECK(ct_dsplit(seq(SHAPE(2, 2), 2, CT_FLOAT32), 2, p, 4) == -1 &&
+          strstr(ct_last_error(), "torch.dsplit requires a tensor with at least 3 dimension"));
+}
+
+TEST(block_diag, places_blocks_on_the_diagonal_with_promotion) {
+    ct_tensor *a = tt_tensor(VALS(1, 2), SHAPE(1, 2), 2, CT_INT64);
+    ct_tensor *b = ct_scalar_tensor(3, CT_INT64);
+    ct_tensor *c = tt_tensor(VALS(4, 5), SHAPE(2), 1, CT_FLOAT32);
+    /* torch: [[1,2,0,0,0],[0,0,3,0,0],[0,0,0,4,5]] float32 */
+    ct_tensor *r = ct_block_diag((const ct_tensor *[]){a, b, c}, 3);
+    CHECK_TENSOR(r, SHAPE(3, 5), 2, VALS(1, 2, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 4, 5), 0);
+    CHECK(r->dtype == CT_FLOAT32);
+    ct_tensor *t = ct_t(seq(SHAPE(3, 2), 2, CT_FLOAT64)); /* [2, 3] strided */
+    CHECK_TENSOR(ct_block_diag((const ct_tensor *[]){t, b}, 2), SHAPE(3, 4), 2,
+                 VALS(0, 2, 4, 0, 1, 3, 5, 0, 0, 0, 0, 3), 0);
+    CHECK(same_shape(ct_block_diag(NULL, 0), SHAPE(1, 0), 2));
+    CHECK_ERR(ct_block_diag((const ct_tensor *[]){ct_empty(SHAPE(2, 2, 2), 3, CT_FLOAT32)}, 1),
+              "torch.block_diag: Input tensors must have 2 or fewer dimensions. Input 0 has 3 dimensions");
+}
+
+TEST(cartesian_prod, enumerates_every_combination) {
+    ct_tensor *a = tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_INT64);
+    ct_tensor *b = tt_tensor(VALS(3, 4, 5), SHAPE(3), 1, CT_INT64);
+    /* torch: [[1,3],[1,4],[1,5],[2,3],[2,4],[2,5]] */
+    CHECK_TENSOR(ct_cartesian_prod((const ct_tensor *[]){a, b}, 2), SHAPE(6, 2), 2,
+                 VALS(1, 3, 1, 4, 1, 5, 2, 3, 2, 4, 2, 5), 0);
+    CHECK_TENSOR(ct_cartesian_prod((const ct_tensor *[]){a}, 1), SHAPE(2), 1, VALS(1, 2), 0);
+    CHECK_ERR(ct_cartesian_prod((const ct_tensor *[]){seq(SHAPE(2, 2), 2, CT_INT64)}, 1),
+              "Expect a 1D vector, but got shape [2, 2]");
+}
+
 /* ------------------------------------------------------------------ flip */
 TEST(flip, reverses_given_dims_of_strided_inputs) {
     ct_tensor *x0 = seq(SHAPE(3, 2, 4), 3, CT_FLOAT64);
@@ -280,6 +375,41 @@ TEST(flip, reverses_given_dims_of_strided_inputs) {
     CHECK_TENSOR(ct_flip(h, (const int[]){0}, 1), SHAPE(3), 1, VALS(3, 2, 1), 0);
     CHECK_ERR(ct_flip(x, (const int[]){0, 0}, 2), "dim 0 appears multiple times in the list of dims");
     CHECK_ERR(ct_flip(x, (const int[]){3}, 1), "Dimension out of range");
+}
+
+TEST(fliplr, flips_columns_and_needs_2d) {
+    ct_tensor *x = seq(SHAPE(2, 3), 2, CT_FLOAT32);
+    CHECK_TENSOR(ct_fliplr(x), SHAPE(2, 3), 2, VALS(2, 1, 0, 5, 4, 3), 0);
+    CHECK_ERR(ct_fliplr(seq(SHAPE(3), 1, CT_FLOAT32)), "Input must be >= 2-d.");
+}
+
+TEST(flipud, flips_rows_and_needs_1d) {
+    ct_tensor *x = seq(SHAPE(2, 3), 2, CT_FLOAT32);
+    CHECK_TENSOR(ct_flipud(x), SHAPE(2, 3), 2, VALS(3, 4, 5, 0, 1, 2), 0); /* torch */
+    CHECK_ERR(ct_flipud(ct_scalar_tensor(1, CT_FLOAT32)), "Input must be >= 1-d.");
+}
+
+TEST(rot90, rotates_in_the_plane_of_two_dims) {
+    ct_tensor *x = seq(SHAPE(2, 3), 2, CT_FLOAT32);
+    /* torch.rot90(x) = [[2, 5], [1, 4], [0, 3]]; k=-1: [[3, 0], [4, 1], [5, 2]] */
+    CHECK_TENSOR(ct_rot90(x, 1, NULL, 0), SHAPE(3, 2), 2, VALS(2, 5, 1, 4, 0, 3), 0);
+    CHECK_TENSOR(ct_rot90(x, -1, NULL, 0), SHAPE(3, 2), 2, VALS(3, 0, 4, 1, 5, 2), 0);
+    CHECK_TENSOR(ct_rot90(x, 2, (const int[]){1, 0}, 2), SHAPE(2, 3), 2, VALS(5, 4, 3, 2, 1, 0), 0);
+    CHECK_TENSOR(ct_rot90(x, 4, NULL, 0), SHAPE(2, 3), 2, VALS(0, 1, 2, 3, 4, 5), 0);
+    /* a 3-d reference: rot90 once in (1, 2): r[a][i][j] = x[a][j][W-1-i] */
+    ct_tensor *y = seq(SHAPE(2, 3, 4), 3, CT_FLOAT64);
+    ct_tensor *r = ct_rot90(y, 1, (const int[]){1, -1}, 2);
+    CHECK_OK(r);
+    CHECK(same_shape(r, SHAPE(2, 4, 3), 3));
+    int64_t idx[3] = {0, 0, 0};
+    do {
+        CHECK(at(r, idx) == at(y, (int64_t[]){idx[0], idx[2], 3 - idx[1]}));
+    } while (next_idx(idx, SHAPE(2, 4, 3), 3));
+    CHECK_ERR(ct_rot90(x, 1, (const int[]){0, 0}, 2),
+              "expected rotation dims to be different, but got dim0 = 0 and dim1 = 0");
+    CHECK_ERR(ct_rot90(x, 1, (const int[]){0}, 1), "expected total rotation dims == 2, but got dims = 1");
+    CHECK_ERR(ct_rot90(seq(SHAPE(3), 1, CT_FLOAT32), 1, NULL, 0),
+              "expected total dims >= 2, but got total dims = 1");
 }
 
 /* ------------------------------------------------------------------ roll */

@@ -375,6 +375,23 @@ TEST(searchsorted, batched_rows_and_int32_output) {
     }
 }
 
+TEST(bucketize, buckets_values_by_1d_boundaries) {
+    ct_tensor *b = tt_tensor(VALS(1, 3, 5), SHAPE(3), 1, CT_FLOAT32);
+    ct_tensor *v = tt_tensor(VALS(0, 3, 6, 5), SHAPE(2, 2), 2, CT_FLOAT32);
+    /* torch: [[0, 1], [3, 2]]; right=True, out_int32: [[0, 2], [3, 3]] */
+    CHECK_TENSOR(ct_bucketize(v, b, false, false), SHAPE(2, 2), 2, VALS(0, 1, 3, 2), 0);
+    ct_tensor *r = ct_bucketize(v, b, true, true);
+    CHECK_TENSOR(r, SHAPE(2, 2), 2, VALS(0, 2, 3, 3), 0);
+    CHECK(r->dtype == CT_INT32);
+    CHECK_TENSOR(ct_bucketize_scalar(3, b, false, false), SHAPE(), 0, VALS(1), 0);
+    /* torch: int values into float boundaries [1, 2]: [0, 2] */
+    CHECK_TENSOR(ct_bucketize(tt_tensor(VALS(1, 3), SHAPE(2), 1, CT_INT64),
+                              tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), false, false),
+                 SHAPE(2), 1, VALS(0, 2), 0);
+    CHECK_ERR(ct_bucketize(v, tt_tensor(VALS(1), SHAPE(1, 1), 2, CT_FLOAT32), false, false),
+              "boundaries tensor must be 1 dimension, but got dim(2)");
+}
+
 /* ------------------------------------------------------------------ bincount */
 TEST(bincount, counts_and_sums_weights) {
     ct_tensor *x = tt_tensor(VALS(1, 1, 3), SHAPE(3), 1, CT_INT64);
@@ -399,6 +416,86 @@ TEST(bincount, counts_and_sums_weights) {
     CHECK_TENSOR(ct_bincount(xs, ws, 0), SHAPE(4), 1, VALS(0, 0.75, 0, 2), 0);
     CHECK_ERR(ct_bincount(x, tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_FLOAT32), 0),
               "weights should be 1-d and have the same length as input");
+}
+
+TEST(bincount, large_input_matches_a_counting_loop) {
+    ct_tensor *x = tt_rand(SHAPE(60000), 1, CT_INT16, 0, 300, 71);
+    ct_tensor *w = tt_rand(SHAPE(60000), 1, CT_FLOAT64, -1, 1, 72);
+    ct_tensor *c = ct_bincount(x, w, 10);
+    CHECK_OK(c);
+    double ref[300] = {0};
+    int64_t mx = 0;
+    for (int64_t i = 0; i < 60000; i++) {
+        int64_t b = ct_item_at_int(x, i);
+        ref[b] += ct_item_at(w, i);
+        if (b > mx) mx = b;
+    }
+    CHECK(c->sizes[0] == mx + 1 && c->dtype == CT_FLOAT64);
+    for (int64_t b = 0; b <= mx; b++) CHECK_CLOSE(ct_item_at(c, b), ref[b], 1e-12);
+}
+
+/* ------------------------------------------------------------------ histogram */
+TEST(histogram, equal_bins_match_pytorch_edges_and_counts) {
+    ct_tensor *x = tt_tensor(VALS(1, 2, 1), SHAPE(3), 1, CT_FLOAT32);
+    ct_tensor *e;
+    /* torch.histogram(x, 4, range=(0, 3)): [0, 2, 1, 0], edges [0, .75, 1.5, 2.25, 3] */
+    CHECK_TENSOR(ct_histogram(x, 4, (const double[]){0, 3}, NULL, false, &e), SHAPE(4), 1,
+                 VALS(0, 2, 1, 0), 0);
+    CHECK_TENSOR(e, SHAPE(5), 1, VALS(0, 0.75, 1.5, 2.25, 3), 0);
+    /* no range: [2, 0, 0, 1] over [1, 2]; weights + density: [2.8571, 0, 0, 1.1429] */
+    CHECK_TENSOR(ct_histogram(x, 4, NULL, NULL, false, &e), SHAPE(4), 1, VALS(2, 0, 0, 1), 0);
+    CHECK_TENSOR(e, SHAPE(5), 1, VALS(1, 1.25, 1.5, 1.75, 2), 0);
+    CHECK_TENSOR(ct_histogram(x, 4, NULL, tt_tensor(VALS(1, 2, 4), SHAPE(3), 1, CT_FLOAT32), true, NULL),
+                 SHAPE(4), 1, VALS(20.0 / 7, 0, 0, 8.0 / 7), 1e-6);
+    /* float32 linspace edges: 0.7 falls in bin 1 (torch: [3, 1, 1]) */
+    CHECK_TENSOR(ct_histogram(tt_tensor(VALS(0.1, 0.2, 0.3, 0.7, 1.0), SHAPE(5), 1, CT_FLOAT32), 3,
+                              NULL, NULL, false, NULL),
+                 SHAPE(3), 1, VALS(3, 1, 1), 0);
+    /* zero-width and empty ranges: torch gives edges [0.5, 1, 1.5] and [0, 0.5, 1] */
+    CHECK_TENSOR(ct_histogram(x, 2, (const double[]){1, 1}, NULL, false, &e), SHAPE(2), 1, VALS(0, 2), 0);
+    CHECK_TENSOR(e, SHAPE(3), 1, VALS(0.5, 1, 1.5), 0);
+    ct_histogram(ct_empty(SHAPE(0), 1, CT_FLOAT32), 2, NULL, NULL, false, &e);
+    CHECK_TENSOR(e, SHAPE(3), 1, VALS(0, 0.5, 1), 0);
+    CHECK_ERR(ct_histogram(x, 2, (const double[]){3, 1}, NULL, false, NULL),
+              "torch.histogramdd: min should not exceed max, but got min 3 max 1 for dimension 0");
+    CHECK_ERR(ct_histogram(tt_tensor(VALS(1, NaN_), SHAPE(2), 1, CT_FLOAT32), 2, NULL, NULL, false, NULL),
+              "torch.histogramdd: dimension 0's range [nan, nan] is not finite");
+    CHECK_ERR(ct_histogram(x, 0, NULL, NULL, false, NULL), "torch.histogram(): bins must be > 0, but got 0");
+    CHECK_ERR(ct_histogram(tt_tensor(VALS(1, 2), SHAPE(2), 1, CT_INT64), 2, NULL, NULL, false, NULL),
+              "\"histogramdd\" not implemented for 'Long'");
+    CHECK_ERR(ct_histogram(x, 2, NULL, tt_tensor(VALS(1, 2, 3), SHAPE(3), 1, CT_FLOAT64), false, NULL),
+              "input tensor and weight tensor should have the same dtype");
+}
+
+TEST(histogram, edges_tensor_uses_binary_search) {
+    ct_tensor *x = tt_tensor(VALS(1, 2, 1), SHAPE(3), 1, CT_FLOAT32);
+    ct_tensor *e;
+    /* torch: bins [0, 1.5, 2, 4] -> [2, 0, 1]; unsorted [0, 2, 1] -> [2, 0] */
+    CHECK_TENSOR(ct_histogram_edges(x, tt_tensor(VALS(0, 1.5, 2, 4), SHAPE(4), 1, CT_FLOAT32), NULL, false, &e),
+                 SHAPE(3), 1, VALS(2, 0, 1), 0);
+    CHECK_TENSOR(e, SHAPE(4), 1, VALS(0, 1.5, 2, 4), 0);
+    CHECK_TENSOR(ct_histogram_edges(x, tt_tensor(VALS(0, 2, 1), SHAPE(3), 1, CT_FLOAT32), NULL, false, NULL),
+                 SHAPE(2), 1, VALS(2, 0), 0);
+    /* large strided input against a direct loop over the edges */
+    ct_tensor *big = ct_t(tt_rand(SHAPE(200, 300), 2, CT_FLOAT64, -1, 3, 81));
+    ct_tensor *edges = tt_tensor(VALS(-0.5, 0, 0.25, 1, 2.5), SHAPE(5), 1, CT_FLOAT64);
+    ct_tensor *h = ct_histogram_edges(big, edges, NULL, false, NULL);
+    CHECK_OK(h);
+    double ref[4] = {0}, ev[5] = {-0.5, 0, 0.25, 1, 2.5};
+    for (int64_t i = 0; i < 60000; i++) {
+        double v = ct_item_at(big, i);
+        if (v < ev[0] || v > ev[4]) continue;
+        int b = 0;
+        while (b < 3 && v >= ev[b + 1]) b++;
+        ref[b] += 1;
+    }
+    CHECK_TENSOR(h, SHAPE(4), 1, ref, 0);
+    CHECK_ERR(ct_histogram_edges(x, tt_tensor(VALS(0, 1), SHAPE(2), 1, CT_FLOAT64), NULL, false, NULL),
+              "input tensor and bins tensors should have the same dtype, but got input with dtype float32");
+    CHECK_ERR(ct_histogram_edges(x, tt_tensor(VALS(0, 1), SHAPE(1, 2), 2, CT_FLOAT32), NULL, false, NULL),
+              "bins tensor should have one dimension, but got 2 dimensions");
+    CHECK_ERR(ct_histogram_edges(x, tt_tensor(VALS(0), SHAPE(1), 1, CT_FLOAT32), NULL, false, NULL),
+              "bins must be > 0, but got 0");
 }
 
 /* ------------------------------------------------------------------ histc */

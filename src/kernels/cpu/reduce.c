@@ -1,12 +1,13 @@
 /* Reduction kernels: one driver for every reduction, two loop shapes.
  *
  *   INNER: each output folds runs along the reduced dim with the smallest
- *          stride (contiguous for a row sum or a full sum); a run is summed
- *          pairwise over 16 lanes, which vectorizes and keeps float sums as
- *          accurate as PyTorch's cascade.
+ *          stride (contiguous for a row sum or a full sum). Sums run
+ *          pairwise over 16 lanes of double accumulators (float32 inputs
+ *          too): it vectorizes, costs nothing at memory speed, and is at
+ *          least as accurate as PyTorch's float cascade.
  *   OUTER: the kept dim with the smallest stride is innermost (column sums):
- *          each reduced row is folded into a block of accumulators, one per
- *          output, which vectorizes across the kept dim.
+ *          rows are folded into a block of accumulators, one per output,
+ *          vectorized across the kept dim, four rows at a time.
  *
  * Threads split outputs, or, when there are few outputs, fixed-size chunks of
  * the reduced range whose partial results are combined in chunk order. Chunk
@@ -564,6 +565,32 @@ static void inner_range(const rplan *pl, const char *base, int64_t b, int64_t e,
 
 static bool may_thread(int64_t work) { return work >= CT_GRAIN && !omp_in_parallel(); }
 
+/* INNER over the outputs [b, e), walking the kept dims (in output order)
+ * with an odometer. */
+static void inner_outputs(const rplan *pl, char *acc, int64_t *idx, int64_t b, int64_t e) {
+    int64_t ki[CT_MAX_DIMS], off = 0, rest = b;
+    for (int d = 0; d < pl->nk; d++) {
+        ki[d] = rest % pl->ks[d];
+        rest /= pl->ks[d];
+        off += ki[d] * pl->kst[d];
+    }
+    for (int64_t o = b; o < e; o++) {
+        const char *base = pl->base + off * pl->isz;
+        double c = pl->centre ? pl->centre[o] : 0;
+        int64_t ix = 0;
+        if (pl->nr == 1) pl->f->run(base, pl->rst[0], pl->rs[0], 0, c, pl->p, acc + 8 * o, &ix);
+        else inner_range(pl, base, 0, pl->nred, c, acc + 8 * o, &ix);
+        if (idx) idx[o] = ix;
+        for (int d = 0; d < pl->nk; d++) {
+            ki[d]++;
+            off += pl->kst[d];
+            if (ki[d] < pl->ks[d]) break;
+            off -= pl->ks[d] * pl->kst[d];
+            ki[d] = 0;
+        }
+    }
+}
+
 static int run_inner(const rplan *pl, void *accv, int64_t *idx) {
     char *acc = accv;
     if (pl->nred >= 2 * CHUNK && pl->nout <= 64) {
@@ -580,7 +607,7 @@ static int run_inner(const rplan *pl, void *accv, int64_t *idx) {
         for (int64_t o = 0; o < pl->nout; o++) {
             const char *base = pl->base + kept_off(pl, o, 0) * pl->isz;
             double c = pl->centre ? pl->centre[o] : 0;
-#pragma omp parallel for schedule(static) if (may_thread(pl->nred))
+#pragma omp parallel for schedule(dynamic) if (may_thread(pl->nred))
             for (int64_t ch = 0; ch < nch; ch++) {
                 int64_t e = (ch + 1) * CHUNK;
                 inner_range(pl, base, ch * CHUNK, e < pl->nred ? e : pl->nred, c, &part[ch],
@@ -596,34 +623,18 @@ static int run_inner(const rplan *pl, void *accv, int64_t *idx) {
         ct_host_free(pidx, pbytes);
         return 0;
     }
-    /* Many outputs: threads take contiguous ranges of outputs and walk the
-     * kept dims (in output order) with an odometer. */
-#pragma omp parallel if (pl->nout > 1 && may_thread(pl->nout * pl->nred))
-    {
-        int T = omp_get_num_threads(), tid = omp_get_thread_num();
-        int64_t per = (pl->nout + T - 1) / T, b = tid * per;
-        int64_t e = b + per < pl->nout ? b + per : pl->nout;
-        int64_t ki[CT_MAX_DIMS], off = 0, rest = b;
-        for (int d = 0; d < pl->nk; d++) {
-            ki[d] = rest % pl->ks[d];
-            rest /= pl->ks[d];
-            off += ki[d] * pl->kst[d];
+    /* Many outputs: threads take contiguous ranges of outputs. A serial
+     * call skips OpenMP entirely (an inactive parallel region still costs
+     * about a microsecond). */
+    if (pl->nout > 1 && may_thread(pl->nout * pl->nred)) {
+#pragma omp parallel
+        {
+            int T = omp_get_num_threads(), tid = omp_get_thread_num();
+            int64_t per = (pl->nout + T - 1) / T, b = tid * per;
+            inner_outputs(pl, acc, idx, b, b + per < pl->nout ? b + per : pl->nout);
         }
-        for (int64_t o = b; o < e; o++) {
-            const char *base = pl->base + off * pl->isz;
-            double c = pl->centre ? pl->centre[o] : 0;
-            int64_t ix = 0;
-            if (pl->nr == 1) pl->f->run(base, pl->rst[0], pl->rs[0], 0, c, pl->p, acc + 8 * o, &ix);
-            else inner_range(pl, base, 0, pl->nred, c, acc + 8 * o, &ix);
-            if (idx) idx[o] = ix;
-            for (int d = 0; d < pl->nk; d++) {
-                ki[d]++;
-                off += pl->kst[d];
-                if (ki[d] < pl->ks[d]) break;
-                off -= pl->ks[d] * pl->kst[d];
-                ki[d] = 0;
-            }
-        }
+    } else {
+        inner_outputs(pl, acc, idx, 0, pl->nout);
     }
     return 0;
 }
@@ -701,6 +712,27 @@ static void outer_rows(const rplan *pl, int64_t off0, int64_t o0, int64_t jn, in
     }
 }
 
+/* OUTER task t: kept block t % njb of outer output t / njb, all rows. */
+static void outer_task(const rplan *pl, char *acc, int64_t *idx, int64_t t, int64_t njb) {
+    int64_t K0 = pl->ks[0], os0 = pl->kos[0];
+    uint64_t la[JB];
+    int64_t li[JB];
+    int64_t q = t / njb, j0 = (t % njb) * JB;
+    int64_t jn = K0 - j0 < JB ? K0 - j0 : JB;
+    int64_t o0 = 0, rest = q;
+    for (int d = 1; d < pl->nk; d++) {
+        o0 += rest % pl->ks[d] * pl->kos[d];
+        rest /= pl->ks[d];
+    }
+    int64_t off0 = kept_off(pl, o0, 1) + j0 * pl->kst[0];
+    o0 += j0 * os0;
+    outer_rows(pl, off0, o0, jn, 0, pl->nred, la, idx ? li : NULL);
+    for (int64_t j = 0; j < jn; j++) {
+        memcpy(acc + 8 * (o0 + j * os0), &la[j], 8);
+        if (idx) idx[o0 + j * os0] = li[j];
+    }
+}
+
 static int run_outer(const rplan *pl, void *accv, int64_t *idx) {
     char *acc = accv;
     int64_t K0 = pl->ks[0], os0 = pl->kos[0], nouter = pl->nout / K0;
@@ -720,7 +752,7 @@ static int run_outer(const rplan *pl, void *accv, int64_t *idx) {
             ct_set_error(CT_ERR_MEMORY, "reduce: out of memory");
             return -1;
         }
-#pragma omp parallel for schedule(static) if (may_thread(pl->nout * pl->nred))
+#pragma omp parallel for schedule(dynamic) if (may_thread(pl->nout * pl->nred))
         for (int64_t t = 0; t < ntask; t++) {
             int64_t q = t / nch, ch = t % nch;
             int64_t o0 = 0, rest = q;
@@ -754,24 +786,11 @@ static int run_outer(const rplan *pl, void *accv, int64_t *idx) {
         return 0;
     }
     int64_t ntask = nouter * njb;
-#pragma omp parallel for schedule(static) if (ntask > 1 && may_thread(pl->nout * pl->nred))
-    for (int64_t t = 0; t < ntask; t++) {
-        uint64_t la[JB];
-        int64_t li[JB];
-        int64_t q = t / njb, j0 = (t % njb) * JB;
-        int64_t jn = K0 - j0 < JB ? K0 - j0 : JB;
-        int64_t o0 = 0, rest = q;
-        for (int d = 1; d < pl->nk; d++) {
-            o0 += rest % pl->ks[d] * pl->kos[d];
-            rest /= pl->ks[d];
-        }
-        int64_t off0 = kept_off(pl, o0, 1) + j0 * pl->kst[0];
-        o0 += j0 * os0;
-        outer_rows(pl, off0, o0, jn, 0, pl->nred, la, idx ? li : NULL);
-        for (int64_t j = 0; j < jn; j++) {
-            memcpy(acc + 8 * (o0 + j * os0), &la[j], 8);
-            if (idx) idx[o0 + j * os0] = li[j];
-        }
+    if (ntask > 1 && may_thread(pl->nout * pl->nred)) {
+#pragma omp parallel for schedule(dynamic)
+        for (int64_t t = 0; t < ntask; t++) outer_task(pl, acc, idx, t, njb);
+    } else {
+        for (int64_t t = 0; t < ntask; t++) outer_task(pl, acc, idx, t, njb);
     }
     return 0;
 }
@@ -816,13 +835,17 @@ int ct__reduce_kernel(const ct_tensor *x, const bool *mask, ct_rkind kind, doubl
     pl.nred = ct__shape_numel(pl.rs, pl.nr);
     if (pl.nout == 0 || pl.nred == 0) return 0;
     /* OUTER when the kept dim with the smallest stride is more inner than
-     * every reduced dim and long enough to vectorize over, or when each
+     * every reduced dim and long enough to vectorize over (any length for
+     * float column sums, which fold four rows per pass), or when each
      * output folds only a few elements (a block of outputs then stays in
      * cache while its rows are folded). INNER otherwise. */
     int kmin = -1;
     for (int d = 0; d < pl.nk; d++)
         if (kmin < 0 || absi(pl.kst[d]) < absi(pl.kst[kmin])) kmin = d;
-    bool outer = kmin >= 0 && ((absi(pl.kst[kmin]) < absi(pl.rst[0]) && pl.ks[kmin] >= 16) ||
+    bool colsum = kind == CT_RK_SUM && (x->dtype == CT_FLOAT32 || x->dtype == CT_FLOAT64) &&
+                  pl.nr == 1 && kmin >= 0 && pl.kst[kmin] == 1;
+    bool outer = kmin >= 0 && ((absi(pl.kst[kmin]) < absi(pl.rst[0]) &&
+                                (pl.ks[kmin] >= 16 || colsum)) ||
                                (pl.nred <= 16 && pl.nout >= 256));
     pl.nk = sort_coalesce(pl.nk, pl.ks, pl.kst, pl.kos, outer);
     return outer ? run_outer(&pl, acc, idx) : run_inner(&pl, acc, idx);

