@@ -148,6 +148,18 @@ CASES = [
     ("eye", lambda m, a, b, i: m.eye(3, 2, dtype=m.int32)),
     ("zeros", lambda m, a, b, i: m.zeros(2, 3, dtype=m.int16)),
     ("full", lambda m, a, b, i: m.full((2,), 1.5)),
+    ("column_stack", lambda m, a, b, i: m.column_stack([b[0], b[1]])),
+    ("atleast_2d", lambda m, a, b, i: m.atleast_2d(b[0])),
+    ("atleast_3d", lambda m, a, b, i: m.atleast_3d(b[0], b)),
+    ("hsplit", lambda m, a, b, i: b.hsplit(3)),
+    ("vsplit", lambda m, a, b, i: m.vsplit(a, [1])),
+    ("dsplit", lambda m, a, b, i: a.dsplit(2)),
+    ("block_diag", lambda m, a, b, i: m.block_diag(b, b[0])),
+    ("cartesian_prod", lambda m, a, b, i: m.cartesian_prod(b[0], b[1])),
+    ("rot90", lambda m, a, b, i: b.rot90(1, [0, 1])),
+    ("bucketize", lambda m, a, b, i: m.bucketize(b, m.tensor([0.0, 2.0, 4.0]), right=True)),
+    ("histogram", lambda m, a, b, i: b.histogram(4, range=(-1.0, 9.0))),
+    ("histogram", lambda m, a, b, i: m.histogram(b, m.tensor([-1.0, 0.0, 5.0, 10.0]))),
 ]
 
 
