@@ -156,8 +156,14 @@ ct_tensor *ct__empty(const int64_t *sizes, int ndim, ct_dtype dt) {
                        (long long)(n * (int64_t)ct_dtype_size(dt)), ct_dtype_name(dt),
                        ct_shape_str(sizes, ndim, b, sizeof b));
     }
+    /* Hand the storage's only reference to the tensor: no retain/release
+     * pair (two atomic ops) on the hot path of every new tensor. */
+    atomic_store_explicit(&s->refcount, 0, memory_order_relaxed);
     ct_tensor *t = ct__tensor_new(s, dt, sizes, NULL, ndim, 0);
-    ct__storage_release(s); /* the tensor holds it now */
+    if (!t) {
+        atomic_store_explicit(&s->refcount, 1, memory_order_relaxed);
+        ct__storage_release(s);
+    }
     return t;
 }
 
@@ -194,6 +200,17 @@ typedef struct scope_stack {
     int open; /* number of open scopes */
 } scope_stack;
 static _Thread_local scope_stack scopes;
+/* The item array of a thread's scope stack is freed when the thread exits. */
+static pthread_key_t scopes_key;
+static pthread_once_t scopes_once = PTHREAD_ONCE_INIT;
+static void scopes_destroy(void *p) {
+    scope_stack *st = p;
+    while (st->len > 0) ct_release(st->items[--st->len]);
+    free(st->items);
+    st->items = NULL;
+    st->cap = 0;
+}
+static void scopes_key_init(void) { pthread_key_create(&scopes_key, scopes_destroy); }
 
 ct_scope ct_scope_begin(void) {
     scopes.open++;
@@ -219,6 +236,10 @@ ct_tensor *ct_autorelease(ct_tensor *t) {
         ct_tensor **n = realloc(scopes.items, cap * sizeof *n);
         if (!n) { /* cannot track it: leak rather than free a live tensor */
             return t;
+        }
+        if (!scopes.items) {
+            pthread_once(&scopes_once, scopes_key_init);
+            pthread_setspecific(scopes_key, &scopes);
         }
         scopes.items = n;
         scopes.cap = cap;

@@ -1,5 +1,6 @@
 /* Test runner: runs every registered test (or those whose "group.name"
- * contains argv[1]), then checks that every op of the table has a test. */
+ * contains argv[1]), then checks that every op of the table has a test and
+ * every differentiable op a gradient test (group grad_<op>). */
 #include "harness.h"
 
 #include <stdarg.h>
@@ -143,7 +144,18 @@ int main(int argc, char **argv) {
                 failed++;
             }
         }
-        passed++; /* the coverage check itself */
+        /* Gradient coverage: every differentiable op has a TEST(grad_<op>, ...)
+         * (gradcheck/gradgradcheck of its derivative). */
+        for (int i = 0; i < CT_NUM_OPS; i++) {
+            char g[160];
+            snprintf(g, sizeof g, "grad_%s", ct_op_table[i].name);
+            if ((ct_op_table[i].flags & CT_F_DIFF) && !has_group(g)) {
+                printf("FAIL grad_coverage: differentiable op '%s' has no TEST(%s, ...)\n",
+                       ct_op_table[i].name, g);
+                failed++;
+            }
+        }
+        passed++; /* the coverage checks themselves */
     }
     free(tests);
     printf("C tests: %d passed, %d failed\n", passed, failed);

@@ -1,0 +1,208 @@
+/* Derivatives of the shape ops (include/ctorch/def/shape.def), written with
+ * differentiable ops. Ops that are compositions of recorded views (split,
+ * chunk, meshgrid, ...) never record a node of their own. */
+#include "autograd/ag_internal.h"
+
+#define NEED(i) ct__ag_needs(n, i)
+
+/* cat: each input gets its slice of the gradient along d; the legacy
+ * skipped 1-d empty inputs get nothing. */
+static int d_cat(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    int d = (int)n->args.i[0];
+    int64_t off = 0;
+    for (int k = 0; k < n->nin; k++) {
+        const ct_in_meta *m = &n->in[k];
+        if (m->ndim == 1 && m->sizes[0] == 0 && n->out_meta.ndim != 1) continue;
+        int64_t len = m->sizes[d];
+        if (NEED(k)) {
+            gin[k] = ct_narrow(g[0], d, off, len);
+            if (!gin[k]) return -1;
+        }
+        off += len;
+    }
+    return 0;
+}
+
+static int d_stack(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    int d = (int)n->args.i[0];
+    for (int k = 0; k < n->nin; k++) {
+        if (!NEED(k)) continue;
+        gin[k] = ct_select(g[0], d, k);
+        if (!gin[k]) return -1;
+    }
+    return 0;
+}
+
+static int d_flip(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    int dims[CT_MAX_DIMS], nd = (int)n->args.i[0];
+    for (int i = 0; i < nd; i++) dims[i] = (int)n->args.dims[i];
+    gin[0] = ct_flip(g[0], dims, nd);
+    return gin[0] ? 0 : -1;
+}
+
+static int d_roll(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    int np = (int)n->args.i[0];
+    if (np == 0) {
+        int64_t s = -n->args.i[1];
+        gin[0] = ct_roll(g[0], &s, 1, NULL, 0);
+    } else {
+        int dims[8];
+        int64_t shifts[8];
+        for (int i = 0; i < np && i < 8; i++) {
+            dims[i] = (int)n->args.dims[i];
+            shifts[i] = -n->args.dims[np + i];
+        }
+        gin[0] = ct_roll(g[0], shifts, np, dims, np);
+    }
+    return gin[0] ? 0 : -1;
+}
+
+/* repeat (and tile): view G as [r0, s0, r1, s1, ...], sum the r dims. */
+static int d_repeat(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    int nr = n->args.ndims;
+    const ct_in_meta *m = &n->in[0];
+    if (2 * nr > CT_MAX_DIMS) {
+        ct_set_error(CT_ERR_NOT_IMPL, "repeat backward: %d repeats are not supported", nr);
+        return -1;
+    }
+    int64_t vs[CT_MAX_DIMS], ts[CT_MAX_DIMS];
+    for (int d = 0; d < nr; d++) {
+        int di = d - (nr - m->ndim);
+        int64_t s = di >= 0 ? m->sizes[di] : 1;
+        vs[2 * d] = n->args.dims[d];
+        vs[2 * d + 1] = s;
+        ts[2 * d] = 1;
+        ts[2 * d + 1] = s;
+    }
+    ct_tensor *v = ct_reshape(g[0], vs, 2 * nr);
+    ct_tensor *s = v ? ct__ag_sum_to(v, ts, 2 * nr) : NULL;
+    gin[0] = s ? ct_reshape(s, m->sizes, m->ndim) : NULL;
+    return gin[0] ? 0 : -1;
+}
+
+/* repeat_interleave: sum each group of repeated copies. */
+static int d_repeat_interleave(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    const ct_in_meta *m = &n->in[0];
+    bool flat = n->args.b[0];
+    int d = flat ? 0 : (int)n->args.i[1];
+    int64_t len = flat ? ct__shape_numel(m->sizes, m->ndim) : m->sizes[d];
+    ct_tensor *rep = n->nextra > 0 ? ct__ag_extra(n, 0) : NULL;
+    ct_tensor *r = NULL;
+    if (!rep) {
+        /* constant repeats: G viewed as [..., len, r, ...] */
+        int64_t k = n->args.i[0];
+        int64_t gs[CT_MAX_DIMS], ts[CT_MAX_DIMS];
+        int nd = 0;
+        const ct_tensor *gt = g[0];
+        for (int i = 0; i < gt->ndim; i++) {
+            if (i == d) {
+                gs[nd] = len;
+                ts[nd++] = len;
+                gs[nd] = k;
+                ts[nd++] = 1;
+            } else {
+                gs[nd] = gt->sizes[i];
+                ts[nd++] = gt->sizes[i];
+            }
+        }
+        if (nd > CT_MAX_DIMS) return ct_set_error(CT_ERR_NOT_IMPL, "repeat_interleave backward: too many dims"), -1;
+        ct_tensor *v = ct_reshape(g[0], gs, nd);
+        r = v ? ct__ag_sum_to(v, ts, nd) : NULL;
+    } else {
+        /* per-element repeats: one slice-sum per element, joined by cat */
+        ct_tensor **parts = malloc(sizeof(ct_tensor *) * (size_t)(len ? len : 1));
+        if (!parts) return ct_set_error(CT_ERR_MEMORY, "out of memory"), -1;
+        int64_t off = 0;
+        int rc = 0;
+        for (int64_t j = 0; j < len && rc == 0; j++) {
+            int64_t c = ct_item_at_int(rep, rep->numel == 1 ? 0 : j);
+            int64_t ts[CT_MAX_DIMS];
+            for (int i = 0; i < g[0]->ndim; i++) ts[i] = i == d ? 1 : g[0]->sizes[i];
+            ct_tensor *sl = ct_narrow(g[0], d, off, c);
+            parts[j] = sl ? ct__ag_sum_to(sl, ts, g[0]->ndim) : NULL;
+            if (!parts[j]) rc = -1;
+            off += c;
+        }
+        if (rc == 0) r = len ? ct_cat((const ct_tensor *const *)parts, (int)len, d) : NULL;
+        free(parts);
+        if (rc < 0) return -1;
+        if (!len) r = ct__ag_zeros(m->sizes, m->ndim, g[0]->dtype);
+    }
+    gin[0] = r ? ct_reshape(r, m->sizes, m->ndim) : NULL;
+    return gin[0] ? 0 : -1;
+}
+
+static int d_tril(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    gin[0] = ct_tril(g[0], n->args.i[0]);
+    return gin[0] ? 0 : -1;
+}
+
+static int d_triu(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    gin[0] = ct_triu(g[0], n->args.i[0]);
+    return gin[0] ? 0 : -1;
+}
+
+/* constant pad: crop the gradient by the same pads (negative pads crop) */
+static int d_pad(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    if (n->args.i[0] != 0) {
+        static const char *modes[] = {"constant", "reflect", "replicate", "circular"};
+        ct_set_error(CT_ERR_NOT_IMPL, "the derivative for 'pad' in mode '%s' is not implemented",
+                     modes[n->args.i[0] & 3]);
+        return -1;
+    }
+    int64_t neg[CT_MAX_DIMS];
+    for (int i = 0; i < n->args.ndims; i++) neg[i] = -n->args.dims[i];
+    gin[0] = ct_pad(g[0], neg, n->args.ndims, "constant", 0.0);
+    return gin[0] ? 0 : -1;
+}
+
+/* sort, msort, topk: values came from x at indices along d */
+static int d_sort(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *idx = ct__ag_extra(n, 0);
+    if (!idx) return -1;
+    gin[0] = ct__ag_scatter_dim(g[0], idx, (int)n->args.i[0], n->in[0].sizes, n->in[0].ndim);
+    return gin[0] ? 0 : -1;
+}
+
+/* kthvalue: without keepdim the reduced dim comes back first */
+static int d_kthvalue(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    ct_tensor *idx = ct__ag_extra(n, 0);
+    if (!idx) return -1;
+    int d = (int)n->args.i[0];
+    ct_tensor *gg = g[0];
+    if (!n->args.b[0] && n->in[0].ndim > 0) {
+        gg = ct_unsqueeze(gg, d);
+        idx = ct_unsqueeze(idx, d);
+        if (!gg || !idx) return -1;
+    }
+    gin[0] = ct__ag_scatter_dim(gg, idx, d, n->in[0].sizes, n->in[0].ndim);
+    return gin[0] ? 0 : -1;
+}
+
+void ct__ag_register_shape(void) {
+    ct_deriv *t = ct__ag_derivs;
+    t[CT_OP_sort] = (ct_deriv){d_sort, 0, 1, 0};
+    t[CT_OP_msort] = (ct_deriv){d_sort, 0, 1, 0};
+    t[CT_OP_topk] = (ct_deriv){d_sort, 0, 1, 0};
+    t[CT_OP_kthvalue] = (ct_deriv){d_kthvalue, 0, 1, 0};
+    t[CT_OP_cat] = (ct_deriv){d_cat, 0, 0, 0};
+    t[CT_OP_stack] = (ct_deriv){d_stack, 0, 0, 0};
+    t[CT_OP_hstack] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_vstack] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_dstack] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_split] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_split_with_sizes] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_chunk] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_unbind] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_tensor_split] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_flip] = (ct_deriv){d_flip, 0, 0, 0};
+    t[CT_OP_roll] = (ct_deriv){d_roll, 0, 0, 0};
+    t[CT_OP_repeat] = (ct_deriv){d_repeat, 0, 0, 0};
+    t[CT_OP_tile] = (ct_deriv){d_repeat, 0, 0, 0};
+    t[CT_OP_repeat_interleave] = (ct_deriv){d_repeat_interleave, 0, 1, 0};
+    t[CT_OP_tril] = (ct_deriv){d_tril, 0, 0, 0};
+    t[CT_OP_triu] = (ct_deriv){d_triu, 0, 0, 0};
+    t[CT_OP_pad] = (ct_deriv){d_pad, 0, 0, 0};
+    t[CT_OP_broadcast_to] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+    t[CT_OP_meshgrid] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
+}
