@@ -492,6 +492,8 @@ extern PyMethodDef ctpy_pointwise_methods[], ctpy_pointwise_functions[];
 extern PyMethodDef ctpy_index_methods[], ctpy_index_functions[];
 extern PyMethodDef ctpy_random_methods[], ctpy_random_functions[];
 int ctpy_random_init(PyObject *m);
+extern PyMethodDef ctpy_autograd_methods[], ctpy_autograd_functions[];
+int ctpy_autograd_init(PyObject *m);
 PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n);
 PyMethodDef *ctpy_table_methods(void), *ctpy_table_functions(void);
 
@@ -539,7 +541,7 @@ PyMODINIT_FUNC PyInit__C(void) {
     ctpy_SizeType.tp_base = &PyTuple_Type;
     /* Later tables win nothing: the first definition of a name is the one
      * Python finds, so hand-written bindings come before the generic ones. */
-    PyMethodDef *tables[] = {ctpy_interop_methods, ctpy_view_methods, ctpy_factory_methods,
+    PyMethodDef *tables[] = {ctpy_autograd_methods, ctpy_interop_methods, ctpy_view_methods, ctpy_factory_methods,
                              ctpy_linalg_methods, ctpy_shape_methods, ctpy_reduce_methods,
                              ctpy_index_methods, ctpy_random_methods, ctpy_pointwise_methods,
                              ctpy_table_methods()};
@@ -581,10 +583,11 @@ PyMODINIT_FUNC PyInit__C(void) {
     if (!tf || add_functions(m, tf) < 0) return NULL;
     PyMethodDef *ftables[] = {ctpy_interop_functions, ctpy_view_functions, ctpy_factory_functions,
                               ctpy_linalg_functions, ctpy_shape_functions, ctpy_reduce_functions,
-                              ctpy_index_functions, ctpy_random_functions, ctpy_pointwise_functions};
+                              ctpy_index_functions, ctpy_random_functions, ctpy_pointwise_functions,
+                              ctpy_autograd_functions};
     for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
         if (add_functions(m, ftables[i]) < 0) return NULL;
-    if (ctpy_random_init(m) < 0) return NULL;
+    if (ctpy_random_init(m) < 0 || ctpy_autograd_init(m) < 0) return NULL;
     PyModule_AddIntConstant(m, "_nogil_numel", CTPY_NOGIL_NUMEL);
     return m;
 }
