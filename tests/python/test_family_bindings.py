@@ -163,6 +163,7 @@ CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:scatter_reduce")
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{k}" for k, c in enumerate(CASES)])
 def test_binding_matches_torch(case):
     name, f = case
