@@ -246,3 +246,21 @@ def test_contains_new_and_as_tensor():
     assert ctorch.as_tensor(x) is x
     assert ctorch.as_tensor([1, 2], dtype=ctorch.float64).tolist() == [1.0, 2.0]
     assert str(ctorch.as_tensor(a, dtype=ctorch.float32).dtype) == str(torch.as_tensor(a, dtype=torch.float32).dtype)
+
+
+def test_subclass_through_make_subclass_keeps_type_and_identity():
+    import weakref
+
+    class Parameter(ctorch.Tensor):
+        def __new__(cls, data, requires_grad=True):
+            return ctorch.Tensor._make_subclass(cls, data, requires_grad)
+
+    p = Parameter(ctorch.ones(2))
+    assert type(p) is Parameter and p.requires_grad and p.is_leaf
+    p.note = "attributes live on the subclass object"
+    assert (p * 2).sum().item() == 4.0
+    import copy
+    q = copy.deepcopy(p)
+    assert type(q) is Parameter and q.requires_grad and q.data_ptr() != p.data_ptr()
+    r = weakref.ref(p)
+    assert r() is p
