@@ -371,7 +371,10 @@ ct_tensor *ctpy_from_data(PyObject *data, ct_dtype dt, bool dt_given) {
         ct_scope sc = ct_scope_begin();
         ct_tensor *raw;
         if (st.kind == 2) raw = ct_from_data(st.f, st.sizes, st.ndim, CT_FLOAT64);
-        else if (st.kind == 1 || st.n == 0) raw = ct_from_data(st.i, st.sizes, st.ndim, CT_INT64);
+        else if (st.kind == 1 || st.n == 0) {
+            int64_t none = 0; /* memcpy of zero bytes still wants a valid pointer */
+            raw = ct_from_data(st.i ? st.i : &none, st.sizes, st.ndim, CT_INT64);
+        }
         else {
             bool *b = PyMem_Malloc((size_t)st.n + 1);
             for (int64_t k = 0; b && k < st.n; k++) b[k] = st.i[k] != 0;
