@@ -82,7 +82,7 @@ test-asan:
 	  LDFLAGS="-fsanitize=address,undefined" build-asan/ctorch_tests CFLAGS_EXTRA=
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/ctorch_tests
 
-bench: lib
+bench: all
 	@$(MAKE) --no-print-directory -C bench
 
 install: lib

@@ -93,6 +93,26 @@ def main():
             mach = "%.2f of BLAS" % (c["sgemm_2048_openblas_direct"]["sec"] / cr["sec"])
         print("%-22s %12s %12s %10.2f %14s" % (name, fmt_s(cr["sec"]), fmt_s(ts), cr["sec"] / ts, mach))
         out[name] = {"ctorch": cr["sec"], "torch": ts}
+
+    # autograd from C: per node, next to PyTorch's from Python (no C++ API here)
+    a = run_c(os.path.join(HERE, "..", "build", "bench", "bench_autograd"))
+    sys.path.insert(0, HERE)
+    sys.path.insert(0, os.path.join(HERE, "..", "python"))
+    import bench_python
+    pc, pt = bench_python.main()
+    print()
+    print("autograd, 100-op chain of small ops (10 elements), per node:")
+    for cname, tname in (("autograd_chain100_build_per_node", "py_chain100_fwd_per_node"),
+                         ("autograd_chain100_backward_per_node", "py_chain100_bwd_per_node")):
+        print("  %-38s C %8s   torch (Python) %8s" % (cname, fmt_s(a[cname]["sec"]), fmt_s(pt[tname])))
+        out[cname] = {"ctorch_c": a[cname]["sec"], "torch_python": pt[tname]}
+    print()
+    print("Python per-op overhead (ctorch vs torch, same process):")
+    for k in pc:
+        if k not in pt:
+            continue
+        print("  %-28s %10s %10s  ratio %.2f" % (k, fmt_s(pc[k]), fmt_s(pt[k]), pc[k] / pt[k]))
+        out[k] = {"ctorch": pc[k], "torch": pt[k]}
     os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
     with open(os.path.join(HERE, "out", "core.json"), "w") as f:
         json.dump(out, f, indent=1)

@@ -127,6 +127,9 @@ typedef struct ct_deriv {
     /* The first extra_out extra tensors are further outputs of the op
      * (U and Vh of svd, ...): outputs 1.. of the node, saved as aliases. */
     uint8_t extra_out;
+    /* bit i: input i is needed only for the gradients of the other inputs
+     * (mul, mm, ...): kept only when another input requires grad */
+    uint8_t save_if_other;
 } ct_deriv;
 
 /* Filled by the derivative files (ct__ag_register_<family>). */

@@ -342,16 +342,16 @@ int ct__ag_d_composite(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
 int ct__ag_custom_backward(ct_node *n, ct_tensor *const *g, ct_tensor **gin); /* function.c */
 
 void ct__ag_register_engine(void) {
-    ct__ag_derivs[CT_AG_ACCUMULATE] = (ct_deriv){d_accumulate, 0, 0, 0};
-    ct__ag_derivs[CT_AG_ADD] = (ct_deriv){d_add, 0, 0, 0};
-    ct__ag_derivs[CT_AG_SUM_TO] = (ct_deriv){d_sum_to, 0, 0, 0};
-    ct__ag_derivs[CT_AG_VIEW_SCATTER] = (ct_deriv){d_view_scatter, 0, 0, 0};
-    ct__ag_derivs[CT_AG_VIEW_MASK] = (ct_deriv){d_view_mask, 0, 0, 0};
-    ct__ag_derivs[CT_AG_COPY_SLICES] = (ct_deriv){d_copy_slices, 0, 0, 0};
-    ct__ag_derivs[CT_AG_SCATTER_DIM] = (ct_deriv){d_scatter_dim, 0, 1, 0};
-    ct__ag_derivs[CT_AG_GATHER_DIM] = (ct_deriv){d_gather_dim, 0, 1, 0};
-    ct__ag_derivs[CT_AG_ERROR] = (ct_deriv){d_error, 0, 0, 0};
-    ct__ag_derivs[CT_AG_CUSTOM] = (ct_deriv){ct__ag_custom_backward, 0, 0, 0};
+    ct__ag_derivs[CT_AG_ACCUMULATE] = (ct_deriv){d_accumulate, 0, 0, 0, 0};
+    ct__ag_derivs[CT_AG_ADD] = (ct_deriv){d_add, 0, 0, 0, 0};
+    ct__ag_derivs[CT_AG_SUM_TO] = (ct_deriv){d_sum_to, 0, 0, 0, 0};
+    ct__ag_derivs[CT_AG_VIEW_SCATTER] = (ct_deriv){d_view_scatter, 0, 0, 0, 0};
+    ct__ag_derivs[CT_AG_VIEW_MASK] = (ct_deriv){d_view_mask, 0, 0, 0, 0};
+    ct__ag_derivs[CT_AG_COPY_SLICES] = (ct_deriv){d_copy_slices, 0, 0, 0, 0};
+    ct__ag_derivs[CT_AG_SCATTER_DIM] = (ct_deriv){d_scatter_dim, 0, 1, 0, 0};
+    ct__ag_derivs[CT_AG_GATHER_DIM] = (ct_deriv){d_gather_dim, 0, 1, 0, 0};
+    ct__ag_derivs[CT_AG_ERROR] = (ct_deriv){d_error, 0, 0, 0, 0};
+    ct__ag_derivs[CT_AG_CUSTOM] = (ct_deriv){ct__ag_custom_backward, 0, 0, 0, 0};
 }
 
 /* Every derivative family registers here (called once at load). */

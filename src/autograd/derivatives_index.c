@@ -248,22 +248,22 @@ static int d_fill(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
 
 void ct__ag_register_index(void) {
     ct_deriv *t = ct__ag_derivs;
-    t[CT_OP_index_select] = (ct_deriv){d_index_select, 0, 1, 0};
-    t[CT_OP_gather] = (ct_deriv){d_gather, 0, 1, 0};
-    t[CT_OP_scatter] = (ct_deriv){d_scatter, 0, 1, 0};
-    t[CT_OP_scatter_add] = (ct_deriv){d_scatter_add, 0, 1, 0};
-    t[CT_OP_scatter_reduce] = (ct_deriv){d_scatter_reduce, 0, 1, 0};
-    t[CT_OP_index_add] = (ct_deriv){d_index_add, 0, 1, 0};
-    t[CT_OP_index_copy] = (ct_deriv){d_index_copy, 0, 1, 0};
-    t[CT_OP_index_fill] = (ct_deriv){d_index_fill, 0, 1, 0};
-    t[CT_OP_index_put] = (ct_deriv){d_index_put, 0, CT_MAX_DIMS, 0};
-    t[CT_OP_index] = (ct_deriv){d_index, 0, CT_MAX_DIMS, 0};
-    t[CT_OP_masked_fill] = (ct_deriv){d_masked_fill, 0, 1, 0};
-    t[CT_OP_masked_select] = (ct_deriv){d_masked_select, 0, 1, 0};
-    t[CT_OP_masked_scatter] = (ct_deriv){d_masked_scatter, 0, 1, 0};
-    t[CT_OP_take] = (ct_deriv){d_take, 0, 1, 0};
-    t[CT_OP_take_along_dim] = (ct_deriv){ct__ag_d_composite, 0, 0, 0};
-    t[CT_OP_put] = (ct_deriv){d_put, 0, 1, 0};
-    t[CT_OP_fill_] = (ct_deriv){d_fill, 0, 0, 0};
-    t[CT_OP_zero_] = (ct_deriv){d_fill, 0, 0, 0};
+    t[CT_OP_index_select] = (ct_deriv){d_index_select, 0, 1, 0, 0};
+    t[CT_OP_gather] = (ct_deriv){d_gather, 0, 1, 0, 0};
+    t[CT_OP_scatter] = (ct_deriv){d_scatter, 0, 1, 0, 0};
+    t[CT_OP_scatter_add] = (ct_deriv){d_scatter_add, 0, 1, 0, 0};
+    t[CT_OP_scatter_reduce] = (ct_deriv){d_scatter_reduce, 0, 1, 0, 0};
+    t[CT_OP_index_add] = (ct_deriv){d_index_add, 0, 1, 0, 0};
+    t[CT_OP_index_copy] = (ct_deriv){d_index_copy, 0, 1, 0, 0};
+    t[CT_OP_index_fill] = (ct_deriv){d_index_fill, 0, 1, 0, 0};
+    t[CT_OP_index_put] = (ct_deriv){d_index_put, 0, CT_MAX_DIMS, 0, 0};
+    t[CT_OP_index] = (ct_deriv){d_index, 0, CT_MAX_DIMS, 0, 0};
+    t[CT_OP_masked_fill] = (ct_deriv){d_masked_fill, 0, 1, 0, 0};
+    t[CT_OP_masked_select] = (ct_deriv){d_masked_select, 0, 1, 0, 0};
+    t[CT_OP_masked_scatter] = (ct_deriv){d_masked_scatter, 0, 1, 0, 0};
+    t[CT_OP_take] = (ct_deriv){d_take, 0, 1, 0, 0};
+    t[CT_OP_take_along_dim] = (ct_deriv){ct__ag_d_composite, 0, 0, 0, 0};
+    t[CT_OP_put] = (ct_deriv){d_put, 0, 1, 0, 0};
+    t[CT_OP_fill_] = (ct_deriv){d_fill, 0, 0, 0, 0};
+    t[CT_OP_zero_] = (ct_deriv){d_fill, 0, 0, 0, 0};
 }

@@ -171,19 +171,19 @@ static int d_cumprod(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
 
 void ct__ag_register_reduce(void) {
     ct_deriv *t = ct__ag_derivs;
-    t[CT_OP_sum] = (ct_deriv){d_sum, 0, 0, 0};
-    t[CT_OP_mean] = (ct_deriv){d_mean, 0, 0, 0};
-    t[CT_OP_prod] = (ct_deriv){d_prod, 0x1, 0, 0};
-    t[CT_OP_max] = (ct_deriv){d_to_indices, 0x1 | CT_SAVE_OUTPUT, 1, 0};
-    t[CT_OP_min] = (ct_deriv){d_to_indices, 0x1 | CT_SAVE_OUTPUT, 1, 0};
-    t[CT_OP_amax] = (ct_deriv){d_extreme_even, 0x1 | CT_SAVE_OUTPUT, 0, 0};
-    t[CT_OP_amin] = (ct_deriv){d_extreme_even, 0x1 | CT_SAVE_OUTPUT, 0, 0};
-    t[CT_OP_var] = (ct_deriv){d_var_std, 0x1, 0, 0};
-    t[CT_OP_std] = (ct_deriv){d_var_std, 0x1 | CT_SAVE_OUTPUT, 0, 0};
-    t[CT_OP_norm] = (ct_deriv){d_norm, 0x1 | CT_SAVE_OUTPUT, 0, 0};
-    t[CT_OP_logsumexp] = (ct_deriv){d_logsumexp, 0x1 | CT_SAVE_OUTPUT, 0, 0};
-    t[CT_OP_cumsum] = (ct_deriv){d_cumsum, 0, 0, 0};
-    t[CT_OP_cumprod] = (ct_deriv){d_cumprod, 0x1 | CT_SAVE_OUTPUT, 0, 0};
-    t[CT_OP_cummax] = (ct_deriv){d_to_indices, 0, 1, 0};
-    t[CT_OP_cummin] = (ct_deriv){d_to_indices, 0, 1, 0};
+    t[CT_OP_sum] = (ct_deriv){d_sum, 0, 0, 0, 0};
+    t[CT_OP_mean] = (ct_deriv){d_mean, 0, 0, 0, 0};
+    t[CT_OP_prod] = (ct_deriv){d_prod, 0x1, 0, 0, 0};
+    t[CT_OP_max] = (ct_deriv){d_to_indices, 0x1 | CT_SAVE_OUTPUT, 1, 0, 0};
+    t[CT_OP_min] = (ct_deriv){d_to_indices, 0x1 | CT_SAVE_OUTPUT, 1, 0, 0};
+    t[CT_OP_amax] = (ct_deriv){d_extreme_even, 0x1 | CT_SAVE_OUTPUT, 0, 0, 0};
+    t[CT_OP_amin] = (ct_deriv){d_extreme_even, 0x1 | CT_SAVE_OUTPUT, 0, 0, 0};
+    t[CT_OP_var] = (ct_deriv){d_var_std, 0x1, 0, 0, 0};
+    t[CT_OP_std] = (ct_deriv){d_var_std, 0x1 | CT_SAVE_OUTPUT, 0, 0, 0};
+    t[CT_OP_norm] = (ct_deriv){d_norm, 0x1 | CT_SAVE_OUTPUT, 0, 0, 0};
+    t[CT_OP_logsumexp] = (ct_deriv){d_logsumexp, 0x1 | CT_SAVE_OUTPUT, 0, 0, 0};
+    t[CT_OP_cumsum] = (ct_deriv){d_cumsum, 0, 0, 0, 0};
+    t[CT_OP_cumprod] = (ct_deriv){d_cumprod, 0x1 | CT_SAVE_OUTPUT, 0, 0, 0};
+    t[CT_OP_cummax] = (ct_deriv){d_to_indices, 0, 1, 0, 0};
+    t[CT_OP_cummin] = (ct_deriv){d_to_indices, 0, 1, 0, 0};
 }

@@ -87,24 +87,24 @@ static int d_copy_(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
 
 void ct__ag_register_view(void) {
     ct_deriv *t = ct__ag_derivs;
-    t[CT_OP_as_strided] = (ct_deriv){d_as_strided, 0, 0, 0};
-    t[CT_OP_view] = (ct_deriv){d_reshape, 0, 0, 0};
-    t[CT_OP_reshape] = (ct_deriv){d_reshape, 0, 0, 0};
-    t[CT_OP_permute] = (ct_deriv){d_permute, 0, 0, 0};
-    t[CT_OP_transpose] = (ct_deriv){d_transpose, 0, 0, 0};
-    t[CT_OP_t] = (ct_deriv){d_t, 0, 0, 0};
-    t[CT_OP_expand] = (ct_deriv){d_expand, 0, 0, 0};
-    t[CT_OP_squeeze] = (ct_deriv){d_reshape, 0, 0, 0};
-    t[CT_OP_unsqueeze] = (ct_deriv){d_reshape, 0, 0, 0};
-    t[CT_OP_narrow] = (ct_deriv){d_scatter, 0, 0, 0};
-    t[CT_OP_select] = (ct_deriv){d_scatter, 0, 0, 0};
-    t[CT_OP_slice] = (ct_deriv){d_scatter, 0, 0, 0};
-    t[CT_OP_flatten] = (ct_deriv){d_reshape, 0, 0, 0};
-    t[CT_OP_unflatten] = (ct_deriv){d_reshape, 0, 0, 0};
-    t[CT_OP_unfold] = (ct_deriv){d_scatter, 0, 0, 0};
-    t[CT_OP_diagonal] = (ct_deriv){d_scatter, 0, 0, 0};
-    t[CT_OP_contiguous] = (ct_deriv){d_identity, 0, 0, 0};
-    t[CT_OP_copy_] = (ct_deriv){d_copy_, 0, 0, 0};
-    t[CT_OP_to_dtype] = (ct_deriv){d_identity, 0, 0, 0};
-    t[CT_OP_clone] = (ct_deriv){d_identity, 0, 0, 0};
+    t[CT_OP_as_strided] = (ct_deriv){d_as_strided, 0, 0, 0, 0};
+    t[CT_OP_view] = (ct_deriv){d_reshape, 0, 0, 0, 0};
+    t[CT_OP_reshape] = (ct_deriv){d_reshape, 0, 0, 0, 0};
+    t[CT_OP_permute] = (ct_deriv){d_permute, 0, 0, 0, 0};
+    t[CT_OP_transpose] = (ct_deriv){d_transpose, 0, 0, 0, 0};
+    t[CT_OP_t] = (ct_deriv){d_t, 0, 0, 0, 0};
+    t[CT_OP_expand] = (ct_deriv){d_expand, 0, 0, 0, 0};
+    t[CT_OP_squeeze] = (ct_deriv){d_reshape, 0, 0, 0, 0};
+    t[CT_OP_unsqueeze] = (ct_deriv){d_reshape, 0, 0, 0, 0};
+    t[CT_OP_narrow] = (ct_deriv){d_scatter, 0, 0, 0, 0};
+    t[CT_OP_select] = (ct_deriv){d_scatter, 0, 0, 0, 0};
+    t[CT_OP_slice] = (ct_deriv){d_scatter, 0, 0, 0, 0};
+    t[CT_OP_flatten] = (ct_deriv){d_reshape, 0, 0, 0, 0};
+    t[CT_OP_unflatten] = (ct_deriv){d_reshape, 0, 0, 0, 0};
+    t[CT_OP_unfold] = (ct_deriv){d_scatter, 0, 0, 0, 0};
+    t[CT_OP_diagonal] = (ct_deriv){d_scatter, 0, 0, 0, 0};
+    t[CT_OP_contiguous] = (ct_deriv){d_identity, 0, 0, 0, 0};
+    t[CT_OP_copy_] = (ct_deriv){d_copy_, 0, 0, 0, 0};
+    t[CT_OP_to_dtype] = (ct_deriv){d_identity, 0, 0, 0, 0};
+    t[CT_OP_clone] = (ct_deriv){d_identity, 0, 0, 0, 0};
 }

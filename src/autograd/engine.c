@@ -421,6 +421,17 @@ static ct_node *make_node(int op, const ct_tensor *out, const ct_tensor *const *
     int k = 0;
     for (int i = 0; i < ninputs && i < 7; i++) {
         if (!(d->save & (1u << i))) continue;
+        if (d->save_if_other & (1u << i)) {
+            bool other = false;
+            for (int j = 0; j < ninputs; j++) other |= j != i && n->next[j].fn;
+            if (!other) { /* nobody will ask for it: do not keep its memory */
+                n->saved[k].t = NULL;
+                n->saved[k].version = 0;
+                n->saved[k].is_output = false;
+                k++;
+                continue;
+            }
+        }
         n->saved[k].t = ct_retain((ct_tensor *)inputs[i]);
         /* an in-place op saw its inputs before its write: a use of any input
          * that shares the written memory (self, x.mul_(x)) errors */

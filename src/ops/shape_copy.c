@@ -183,11 +183,6 @@ ct_tensor *ct_roll(const ct_tensor *x, const int64_t *shifts, int nshifts, const
         if (!nx) return NULL;
         cur = nx;
     }
-    if (cur == x) { /* ndims == 0 handled above; keep a fresh result */
-        ct_tensor *c = ct__to_dtype(x, x->dtype, true);
-        ct_release(cur);
-        cur = c;
-    }
     a.i[0] = ndims;
     if (ndims <= CT_MAX_DIMS / 2) {
         a.ndims = 2 * ndims;

@@ -200,3 +200,25 @@ TEST(autograd, in_place_op_needing_its_overwritten_input_fails_clearly) {
     CHECK(ct_backward(ct_sum(z), NULL, false, false, NULL, 0) == 0);
     CHECK_TENSOR(ct_tensor_grad(x), SHAPE(2), 1, VALS(2, 2), 0);
 }
+
+TEST(autograd, mul_by_a_constant_does_not_keep_its_input) {
+    /* b = (x + 1) * c with c constant: d b / d(x+1) = c, so x + 1 itself
+     * need not be kept; its 1 MiB goes when the caller drops it */
+    ct_scope s = ct_scope_begin();
+    ct_tensor *x = ct_keep(rleaf(SHAPE(1 << 17), 1, -1, 1, 91));
+    ct_tensor *c = ct_keep(tt_rand(SHAPE(1 << 17), 1, CT_FLOAT64, -1, 1, 92));
+    ct_tensor *a = ct_keep(ct_add_scalar(x, 1));
+    ct_tensor *b = ct_keep(ct_mul(a, c));
+    ct_scope_end(s);
+    size_t before = ct_host_alloc_stats().bytes_in_use;
+    ct_release(a);
+    size_t after = ct_host_alloc_stats().bytes_in_use;
+    CHECK(before - after >= (size_t)(1 << 20));
+    CHECK(ct_backward(b, c, false, false, NULL, 0) == 0);
+    /* d <c, (x + 1) c> / dx = c^2 */
+    for (int i = 0; i < 3; i++)
+        CHECK_CLOSE(ct_item_at(ct_tensor_grad(x), i), ct_item_at(c, i) * ct_item_at(c, i), 1e-15);
+    ct_release(b);
+    ct_release(c);
+    ct_release(x);
+}

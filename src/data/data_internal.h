@@ -1,0 +1,27 @@
+/* data family internals (src/data/). */
+#ifndef CT_DATA_INTERNAL_H
+#define CT_DATA_INTERNAL_H
+
+#include "ctorch/data.h"
+#include "internal.h"
+
+/* Sets the error and yields NULL of any pointer type. */
+#define CT_DFAIL(kind, ...) (ct_set_error((kind), __VA_ARGS__), (void *)NULL)
+
+/* Owned references of an item (not in any scope): release all n. */
+static inline void ct__data_release_all(ct_tensor **ts, int n) {
+    for (int i = 0; i < n; i++) {
+        ct_release(ts[i]);
+        ts[i] = NULL;
+    }
+}
+
+/* get_item of the dataset with the index already checked: owned refs. */
+int ct__dataset_get_owned(ct_dataset *ds, int64_t index, ct_tensor **out);
+/* A TensorDataset named after the file format it was read from. */
+enum { CT__DS_TENSOR, CT__DS_MNIST, CT__DS_CIFAR10, CT__DS_CIFAR100 };
+ct_dataset *ct__tensor_dataset_kind(ct_tensor *const *ts, int n, int kind);
+/* Stacks n owned-or-borrowed items into an owned batch tensor. */
+ct_tensor *ct__collate_owned(ct_tensor *const *items, int64_t n);
+
+#endif

@@ -1,0 +1,108 @@
+/* Pooling kernels over contiguous planes [np][H][W] (src/nn/pool.c). One
+ * thread per plane range above the grain; PyTorch's window rules. */
+#include "nn/nn_internal.h"
+
+#include <math.h>
+
+#define MAXPOOL(T)                                                                       \
+    do {                                                                                 \
+        const T *xs = (const T *)x;                                                      \
+        T *os = (T *)out;                                                                \
+        int64_t HW = g->H * g->W, L = g->OH * g->OW;                                     \
+        _Pragma("omp parallel for schedule(static) if (np * L * g->kh * g->kw >= CT_GRAIN)") \
+        for (int64_t p = 0; p < np; p++) {                                               \
+            const T *xp = xs + p * HW;                                                   \
+            for (int64_t oh = 0; oh < g->OH; oh++) {                                     \
+                int64_t h0 = oh * g->sh - g->ph;                                         \
+                int64_t h1 = h0 + (g->kh - 1) * g->dh + 1;                               \
+                if (h1 > g->H) h1 = g->H;                                                \
+                while (h0 < 0) h0 += g->dh;                                              \
+                for (int64_t ow = 0; ow < g->OW; ow++) {                                 \
+                    int64_t w0 = ow * g->sw - g->pw;                                     \
+                    int64_t w1 = w0 + (g->kw - 1) * g->dw + 1;                           \
+                    if (w1 > g->W) w1 = g->W;                                            \
+                    while (w0 < 0) w0 += g->dw;                                          \
+                    int64_t best = h0 * g->W + w0;                                       \
+                    T m = -(T)INFINITY;                                                  \
+                    for (int64_t h = h0; h < h1; h += g->dh)                             \
+                        for (int64_t w = w0; w < w1; w += g->dw) {                       \
+                            T v = xp[h * g->W + w];                                      \
+                            if (v > m || isnan(v)) {                                     \
+                                m = v;                                                   \
+                                best = h * g->W + w;                                     \
+                            }                                                            \
+                        }                                                                \
+                    os[p * L + oh * g->OW + ow] = m;                                     \
+                    if (idx) idx[p * L + oh * g->OW + ow] = best;                        \
+                }                                                                        \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+
+void ct__max_pool2d_kernel(ct_dtype dt, const void *x, int64_t np, const ct_win2d *g, void *out,
+                           int64_t *idx) {
+    if (dt == CT_FLOAT32) MAXPOOL(float);
+    else MAXPOOL(double);
+}
+
+#define AVGPOOL(T)                                                                       \
+    do {                                                                                 \
+        const T *xs = (const T *)x;                                                      \
+        T *os = (T *)out;                                                                \
+        int64_t HW = g->H * g->W, L = g->OH * g->OW;                                     \
+        _Pragma("omp parallel for schedule(static) if (np * L * g->kh * g->kw >= CT_GRAIN)") \
+        for (int64_t p = 0; p < np; p++) {                                               \
+            const T *xp = xs + p * HW;                                                   \
+            for (int64_t oh = 0; oh < g->OH; oh++) {                                     \
+                for (int64_t ow = 0; ow < g->OW; ow++) {                                 \
+                    int64_t h0 = oh * g->sh - g->ph, w0 = ow * g->sw - g->pw;            \
+                    int64_t h1 = h0 + g->kh, w1 = w0 + g->kw;                            \
+                    if (h1 > g->H + g->ph) h1 = g->H + g->ph;                            \
+                    if (w1 > g->W + g->pw) w1 = g->W + g->pw;                            \
+                    int64_t pool = (h1 - h0) * (w1 - w0);                                \
+                    if (h0 < 0) h0 = 0;                                                  \
+                    if (w0 < 0) w0 = 0;                                                  \
+                    if (h1 > g->H) h1 = g->H;                                            \
+                    if (w1 > g->W) w1 = g->W;                                            \
+                    T s = 0;                                                             \
+                    for (int64_t h = h0; h < h1; h++)                                    \
+                        for (int64_t w = w0; w < w1; w++) s += xp[h * g->W + w];         \
+                    int64_t div = divisor_override ? divisor_override                    \
+                                  : count_include_pad ? pool : (h1 - h0) * (w1 - w0);    \
+                    os[p * L + oh * g->OW + ow] = s / (T)div;                            \
+                }                                                                        \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+
+void ct__avg_pool2d_kernel(ct_dtype dt, const void *x, int64_t np, const ct_win2d *g,
+                           bool count_include_pad, int64_t divisor_override, void *out) {
+    if (dt == CT_FLOAT32) AVGPOOL(float);
+    else AVGPOOL(double);
+}
+
+#define ADAPTIVE(T)                                                                      \
+    do {                                                                                 \
+        const T *xs = (const T *)x;                                                      \
+        T *os = (T *)out;                                                                \
+        _Pragma("omp parallel for schedule(static) if (np * H * W >= CT_GRAIN)")         \
+        for (int64_t p = 0; p < np; p++) {                                               \
+            const T *xp = xs + p * H * W;                                                \
+            for (int64_t oh = 0; oh < OH; oh++) {                                        \
+                int64_t h0 = oh * H / OH, h1 = ((oh + 1) * H + OH - 1) / OH;             \
+                for (int64_t ow = 0; ow < OW; ow++) {                                    \
+                    int64_t w0 = ow * W / OW, w1 = ((ow + 1) * W + OW - 1) / OW;         \
+                    T s = 0;                                                             \
+                    for (int64_t h = h0; h < h1; h++)                                    \
+                        for (int64_t w = w0; w < w1; w++) s += xp[h * W + w];            \
+                    os[(p * OH + oh) * OW + ow] = s / (T)((h1 - h0) * (w1 - w0));        \
+                }                                                                        \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+
+void ct__adaptive_avg_pool2d_kernel(ct_dtype dt, const void *x, int64_t np, int64_t H, int64_t W,
+                                    int64_t OH, int64_t OW, void *out) {
+    if (dt == CT_FLOAT32) ADAPTIVE(float);
+    else ADAPTIVE(double);
+}

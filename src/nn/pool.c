@@ -1,0 +1,173 @@
+/* max_pool2d, avg_pool2d, adaptive_avg_pool2d: checks and shapes (PyTorch's
+ * pooling_output_shape); kernels in src/kernels/cpu/pool.c. */
+#include "nn/nn_internal.h"
+
+static const char *type_name(ct_dtype dt) {
+    static const char *const names[CT_NUM_DTYPES] = {
+        "Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float", "Double"};
+    return (unsigned)dt < CT_NUM_DTYPES ? names[dt] : "?";
+}
+
+static int64_t pool_out(int64_t in, int64_t k, int64_t p, int64_t s, int64_t d, bool ceil_mode) {
+    int64_t num = in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0);
+    int64_t q = num >= 0 ? num / s : -((-num + s - 1) / s);
+    int64_t out = q + 1;
+    if (ceil_mode && (out - 1) * s >= in + p) out--;
+    return out;
+}
+
+static int input_check(const char *op, const ct_tensor *x) {
+    if ((x->ndim != 3 && x->ndim != 4) || x->sizes[x->ndim - 1] == 0 ||
+        x->sizes[x->ndim - 2] == 0 || (x->ndim == 4 && x->sizes[1] == 0)) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "%s: non-empty 3D or 4D (batch mode) tensor expected for input, got %s", op,
+                     ct__shp(x));
+        return -1;
+    }
+    if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64) {
+        ct_set_error(CT_ERR_NOT_IMPL, "\"%s\" not implemented for '%s'", op, type_name(x->dtype));
+        return -1;
+    }
+    return 0;
+}
+
+/* Fills the window geometry; 0 or -1 with PyTorch's messages. */
+static int window(const char *op, const ct_tensor *x, const int64_t k[2], const int64_t s[2],
+                  const int64_t p[2], const int64_t d[2], bool ceil_mode, ct_win2d *g) {
+    if (input_check(op, x) < 0) return -1;
+    if (k[0] <= 0 || k[1] <= 0) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: kernel size should be greater than zero, but got kH: %lld kW: %lld",
+                     op, (long long)k[0], (long long)k[1]);
+        return -1;
+    }
+    if (s[0] <= 0 || s[1] <= 0) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: stride should be greater than zero, but got dH: %lld dW: %lld",
+                     op, (long long)s[0], (long long)s[1]);
+        return -1;
+    }
+    if (d[0] <= 0 || d[1] <= 0) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "%s: dilation should be greater than zero, but got dilationH: %lld dilationW: %lld",
+                     op, (long long)d[0], (long long)d[1]);
+        return -1;
+    }
+    for (int i = 0; i < 2; i++)
+        if (p[i] < 0 || p[i] > k[i] / 2) {
+            ct_set_error(CT_ERR_RUNTIME,
+                         "%s: pad should be at most half of kernel size, but got pad=%lld and "
+                         "kernel_size=%lld",
+                         op, (long long)p[i], (long long)k[i]);
+            return -1;
+        }
+    g->H = x->sizes[x->ndim - 2];
+    g->W = x->sizes[x->ndim - 1];
+    g->kh = k[0], g->kw = k[1], g->sh = s[0], g->sw = s[1];
+    g->ph = p[0], g->pw = p[1], g->dh = d[0], g->dw = d[1];
+    g->OH = pool_out(g->H, k[0], p[0], s[0], d[0], ceil_mode);
+    g->OW = pool_out(g->W, k[1], p[1], s[1], d[1], ceil_mode);
+    if (g->OH < 1 || g->OW < 1) {
+        int64_t C = x->sizes[x->ndim - 3];
+        ct_set_error(CT_ERR_RUNTIME,
+                     "%s: Given input size: (%lldx%lldx%lld). Calculated output size: "
+                     "(%lldx%lldx%lld). Output size is too small",
+                     op, (long long)C, (long long)g->H, (long long)g->W, (long long)C,
+                     (long long)g->OH, (long long)g->OW);
+        return -1;
+    }
+    return 0;
+}
+
+/* Owned result of x's shape with the last two dims (OH, OW). */
+static ct_tensor *pooled_empty(const ct_tensor *x, int64_t OH, int64_t OW, ct_dtype dt) {
+    int64_t sizes[4];
+    for (int i = 0; i < x->ndim - 2; i++) sizes[i] = x->sizes[i];
+    sizes[x->ndim - 2] = OH;
+    sizes[x->ndim - 1] = OW;
+    return ct__empty(sizes, x->ndim, dt);
+}
+
+static int64_t at(const int64_t *a, int i, int64_t dflt) { return a ? a[i] : dflt; }
+
+ct_tensor *ct_max_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const int64_t stride[2],
+                         const int64_t padding[2], const int64_t dilation[2], bool ceil_mode,
+                         ct_tensor **indices) {
+    if (indices) *indices = NULL;
+    int64_t k[2] = {kernel_size[0], kernel_size[1]};
+    int64_t s[2] = {at(stride, 0, k[0]), at(stride, 1, k[1])};
+    int64_t p[2] = {at(padding, 0, 0), at(padding, 1, 0)};
+    int64_t d[2] = {at(dilation, 0, 1), at(dilation, 1, 1)};
+    ct_win2d g;
+    if (window("max_pool2d", x, k, s, p, d, ceil_mode, &g) < 0) return NULL;
+    ct_tensor *xc = ct__contiguous(x);
+    ct_tensor *out = pooled_empty(x, g.OH, g.OW, x->dtype);
+    ct_tensor *idx = pooled_empty(x, g.OH, g.OW, CT_INT64);
+    if (!xc || !out || !idx) {
+        ct_release(xc), ct_release(out), ct_release(idx);
+        return NULL;
+    }
+    ct__max_pool2d_kernel(x->dtype, ct_data_ptr(xc), x->numel / (g.H * g.W), &g, ct_data_ptr(out),
+                          ct_data_ptr(idx));
+    ct_release(xc);
+    ct_op_args a = {.i = {k[0], k[1], s[0], s[1], p[0], p[1]}, .dims = {d[0], d[1]}, .ndims = 2,
+                    .b = {ceil_mode}};
+    out = ct__nn_record(CT_OP_max_pool2d, out, (const ct_tensor *[]){x}, 1,
+                        (const ct_tensor *[]){idx}, 1, &a);
+    if (!out) {
+        ct_release(idx);
+        return NULL;
+    }
+    if (indices) *indices = ct_autorelease(idx);
+    else ct_release(idx);
+    return ct_autorelease(out);
+}
+
+ct_tensor *ct_avg_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const int64_t stride[2],
+                         const int64_t padding[2], bool ceil_mode, bool count_include_pad,
+                         int64_t divisor_override) {
+    int64_t k[2] = {kernel_size[0], kernel_size[1]};
+    int64_t s[2] = {at(stride, 0, k[0]), at(stride, 1, k[1])};
+    int64_t p[2] = {at(padding, 0, 0), at(padding, 1, 0)};
+    int64_t d[2] = {1, 1};
+    ct_win2d g;
+    if (window("avg_pool2d", x, k, s, p, d, ceil_mode, &g) < 0) return NULL;
+    if (divisor_override < 0)
+        return CT_FAIL(CT_ERR_RUNTIME, "avg_pool2d: divisor must be not zero");
+    ct_tensor *xc = ct__contiguous(x);
+    ct_tensor *out = pooled_empty(x, g.OH, g.OW, x->dtype);
+    if (!xc || !out) {
+        ct_release(xc), ct_release(out);
+        return NULL;
+    }
+    ct__avg_pool2d_kernel(x->dtype, ct_data_ptr(xc), x->numel / (g.H * g.W), &g,
+                          count_include_pad, divisor_override, ct_data_ptr(out));
+    ct_release(xc);
+    ct_op_args a = {.i = {k[0], k[1], s[0], s[1], p[0], p[1]},
+                    .f = {(double)divisor_override},
+                    .b = {ceil_mode, count_include_pad}};
+    out = ct__nn_record(CT_OP_avg_pool2d, out, (const ct_tensor *[]){x}, 1, NULL, 0, &a);
+    return out ? ct_autorelease(out) : NULL;
+}
+
+ct_tensor *ct_adaptive_avg_pool2d(const ct_tensor *x, const int64_t output_size[2]) {
+    if (input_check("adaptive_avg_pool2d", x) < 0) return NULL;
+    int64_t OH = output_size[0], OW = output_size[1];
+    if (OH < 0 || OW < 0)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "adaptive_avg_pool2d: elements of output_size must be greater than or "
+                       "equal to 0 but received {%lld, %lld}",
+                       (long long)OH, (long long)OW);
+    int64_t H = x->sizes[x->ndim - 2], W = x->sizes[x->ndim - 1];
+    ct_tensor *xc = ct__contiguous(x);
+    ct_tensor *out = pooled_empty(x, OH, OW, x->dtype);
+    if (!xc || !out) {
+        ct_release(xc), ct_release(out);
+        return NULL;
+    }
+    if (out->numel)
+        ct__adaptive_avg_pool2d_kernel(x->dtype, ct_data_ptr(xc), x->numel / (H * W), H, W, OH, OW,
+                                       ct_data_ptr(out));
+    ct_release(xc);
+    ct_op_args a = {.dims = {OH, OW}, .ndims = 2};
+    out = ct__nn_record(CT_OP_adaptive_avg_pool2d, out, (const ct_tensor *[]){x}, 1, NULL, 0, &a);
+    return out ? ct_autorelease(out) : NULL;
+}

@@ -1,0 +1,243 @@
+/* Samplers and the DataLoader. Orders of the random samplers are PyTorch's
+ * (torch.randperm / torch.multinomial with torch.Generator().manual_seed). */
+#include "harness.h"
+
+#include <stdlib.h>
+
+TEST(data_sampler, orders) {
+    int64_t out[10];
+    ct_sampler *s = ct_sampler_sequential(4);
+    CHECK(ct_sampler_length(s) == 4 && ct_sampler_epoch(s, out) == 0);
+    CHECK(out[0] == 0 && out[3] == 3);
+    ct_sampler_free(s);
+    /* torch.randperm(10, generator=torch.Generator().manual_seed(42)), twice */
+    const int64_t e1[10] = {2, 6, 1, 8, 4, 5, 0, 9, 3, 7}, e2[10] = {3, 5, 8, 9, 4, 6, 1, 0, 7, 2};
+    s = ct_sampler_random(10, 42);
+    CHECK(ct_sampler_epoch(s, out) == 0);
+    for (int i = 0; i < 10; i++) CHECK(out[i] == e1[i]);
+    CHECK(ct_sampler_epoch(s, out) == 0);
+    for (int i = 0; i < 10; i++) CHECK(out[i] == e2[i]);
+    ct_sampler_free(s);
+    /* subset: in order, or indices[randperm] */
+    const int64_t idx[10] = {10, 11, 12, 13, 14, 15, 16, 17, 18, 19};
+    s = ct_sampler_subset(idx, 10, false, 0);
+    CHECK(ct_sampler_epoch(s, out) == 0 && out[0] == 10 && out[9] == 19);
+    ct_sampler_free(s);
+    s = ct_sampler_subset(idx, 10, true, 42);
+    CHECK(ct_sampler_epoch(s, out) == 0);
+    for (int i = 0; i < 10; i++) CHECK(out[i] == 10 + e1[i]);
+    ct_sampler_free(s);
+    /* torch.multinomial([1, 0, 3, 0, 6], 8, True, generator=manual_seed(7)) */
+    s = ct_sampler_weighted(VALS(1, 0, 3, 0, 6), 5, 8, 7);
+    CHECK_OK(s);
+    CHECK(ct_sampler_length(s) == 8 && ct_sampler_epoch(s, out) == 0);
+    const int64_t w[8] = {2, 2, 4, 4, 4, 4, 2, 4};
+    for (int i = 0; i < 8; i++) CHECK(out[i] == w[i]);
+    ct_sampler_free(s);
+    CHECK_ERR(ct_sampler_weighted(VALS(0, 0), 2, 3, 0), "sum of probabilities");
+    CHECK_ERR(ct_sampler_weighted(VALS(1, -1), 2, 3, 0), "weights must be finite and >= 0");
+    CHECK_ERR(ct_sampler_weighted(VALS(1), 1, 0, 0), "num_samples should be a positive integer");
+    CHECK_ERR(ct_sampler_random(-1, 0), "length must be >= 0");
+    CHECK(ct_batch_count(10, 3, false) == 4 && ct_batch_count(10, 3, true) == 3);
+    CHECK(ct_batch_count(0, 3, false) == 0 && ct_batch_count(9, 3, true) == 3);
+}
+
+/* Dataset of n items: (x = float32 [2] = {i, -i}, y = int64 i); item `bad`
+ * fails (when >= 0). */
+typedef struct counting_ds {
+    int64_t n, bad;
+} counting_ds;
+
+static int64_t cnt_length(const ct_dataset *ds) { return ((const counting_ds *)ds->ctx)->n; }
+static int cnt_get(ct_dataset *ds, int64_t i, ct_tensor **out) {
+    const counting_ds *c = ds->ctx;
+    if (i == c->bad) {
+        ct_set_error(CT_ERR_VALUE, "item %lld is broken", (long long)i);
+        return -1;
+    }
+    float v[2] = {(float)i, (float)-i};
+    out[0] = ct_from_data(v, (const int64_t[]){2}, 1, CT_FLOAT32);
+    int64_t y = i;
+    out[1] = ct_from_data(&y, NULL, 0, CT_INT64);
+    if (!out[0] || !out[1]) {
+        ct_release(out[0]);
+        ct_release(out[1]);
+        return -1;
+    }
+    return 0;
+}
+static const ct_dataset_vtable cnt_vt = {"Counting", cnt_length, cnt_get, NULL};
+
+/* Runs one epoch; appends the labels seen to seen[]; returns the count or -1. */
+static int64_t run_epoch(ct_dataloader *dl, int64_t *seen, int64_t bs, bool drop_last, int64_t n) {
+    int64_t count = 0, batches = 0;
+    ct_tensor *b[2];
+    int rc;
+    ct_scope sc = ct_scope_begin();
+    while ((rc = ct_dataloader_next(dl, b)) > 0) {
+        int64_t m = b[1]->sizes[0];
+        if (b[0]->ndim != 2 || b[0]->sizes[0] != m || b[0]->sizes[1] != 2 || b[1]->dtype != CT_INT64)
+            goto bad;
+        if (m != bs && (drop_last || count + m != n)) goto bad;
+        for (int64_t i = 0; i < m; i++) {
+            int64_t y = ct_item_at_int(b[1], i);
+            if (ct_item_at(b[0], 2 * i) != (double)y || ct_item_at(b[0], 2 * i + 1) != (double)-y)
+                goto bad;
+            seen[count++] = y;
+        }
+        batches++;
+    }
+    ct_scope_end(sc);
+    if (rc < 0 || batches != ct_dataloader_length(dl)) return -1;
+    return count;
+bad:
+    ct_scope_end(sc);
+    return -1;
+}
+
+TEST(data_loader, every_item_once_in_order_for_any_workers) {
+    counting_ds c = {23, -1};
+    ct_dataset *ds = ct_dataset_new(&cnt_vt, 2, &c);
+    CHECK_OK(ds);
+    int64_t seen[23];
+    const int workers[4] = {0, 1, 2, 4};
+    for (int w = 0; w < 4; w++)
+        for (int dl_ = 0; dl_ < 2; dl_++) {
+            ct_dataloader_options o = {.batch_size = 4, .num_workers = workers[w], .drop_last = dl_};
+            ct_dataloader *dl = ct_dataloader_new(ds, &o);
+            CHECK_OK(dl);
+            CHECK(ct_dataloader_length(dl) == (dl_ ? 5 : 6));
+            for (int epoch = 0; epoch < 2; epoch++) {
+                int64_t n = run_epoch(dl, seen, 4, dl_, 23);
+                CHECK(n == (dl_ ? 20 : 23));
+                for (int64_t i = 0; i < n; i++) CHECK(seen[i] == i); /* sequential order */
+            }
+            ct_dataloader_free(dl);
+        }
+    ct_dataset_free(ds);
+}
+
+TEST(data_loader, shuffle_per_epoch_reproducible) {
+    counting_ds c = {50, -1};
+    ct_dataset *ds = ct_dataset_new(&cnt_vt, 2, &c);
+    int64_t a[2][50], b[50];
+    for (int w = 0; w < 3; w++) {
+        ct_dataloader_options o = {.batch_size = 7, .shuffle = true, .seed = 3, .num_workers = w};
+        ct_dataloader *dl = ct_dataloader_new(ds, &o);
+        CHECK_OK(dl);
+        for (int e = 0; e < 2; e++) {
+            int64_t *dst = w == 0 ? a[e] : b;
+            CHECK(run_epoch(dl, dst, 7, false, 50) == 50);
+            int hits[50] = {0};
+            for (int i = 0; i < 50; i++) hits[dst[i]]++;
+            for (int i = 0; i < 50; i++) CHECK(hits[i] == 1);
+            /* same seed: same orders whatever the number of workers */
+            if (w > 0) CHECK(memcmp(b, a[e], sizeof b) == 0);
+        }
+        ct_dataloader_free(dl);
+    }
+    CHECK(memcmp(a[0], a[1], sizeof a[0]) != 0);
+    /* the order is torch.randperm's: first epoch of seed 3 */
+    ct_sampler *s = ct_sampler_random(50, 3);
+    int64_t p[50];
+    CHECK(ct_sampler_epoch(s, p) == 0);
+    ct_sampler_free(s);
+    CHECK(memcmp(p, a[0], sizeof p) == 0);
+    ct_dataset_free(ds);
+}
+
+TEST(data_loader, early_stop_and_restart_leak_nothing) {
+    counting_ds c = {40, -1};
+    ct_dataset *ds = ct_dataset_new(&cnt_vt, 2, &c);
+    for (int w = 0; w < 4; w++) {
+        ct_dataloader_options o = {.batch_size = 3, .num_workers = w, .prefetch_factor = 1};
+        ct_dataloader *dl = ct_dataloader_new(ds, &o);
+        ct_tensor *b[2];
+        CHECK(ct_dataloader_next(dl, b) == 2);
+        CHECK(ct_item_at_int(b[1], 0) == 0);
+        /* abandon the epoch: a new one starts from the beginning */
+        CHECK(ct_dataloader_begin_epoch(dl) == 0);
+        CHECK(ct_dataloader_next(dl, b) == 2 && ct_item_at_int(b[1], 2) == 2);
+        ct_dataloader_free(dl); /* workers mid-epoch, batches queued */
+    }
+    ct_dataset_free(ds);
+}
+
+TEST(data_loader, failing_item_reports_its_index) {
+    counting_ds c = {30, 17};
+    ct_dataset *ds = ct_dataset_new(&cnt_vt, 2, &c);
+    for (int w = 0; w < 3; w++) {
+        ct_dataloader_options o = {.batch_size = 4, .num_workers = w};
+        ct_dataloader *dl = ct_dataloader_new(ds, &o);
+        ct_tensor *b[2];
+        int rc, good = 0;
+        while ((rc = ct_dataloader_next(dl, b)) > 0) good++;
+        CHECK(rc == -1 && good == 4); /* batches 0..3 hold items 0..15 */
+        CHECK(strstr(ct_last_error(), "DataLoader: item 17: item 17 is broken") != NULL);
+        CHECK(ct_last_error_kind() == CT_ERR_VALUE);
+        /* the next call starts a new epoch */
+        CHECK(ct_dataloader_next(dl, b) == 2 && ct_item_at_int(b[1], 0) == 0);
+        ct_dataloader_free(dl);
+    }
+    ct_dataset_free(ds);
+}
+
+TEST(data_loader, mnist_files_through_transforms) {
+    /* a TensorDataset of uint8 images through ToTensor + Normalize, batched */
+    ct_tensor *img = ct_empty(SHAPE(10, 3, 2), 3, CT_UINT8);
+    for (int i = 0; i < 60; i++) ((uint8_t *)ct_data_ptr(img))[i] = (uint8_t)(i * 4);
+    double lv[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    ct_tensor *lab = tt_tensor(lv, SHAPE(10), 1, CT_INT64);
+    ct_dataset *ds = ct_dataset_transform(
+        ct_tensor_dataset((ct_tensor *const[]){img, lab}, 2), 0,
+        ct_transform_compose(ct_transform_to_tensor(), ct_transform_normalize(VALS(0.5), VALS(0.5), 1)));
+    CHECK_OK(ds);
+    ct_dataloader_options o = {.batch_size = 4, .num_workers = 2, .shuffle = true, .seed = 1};
+    ct_dataloader *dl = ct_dataloader_new(ds, &o);
+    ct_tensor *b[2];
+    int nb = 0;
+    while (ct_dataloader_next(dl, b) > 0) {
+        nb++;
+        CHECK(b[0]->dtype == CT_FLOAT32 && b[0]->ndim == 4 && b[0]->sizes[1] == 1 && b[0]->sizes[2] == 3);
+        for (int64_t i = 0; i < b[0]->sizes[0]; i++) {
+            int64_t y = ct_item_at_int(b[1], i);
+            for (int j = 0; j < 6; j++)
+                CHECK_CLOSE(ct_item_at(b[0], i * 6 + j), ((y * 6 + j) * 4 / 255.0 - 0.5) / 0.5, 1e-6);
+        }
+    }
+    CHECK(nb == 3);
+    ct_dataloader_free(dl);
+    ct_dataset_free(ds);
+    CHECK_ERR(ct_dataloader_new(NULL, &o), "dataset is NULL");
+}
+
+TEST(data_loader, explicit_sampler) {
+    counting_ds c = {10, -1};
+    ct_dataset *ds = ct_dataset_new(&cnt_vt, 2, &c);
+    const int64_t idx[5] = {9, 2, 4, 4, 0};
+    ct_sampler *s = ct_sampler_subset(idx, 5, false, 0);
+    ct_dataloader_options o = {.batch_size = 2, .num_workers = 2, .sampler = s};
+    ct_dataloader *dl = ct_dataloader_new(ds, &o);
+    CHECK_OK(dl);
+    CHECK(ct_dataloader_length(dl) == 3);
+    int64_t seen[5];
+    CHECK(run_epoch(dl, seen, 2, false, 5) == 5);
+    for (int i = 0; i < 5; i++) CHECK(seen[i] == idx[i]);
+    ct_dataloader_free(dl);
+    ct_sampler_free(s);
+    /* a sampler that goes past the dataset */
+    const int64_t far[2] = {3, 10};
+    s = ct_sampler_subset(far, 2, false, 0);
+    o.sampler = s;
+    dl = ct_dataloader_new(ds, &o);
+    ct_tensor *b[2];
+    CHECK(ct_dataloader_next(dl, b) == -1);
+    CHECK(strstr(ct_last_error(), "the sampler gave index 10 for a dataset of length 10"));
+    ct_dataloader_free(dl);
+    ct_sampler_free(s);
+    o = (ct_dataloader_options){.batch_size = -2};
+    CHECK_ERR(ct_dataloader_new(ds, &o), "batch_size should be a positive integer value");
+    o = (ct_dataloader_options){.num_workers = -1};
+    CHECK_ERR(ct_dataloader_new(ds, &o), "num_workers option should be non-negative");
+    ct_dataset_free(ds);
+}
