@@ -496,6 +496,7 @@ extern PyMethodDef ctpy_index_methods[], ctpy_index_functions[];
 extern PyMethodDef ctpy_random_methods[], ctpy_random_functions[];
 int ctpy_random_init(PyObject *m);
 extern PyMethodDef ctpy_autograd_methods[], ctpy_autograd_functions[];
+extern PyMethodDef ctpy_nn_methods[], ctpy_nn_functions[];
 int ctpy_autograd_init(PyObject *m);
 PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n);
 PyMethodDef *ctpy_table_methods(void), *ctpy_table_functions(void);
@@ -546,7 +547,7 @@ PyMODINIT_FUNC PyInit__C(void) {
      * Python finds, so hand-written bindings come before the generic ones. */
     PyMethodDef *tables[] = {ctpy_autograd_methods, ctpy_interop_methods, ctpy_view_methods, ctpy_factory_methods,
                              ctpy_linalg_methods, ctpy_shape_methods, ctpy_reduce_methods,
-                             ctpy_index_methods, ctpy_random_methods, ctpy_pointwise_methods,
+                             ctpy_index_methods, ctpy_random_methods, ctpy_pointwise_methods, ctpy_nn_methods,
                              ctpy_table_methods()};
     int ntables = sizeof tables / sizeof *tables;
     if (!tables[ntables - 1] || ctpy_tensor_add_methods(tables, ntables) < 0) return NULL;
@@ -587,7 +588,7 @@ PyMODINIT_FUNC PyInit__C(void) {
     PyMethodDef *ftables[] = {ctpy_interop_functions, ctpy_view_functions, ctpy_factory_functions,
                               ctpy_linalg_functions, ctpy_shape_functions, ctpy_reduce_functions,
                               ctpy_index_functions, ctpy_random_functions, ctpy_pointwise_functions,
-                              ctpy_autograd_functions};
+                              ctpy_autograd_functions, ctpy_nn_functions};
     for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
         if (add_functions(m, ftables[i]) < 0) return NULL;
     if (ctpy_random_init(m) < 0 || ctpy_autograd_init(m) < 0) return NULL;
