@@ -24,7 +24,7 @@ def check(got, want):
     if isinstance(want, torch.Tensor):
         assert isinstance(got, ctorch.Tensor), type(got)
         assert str(got.dtype) == str(want.dtype) and tuple(got.shape) == tuple(want.shape)
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
     elif isinstance(want, (tuple, list)):
         assert len(got) == len(want)
         if hasattr(want, "_fields"):
@@ -160,6 +160,14 @@ CASES = [
     ("bucketize", lambda m, a, b, i: m.bucketize(b, m.tensor([0.0, 2.0, 4.0]), right=True)),
     ("histogram", lambda m, a, b, i: b.histogram(4, range=(-1.0, 9.0))),
     ("histogram", lambda m, a, b, i: m.histogram(b, m.tensor([-1.0, 0.0, 5.0, 10.0]))),
+    ("conv2d", lambda m, a, b, i: m.conv2d(a.unsqueeze(0), a[:, :2, :2].unsqueeze(0), padding=1)),
+    ("conv1d", lambda m, a, b, i: m.conv1d(a, a[:, :, :2], stride=2)),
+    ("max_pool2d", lambda m, a, b, i: m.max_pool2d(a.unsqueeze(0), 2, stride=1)),
+    ("softmax", lambda m, a, b, i: m.softmax(b, 1)),
+    ("log_softmax", lambda m, a, b, i: b.log_softmax(dim=0)),
+    ("layer_norm", lambda m, a, b, i: m.layer_norm(a, [4])),
+    ("batch_norm", lambda m, a, b, i: m.batch_norm(a, None, None, None, None, True, 0.1, 1e-5, False)),
+    ("dropout", lambda m, a, b, i: m.dropout(b, 0.5, False)),
 ]
 
 
