@@ -478,6 +478,196 @@ CTPY_IMPL(histc) {
     return ctpy_finish_out(sc, ct_histc(x, bins, lo, hi), a[4]);
 }
 
+
+/* column_stack / block_diag / cartesian_prod: sequences (or varargs) of tensors */
+static PyObject *seq_op(const char *f, int which, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"+tensors", "*", "out", NULL};
+    PyObject *a[2];
+    ctpy_va va;
+    if (ctpy_parse(f, names, NULL, args, n, kwn, a, &va) < 0) return NULL;
+    ct_tensor **xs;
+    int k;
+    if (which == 0 && va.nva == 1) { /* column_stack(tensors) */
+        if (ctpy_tensor_seq(f, va.va[0], &xs, &k) < 0) return NULL;
+    } else {
+        xs = PyMem_Malloc(sizeof(ct_tensor *) * (size_t)(va.nva + 1));
+        if (!xs) return PyErr_NoMemory();
+        for (k = 0; k < (int)va.nva; k++)
+            if (ctpy_tensor_arg(f, "tensors", va.va[k], &xs[k]) < 0) {
+                PyMem_Free(xs);
+                return NULL;
+            }
+    }
+    const ct_tensor *const *cx = (const ct_tensor *const *)xs;
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *r = which == 0 ? ct_column_stack(cx, k) : which == 1 ? ct_block_diag(cx, k) : ct_cartesian_prod(cx, k);
+    PyMem_Free(xs);
+    return ctpy_finish_out(sc, r, a[1]);
+}
+static PyObject *f_column_stack(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k) { return seq_op("column_stack", 0, a, n, k); }
+static PyObject *f_block_diag(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k) { return seq_op("block_diag", 1, a, n, k); }
+static PyObject *f_cartesian_prod(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k) { return seq_op("cartesian_prod", 2, a, n, k); }
+
+/* atleast_Nd(x) or atleast_Nd(x, y, ...) / atleast_Nd([x, y]) -> tuple */
+static PyObject *atleast(const char *f, ct_tensor *(*fn)(const ct_tensor *), PyObject *const *args, Py_ssize_t n) {
+    if (n == 1 && ctpy_Tensor_Check(args[0])) CTPY_RETURN(fn(CTPY_T(args[0])));
+    ct_tensor **xs = NULL;
+    int k = 0;
+    if (n == 1) {
+        if (ctpy_tensor_seq(f, args[0], &xs, &k) < 0) return NULL;
+    } else {
+        xs = PyMem_Malloc(sizeof(ct_tensor *) * (size_t)(n + 1));
+        if (!xs) return PyErr_NoMemory();
+        for (k = 0; k < (int)n; k++)
+            if (ctpy_tensor_arg(f, "tensors", args[k], &xs[k]) < 0) {
+                PyMem_Free(xs);
+                return NULL;
+            }
+    }
+    ct_tensor **out = alloc_out(k);
+    if (!out) {
+        PyMem_Free(xs);
+        return NULL;
+    }
+    ct_scope sc = ct_scope_begin();
+    int rc = k;
+    for (int i = 0; i < k && rc >= 0; i++)
+        if (!(out[i] = fn(xs[i]))) rc = -1;
+    PyMem_Free(xs);
+    return pieces(sc, out, rc);
+}
+static PyObject *f_atleast_1d(PyObject *m, PyObject *const *a, Py_ssize_t n) { return atleast("atleast_1d", ct_atleast_1d, a, n); }
+static PyObject *f_atleast_2d(PyObject *m, PyObject *const *a, Py_ssize_t n) { return atleast("atleast_2d", ct_atleast_2d, a, n); }
+static PyObject *f_atleast_3d(PyObject *m, PyObject *const *a, Py_ssize_t n) { return atleast("atleast_3d", ct_atleast_3d, a, n); }
+
+/* hsplit/vsplit/dsplit(x, sections | indices) */
+typedef int (*secsplit_fn)(const ct_tensor *, int64_t, ct_tensor **, int);
+typedef int (*idxsplit_fn)(const ct_tensor *, const int64_t *, int, ct_tensor **, int);
+static PyObject *dirsplit(const char *f, secsplit_fn fs, idxsplit_fn fi, PyObject *self, PyObject *const *args,
+                          Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"input", "indices_or_sections", NULL};
+    PyObject *a[2];
+    CTPY_PARSE(f, names, a, NULL);
+    if (!a[1]) {
+        PyErr_Format(PyExc_TypeError, "%s() missing required argument 'indices_or_sections'", f);
+        return NULL;
+    }
+    ct_scope sc = ct_scope_begin();
+    if (PyIndex_Check(a[1]) && !ctpy_Tensor_Check(a[1])) {
+        int64_t s;
+        if (ctpy_int(f, "sections", a[1], &s) < 0) {
+            ct_scope_end(sc);
+            return NULL;
+        }
+        ct_tensor **out = alloc_out(s > 0 ? s : 1);
+        if (!out) {
+            ct_scope_end(sc);
+            return NULL;
+        }
+        return pieces(sc, out, fs(x, s, out, (int)(s > 0 ? s : 1)));
+    }
+    int64_t idx[CT_MAX_DIMS * 64];
+    PyObject *fast = PySequence_Fast(a[1], "indices must be a sequence of ints");
+    if (!fast || PySequence_Fast_GET_SIZE(fast) > (Py_ssize_t)(sizeof idx / sizeof *idx)) {
+        Py_XDECREF(fast);
+        ct_scope_end(sc);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "too many indices");
+        return NULL;
+    }
+    int ni = (int)PySequence_Fast_GET_SIZE(fast);
+    for (int i = 0; i < ni; i++)
+        if (ctpy_int(f, "indices", PySequence_Fast_GET_ITEM(fast, i), &idx[i]) < 0) {
+            Py_DECREF(fast);
+            ct_scope_end(sc);
+            return NULL;
+        }
+    Py_DECREF(fast);
+    ct_tensor **out = alloc_out(ni + 1);
+    if (!out) {
+        ct_scope_end(sc);
+        return NULL;
+    }
+    return pieces(sc, out, fi(x, idx, ni, out, ni + 1));
+}
+CTPY_IMPL(hsplit) { return dirsplit("hsplit", ct_hsplit, ct_hsplit_indices, self, args, n, kwn); }
+CTPY_IMPL(vsplit) { return dirsplit("vsplit", ct_vsplit, ct_vsplit_indices, self, args, n, kwn); }
+CTPY_IMPL(dsplit) { return dirsplit("dsplit", ct_dsplit, ct_dsplit_indices, self, args, n, kwn); }
+
+CTPY_IMPL(rot90) {
+    static const char *const names[] = {"input", "k", "dims", NULL};
+    PyObject *a[3];
+    CTPY_PARSE("rot90", names, a, NULL);
+    int64_t k;
+    int d[CT_MAX_DIMS] = {0, 1}, nd = 2;
+    if (ctpy_opt_int("rot90", "k", a[1], 1, &k) < 0 || (!CTPY_NOARG(a[2]) && dims_arg("rot90", a[2], NULL, d, &nd) < 0))
+        return NULL;
+    CTPY_RETURN(ct_rot90(x, k, d, nd));
+}
+
+static PyObject *f_bucketize(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"input", "boundaries", "*", "out_int32", "right", "out", NULL};
+    PyObject *a[5];
+    ct_tensor *b;
+    bool i32, right;
+    if (ctpy_parse("bucketize", names, NULL, args, n, kwn, a, NULL) < 0 ||
+        ctpy_tensor_arg("bucketize", "boundaries", a[1], &b) < 0 || ctpy_opt_bool(a[2], false, &i32) < 0 ||
+        ctpy_opt_bool(a[3], false, &right) < 0)
+        return NULL;
+    ct_scope sc = ct_scope_begin();
+    if (a[0] && ctpy_Tensor_Check(a[0])) return ctpy_finish_out(sc, ct_bucketize(CTPY_T(a[0]), b, i32, right), a[4]);
+    double v;
+    if (!a[0] || ctpy_double("bucketize", "input", a[0], &v) < 0) {
+        ct_scope_end(sc);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "bucketize() missing argument 'input'");
+        return NULL;
+    }
+    return ctpy_finish_out(sc, ct_bucketize_scalar(v, b, i32, right), a[4]);
+}
+
+CTPY_IMPL(histogram) {
+    static const char *const names[] = {"input", "bins", "*", "range", "weight", "density", NULL};
+    static const char *const fields[] = {"hist", "bin_edges"};
+    PyObject *a[5];
+    CTPY_PARSE("histogram", names, a, NULL);
+    ct_tensor *w = NULL;
+    bool density;
+    if ((!CTPY_NOARG(a[3]) && ctpy_tensor_arg("histogram", "weight", a[3], &w) < 0) || ctpy_opt_bool(a[4], false, &density) < 0)
+        return NULL;
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *r[2];
+    if (a[1] && ctpy_Tensor_Check(a[1])) {
+        r[0] = ct_histogram_edges(x, CTPY_T(a[1]), w, density, &r[1]);
+        return ctpy_finish_named(sc, "histogram", fields, r, r[0] ? 2 : -1);
+    }
+    int64_t bins;
+    double range[2];
+    bool has_range = !CTPY_NOARG(a[2]);
+    if (ctpy_opt_int("histogram", "bins", a[1], 100, &bins) < 0) goto fail;
+    if (has_range) {
+        PyObject *fast = PySequence_Fast(a[2], "histogram(): range must be a pair of numbers");
+        if (!fast) goto fail;
+        int bad = PySequence_Fast_GET_SIZE(fast) != 2 ||
+                  ctpy_double("histogram", "range", PySequence_Fast_GET_ITEM(fast, 0), &range[0]) < 0 ||
+                  ctpy_double("histogram", "range", PySequence_Fast_GET_ITEM(fast, 1), &range[1]) < 0;
+        Py_DECREF(fast);
+        if (bad) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "histogram(): range must be a pair of numbers");
+            goto fail;
+        }
+    }
+    r[0] = ct_histogram(x, bins, has_range ? range : NULL, w, density, &r[1]);
+    return ctpy_finish_named(sc, "histogram", fields, r, r[0] ? 2 : -1);
+fail:
+    ct_scope_end(sc);
+    return NULL;
+}
+
+CTPY_WRAPPERS(hsplit)
+CTPY_WRAPPERS(vsplit)
+CTPY_WRAPPERS(dsplit)
+CTPY_WRAPPERS(rot90)
+CTPY_WRAPPERS(histogram)
+
 CTPY_WRAPPERS(split)
 CTPY_WRAPPERS(split_with_sizes)
 CTPY_WRAPPERS(chunk)
@@ -509,7 +699,8 @@ PyMethodDef ctpy_shape_methods[] = {
     BOTH(split), BOTH(split_with_sizes), BOTH(chunk), BOTH(unbind), BOTH(tensor_split), BOTH(flip),
     BOTH(fliplr), BOTH(flipud), BOTH(roll), BOTH(repeat), BOTH(tile), BOTH(repeat_interleave), BOTH(tril),
     BOTH(triu), BOTH(broadcast_to), BOTH(sort), BOTH(argsort), BOTH(msort), BOTH(topk), BOTH(kthvalue),
-    BOTH(unique), BOTH(unique_consecutive), BOTH(bincount), BOTH(histc), {NULL}};
+    BOTH(unique), BOTH(unique_consecutive), BOTH(bincount), BOTH(histc), BOTH(hsplit), BOTH(vsplit),
+    BOTH(dsplit), BOTH(rot90), BOTH(histogram), {NULL}};
 #undef BOTH
 #define BOTH(nm) CTPY_FUNCTION(#nm, nm)
 PyMethodDef ctpy_shape_functions[] = {
@@ -519,4 +710,8 @@ PyMethodDef ctpy_shape_functions[] = {
     BOTH(split), BOTH(chunk), BOTH(unbind), BOTH(tensor_split), BOTH(flip), BOTH(fliplr), BOTH(flipud),
     BOTH(roll), BOTH(tile), BOTH(repeat_interleave), BOTH(tril), BOTH(triu), BOTH(broadcast_to), BOTH(sort),
     BOTH(argsort), BOTH(msort), BOTH(topk), BOTH(kthvalue), BOTH(unique), BOTH(unique_consecutive),
-    BOTH(bincount), BOTH(histc), {NULL}};
+    BOTH(bincount), BOTH(histc), BOTH(hsplit), BOTH(vsplit), BOTH(dsplit), BOTH(rot90), BOTH(histogram),
+    FAST("column_stack", f_column_stack), FAST("block_diag", f_block_diag), FAST("cartesian_prod", f_cartesian_prod),
+    FAST("bucketize", f_bucketize), {"atleast_1d", (PyCFunction)(void (*)(void))f_atleast_1d, METH_FASTCALL, NULL},
+    {"atleast_2d", (PyCFunction)(void (*)(void))f_atleast_2d, METH_FASTCALL, NULL},
+    {"atleast_3d", (PyCFunction)(void (*)(void))f_atleast_3d, METH_FASTCALL, NULL}, {NULL}};

@@ -371,7 +371,10 @@ ct_tensor *ctpy_from_data(PyObject *data, ct_dtype dt, bool dt_given) {
         ct_scope sc = ct_scope_begin();
         ct_tensor *raw;
         if (st.kind == 2) raw = ct_from_data(st.f, st.sizes, st.ndim, CT_FLOAT64);
-        else if (st.kind == 1 || st.n == 0) raw = ct_from_data(st.i, st.sizes, st.ndim, CT_INT64);
+        else if (st.kind == 1 || st.n == 0) {
+            int64_t none = 0; /* memcpy of zero bytes still wants a valid pointer */
+            raw = ct_from_data(st.i ? st.i : &none, st.sizes, st.ndim, CT_INT64);
+        }
         else {
             bool *b = PyMem_Malloc((size_t)st.n + 1);
             for (int64_t k = 0; b && k < st.n; k++) b[k] = st.i[k] != 0;
@@ -479,6 +482,7 @@ static PyObject *py_op_table(PyObject *m, PyObject *u) {
 }
 
 PyObject *ctpy_legacy_new(PyObject *mod, PyObject *const *args, Py_ssize_t n);
+PyObject *ctpy_as_tensor(PyObject *mod, PyObject *const *args, Py_ssize_t n, PyObject *kwn);
 PyObject *ctpy_rebuild_tensor(PyObject *mod, PyObject *const *args, Py_ssize_t n);
 int ctpy_tensor_add_methods(PyMethodDef *const *tables, int ntables);
 extern PyMethodDef ctpy_interop_methods[], ctpy_interop_functions[];
@@ -491,12 +495,17 @@ extern PyMethodDef ctpy_pointwise_methods[], ctpy_pointwise_functions[];
 extern PyMethodDef ctpy_index_methods[], ctpy_index_functions[];
 extern PyMethodDef ctpy_random_methods[], ctpy_random_functions[];
 int ctpy_random_init(PyObject *m);
+extern PyMethodDef ctpy_autograd_methods[], ctpy_autograd_functions[];
+extern PyMethodDef ctpy_nn_methods[], ctpy_nn_functions[];
+int ctpy_autograd_init(PyObject *m);
 PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n);
 PyMethodDef *ctpy_table_methods(void), *ctpy_table_functions(void);
 
 static PyMethodDef module_functions[] = {
     {"tensor", (PyCFunction)(void (*)(void))py_tensor, METH_FASTCALL | METH_KEYWORDS,
      "tensor(data, *, dtype=None, device=None, requires_grad=False)"},
+    {"as_tensor", (PyCFunction)(void (*)(void))ctpy_as_tensor, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"asarray", (PyCFunction)(void (*)(void))ctpy_as_tensor, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"_legacy_new", (PyCFunction)(void (*)(void))ctpy_legacy_new, METH_FASTCALL, NULL},
     {"_rebuild_tensor", (PyCFunction)(void (*)(void))ctpy_rebuild_tensor, METH_FASTCALL, NULL},
     {"is_grad_enabled", py_is_grad_enabled, METH_NOARGS, NULL},
@@ -536,9 +545,9 @@ PyMODINIT_FUNC PyInit__C(void) {
     ctpy_SizeType.tp_base = &PyTuple_Type;
     /* Later tables win nothing: the first definition of a name is the one
      * Python finds, so hand-written bindings come before the generic ones. */
-    PyMethodDef *tables[] = {ctpy_interop_methods, ctpy_view_methods, ctpy_factory_methods,
+    PyMethodDef *tables[] = {ctpy_autograd_methods, ctpy_interop_methods, ctpy_view_methods, ctpy_factory_methods,
                              ctpy_linalg_methods, ctpy_shape_methods, ctpy_reduce_methods,
-                             ctpy_index_methods, ctpy_random_methods, ctpy_pointwise_methods,
+                             ctpy_index_methods, ctpy_random_methods, ctpy_pointwise_methods, ctpy_nn_methods,
                              ctpy_table_methods()};
     int ntables = sizeof tables / sizeof *tables;
     if (!tables[ntables - 1] || ctpy_tensor_add_methods(tables, ntables) < 0) return NULL;
@@ -578,10 +587,11 @@ PyMODINIT_FUNC PyInit__C(void) {
     if (!tf || add_functions(m, tf) < 0) return NULL;
     PyMethodDef *ftables[] = {ctpy_interop_functions, ctpy_view_functions, ctpy_factory_functions,
                               ctpy_linalg_functions, ctpy_shape_functions, ctpy_reduce_functions,
-                              ctpy_index_functions, ctpy_random_functions, ctpy_pointwise_functions};
+                              ctpy_index_functions, ctpy_random_functions, ctpy_pointwise_functions,
+                              ctpy_autograd_functions, ctpy_nn_functions};
     for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
         if (add_functions(m, ftables[i]) < 0) return NULL;
-    if (ctpy_random_init(m) < 0) return NULL;
+    if (ctpy_random_init(m) < 0 || ctpy_autograd_init(m) < 0) return NULL;
     PyModule_AddIntConstant(m, "_nogil_numel", CTPY_NOGIL_NUMEL);
     return m;
 }

@@ -77,6 +77,49 @@ PyObject *ctpy_legacy_new(PyObject *mod, PyObject *const *args, Py_ssize_t n) {
     return ctpy_wrap(r);
 }
 
+/* x.new(*sizes) / x.new(data): the legacy constructor with x's dtype. */
+static PyObject *tensor_new_legacy(PyObject *self, PyObject *args) {
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *r = legacy_new(CTPY_T(self)->dtype, &PyTuple_GET_ITEM(args, 0), PyTuple_GET_SIZE(args));
+    if (r && r->dtype != CTPY_T(self)->dtype) {
+        ct_tensor *c = ct_to_dtype(r, CTPY_T(self)->dtype, false);
+        ct_release(r);
+        r = c ? ct_keep(c) : NULL;
+    }
+    ct_scope_end(sc);
+    if (!r) return PyErr_Occurred() ? NULL : ctpy_raise();
+    return ctpy_wrap(r);
+}
+
+/* torch.as_tensor(data, dtype=None): shares memory with tensors and NumPy
+ * arrays when no conversion is needed. */
+ct_tensor *ctpy_from_buffer(PyObject *o, bool copy);
+PyObject *ctpy_as_tensor(PyObject *mod, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"data", "dtype", "device", NULL};
+    PyObject *a[3];
+    if (ctpy_parse("as_tensor", names, NULL, args, n, kwn, a, NULL) < 0) return NULL;
+    ct_dtype dt = ct_default_dtype();
+    bool given;
+    if (!a[0] || ctpy_opt_dtype(a[1], &dt, &given) < 0 || ctpy_check_device(a[2]) < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "as_tensor() missing required argument 'data'");
+        return NULL;
+    }
+    ct_tensor *base = NULL;
+    if (ctpy_Tensor_Check(a[0])) base = ct_retain(CTPY_T(a[0]));
+    else if (!PyList_Check(a[0]) && !PyTuple_Check(a[0]) && !PyBytes_Check(a[0]) && PyObject_CheckBuffer(a[0]))
+        base = ctpy_from_buffer(a[0], false);
+    else
+        return ctpy_wrap(ctpy_from_data(a[0], dt, given));
+    if (!base) return PyErr_Occurred() ? NULL : ctpy_raise();
+    if (!given || base->dtype == dt) return ctpy_wrap(base);
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *r = ct_to_dtype(base, dt, false);
+    if (r) ct_keep(r);
+    ct_scope_end(sc);
+    ct_release(base);
+    return ctpy_wrap(r);
+}
+
 /* Tensor._make_subclass(cls, data, require_grad=False): nn.Parameter's way in. */
 static PyObject *tensor_make_subclass(PyObject *unused, PyObject *const *args, Py_ssize_t n,
                                       PyObject *kwn) {
@@ -92,14 +135,9 @@ static PyObject *tensor_make_subclass(PyObject *unused, PyObject *const *args, P
     bool rg = false;
     if (a[2] && ctpy_bool(a[2], &rg) < 0) return NULL;
     ct_scope sc = ct_scope_begin();
-    bool was = ct_is_grad_enabled();
-    ct_set_grad_enabled(false);
-    ct_tensor *r = ct_alias(t);
-    ct_set_grad_enabled(was);
-    if (r) {
-        ct_keep(r);
-        r->requires_grad = rg;
-    }
+    ct_tensor *r = ct_detach(t);
+    if (r && ct_set_requires_grad(r, rg) < 0) r = NULL;
+    if (r) ct_keep(r);
     ct_scope_end(sc);
     if (!r) return ctpy_raise();
     TensorObject *o = (TensorObject *)((PyTypeObject *)a[0])->tp_alloc((PyTypeObject *)a[0], 0);
@@ -239,14 +277,7 @@ static PyObject *get_mT(PyObject *self, void *c) {
     return ctpy_finish(sc, ct_transpose(t, -2, -1));
 }
 /* A new tensor object over the same memory that autograd does not track. */
-static ct_tensor *detached_alias(ct_tensor *t) {
-    bool was = ct_is_grad_enabled();
-    ct_set_grad_enabled(false);
-    ct_tensor *r = ct_alias(t);
-    ct_set_grad_enabled(was);
-    if (r) r->requires_grad = false;
-    return r;
-}
+static ct_tensor *detached_alias(ct_tensor *t) { return ct_detach(t); }
 static PyObject *get_data(PyObject *self, void *c) {
     ct_scope sc = ct_scope_begin();
     return ctpy_finish(sc, detached_alias(CTPY_T(self)));
@@ -276,13 +307,10 @@ static PyObject *get_requires_grad(PyObject *self, void *c) {
 static int set_requires_grad(PyObject *self, PyObject *v, void *c) {
     bool b;
     if (!v || ctpy_bool(v, &b) < 0) return -1;
-    ct_tensor *t = CTPY_T(self);
-    if (b && !ct_dtype_is_floating(t->dtype)) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "only Tensors of floating point and complex dtype can require gradients");
+    if (ct_set_requires_grad(CTPY_T(self), b) < 0) {
+        ctpy_raise();
         return -1;
     }
-    t->requires_grad = b;
     return 0;
 }
 static PyObject *get_itemsize(PyObject *self, void *c) {
@@ -293,6 +321,12 @@ static PyObject *get_nbytes(PyObject *self, void *c) {
     return PyLong_FromLongLong(t->numel * (int64_t)ct_dtype_size(t->dtype));
 }
 
+PyObject *ctpy_get_grad(PyObject *self, void *c);
+int ctpy_set_grad(PyObject *self, PyObject *v, void *c);
+PyObject *ctpy_get_grad_fn(PyObject *self, void *c);
+PyObject *ctpy_get_is_leaf(PyObject *self, void *c);
+PyObject *ctpy_get_retains_grad(PyObject *self, void *c);
+PyObject *ctpy_get_output_nr(PyObject *self, void *c);
 static PyObject *get_array_priority(PyObject *self, void *c) { return PyFloat_FromDouble(1000.0); }
 
 PyGetSetDef ctpy_tensor_getset[] = {
@@ -312,6 +346,11 @@ PyGetSetDef ctpy_tensor_getset[] = {
     {"itemsize", get_itemsize, NULL, NULL, NULL},
     {"nbytes", get_nbytes, NULL, NULL, NULL},
     {"__array_priority__", get_array_priority, NULL, NULL, NULL},
+    {"grad", ctpy_get_grad, ctpy_set_grad, "accumulated gradient", NULL},
+    {"grad_fn", ctpy_get_grad_fn, NULL, "the node that produced this tensor", NULL},
+    {"is_leaf", ctpy_get_is_leaf, NULL, NULL, NULL},
+    {"retains_grad", ctpy_get_retains_grad, NULL, NULL, NULL},
+    {"output_nr", ctpy_get_output_nr, NULL, NULL, NULL},
     {NULL}};
 
 /* ------------------------------------------------------------------ methods */
@@ -377,12 +416,6 @@ static PyObject *tensor_data_ptr(PyObject *self, PyObject *u) {
 }
 static PyObject *tensor_get_device(PyObject *self, PyObject *u) { return PyLong_FromLong(-1); }
 
-static PyObject *tensor_detach(PyObject *self, PyObject *u) { return get_data(self, NULL); }
-static PyObject *tensor_detach_(PyObject *self, PyObject *u) {
-    CTPY_T(self)->requires_grad = false;
-    Py_INCREF(self);
-    return self;
-}
 static PyObject *tensor_requires_grad_(PyObject *self, PyObject *const *args, Py_ssize_t n,
                                        PyObject *kwn) {
     static const char *const names[] = {"self", "requires_grad", NULL};
@@ -508,7 +541,7 @@ static PyObject *tensor_deepcopy(PyObject *self, PyObject *memo) {
     ct_set_grad_enabled(false);
     ct_tensor *r = ct_clone(t);
     ct_set_grad_enabled(was);
-    if (r) r->requires_grad = t->requires_grad;
+    if (r && t->requires_grad && ct_set_requires_grad(r, true) < 0) r = NULL;
     PyObject *o = ctpy_finish(sc, r);
     if (o && Py_TYPE(self) != &ctpy_TensorType) {
         /* keep the subclass (nn.Parameter): rebuild through _make_subclass */
@@ -557,8 +590,10 @@ PyObject *ctpy_rebuild_tensor(PyObject *mod, PyObject *const *args, Py_ssize_t n
 /* f"{t:.3f}": 0-d tensors format as their number, others as their repr. */
 /* The autograd part of a repr: "grad_fn=<...>" or "requires_grad=True". */
 const char *ctpy_grad_suffix(const ct_tensor *t, char *buf, size_t len) {
-    if (!t->requires_grad) return NULL;
-    snprintf(buf, len, "requires_grad=True");
+    ct_node *fn = ct_grad_fn(t);
+    if (fn) snprintf(buf, len, "grad_fn=<%s>", ct_node_name(fn));
+    else if (t->requires_grad) snprintf(buf, len, "requires_grad=True");
+    else return NULL;
     return buf;
 }
 
@@ -572,6 +607,7 @@ static PyObject *tensor_format(PyObject *self, PyObject *spec) {
 
 static PyMethodDef core_methods[] = {
     {"__format__", tensor_format, METH_O, NULL},
+    {"new", tensor_new_legacy, METH_VARARGS, NULL},
     {"size", (PyCFunction)(void (*)(void))tensor_size, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"stride", (PyCFunction)(void (*)(void))tensor_stride, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"dim", tensor_dim, METH_NOARGS, NULL},
@@ -586,8 +622,6 @@ static PyMethodDef core_methods[] = {
     {"get_device", tensor_get_device, METH_NOARGS, NULL},
     {"item", tensor_item, METH_NOARGS, NULL},
     {"tolist", tensor_tolist, METH_NOARGS, NULL},
-    {"detach", tensor_detach, METH_NOARGS, NULL},
-    {"detach_", tensor_detach_, METH_NOARGS, NULL},
     {"requires_grad_", (PyCFunction)(void (*)(void))tensor_requires_grad_, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"to", (PyCFunction)(void (*)(void))tensor_to, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"type", (PyCFunction)(void (*)(void))tensor_type, METH_FASTCALL | METH_KEYWORDS, NULL},
@@ -630,9 +664,34 @@ int ctpy_tensor_add_methods(PyMethodDef *const *tables, int ntables) {
     return 0;
 }
 
+/* `v in t`: (t == v).any(), as PyTorch. */
+static int tensor_contains(PyObject *self, PyObject *v) {
+    if (!ctpy_Tensor_Check(v) && !ctpy_is_number(v)) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "Tensor.__contains__ only supports Tensor or scalar, but you passed in a %s.",
+                     Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    PyObject *eq = ctpy_binary("eq", self, v, 0);
+    if (!eq) return -1;
+    if (eq == Py_NotImplemented) {
+        Py_DECREF(eq);
+        PyErr_SetString(PyExc_TypeError, "unsupported operand for 'in'");
+        return -1;
+    }
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *any = ct_any(CTPY_T(eq));
+    int r = any ? ct_item_at(any, 0) != 0 : -1;
+    ct_scope_end(sc);
+    Py_DECREF(eq);
+    if (r < 0) ctpy_raise();
+    return r;
+}
+
 PySequenceMethods ctpy_tensor_as_sequence = {
     .sq_length = tensor_len,
     .sq_item = tensor_sq_item,
+    .sq_contains = tensor_contains,
 };
 
 PyMappingMethods ctpy_tensor_as_mapping = {

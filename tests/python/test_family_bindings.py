@@ -24,7 +24,7 @@ def check(got, want):
     if isinstance(want, torch.Tensor):
         assert isinstance(got, ctorch.Tensor), type(got)
         assert str(got.dtype) == str(want.dtype) and tuple(got.shape) == tuple(want.shape)
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
     elif isinstance(want, (tuple, list)):
         assert len(got) == len(want)
         if hasattr(want, "_fields"):
@@ -148,9 +148,30 @@ CASES = [
     ("eye", lambda m, a, b, i: m.eye(3, 2, dtype=m.int32)),
     ("zeros", lambda m, a, b, i: m.zeros(2, 3, dtype=m.int16)),
     ("full", lambda m, a, b, i: m.full((2,), 1.5)),
+    ("column_stack", lambda m, a, b, i: m.column_stack([b[0], b[1]])),
+    ("atleast_2d", lambda m, a, b, i: m.atleast_2d(b[0])),
+    ("atleast_3d", lambda m, a, b, i: m.atleast_3d(b[0], b)),
+    ("hsplit", lambda m, a, b, i: b.hsplit(3)),
+    ("vsplit", lambda m, a, b, i: m.vsplit(a, [1])),
+    ("dsplit", lambda m, a, b, i: a.dsplit(2)),
+    ("block_diag", lambda m, a, b, i: m.block_diag(b, b[0])),
+    ("cartesian_prod", lambda m, a, b, i: m.cartesian_prod(b[0], b[1])),
+    ("rot90", lambda m, a, b, i: b.rot90(1, [0, 1])),
+    ("bucketize", lambda m, a, b, i: m.bucketize(b, m.tensor([0.0, 2.0, 4.0]), right=True)),
+    ("histogram", lambda m, a, b, i: b.histogram(4, range=(-1.0, 9.0))),
+    ("histogram", lambda m, a, b, i: m.histogram(b, m.tensor([-1.0, 0.0, 5.0, 10.0]))),
+    ("conv2d", lambda m, a, b, i: m.conv2d(a.unsqueeze(0), a[:, :2, :2].unsqueeze(0), padding=1)),
+    ("conv1d", lambda m, a, b, i: m.conv1d(a, a[:, :, :2], stride=2)),
+    ("max_pool2d", lambda m, a, b, i: m.max_pool2d(a.unsqueeze(0), 2, stride=1)),
+    ("softmax", lambda m, a, b, i: m.softmax(b, 1)),
+    ("log_softmax", lambda m, a, b, i: b.log_softmax(dim=0)),
+    ("layer_norm", lambda m, a, b, i: m.layer_norm(a, [4])),
+    ("batch_norm", lambda m, a, b, i: m.batch_norm(a, None, None, None, None, True, 0.1, 1e-5, False)),
+    ("dropout", lambda m, a, b, i: m.dropout(b, 0.5, False)),
 ]
 
 
+@pytest.mark.filterwarnings("ignore:scatter_reduce")
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{k}" for k, c in enumerate(CASES)])
 def test_binding_matches_torch(case):
     name, f = case

@@ -233,3 +233,34 @@ def test_import_is_fast_and_does_not_import_numpy():
                            check=True).stdout.split() for _ in range(3)]
     assert min(float(r[0]) for r in runs) < 0.1  # best of 3: the machine is shared
     assert all(r[1] == "False" for r in runs)
+
+
+def test_contains_new_and_as_tensor():
+    x = ctorch.tensor([1, 2, 3])
+    assert (2 in x) == (2 in torch.tensor([1, 2, 3])) and 5 not in x
+    assert x.new(2).shape == (2,) and x.new(2).dtype is ctorch.int64
+    a = np.arange(3.0)
+    y = ctorch.as_tensor(a)
+    y[0] = 9
+    assert a[0] == 9 and y.dtype is ctorch.float64
+    assert ctorch.as_tensor(x) is x
+    assert ctorch.as_tensor([1, 2], dtype=ctorch.float64).tolist() == [1.0, 2.0]
+    assert str(ctorch.as_tensor(a, dtype=ctorch.float32).dtype) == str(torch.as_tensor(a, dtype=torch.float32).dtype)
+
+
+def test_subclass_through_make_subclass_keeps_type_and_identity():
+    import weakref
+
+    class Parameter(ctorch.Tensor):
+        def __new__(cls, data, requires_grad=True):
+            return ctorch.Tensor._make_subclass(cls, data, requires_grad)
+
+    p = Parameter(ctorch.ones(2))
+    assert type(p) is Parameter and p.requires_grad and p.is_leaf
+    p.note = "attributes live on the subclass object"
+    assert (p * 2).sum().item() == 4.0
+    import copy
+    q = copy.deepcopy(p)
+    assert type(q) is Parameter and q.requires_grad and q.data_ptr() != p.data_ptr()
+    r = weakref.ref(p)
+    assert r() is p
