@@ -27,7 +27,7 @@ TEST_SRCS := $(sort $(wildcard tests/c/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 HEADERS  := $(wildcard include/ctorch/*.h include/ctorch/def/*.def src/*.h src/*/*.h tests/c/*.h)
 
-.PHONY: examples all lib test test-c test-asan test-python bench install clean deps deps-test python
+.PHONY: asan-build examples all lib test test-c test-asan test-python bench install clean deps deps-test python
 
 all: lib python
 
@@ -72,14 +72,19 @@ deps-test:
 
 test: deps-test
 	@$(MAKE) --no-print-directory all $(BUILD)/ctorch_tests examples
-	@tools/run-tests.sh $(BUILD) $(PYTHON)
+	@$(ASAN_MAKE) build-asan/ctorch_tests
+	@tools/run-tests.sh $(BUILD) $(PYTHON) build-asan
 
 test-c: $(BUILD)/ctorch_tests
 	$(BUILD)/ctorch_tests
 
-test-asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" build-asan/ctorch_tests CFLAGS_EXTRA=
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build-asan \
+	  OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined"
+asan-build:
+	@$(ASAN_MAKE) build-asan/ctorch_tests
+
+test-asan: asan-build
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/ctorch_tests
 
 bench: all

@@ -3,6 +3,7 @@
 # "N passed, N failed" that CI reads.
 BUILD=${1:-build}
 PYTHON=${2:-/usr/bin/python3}
+ASAN_BUILD=${3:-}
 cpass=0; cfail=0; ppass=0; pfail=0; pskip=0
 out=$("$BUILD/ctorch_tests" 2>&1); crc=$?
 echo "$out" | grep -v '^C tests:' 
@@ -11,6 +12,17 @@ echo "$line"
 cpass=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p'); cpass=${cpass:-0}
 cfail=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p'); cfail=${cfail:-1}
 [ $crc -ne 0 ] && [ "$cfail" = 0 ] && cfail=1
+# The same C suite built with ASan+UBSan (leak detection on).
+if [ -n "$ASAN_BUILD" ] && [ -x "$ASAN_BUILD/ctorch_tests" ]; then
+  aout=$(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$ASAN_BUILD/ctorch_tests" 2>&1); arc=$?
+  echo "$aout" | grep -E '^FAIL|ERROR|runtime error' | head -n 40
+  aline=$(echo "$aout" | grep '^C tests:' | tail -1)
+  echo "ASan+UBSan $aline"
+  apass=$(echo "$aline" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p'); apass=${apass:-0}
+  afail=$(echo "$aline" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p'); afail=${afail:-1}
+  [ $arc -ne 0 ] && [ "$afail" = 0 ] && afail=1
+  cpass=$((cpass + apass)); cfail=$((cfail + afail))
+fi
 # C examples under valgrind: no error, no definite or indirect leak.
 vpass=0; vfail=0
 if command -v valgrind >/dev/null 2>&1; then
