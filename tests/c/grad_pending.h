@@ -6,6 +6,5 @@
  * shrink. */
 static const char *const grad_pending[] = {
     /* nn family, merged before its derivatives: */
-    "conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-    "softmax", "log_softmax", "cross_entropy",
+    "conv2d", "conv1d", "avg_pool2d", "adaptive_avg_pool2d",
 };

@@ -6,7 +6,7 @@
 
 #include "ctorch/nn.h"
 
-static ct_tensor *T0, *T1; /* constants used by the functions below */
+static ct_tensor *T0, *T1, *T2; /* constants used by the functions below */
 
 FN(f_linear, ct_linear(x[0], x[1], x[2]))
 FN(f_linear_nobias, ct_linear(x[0], x[1], NULL))
@@ -23,10 +23,17 @@ FN(f_smooth_l1, ct_smooth_l1_loss(x[0], x[1], CT_REDUCTION_MEAN, 0.5))
 FN(f_huber, ct_huber_loss(x[0], x[1], CT_REDUCTION_SUM, 0.7))
 FN(f_nll, ct_nll_loss(x[0], T0, NULL, -100, CT_REDUCTION_MEAN))
 FN(f_nll_w, ct_nll_loss(x[0], T0, T1, 2, CT_REDUCTION_MEAN))
-//CE FN(f_ce_idx, ct_cross_entropy(x[0], T0, NULL, -100, CT_REDUCTION_MEAN, 0.0))
-//CE FN(f_ce_idx_ls, ct_cross_entropy(x[0], T0, T1, -100, CT_REDUCTION_SUM, 0.2))
-//CE FN(f_ce_prob, ct_cross_entropy(x[0], T2, NULL, -100, CT_REDUCTION_MEAN, 0.0))
-//CE FN(f_ce_prob_ls, ct_cross_entropy(x[0], T2, NULL, -100, CT_REDUCTION_NONE, 0.1))
+FN(f_ce_idx, ct_cross_entropy(x[0], T0, NULL, -100, CT_REDUCTION_MEAN, 0.0))
+FN(f_ce_idx_ls, ct_cross_entropy(x[0], T0, T1, -100, CT_REDUCTION_SUM, 0.2))
+FN(f_ce_prob, ct_cross_entropy(x[0], T2, NULL, -100, CT_REDUCTION_MEAN, 0.0))
+FN(f_ce_prob_ls, ct_cross_entropy(x[0], T2, NULL, -100, CT_REDUCTION_NONE, 0.1))
+FN(f_softmax, ct_softmax(x[0], 1))
+FN(f_softmax_neg, ct_softmax(x[0], -1))
+FN(f_log_softmax, ct_log_softmax(x[0], 0))
+FN(f_log_softmax_neg, ct_log_softmax(x[0], -1))
+FN(f_maxpool, ct_max_pool2d(x[0], (const int64_t[]){2, 2}, NULL, NULL, NULL, false, NULL))
+FN(f_maxpool_pad, ct_max_pool2d(x[0], (const int64_t[]){3, 2}, (const int64_t[]){2, 1},
+                                (const int64_t[]){1, 1}, (const int64_t[]){1, 2}, true, NULL))
 FN(f_bce, ct_binary_cross_entropy(x[0], x[1], T0, CT_REDUCTION_MEAN))
 FN(f_bcel, ct_binary_cross_entropy_with_logits(x[0], x[1], T0, T1, CT_REDUCTION_MEAN))
 FN(f_bcel_plain, ct_binary_cross_entropy_with_logits(x[0], x[1], NULL, NULL, CT_REDUCTION_SUM))
@@ -115,6 +122,17 @@ TEST(grad_nll_loss, plain_weighted_and_ignored) {
     GRADCHECK(f_nll_w, rleaf(SHAPE(4, 3), 2, -1, 1, 34)); /* ignore_index 2 */
 }
 
+TEST(grad_cross_entropy, indices_probabilities_label_smoothing) {
+    T0 = tt_tensor(VALS(1, 0, 2), SHAPE(3), 1, CT_INT64);
+    T1 = cnst(SHAPE(4), 1, 0.5, 2, 35);
+    GRADCHECK(f_ce_idx, noncontig2(3, 4, 36));
+    GRADCHECK(f_ce_idx_ls, rleaf(SHAPE(3, 4), 2, -1, 1, 37));
+    T2 = ct_softmax(cnst(SHAPE(3, 4), 2, -1, 1, 38), 1);
+    CHECK_OK(T2);
+    GRADCHECK(f_ce_prob, rleaf(SHAPE(3, 4), 2, -1, 1, 39));
+    GRADCHECK(f_ce_prob_ls, noncontig2(3, 4, 40));
+}
+
 TEST(grad_binary_cross_entropy, weighted) {
     T0 = cnst(SHAPE(3, 2), 2, 0.5, 2, 41);
     GRADCHECK(f_bce, ncr(3, 2, 0.2, 0.8, 42), rleaf(SHAPE(3, 2), 2, 0, 1, 43));
@@ -130,4 +148,50 @@ TEST(grad_binary_cross_entropy_with_logits, weights_and_pos_weight) {
 TEST(grad_kl_div, probability_and_log_targets) {
     GRADCHECK(f_kl, ncr(3, 2, -2, -0.5, 50), rleaf(SHAPE(3, 2), 2, 0.1, 1, 51));
     GRADCHECK(f_kl_log, rleaf(SHAPE(4), 1, -2, -0.5, 52), rleaf(SHAPE(4), 1, -2, -0.5, 53));
+}
+
+TEST(grad_softmax, along_a_dim_and_negative_dim) {
+    GRADCHECK(f_softmax, noncontig2(3, 4, 60));
+    GRADCHECK(f_softmax_neg, strided3(2, 2, 3, 61));
+    ct_tensor *x = rleaf(SHAPE(2, 3), 2, -1, 1, 62);
+    CHECK(strcmp(ct_node_name(ct_grad_fn(ct_softmax(x, 1))), "SoftmaxBackward0") == 0);
+}
+
+TEST(grad_log_softmax, along_a_dim_and_negative_dim) {
+    GRADCHECK(f_log_softmax, noncontig2(3, 4, 63));
+    GRADCHECK(f_log_softmax_neg, strided3(2, 3, 2, 64));
+}
+
+/* distinct values (a permutation of 0..n-1 scaled) keep the max away from
+ * ties, so the finite differences see one winner per window */
+static ct_tensor *perm_leaf(const int64_t *shape, int ndim, unsigned seed) {
+    ct_tensor *r = tt_rand(shape, ndim, CT_FLOAT64, 0, 1, seed);
+    int64_t n = r->numel;
+    double *v = tt_values(r), ranks[64];
+    if (n > 64) return NULL;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t rank = 0;
+        for (int64_t j = 0; j < n; j++) rank += v[j] < v[i];
+        ranks[i] = 0.1 * (double)rank;
+    }
+    ct_tensor *x = tt_tensor(ranks, shape, ndim, CT_FLOAT64);
+    ct_set_requires_grad(x, true);
+    return x;
+}
+
+TEST(grad_max_pool2d, routes_the_gradient_to_the_maxima) {
+    ct_tensor *x = perm_leaf(SHAPE(2, 2, 4, 4), 4, 65);
+    CHECK(ct_gradcheck(f_maxpool, NULL, (ct_tensor *[]){x}, 1, EPS, ATOL, RTOL) == 0);
+    ct_tensor *x3 = perm_leaf(SHAPE(2, 5, 6), 3, 66);
+    CHECK_OK(x3);
+    CHECK(ct_gradcheck(f_maxpool_pad, NULL, (ct_tensor *[]){x3}, 1, EPS, ATOL, RTOL) == 0);
+    /* sum(y): every window hands a gradient of 1 to its maximum */
+    ct_tensor *y = f_maxpool((ct_tensor *[]){x}, 1, NULL);
+    CHECK_OK(y);
+    CHECK(ct_backward(ct_sum(y), NULL, false, false, NULL, 0) == 0);
+    ct_tensor *g = ct_tensor_grad(x);
+    CHECK_OK(g);
+    double total = 0;
+    for (int64_t i = 0; i < g->numel; i++) total += ct_item_at(g, i);
+    CHECK_CLOSE(total, 16.0, 1e-12); /* one per output window */
 }
