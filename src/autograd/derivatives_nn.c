@@ -4,7 +4,11 @@
  * dropout, norms, losses) need none: their parts record. */
 #include "autograd/ag_internal.h"
 
+#include <stdlib.h>
+
+#include "ctorch/factory.h"
 #include "ctorch/index.h"
+#include "ctorch/linalg.h"
 #include "ctorch/reduce.h"
 
 #define NEED(i) ct__ag_needs(n, i)
@@ -59,9 +63,79 @@ static int d_max_pool2d(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return 0;
 }
 
+/* The average poolings are separable: y = Ah x Aw^T per plane, with Ah
+ * [OH, H] and Aw [OW, W] holding each window's weights, so dx = Ah^T g Aw
+ * (differentiable in g: the pooling matrices are constants). row(o) gives
+ * the window [lo, hi) of output o and its weight. */
+typedef struct pool1d {
+    int adaptive;
+    int64_t L, OL, k, s, p;
+    bool count_include_pad;
+    double override; /* 0: none */
+} pool1d;
+
+static ct_tensor *pool_matrix(const pool1d *q, bool transpose, ct_dtype dt) {
+    int64_t L = q->L, OL = q->OL;
+    double *m = calloc((size_t)(L * OL > 0 ? L * OL : 1), sizeof(double));
+    if (!m) return CT_FAIL(CT_ERR_RUNTIME, "avg_pool2d backward: out of memory");
+    for (int64_t o = 0; o < OL; o++) {
+        int64_t lo, hi;
+        double w;
+        if (q->adaptive) {
+            lo = o * L / OL, hi = ((o + 1) * L + OL - 1) / OL;
+            w = 1.0 / (double)(hi - lo);
+        } else {
+            lo = o * q->s - q->p;
+            hi = lo + q->k < L + q->p ? lo + q->k : L + q->p;
+            int64_t pool = hi - lo;
+            lo = lo > 0 ? lo : 0, hi = hi < L ? hi : L;
+            if (!q->count_include_pad) pool = hi - lo;
+            w = q->override ? 1.0 / q->override : (pool > 0 ? 1.0 / (double)pool : 0.0);
+        }
+        for (int64_t i = lo; i < hi; i++) m[transpose ? i * OL + o : o * L + i] = w;
+    }
+    const int64_t sz[2] = {transpose ? L : OL, transpose ? OL : L};
+    ct_tensor *t = ct_tensor_from_doubles(m, sz, 2, dt);
+    free(m);
+    return t;
+}
+
+static int pool_grad(ct_node *n, ct_tensor *const *g, ct_tensor **gin, pool1d *qh, pool1d *qw) {
+    const ct_in_meta *in = &n->in[0];
+    int nd = in->ndim;
+    qh->L = in->sizes[nd - 2], qw->L = in->sizes[nd - 1];
+    qh->OL = g[0]->sizes[g[0]->ndim - 2], qw->OL = g[0]->sizes[g[0]->ndim - 1];
+    ct_tensor *ah_t = pool_matrix(qh, true, g[0]->dtype);
+    ct_tensor *aw = pool_matrix(qw, false, g[0]->dtype);
+    if (!ah_t || !aw) return -1;
+    ct_tensor *r = ct_matmul(ah_t, g[0]);
+    SET(0, r ? ct_matmul(r, aw) : NULL);
+    return 0;
+}
+
+/* avg_pool2d: i[0..1] kernel, i[2..3] stride, i[4..5] padding, b[1]
+ * count_include_pad, f[0] divisor_override (applied once, on the w side). */
+static int d_avg_pool2d(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    if (!NEED(0)) return 0;
+    const ct_op_args *a = &n->args;
+    bool cip = a->b[1];
+    pool1d qh = {0, 0, 0, a->i[0], a->i[2], a->i[4], cip, 0};
+    pool1d qw = {0, 0, 0, a->i[1], a->i[3], a->i[5], cip, a->f[0]};
+    if (a->f[0]) qh.override = 1; /* the whole divisor sits in qw */
+    return pool_grad(n, g, gin, &qh, &qw);
+}
+
+static int d_adaptive_avg_pool2d(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    if (!NEED(0)) return 0;
+    pool1d qh = {1, 0, 0, 0, 0, 0, false, 0}, qw = qh;
+    return pool_grad(n, g, gin, &qh, &qw);
+}
+
 void ct__ag_register_nn(void) {
     ct_deriv *t = ct__ag_derivs;
     t[CT_OP_softmax] = (ct_deriv){d_softmax, CT_SAVE_OUTPUT, 0, 0, 0};
     t[CT_OP_log_softmax] = (ct_deriv){d_log_softmax, CT_SAVE_OUTPUT, 0, 0, 0};
     t[CT_OP_max_pool2d] = (ct_deriv){d_max_pool2d, 0, 1, 0, 0};
+    t[CT_OP_avg_pool2d] = (ct_deriv){d_avg_pool2d, 0, 0, 0, 0};
+    t[CT_OP_adaptive_avg_pool2d] = (ct_deriv){d_adaptive_avg_pool2d, 0, 0, 0, 0};
 }

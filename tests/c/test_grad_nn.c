@@ -34,6 +34,14 @@ FN(f_log_softmax_neg, ct_log_softmax(x[0], -1))
 FN(f_maxpool, ct_max_pool2d(x[0], (const int64_t[]){2, 2}, NULL, NULL, NULL, false, NULL))
 FN(f_maxpool_pad, ct_max_pool2d(x[0], (const int64_t[]){3, 2}, (const int64_t[]){2, 1},
                                 (const int64_t[]){1, 1}, (const int64_t[]){1, 2}, true, NULL))
+FN(f_avgpool, ct_avg_pool2d(x[0], (const int64_t[]){2, 2}, NULL, NULL, false, true, 0))
+FN(f_avgpool_pad, ct_avg_pool2d(x[0], (const int64_t[]){3, 2}, (const int64_t[]){2, 1},
+                                (const int64_t[]){1, 1}, true, false, 0))
+FN(f_avgpool_pad_cip, ct_avg_pool2d(x[0], (const int64_t[]){3, 2}, (const int64_t[]){2, 1},
+                                    (const int64_t[]){1, 1}, true, true, 0))
+FN(f_avgpool_div, ct_avg_pool2d(x[0], (const int64_t[]){2, 3}, (const int64_t[]){1, 2},
+                                (const int64_t[]){1, 1}, false, true, 5))
+FN(f_adaptive, ct_adaptive_avg_pool2d(x[0], (const int64_t[]){3, 2}))
 FN(f_bce, ct_binary_cross_entropy(x[0], x[1], T0, CT_REDUCTION_MEAN))
 FN(f_bcel, ct_binary_cross_entropy_with_logits(x[0], x[1], T0, T1, CT_REDUCTION_MEAN))
 FN(f_bcel_plain, ct_binary_cross_entropy_with_logits(x[0], x[1], NULL, NULL, CT_REDUCTION_SUM))
@@ -194,4 +202,16 @@ TEST(grad_max_pool2d, routes_the_gradient_to_the_maxima) {
     double total = 0;
     for (int64_t i = 0; i < g->numel; i++) total += ct_item_at(g, i);
     CHECK_CLOSE(total, 16.0, 1e-12); /* one per output window */
+}
+
+TEST(grad_avg_pool2d, padding_ceil_mode_and_divisor) {
+    GRADCHECK(f_avgpool, rleaf(SHAPE(2, 2, 4, 4), 4, -1, 1, 70));
+    GRADCHECK(f_avgpool_pad, rleaf(SHAPE(2, 5, 6), 3, -1, 1, 71));
+    GRADCHECK(f_avgpool_pad_cip, rleaf(SHAPE(1, 2, 5, 6), 4, -1, 1, 72));
+    GRADCHECK(f_avgpool_div, strided3(2, 4, 5, 73));
+}
+
+TEST(grad_adaptive_avg_pool2d, overlapping_windows) {
+    GRADCHECK(f_adaptive, rleaf(SHAPE(2, 2, 5, 3), 4, -1, 1, 74));
+    GRADCHECK(f_adaptive, rleaf(SHAPE(2, 4, 7), 3, -1, 1, 75));
 }
