@@ -6,6 +6,8 @@
 
 #include "ctorch/nn.h"
 
+#include <stdlib.h>
+
 static ct_tensor *T0, *T1, *T2; /* constants used by the functions below */
 
 FN(f_linear, ct_linear(x[0], x[1], x[2]))
@@ -176,12 +178,16 @@ static ct_tensor *perm_leaf(const int64_t *shape, int ndim, unsigned seed) {
     ct_tensor *r = tt_rand(shape, ndim, CT_FLOAT64, 0, 1, seed);
     int64_t n = r->numel;
     double *v = tt_values(r), ranks[64];
-    if (n > 64) return NULL;
+    if (!v || n > 64) {
+        free(v);
+        return NULL;
+    }
     for (int64_t i = 0; i < n; i++) {
         int64_t rank = 0;
         for (int64_t j = 0; j < n; j++) rank += v[j] < v[i];
         ranks[i] = 0.1 * (double)rank;
     }
+    free(v);
     ct_tensor *x = tt_tensor(ranks, shape, ndim, CT_FLOAT64);
     ct_set_requires_grad(x, true);
     return x;
@@ -189,6 +195,7 @@ static ct_tensor *perm_leaf(const int64_t *shape, int ndim, unsigned seed) {
 
 TEST(grad_max_pool2d, routes_the_gradient_to_the_maxima) {
     ct_tensor *x = perm_leaf(SHAPE(2, 2, 4, 4), 4, 65);
+    CHECK_OK(x);
     CHECK(ct_gradcheck(f_maxpool, NULL, (ct_tensor *[]){x}, 1, EPS, ATOL, RTOL) == 0);
     ct_tensor *x3 = perm_leaf(SHAPE(2, 5, 6), 3, 66);
     CHECK_OK(x3);
