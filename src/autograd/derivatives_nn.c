@@ -131,11 +131,67 @@ static int d_adaptive_avg_pool2d(ct_node *n, ct_tensor *const *g, ct_tensor **gi
     return pool_grad(n, g, gin, &qh, &qw);
 }
 
+/* conv2d as shifts: Sh[i, a, h] = 1 where h = a*stride - pad + i*dilation
+ * (zero padding: no entry outside [0, H)), so per group
+ * y[n,o,a,b] = sum W[o,c,i,j] Sh[i,a,h] Sw[j,b,w] x[n,c,h,w]. */
+static ct_tensor *shift_matrix(int64_t k, int64_t OL, int64_t L, int64_t s, int64_t p, int64_t d,
+                               ct_dtype dt) {
+    double *m = calloc((size_t)(k * OL * L > 0 ? k * OL * L : 1), sizeof(double));
+    if (!m) return CT_FAIL(CT_ERR_RUNTIME, "conv2d backward: out of memory");
+    for (int64_t i = 0; i < k; i++)
+        for (int64_t a = 0; a < OL; a++) {
+            int64_t h = a * s - p + i * d;
+            if (h >= 0 && h < L) m[(i * OL + a) * L + h] = 1;
+        }
+    const int64_t sz[3] = {k, OL, L};
+    ct_tensor *t = ct_tensor_from_doubles(m, sz, 3, dt);
+    free(m);
+    return t;
+}
+
+/* conv2d: inputs {x [N,C,H,W], weight [O,C/G,kH,kW], bias}; i[0..1] stride,
+ * i[2..3] padding, i[4..5] dilation, dims[0] groups. */
+static int d_conv2d(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    const ct_op_args *a = &n->args;
+    const int64_t *xs = n->in[0].sizes, *ws = n->in[1].sizes;
+    int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3], O = ws[0], kH = ws[2], kW = ws[3];
+    int64_t G = a->dims[0] > 0 ? a->dims[0] : 1, OH = g[0]->sizes[2], OW = g[0]->sizes[3];
+    ct_dtype dt = g[0]->dtype;
+    ct_tensor *sh = shift_matrix(kH, OH, H, a->i[0], a->i[2], a->i[4], dt);
+    ct_tensor *sw = shift_matrix(kW, OW, W, a->i[1], a->i[3], a->i[5], dt);
+    ct_tensor *gg = ct_reshape(g[0], (const int64_t[]){N, G, O / G, OH, OW}, 5);
+    if (!sh || !sw || !gg) return -1;
+    if (NEED(0)) {
+        ct_tensor *w = ct__ag_input(n, 1);
+        if (!w) return -1;
+        ct_tensor *wg = ct_reshape(w, (const int64_t[]){G, O / G, C / G, kH, kW}, 5);
+        ct_tensor *t1 = wg ? ct_einsum("ngoab,gocij->ngcijab", (const ct_tensor *[]){gg, wg}, 2) : NULL;
+        ct_tensor *t2 = t1 ? ct_einsum("ngcijab,iah->ngcjbh", (const ct_tensor *[]){t1, sh}, 2) : NULL;
+        ct_tensor *t3 = t2 ? ct_einsum("ngcjbh,jbw->ngchw", (const ct_tensor *[]){t2, sw}, 2) : NULL;
+        SET(0, t3 ? ct_reshape(t3, xs, 4) : NULL);
+    }
+    if (NEED(1)) {
+        ct_tensor *x = ct__ag_input(n, 0);
+        if (!x) return -1;
+        ct_tensor *xg = ct_reshape(x, (const int64_t[]){N, G, C / G, H, W}, 5);
+        ct_tensor *u1 = xg ? ct_einsum("ngchw,iah->ngciaw", (const ct_tensor *[]){xg, sh}, 2) : NULL;
+        ct_tensor *u2 = u1 ? ct_einsum("ngciaw,jbw->ngcijab", (const ct_tensor *[]){u1, sw}, 2) : NULL;
+        ct_tensor *gw = u2 ? ct_einsum("ngoab,ngcijab->gocij", (const ct_tensor *[]){gg, u2}, 2) : NULL;
+        SET(1, gw ? ct_reshape(gw, ws, 4) : NULL);
+    }
+    if (n->nin > 2 && NEED(2)) {
+        int d[3] = {0, 2, 3};
+        SET(2, ct_sum_dims(g[0], d, 3, false, -1));
+    }
+    return 0;
+}
+
 void ct__ag_register_nn(void) {
     ct_deriv *t = ct__ag_derivs;
     t[CT_OP_softmax] = (ct_deriv){d_softmax, CT_SAVE_OUTPUT, 0, 0, 0};
     t[CT_OP_log_softmax] = (ct_deriv){d_log_softmax, CT_SAVE_OUTPUT, 0, 0, 0};
     t[CT_OP_max_pool2d] = (ct_deriv){d_max_pool2d, 0, 1, 0, 0};
+    t[CT_OP_conv2d] = (ct_deriv){d_conv2d, 0x3, 0, 0, 0x3};
     t[CT_OP_avg_pool2d] = (ct_deriv){d_avg_pool2d, 0, 0, 0, 0};
     t[CT_OP_adaptive_avg_pool2d] = (ct_deriv){d_adaptive_avg_pool2d, 0, 0, 0, 0};
 }

@@ -5,6 +5,7 @@
  * FAILS when an entry has a TEST(grad_<op>, ...) group, so the list can only
  * shrink. */
 static const char *const grad_pending[] = {
-    /* nn family, merged before its derivatives: */
-    "conv2d", "conv1d",
+    /* Every op's derivative is written and tested. The empty string names
+     * no op: it keeps the array non-empty (C11 has no zero-length arrays). */
+    "",
 };

@@ -44,6 +44,10 @@ FN(f_avgpool_pad_cip, ct_avg_pool2d(x[0], (const int64_t[]){3, 2}, (const int64_
 FN(f_avgpool_div, ct_avg_pool2d(x[0], (const int64_t[]){2, 3}, (const int64_t[]){1, 2},
                                 (const int64_t[]){1, 1}, false, true, 5))
 FN(f_adaptive, ct_adaptive_avg_pool2d(x[0], (const int64_t[]){3, 2}))
+FN(f_conv, ct_conv2d(x[0], x[1], x[2], (const int64_t[]){2, 1}, (const int64_t[]){1, 0},
+                     (const int64_t[]){1, 2}, 1))
+FN(f_conv_groups, ct_conv2d(x[0], x[1], NULL, NULL, (const int64_t[]){1, 1}, NULL, 2))
+FN(f_conv1d, ct_conv1d(x[0], x[1], x[2], 2, 1, 1, 1))
 FN(f_bce, ct_binary_cross_entropy(x[0], x[1], T0, CT_REDUCTION_MEAN))
 FN(f_bcel, ct_binary_cross_entropy_with_logits(x[0], x[1], T0, T1, CT_REDUCTION_MEAN))
 FN(f_bcel_plain, ct_binary_cross_entropy_with_logits(x[0], x[1], NULL, NULL, CT_REDUCTION_SUM))
@@ -221,4 +225,16 @@ TEST(grad_avg_pool2d, padding_ceil_mode_and_divisor) {
 TEST(grad_adaptive_avg_pool2d, overlapping_windows) {
     GRADCHECK(f_adaptive, rleaf(SHAPE(2, 2, 5, 3), 4, -1, 1, 74));
     GRADCHECK(f_adaptive, rleaf(SHAPE(2, 4, 7), 3, -1, 1, 75));
+}
+
+TEST(grad_conv2d, stride_padding_dilation_groups) {
+    GRADCHECK(f_conv, rleaf(SHAPE(2, 2, 5, 6), 4, -1, 1, 80), rleaf(SHAPE(3, 2, 2, 2), 4, -1, 1, 81),
+              rleaf(SHAPE(3), 1, -1, 1, 82));
+    GRADCHECK(f_conv_groups, rleaf(SHAPE(1, 4, 4, 3), 4, -1, 1, 83),
+              rleaf(SHAPE(2, 2, 3, 2), 4, -1, 1, 84));
+}
+
+TEST(grad_conv1d, through_conv2d) {
+    GRADCHECK(f_conv1d, rleaf(SHAPE(2, 2, 7), 3, -1, 1, 85), rleaf(SHAPE(3, 2, 3), 3, -1, 1, 86),
+              rleaf(SHAPE(3), 1, -1, 1, 87));
 }
