@@ -97,7 +97,7 @@ install: lib
 	ln -sf libctorch.so.0 $(DESTDIR)$(PREFIX)/lib/libctorch.so
 	install -m 644 include/ctorch/*.h $(DESTDIR)$(PREFIX)/include/ctorch/
 	install -m 644 include/ctorch/def/*.def $(DESTDIR)$(PREFIX)/include/ctorch/def/
-	install -m 644 $(BUILD)/ctorch.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(BUILD)/ctorch.pc > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ctorch.pc
 
 clean:
 	rm -rf build build-asan python/ctorch/_C*.so
