@@ -423,3 +423,25 @@ def test_scheduler_state_dict_round_trip_resumes_the_sequence():
     full, _ = lr_sequence(ctorch, SCHEDULERS["StepLR"], n=9)
     assert sched2.get_last_lr()[0] == full[-1][0]
     assert math.isclose(full[-1][0], 0.1 * 0.5 ** 3)
+
+
+@pytest.mark.parametrize("cls,kw", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(amsgrad=True)),
+                                    ("RMSprop", dict(centered=True)), ("NAdam", {})])
+def test_zero_d_empty_and_transposed_gradients_match_torch(cls, kw):
+    res = []
+    for m in (ctorch, torch):
+        s = m.tensor(1.5, dtype=m.float64, requires_grad=True)
+        e = m.zeros(0, 3, dtype=m.float64, requires_grad=True)
+        w = m.tensor(W0.tolist(), dtype=m.float64, requires_grad=True)  # [4, 3]
+        opt = getattr(m.optim, cls)([s, e, w], **kw)
+        for k in range(3):
+            s.grad = m.tensor(0.5 * (k + 1) - 1.0, dtype=m.float64)
+            e.grad = m.zeros(0, 3, dtype=m.float64)
+            # a non-contiguous gradient: the transpose of a [3, 4] tensor
+            w.grad = (m.tensor(np.arange(12.0).reshape(3, 4).tolist(), dtype=m.float64) * (k - 1)).t()
+            assert not w.grad.is_contiguous()
+            opt.step()
+        res.append([float(s), tuple(e.shape), w.detach().numpy().copy()])
+    assert res[0][0] == pytest.approx(res[1][0], rel=1e-12)
+    assert res[0][1] == res[1][1]
+    np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-12)
