@@ -132,6 +132,10 @@ class _LRScheduler(object):
         self._last_lr = [group['lr'] for group in self.optimizer.param_groups]
 
 
+# the name PyTorch 2.x gives the base class
+LRScheduler = _LRScheduler
+
+
 def _lambdas(optimizer, lr_lambda):
     if not isinstance(lr_lambda, (list, tuple)):
         return [lr_lambda] * len(optimizer.param_groups)
