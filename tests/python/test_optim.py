@@ -101,7 +101,7 @@ def test_threads_above_the_grain_match_torch():
     v = np.linspace(-1, 1, 70001)
     res = []
     for m in (ctorch, torch):
-        p = m.tensor(v.tolist(), dtype=m.float32, requires_grad=True)
+        p = m.from_numpy(v.astype(np.float32)).requires_grad_()
         opt = m.optim.Adam([p], lr=0.01, amsgrad=True)
         for _ in range(3):
             opt.zero_grad()
