@@ -14,5 +14,6 @@
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"
 #include "ctorch/optim.h"
+#include "ctorch/module.h"
 
 #endif
