@@ -18,7 +18,8 @@ static uint32_t rd32(const unsigned char *p) {
 }
 static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
-#define ZFAIL(...) (ct_set_error(CT_ERR_RUNTIME, "ct_load: " __VA_ARGS__), -1)
+static int fail_(void) { return -1; }
+#define ZFAIL(...) (ct_set_error(CT_ERR_RUNTIME, "ct_load: " __VA_ARGS__), fail_())
 
 /* ------------------------------------------------------------ reader */
 int ct__zip_open(ct_zip *z, const void *buf, size_t len) {
@@ -99,14 +100,16 @@ int ct__zip_open(ct_zip *z, const void *buf, size_t len) {
         e->name[nlen] = 0;
         z->n++;
         if (lho > len || len - lho < 30 || rd32(b + lho) != 0x04034b50) {
+            ZFAIL("bad local header of entry '%s'", e->name);
             ct__zip_close(z);
-            return ZFAIL("bad local header of entry '%s'", e->name);
+            return -1;
         }
         uint64_t doff = lho + 30 + rd16(b + lho + 26) + rd16(b + lho + 28);
         if (doff > len || e->csize > len - doff) {
+            ZFAIL("entry '%s' (%llu bytes) extends past the end of the file", e->name,
+                  (unsigned long long)e->csize);
             ct__zip_close(z);
-            return ZFAIL("entry '%s' (%llu bytes) extends past the end of the file", e->name,
-                         (unsigned long long)e->csize);
+            return -1;
         }
         e->data_off = doff;
         p += 46 + nlen + xlen + clen;
