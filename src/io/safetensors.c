@@ -317,7 +317,7 @@ int ct_load_safetensors_buffer(const void *buf, size_t len, char ***names, ct_te
     if (peek(&j, '}')) j.p++;
     else
         for (;;) {
-            char *key;
+            char *key = NULL;
             if (jstring(&j, &key) < 0 || expect(&j, ':') < 0) goto done_key;
             if (!strcmp(key, "__metadata__")) {
                 free(key);

@@ -558,3 +558,165 @@ TEST(serialize, fuzzed_files_never_crash) {
     free(f);
     CHECK(loaded > 0 && loaded < 3000);
 }
+
+/* ------------------------------------------------------------ safetensors */
+TEST(safetensors, round_trips_every_dtype_with_metadata) {
+    ct_tensor *ts[CT_NUM_DTYPES + 2];
+    const char *names[CT_NUM_DTYPES + 2];
+    char nb[CT_NUM_DTYPES][16];
+    int64_t shape[] = {3, 4};
+    for (int dt = 0; dt < CT_NUM_DTYPES; dt++) {
+        ct_tensor *x = tt_rand(shape, 2, (ct_dtype)dt, -20, 20, 5u + (unsigned)dt);
+        ts[dt] = dt % 2 ? ct_transpose(x, 0, 1) : x; /* non-contiguous ones are written contiguous */
+        snprintf(nb[dt], sizeof nb[dt], "t.%s", ct_dtype_name((ct_dtype)dt));
+        names[dt] = nb[dt];
+    }
+    ts[CT_NUM_DTYPES] = ct_empty((int64_t[]){0, 5}, 2, CT_FLOAT32);
+    names[CT_NUM_DTYPES] = "empty";
+    ts[CT_NUM_DTYPES + 1] = ct_scalar_tensor(2.5, CT_FLOAT64);
+    names[CT_NUM_DTYPES + 1] = "scalar \"quoted\"\n";
+    const char *mk[] = {"format", "note"}, *mv[] = {"pt", "caf\xc3\xa9 \\ \"x\""};
+    void *buf;
+    size_t len;
+    CHECK(ct_save_safetensors_buffer(names, ts, CT_NUM_DTYPES + 2, mk, mv, 2, &buf, &len) == 0);
+    uint64_t hl = 0;
+    for (int i = 0; i < 8; i++) hl |= (uint64_t)((unsigned char *)buf)[i] << (8 * i);
+    CHECK((8 + hl) % 8 == 0 && !memcmp((char *)buf + 8, "{\"__metadata__\":{\"format\":\"pt\"", 30));
+    char **nm, **lk, **lv;
+    ct_tensor **lt;
+    size_t n, nmeta;
+    int r = ct_load_safetensors_buffer(buf, len, &nm, &lt, &n, &lk, &lv, &nmeta);
+    free(buf);
+    CHECK(r == 0);
+    CHECK(n == CT_NUM_DTYPES + 2 && nmeta == 2);
+    CHECK(!strcmp(lk[1], "note") && !strcmp(lv[1], mv[1]));
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < n && strcmp(names[k], nm[i])) k++;
+        CHECK(k < n && same_values(lt[i], ts[k]) && ct_is_contiguous(lt[i]));
+    }
+    ct_state_dict_free(nm, lt, n);
+    ct_safetensors_meta_free(lk, lv, nmeta);
+}
+
+/* The header + data bytes of a safetensors file. */
+static void *st_file(const char *header, const void *data, size_t dn, size_t *len) {
+    size_t hl = strlen(header);
+    unsigned char *b = malloc(8 + hl + dn + 1);
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)((uint64_t)hl >> (8 * i));
+    memcpy(b + 8, header, hl);
+    if (dn) memcpy(b + 8 + hl, data, dn);
+    *len = 8 + hl + dn;
+    return b;
+}
+
+static const char *st_error(const char *header, const void *data, size_t dn) {
+    size_t len;
+    void *b = st_file(header, data, dn, &len);
+    char **nm;
+    ct_tensor **lt;
+    size_t n;
+    ct_clear_error();
+    int r = ct_load_safetensors_buffer(b, len, &nm, &lt, &n, NULL, NULL, NULL);
+    free(b);
+    if (r == 0) {
+        ct_state_dict_free(nm, lt, n);
+        return "(loaded)";
+    }
+    return ct_last_error();
+}
+
+TEST(safetensors, reads_the_reference_layout_and_rejects_bad_headers) {
+    /* as the safetensors package writes it: bf16 1.5, -3.0 then i16 7, -2 */
+    const unsigned char data[] = {0xC0, 0x3F, 0x40, 0xC0, 7, 0, 0xFE, 0xFF};
+    const char *hdr = "{\"b\": {\"dtype\": \"BF16\", \"shape\": [2], \"data_offsets\": [0, 4]},"
+                      " \"\\u00e9\\ud83d\\ude00\": {\"dtype\": \"I16\", \"shape\": [1, 2], "
+                      "\"data_offsets\": [4, 8], \"extra\": [1, {\"x\": null}]}}   ";
+    size_t len;
+    void *b = st_file(hdr, data, sizeof data, &len);
+    char **nm;
+    ct_tensor **lt;
+    size_t n;
+    CHECK(ct_load_safetensors_buffer(b, len, &nm, &lt, &n, NULL, NULL, NULL) == 0);
+    free(b);
+    CHECK(n == 2 && !strcmp(nm[0], "b") && !strcmp(nm[1], "\xc3\xa9\xf0\x9f\x98\x80"));
+    CHECK(lt[0]->dtype == CT_BFLOAT16 && ct_item_at(lt[0], 0) == 1.5 && ct_item_at(lt[0], 1) == -3.0);
+    CHECK(lt[1]->dtype == CT_INT16 && lt[1]->ndim == 2 && ct_item_at(lt[1], 1) == -2);
+    ct_state_dict_free(nm, lt, n);
+
+    const float f4[4] = {1, 2, 3, 4};
+    CHECK(strstr(st_error("{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,12]}}", f4, 16), "do not match"));
+    CHECK(strstr(st_error("{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,32]}}", f4, 16), "do not match"));
+    CHECK(strstr(st_error("{\"x\":{\"dtype\":\"F32\",\"shape\":[99999999999,99999999999],\"data_offsets\":[0,16]}}", f4, 16), "overflows"));
+    CHECK(strstr(st_error("{\"x\":{\"dtype\":\"U16\",\"shape\":[2],\"data_offsets\":[0,4]}}", f4, 4), "does not support"));
+    CHECK(strstr(st_error("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", f4, 8), "twice"));
+    CHECK(strstr(st_error("{\"x\":{\"dtype\":\"F32\",\"shape\":[1]}}", f4, 4), "lacks data_offsets"));
+    CHECK(strstr(st_error("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} x", f4, 4), "trailing"));
+    CHECK(strstr(st_error("{\"x\\q\":1}", NULL, 0), "bad escape"));
+    CHECK(strstr(st_error("{\"__metadata__\":{\"a\":1}}", NULL, 0), "must be strings"));
+    char deep[400] = "{\"x\":{\"dtype\":\"F32\",\"u\":";
+    for (int i = 0; i < 100; i++) strcat(deep, "[");
+    CHECK(strstr(st_error(deep, NULL, 0), "nested too deeply"));
+    unsigned char huge[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, '{', '}'};
+    CHECK(ct_load_safetensors_buffer(huge, 16, &nm, &lt, &n, NULL, NULL, NULL) < 0 &&
+          strstr(ct_last_error(), "does not fit"));
+    CHECK(ct_load_safetensors("/nonexistent/x.safetensors", &nm, &lt, &n, NULL, NULL, NULL) < 0);
+}
+
+TEST(safetensors, fuzzed_files_never_crash) {
+    int64_t shape[] = {2, 3};
+    ct_tensor *ts[] = {tt_rand(shape, 2, CT_FLOAT32, -1, 1, 1), tt_rand(shape, 2, CT_INT64, -9, 9, 2)};
+    const char *names[] = {"layer.weight", "layer.bias"};
+    const char *mk[] = {"format"}, *mv[] = {"pt"};
+    void *good;
+    size_t len;
+    CHECK(ct_save_safetensors_buffer(names, ts, 2, mk, mv, 1, &good, &len) == 0);
+    unsigned char *f = malloc(len);
+    unsigned seed = 99;
+    int loaded = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(f, good, len);
+        for (int k = 0; k < 1 + it % 3; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t pos = (seed >> 8) % (it % 4 ? 200 : len); /* mostly the header */
+            seed = seed * 1103515245u + 12345u;
+            f[pos % len] ^= (unsigned char)(1u << ((seed >> 16) % 8));
+        }
+        char **nm, **lk, **lv;
+        ct_tensor **lt;
+        size_t n, nmeta;
+        size_t l = it % 7 == 0 ? (seed >> 4) % len : len;
+        if (ct_load_safetensors_buffer(f, l, &nm, &lt, &n, &lk, &lv, &nmeta) == 0) {
+            loaded++;
+            ct_state_dict_free(nm, lt, n);
+            ct_safetensors_meta_free(lk, lv, nmeta);
+        }
+    }
+    free(f);
+    free(good);
+    CHECK(loaded > 0 && loaded < 3000);
+}
+
+TEST(safetensors, file_round_trip) {
+    char path[] = "/tmp/ct_test_st_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    int64_t shape[] = {4};
+    ct_tensor *t = tt_rand(shape, 1, CT_FLOAT16, -3, 3, 4);
+    const char *names[] = {"h"};
+    CHECK(ct_save_safetensors(path, names, &t, 1, NULL, NULL, 0) == 0);
+    char **nm;
+    ct_tensor **lt;
+    size_t n;
+    CHECK(ct_load_safetensors(path, &nm, &lt, &n, NULL, NULL, NULL) == 0);
+    unlink(path);
+    CHECK(n == 1 && same_values(lt[0], t));
+    ct_state_dict_free(nm, lt, n);
+    const char *dup[] = {"a", "a"};
+    ct_tensor *two[] = {t, t};
+    void *buf;
+    size_t len;
+    CHECK(ct_save_safetensors_buffer(dup, two, 2, NULL, NULL, 0, &buf, &len) < 0 &&
+          strstr(ct_last_error(), "twice"));
+}
