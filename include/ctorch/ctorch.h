@@ -15,5 +15,6 @@
 #include "ctorch/autograd.h"
 #include "ctorch/optim.h"
 #include "ctorch/module.h"
+#include "ctorch/serialize.h"
 
 #endif

@@ -33,3 +33,5 @@ def numel(input):
 
 def typename(obj):
     return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+from ctorch import serialization, safetensors  # noqa: E402,F401
+from ctorch.serialization import save, load  # noqa: E402,F401
