@@ -497,6 +497,7 @@ extern PyMethodDef ctpy_random_methods[], ctpy_random_functions[];
 int ctpy_random_init(PyObject *m);
 extern PyMethodDef ctpy_autograd_methods[], ctpy_autograd_functions[];
 extern PyMethodDef ctpy_nn_methods[], ctpy_nn_functions[];
+extern PyMethodDef ctpy_data_functions[];
 int ctpy_autograd_init(PyObject *m);
 PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n);
 PyMethodDef *ctpy_table_methods(void), *ctpy_table_functions(void);
@@ -588,7 +589,7 @@ PyMODINIT_FUNC PyInit__C(void) {
     PyMethodDef *ftables[] = {ctpy_interop_functions, ctpy_view_functions, ctpy_factory_functions,
                               ctpy_linalg_functions, ctpy_shape_functions, ctpy_reduce_functions,
                               ctpy_index_functions, ctpy_random_functions, ctpy_pointwise_functions,
-                              ctpy_autograd_functions, ctpy_nn_functions};
+                              ctpy_autograd_functions, ctpy_nn_functions, ctpy_data_functions};
     for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
         if (add_functions(m, ftables[i]) < 0) return NULL;
     if (ctpy_random_init(m) < 0 || ctpy_autograd_init(m) < 0) return NULL;
