@@ -501,6 +501,7 @@ extern PyMethodDef ctpy_nn_methods[], ctpy_nn_functions[];
 extern PyMethodDef ctpy_optim_functions[];
 extern PyMethodDef ctpy_init_functions[];
 extern PyMethodDef ctpy_io_functions[];
+extern PyMethodDef ctpy_data_functions[];
 int ctpy_autograd_init(PyObject *m);
 PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n);
 PyMethodDef *ctpy_table_methods(void), *ctpy_table_functions(void);
@@ -597,6 +598,7 @@ PyMODINIT_FUNC PyInit__C(void) {
                               ctpy_optim_functions,
                               ctpy_init_functions,
                               ctpy_io_functions,
+                              ctpy_data_functions,
                               };
     for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
         if (add_functions(m, ftables[i]) < 0) return NULL;
