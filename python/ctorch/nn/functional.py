@@ -1,0 +1,550 @@
+"""torch.nn.functional over ctorch's C ops.
+
+The ops of include/ctorch/def/nn.def are C bindings (ctorch._C); this file
+gives them PyTorch's signatures (legacy size_average/reduce arguments,
+reduction strings). A few small functions PyTorch has (one_hot, normalize,
+cosine_similarity, glu, ...) are composed here of existing differentiable
+ops, so autograd differentiates them."""
+import math
+import warnings
+
+import ctorch
+from ctorch import _C
+
+Tensor = ctorch.Tensor
+
+# ---------------------------------------------------------------- reductions
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _reduction_enum(reduction):
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated, please use reduction='mean' instead.")
+        return 1
+    if reduction in _REDUCTIONS:
+        return _REDUCTIONS[reduction]
+    raise ValueError("{} is not a valid value for reduction".format(reduction))
+
+
+def _legacy_get_string(size_average, reduce, emit_warning=True):
+    warning = "size_average and reduce args will be deprecated, please use reduction='{}' instead."
+    if size_average is None:
+        size_average = True
+    if reduce is None:
+        reduce = True
+    if size_average and reduce:
+        ret = "mean"
+    elif reduce:
+        ret = "sum"
+    else:
+        ret = "none"
+    if emit_warning:
+        warnings.warn(warning.format(ret))
+    return ret
+
+
+def _reduction(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_get_string(size_average, reduce)
+    return _reduction_enum(reduction)
+
+
+# ---------------------------------------------------------------- linear / conv / pool
+def linear(input, weight, bias=None):
+    return _C._linear(input, weight, bias)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y = x1^T A x2 + b, composed of einsum (+ add)."""
+    if input1.dim() == 0 or input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError("bilinear(): input batch dimensions do not match: got {} and {}".format(
+            list(input1.shape[:-1]), list(input2.shape[:-1])))
+    if weight.dim() != 3 or input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError("bilinear(): input sizes {} and {} do not match weight {}".format(
+            list(input1.shape), list(input2.shape), list(weight.shape)))
+    y = ctorch.einsum("...i,oij,...j->...o", input1, weight, input2)
+    return y + bias if bias is not None else y
+
+
+conv1d = _C.conv1d
+conv2d = _C.conv2d
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _C.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _C.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def _single(v, name):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise RuntimeError("{} must be an int or a tuple of one int".format(name))
+        return v[0]
+    return v
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Through max_pool2d over a unit height (indices are then the 1-d positions)."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError("max_pool1d() Expected 2D or 3D input tensor, but got {}".format(list(input.shape)))
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else _single(stride, "stride")
+    r = _C.max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding")),
+                      (1, _single(dilation, "dilation")), ceil_mode, return_indices)
+    if return_indices:
+        return r[0].squeeze(-2), r[1].squeeze(-2)
+    return r.squeeze(-2)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _C._avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    if input.dim() not in (2, 3):
+        raise RuntimeError("avg_pool1d() Expected 2D or 3D input tensor, but got {}".format(list(input.shape)))
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else _single(stride, "stride")
+    return _C._avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding")), ceil_mode,
+                          count_include_pad, None).squeeze(-2)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _C._adaptive_avg_pool2d(input, output_size)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    if input.dim() not in (2, 3):
+        raise RuntimeError("adaptive_avg_pool1d() Expected 2D or 3D input tensor, but got {}".format(
+            list(input.shape)))
+    return _C._adaptive_avg_pool2d(input.unsqueeze(-2), (1, _single(output_size, "output_size"))).squeeze(-2)
+
+
+# ---------------------------------------------------------------- softmax family
+def _get_softmax_dim(name, ndim, stacklevel):
+    warnings.warn("Implicit dimension choice for {} has been deprecated. "
+                  "Change the call to include dim=X as an argument.".format(name), stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
+    return _C.softmax(input, dim, dtype=dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _get_softmax_dim("softmin", input.dim(), _stacklevel)
+    if dtype is not None:
+        input = input.to(dtype)
+    return _C.softmax(-input, dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return _C.log_softmax(input, dim, dtype=dtype)
+
+
+# ---------------------------------------------------------------- dropout / normalisation
+def dropout(input, p=0.5, training=True, inplace=False):
+    if p < 0.0 or p > 1.0:
+        raise ValueError("dropout probability has to be between 0 and 1, but got {}".format(p))
+    if not inplace:
+        return _C.dropout(input, p, training)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input.mul_(0.0)
+    # the stream PyTorch's CPU dropout draws: noise = bernoulli_(1 - p), scaled by 1 / (1 - p)
+    noise = ctorch.empty_like(input).bernoulli_(1.0 - p).div_(1.0 - p)
+    return input.mul_(noise)
+
+
+def _verify_batch_size(size):
+    size_prods = size[0]
+    for i in range(len(size) - 2):
+        size_prods *= size[i + 2]
+    if size_prods == 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input size {}".format(size))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training:
+        _verify_batch_size(input.size())
+    return _C.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    return _C.layer_norm(input, list(normalized_shape) if not isinstance(normalized_shape, int)
+                         else [normalized_shape], weight, bias, eps)
+
+
+# ---------------------------------------------------------------- activations
+def relu(input, inplace=False):
+    return ctorch.relu_(input) if inplace else ctorch.relu(input)
+
+
+def relu_(input):
+    return ctorch.relu_(input)
+
+
+def relu6(input, inplace=False):
+    return _C._hardtanh(input, 0.0, 6.0, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _C._elu(input, alpha, inplace)
+
+
+def elu_(input, alpha=1.0):
+    return _C._elu(input, alpha, True)
+
+
+def selu(input, inplace=False):
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    r = _C._elu(input, alpha, inplace)
+    return r.mul_(scale) if inplace else r * scale
+
+
+def celu(input, alpha=1.0, inplace=False):
+    r = ctorch.where(input > 0, input, alpha * ctorch.expm1(input / alpha))
+    return input.copy_(r) if inplace else r
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _C._leaky_relu(input, negative_slope, inplace)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return _C._leaky_relu(input, negative_slope, True)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    return _C._hardtanh(input, min_val, max_val, inplace)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return _C._hardtanh(input, min_val, max_val, True)
+
+
+def gelu(input, approximate="none"):
+    return _C._gelu(input, approximate)
+
+
+def silu(input, inplace=False):
+    return _C._silu(input, inplace)
+
+
+def mish(input, inplace=False):
+    r = input * ctorch.tanh(_C._softplus(input, 1.0, 20.0))
+    return input.copy_(r) if inplace else r
+
+
+def softplus(input, beta=1, threshold=20):
+    return _C._softplus(input, beta, threshold)
+
+
+def sigmoid(input):
+    return ctorch.sigmoid(input)
+
+
+def tanh(input):
+    return ctorch.tanh(input)
+
+
+def logsigmoid(input):
+    # log(sigmoid(x)) = -softplus(-x), stable for both signs
+    return -_C._softplus(-input, 1.0, 20.0)
+
+
+def hardsigmoid(input, inplace=False):
+    r = _C._hardtanh(input + 3.0, 0.0, 6.0, False) / 6.0
+    return input.copy_(r) if inplace else r
+
+
+def hardswish(input, inplace=False):
+    r = input * _C._hardtanh(input + 3.0, 0.0, 6.0, False) / 6.0
+    return input.copy_(r) if inplace else r
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def threshold(input, threshold, value, inplace=False):
+    r = ctorch.where(input > threshold, input, ctorch.full_like(input, value))
+    return input.copy_(r) if inplace else r
+
+
+def glu(input, dim=-1):
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    if input.shape[dim] % 2:
+        raise RuntimeError("Halving dimension must be even, but dimension {} is size {}".format(
+            dim % input.dim(), input.shape[dim]))
+    a, b = input.chunk(2, dim)
+    return a * ctorch.sigmoid(b)
+
+
+def prelu(input, weight):
+    if weight.numel() != 1 and (input.dim() < 2 or input.shape[1] != weight.numel()):
+        raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter numbers = {} "
+                           "and channel size = {}.".format(weight.numel(), input.shape[1] if input.dim() > 1 else 1))
+    w = weight
+    if weight.numel() != 1 and input.dim() > 2:
+        w = weight.reshape([weight.numel()] + [1] * (input.dim() - 2))
+    return ctorch.where(input >= 0, input, w * input)
+
+
+# ---------------------------------------------------------------- shape helpers
+def pad(input, pad, mode="constant", value=None):
+    return _C._pad(input, pad, mode, 0.0 if value is None else value)
+
+
+def one_hot(tensor, num_classes=-1):
+    if not isinstance(tensor, Tensor) or tensor.dtype != ctorch.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor.")
+    if tensor.numel() == 0:
+        if num_classes <= 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    else:
+        if int(tensor.min()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        mx = int(tensor.max())
+        if num_classes == -1:
+            num_classes = mx + 1
+        elif mx >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    out = ctorch.zeros(list(tensor.shape) + [num_classes], dtype=ctorch.int64)
+    if tensor.numel():
+        out.scatter_(-1, tensor.unsqueeze(-1), 1)
+    return out
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    if out is None:
+        return input / denom
+    return ctorch.div(input, denom, out=out)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    w12 = (x1 * x2).sum(dim)
+    w1 = (x1 * x1).sum(dim)
+    w2 = (x2 * x2).sum(dim)
+    n12 = (w1 * w2).clamp_min(eps * eps).sqrt()
+    return w12 / n12
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of weight picked by index_select (whose backward is index_add).
+    PyTorch leaves the padding_idx row without gradient; so does this, by
+    detaching the rows picked at padding_idx."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not implemented")
+    if input.dtype not in (ctorch.int64, ctorch.int32):
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           "Long, Int; but got {} instead (while checking arguments for embedding)".format(input.type()))
+    flat = input.reshape(-1)
+    rows = weight.index_select(0, flat)
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += weight.shape[0]
+        keep = (flat != padding_idx).unsqueeze(-1)
+        rows = ctorch.where(keep, rows, rows.detach())
+    return rows.reshape(list(input.shape) + [weight.shape[1]])
+
+
+# ---------------------------------------------------------------- losses
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    if target.size() != input.size():
+        warnings.warn("Using a target size ({}) that is different to the input size ({}). This will likely lead "
+                      "to incorrect results due to broadcasting. Please ensure they have the same size."
+                      .format(target.size(), input.size()), stacklevel=2)
+    return _C._mse_loss(input, target, _reduction(size_average, reduce, reduction))
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    if target.size() != input.size():
+        warnings.warn("Using a target size ({}) that is different to the input size ({}). This will likely lead "
+                      "to incorrect results due to broadcasting. Please ensure they have the same size."
+                      .format(target.size(), input.size()), stacklevel=2)
+    return _C._l1_loss(input, target, _reduction(size_average, reduce, reduction))
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    if target.size() != input.size():
+        warnings.warn("Using a target size ({}) that is different to the input size ({}). This will likely lead "
+                      "to incorrect results due to broadcasting. Please ensure they have the same size."
+                      .format(target.size(), input.size()), stacklevel=2)
+    return _C._smooth_l1_loss(input, target, _reduction(size_average, reduce, reduction), beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    if target.size() != input.size():
+        warnings.warn("Using a target size ({}) that is different to the input size ({}). This will likely lead "
+                      "to incorrect results due to broadcasting. Please ensure they have the same size."
+                      .format(target.size(), input.size()), stacklevel=2)
+    return _C._huber_loss(input, target, _reduction_enum(reduction), delta)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    return _C._nll_loss(input, target, weight, ignore_index, _reduction(size_average, reduce, reduction))
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    return _C._cross_entropy(input, target, weight, ignore_index, _reduction(size_average, reduce, reduction),
+                             label_smoothing)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    r = _reduction(size_average, reduce, reduction)
+    if target.size() != input.size():
+        raise ValueError("Using a target size ({}) that is different to the input size ({}) is deprecated. "
+                         "Please ensure they have the same size.".format(target.size(), input.size()))
+    return _C._binary_cross_entropy(input, target, weight, r)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    r = _reduction(size_average, reduce, reduction)
+    if not (target.size() == input.size()):
+        raise ValueError("Target size ({}) must be the same as input size ({})".format(target.size(), input.size()))
+    return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, r)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_get_string(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
+    if reduction == "batchmean":
+        loss = _C._kl_div(input, target, 2, log_target)
+        return loss / input.size()[0] if input.dim() != 0 else loss
+    return _C._kl_div(input, target, _reduction_enum(reduction), log_target)
+
+
+def _apply_reduction(loss, reduction):
+    r = _reduction_enum(reduction)
+    if r == 1:
+        return loss.mean()
+    if r == 2:
+        return loss.sum()
+    return loss
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_get_string(size_average, reduce)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not a valid value for reduction")
+    if log_input:
+        loss = ctorch.exp(input) - target * input
+    else:
+        loss = input - target * ctorch.log(input + eps)
+    if full:
+        stirling = target * ctorch.log(target) - target + 0.5 * ctorch.log(2 * math.pi * target)
+        loss = loss + stirling.masked_fill(target <= 1, 0)
+    return _apply_reduction(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_get_string(size_average, reduce)
+    return _apply_reduction(ctorch.log1p(ctorch.exp(-input * target)), reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_get_string(size_average, reduce)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           "input1: {}, input2: {}, target: {} ".format(input1.size(), input2.size(), target.size()))
+    return _apply_reduction((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_get_string(size_average, reduce)
+    zeros = ctorch.zeros_like(input)
+    margin_clamp = (margin - input).clamp_min(0)
+    output_margin = ctorch.where(target != 1, margin_clamp, zeros)
+    output_self = ctorch.where(target != -1, input, zeros)
+    return _apply_reduction(output_margin + output_self, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_get_string(size_average, reduce)
+    eps = 1e-12
+    prod_sum = (input1 * input2).sum(-1)
+    mag_square1 = (input1 * input1).sum(-1) + eps
+    mag_square2 = (input2 * input2).sum(-1) + eps
+    cos = prod_sum / (mag_square1 * mag_square2).sqrt()
+    zeros = ctorch.zeros_like(cos)
+    pos = 1 - cos
+    neg = (cos - margin).clamp_min(0)
+    out = ctorch.where(target == 1, pos, zeros) + ctorch.where(target == -1, neg, zeros)
+    return _apply_reduction(out, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    if var.size() != input.size():
+        if input.size()[:-1] == var.size():
+            var = var.unsqueeze(-1)
+        elif input.size()[:-1] == var.size()[:-1] and var.size(-1) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    if bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    var = var.clone()
+    with ctorch.no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (ctorch.log(var) + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _apply_reduction(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_get_string(size_average, reduce)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(dim=input.dim() - 1) / input.size(input.dim() - 1)
+    return _apply_reduction(loss, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_get_string(size_average, reduce)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = ctorch.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)

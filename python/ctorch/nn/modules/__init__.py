@@ -1,0 +1,18 @@
+from ctorch.nn.modules.module import Module  # noqa: F401
+from ctorch.nn.modules.linear import Identity, Linear, Bilinear  # noqa: F401
+from ctorch.nn.modules.conv import Conv1d, Conv2d  # noqa: F401
+from ctorch.nn.modules.pooling import (  # noqa: F401
+    MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d)
+from ctorch.nn.modules.activation import (  # noqa: F401
+    ReLU, ReLU6, LeakyReLU, ELU, SELU, CELU, GELU, SiLU, Mish, Tanh, Sigmoid, Softplus, Hardtanh, Hardsigmoid,
+    Hardswish, LogSigmoid, Softsign, Tanhshrink, Threshold, GLU, PReLU, Softmax, Softmin, LogSoftmax)
+from ctorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
+from ctorch.nn.modules.dropout import Dropout  # noqa: F401
+from ctorch.nn.modules.flatten import Flatten, Unflatten  # noqa: F401
+from ctorch.nn.modules.sparse import Embedding  # noqa: F401
+from ctorch.nn.modules.container import (  # noqa: F401
+    Container, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict)
+from ctorch.nn.modules.loss import (  # noqa: F401
+    L1Loss, MSELoss, SmoothL1Loss, HuberLoss, NLLLoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,
+    PoissonNLLLoss, GaussianNLLLoss, SoftMarginLoss, MarginRankingLoss, HingeEmbeddingLoss, CosineEmbeddingLoss,
+    MultiLabelSoftMarginLoss, TripletMarginLoss)
