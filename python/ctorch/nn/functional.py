@@ -252,10 +252,12 @@ def softplus(input, beta=1, threshold=20):
 
 
 def sigmoid(input):
+    warnings.warn("nn.functional.sigmoid is deprecated. Use torch.sigmoid instead.")
     return ctorch.sigmoid(input)
 
 
 def tanh(input):
+    warnings.warn("nn.functional.tanh is deprecated. Use torch.tanh instead.")
     return ctorch.tanh(input)
 
 
