@@ -748,3 +748,26 @@ def test_training_loop_matches_torch():
     for k in tsd:
         close(csd[k], tsd[k], 1e-4, 1e-5)
     assert float(cl[-1]) < float(cl[0])
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_feature_dropout_streams_match_torch():
+    x = rn(3, 4, 5, 5)
+    cases = [lambda nn, F, t: nn.Dropout2d(0.4)(t), lambda nn, F, t: F.dropout1d(t[0, :, 0], 0.3),
+             lambda nn, F, t: nn.Dropout1d(0.3)(t[:, :, 0]), lambda nn, F, t: F.dropout3d(t, 0.3),
+             lambda nn, F, t: F.dropout2d(t[0], 0.3), lambda nn, F, t: nn.Dropout3d(0.2, inplace=True)(t.clone()),
+             lambda nn, F, t: F.dropout2d(t, 1.0), lambda nn, F, t: F.dropout2d(t, 0.5, training=False)]
+    for case in cases:
+        outs = []
+        for lib in ("c", "t"):
+            mod, nn_, F = LIBS[lib]
+            mod.manual_seed(0)
+            t = mk(lib, x, True)
+            o = case(nn_, F, t)
+            o.sum().backward()
+            outs += [o, t.grad]
+        close(outs[0], outs[2])
+        close(outs[1], outs[3])
+    with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D input"):
+        CF.dropout1d(ctorch.zeros(2), 0.5)
+    assert repr(cnn.Dropout2d(0.1, True)) == repr(tnn.Dropout2d(0.1, True))

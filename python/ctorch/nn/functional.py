@@ -167,6 +167,72 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return input.mul_(noise)
 
 
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError("dropout probability has to be between 0 and 1, but got {}".format(p))
+
+
+def _feature_dropout(x, p, training, inplace):
+    """Drops whole channels of x [N, C, *]: one Bernoulli draw per (batch,
+    channel), the stream of PyTorch's CPU feature dropout."""
+    if not training or p == 0.0:
+        return x
+    shape = list(x.shape[:2]) + [1] * (x.dim() - 2)
+    if p == 1.0:
+        noise = ctorch.zeros(shape, dtype=x.dtype)
+    else:
+        noise = ctorch.empty(shape, dtype=x.dtype).bernoulli_(1.0 - p).div_(1.0 - p)
+    return x.mul_(noise) if inplace else x * noise
+
+
+def _unbatched_feature_dropout(input, p, training, inplace, batched):
+    if batched:
+        return _feature_dropout(input, p, training, inplace)
+    r = _feature_dropout(input.unsqueeze(0), p, training, False).squeeze(0)
+    return input.copy_(r) if inplace and training and p > 0 else r
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    inp_dim = input.dim()
+    if inp_dim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {inp_dim}D input. "
+                           "Note that dropout1d exists to provide channel-wise dropout on inputs with 1 "
+                           "spatial dimension, a channel dimension, and an optional batch dimension "
+                           "(i.e. 2D or 3D inputs).")
+    return _unbatched_feature_dropout(input, p, training, inplace, inp_dim == 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    inp_dim = input.dim()
+    if inp_dim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {inp_dim}-D input to dropout2d, which is deprecated "
+                      "and will result in an error in a future release. To retain the behavior "
+                      "and silence this warning, please use dropout instead. Note that dropout2d "
+                      "exists to provide channel-wise dropout on inputs with 2 spatial dimensions, "
+                      "a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).")
+    if inp_dim == 3:  # PyTorch 1.13 reads a 3-d input as (N, C, L)
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+                      "is the channel dim. This behavior will change in a future release to interpret the "
+                      "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+                      "channel-wise dropout behavior, please switch to using dropout1d instead.")
+    return _feature_dropout(input, p, training, inplace)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    inp_dim = input.dim()
+    if inp_dim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {inp_dim}-D input to dropout3d, which is deprecated "
+                      "and will result in an error in a future release. To retain the behavior "
+                      "and silence this warning, please use dropout instead. Note that dropout3d "
+                      "exists to provide channel-wise dropout on inputs with 3 spatial dimensions, "
+                      "a channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).")
+    return _unbatched_feature_dropout(input, p, training, inplace, inp_dim == 5)
+
+
 def _verify_batch_size(size):
     size_prods = size[0]
     for i in range(len(size) - 2):

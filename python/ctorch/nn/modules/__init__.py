@@ -7,7 +7,7 @@ from ctorch.nn.modules.activation import (  # noqa: F401
     ReLU, ReLU6, LeakyReLU, ELU, SELU, CELU, GELU, SiLU, Mish, Tanh, Sigmoid, Softplus, Hardtanh, Hardsigmoid,
     Hardswish, LogSigmoid, Softsign, Tanhshrink, Threshold, GLU, PReLU, Softmax, Softmin, LogSoftmax)
 from ctorch.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
-from ctorch.nn.modules.dropout import Dropout  # noqa: F401
+from ctorch.nn.modules.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
 from ctorch.nn.modules.flatten import Flatten, Unflatten  # noqa: F401
 from ctorch.nn.modules.sparse import Embedding  # noqa: F401
 from ctorch.nn.modules.container import (  # noqa: F401
