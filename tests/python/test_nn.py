@@ -180,6 +180,19 @@ FUNCTIONAL = {
                           [rn(4, 3), rn(4, 3), rn(4, 3)]),
     "multilabel_soft_margin_loss": (lambda m, F, a, t: F.multilabel_soft_margin_loss(a, (t > 0).float()),
                                     [rn(4, 3), rn(4, 3)], [True, False]),
+    "multi_margin_loss": (lambda m, F, a, t, w: F.multi_margin_loss(a, t, p=2, margin=0.7, weight=w),
+                          [rn(5, 4), rint(0, 4, 5), np.abs(rn(4))], [True, False, False]),
+    "multi_margin_loss_1d": (lambda m, F, a, t: F.multi_margin_loss(a, t[0]), [rn(4), rint(0, 4, 1)], [True, False]),
+    "triplet_margin_with_distance_loss": (
+        lambda m, F, a, p, n: F.triplet_margin_with_distance_loss(
+            a, p, n, distance_function=lambda x, y: 1 - F.cosine_similarity(x, y), swap=True),
+        [rn(4, 3), rn(4, 3), rn(4, 3)]),
+    "instance_norm": (lambda m, F, x, w, b: F.instance_norm(x, weight=w, bias=b), [rn(2, 3, 4, 5), rn(3), rn(3)]),
+    "group_norm": (lambda m, F, x, w, b: F.group_norm(x, 3, w, b), [rn(2, 6, 4), rn(6), rn(6)]),
+    "pixel_shuffle": (lambda m, F, x: F.pixel_shuffle(x, 3), [rn(2, 1, 9, 2, 3)]),
+    "pixel_unshuffle": (lambda m, F, x: F.pixel_unshuffle(x, 2), [rn(3, 4, 2)]),
+    "hardshrink": (lambda m, F, x: F.hardshrink(x), [rn(4, 5)]),
+    "softshrink": (lambda m, F, x: F.softshrink(x, 0.3), [rn(4, 5)]),
     "triplet_margin_loss": (lambda m, F, a, p, n: F.triplet_margin_loss(a, p, n, swap=True),
                             [rn(4, 3), rn(4, 3), rn(4, 3)]),
 }
@@ -302,6 +315,26 @@ LAYERS = {
     "Softmin": (lambda nn: nn.Softmin(dim=0), (3, 4)),
     "LogSoftmax": (lambda nn: nn.LogSoftmax(1), (3, 4)),
     "Embedding": (lambda nn: nn.Embedding(6, 3, padding_idx=-2), None),
+    "InstanceNorm1d": (lambda nn: nn.InstanceNorm1d(3, affine=True), (2, 3, 5)),
+    "InstanceNorm1d_unbatched": (lambda nn: nn.InstanceNorm1d(3), (3, 5)),
+    "InstanceNorm2d_stats": (lambda nn: nn.InstanceNorm2d(3, track_running_stats=True, momentum=0.3), (2, 3, 4, 4)),
+    "GroupNorm": (lambda nn: nn.GroupNorm(2, 4, eps=1e-3), (3, 4, 2, 3)),
+    "GroupNorm_noaffine": (lambda nn: nn.GroupNorm(1, 3, affine=False), (2, 3, 5)),
+    "AlphaDropout": (lambda nn: nn.AlphaDropout(0.3), (6, 5)),
+    "FeatureAlphaDropout": (lambda nn: nn.FeatureAlphaDropout(0.3), (4, 5, 3)),
+    "Dropout2d": (lambda nn: nn.Dropout2d(0.3), (4, 5, 3, 3)),
+    "Hardshrink": (lambda nn: nn.Hardshrink(0.3), (3, 4)),
+    "Softshrink": (lambda nn: nn.Softshrink(), (3, 4)),
+    "Softmax2d": (lambda nn: nn.Softmax2d(), (2, 3, 4, 4)),
+    "ConstantPad1d": (lambda nn: nn.ConstantPad1d((1, 2), 0.5), (2, 3, 4)),
+    "ConstantPad2d": (lambda nn: nn.ConstantPad2d(1, -1.0), (2, 3, 4)),
+    "ZeroPad2d": (lambda nn: nn.ZeroPad2d((1, 0, 2, 1)), (1, 2, 3, 4)),
+    "ReflectionPad1d": (lambda nn: nn.ReflectionPad1d(2), (2, 3, 4), False),
+    "ReflectionPad2d": (lambda nn: nn.ReflectionPad2d((1, 2, 0, 1)), (1, 2, 3, 4), False),
+    "ReplicationPad2d": (lambda nn: nn.ReplicationPad2d(1), (1, 2, 3, 4), False),
+    "PixelShuffle": (lambda nn: nn.PixelShuffle(2), (2, 8, 3, 2)),
+    "PixelUnshuffle": (lambda nn: nn.PixelUnshuffle(2), (1, 2, 4, 6)),
+    "ChannelShuffle": (lambda nn: nn.ChannelShuffle(2), (2, 4, 3, 3), False),
 }
 
 
@@ -367,6 +400,7 @@ LOSSES = {
     "SoftMarginLoss": (lambda nn: nn.SoftMarginLoss(), False),
     "HingeEmbeddingLoss": (lambda nn: nn.HingeEmbeddingLoss(), "sign"),
     "MultiLabelSoftMarginLoss": (lambda nn: nn.MultiLabelSoftMarginLoss(), "prob"),
+    "MultiMarginLoss": (lambda nn: nn.MultiMarginLoss(margin=0.5), True),
 }
 
 
@@ -405,6 +439,11 @@ def test_loss_modules_with_weights_and_three_inputs():
     run_both(lambda m, F, a, p, n: (cnn if m is ctorch else tnn).TripletMarginLoss(p=1.0)(a, p, n),
              [rn(5, 3), rn(5, 3), rn(5, 3)])
     run_both(lambda m, F, a, t, v: (cnn if m is ctorch else tnn).GaussianNLLLoss()(a, t, v.abs()),
+             [rn(5, 3), rn(5, 3), rn(5, 3)])
+    run_both(lambda m, F, a, b: (cnn if m is ctorch else tnn).CosineSimilarity(0)(a, b), [rn(5, 3), rn(5, 3)])
+    run_both(lambda m, F, a, b: (cnn if m is ctorch else tnn).PairwiseDistance(1.0, keepdim=True)(a, b),
+             [rn(5, 3), rn(5, 3)])
+    run_both(lambda m, F, a, p, n: (cnn if m is ctorch else tnn).TripletMarginWithDistanceLoss(margin=2.0)(a, p, n),
              [rn(5, 3), rn(5, 3), rn(5, 3)])
     c = cnn.BCEWithLogitsLoss(pos_weight=ctorch.ones(3))
     assert list(dict(c.named_buffers())) == ["pos_weight"]
@@ -756,7 +795,9 @@ def test_feature_dropout_streams_match_torch():
     cases = [lambda nn, F, t: nn.Dropout2d(0.4)(t), lambda nn, F, t: F.dropout1d(t[0, :, 0], 0.3),
              lambda nn, F, t: nn.Dropout1d(0.3)(t[:, :, 0]), lambda nn, F, t: F.dropout3d(t, 0.3),
              lambda nn, F, t: F.dropout2d(t[0], 0.3), lambda nn, F, t: nn.Dropout3d(0.2, inplace=True)(t.clone()),
-             lambda nn, F, t: F.dropout2d(t, 1.0), lambda nn, F, t: F.dropout2d(t, 0.5, training=False)]
+             lambda nn, F, t: F.dropout2d(t, 1.0), lambda nn, F, t: F.dropout2d(t, 0.5, training=False),
+             lambda nn, F, t: F.alpha_dropout(t, 0.2, True), lambda nn, F, t: F.feature_alpha_dropout(t, 0.4, True),
+             lambda nn, F, t: F.gumbel_softmax(t, 0.5, dim=1), lambda nn, F, t: F.gumbel_softmax(t, hard=True) * t]
     for case in cases:
         outs = []
         for lib in ("c", "t"):
