@@ -812,3 +812,89 @@ def test_feature_dropout_streams_match_torch():
     with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D input"):
         CF.dropout1d(ctorch.zeros(2), 0.5)
     assert repr(cnn.Dropout2d(0.1, True)) == repr(tnn.Dropout2d(0.1, True))
+
+
+TYPICAL_SCRIPT = r"""
+nn = torch.nn
+F = torch.nn.functional
+
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, 1)
+        self.conv2 = nn.Conv2d(4, 8, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.fc1 = nn.Linear(8 * 2 * 2, 16)
+        self.fc2 = nn.Linear(16, 10)
+        self.plain = [nn.Linear(2, 2)]
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.dropout(x, training=self.training)
+        return F.log_softmax(self.fc2(x), dim=1)
+
+def init_weights(m):
+    if isinstance(m, nn.Conv2d):
+        nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+        nn.init.constant_(m.bias, 0)
+    elif isinstance(m, nn.Linear):
+        m.weight.data.normal_(0, 0.02)
+        m.bias.data.fill_(0.01)
+
+torch.manual_seed(0)
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+model = Net().to(device)
+model.apply(init_weights)
+out_lines.append(repr_(sum(p.numel() for p in model.parameters() if p.requires_grad)))
+x = torch.randn(8, 1, 8, 8)
+y = torch.randint(0, 10, (8,))
+model.train()
+for step in range(3):
+    model.zero_grad()
+    out = model(x)
+    loss = F.nll_loss(out, y)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    out_lines.append(repr_(step, round(loss.item(), 5)))
+model.eval()
+with torch.no_grad():
+    out = model(x)
+    out_lines.append(repr_(out.argmax(1).tolist()))
+sd = model.state_dict()
+m2 = Net()
+out_lines.append(repr_(m2.load_state_dict(sd)))
+out_lines.append(repr_(bool((m2.eval()(x) - out).abs().max() < 1e-6)))
+# backward hook with an input not requiring grad
+lin = nn.Linear(3, 2)
+seen = []
+lin.register_full_backward_hook(lambda m, gi, go: seen.append((gi[0] is None, tuple(go[0].shape))))
+lin(torch.ones(4, 3)).sum().backward()
+out_lines.append(repr_(seen))
+# multiple inputs, one with grad; hook returns replacement
+bil = nn.Bilinear(2, 3, 1)
+a = torch.ones(4, 2, requires_grad=True); b = torch.ones(4, 3)
+bil.register_full_backward_hook(lambda m, gi, go: (gi[0] * 2, gi[1]))
+bil(a, b).sum().backward()
+out_lines.append(repr_(round(a.grad.sum().item(), 4)))
+out_lines.append(repr_(model))
+
+"""
+
+
+def test_typical_training_script_runs_the_same():
+    """An ordinary PyTorch script (custom Module, apply(init), .data
+    initialisation, clip_grad_norm_, manual SGD, eval, state_dict round
+    trip, full backward hooks, repr): the same printed lines."""
+    outs = []
+    for mod in (ctorch, torch):
+        out_lines = []
+        env = {"torch": mod, "out_lines": out_lines, "repr_": lambda *a: " ".join(map(str, a))}
+        exec(TYPICAL_SCRIPT, env)
+        outs.append(out_lines)
+    assert outs[0] == outs[1]
