@@ -898,3 +898,50 @@ def test_typical_training_script_runs_the_same():
         exec(TYPICAL_SCRIPT, env)
         outs.append(out_lines)
     assert outs[0] == outs[1]
+
+
+ERROR_CASES = {
+ "linear shape": lambda m: m.nn.functional.linear(m.zeros(3,5), m.zeros(4,4)),
+ "conv channels": lambda m: m.nn.functional.conv2d(m.zeros(1,3,5,5), m.zeros(2,2,3,3)),
+ "conv same stride": lambda m: m.nn.functional.conv2d(m.zeros(1,3,5,5), m.zeros(2,3,3,3), stride=2, padding="same"),
+ "conv 2d input": lambda m: m.nn.functional.conv2d(m.zeros(5,5), m.zeros(2,3,3,3)),
+ "ce target oob": lambda m: m.nn.functional.cross_entropy(m.zeros(3,4), m.tensor([0,5,1])),
+ "nll float target": lambda m: m.nn.functional.nll_loss(m.zeros(3,4), m.zeros(3)),
+ "pool too big": lambda m: m.nn.functional.max_pool2d(m.zeros(1,1,2,2), 3),
+ "pool pad big": lambda m: m.nn.functional.max_pool2d(m.zeros(1,1,6,6), 2, padding=2),
+ "bn channels": lambda m: m.nn.BatchNorm2d(3)(m.zeros(2,4,3,3)),
+ "bn dims": lambda m: m.nn.BatchNorm2d(3)(m.zeros(2,3,3)),
+ "ln shape": lambda m: m.nn.LayerNorm(4)(m.zeros(2,3)),
+ "softmax dim": lambda m: m.nn.functional.softmax(m.zeros(2,3), 2),
+ "linear int": lambda m: m.nn.Linear(3,2)(m.zeros(2,3,dtype=m.int64)),
+ "mse shape": lambda m: m.nn.functional.mse_loss(m.zeros(2,3), m.zeros(4,3)),
+ "bce range": lambda m: m.nn.functional.binary_cross_entropy(m.ones(2)*2, m.ones(2)),
+ "seq bad": lambda m: m.nn.Sequential(1),
+ "modlist idx": lambda m: m.nn.ModuleList()[0],
+ "embedding oob": lambda m: m.nn.Embedding(3,2)(m.tensor([3])),
+ "embedding float": lambda m: m.nn.Embedding(3,2)(m.tensor([1.0])),
+ "adaptive bad": lambda m: m.nn.functional.adaptive_avg_pool2d(m.zeros(1,1,4,4), (1,2,3)),
+ "call missing": lambda m: m.nn.Linear(2,2)(),
+ "kl reduction": lambda m: m.nn.functional.kl_div(m.zeros(2), m.zeros(2), reduction="xx"),
+ "dropout p": lambda m: m.nn.Dropout(2),
+ "groupnorm div": lambda m: m.nn.GroupNorm(3, 4),
+ "conv groups": lambda m: m.nn.Conv2d(3, 4, 3, groups=2),
+ "conv pad str": lambda m: m.nn.Conv2d(3, 4, 3, padding="foo"),
+ "pad mode": lambda m: m.nn.Conv2d(3, 4, 3, padding_mode="foo"),
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name", sorted(ERROR_CASES))
+def test_errors_match_torch(name):
+    """Same exception type; PyTorch's message is contained in ours (the
+    engine prefixes some with the op's name)."""
+    got = []
+    for m in (ctorch, torch):
+        with pytest.raises(Exception) as e:
+            ERROR_CASES[name](m)
+        got.append(e.value)
+    assert type(got[0]) is type(got[1])
+    import re
+    unset = [re.sub(r"\{[^}]*\}", "{}", str(e)) for e in got]  # set reprs print in hash order
+    assert unset[1] in unset[0]
