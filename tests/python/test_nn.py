@@ -945,3 +945,42 @@ def test_errors_match_torch(name):
     import re
     unset = [re.sub(r"\{[^}]*\}", "{}", str(e)) for e in got]  # set reprs print in hash order
     assert unset[1] in unset[0]
+
+
+def _transformer_run(m, train):
+    nn_ = m.nn
+    m.manual_seed(0)
+    enc = nn_.TransformerEncoder(nn_.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True,
+                                                             activation="gelu"), 2, nn_.LayerNorm(8))
+    dec = nn_.TransformerDecoderLayer(8, 2, 12, norm_first=True)
+    mha = nn_.MultiheadAttention(8, 4, kdim=5, vdim=3, add_bias_kv=True, add_zero_attn=True)
+    tr = nn_.Transformer(8, 2, 1, 1, 16)
+    rng = np.random.default_rng(0)
+    x = m.from_numpy(rng.standard_normal((3, 5, 8)).astype(np.float32)).requires_grad_()
+    kpm = m.from_numpy(np.array([[False] * 5, [False] * 3 + [True] * 2, [False] * 4 + [True]]))
+    for mod in (enc, dec, mha, tr):
+        mod.train(train)
+    m.manual_seed(1)
+    y = enc(x, src_key_padding_mask=kpm)
+    z = dec(x.transpose(0, 1)[:4], x.transpose(0, 1), tgt_mask=tr.generate_square_subsequent_mask(4))
+    k = m.from_numpy(rng.standard_normal((6, 3, 5)).astype(np.float32))
+    v = m.from_numpy(rng.standard_normal((6, 3, 3)).astype(np.float32))
+    a, w = mha(x.transpose(0, 1)[:2], k, v, attn_mask=m.zeros(2, 6, dtype=m.bool))
+    t = tr(x.transpose(0, 1), x.transpose(0, 1)[:3])
+    (y.sum() + (z * z).sum() + a.sum() + w.sum() + t.sum()).backward()
+    outs = [y, z, a, w, t, x.grad] + [p.grad for p in tr.parameters()]
+    return outs, repr(enc) + repr(dec) + repr(mha) + repr(tr), [n for n, _ in tr.named_parameters()]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("train", [False, True])
+def test_attention_and_transformer_match_torch(train):
+    """Same init (xavier in PyTorch's order), same outputs, attention
+    weights and gradients, with key padding / causal / bool masks, bias_kv,
+    zero attention, kdim/vdim, batch_first, norm_first and (training) the
+    same dropout streams."""
+    c, crepr, cnames = _transformer_run(ctorch, train)
+    t, trepr, tnames = _transformer_run(torch, train)
+    assert crepr == trepr and cnames == tnames
+    for a, b in zip(c, t):
+        close(a, b, 1e-4, 1e-5)

@@ -18,6 +18,9 @@ from ctorch.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle, Channel
 from ctorch.nn.modules.distance import PairwiseDistance, CosineSimilarity  # noqa: F401
 from ctorch.nn.modules.flatten import Flatten, Unflatten  # noqa: F401
 from ctorch.nn.modules.sparse import Embedding  # noqa: F401
+from ctorch.nn.modules.transformer import (  # noqa: F401
+    MultiheadAttention, TransformerEncoderLayer, TransformerEncoder, TransformerDecoderLayer, TransformerDecoder,
+    Transformer)
 from ctorch.nn.modules.container import (  # noqa: F401
     Container, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict)
 from ctorch.nn.modules.loss import (  # noqa: F401
