@@ -984,3 +984,37 @@ def test_attention_and_transformer_match_torch(train):
     assert crepr == trepr and cnames == tnames
     for a, b in zip(c, t):
         close(a, b, 1e-4, 1e-5)
+
+
+def _weight_norm_and_fusion(m):
+    nn_ = m.nn
+    m.manual_seed(0)
+    lin = nn_.utils.weight_norm(nn_.Linear(4, 3))
+    conv = nn_.utils.weight_norm(nn_.Conv2d(2, 3, 3), dim=1)
+    x = m.from_numpy(np.linspace(-1, 1, 100, dtype=np.float32).reshape(2, 2, 5, 5))
+    y = conv(x).sum() + lin(x[:, 0, 0, :4]).pow(2).sum()
+    y.backward()
+    names = [n for n, _ in lin.named_parameters()]
+    grads = [conv.weight_g.grad, conv.weight_v.grad, lin.weight_g.grad]
+    nn_.utils.remove_weight_norm(lin)
+    names += [n for n, _ in lin.named_parameters()]
+    c2 = nn_.Conv2d(2, 3, 3).eval()
+    bn = nn_.BatchNorm2d(3)
+    with m.no_grad():
+        bn.running_mean.normal_()
+        bn.running_var.uniform_(0.5, 2)
+        bn.weight.normal_()
+    bn.eval()
+    fused = nn_.utils.fuse_conv_bn_eval(c2, bn)
+    return [y] + grads + [lin.weight, fused(x), bn(c2(x))], names
+
+
+def test_weight_norm_and_fusion_match_torch():
+    c, cn = _weight_norm_and_fusion(ctorch)
+    t, tn = _weight_norm_and_fusion(torch)
+    assert cn == tn
+    for a, b in zip(c, t):
+        close(a, b, 1e-5, 1e-5)
+    close(c[-2], c[-1], 1e-5, 1e-5)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
+        cnn.utils.remove_weight_norm(cnn.Linear(2, 2))
