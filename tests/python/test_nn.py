@@ -1018,3 +1018,28 @@ def test_weight_norm_and_fusion_match_torch():
     close(c[-2], c[-1], 1e-5, 1e-5)
     with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
         cnn.utils.remove_weight_norm(cnn.Linear(2, 2))
+
+
+def test_global_module_hooks_and_pad_sequence():
+    out = []
+    data = [rn(n, 3) for n in (2, 4, 1)]
+    for m in (ctorch, torch):
+        mm = __import__(m.__name__ + ".nn.modules.module", fromlist=["x"])
+        seen = []
+        h = mm.register_module_full_backward_hook(lambda mod, gi, go: seen.append(type(mod).__name__))
+        h2 = mm.register_module_forward_hook(lambda mod, i, o: seen.append("f" + type(mod).__name__))
+        s = m.nn.Sequential(m.nn.Linear(2, 2), m.nn.Tanh())
+        s(m.ones(1, 2, requires_grad=True)).sum().backward()
+        h.remove()
+        h2.remove()
+        s(m.ones(1, 2)).sum()
+        seqs = [m.from_numpy(d.copy()).requires_grad_() for d in data]
+        p = m.nn.utils.rnn.pad_sequence(seqs, batch_first=True, padding_value=-1.0)
+        (p * p).sum().backward()
+        un = m.nn.utils.rnn.unpad_sequence(p, m.tensor([2, 4, 1]), batch_first=True)
+        out.append((seen, p, [s.grad for s in seqs], un, m.nn.utils.rnn.pad_sequence(seqs)))
+    assert out[0][0] == out[1][0]
+    close(out[0][1], out[1][1])
+    close(out[0][4], out[1][4])
+    for a, b in zip(out[0][2] + out[0][3], out[1][2] + out[1][3]):
+        close(a, b)

@@ -9,3 +9,4 @@ from ctorch.nn import modules, utils  # noqa: F401
 Module = _module_mod.Module
 register_module_forward_hook = _module_mod.register_module_forward_hook
 register_module_forward_pre_hook = _module_mod.register_module_forward_pre_hook
+register_module_full_backward_hook = _module_mod.register_module_full_backward_hook

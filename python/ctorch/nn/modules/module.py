@@ -9,11 +9,13 @@ from collections.abc import Mapping
 import ctorch
 from ctorch.nn.parameter import Parameter
 
-__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook"]
+__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
+           "register_module_full_backward_hook"]
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
+_global_backward_hooks = OrderedDict()
 
 
 def _typename(o):
@@ -86,6 +88,12 @@ def register_module_forward_pre_hook(hook):
 def register_module_forward_hook(hook):
     handle = RemovableHandle(_global_forward_hooks)
     _global_forward_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_hook(hook):
+    handle = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
     return handle
 
 
@@ -578,7 +586,7 @@ class Module:
     def _call_impl(self, *input, **kwargs):
         forward_call = self.forward
         if not (self._backward_hooks or self._forward_hooks or self._forward_pre_hooks
-                or _global_forward_hooks or _global_forward_pre_hooks):
+                or _global_backward_hooks or _global_forward_hooks or _global_forward_pre_hooks):
             return forward_call(*input, **kwargs)
         for hook in (*_global_forward_pre_hooks.values(), *self._forward_pre_hooks.values()):
             result = hook(self, input)
@@ -587,8 +595,8 @@ class Module:
                     result = (result,)
                 input = result
         bw_hook = None
-        if self._backward_hooks:
-            bw_hook = _BackwardHook(self, list(self._backward_hooks.values()))
+        if self._backward_hooks or _global_backward_hooks:
+            bw_hook = _BackwardHook(self, [*_global_backward_hooks.values(), *self._backward_hooks.values()])
             input = bw_hook.setup_input_hook(input)
         result = forward_call(*input, **kwargs)
         for hook in (*_global_forward_hooks.values(), *self._forward_hooks.values()):

@@ -5,3 +5,4 @@ from ctorch.nn.utils.weight_norm import weight_norm, remove_weight_norm  # noqa:
 from ctorch.nn.utils.fusion import (  # noqa: F401
     fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights)
 from ctorch.nn.utils import fusion  # noqa: F401
+from ctorch.nn.utils import rnn  # noqa: F401
