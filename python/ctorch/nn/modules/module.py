@@ -490,7 +490,8 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        raise AssertionError("Torch not compiled with CUDA enabled")
+        # Tensor.cuda raises PyTorch's AssertionError in a build without CUDA
+        return self._apply(lambda t: t.cuda(device) if device is not None else t.cuda())
 
     def cpu(self):
         return self._apply(lambda t: t.cpu())
@@ -532,15 +533,15 @@ class Module:
             else:
                 raise TypeError("to() received an invalid combination of arguments - got ({})".format(
                     ", ".join(type(x).__name__ for x in args)))
-        if device is not None:
-            ctorch.empty(0).to(device)  # raises PyTorch's error for devices this build lacks
         if dtype is not None:
             if not (dtype.is_floating_point or dtype.is_complex):
                 raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                                 "desired dtype={}".format(dtype))
 
         def convert(t):
-            return t.to(dtype) if dtype is not None and t.is_floating_point() else t
+            if dtype is not None and t.is_floating_point():
+                return t.to(device, dtype) if device is not None else t.to(dtype)
+            return t.to(device) if device is not None else t
 
         return self._apply(convert)
 
