@@ -192,6 +192,9 @@ FUNCTIONAL = {
     "pixel_shuffle": (lambda m, F, x: F.pixel_shuffle(x, 3), [rn(2, 1, 9, 2, 3)]),
     "pixel_unshuffle": (lambda m, F, x: F.pixel_unshuffle(x, 2), [rn(3, 4, 2)]),
     "hardshrink": (lambda m, F, x: F.hardshrink(x), [rn(4, 5)]),
+    "adaptive_max_pool2d_idx": (lambda m, F, x: F.adaptive_max_pool2d(x, (4, 3), True), [rn(2, 3, 9, 7)]),
+    "adaptive_max_pool2d_1": (lambda m, F, x: F.adaptive_max_pool2d(x, 1, True), [rn(2, 3, 5, 7)]),
+    "adaptive_max_pool1d": (lambda m, F, x: F.adaptive_max_pool1d(x, 4, True), [rn(2, 3, 9)]),
     "softshrink": (lambda m, F, x: F.softshrink(x, 0.3), [rn(4, 5)]),
     "triplet_margin_loss": (lambda m, F, a, p, n: F.triplet_margin_loss(a, p, n, swap=True),
                             [rn(4, 3), rn(4, 3), rn(4, 3)]),
@@ -335,6 +338,13 @@ LAYERS = {
     "PixelShuffle": (lambda nn: nn.PixelShuffle(2), (2, 8, 3, 2)),
     "PixelUnshuffle": (lambda nn: nn.PixelUnshuffle(2), (1, 2, 4, 6)),
     "ChannelShuffle": (lambda nn: nn.ChannelShuffle(2), (2, 4, 3, 3), False),
+    "AdaptiveMaxPool2d": (lambda nn: nn.AdaptiveMaxPool2d((3, 2), return_indices=True), (2, 3, 7, 5)),
+    "AdaptiveMaxPool2d_even": (lambda nn: nn.AdaptiveMaxPool2d((None, 2)), (2, 3, 6, 4)),
+    "AdaptiveMaxPool1d": (lambda nn: nn.AdaptiveMaxPool1d(3), (2, 3, 8)),
+    "LPPool2d": (lambda nn: nn.LPPool2d(2, 2), (2, 3, 5, 4)),
+    "LPPool1d": (lambda nn: nn.LPPool1d(2, 3, 1), (2, 3, 6)),
+    "LocalResponseNorm": (lambda nn: nn.LocalResponseNorm(3), (2, 5, 3, 2)),
+    "LocalResponseNorm_3d": (lambda nn: nn.LocalResponseNorm(2, 0.1, 0.5, 2.0), (2, 5, 4)),
 }
 
 

@@ -990,3 +990,85 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if not is_batched:
         attn_output = attn_output.squeeze(1)
     return attn_output, None
+
+
+# ---------------------------------------------------------------- more pooling (compositions)
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Windows [floor(i*H/oh), ceil((i+1)*H/oh)): through max_pool2d when they
+    tile the input evenly, else one max per output cell (stacked). Indices
+    are flat (h * W + w) within each plane, as PyTorch's."""
+    if input.dim() not in (3, 4):
+        raise RuntimeError("adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {}".format(list(input.shape)))
+    H, W = input.shape[-2], input.shape[-1]
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() must be 2")
+        oh = H if output_size[0] is None else output_size[0]
+        ow = W if output_size[1] is None else output_size[1]
+    else:
+        oh = ow = output_size
+    if oh > 0 and ow > 0 and H % oh == 0 and W % ow == 0:
+        k = (H // oh, W // ow)
+        r = _C.max_pool2d(input, k, k, 0, 1, False, True)
+        return r if return_indices else r[0]
+    vals, idxs = [], []
+    for i in range(oh):
+        hs, he = (i * H) // oh, -(-((i + 1) * H) // oh)
+        row_v, row_i = [], []
+        for j in range(ow):
+            ws, we = (j * W) // ow, -(-((j + 1) * W) // ow)
+            win = input[..., hs:he, ws:we].flatten(-2)
+            v, a = win.max(-1)
+            row_v.append(v)
+            row_i.append((hs + a // (we - ws)) * W + ws + a % (we - ws))
+        vals.append(ctorch.stack(row_v, -1))
+        idxs.append(ctorch.stack(row_i, -1))
+    out = ctorch.stack(vals, -2)
+    return (out, ctorch.stack(idxs, -2)) if return_indices else out
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError("adaptive_max_pool1d() argument 'input' (position 1) must be 2D or 3D, got {}D".format(
+            input.dim()))
+    r = adaptive_max_pool2d(input.unsqueeze(-2), (1, _single(output_size, "output_size")), return_indices)
+    if return_indices:
+        return r[0].squeeze(-2), r[1].squeeze(-2)
+    return r.squeeze(-2)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    kw, kh = kernel_size if isinstance(kernel_size, (tuple, list)) else (kernel_size, kernel_size)
+    out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (ctorch.sign(out) * relu(ctorch.abs(out))).mul(kw * kh).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (ctorch.sign(out) * relu(ctorch.abs(out))).mul(kernel_size).pow(1.0 / norm_type)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError("Expected 3D or higher dimensionality input (got {} dimensions)".format(dim))
+    if input.numel() == 0:
+        return input
+    div = input.mul(input).unsqueeze(1)
+    sizes = input.size()
+    if dim > 3:  # PyTorch's avg_pool3d over (channel, 1, 1) is an avg_pool2d over (channel, 1) of [N, 1, C, rest]
+        div = div.reshape(sizes[0], 1, sizes[1], -1)
+    div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    if dim > 3:
+        div = div.view(sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return input / div
