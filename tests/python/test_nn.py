@@ -522,6 +522,12 @@ def test_load_state_dict_from_torch_gives_same_outputs():
     assert r.missing_keys == [] and r.unexpected_keys == [] and repr(r) == "<All keys matched successfully>"
     close(cm(ctorch.from_numpy(x)), tm(torch.from_numpy(x)), 1e-5, 1e-5)
     close(cm.features[1].num_batches_tracked, tm.features[1].num_batches_tracked)
+    # a PyTorch state_dict (and NumPy arrays) load directly, by value
+    cm2 = CNet.build(cnn).eval()
+    assert repr(cm2.load_state_dict(tm.state_dict())) == "<All keys matched successfully>"
+    close(cm2(ctorch.from_numpy(x)), tm(torch.from_numpy(x)), 1e-5, 1e-5)
+    cm2.load_state_dict({k: v.numpy() * 0 for k, v in tm.state_dict().items()})
+    assert float(cm2.head["fc"].weight.abs().sum()) == 0.0
 
 
 def test_load_state_dict_errors_like_torch():

@@ -688,6 +688,10 @@ class Module:
             key = prefix + name
             if key in state_dict:
                 input_param = state_dict[key]
+                if not isinstance(input_param, ctorch.Tensor) and hasattr(input_param, "__array__"):
+                    # NumPy arrays and other frameworks' tensors (a PyTorch state_dict) load by value
+                    import numpy as np
+                    input_param = ctorch.as_tensor(np.array(input_param))
                 if not isinstance(input_param, ctorch.Tensor):
                     error_msgs.append('While copying the parameter named "{}", expected torch.Tensor or '
                                       'Tensor-like object from checkpoint but received {}'.format(key, type(input_param)))
