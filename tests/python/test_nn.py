@@ -1059,3 +1059,30 @@ def test_global_module_hooks_and_pad_sequence():
     close(out[0][4], out[1][4])
     for a, b in zip(out[0][2] + out[0][3], out[1][2] + out[1][3]):
         close(a, b)
+
+
+def _spectral(m):
+    nn_ = m.nn
+    m.manual_seed(0)
+    conv = nn_.utils.spectral_norm(nn_.Conv2d(2, 3, 3), n_power_iterations=2)
+    lin = nn_.utils.spectral_norm(nn_.Linear(4, 5), dim=1)
+    x = m.from_numpy(np.linspace(-1, 1, 100, dtype=np.float32).reshape(2, 2, 5, 5))
+    outs = []
+    for _ in range(2):
+        y = conv(x).pow(2).sum() + lin(x[:, 0, 0, :4]).sum()
+        y.backward()
+        outs += [y, conv.weight_u, lin.weight_v]
+    conv.eval()
+    outs += [conv(x), conv.weight_orig.grad, lin.weight_orig.grad]
+    sd = conv.state_dict()
+    nn_.utils.remove_spectral_norm(conv)
+    outs.append(conv.weight)
+    return outs, list(sd), dict(sd._metadata), [n for n, _ in conv.named_parameters()]
+
+
+def test_spectral_norm_matches_torch():
+    c, ck, cmeta, cn = _spectral(ctorch)
+    t, tk, tmeta, tn = _spectral(torch)
+    assert ck == tk and cmeta == tmeta and cn == tn
+    for a, b in zip(c, t):
+        close(a, b, 1e-4, 1e-5)

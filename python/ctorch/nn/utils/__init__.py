@@ -6,3 +6,4 @@ from ctorch.nn.utils.fusion import (  # noqa: F401
     fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights)
 from ctorch.nn.utils import fusion  # noqa: F401
 from ctorch.nn.utils import rnn  # noqa: F401
+from ctorch.nn.utils.spectral_norm import spectral_norm, remove_spectral_norm  # noqa: F401
