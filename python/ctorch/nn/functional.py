@@ -407,12 +407,27 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return ctorch.div(input, denom, out=out)
 
 
+def _broadcast_shape(a, b):
+    n = max(len(a), len(b))
+    a, b = [1] * (n - len(a)) + list(a), [1] * (n - len(b)) + list(b)
+    out = []
+    for i, (p, q) in enumerate(zip(a, b)):
+        if p != q and p != 1 and q != 1:
+            raise RuntimeError("The size of tensor a ({}) must match the size of tensor b ({}) at non-singleton "
+                               "dimension {}".format(p, q, i))
+        out.append(q if p == 1 else p)
+    return out
+
+
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    w12 = (x1 * x2).sum(dim)
-    w1 = (x1 * x1).sum(dim)
-    w2 = (x2 * x2).sum(dim)
-    n12 = (w1 * w2).clamp_min(eps * eps).sqrt()
-    return w12 / n12
+    """PyTorch 1.13's formulation: each input (broadcast to the common shape)
+    divided by its norm clamped at eps, then the products summed."""
+    if x1.shape != x2.shape:
+        shape = _broadcast_shape(x1.shape, x2.shape)
+        x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
+    n1 = x1.norm(2, dim, keepdim=True).clamp_min(eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp_min(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
