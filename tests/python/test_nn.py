@@ -1086,3 +1086,19 @@ def test_spectral_norm_matches_torch():
     assert ck == tk and cmeta == tmeta and cn == tn
     for a, b in zip(c, t):
         close(a, b, 1e-4, 1e-5)
+
+
+def test_functional_call_matches_torch():
+    res = []
+    for m in (ctorch, torch):
+        m.manual_seed(0)
+        net = m.nn.Sequential(m.nn.Linear(3, 4), m.nn.BatchNorm1d(4), m.nn.Tanh(), m.nn.Linear(4, 2))
+        w = m.from_numpy(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)).requires_grad_()
+        rm = m.ones(4)
+        x = m.from_numpy(np.linspace(-2, 2, 15, dtype=np.float32).reshape(5, 3))
+        out = m.nn.utils.stateless.functional_call(net, {"0.weight": w, "1.running_mean": rm}, (x,))
+        out.sum().backward()
+        res.append([out, w.grad, rm, net[0].weight, net[1].running_mean, net(x)])
+        assert net[0].weight.grad is None and isinstance(net[0].weight, m.nn.Parameter)
+    for a, b in zip(*res):
+        close(a, b, 1e-5, 1e-6)

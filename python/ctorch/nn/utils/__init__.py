@@ -7,3 +7,4 @@ from ctorch.nn.utils.fusion import (  # noqa: F401
 from ctorch.nn.utils import fusion  # noqa: F401
 from ctorch.nn.utils import rnn  # noqa: F401
 from ctorch.nn.utils.spectral_norm import spectral_norm, remove_spectral_norm  # noqa: F401
+from ctorch.nn.utils import stateless  # noqa: F401
