@@ -1,10 +1,17 @@
 """torch.nn.init (PyTorch 1.13 semantics): in-place initialisers drawing from
 the default generator in PyTorch's order, so that with the same manual_seed
-the values equal PyTorch's (ctorch's generator reproduces its streams)."""
+the values equal PyTorch's (ctorch's generator reproduces its streams).
+
+Where the C nn.init (ctorch._C._init_<name>, include/ctorch/module.h) is in
+this build, the public functions call it; otherwise they compose the
+tensor's own in-place random ops. Python keeps PyTorch's warnings."""
 import math
 import warnings
 
 import ctorch
+from ctorch import _C
+
+_CI = {n[len("_init_"):]: getattr(_C, n) for n in dir(_C) if n.startswith("_init_")}
 
 
 def _no_grad_uniform_(tensor, a, b):
@@ -71,6 +78,8 @@ def _no_grad_trunc_normal_(tensor, mean, std, a, b):
 
 
 def calculate_gain(nonlinearity, param=None):
+    if "calculate_gain" in _CI:
+        return _CI["calculate_gain"](nonlinearity, param)
     linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                   "conv_transpose3d"]
     if nonlinearity in linear_fns or nonlinearity == "sigmoid":
@@ -94,30 +103,47 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def uniform_(tensor, a=0.0, b=1.0):
+    if "uniform_" in _CI:
+        return _CI["uniform_"](tensor, a, b)
     return _no_grad_uniform_(tensor, a, b)
 
 
 def normal_(tensor, mean=0.0, std=1.0):
+    if "normal_" in _CI:
+        return _CI["normal_"](tensor, mean, std)
     return _no_grad_normal_(tensor, mean, std)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    if "trunc_normal_" in _CI:
+        if (mean < a - 2 * std) or (mean > b + 2 * std):
+            warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                          "The distribution of values may be incorrect.", stacklevel=2)
+        return _CI["trunc_normal_"](tensor, mean, std, a, b)
     return _no_grad_trunc_normal_(tensor, mean, std, a, b)
 
 
 def constant_(tensor, val):
+    if "constant_" in _CI:
+        return _CI["constant_"](tensor, val)
     return _no_grad_fill_(tensor, val)
 
 
 def ones_(tensor):
+    if "ones_" in _CI:
+        return _CI["ones_"](tensor)
     return _no_grad_fill_(tensor, 1.0)
 
 
 def zeros_(tensor):
+    if "zeros_" in _CI:
+        return _CI["zeros_"](tensor)
     return _no_grad_zero_(tensor)
 
 
 def eye_(tensor):
+    if "eye_" in _CI:
+        return _CI["eye_"](tensor)
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with ctorch.no_grad():
@@ -126,6 +152,8 @@ def eye_(tensor):
 
 
 def dirac_(tensor, groups=1):
+    if "dirac_" in _CI:
+        return _CI["dirac_"](tensor, groups)
     dimensions = tensor.ndimension()
     if dimensions not in [3, 4, 5]:
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
@@ -144,6 +172,8 @@ def dirac_(tensor, groups=1):
 
 
 def _calculate_fan_in_and_fan_out(tensor):
+    if "calculate_fan_in_and_fan_out" in _CI:
+        return _CI["calculate_fan_in_and_fan_out"](tensor)
     dimensions = tensor.dim()
     if dimensions < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
@@ -166,6 +196,8 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def xavier_uniform_(tensor, gain=1.0):
+    if "xavier_uniform_" in _CI:
+        return _CI["xavier_uniform_"](tensor, gain)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     a = math.sqrt(3.0) * std
@@ -173,6 +205,8 @@ def xavier_uniform_(tensor, gain=1.0):
 
 
 def xavier_normal_(tensor, gain=1.0):
+    if "xavier_normal_" in _CI:
+        return _CI["xavier_normal_"](tensor, gain)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return _no_grad_normal_(tensor, 0.0, std)
@@ -182,6 +216,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op")
         return tensor
+    if "kaiming_uniform_" in _CI:
+        return _CI["kaiming_uniform_"](tensor, a, mode, nonlinearity)
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
     std = gain / math.sqrt(fan)
@@ -193,6 +229,8 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op")
         return tensor
+    if "kaiming_normal_" in _CI:
+        return _CI["kaiming_normal_"](tensor, a, mode, nonlinearity)
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
     std = gain / math.sqrt(fan)
@@ -200,6 +238,8 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
 
 
 def orthogonal_(tensor, gain=1):
+    if "orthogonal_" in _CI:
+        return _CI["orthogonal_"](tensor, gain)
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
