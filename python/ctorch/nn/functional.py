@@ -1087,3 +1087,64 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         div = div.view(sizes)
     div = div.mul(alpha).add(k).pow(beta)
     return input / div
+
+
+# ---------------------------------------------------------------- unfold / fold (im2col, col2im)
+def _pair_arg(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: [N, C, H, W] -> [N, C*kh*kw, L], composed of pad, Tensor.unfold
+    (sliding windows as a view) and a permute."""
+    if input.dim() not in (3, 4):
+        raise NotImplementedError("Input Error: Only 3D or 4D input Tensors are supported (got {}D)".format(
+            input.dim()))
+    batched = input.dim() == 4
+    x = input if batched else input.unsqueeze(0)
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = map(_pair_arg, (kernel_size, dilation, padding, stride))
+    if ph or pw:
+        x = pad(x, (pw, pw, ph, ph))
+    n, c = x.shape[0], x.shape[1]
+    eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    if x.shape[2] < eh or x.shape[3] < ew:
+        raise RuntimeError("Given input with spatial size ({}, {}), kernel_size=({}, {}), dilation=({}, {}), "
+                           "padding=({}, {}), calculated shape of the array of sliding blocks is non-positive."
+                           .format(input.shape[-2], input.shape[-1], kh, kw, dh, dw, ph, pw))
+    p = x.unfold(2, eh, sh).unfold(3, ew, sw)[..., ::dh, ::dw]  # [N, C, oh, ow, kh, kw]
+    oh, ow = p.shape[2], p.shape[3]
+    out = p.permute(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
+    return out if batched else out.squeeze(0)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im, the adjoint of unfold: overlapping block values summed
+    (index_add into the padded output, then cropped)."""
+    if input.dim() not in (2, 3):
+        raise NotImplementedError("Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
+                                  "(got {}D)".format(input.dim()))
+    batched = input.dim() == 3
+    x = input if batched else input.unsqueeze(0)
+    (H, W), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = map(_pair_arg, (output_size, kernel_size, dilation, padding,
+                                                                     stride))
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    oh = (Hp - (dh * (kh - 1) + 1)) // sh + 1
+    ow = (Wp - (dw * (kw - 1) + 1)) // sw + 1
+    n, ckk, L = x.shape
+    if ckk % (kh * kw) != 0:
+        raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           "got input.size(1)={} and kernel_size=({}, {})".format(ckk, kh, kw))
+    if L != oh * ow:
+        raise RuntimeError("Given output_size=({}, {}), kernel_size=({}, {}), dilation=({}, {}), padding=({}, {}), "
+                           "stride=({}, {}), expected size of input's dimension 2 to match the calculated number of "
+                           "sliding blocks {} * {} = {}, but got input.size(2)={}.".format(
+                               H, W, kh, kw, dh, dw, ph, pw, sh, sw, oh, ow, oh * ow, L))
+    c = ckk // (kh * kw)
+    ki = ctorch.arange(kh).reshape(kh, 1, 1, 1)
+    kj = ctorch.arange(kw).reshape(1, kw, 1, 1)
+    bi = ctorch.arange(oh).reshape(1, 1, oh, 1)
+    bj = ctorch.arange(ow).reshape(1, 1, 1, ow)
+    idx = ((bi * sh + ki * dh) * Wp + bj * sw + kj * dw).reshape(-1)  # (ki, kj, block) -> padded flat position
+    out = ctorch.zeros(n, c, Hp * Wp, dtype=x.dtype).index_add(2, idx, x.reshape(n, c, kh * kw * L))
+    out = out.reshape(n, c, Hp, Wp)[:, :, ph:ph + H, pw:pw + W]
+    return out if batched else out.squeeze(0)
