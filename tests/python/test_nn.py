@@ -192,6 +192,13 @@ FUNCTIONAL = {
     "pixel_shuffle": (lambda m, F, x: F.pixel_shuffle(x, 3), [rn(2, 1, 9, 2, 3)]),
     "pixel_unshuffle": (lambda m, F, x: F.pixel_unshuffle(x, 2), [rn(3, 4, 2)]),
     "hardshrink": (lambda m, F, x: F.hardshrink(x), [rn(4, 5)]),
+    "conv_transpose2d": (lambda m, F, x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+                         [rn(2, 4, 3, 5), rn(4, 3, 3, 2), rn(3)]),
+    "conv_transpose2d_groups_dil": (lambda m, F, x, w: F.conv_transpose2d(x, w, None, (1, 2), (2, 0), (1, 1), 2,
+                                                                          (2, 3)),
+                                    [rn(1, 4, 5, 4), rn(4, 3, 3, 2)]),
+    "conv_transpose2d_unbatched": (lambda m, F, x, w: F.conv_transpose2d(x, w, padding=1), [rn(2, 4, 4), rn(2, 3, 3, 3)]),
+    "conv_transpose1d": (lambda m, F, x, w, b: F.conv_transpose1d(x, w, b, 3, 1, 2, 1, 1), [rn(2, 3, 6), rn(3, 2, 4), rn(2)]),
     "unfold": (lambda m, F, x: F.unfold(x, (2, 3), dilation=(2, 1), padding=1, stride=(1, 2)), [rn(2, 3, 6, 7)]),
     "unfold_unbatched": (lambda m, F, x: F.unfold(x, 2), [rn(2, 4, 3)]),
     "fold": (lambda m, F, x: F.fold(x, (5, 6), (2, 3), dilation=(2, 1), padding=1, stride=(1, 2)),
@@ -344,6 +351,10 @@ LAYERS = {
     "PixelUnshuffle": (lambda nn: nn.PixelUnshuffle(2), (1, 2, 4, 6)),
     "ChannelShuffle": (lambda nn: nn.ChannelShuffle(2), (2, 4, 3, 3), False),
     "Unfold": (lambda nn: nn.Unfold(3, padding=1), (2, 2, 4, 5)),
+    "ConvTranspose2d": (lambda nn: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+                        (2, 4, 3, 4)),
+    "ConvTranspose2d_nobias": (lambda nn: nn.ConvTranspose2d(2, 3, (2, 3), dilation=2, bias=False), (1, 2, 4, 4)),
+    "ConvTranspose1d": (lambda nn: nn.ConvTranspose1d(3, 2, 4, stride=2), (2, 3, 5)),
     "Fold": (lambda nn: nn.Fold((4, 5), 3, padding=1), (2, 18, 20)),
     "AdaptiveMaxPool2d": (lambda nn: nn.AdaptiveMaxPool2d((3, 2), return_indices=True), (2, 3, 7, 5)),
     "AdaptiveMaxPool2d_even": (lambda nn: nn.AdaptiveMaxPool2d((None, 2)), (2, 3, 6, 4)),
@@ -1109,3 +1120,20 @@ def test_functional_call_matches_torch():
         assert net[0].weight.grad is None and isinstance(net[0].weight, m.nn.Parameter)
     for a, b in zip(*res):
         close(a, b, 1e-5, 1e-6)
+
+
+def test_conv_transpose_output_size_and_errors():
+    x = rn(1, 2, 4, 4)
+    outs = []
+    for m in (ctorch, torch):
+        m.manual_seed(0)
+        up = m.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+        outs.append(up(m.from_numpy(x), output_size=[1, 3, 8, 8]))
+        with pytest.raises(ValueError, match="requested an output size of"):
+            up(m.from_numpy(x), output_size=(10, 10))
+        with pytest.raises(ValueError, match='Only "zeros" padding mode is supported for ConvTranspose2d'):
+            m.nn.ConvTranspose2d(2, 3, 3, padding_mode="reflect")
+        with pytest.raises(RuntimeError, match="output padding must be smaller than either stride or dilation"):
+            m.nn.functional.conv_transpose2d(m.from_numpy(x), m.zeros(2, 1, 3, 3), output_padding=1)
+    close(outs[0], outs[1])
+    assert tuple(outs[0].shape) == (1, 3, 8, 8)

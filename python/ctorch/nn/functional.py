@@ -1148,3 +1148,51 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     out = ctorch.zeros(n, c, Hp * Wp, dtype=x.dtype).index_add(2, idx, x.reshape(n, c, kh * kw * L))
     out = out.reshape(n, c, Hp, Wp)[:, :, ph:ph + H, pw:pw + W]
     return out if batched else out.squeeze(0)
+
+
+# ---------------------------------------------------------------- transposed convolution (matmul + col2im)
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The adjoint of conv2d as PyTorch's CPU kernel computes it: per group
+    weight^T @ input gives the columns, col2im (fold) sums them into the
+    uncropped output, which is cropped by padding (output_padding extends
+    the bottom/right side)."""
+    if input.dim() not in (3, 4):
+        raise RuntimeError("Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of "
+                           "size: {}".format(list(input.shape)))
+    batched = input.dim() == 4
+    x = input if batched else input.unsqueeze(0)
+    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = map(_pair_arg, (stride, padding, output_padding, dilation))
+    if (oph >= sh and oph >= dh) or (opw >= sw and opw >= dw):
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                           "output_padding_height: {} output_padding_width: {} stride_height: {} stride_width: {} "
+                           "dilation_height: {} dilation_width: {}".format(oph, opw, sh, sw, dh, dw))
+    n, cin, H, W = x.shape
+    if weight.dim() != 4 or weight.shape[0] != cin:
+        raise RuntimeError("Given transposed=1, weight of size {}, expected input{} to have {} channels, but got {} "
+                           "channels instead".format(list(weight.shape), list(x.shape), weight.shape[0], cin))
+    if cin % groups != 0:
+        raise RuntimeError("Given groups={}, expected input channels {} to be divisible by groups".format(groups, cin))
+    coutg, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
+    cing = cin // groups
+    wg = weight.reshape(groups, cing, coutg * kh * kw).transpose(1, 2)            # [g, coutg*k, cing]
+    cols = ctorch.matmul(wg, x.reshape(n, groups, cing, H * W))                    # [n, g, coutg*k, HW]
+    cols = cols.reshape(n, groups * coutg * kh * kw, H * W)
+    Hf, Wf = (H - 1) * sh + dh * (kh - 1) + 1, (W - 1) * sw + dw * (kw - 1) + 1
+    full = fold(cols, (Hf, Wf), (kh, kw), (dh, dw), 0, (sh, sw))
+    Ho, Wo = Hf - 2 * ph + oph, Wf - 2 * pw + opw
+    if ph + Ho > Hf or pw + Wo > Wf:
+        full = pad(full, (0, max(0, pw + Wo - Wf), 0, max(0, ph + Ho - Hf)))
+    out = full[:, :, ph:ph + Ho, pw:pw + Wo]
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out if batched else out.squeeze(0)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    if input.dim() not in (2, 3):
+        raise RuntimeError("Expected 2D (unbatched) or 3D (batched) input to conv_transpose1d, but got input of "
+                           "size: {}".format(list(input.shape)))
+    one = (lambda v, d: (d, _single(v, "argument")))
+    out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2) if weight.dim() == 3 else weight, bias,
+                           one(stride, 1), one(padding, 0), one(output_padding, 0), groups, one(dilation, 1))
+    return out.squeeze(-2)

@@ -1,6 +1,6 @@
 from ctorch.nn.modules.module import Module  # noqa: F401
 from ctorch.nn.modules.linear import Identity, Linear, Bilinear  # noqa: F401
-from ctorch.nn.modules.conv import Conv1d, Conv2d  # noqa: F401
+from ctorch.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from ctorch.nn.modules.pooling import (  # noqa: F401
     MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,
     AdaptiveMaxPool2d, LPPool1d, LPPool2d)
