@@ -1196,3 +1196,136 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2) if weight.dim() == 3 else weight, bias,
                            one(stride, 1), one(padding, 0), one(output_padding, 0), groups, one(dilation, 1))
     return out.squeeze(-2)
+
+
+# ---------------------------------------------------------------- interpolate (separable index_select + lerp)
+def _interp_tables(in_size, out_size, scale, mode, align_corners, np_dtype):
+    """Source indices (and linear weights) of one spatial dim, in the
+    arithmetic (float of the input's precision) of PyTorch's CPU kernels."""
+    import numpy as np
+    f = np.float32 if mode.startswith("nearest") else np_dtype
+    dst = np.arange(out_size, dtype=np.int64)
+    if mode == "nearest":
+        if out_size == in_size:
+            return dst, None, None, None
+        if out_size == 2 * in_size:
+            return dst >> 1, None, None, None
+        s = f(1.0 / scale) if scale is not None and scale > 0 else f(in_size) / f(out_size)
+        src = np.floor(dst.astype(f) * s).astype(np.int64)
+        return np.minimum(src, in_size - 1), None, None, None
+    if mode == "nearest-exact":
+        s = f(1.0 / scale) if scale is not None and scale > 0 else f(in_size) / f(out_size)
+        src = np.floor(((dst + 0.5) * float(s)).astype(f)).astype(np.int64)
+        return np.minimum(src, in_size - 1), None, None, None
+    # linear
+    if out_size == in_size:
+        return dst, dst, np.ones(out_size, f), np.zeros(out_size, f)
+    if align_corners:
+        s = f(in_size - 1) / f(out_size - 1) if out_size > 1 else f(0)
+        real = s * dst.astype(f)
+    else:
+        s = f(1.0 / scale) if scale is not None and scale > 0 else f(in_size) / f(out_size)
+        real = s * (dst.astype(f) + f(0.5)) - f(0.5)
+        real = np.where(real < 0, f(0), real).astype(f)
+    i0 = real.astype(np.int64)
+    i1 = i0 + (i0 < in_size - 1)
+    l1 = np.minimum(np.maximum(real - i0.astype(f), f(0)), f(1)).astype(f)
+    return i0, i1, (f(1) - l1).astype(f), l1
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Modes nearest, nearest-exact, linear, bilinear (separable index_select
+    and lerp per spatial dim) and area (adaptive average pooling), for 1-d
+    and 2-d spatial inputs."""
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    dim = input.dim() - 2
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    elif size is not None:
+        scale_factors = None
+        if isinstance(size, (list, tuple)):
+            if len(size) != dim:
+                raise ValueError(
+                    "Input and output must have the same number of spatial dimensions, but got input with spatial "
+                    f"dimensions of {list(input.shape[2:])} and output size of {size}. Please provide input tensor in "
+                    "(N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+            output_size = list(size)
+        else:
+            output_size = [size for _ in range(dim)]
+    elif scale_factor is not None:
+        output_size = None
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != dim:
+                raise ValueError(
+                    "Input and scale_factor must have the same number of spatial dimensions, but got input with "
+                    f"spatial dimensions of {list(input.shape[2:])} and scale_factor of shape {scale_factor}. Please "
+                    "provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) "
+                    "format.")
+            scale_factors = list(scale_factor)
+        else:
+            scale_factors = [scale_factor for _ in range(dim)]
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor is not None and recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if mode == "area" and output_size is None:
+        recompute_scale_factor = True
+    if recompute_scale_factor:
+        output_size = [int(math.floor(float(input.size(i + 2)) * scale_factors[i])) for i in range(dim)]
+        scale_factors = None
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True) is not implemented in ctorch")
+    if output_size is None:
+        output_size = [int(input.size(i + 2) * scale_factors[i]) for i in range(dim)]
+    if mode == "area":
+        if dim == 1:
+            return adaptive_avg_pool1d(input, output_size)
+        if dim == 2:
+            return adaptive_avg_pool2d(input, output_size)
+    want = {"nearest": (1, 2), "nearest-exact": (1, 2), "linear": (1,), "bilinear": (2,)}
+    if mode not in want:
+        raise NotImplementedError("interpolate: mode {!r} is not implemented in ctorch".format(mode))
+    if dim not in want[mode]:
+        if mode in ("linear", "bilinear") and dim in (1, 2, 3):
+            raise NotImplementedError("Got {}D input, but {} mode needs {}D input".format(
+                input.dim(), mode, want[mode][0] + 2))
+        raise NotImplementedError("Input Error: Only 3D and 4D input Tensors supported (got {}D) for the modes: "
+                                  "nearest | nearest-exact | linear | bilinear | area (got {})".format(input.dim(), mode))
+    import numpy as np
+    np_dtype = np.float64 if input.dtype == ctorch.float64 else np.float32
+    x = input
+    for d in range(dim):
+        axis = 2 + d
+        in_size, out_size = input.size(axis), output_size[d]
+        scale = scale_factors[d] if scale_factors is not None else None
+        i0, i1, l0, l1 = _interp_tables(in_size, out_size, scale, mode, align_corners, np_dtype)
+        x0 = x.index_select(axis, ctorch.from_numpy(i0))
+        if i1 is None:
+            x = x0
+            continue
+        shape = [out_size] + [1] * (input.dim() - 1 - axis)
+        w0 = ctorch.from_numpy(l0).to(x.dtype).reshape(shape)
+        w1 = ctorch.from_numpy(l1).to(x.dtype).reshape(shape)
+        x = x0 * w0 + x.index_select(axis, ctorch.from_numpy(i1)) * w1
+    return x
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

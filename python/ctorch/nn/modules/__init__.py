@@ -18,6 +18,7 @@ from ctorch.nn.modules.padding import (  # noqa: F401
 from ctorch.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle, ChannelShuffle  # noqa: F401
 from ctorch.nn.modules.distance import PairwiseDistance, CosineSimilarity  # noqa: F401
 from ctorch.nn.modules.fold import Fold, Unfold  # noqa: F401
+from ctorch.nn.modules.upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: F401
 from ctorch.nn.modules.flatten import Flatten, Unflatten  # noqa: F401
 from ctorch.nn.modules.sparse import Embedding  # noqa: F401
 from ctorch.nn.modules.transformer import (  # noqa: F401
