@@ -33,5 +33,15 @@ def numel(input):
 
 def typename(obj):
     return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
 from ctorch import serialization, safetensors  # noqa: E402,F401
 from ctorch.serialization import save, load  # noqa: E402,F401
+
+
+def __getattr__(name):
+    # ctorch.nn is imported on first use: `import ctorch` stays fast
+    if name == "nn":
+        import importlib
+        return importlib.import_module("ctorch.nn")
+    raise AttributeError(f"module 'ctorch' has no attribute '{name}'")
