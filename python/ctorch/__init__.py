@@ -32,3 +32,4 @@ def numel(input):
 
 def typename(obj):
     return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+from ctorch import utils  # noqa: E402,F401  (ctorch.utils.data)
