@@ -93,7 +93,8 @@ def collate_numpy_array_fn(batch, *, collate_fn_map=None):
 
 
 def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
-    return ctorch.as_tensor(batch)
+    # through one NumPy array: its dtype is the scalars' (np.int32 -> int32)
+    return ctorch.as_tensor(sys.modules['numpy'].asarray(batch))
 
 
 def collate_float_fn(batch, *, collate_fn_map=None):

@@ -288,8 +288,7 @@ class _CLoaderIter(_BaseDataLoaderIter):
         self._mapping = mapping
         self._batch_size = loader.batch_size
         self._sampler = loader.sampler
-        self._c = None
-        self._start()
+        self._c = None  # started by the first next(), when PyTorch's sampler draws
 
     def _start(self):
         indices = list(self._sampler)
@@ -303,9 +302,11 @@ class _CLoaderIter(_BaseDataLoaderIter):
         super()._reset(loader, first_iter)
         if self._c is not None:
             self._c.close()
-        self._start()
+        self._c = None
 
     def _next_data(self):
+        if self._c is None:
+            self._start()
         return list(next(self._c))
 
     def _shutdown_workers(self):
