@@ -327,3 +327,10 @@ def test_timeout_and_argument_errors():
     dl = cud.DataLoader(range(3))
     with pytest.raises(ValueError, match="batch_size attribute should not be set"):
         dl.batch_size = 2
+
+
+def test_module_names_like_torch():
+    from ctorch.utils.data._utils.collate import default_collate
+    from ctorch.utils.data.dataloader import default_collate as dc2
+    assert default_collate is dc2 is cud.default_collate
+    assert ctorch.utils.data.get_worker_info() is None
