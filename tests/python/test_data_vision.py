@@ -182,3 +182,13 @@ def test_fashion_mnist_system_dataset():
         pytest.skip("dataset-fashion-mnist is not installed")
     ds = CD.FashionMNIST(root, train=False)
     assert len(ds) == 10000 and ds[0][0].shape == (28, 28) and 0 <= ds[0][1] < 10
+
+
+@pytest.mark.parametrize("nw", [0, 2])
+def test_c_loader_error_names_item(mnist_root, nw):
+    """A C transform failing in the C loader's workers: the item is named."""
+    root, _, sets = mnist_root
+    ds = CD.MNIST(root, transform=CT.Normalize((0.5,), (0.5,)))  # uint8 input: an error
+    dl = cud.DataLoader(ds, batch_size=4, sampler=[17, 3], num_workers=nw)
+    with pytest.raises(TypeError, match=r"DataLoader: item 17: Normalize: expects a floating"):
+        next(iter(dl))
