@@ -7,7 +7,11 @@ import ctorch
 
 
 class Dataset:
-    """A map-style dataset: __getitem__(index) and usually __len__."""
+    """A map-style dataset: __getitem__(index) and usually __len__.
+    Dataset[T] is Dataset (the typing form of torch's Generic classes)."""
+
+    def __class_getitem__(cls, item):
+        return cls
 
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")

@@ -5,7 +5,11 @@ import ctorch
 
 
 class Sampler:
-    """Base class: __iter__ yields indices (or lists of indices), __len__ optional."""
+    """Base class: __iter__ yields indices (or lists of indices), __len__ optional.
+    Sampler[int] is Sampler (the typing form of torch's Generic classes)."""
+
+    def __class_getitem__(cls, item):
+        return cls
 
     def __init__(self, data_source=None):
         pass
