@@ -11,6 +11,7 @@ import os
 
 import ctorch
 from ctorch.utils.data.dataset import Dataset
+from ctorch.vision.transforms.transforms import c_transforms
 
 
 class VisionDataset(Dataset):
@@ -45,8 +46,7 @@ class VisionDataset(Dataset):
             return None
         chain = []
         if self.transform is not None:
-            get = getattr(self.transform, '_c_transforms', None)
-            chain = None if get is None else get()
+            chain = c_transforms(self.transform)
             if chain is None:
                 return None
         base = ctorch._C._tensor_dataset([data, targets])

@@ -4,10 +4,20 @@ import sys
 import ctorch
 
 
-def _c_chain(t):
-    """The list of C transforms equivalent to transform t, or None."""
-    get = getattr(t, '_c_transforms', None)
-    return None if get is None else get()
+def _c_steps(t, state):
+    """(C transforms equivalent to t on an image in `state`, the state after
+    them), or None when t has no C form there. States: "pil" (a dataset's
+    HW/HWC uint8 image), "chw8" (its uint8 CHW copy, while the Python path
+    still holds HWC), "chw" (a tensor image, the same in both paths)."""
+    get = getattr(t, '_c_steps', None)
+    return None if get is None else get(state)
+
+
+def c_transforms(t):
+    """The C transforms equivalent to t applied to a dataset's image (HW/HWC
+    uint8), or None: the C DataLoader then is not used."""
+    r = _c_steps(t, "pil")
+    return None if r is None or r[1] == "chw8" else r[0]
 
 
 class Compose:
@@ -21,14 +31,15 @@ class Compose:
             img = t(img)
         return img
 
-    def _c_transforms(self):
+    def _c_steps(self, state):
         out = []
         for t in self.transforms:
-            c = _c_chain(t)
-            if c is None:
+            r = _c_steps(t, state)
+            if r is None:
                 return None
-            out.extend(c)
-        return out
+            out.extend(r[0])
+            state = r[1]
+        return out, state
 
     def __repr__(self):
         lines = [self.__class__.__name__ + "("]
@@ -75,11 +86,25 @@ class ToTensor:
             return _to_chw_numpy(np.array(pic))
         raise TypeError(f"pic should be PIL Image, ndarray or uint8 tensor. Got {type(pic)}")
 
-    def _c_transforms(self):
-        return [self._c]
+    def _c_steps(self, state):
+        if state == "pil":
+            return [self._c], "chw"
+        if state == "chw8":  # ToTensor(HWC) == ConvertImageDtype(float)(CHW)
+            return [_c_convert_float()], "chw"
+        return None
 
     def __repr__(self):
         return self.__class__.__name__ + "()"
+
+
+_convert_float_c = None
+
+
+def _c_convert_float():
+    global _convert_float_c
+    if _convert_float_c is None:
+        _convert_float_c = ctorch._C._ctransform("convert_image_dtype", ctorch.float32)
+    return _convert_float_c
 
 
 class Normalize:
@@ -113,8 +138,10 @@ class Normalize:
             tensor = tensor.clone()
         return tensor.sub_(mean).div_(std)
 
-    def _c_transforms(self):
-        return None if self.inplace or self._c is None else [self._c]
+    def _c_steps(self, state):
+        if state != "chw" or self.inplace or self._c is None:
+            return None
+        return [self._c], state
 
     def __repr__(self):
         return f"{self.__class__.__name__}(mean={self.mean}, std={self.std})"
