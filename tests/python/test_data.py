@@ -334,3 +334,19 @@ def test_module_names_like_torch():
     from ctorch.utils.data.dataloader import default_collate as dc2
     assert default_collate is dc2 is cud.default_collate
     assert ctorch.utils.data.get_worker_info() is None
+
+
+def test_persistent_workers_order_matches_torch():
+    """Persistent workers: the base seed is drawn once, so later epochs'
+    orders differ from fresh iterators; both loader paths follow torch."""
+    y = np.arange(13)
+    a = tud.DataLoader(tud.TensorDataset(torch.from_numpy(y)), batch_size=4, shuffle=True,
+                       num_workers=1, persistent_workers=True,
+                       generator=torch.Generator().manual_seed(8))
+    want = [[t[0].tolist() for t in a] for _ in range(3)]
+    for ds in (cud.TensorDataset(ctorch.from_numpy(y)), items_of(ctorch, 13)):
+        b = cud.DataLoader(ds, batch_size=4, shuffle=True, num_workers=2, persistent_workers=True,
+                           generator=ctorch.Generator().manual_seed(8), pin_memory=True)
+        key = (lambda t: t[0].tolist()) if isinstance(ds, cud.TensorDataset) else \
+            (lambda t: t["i"].tolist())
+        assert [[key(t) for t in b] for _ in range(3)] == want
