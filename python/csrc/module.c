@@ -503,6 +503,7 @@ extern PyMethodDef ctpy_init_functions[];
 extern PyMethodDef ctpy_io_functions[];
 extern PyMethodDef ctpy_data_functions[];
 int ctpy_autograd_init(PyObject *m);
+int ctpy_data_init(PyObject *m);
 PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n);
 PyMethodDef *ctpy_table_methods(void), *ctpy_table_functions(void);
 
@@ -603,6 +604,7 @@ PyMODINIT_FUNC PyInit__C(void) {
     for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
         if (add_functions(m, ftables[i]) < 0) return NULL;
     if (ctpy_random_init(m) < 0 || ctpy_autograd_init(m) < 0) return NULL;
+    if (ctpy_data_init(m) < 0) return NULL;
     PyModule_AddIntConstant(m, "_nogil_numel", CTPY_NOGIL_NUMEL);
     return m;
 }

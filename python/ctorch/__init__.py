@@ -37,6 +37,7 @@ def typename(obj):
 
 from ctorch import serialization, safetensors  # noqa: E402,F401
 from ctorch.serialization import save, load  # noqa: E402,F401
+from ctorch import utils  # noqa: E402,F401  (ctorch.utils.data)
 
 
 def __getattr__(name):
