@@ -106,3 +106,34 @@ void ct__adaptive_avg_pool2d_kernel(ct_dtype dt, const void *x, int64_t np, int6
     if (dt == CT_FLOAT32) ADAPTIVE(float);
     else ADAPTIVE(double);
 }
+
+/* dx[p][idx[p][l]] += g[p][l] over np planes (dx [np][hw] overwritten);
+ * -1 when an index is outside [0, hw). */
+#define MAXPOOL_BWD(T)                                                                   \
+    do {                                                                                 \
+        const T *gs = (const T *)g;                                                      \
+        T *ds = (T *)dx;                                                                 \
+        _Pragma("omp parallel for schedule(static) reduction(|:bad) if (np * (hw + ohw) >= CT_GRAIN)") \
+        for (int64_t p = 0; p < np; p++) {                                               \
+            T *d = ds + p * hw;                                                          \
+            const T *gp = gs + p * ohw;                                                  \
+            const int64_t *ip = idx + p * ohw;                                           \
+            for (int64_t i = 0; i < hw; i++) d[i] = 0;                                   \
+            for (int64_t l = 0; l < ohw; l++) {                                          \
+                int64_t k = ip[l];                                                       \
+                if (k < 0 || k >= hw) {                                                  \
+                    bad |= 1;                                                            \
+                    continue;                                                            \
+                }                                                                        \
+                d[k] += gp[l];                                                           \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+
+int ct__max_pool2d_backward_kernel(ct_dtype dt, const void *g, const int64_t *idx, int64_t np,
+                                   int64_t hw, int64_t ohw, void *dx) {
+    int bad = 0;
+    if (dt == CT_FLOAT32) MAXPOOL_BWD(float);
+    else MAXPOOL_BWD(double);
+    return bad ? -1 : 0;
+}
