@@ -85,5 +85,8 @@ int main(int argc, char **argv) {
     qsort(c, (size_t)steps, sizeof(double), cmp);
     printf("ctorch %s step: wall median %.2f ms, min %.2f ms; cpu median %.2f ms (%d steps)\n",
            only ? "forward" : "train", t[steps / 2] * 1e3, t[0] * 1e3, c[steps / 2] * 1e3, steps);
+    ct_alloc_stats st = ct_host_alloc_stats();
+    printf("allocator: %llu hits, %llu misses, peak %.1f MB\n", (unsigned long long)st.cache_hits,
+           (unsigned long long)st.cache_misses, st.peak_bytes_in_use / 1e6);
     return 0;
 }

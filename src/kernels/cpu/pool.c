@@ -4,14 +4,44 @@
 
 #include <math.h>
 
+/* The common 2x2 window with stride 2, no padding or dilation, every
+ * window inside the plane: the same scan order and NaN rule as below
+ * (a NaN wins, the last one; otherwise the first strict maximum). */
+#define MAXPOOL_2X2(T)                                                                   \
+    for (int64_t oh = 0; oh < g->OH; oh++) {                                             \
+        const T *r0 = xp + 2 * oh * g->W, *r1 = r0 + g->W;                               \
+        T *o = os + p * L + oh * g->OW;                                                  \
+        int64_t *ix = idx ? idx + p * L + oh * g->OW : NULL;                             \
+        for (int64_t ow = 0; ow < g->OW; ow++) { /* branch-free: random data */          \
+            T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];    \
+            int64_t k = (2 * oh) * g->W + 2 * ow;                                        \
+            bool tb = (b > a) | (b != b);                                                  \
+            T m = tb ? b : a;                                                            \
+            int64_t i = tb ? k + 1 : k;                                                  \
+            bool tc = (c > m) | (c != c);                                                  \
+            m = tc ? c : m;                                                              \
+            i = tc ? k + g->W : i;                                                       \
+            bool td = (d > m) | (d != d);                                                  \
+            o[ow] = td ? d : m;                                                          \
+            if (ix) ix[ow] = td ? k + g->W + 1 : i;                                      \
+        }                                                                                \
+    }
+
 #define MAXPOOL(T)                                                                       \
     do {                                                                                 \
+        bool fast2 = g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->ph == 0 && \
+                     g->pw == 0 && g->dh == 1 && g->dw == 1 && 2 * g->OH <= g->H &&      \
+                     2 * g->OW <= g->W;                                                  \
         const T *xs = (const T *)x;                                                      \
         T *os = (T *)out;                                                                \
         int64_t HW = g->H * g->W, L = g->OH * g->OW;                                     \
         _Pragma("omp parallel for schedule(static) if (np * L * g->kh * g->kw >= CT_GRAIN)") \
         for (int64_t p = 0; p < np; p++) {                                               \
             const T *xp = xs + p * HW;                                                   \
+            if (fast2) {                                                                 \
+                MAXPOOL_2X2(T);                                                          \
+                continue;                                                                \
+            }                                                                            \
             for (int64_t oh = 0; oh < g->OH; oh++) {                                     \
                 int64_t h0 = oh * g->sh - g->ph;                                         \
                 int64_t h1 = h0 + (g->kh - 1) * g->dh + 1;                               \
