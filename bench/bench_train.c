@@ -4,10 +4,13 @@
  * batch 64 of random 28x28 images. bench_train.py runs the same model in
  * PyTorch; run.py-style medians over repeats.
  *
- *   make -C bench ../build/bench/bench_train && ../build/bench/bench_train [steps] */
+ *   make -C bench ../build/bench/bench_train && ../build/bench/bench_train [steps] [fwd|poolfirst]
+ * Run both with OMP_WAIT_POLICY=passive on a shared machine (spinning OpenMP
+ * threads of either framework otherwise fight the other processes). */
 #include <ctorch/ctorch.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void) {
@@ -37,7 +40,10 @@ static int cmp(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     int steps = argc > 1 ? atoi(argv[1]) : 20;
-    const char *only = argc > 2 ? argv[2] : NULL; /* "fwd": forward only */
+    /* "fwd": forward only; "poolfirst": relu after each max_pool (the same
+     * function, relu on a quarter of the elements: what the demo runs) */
+    const char *mode = argc > 2 ? argv[2] : "";
+    bool only = strcmp(mode, "fwd") == 0, poolfirst = strcmp(mode, "poolfirst") == 0;
     ct_generator *g = ct_generator_new(0);
     const int64_t B = 64;
     const int64_t shapes[8][4] = {{32, 1, 3, 3}, {32}, {64, 32, 3, 3}, {64}, {128, 3136}, {128}, {10, 128}, {10}};
@@ -58,9 +64,11 @@ int main(int argc, char **argv) {
         double t0 = now(), c0 = cpu();
         ct_scope sc = ct_scope_begin();
         ct_tensor *h = ct_conv2d(x, p[0], p[1], NULL, pad1, NULL, 1);
-        h = ct_max_pool2d(ct_relu(h), k2, NULL, NULL, NULL, false, NULL);
+        h = poolfirst ? ct_relu(ct_max_pool2d(h, k2, NULL, NULL, NULL, false, NULL))
+                      : ct_max_pool2d(ct_relu(h), k2, NULL, NULL, NULL, false, NULL);
         h = ct_conv2d(h, p[2], p[3], NULL, pad1, NULL, 1);
-        h = ct_max_pool2d(ct_relu(h), k2, NULL, NULL, NULL, false, NULL);
+        h = poolfirst ? ct_relu(ct_max_pool2d(h, k2, NULL, NULL, NULL, false, NULL))
+                      : ct_max_pool2d(ct_relu(h), k2, NULL, NULL, NULL, false, NULL);
         h = ct_flatten(h, 1, -1);
         h = ct_relu(ct_linear(h, p[4], p[5]));
         h = ct_linear(h, p[6], p[7]);
@@ -84,7 +92,7 @@ int main(int argc, char **argv) {
     qsort(t, (size_t)steps, sizeof(double), cmp);
     qsort(c, (size_t)steps, sizeof(double), cmp);
     printf("ctorch %s step: wall median %.2f ms, min %.2f ms; cpu median %.2f ms (%d steps)\n",
-           only ? "forward" : "train", t[steps / 2] * 1e3, t[0] * 1e3, c[steps / 2] * 1e3, steps);
+           only ? "forward" : poolfirst ? "train (pool first)" : "train", t[steps / 2] * 1e3, t[0] * 1e3, c[steps / 2] * 1e3, steps);
     ct_alloc_stats st = ct_host_alloc_stats();
     printf("allocator: %llu hits, %llu misses, peak %.1f MB\n", (unsigned long long)st.cache_hits,
            (unsigned long long)st.cache_misses, st.peak_bytes_in_use / 1e6);
