@@ -3,6 +3,7 @@
 #   make test       install missing packages, build, run every test
 #   make test-asan  the C test suite under ASan+UBSan
 #   make bench      benchmarks against PyTorch (never run by tests)
+#   make demo       install what is missing, build, train a CNN on Fashion-MNIST (DEMO_ARGS=...)
 #   make install PREFIX=/usr/local
 
 PYTHON   ?= /usr/bin/python3
@@ -27,7 +28,7 @@ TEST_SRCS := $(sort $(wildcard tests/c/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 HEADERS  := $(wildcard include/ctorch/*.h include/ctorch/def/*.def src/*.h src/*/*.h tests/c/*.h)
 
-.PHONY: asan-build examples all lib test test-c test-asan test-python bench install clean deps deps-test python
+.PHONY: demo asan-build examples all lib test test-c test-asan test-python bench install clean deps deps-test python
 
 all: lib python
 
@@ -70,8 +71,19 @@ deps:
 deps-test:
 	@tools/install-deps.sh test
 
+# The demo (demo/fashion_mnist.c; not an example: examples run under valgrind
+# in the tests): the packages it needs (dataset-fashion-mnist included), the
+# library, then the training run. tests/python/test_demo.py runs it on a subset.
+demo:
+	@tools/install-deps.sh demo
+	@$(MAKE) --no-print-directory $(BUILD)/demo/fashion_mnist
+	$(BUILD)/demo/fashion_mnist $(DEMO_ARGS)
+$(BUILD)/demo/%: demo/%.c $(BUILD)/libctorch.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libctorch.a $(LDLIBS)
+
 test: deps-test
-	@$(MAKE) --no-print-directory all $(BUILD)/ctorch_tests examples
+	@$(MAKE) --no-print-directory all $(BUILD)/ctorch_tests examples $(BUILD)/demo/fashion_mnist
 	@$(ASAN_MAKE) build-asan/ctorch_tests
 	@tools/run-tests.sh $(BUILD) $(PYTHON) build-asan
 
