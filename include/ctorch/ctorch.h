@@ -13,5 +13,6 @@
 #include "ctorch/nn.h"
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"
+#include "ctorch/cuda.h"
 
 #endif
