@@ -44,7 +44,7 @@ TEST_SRCS := $(sort $(wildcard tests/c/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 HEADERS  := $(wildcard include/ctorch/*.h include/ctorch/def/*.def src/*.h src/*/*.h tests/c/*.h)
 
-.PHONY: asan-build examples all lib test test-c test-asan test-python bench install clean deps deps-test python
+.PHONY: asan-build examples all lib test test-cuda test-c test-asan test-python bench install clean deps deps-test python
 
 all: lib python
 
@@ -95,6 +95,11 @@ test: deps-test
 	@$(MAKE) --no-print-directory all $(BUILD)/ctorch_tests examples
 	@$(ASAN_MAKE) build-asan/ctorch_tests
 	@tools/run-tests.sh $(BUILD) $(PYTHON) build-asan
+
+# The CUDA tests alone, for a GPU machine (they skip without a GPU).
+test-cuda: all $(BUILD)/ctorch_tests
+	$(BUILD)/ctorch_tests cuda
+	PYTHONPATH=python $(PYTHON) -m pytest -q -p no:cacheprovider -rs tests/python/test_cuda.py
 
 test-c: $(BUILD)/ctorch_tests
 	$(BUILD)/ctorch_tests
