@@ -16,5 +16,6 @@
 #include "ctorch/optim.h"
 #include "ctorch/module.h"
 #include "ctorch/serialize.h"
+#include "ctorch/cuda.h"
 
 #endif
