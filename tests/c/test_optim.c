@@ -658,3 +658,26 @@ TEST(optim_lbfgs, history_restored_into_a_new_optimizer_continues_identically) {
     ct_optim_free(a);
     ct_optim_free(b);
 }
+
+TEST(optim_sgd, every_algorithm_above_the_grain_matches_the_reference) {
+    /* threaded loops (numel >= CT_GRAIN) against the double reference */
+    opts o[9];
+    o[SGD].sgd = ct_sgd_defaults();
+    o[SGD].sgd.momentum = 0.9;
+    o[SGD].sgd.nesterov = true;
+    o[ADAM].adam = ct_adam_defaults();
+    o[ADAMW].adam = ct_adamw_defaults();
+    o[ADAMW].adam.amsgrad = true;
+    o[ADAGRAD].adagrad = ct_adagrad_defaults();
+    o[RMSPROP].rmsprop = ct_rmsprop_defaults();
+    o[RMSPROP].rmsprop.centered = true;
+    o[RMSPROP].rmsprop.momentum = 0.5;
+    o[ADADELTA].adadelta = ct_adadelta_defaults();
+    o[ADAMAX].adamax = ct_adamax_defaults();
+    o[NADAM].nadam = ct_nadam_defaults();
+    o[RADAM].radam = ct_radam_defaults();
+    for (int k = 0; k < 9; k++) {
+        double tol = k == NADAM ? 1e-6 : 1e-12; /* NAdam's float32 mu_product */
+        if (run_case(__FILE__, __LINE__, k, &o[k], CT_FLOAT64, 32768 + 7, 2, tol) < 0) return;
+    }
+}
