@@ -374,6 +374,12 @@ SCHEDULERS = {
     "OneCycleLR": lambda m, o: m.optim.lr_scheduler.OneCycleLR(o, max_lr=1.0, total_steps=25),
     "OneCycleLR3": lambda m, o: m.optim.lr_scheduler.OneCycleLR(
         o, max_lr=1.0, epochs=5, steps_per_epoch=5, three_phase=True, anneal_strategy='linear'),
+    "PolynomialLR": lambda m, o: m.optim.lr_scheduler.PolynomialLR(o, total_iters=10, power=2.0),
+    "CosineAnnealingWarmRestarts": lambda m, o: m.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        o, T_0=3, T_mult=2, eta_min=0.01),
+    "ChainedScheduler": lambda m, o: m.optim.lr_scheduler.ChainedScheduler(
+        [m.optim.lr_scheduler.ConstantLR(o, factor=0.5, total_iters=3),
+         m.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)]),
     "SequentialLR": lambda m, o: m.optim.lr_scheduler.SequentialLR(
         o, [m.optim.lr_scheduler.LinearLR(o, start_factor=0.2, total_iters=4),
             m.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10)], milestones=[5]),
