@@ -45,7 +45,7 @@ TEST_SRCS := $(sort $(wildcard tests/c/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 HEADERS  := $(wildcard include/ctorch/*.h include/ctorch/def/*.def src/*.h src/*/*.h tests/c/*.h)
 
-.PHONY: demo asan-build examples all lib test test-cuda test-c test-asan test-python bench install clean deps deps-test python
+.PHONY: install-python demo asan-build examples all lib test test-cuda test-c test-asan test-python bench install clean deps deps-test python
 
 all: lib python
 
@@ -136,6 +136,14 @@ install: lib
 	install -m 644 include/ctorch/*.h $(DESTDIR)$(PREFIX)/include/ctorch/
 	install -m 644 include/ctorch/def/*.def $(DESTDIR)$(PREFIX)/include/ctorch/def/
 	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(BUILD)/ctorch.pc > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ctorch.pc
+
+# The Python package (python/ctorch with the built extension) into the
+# interpreter's site-packages, or PY_SITE=DIR; DESTDIR for staging.
+PY_SITE ?= $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')
+install-python: python
+	install -d $(DESTDIR)$(PY_SITE)
+	cd python && find ctorch -name __pycache__ -prune -o -type f \( -name '*.py' -o -name '*.so' \) -print | \
+	  while read f; do install -D -m 644 "$$f" "$(DESTDIR)$(PY_SITE)/$$f"; done
 
 clean:
 	rm -rf build build-asan python/ctorch/_C*.so
