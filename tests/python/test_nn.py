@@ -1150,3 +1150,62 @@ def test_conv_transpose_output_size_and_errors():
             m.nn.functional.conv_transpose2d(m.from_numpy(x), m.zeros(2, 1, 3, 3), output_padding=1)
     close(outs[0], outs[1])
     assert tuple(outs[0].shape) == (1, 3, 8, 8)
+
+
+
+def _rnn_run(m, make, shape, train, hx=None, cell=False):
+    m.manual_seed(0)
+    net = make(m.nn); net.train(train)
+    rng = np.random.default_rng(1)
+    x = m.from_numpy(rng.standard_normal(shape).astype(np.float32)).requires_grad_()
+    h = None
+    if hx is not None:
+        h = tuple(m.from_numpy(rng.standard_normal(s).astype(np.float32)) for s in hx)
+        h = h[0] if len(h) == 1 else h
+    m.manual_seed(5)
+    out = net(x, h)
+    outs = list(out) if isinstance(out, tuple) else [out]
+    flat = []
+    for o in outs: flat += list(o) if isinstance(o, tuple) else [o]
+    sum((o * o).sum() for o in flat).backward()
+    return [o.detach().numpy() for o in flat] + [x.grad.numpy()] + [p.grad.numpy() for p in net.parameters()], repr(net), [n for n, _ in net.named_parameters()]
+RNN_CASES = [
+ (lambda nn: nn.LSTM(3, 4), (5, 2, 3), False, None),
+ (lambda nn: nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True, dropout=0.3), (2, 5, 3), True, None),
+ (lambda nn: nn.LSTM(3, 5, proj_size=2, num_layers=2), (4, 3), False, [(2, 2), (2, 5)]),
+ (lambda nn: nn.GRU(3, 4, num_layers=2, bias=False), (5, 2, 3), False, [(2, 2, 4)]),
+ (lambda nn: nn.GRU(3, 4, bidirectional=True), (5, 2, 3), False, None),
+ (lambda nn: nn.RNN(3, 4, nonlinearity="relu", num_layers=3, dropout=0.5), (6, 2, 3), True, None),
+ (lambda nn: nn.RNN(3, 4, batch_first=True), (2, 6, 3), False, [(1, 2, 4)]),
+ (lambda nn: nn.LSTMCell(3, 4), (2, 3), False, [(2, 4), (2, 4)]),
+ (lambda nn: nn.LSTMCell(3, 4), (3,), False, None),
+ (lambda nn: nn.GRUCell(3, 4, bias=False), (2, 3), False, [(2, 4)]),
+ (lambda nn: nn.RNNCell(3, 4, nonlinearity="relu"), (2, 3), False, None),
+]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("case", range(len(RNN_CASES)))
+def test_rnn_family_matches_torch(case):
+    """Same parameter names, init, outputs, final states and gradients
+    (multi-layer, bidirectional, batch_first, proj_size, unbatched, given
+    initial states, inter-layer dropout streams in training)."""
+    make, shape, train, hx = RNN_CASES[case]
+    c, cr, cn = _rnn_run(ctorch, make, shape, train, hx)
+    t, tr, tn = _rnn_run(torch, make, shape, train, hx)
+    assert cr == tr and cn == tn and len(c) == len(t)
+    for a, b in zip(c, t):
+        close(a, b, 1e-4, 1e-5)
+
+
+def test_rnn_errors_like_torch():
+    for m in (ctorch, torch):
+        lstm = m.nn.LSTM(3, 4)
+        with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 2"):
+            lstm(m.zeros(5, 2, 2))
+        with pytest.raises(RuntimeError, match="Expected hidden\\[0\\] size \\(1, 2, 4\\), got \\[1, 3, 4\\]"):
+            lstm(m.zeros(5, 2, 3), (m.zeros(1, 3, 4), m.zeros(1, 2, 4)))
+        with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
+            m.nn.GRU(3, 4, proj_size=2)
+        with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+            m.nn.LSTM(3, 4, proj_size=4)

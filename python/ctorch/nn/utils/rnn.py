@@ -3,7 +3,14 @@ not implemented)."""
 import ctorch
 from ctorch.nn import functional as F
 
-__all__ = ["pad_sequence", "unpad_sequence"]
+__all__ = ["pad_sequence", "unpad_sequence", "PackedSequence"]
+
+
+class PackedSequence:
+    """Only a type here (isinstance checks): packing is not implemented."""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError("PackedSequence (pack_padded_sequence & co.) is not implemented in ctorch")
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0):
