@@ -685,8 +685,9 @@ def test_module_conversion_modes_and_grads():
     m.to("cpu").float().cpu()
     with pytest.raises(TypeError, match="floating point"):
         m.to(ctorch.int32)
-    with pytest.raises(AssertionError):
-        m.cuda()
+    if not ctorch.cuda.is_available():  # PyTorch's error for a build without CUDA or without a GPU
+        with pytest.raises((AssertionError, RuntimeError)):
+            m.cuda()
     assert m.training and m[1].training
     m.eval()
     assert not m.training and not m[1].training
