@@ -1210,3 +1210,57 @@ def test_rnn_errors_like_torch():
             m.nn.GRU(3, 4, proj_size=2)
         with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
             m.nn.LSTM(3, 4, proj_size=4)
+
+
+
+def _packed_run(m, make, lens, hx_shapes, sorted_, train=False):
+    m.manual_seed(0)
+    net = make(m.nn).train(train)
+    rng = np.random.default_rng(2)
+    B = len(lens)
+    x = m.from_numpy(rng.standard_normal((max(lens), B, 3)).astype(np.float32)).requires_grad_()
+    hx = None
+    if hx_shapes:
+        hx = tuple(m.from_numpy(rng.standard_normal(s).astype(np.float32)).requires_grad_() for s in hx_shapes)
+        hx = hx[0] if len(hx) == 1 else hx
+    p = m.nn.utils.rnn.pack_padded_sequence(x, m.tensor(lens), enforce_sorted=sorted_)
+    m.manual_seed(3)
+    out, h = net(p, hx)
+    pad, l = m.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+    hs = list(h) if isinstance(h, tuple) else [h]
+    ((pad * pad).sum() + sum((t * t * 0.5).sum() for t in hs)).backward()
+    return [pad, l, out.data] + hs + [x.grad] + [p.grad for p in net.parameters()]
+PACKED_CASES = [
+  (lambda nn: nn.LSTM(3, 4), [5, 3, 3, 1], [(1, 4, 4), (1, 4, 4)], True),
+  (lambda nn: nn.GRU(3, 4, num_layers=2, bidirectional=True), [2, 5, 1, 3], None, False),
+  (lambda nn: nn.LSTM(3, 5, proj_size=2, bidirectional=True, num_layers=2, dropout=0.4), [4, 4, 2], [(4, 3, 2), (4, 3, 5)], False, True),
+  (lambda nn: nn.RNN(3, 4, nonlinearity="relu"), [3, 1, 2], [(1, 3, 4)], False),
+]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("case", range(len(PACKED_CASES)))
+def test_packed_sequences_through_rnns_match_torch(case):
+    make, lens, hx, srt = PACKED_CASES[case][:4]
+    train = PACKED_CASES[case][4] if len(PACKED_CASES[case]) > 4 else False
+    c = _packed_run(ctorch, make, lens, hx, srt, train)
+    t = _packed_run(torch, make, lens, hx, srt, train)
+    assert len(c) == len(t)
+    for a, b in zip(c, t):
+        close(a, b, 1e-4, 1e-5)
+
+
+def test_pack_helpers_match_torch():
+    x = rn(5, 4, 2)
+    res = []
+    for m in (ctorch, torch):
+        R = m.nn.utils.rnn
+        p = R.pack_padded_sequence(m.from_numpy(x), m.tensor([3, 5, 1, 3]), enforce_sorted=False)
+        pad, lens = R.pad_packed_sequence(p, batch_first=True, total_length=6, padding_value=-1.0)
+        s = R.pack_sequence([m.from_numpy(x[:3, 0]), m.from_numpy(x[:2, 1])])
+        u = R.unpack_sequence(R.pack_sequence([m.from_numpy(x[:2, 0]), m.from_numpy(x[:4, 1])], enforce_sorted=False))
+        res.append([p.data, p.batch_sizes, p.sorted_indices, p.unsorted_indices, pad, lens, s.data, s.batch_sizes] + u)
+        with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
+            R.pack_padded_sequence(m.from_numpy(x), [1, 2, 3, 4])
+    for a, b in zip(*res):
+        close(a, b)

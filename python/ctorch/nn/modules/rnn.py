@@ -2,7 +2,8 @@
 sigmoid/tanh, chunk, stack) with PyTorch 1.13's parameter names, layout,
 initialisation order and gate equations (the input projection of a whole
 sequence is one matmul, the recurrence one small matmul per step, as
-PyTorch's CPU kernel). PackedSequence inputs are not implemented."""
+PyTorch's CPU kernel); PackedSequence inputs run the active rows of each
+step."""
 import math
 import numbers
 import warnings
@@ -185,11 +186,79 @@ class RNNBase(Module):
                 layer_input = F.dropout(layer_input, self.dropout, True)
         return layer_input, ctorch.stack(hn, 0), (ctorch.stack(cn, 0) if cn else None)
 
-    def _prepare(self, input):
+    def _run_packed(self, data, batch_sizes, h0, c0):
+        """data [sum(batch_sizes), I] time-major packed; rows of a step are the
+        longest sequences; a finished row keeps its last state."""
+        num_directions = 2 if self.bidirectional else 1
+        per = len(self._flat_weights_names) // (self.num_layers * num_directions)
+        weights = self._flat_weights
+        offs = [0]
+        for bs in batch_sizes:
+            offs.append(offs[-1] + bs)
+        T, B = len(batch_sizes), (batch_sizes[0] if batch_sizes else 0)
+        layer_input = data
+        hn, cn = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(num_directions):
+                k = layer * num_directions + d
+                ws = weights[k * per:(k + 1) * per]
+                w_ih, w_hh = ws[0], ws[1]
+                b_ih, b_hh = (ws[2], ws[3]) if self.bias else (None, None)
+                w_hr = ws[-1] if self.proj_size > 0 else None
+                gi_all = F.linear(layer_input, w_ih, b_ih)
+                h = h0[k]
+                c = c0[k] if c0 is not None else None
+                steps = [None] * T
+                for t in (range(T - 1, -1, -1) if d == 1 else range(T)):
+                    bs = batch_sizes[t]
+                    hs, cs = _cell_step(self.mode, gi_all[offs[t]:offs[t + 1]], h[:bs],
+                                        c[:bs] if c is not None else None, w_hh, b_hh, w_hr)
+                    steps[t] = hs
+                    h = hs if bs == B else ctorch.cat([hs, h[bs:]], 0)
+                    if c is not None:
+                        c = cs if bs == B else ctorch.cat([cs, c[bs:]], 0)
+                outs.append(ctorch.cat(steps, 0))
+                hn.append(h)
+                if c is not None:
+                    cn.append(c)
+            layer_input = outs[0] if num_directions == 1 else ctorch.cat(outs, -1)
+            if self.dropout != 0 and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        return layer_input, ctorch.stack(hn, 0), (ctorch.stack(cn, 0) if cn else None)
+
+    def _forward_packed(self, packed, hx):
         from ctorch.nn.utils.rnn import PackedSequence
-        if isinstance(input, PackedSequence):
-            raise NotImplementedError("PackedSequence inputs to {} are not implemented in ctorch".format(
-                type(self).__name__))
+        batch_sizes = [int(v) for v in packed.batch_sizes.tolist()]
+        B = batch_sizes[0] if batch_sizes else 0
+        num_directions = 2 if self.bidirectional else 1
+        out_h = self.proj_size if self.proj_size > 0 else self.hidden_size
+        lstm = self.mode == "LSTM"
+        if hx is None:
+            h0 = ctorch.zeros(self.num_layers * num_directions, B, out_h, dtype=packed.data.dtype)
+            c0 = ctorch.zeros(self.num_layers * num_directions, B, self.hidden_size, dtype=packed.data.dtype) \
+                if lstm else None
+        else:
+            h0, c0 = (hx[0], hx[1]) if lstm else (hx, None)
+            if packed.sorted_indices is not None:
+                h0 = h0.index_select(1, packed.sorted_indices)
+                c0 = c0.index_select(1, packed.sorted_indices) if c0 is not None else None
+        if packed.data.dim() != 2 or packed.data.size(-1) != self.input_size:
+            self.check_input(packed.data, packed.batch_sizes)
+        expected = (self.num_layers * num_directions, B, out_h)
+        self.check_hidden_size(h0, expected, "Expected hidden[0] size {}, got {}" if lstm else
+                               "Expected hidden size {}, got {}")
+        if lstm:
+            self.check_hidden_size(c0, (self.num_layers * num_directions, B, self.hidden_size),
+                                   "Expected hidden[1] size {}, got {}")
+        out, h, c = self._run_packed(packed.data, batch_sizes, h0, c0)
+        if packed.unsorted_indices is not None:
+            h = h.index_select(1, packed.unsorted_indices)
+            c = c.index_select(1, packed.unsorted_indices) if c is not None else None
+        out = PackedSequence(out, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return out, ((h, c) if lstm else h)
+
+    def _prepare(self, input):
         is_batched = input.dim() == 3
         batch_dim = 0 if self.batch_first else 1
         if not is_batched:
@@ -219,6 +288,9 @@ class RNN(RNNBase):
         super().__init__(mode, *args, **kwargs)
 
     def forward(self, input, hx=None):
+        from ctorch.nn.utils.rnn import PackedSequence
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         input, is_batched, batch_dim = self._prepare(input)
         if hx is not None:
             if not is_batched:
@@ -262,6 +334,9 @@ class LSTM(RNNBase):
                                "Expected hidden[1] size {}, got {}")
 
     def forward(self, input, hx=None):
+        from ctorch.nn.utils.rnn import PackedSequence
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         input, is_batched, batch_dim = self._prepare(input)
         max_batch_size = input.size(0) if self.batch_first else input.size(1)
         if hx is None:
