@@ -1329,3 +1329,62 @@ def upsample_nearest(input, size=None, scale_factor=None):
 def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ---------------------------------------------------------------- 3-d convolution (conv2d per kernel depth)
+def _triple_arg(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v, v)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Sum over the kernel's depth taps of conv2d on strided depth slices
+    (the output depths folded into the batch): kd conv2d calls."""
+    if input.dim() not in (4, 5):
+        raise RuntimeError("Expected 4D (unbatched) or 5D (batched) input to conv3d, but got input of size: {}"
+                           .format(list(input.shape)))
+    batched = input.dim() == 5
+    x = input if batched else input.unsqueeze(0)
+    if weight.dim() != 5:
+        raise RuntimeError("weight should have at least three dimensions")
+    (sd, sh, sw), (dd, dh, dw) = _triple_arg(stride), _triple_arg(dilation)
+    kd, kh, kw = weight.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0, 0, 0)
+        elif padding == "same":
+            if (sd, sh, sw) != (1, 1, 1):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            tot = [dd * (kd - 1), dh * (kh - 1), dw * (kw - 1)]
+            # asymmetric: the extra one goes at the end, as PyTorch
+            x = pad(x, (tot[2] // 2, tot[2] - tot[2] // 2, tot[1] // 2, tot[1] - tot[1] // 2,
+                        tot[0] // 2, tot[0] - tot[0] // 2))
+            pads = (0, 0, 0)
+        else:
+            raise RuntimeError("Invalid padding string: '{}'".format(padding))
+    else:
+        pads = _triple_arg(padding)
+    pd, ph, pw = pads
+    n, c = x.shape[0], x.shape[1]
+    if c != weight.shape[1] * groups:
+        raise RuntimeError("Given groups={}, weight of size {}, expected input{} to have {} channels, but got {} "
+                           "channels instead".format(groups, list(weight.shape), list(x.shape),
+                                                     weight.shape[1] * groups, c))
+    if pd:
+        x = pad(x, (0, 0, 0, 0, pd, pd))
+    D = x.shape[2]
+    Do = (D - (dd * (kd - 1) + 1)) // sd + 1
+    if Do <= 0:
+        raise RuntimeError("Calculated padded input size per channel: ({} x {} x {}). Kernel size: ({} x {} x {}). "
+                           "Kernel size can't be greater than actual input size".format(
+                               D, x.shape[3] + 2 * ph, x.shape[4] + 2 * pw, dd * (kd - 1) + 1,
+                               dh * (kh - 1) + 1, dw * (kw - 1) + 1))
+    out = None
+    for k in range(kd):
+        xs = x[:, :, k * dd:k * dd + (Do - 1) * sd + 1:sd]                       # [N, C, Do, H, W]
+        xs = xs.transpose(1, 2).reshape(n * Do, c, x.shape[3], x.shape[4])
+        y = _C.conv2d(xs, weight[:, :, k], None, (sh, sw), (ph, pw), (dh, dw), groups)
+        out = y if out is None else out + y
+    out = out.reshape(n, Do, out.shape[1], out.shape[2], out.shape[3]).transpose(1, 2)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return out if batched else out.squeeze(0)
