@@ -1388,3 +1388,103 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)
     return out if batched else out.squeeze(0)
+
+
+# ---------------------------------------------------------------- 3-d pooling (separable: 2-d pooling, then depth)
+def _pool_out(size, k, pad, stride, dil, ceil):
+    num = size + 2 * pad - dil * (k - 1) - 1 + (stride - 1 if ceil else 0)
+    out = num // stride + 1
+    if ceil and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def _pool3d_prep(name, input, kernel_size, stride, padding, dilation=1):
+    if input.dim() not in (4, 5):
+        raise RuntimeError("{}: Expected 4D or 5D tensor for input, but got: {}".format(name, list(input.shape)))
+    k = _triple_arg(kernel_size)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else _triple_arg(stride)
+    p, d = _triple_arg(padding), _triple_arg(dilation)
+    for i in range(3):
+        if p[i] > k[i] // 2:
+            raise RuntimeError("pad should be at most half of effective kernel size, but got pad={}, kernel_size={} "
+                               "and dilation={}".format(p[i], k[i], d[i]))
+    batched = input.dim() == 5
+    x = input if batched else input.unsqueeze(0)
+    n, c, D, H, W = x.shape
+    return x, batched, n, c, D, k, s, p, d
+
+
+def _fold_depth(x):
+    n, c, D, H, W = x.shape
+    return x.transpose(1, 2).reshape(n * D, c, H, W)
+
+
+def _unfold_depth(y, n, D):
+    return y.reshape(n, D, y.shape[1], y.shape[2], y.shape[3]).transpose(1, 2)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """max_pool2d over each depth slice, then the max over each depth window
+    (return_indices is not implemented)."""
+    if return_indices:
+        raise NotImplementedError("max_pool3d(return_indices=True) is not implemented in ctorch")
+    x, batched, n, c, D, k, s, p, d = _pool3d_prep("max_pool3d", input, kernel_size, stride, padding, dilation)
+    Do = _pool_out(D, k[0], p[0], s[0], d[0], ceil_mode)
+    if Do <= 0:
+        raise RuntimeError("max_pool3d: Given input size: ({}x{}x{}x{}). Calculated output size: ({}x{}x..). Output "
+                           "size is too small".format(c, D, x.shape[3], x.shape[4], c, Do))
+    y = _unfold_depth(_C.max_pool2d(_fold_depth(x), k[1:], s[1:], p[1:], d[1:], ceil_mode, False), n, D)
+    outs = []
+    for od in range(Do):
+        idx = [od * s[0] - p[0] + j * d[0] for j in range(k[0])]
+        idx = [i for i in idx if 0 <= i < D]
+        outs.append(y.index_select(2, ctorch.tensor(idx, dtype=ctorch.int64)).amax(2))
+    out = ctorch.stack(outs, 2)
+    return out if batched else out.squeeze(0)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """avg_pool2d over each depth slice, then the depth window's sum over its
+    own divisor (PyTorch's divisor is the product of per-dim counts)."""
+    x, batched, n, c, D, k, s, p, _ = _pool3d_prep("avg_pool3d", input, kernel_size, stride, padding)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    Do = _pool_out(D, k[0], p[0], s[0], 1, ceil_mode)
+    if Do <= 0:
+        raise RuntimeError("avg_pool3d: Given input size: ({}x{}x{}x{}). Calculated output size: ({}x{}x..). Output "
+                           "size is too small".format(c, D, x.shape[3], x.shape[4], c, Do))
+    y = _C._avg_pool2d(_fold_depth(x), k[1:], s[1:], p[1:], ceil_mode, count_include_pad,
+                       1 if divisor_override is not None else None)
+    y = _unfold_depth(y, n, D)
+    outs = []
+    for od in range(Do):
+        start = od * s[0] - p[0]
+        end = min(start + k[0], D + p[0])
+        lo, hi = max(start, 0), min(end, D)
+        div = divisor_override if divisor_override is not None else ((end - start) if count_include_pad else hi - lo)
+        outs.append(y[:, :, lo:hi].sum(2) / div)
+    out = ctorch.stack(outs, 2)
+    return out if batched else out.squeeze(0)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    if input.dim() not in (4, 5):
+        raise RuntimeError("adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {}".format(list(input.shape)))
+    batched = input.dim() == 5
+    x = input if batched else input.unsqueeze(0)
+    n, c, D, H, W = x.shape
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 3:
+            raise RuntimeError("adaptive_avg_pool3d: output_size must be 3")
+        od_, oh, ow = [x.shape[2 + i] if v is None else v for i, v in enumerate(output_size)]
+    else:
+        od_ = oh = ow = output_size
+    y = _unfold_depth(_C._adaptive_avg_pool2d(_fold_depth(x), (oh, ow)), n, D)
+    outs = []
+    for i in range(od_):
+        lo, hi = (i * D) // od_, -(-((i + 1) * D) // od_)
+        outs.append(y[:, :, lo:hi].mean(2))
+    out = ctorch.stack(outs, 2)
+    return out if batched else out.squeeze(0)
