@@ -1488,3 +1488,85 @@ def adaptive_avg_pool3d(input, output_size):
         outs.append(y[:, :, lo:hi].mean(2))
     out = ctorch.stack(outs, 2)
     return out if batched else out.squeeze(0)
+
+
+# ---------------------------------------------------------------- unpooling, pdist, rrelu
+def _unpool_output_size(input, kernel_size, stride, padding, output_size):
+    input_size = input.size()
+    default_size = [(input_size[-len(kernel_size) + d] - 1) * stride[d] + kernel_size[d] - 2 * padding[d]
+                     for d in range(len(kernel_size))]
+    if output_size is None:
+        return default_size
+    output_size = list(output_size)
+    if len(output_size) == len(kernel_size) + 2:
+        output_size = output_size[2:]
+    if len(output_size) != len(kernel_size):
+        raise ValueError("output_size should be a sequence containing {} or {} elements, but it has a length of '{}'"
+                         .format(len(kernel_size), len(kernel_size) + 2, len(output_size)))
+    for d in range(len(kernel_size)):
+        min_size = default_size[d] - stride[d]
+        max_size = default_size[d] + stride[d]
+        if not (min_size < output_size[d] < max_size):
+            raise ValueError('invalid output_size "{}" (dim {} must be between {} and {})'.format(
+                output_size, d, min_size, max_size))
+    return output_size
+
+
+def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size):
+    k = tuple(kernel_size) if isinstance(kernel_size, (tuple, list)) else (kernel_size,) * nd
+    s = k if stride is None else (tuple(stride) if isinstance(stride, (tuple, list)) else (stride,) * nd)
+    p = tuple(padding) if isinstance(padding, (tuple, list)) else (padding,) * nd
+    osz = _unpool_output_size(input, k, s, p, output_size)
+    if indices.dtype != ctorch.int64:
+        raise RuntimeError("elements in indices should be type int64 but got: {}".format(indices.dtype))
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError("Expected shape of indices to be same as that of the input tensor ({}) but got indices "
+                           "tensor with shape: {}".format(list(input.shape), list(indices.shape)))
+    lead = list(input.shape[:-nd])
+    numel = 1
+    for v in osz:
+        numel *= v
+    flat_in = input.reshape(lead + [-1])
+    flat_idx = indices.reshape(lead + [-1])
+    if flat_idx.numel() and (int(flat_idx.min()) < 0 or int(flat_idx.max()) >= numel):
+        raise RuntimeError("Found an invalid max index: {} (output volumes are of size {})".format(
+            int(flat_idx.max()), "x".join(str(v) for v in osz)))
+    out = ctorch.zeros(lead + [numel], dtype=input.dtype).scatter(-1, flat_idx, flat_in)
+    return out.reshape(lead + list(osz))
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, 1, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, 2, kernel_size, stride, padding, output_size)
+
+
+def pdist(input, p=2):
+    if input.dim() != 2:
+        raise RuntimeError("pdist only supports 2D tensors, got: {}D".format(input.dim()))
+    n = input.shape[0]
+    if n < 2:
+        return ctorch.zeros(0, dtype=input.dtype)
+    ij = ctorch.triu_indices(n, n, 1)
+    return (input.index_select(0, ij[0]) - input.index_select(0, ij[1])).norm(p, 1)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Training: each non-positive element scaled by its own U(lower, upper)
+    draw (float64 draws in element order, PyTorch's CPU stream); eval: the
+    leaky slope (lower + upper) / 2."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    mask = input <= 0
+    n = int(mask.sum())
+    noise = ctorch.ones_like(input)
+    if n:
+        r = ctorch.empty(n, dtype=ctorch.float64).uniform_(lower, upper).to(input.dtype)
+        noise = noise.masked_scatter(mask, r)
+    return input.mul_(noise) if inplace else input * noise
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
