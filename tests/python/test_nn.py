@@ -1292,3 +1292,35 @@ def test_pack_helpers_match_torch():
             R.pack_padded_sequence(m.from_numpy(x), [1, 2, 3, 4])
     for a, b in zip(*res):
         close(a, b)
+
+
+
+EB_W = np.random.default_rng(0).standard_normal((7, 3)).astype(np.float32)
+EB_CASES = [
+ dict(input=[[1, 2, 4], [4, 3, 2]], mode="mean"),
+ dict(input=[1, 2, 4, 5, 4, 3, 2, 6], offsets=[0, 3, 3, 6], mode="sum", psw=True),
+ dict(input=[1, 2, 4, 5, 4, 3, 2, 6], offsets=[0, 2, 5, 8], mode="max", include_last_offset=True),
+ dict(input=[1, 2, 4, 5, 2, 2, 2, 6], offsets=[0, 4, 5], mode="mean", padding_idx=2),
+ dict(input=[[1, 2, 0], [0, 0, 0]], mode="max", padding_idx=0),
+]
+
+
+@pytest.mark.parametrize("case", range(len(EB_CASES)))
+def test_embedding_bag_matches_torch(case):
+    kw = EB_CASES[case]
+    r = []
+    for m in (ctorch, torch):
+        w = m.from_numpy(EB_W.copy()).requires_grad_()
+        inp = m.tensor(kw["input"])
+        off = m.tensor(kw["offsets"]) if "offsets" in kw else None
+        psw = (m.from_numpy(np.linspace(0.5, 2, len(kw["input"]), dtype=np.float32)).requires_grad_()
+               if kw.get("psw") else None)
+        o = m.nn.functional.embedding_bag(inp, w, off, mode=kw["mode"], per_sample_weights=psw,
+                                          include_last_offset=kw.get("include_last_offset", False),
+                                          padding_idx=kw.get("padding_idx"))
+        (o * o).sum().backward()
+        r.append([o, w.grad] + ([psw.grad] if psw is not None else []))
+    for a, b in zip(*r):
+        close(a, b, 1e-5, 1e-5)
+    assert repr(cnn.EmbeddingBag(5, 3, mode="sum", padding_idx=1)) == repr(tnn.EmbeddingBag(5, 3, mode="sum",
+                                                                                         padding_idx=1))

@@ -1570,3 +1570,70 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     return rrelu(input, lower, upper, training, True)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """Bags of rows reduced by sum / mean / max: index_select of the rows,
+    then index_add into the bags (sum, mean) or one amax per bag (max);
+    padding_idx entries are left out; empty bags are zeros."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding_bag: max_norm, scale_grad_by_freq and sparse are not implemented")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  "supported for mode='sum' (got mode='{}'). Please open a feature request on "
+                                  "GitHub.".format(mode))
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             "fixed length sequences. However, found offsets of type {}".format(type(offsets)))
+        B, L = input.shape
+        bag = ctorch.arange(B).repeat_interleave(L)
+        flat = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        offs = [int(v) for v in offsets.tolist()]
+        if include_last_offset:
+            starts, end = offs[:-1], offs[-1]
+        else:
+            starts, end = offs, input.numel()
+        B = len(starts)
+        bounds = starts + [end]
+        counts = [max(0, bounds[i + 1] - bounds[i]) for i in range(B)]
+        bag = ctorch.arange(B).repeat_interleave(ctorch.tensor(counts, dtype=ctorch.int64)) if B else \
+            ctorch.zeros(0, dtype=ctorch.int64)
+        flat = input[starts[0]:end] if B else input[:0]
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights[starts[0]:end] if B else per_sample_weights[:0]
+    else:
+        raise ValueError("input has to be 1D or 2D Tensor, but got Tensor of dimension {}".format(input.dim()))
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += weight.shape[0]
+        keep = flat != padding_idx
+        flat, bag = flat[keep], bag[keep]
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights[keep]
+    rows = weight.index_select(0, flat)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.unsqueeze(1)
+    D = weight.shape[1]
+    if mode == "max":  # bags are contiguous runs of rows: one amax per bag
+        counts = ctorch.bincount(bag, minlength=B).tolist() if bag.numel() else [0] * B
+        outs, start = [], 0
+        for n in counts:
+            outs.append(rows[start:start + n].amax(0) if n else ctorch.zeros(D, dtype=weight.dtype))
+            start += n
+        return ctorch.stack(outs, 0) if outs else ctorch.zeros(0, D, dtype=weight.dtype)
+    out = ctorch.zeros(B, D, dtype=weight.dtype).index_add(0, bag, rows)
+    if mode == "mean":
+        n = ctorch.zeros(B, dtype=weight.dtype).index_add(0, bag, ctorch.ones(bag.numel(), dtype=weight.dtype))
+        out = out / n.clamp_min(1).unsqueeze(1)
+    return out
