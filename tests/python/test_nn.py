@@ -192,6 +192,25 @@ FUNCTIONAL = {
     "pixel_shuffle": (lambda m, F, x: F.pixel_shuffle(x, 3), [rn(2, 1, 9, 2, 3)]),
     "pixel_unshuffle": (lambda m, F, x: F.pixel_unshuffle(x, 2), [rn(3, 4, 2)]),
     "hardshrink": (lambda m, F, x: F.hardshrink(x), [rn(4, 5)]),
+    "max_unpool2d": (lambda m, F, x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2, output_size=(6, 5)),
+                     [rn(2, 3, 6, 5)]),
+    "max_unpool1d": (lambda m, F, x: F.max_unpool1d(*F.max_pool1d(x, 3, 2, 1, return_indices=True), 3, 2, 1),
+                     [rn(2, 3, 7)]),
+    "pdist": (lambda m, F, x: F.pdist(x, 1.5), [rn(5, 4)]),
+    "rrelu_train": (lambda m, F, x: (m.manual_seed(0), F.rrelu(x, 0.1, 0.3, training=True))[1], [rn(6, 5)]),
+    "rrelu_eval": (lambda m, F, x: F.rrelu(x), [rn(6, 5)]),
+    "max_pool3d": (lambda m, F, x: F.max_pool3d(x, 3, 2, 1), [rn(2, 3, 7, 6, 5)]),
+    "max_pool3d_dil_ceil": (lambda m, F, x: F.max_pool3d(x, (2, 3, 2), (2, 1, 2), 0, (2, 1, 1), True),
+                            [rn(3, 7, 6, 5)]),
+    "avg_pool3d": (lambda m, F, x: F.avg_pool3d(x, 3, 2, 1), [rn(2, 3, 7, 6, 5)]),
+    "avg_pool3d_opts": (lambda m, F, x: F.avg_pool3d(x, (2, 3, 2), (3, 2, 1), (1, 1, 0), True, False),
+                        [rn(2, 3, 6, 6, 5)]),
+    "avg_pool3d_div": (lambda m, F, x: F.avg_pool3d(x, 2, divisor_override=3), [rn(2, 3, 6, 6, 5)]),
+    "adaptive_avg_pool3d": (lambda m, F, x: F.adaptive_avg_pool3d(x, (3, 4, 2)), [rn(2, 3, 7, 6, 5)]),
+    "conv3d": (lambda m, F, x, w, b: F.conv3d(x, w, b, stride=(2, 1, 2), padding=(1, 0, 1), dilation=(1, 2, 1)),
+               [rn(2, 3, 5, 6, 5), rn(4, 3, 3, 2, 2), rn(4)]),
+    "conv3d_groups_unbatched": (lambda m, F, x, w: F.conv3d(x, w, groups=2), [rn(4, 3, 4, 4), rn(4, 2, 2, 3, 2)]),
+    "conv3d_same": (lambda m, F, x, w: F.conv3d(x, w, padding="same"), [rn(1, 2, 4, 5, 3), rn(3, 2, 2, 3, 2)]),
     "interp_nearest_scale": (lambda m, F, x: F.interpolate(x, scale_factor=1.7), [rn(1, 2, 5, 7)]),
     "interp_nearest_size": (lambda m, F, x: F.interpolate(x, size=(3, 11)), [rn(1, 2, 5, 7)]),
     "interp_nearest_exact": (lambda m, F, x: F.interpolate(x, scale_factor=(0.5, 3), mode="nearest-exact"),
@@ -360,6 +379,15 @@ LAYERS = {
     "PixelUnshuffle": (lambda nn: nn.PixelUnshuffle(2), (1, 2, 4, 6)),
     "ChannelShuffle": (lambda nn: nn.ChannelShuffle(2), (2, 4, 3, 3), False),
     "Unfold": (lambda nn: nn.Unfold(3, padding=1), (2, 2, 4, 5)),
+    "Conv3d": (lambda nn: nn.Conv3d(2, 4, (2, 3, 3), stride=(1, 2, 1), padding=1), (2, 2, 4, 5, 5)),
+    "Conv3d_circular": (lambda nn: nn.Conv3d(2, 2, 3, padding=1, padding_mode="circular", bias=False),
+                        (1, 2, 3, 4, 4), False),
+    "BatchNorm3d": (lambda nn: nn.BatchNorm3d(3), (2, 3, 2, 3, 2)),
+    "RReLU": (lambda nn: nn.RReLU(0.2, 0.4), (4, 5)),
+    "MaxPool3d": (lambda nn: nn.MaxPool3d(2, padding=1), (2, 2, 3, 4, 4)),
+    "AvgPool3d": (lambda nn: nn.AvgPool3d((1, 2, 2), count_include_pad=False, padding=(0, 1, 1)), (2, 2, 3, 4, 4)),
+    "AdaptiveAvgPool3d": (lambda nn: nn.AdaptiveAvgPool3d((1, None, 2)), (2, 2, 3, 4, 5)),
+    "InstanceNorm3d": (lambda nn: nn.InstanceNorm3d(3, affine=True), (2, 3, 2, 3, 2)),
     "Upsample": (lambda nn: nn.Upsample(scale_factor=2, mode="bilinear"), (1, 2, 3, 4)),
     "Upsample_size": (lambda nn: nn.Upsample(size=7), (2, 3, 4)),
     "UpsamplingNearest2d": (lambda nn: nn.UpsamplingNearest2d(scale_factor=3), (1, 2, 3, 2)),
@@ -1151,3 +1179,148 @@ def test_conv_transpose_output_size_and_errors():
             m.nn.functional.conv_transpose2d(m.from_numpy(x), m.zeros(2, 1, 3, 3), output_padding=1)
     close(outs[0], outs[1])
     assert tuple(outs[0].shape) == (1, 3, 8, 8)
+
+
+
+def _rnn_run(m, make, shape, train, hx=None, cell=False):
+    m.manual_seed(0)
+    net = make(m.nn); net.train(train)
+    rng = np.random.default_rng(1)
+    x = m.from_numpy(rng.standard_normal(shape).astype(np.float32)).requires_grad_()
+    h = None
+    if hx is not None:
+        h = tuple(m.from_numpy(rng.standard_normal(s).astype(np.float32)) for s in hx)
+        h = h[0] if len(h) == 1 else h
+    m.manual_seed(5)
+    out = net(x, h)
+    outs = list(out) if isinstance(out, tuple) else [out]
+    flat = []
+    for o in outs: flat += list(o) if isinstance(o, tuple) else [o]
+    sum((o * o).sum() for o in flat).backward()
+    return [o.detach().numpy() for o in flat] + [x.grad.numpy()] + [p.grad.numpy() for p in net.parameters()], repr(net), [n for n, _ in net.named_parameters()]
+RNN_CASES = [
+ (lambda nn: nn.LSTM(3, 4), (5, 2, 3), False, None),
+ (lambda nn: nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True, dropout=0.3), (2, 5, 3), True, None),
+ (lambda nn: nn.LSTM(3, 5, proj_size=2, num_layers=2), (4, 3), False, [(2, 2), (2, 5)]),
+ (lambda nn: nn.GRU(3, 4, num_layers=2, bias=False), (5, 2, 3), False, [(2, 2, 4)]),
+ (lambda nn: nn.GRU(3, 4, bidirectional=True), (5, 2, 3), False, None),
+ (lambda nn: nn.RNN(3, 4, nonlinearity="relu", num_layers=3, dropout=0.5), (6, 2, 3), True, None),
+ (lambda nn: nn.RNN(3, 4, batch_first=True), (2, 6, 3), False, [(1, 2, 4)]),
+ (lambda nn: nn.LSTMCell(3, 4), (2, 3), False, [(2, 4), (2, 4)]),
+ (lambda nn: nn.LSTMCell(3, 4), (3,), False, None),
+ (lambda nn: nn.GRUCell(3, 4, bias=False), (2, 3), False, [(2, 4)]),
+ (lambda nn: nn.RNNCell(3, 4, nonlinearity="relu"), (2, 3), False, None),
+]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("case", range(len(RNN_CASES)))
+def test_rnn_family_matches_torch(case):
+    """Same parameter names, init, outputs, final states and gradients
+    (multi-layer, bidirectional, batch_first, proj_size, unbatched, given
+    initial states, inter-layer dropout streams in training)."""
+    make, shape, train, hx = RNN_CASES[case]
+    c, cr, cn = _rnn_run(ctorch, make, shape, train, hx)
+    t, tr, tn = _rnn_run(torch, make, shape, train, hx)
+    assert cr == tr and cn == tn and len(c) == len(t)
+    for a, b in zip(c, t):
+        close(a, b, 1e-4, 1e-5)
+
+
+def test_rnn_errors_like_torch():
+    for m in (ctorch, torch):
+        lstm = m.nn.LSTM(3, 4)
+        with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 2"):
+            lstm(m.zeros(5, 2, 2))
+        with pytest.raises(RuntimeError, match="Expected hidden\\[0\\] size \\(1, 2, 4\\), got \\[1, 3, 4\\]"):
+            lstm(m.zeros(5, 2, 3), (m.zeros(1, 3, 4), m.zeros(1, 2, 4)))
+        with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
+            m.nn.GRU(3, 4, proj_size=2)
+        with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+            m.nn.LSTM(3, 4, proj_size=4)
+
+
+
+def _packed_run(m, make, lens, hx_shapes, sorted_, train=False):
+    m.manual_seed(0)
+    net = make(m.nn).train(train)
+    rng = np.random.default_rng(2)
+    B = len(lens)
+    x = m.from_numpy(rng.standard_normal((max(lens), B, 3)).astype(np.float32)).requires_grad_()
+    hx = None
+    if hx_shapes:
+        hx = tuple(m.from_numpy(rng.standard_normal(s).astype(np.float32)).requires_grad_() for s in hx_shapes)
+        hx = hx[0] if len(hx) == 1 else hx
+    p = m.nn.utils.rnn.pack_padded_sequence(x, m.tensor(lens), enforce_sorted=sorted_)
+    m.manual_seed(3)
+    out, h = net(p, hx)
+    pad, l = m.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+    hs = list(h) if isinstance(h, tuple) else [h]
+    ((pad * pad).sum() + sum((t * t * 0.5).sum() for t in hs)).backward()
+    return [pad, l, out.data] + hs + [x.grad] + [p.grad for p in net.parameters()]
+PACKED_CASES = [
+  (lambda nn: nn.LSTM(3, 4), [5, 3, 3, 1], [(1, 4, 4), (1, 4, 4)], True),
+  (lambda nn: nn.GRU(3, 4, num_layers=2, bidirectional=True), [2, 5, 1, 3], None, False),
+  (lambda nn: nn.LSTM(3, 5, proj_size=2, bidirectional=True, num_layers=2, dropout=0.4), [4, 4, 2], [(4, 3, 2), (4, 3, 5)], False, True),
+  (lambda nn: nn.RNN(3, 4, nonlinearity="relu"), [3, 1, 2], [(1, 3, 4)], False),
+]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("case", range(len(PACKED_CASES)))
+def test_packed_sequences_through_rnns_match_torch(case):
+    make, lens, hx, srt = PACKED_CASES[case][:4]
+    train = PACKED_CASES[case][4] if len(PACKED_CASES[case]) > 4 else False
+    c = _packed_run(ctorch, make, lens, hx, srt, train)
+    t = _packed_run(torch, make, lens, hx, srt, train)
+    assert len(c) == len(t)
+    for a, b in zip(c, t):
+        close(a, b, 1e-4, 1e-5)
+
+
+def test_pack_helpers_match_torch():
+    x = rn(5, 4, 2)
+    res = []
+    for m in (ctorch, torch):
+        R = m.nn.utils.rnn
+        p = R.pack_padded_sequence(m.from_numpy(x), m.tensor([3, 5, 1, 3]), enforce_sorted=False)
+        pad, lens = R.pad_packed_sequence(p, batch_first=True, total_length=6, padding_value=-1.0)
+        s = R.pack_sequence([m.from_numpy(x[:3, 0]), m.from_numpy(x[:2, 1])])
+        u = R.unpack_sequence(R.pack_sequence([m.from_numpy(x[:2, 0]), m.from_numpy(x[:4, 1])], enforce_sorted=False))
+        res.append([p.data, p.batch_sizes, p.sorted_indices, p.unsorted_indices, pad, lens, s.data, s.batch_sizes] + u)
+        with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
+            R.pack_padded_sequence(m.from_numpy(x), [1, 2, 3, 4])
+    for a, b in zip(*res):
+        close(a, b)
+
+
+
+EB_W = np.random.default_rng(0).standard_normal((7, 3)).astype(np.float32)
+EB_CASES = [
+ dict(input=[[1, 2, 4], [4, 3, 2]], mode="mean"),
+ dict(input=[1, 2, 4, 5, 4, 3, 2, 6], offsets=[0, 3, 3, 6], mode="sum", psw=True),
+ dict(input=[1, 2, 4, 5, 4, 3, 2, 6], offsets=[0, 2, 5, 8], mode="max", include_last_offset=True),
+ dict(input=[1, 2, 4, 5, 2, 2, 2, 6], offsets=[0, 4, 5], mode="mean", padding_idx=2),
+ dict(input=[[1, 2, 0], [0, 0, 0]], mode="max", padding_idx=0),
+]
+
+
+@pytest.mark.parametrize("case", range(len(EB_CASES)))
+def test_embedding_bag_matches_torch(case):
+    kw = EB_CASES[case]
+    r = []
+    for m in (ctorch, torch):
+        w = m.from_numpy(EB_W.copy()).requires_grad_()
+        inp = m.tensor(kw["input"])
+        off = m.tensor(kw["offsets"]) if "offsets" in kw else None
+        psw = (m.from_numpy(np.linspace(0.5, 2, len(kw["input"]), dtype=np.float32)).requires_grad_()
+               if kw.get("psw") else None)
+        o = m.nn.functional.embedding_bag(inp, w, off, mode=kw["mode"], per_sample_weights=psw,
+                                          include_last_offset=kw.get("include_last_offset", False),
+                                          padding_idx=kw.get("padding_idx"))
+        (o * o).sum().backward()
+        r.append([o, w.grad] + ([psw.grad] if psw is not None else []))
+    for a, b in zip(*r):
+        close(a, b, 1e-5, 1e-5)
+    assert repr(cnn.EmbeddingBag(5, 3, mode="sum", padding_idx=1)) == repr(tnn.EmbeddingBag(5, 3, mode="sum",
+                                                                                         padding_idx=1))

@@ -1329,3 +1329,311 @@ def upsample_nearest(input, size=None, scale_factor=None):
 def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ---------------------------------------------------------------- 3-d convolution (conv2d per kernel depth)
+def _triple_arg(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v, v)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Sum over the kernel's depth taps of conv2d on strided depth slices
+    (the output depths folded into the batch): kd conv2d calls."""
+    if input.dim() not in (4, 5):
+        raise RuntimeError("Expected 4D (unbatched) or 5D (batched) input to conv3d, but got input of size: {}"
+                           .format(list(input.shape)))
+    batched = input.dim() == 5
+    x = input if batched else input.unsqueeze(0)
+    if weight.dim() != 5:
+        raise RuntimeError("weight should have at least three dimensions")
+    (sd, sh, sw), (dd, dh, dw) = _triple_arg(stride), _triple_arg(dilation)
+    kd, kh, kw = weight.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0, 0, 0)
+        elif padding == "same":
+            if (sd, sh, sw) != (1, 1, 1):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            tot = [dd * (kd - 1), dh * (kh - 1), dw * (kw - 1)]
+            # asymmetric: the extra one goes at the end, as PyTorch
+            x = pad(x, (tot[2] // 2, tot[2] - tot[2] // 2, tot[1] // 2, tot[1] - tot[1] // 2,
+                        tot[0] // 2, tot[0] - tot[0] // 2))
+            pads = (0, 0, 0)
+        else:
+            raise RuntimeError("Invalid padding string: '{}'".format(padding))
+    else:
+        pads = _triple_arg(padding)
+    pd, ph, pw = pads
+    n, c = x.shape[0], x.shape[1]
+    if c != weight.shape[1] * groups:
+        raise RuntimeError("Given groups={}, weight of size {}, expected input{} to have {} channels, but got {} "
+                           "channels instead".format(groups, list(weight.shape), list(x.shape),
+                                                     weight.shape[1] * groups, c))
+    if pd:
+        x = pad(x, (0, 0, 0, 0, pd, pd))
+    D = x.shape[2]
+    Do = (D - (dd * (kd - 1) + 1)) // sd + 1
+    if Do <= 0:
+        raise RuntimeError("Calculated padded input size per channel: ({} x {} x {}). Kernel size: ({} x {} x {}). "
+                           "Kernel size can't be greater than actual input size".format(
+                               D, x.shape[3] + 2 * ph, x.shape[4] + 2 * pw, dd * (kd - 1) + 1,
+                               dh * (kh - 1) + 1, dw * (kw - 1) + 1))
+    out = None
+    for k in range(kd):
+        xs = x[:, :, k * dd:k * dd + (Do - 1) * sd + 1:sd]                       # [N, C, Do, H, W]
+        xs = xs.transpose(1, 2).reshape(n * Do, c, x.shape[3], x.shape[4])
+        y = _C.conv2d(xs, weight[:, :, k], None, (sh, sw), (ph, pw), (dh, dw), groups)
+        out = y if out is None else out + y
+    out = out.reshape(n, Do, out.shape[1], out.shape[2], out.shape[3]).transpose(1, 2)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return out if batched else out.squeeze(0)
+
+
+# ---------------------------------------------------------------- 3-d pooling (separable: 2-d pooling, then depth)
+def _pool_out(size, k, pad, stride, dil, ceil):
+    num = size + 2 * pad - dil * (k - 1) - 1 + (stride - 1 if ceil else 0)
+    out = num // stride + 1
+    if ceil and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def _pool3d_prep(name, input, kernel_size, stride, padding, dilation=1):
+    if input.dim() not in (4, 5):
+        raise RuntimeError("{}: Expected 4D or 5D tensor for input, but got: {}".format(name, list(input.shape)))
+    k = _triple_arg(kernel_size)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else _triple_arg(stride)
+    p, d = _triple_arg(padding), _triple_arg(dilation)
+    for i in range(3):
+        if p[i] > k[i] // 2:
+            raise RuntimeError("pad should be at most half of effective kernel size, but got pad={}, kernel_size={} "
+                               "and dilation={}".format(p[i], k[i], d[i]))
+    batched = input.dim() == 5
+    x = input if batched else input.unsqueeze(0)
+    n, c, D, H, W = x.shape
+    return x, batched, n, c, D, k, s, p, d
+
+
+def _fold_depth(x):
+    n, c, D, H, W = x.shape
+    return x.transpose(1, 2).reshape(n * D, c, H, W)
+
+
+def _unfold_depth(y, n, D):
+    return y.reshape(n, D, y.shape[1], y.shape[2], y.shape[3]).transpose(1, 2)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """max_pool2d over each depth slice, then the max over each depth window
+    (return_indices is not implemented)."""
+    if return_indices:
+        raise NotImplementedError("max_pool3d(return_indices=True) is not implemented in ctorch")
+    x, batched, n, c, D, k, s, p, d = _pool3d_prep("max_pool3d", input, kernel_size, stride, padding, dilation)
+    Do = _pool_out(D, k[0], p[0], s[0], d[0], ceil_mode)
+    if Do <= 0:
+        raise RuntimeError("max_pool3d: Given input size: ({}x{}x{}x{}). Calculated output size: ({}x{}x..). Output "
+                           "size is too small".format(c, D, x.shape[3], x.shape[4], c, Do))
+    y = _unfold_depth(_C.max_pool2d(_fold_depth(x), k[1:], s[1:], p[1:], d[1:], ceil_mode, False), n, D)
+    outs = []
+    for od in range(Do):
+        idx = [od * s[0] - p[0] + j * d[0] for j in range(k[0])]
+        idx = [i for i in idx if 0 <= i < D]
+        outs.append(y.index_select(2, ctorch.tensor(idx, dtype=ctorch.int64)).amax(2))
+    out = ctorch.stack(outs, 2)
+    return out if batched else out.squeeze(0)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """avg_pool2d over each depth slice, then the depth window's sum over its
+    own divisor (PyTorch's divisor is the product of per-dim counts)."""
+    x, batched, n, c, D, k, s, p, _ = _pool3d_prep("avg_pool3d", input, kernel_size, stride, padding)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    Do = _pool_out(D, k[0], p[0], s[0], 1, ceil_mode)
+    if Do <= 0:
+        raise RuntimeError("avg_pool3d: Given input size: ({}x{}x{}x{}). Calculated output size: ({}x{}x..). Output "
+                           "size is too small".format(c, D, x.shape[3], x.shape[4], c, Do))
+    y = _C._avg_pool2d(_fold_depth(x), k[1:], s[1:], p[1:], ceil_mode, count_include_pad,
+                       1 if divisor_override is not None else None)
+    y = _unfold_depth(y, n, D)
+    outs = []
+    for od in range(Do):
+        start = od * s[0] - p[0]
+        end = min(start + k[0], D + p[0])
+        lo, hi = max(start, 0), min(end, D)
+        div = divisor_override if divisor_override is not None else ((end - start) if count_include_pad else hi - lo)
+        outs.append(y[:, :, lo:hi].sum(2) / div)
+    out = ctorch.stack(outs, 2)
+    return out if batched else out.squeeze(0)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    if input.dim() not in (4, 5):
+        raise RuntimeError("adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {}".format(list(input.shape)))
+    batched = input.dim() == 5
+    x = input if batched else input.unsqueeze(0)
+    n, c, D, H, W = x.shape
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 3:
+            raise RuntimeError("adaptive_avg_pool3d: output_size must be 3")
+        od_, oh, ow = [x.shape[2 + i] if v is None else v for i, v in enumerate(output_size)]
+    else:
+        od_ = oh = ow = output_size
+    y = _unfold_depth(_C._adaptive_avg_pool2d(_fold_depth(x), (oh, ow)), n, D)
+    outs = []
+    for i in range(od_):
+        lo, hi = (i * D) // od_, -(-((i + 1) * D) // od_)
+        outs.append(y[:, :, lo:hi].mean(2))
+    out = ctorch.stack(outs, 2)
+    return out if batched else out.squeeze(0)
+
+
+# ---------------------------------------------------------------- unpooling, pdist, rrelu
+def _unpool_output_size(input, kernel_size, stride, padding, output_size):
+    input_size = input.size()
+    default_size = [(input_size[-len(kernel_size) + d] - 1) * stride[d] + kernel_size[d] - 2 * padding[d]
+                     for d in range(len(kernel_size))]
+    if output_size is None:
+        return default_size
+    output_size = list(output_size)
+    if len(output_size) == len(kernel_size) + 2:
+        output_size = output_size[2:]
+    if len(output_size) != len(kernel_size):
+        raise ValueError("output_size should be a sequence containing {} or {} elements, but it has a length of '{}'"
+                         .format(len(kernel_size), len(kernel_size) + 2, len(output_size)))
+    for d in range(len(kernel_size)):
+        min_size = default_size[d] - stride[d]
+        max_size = default_size[d] + stride[d]
+        if not (min_size < output_size[d] < max_size):
+            raise ValueError('invalid output_size "{}" (dim {} must be between {} and {})'.format(
+                output_size, d, min_size, max_size))
+    return output_size
+
+
+def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size):
+    k = tuple(kernel_size) if isinstance(kernel_size, (tuple, list)) else (kernel_size,) * nd
+    s = k if stride is None else (tuple(stride) if isinstance(stride, (tuple, list)) else (stride,) * nd)
+    p = tuple(padding) if isinstance(padding, (tuple, list)) else (padding,) * nd
+    osz = _unpool_output_size(input, k, s, p, output_size)
+    if indices.dtype != ctorch.int64:
+        raise RuntimeError("elements in indices should be type int64 but got: {}".format(indices.dtype))
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError("Expected shape of indices to be same as that of the input tensor ({}) but got indices "
+                           "tensor with shape: {}".format(list(input.shape), list(indices.shape)))
+    lead = list(input.shape[:-nd])
+    numel = 1
+    for v in osz:
+        numel *= v
+    flat_in = input.reshape(lead + [-1])
+    flat_idx = indices.reshape(lead + [-1])
+    if flat_idx.numel() and (int(flat_idx.min()) < 0 or int(flat_idx.max()) >= numel):
+        raise RuntimeError("Found an invalid max index: {} (output volumes are of size {})".format(
+            int(flat_idx.max()), "x".join(str(v) for v in osz)))
+    out = ctorch.zeros(lead + [numel], dtype=input.dtype).scatter(-1, flat_idx, flat_in)
+    return out.reshape(lead + list(osz))
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, 1, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, 2, kernel_size, stride, padding, output_size)
+
+
+def pdist(input, p=2):
+    if input.dim() != 2:
+        raise RuntimeError("pdist only supports 2D tensors, got: {}D".format(input.dim()))
+    n = input.shape[0]
+    if n < 2:
+        return ctorch.zeros(0, dtype=input.dtype)
+    ij = ctorch.triu_indices(n, n, 1)
+    return (input.index_select(0, ij[0]) - input.index_select(0, ij[1])).norm(p, 1)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Training: each non-positive element scaled by its own U(lower, upper)
+    draw (float64 draws in element order, PyTorch's CPU stream); eval: the
+    leaky slope (lower + upper) / 2."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    mask = input <= 0
+    n = int(mask.sum())
+    noise = ctorch.ones_like(input)
+    if n:
+        r = ctorch.empty(n, dtype=ctorch.float64).uniform_(lower, upper).to(input.dtype)
+        noise = noise.masked_scatter(mask, r)
+    return input.mul_(noise) if inplace else input * noise
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """Bags of rows reduced by sum / mean / max: index_select of the rows,
+    then index_add into the bags (sum, mean) or one amax per bag (max);
+    padding_idx entries are left out; empty bags are zeros."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding_bag: max_norm, scale_grad_by_freq and sparse are not implemented")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  "supported for mode='sum' (got mode='{}'). Please open a feature request on "
+                                  "GitHub.".format(mode))
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             "fixed length sequences. However, found offsets of type {}".format(type(offsets)))
+        B, L = input.shape
+        bag = ctorch.arange(B).repeat_interleave(L)
+        flat = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        offs = [int(v) for v in offsets.tolist()]
+        if include_last_offset:
+            starts, end = offs[:-1], offs[-1]
+        else:
+            starts, end = offs, input.numel()
+        B = len(starts)
+        bounds = starts + [end]
+        counts = [max(0, bounds[i + 1] - bounds[i]) for i in range(B)]
+        bag = ctorch.arange(B).repeat_interleave(ctorch.tensor(counts, dtype=ctorch.int64)) if B else \
+            ctorch.zeros(0, dtype=ctorch.int64)
+        flat = input[starts[0]:end] if B else input[:0]
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights[starts[0]:end] if B else per_sample_weights[:0]
+    else:
+        raise ValueError("input has to be 1D or 2D Tensor, but got Tensor of dimension {}".format(input.dim()))
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += weight.shape[0]
+        keep = flat != padding_idx
+        flat, bag = flat[keep], bag[keep]
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights[keep]
+    rows = weight.index_select(0, flat)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.unsqueeze(1)
+    D = weight.shape[1]
+    if mode == "max":  # bags are contiguous runs of rows: one amax per bag
+        counts = ctorch.bincount(bag, minlength=B).tolist() if bag.numel() else [0] * B
+        outs, start = [], 0
+        for n in counts:
+            outs.append(rows[start:start + n].amax(0) if n else ctorch.zeros(D, dtype=weight.dtype))
+            start += n
+        return ctorch.stack(outs, 0) if outs else ctorch.zeros(0, D, dtype=weight.dtype)
+    out = ctorch.zeros(B, D, dtype=weight.dtype).index_add(0, bag, rows)
+    if mode == "mean":
+        n = ctorch.zeros(B, dtype=weight.dtype).index_add(0, bag, ctorch.ones(bag.numel(), dtype=weight.dtype))
+        out = out / n.clamp_min(1).unsqueeze(1)
+    return out

@@ -7,7 +7,7 @@ from ctorch.nn.modules.linear import _factory
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Tanh", "Sigmoid",
            "Softplus", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Tanhshrink",
            "Threshold", "GLU", "PReLU", "Softmax", "Softmin", "LogSoftmax", "Hardshrink", "Softshrink",
-           "Softmax2d"]
+           "Softmax2d", "RReLU"]
 
 
 def _inplace_str(inplace):
@@ -279,3 +279,19 @@ class Softmax2d(Module):
         if input.dim() not in (3, 4):
             raise ValueError("Softmax2d: expected input to be 3D or 4D, got {}D instead".format(input.dim()))
         return F.softmax(input, -3, _stacklevel=5)
+
+
+class RReLU(Module):
+    __constants__ = ["lower", "upper", "inplace"]
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return "lower={}, upper={}{}".format(self.lower, self.upper, _inplace_str(self.inplace))
