@@ -43,10 +43,10 @@ static PyObject *transform_call(TransformObject *o, PyObject *args, PyObject *kw
     ct_tensor *y;
     if (ct_numel(x) > CTPY_NOGIL_NUMEL) {
         Py_BEGIN_ALLOW_THREADS
-        y = o->tf.apply(o->tf.ctx, x);
+        y = o->tf.apply(o->tf.ctx, x, NULL);
         Py_END_ALLOW_THREADS
     } else {
-        y = o->tf.apply(o->tf.ctx, x);
+        y = o->tf.apply(o->tf.ctx, x, NULL);
     }
     return ctpy_wrap(y); /* apply returns an owned reference */
 }
@@ -224,7 +224,7 @@ static int chain_get(ct_dataset *ds, int64_t index, ct_tensor **out) {
     chain_ds *c = ds->ctx;
     if (c->base->vt->get_item(c->base, index, out) < 0) return -1;
     for (int i = 0; i < c->nt; i++) {
-        ct_tensor *y = c->tfs[i].apply(c->tfs[i].ctx, out[c->field]);
+        ct_tensor *y = c->tfs[i].apply(c->tfs[i].ctx, out[c->field], NULL);
         if (!y) {
             for (int f = 0; f < ds->nfields; f++) {
                 ct_release(out[f]);
