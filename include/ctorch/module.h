@@ -112,6 +112,9 @@ typedef struct ct_module_vtable {
     int (*reset_parameters)(ct_module *m, ct_generator *g);
     /* Frees m->config beyond free(); NULL: plain free(m->config). */
     void (*free_config)(void *config);
+    /* PyTorch's extra_repr ("in_features=3, out_features=2, bias=True")
+     * written into buf (snprintf-style); NULL: empty. */
+    void (*extra_repr)(const ct_module *m, char *buf, size_t len);
 } ct_module_vtable;
 
 typedef struct ct_module_entry {
@@ -190,6 +193,10 @@ void ct_module_zero_grad(ct_module *m, bool set_to_none);
 /* reset_parameters of m and every descendant, depth-first, drawing from g
  * (NULL: the default generator). 0 or -1. */
 int ct_module_reset_parameters(ct_module *m, ct_generator *g);
+/* PyTorch's repr(module), e.g. "Sequential(\n  (0): Linear(in_features=3,
+ * out_features=2, bias=True)\n)": a malloc'd string (free() it), or NULL
+ * on allocation failure. */
+char *ct_module_repr(const ct_module *m);
 /* Sets requires_grad of every parameter (Module.requires_grad_). 0 or -1. */
 int ct_module_requires_grad_(ct_module *m, bool on);
 

@@ -480,6 +480,35 @@ int ct_module_load_state_dict(ct_module *m, const ct_state_dict *sd, bool strict
     return rc;
 }
 
+/* ------------------------------------------------------------ repr */
+
+/* Python's nn.Module.__repr__: the extra_repr on one line when there are no
+ * children, else one line per extra line and per child, indented. */
+static void repr_into(const ct_module *m, msgbuf *b, int indent) {
+    char extra[512] = "";
+    if (m->vt && m->vt->extra_repr) m->vt->extra_repr(m, extra, sizeof extra);
+    msg_add(b, "%s(", ct_module_name(m));
+    if (m->nchildren == 0) {
+        msg_add(b, "%s)", extra);
+        return;
+    }
+    msg_add(b, "\n");
+    if (extra[0]) msg_add(b, "%*s%s\n", indent + 2, "", extra);
+    for (int i = 0; i < m->nchildren; i++) {
+        msg_add(b, "%*s(%s): ", indent + 2, "", m->children[i].name);
+        repr_into(m->children[i].module, b, indent + 2);
+        msg_add(b, "\n");
+    }
+    msg_add(b, "%*s)", indent, "");
+}
+
+char *ct_module_repr(const ct_module *m) {
+    msgbuf b = {0};
+    repr_into(m, &b, 0);
+    if (!b.s) ct_set_error(CT_ERR_MEMORY, "Module repr: out of memory");
+    return b.s;
+}
+
 /* ------------------------------------------------------------ modes, grads */
 
 void ct_module_train(ct_module *m, bool mode) {
