@@ -197,6 +197,12 @@ int ct_module_reset_parameters(ct_module *m, ct_generator *g);
  * out_features=2, bias=True)\n)": a malloc'd string (free() it), or NULL
  * on allocation failure. */
 char *ct_module_repr(const ct_module *m);
+/* Module.to(dtype) / .double() / .float(): converts every floating
+ * parameter and buffer (and .grad) of m and its descendants to dt (a
+ * floating dtype), keeping the same ct_tensor objects (PyTorch's
+ * param.data = ...), so pointers taken before stay valid; aliases taken
+ * before (state dicts) keep the old values. 0 or -1. */
+int ct_module_to_dtype(ct_module *m, ct_dtype dt);
 /* Sets requires_grad of every parameter (Module.requires_grad_). 0 or -1. */
 int ct_module_requires_grad_(ct_module *m, bool on);
 

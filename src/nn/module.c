@@ -547,3 +547,55 @@ int ct_module_requires_grad_(ct_module *m, bool on) {
         if (ct_module_requires_grad_(m->children[i].module, on) < 0) return -1;
     return 0;
 }
+
+/* ------------------------------------------------------------ dtype */
+
+/* Gives t the values of t converted to dt, in place of its data: t keeps
+ * its identity (and autograd leaf state), its storage is replaced. */
+static int retype(ct_tensor *t, ct_dtype dt) {
+    if (!ct_dtype_is_floating(t->dtype) || t->dtype == dt) return 0;
+    ct_scope sc = ct_scope_begin();
+    ct_grad_mode gm = ct_no_grad_begin();
+    int rc = -1;
+    ct_tensor *g = ct_tensor_grad(t), *ng = NULL;
+    ct_tensor *c = ct_to_dtype(t, dt, true);
+    if (c) c = ct_contiguous(c);
+    if (g && !(ng = ct_to_dtype(g, dt, true))) c = NULL;
+    if (c) {
+        if (g) ct_set_grad(t, NULL);
+        /* swap the data: c takes t's old storage away with it */
+        ct_storage *s = t->storage;
+        t->storage = c->storage;
+        c->storage = s;
+        ct_dtype old = t->dtype;
+        t->dtype = c->dtype;
+        c->dtype = old;
+        int64_t off = t->offset;
+        t->offset = c->offset;
+        c->offset = off;
+        for (int d = 0; d < t->ndim; d++) {
+            int64_t st = t->strides[d];
+            t->strides[d] = c->strides[d];
+            c->strides[d] = st;
+        }
+        rc = ng ? ct_set_grad(t, ng) : 0;
+    }
+    ct_grad_mode_end(gm);
+    ct_scope_end(sc);
+    return rc;
+}
+
+int ct_module_to_dtype(ct_module *m, ct_dtype dt) {
+    if (!ct_dtype_is_floating(dt)) {
+        ct_set_error(CT_ERR_TYPE, "nn.Module.to only accepts floating point dtypes, but got desired dtype=%s",
+                     ct_dtype_name(dt));
+        return -1;
+    }
+    for (int i = 0; i < m->nparams; i++)
+        if (retype(m->params[i].tensor, dt) < 0) return -1;
+    for (int i = 0; i < m->nbuffers; i++)
+        if (retype(m->buffers[i].tensor, dt) < 0) return -1;
+    for (int i = 0; i < m->nchildren; i++)
+        if (ct_module_to_dtype(m->children[i].module, dt) < 0) return -1;
+    return 0;
+}

@@ -795,3 +795,31 @@ TEST(module_repr, matches_pytorchs_print) {
     free(got);
     CHECK(same);
 }
+
+/* ------------------------------------------------------------ dtype */
+
+TEST(module_to_dtype, double_converts_floating_tensors_in_place) {
+    AUTO_MODULE net = small_net();
+    CHECK_OK(net);
+    ct_tensor *w = ct_module_get_parameter(net, "0.weight");
+    ct_tensor *w32 = ct_clone(w);
+    ct_tensor *x = tt_rand(SHAPE(2, 1, 4, 4), 4, CT_FLOAT64, -1, 1, 14);
+    /* a first backward leaves a float32 grad, converted too */
+    ct_tensor *y32 = ct_module_forward(net, ct_to_dtype(x, CT_FLOAT32, false));
+    CHECK_OK(y32);
+    CHECK(ct_backward(ct_sum(y32), NULL, false, false, NULL, 0) == 0);
+    CHECK(ct_module_to_dtype(net, CT_FLOAT64) == 0);
+    CHECK(ct_module_get_parameter(net, "0.weight") == w); /* same object */
+    CHECK(w->dtype == CT_FLOAT64 && ct_is_leaf(w) && ct_requires_grad(w));
+    CHECK(ct_tensor_grad(w) && ct_tensor_grad(w)->dtype == CT_FLOAT64);
+    CHECK(same_values(w, w32, 0));
+    CHECK(ct_module_get_buffer(net, "1.running_var")->dtype == CT_FLOAT64);
+    CHECK(ct_module_get_buffer(net, "1.num_batches_tracked")->dtype == CT_INT64);
+    ct_module_eval(net);
+    ct_tensor *y = ct_module_forward(net, x);
+    CHECK_OK(y);
+    CHECK(y->dtype == CT_FLOAT64);
+    CHECK(ct_backward(ct_sum(y), NULL, false, false, NULL, 0) == 0);
+    CHECK(ct_module_to_dtype(net, CT_INT32) < 0);
+    CHECK(strstr(ct_last_error(), "only accepts floating point dtypes"));
+}
