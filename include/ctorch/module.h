@@ -184,6 +184,13 @@ ct_state_dict *ct_module_state_dict(const ct_module *m);
 int ct_module_load_state_dict(ct_module *m, const ct_state_dict *sd, bool strict,
                               int *n_missing, int *n_unexpected);
 
+/* Calls fn on m and every descendant, parents first (named_modules'
+ * order; name "" for m itself, dotted names below: "features.0"), e.g. to
+ * initialise every Conv2d: if (!strcmp(ct_module_name(mod), "Conv2d")) ...
+ * Stops at the first fn returning non-zero and returns that value; 0
+ * otherwise. */
+int ct_module_apply(ct_module *m, int (*fn)(ct_module *mod, const char *name, void *ctx),
+                    void *ctx);
 /* train(mode) / eval() on m and all its descendants. */
 void ct_module_train(ct_module *m, bool mode);
 static inline void ct_module_eval(ct_module *m) { ct_module_train(m, false); }

@@ -509,6 +509,30 @@ char *ct_module_repr(const ct_module *m) {
     return b.s;
 }
 
+/* ------------------------------------------------------------ apply */
+
+static int apply_rec(ct_module *m, char *name, size_t len, size_t cap,
+                     int (*fn)(ct_module *, const char *, void *), void *ctx) {
+    int rc = fn(m, name, ctx);
+    for (int i = 0; rc == 0 && i < m->nchildren; i++) {
+        int k = snprintf(name + len, cap - len, "%s%s", len ? "." : "", m->children[i].name);
+        if (k < 0 || len + (size_t)k >= cap) {
+            ct_set_error(CT_ERR_VALUE, "Module.apply: submodule name too long");
+            rc = -1;
+            break;
+        }
+        rc = apply_rec(m->children[i].module, name, len + (size_t)k, cap, fn, ctx);
+        name[len] = 0;
+    }
+    return rc;
+}
+
+int ct_module_apply(ct_module *m, int (*fn)(ct_module *mod, const char *name, void *ctx),
+                    void *ctx) {
+    char name[1024] = "";
+    return apply_rec(m, name, 0, sizeof name, fn, ctx);
+}
+
 /* ------------------------------------------------------------ modes, grads */
 
 void ct_module_train(ct_module *m, bool mode) {

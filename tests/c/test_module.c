@@ -823,3 +823,63 @@ TEST(module_to_dtype, double_converts_floating_tensors_in_place) {
     CHECK(ct_module_to_dtype(net, CT_INT32) < 0);
     CHECK(strstr(ct_last_error(), "only accepts floating point dtypes"));
 }
+
+/* ------------------------------------------------------------ apply, edge cases */
+
+typedef struct {
+    char names[512];
+    int convs;
+} visit_ctx;
+
+static int visit(ct_module *m, const char *name, void *p) {
+    visit_ctx *v = p;
+    strcat(v->names, "[");
+    strcat(v->names, name);
+    strcat(v->names, "]");
+    if (!strcmp(ct_module_name(m), "Conv2d")) {
+        v->convs++;
+        if (!ct_init_zeros_(ct_module_get_parameter(m, "weight"))) return -1;
+    }
+    return !strcmp(ct_module_name(m), "LayerNorm") ? 7 : 0;
+}
+
+TEST(module_apply, visits_in_named_modules_order) {
+    AUTO_MODULE net = small_net();
+    CHECK_OK(net);
+    visit_ctx v = {"", 0};
+    /* [n for n, _ in net.named_modules()] stops at the LayerNorm ("6.1") */
+    CHECK(ct_module_apply(net, visit, &v) == 7);
+    CHECK(!strcmp(v.names, "[][0][1][2][3][4][5][6][6.0][6.1]"));
+    CHECK(v.convs == 1);
+    CHECK(ct_item_at(ct_module_get_parameter(net, "0.weight"), 3) == 0);
+}
+
+TEST(module_linear, zero_sizes_and_empty_batches) {
+    /* torch.manual_seed(0); nn.Linear(0, 3).bias -> zeros, three draws consumed:
+     * torch.rand(2) -> [0.13203048706054688, 0.30742281675338745] */
+    ct_manual_seed(0);
+    AUTO_MODULE l0 = ct_linear_module(0, 3, true);
+    CHECK_OK(l0);
+    CHECK_TENSOR(ct_module_get_parameter(l0, "bias"), SHAPE(3), 1, VALS(0, 0, 0), 0);
+    CHECK_TENSOR(ct_rand(SHAPE(2), 1, CT_FLOAT32, NULL), SHAPE(2), 1,
+                 VALS(0.13203048706054688, 0.30742281675338745), 0);
+    /* torch.manual_seed(0); nn.Conv2d(0, 2, 3): no draws; torch.rand(2) */
+    ct_manual_seed(0);
+    AUTO_MODULE c0 = ct_conv2d_module(0, 2, 3, 1, 0);
+    CHECK_OK(c0);
+    CHECK(ct_module_get_parameter(c0, "weight")->numel == 0);
+    CHECK_TENSOR(ct_rand(SHAPE(2), 1, CT_FLOAT32, NULL), SHAPE(2), 1,
+                 VALS(0.49625658988952637, 0.7682217955589294), 0);
+    /* empty batch, non-contiguous input */
+    AUTO_MODULE l = ct_linear_module(4, 3, true);
+    CHECK_OK(l);
+    ct_tensor *y = ct_module_forward(l, ct_zeros(SHAPE(0, 4), 2, CT_FLOAT32));
+    CHECK_OK(y);
+    CHECK(y->ndim == 2 && y->sizes[0] == 0 && y->sizes[1] == 3);
+    ct_tensor *xt = ct_transpose(tt_rand(SHAPE(4, 5), 2, CT_FLOAT32, -1, 1, 15), 0, 1);
+    CHECK(!ct_is_contiguous(xt));
+    CHECK(same_values(ct_module_forward(l, xt), ct_module_forward(l, ct_contiguous(xt)), 1e-6));
+    /* a 1-d input and a 3-d input go through like F.linear */
+    CHECK(ct_module_forward(l, ct_ones(SHAPE(4), 1, CT_FLOAT32))->ndim == 1);
+    CHECK(ct_module_forward(l, ct_ones(SHAPE(2, 6, 4), 3, CT_FLOAT32))->sizes[1] == 6);
+}
