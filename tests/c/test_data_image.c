@@ -414,8 +414,9 @@ TEST(data_image, image_folder_orders_like_torchvision) {
               "Couldn't find any class folder");
     CHECK_ERR(ct_image_folder(tmp_path("nope"), NULL, 0, CT_IMAGE_RGB, (ct_transform){0}),
               "No such file or directory");
-    CHECK_ERR(ct_image_folder_class(ct_tensor_dataset((ct_tensor *const[]){tt_rand(SHAPE(2), 1, CT_FLOAT32, 0, 1, 1)}, 1), 0),
-              "not an ImageFolder");
+    ct_dataset *other = ct_tensor_dataset((ct_tensor *const[]){tt_rand(SHAPE(2), 1, CT_FLOAT32, 0, 1, 1)}, 1);
+    CHECK_ERR(ct_image_folder_class(other, 0), "not an ImageFolder");
+    ct_dataset_free(other);
 }
 
 TEST(data_image, image_folder_bad_file_surfaces_in_loader) {
