@@ -337,6 +337,10 @@ typedef struct ct_dataloader_options {
     /* Optional: the loader draws each epoch's indices from it (borrowed; it
      * must outlive the loader). Overrides shuffle. */
     ct_sampler *sampler;
+    /* Optional: the loader takes each epoch's batches from it (borrowed, not
+     * to be used elsewhere while the loader lives). Overrides batch_size,
+     * shuffle, sampler and drop_last. */
+    ct_batch_sampler *batch_sampler;
 } ct_dataloader_options;
 
 typedef struct ct_dataloader ct_dataloader;
