@@ -27,6 +27,18 @@ ct_tensor *ct_conv2d(const ct_tensor *x, const ct_tensor *weight, const ct_tenso
 ct_tensor *ct_conv2d_mode(const ct_tensor *x, const ct_tensor *weight, const ct_tensor *bias,
                           const int64_t stride[2], const char *padding,
                           const int64_t dilation[2], int64_t groups);
+/* The gradients of conv2d (torch.nn.grad.conv2d_input / conv2d_weight, the
+ * image and kernel sizes given as (h, w)): grad_out [N, O, OH, OW] is the
+ * gradient of conv2d's result; the other arguments as conv2d's. Both are
+ * differentiable (to any order). */
+ct_tensor *ct_conv2d_backward_input(const ct_tensor *grad_out, const ct_tensor *weight,
+                                    const int64_t input_hw[2], const int64_t stride[2],
+                                    const int64_t padding[2], const int64_t dilation[2],
+                                    int64_t groups);
+ct_tensor *ct_conv2d_backward_weight(const ct_tensor *grad_out, const ct_tensor *input,
+                                     const int64_t kernel_hw[2], const int64_t stride[2],
+                                     const int64_t padding[2], const int64_t dilation[2],
+                                     int64_t groups);
 /* F.conv1d: x [N, C, L] or [C, L], weight [O, C/groups, k]. */
 ct_tensor *ct_conv1d(const ct_tensor *x, const ct_tensor *weight, const ct_tensor *bias,
                      int64_t stride, int64_t padding, int64_t dilation, int64_t groups);
@@ -40,6 +52,12 @@ ct_tensor *ct_conv1d_mode(const ct_tensor *x, const ct_tensor *weight, const ct_
 ct_tensor *ct_max_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const int64_t stride[2],
                          const int64_t padding[2], const int64_t dilation[2], bool ceil_mode,
                          ct_tensor **indices);
+/* The gradient of max_pool2d (aten's max_pool2d_with_indices_backward):
+ * zeros of grad_out's shape with the last two dims input_hw (h, w), with
+ * grad_out added at the flat indices (int64, grad_out's shape) of each
+ * plane. Differentiable in grad_out. */
+ct_tensor *ct_max_pool2d_backward(const ct_tensor *grad_out, const ct_tensor *indices,
+                                  const int64_t input_hw[2]);
 /* F.avg_pool2d; divisor_override 0 = none. */
 ct_tensor *ct_avg_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const int64_t stride[2],
                          const int64_t padding[2], bool ceil_mode, bool count_include_pad,

@@ -135,7 +135,51 @@ int ctpy_parse(const char *fname, const char *const *names, PyObject *self, PyOb
             out[found] = args[nargs + k];
         }
     }
+    /* A GPU tensor reaching a function without a CUDA path is refused here,
+     * before any kernel reads device memory from the host. */
+    for (int i = 0; i < nslots; i++)
+        if (out[i] && ctpy_Tensor_Check(out[i]) && ct_tensor_device(CTPY_T(out[i])).type != CT_CPU) {
+            if (ctpy_cuda_capable(fname)) break;
+            PyErr_Format(PyExc_NotImplementedError,
+                         "%s(): not implemented for CUDA tensors yet (the CUDA backend runs "
+                         "elementwise ops, copies and views); move the tensor with .cpu()",
+                         fname);
+            return -1;
+        }
     return 0;
+}
+
+/* Functions that accept GPU tensors: every UNARY/BINARY op of the table
+ * (the pointwise driver has a GPU branch), the custom pointwise ops, views,
+ * copies and placement. */
+bool ctpy_cuda_capable(const char *fname) {
+    const ct_op_info *op = ctpy_op(fname);
+    if (!op) {
+        size_t n = strlen(fname);
+        if (n > 1 && fname[n - 1] == '_') { /* in-place form of a table op */
+            char b[64];
+            if (n < sizeof b) {
+                memcpy(b, fname, n - 1);
+                b[n - 1] = 0;
+                op = ctpy_op(b);
+            }
+        }
+    }
+    if (op && (op->sig == CT_SIG_UNARY || op->sig == CT_SIG_BINARY)) return true;
+    static const char *const names[] = {
+        "where", "clamp", "clamp_", "clamp_min", "clamp_max", "clip", "clip_", "addcmul",
+        "addcmul_", "addcdiv", "addcdiv_", "lerp", "lerp_", "nan_to_num", "nan_to_num_",
+        "to", "cuda", "cpu", "copy_", "clone", "contiguous", "fill_", "zero_", "type",
+        "float", "double", "half", "bfloat16", "long", "int", "short", "char", "byte", "bool",
+        "as_strided", "view", "view_as", "reshape", "reshape_as", "permute", "transpose",
+        "swapaxes", "t", "expand", "expand_as", "squeeze", "unsqueeze", "narrow", "select",
+        "slice", "flatten", "unflatten", "unfold", "diagonal", "movedim", "split", "chunk",
+        "unbind", "detach", "detach_", "requires_grad_", "size", "stride", "dim",
+        "is_contiguous", "numel", "element_size", "storage_offset", "data_ptr", "new_empty",
+        NULL};
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], fname) == 0) return true;
+    return false;
 }
 
 /* ------------------------------------------------------------------ converters */
@@ -255,27 +299,59 @@ int ctpy_opt_dtype(PyObject *o, ct_dtype *dt, bool *given) {
     return ctpy_dtype(o, dt);
 }
 
-int ctpy_check_device(PyObject *o) {
+/* Parses a device argument (torch.device, "cuda:1", an int = CUDA index);
+ * None/absent is the CPU. */
+int ctpy_device(PyObject *o, ct_device *d) {
+    *d = CT_DEVICE_CPU;
     if (CTPY_NOARG(o)) return 0;
-    ct_device d;
-    if (PyObject_TypeCheck(o, &ctpy_DeviceType)) d = ((DeviceObject *)o)->dev;
-    else if (PyUnicode_Check(o)) {
+    if (PyObject_TypeCheck(o, &ctpy_DeviceType)) {
+        *d = ((DeviceObject *)o)->dev;
+    } else if (PyUnicode_Check(o)) {
         const char *s = PyUnicode_AsUTF8(o);
         if (!s) return -1;
-        if (strncmp(s, "cpu", 3) == 0) d.type = CT_CPU;
-        else if (strncmp(s, "cuda", 4) == 0) d.type = CT_CUDA;
-        else {
-            PyErr_Format(PyExc_RuntimeError,
-                         "Expected one of cpu, cuda device type at start of device string: %s", s);
+        if (ct_device_parse(s, d) < 0) {
+            ctpy_raise();
             return -1;
         }
-    } else if (PyLong_Check(o)) d.type = CT_CUDA;
-    else {
+    } else if (PyLong_Check(o)) {
+        long v = PyLong_AsLong(o);
+        if (v < 0) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "Device index must not be negative");
+            return -1;
+        }
+        *d = (ct_device){CT_CUDA, (int8_t)v};
+    } else {
         PyErr_Format(PyExc_TypeError, "expected a torch.device, not %s", Py_TYPE(o)->tp_name);
         return -1;
     }
-    if (d.type == CT_CUDA) {
+    return 0;
+}
+
+/* A device a tensor can be placed on here: a CPU-only build and a machine
+ * without a GPU fail as torch does. */
+int ctpy_device_usable(PyObject *o, ct_device *d) {
+    if (ctpy_device(o, d) < 0) return -1;
+    if (d->type != CT_CUDA) return 0;
+    if (!ct_cuda_version()) {
         PyErr_SetString(PyExc_AssertionError, "Torch not compiled with CUDA enabled");
+        return -1;
+    }
+    if (!ct_cuda_is_available()) {
+        PyErr_SetString(PyExc_RuntimeError, "Found no NVIDIA driver on your system. Please check that "
+                                            "you have an NVIDIA GPU and installed a driver");
+        return -1;
+    }
+    return 0;
+}
+
+/* For arguments whose callers create on the CPU only. */
+int ctpy_check_device(PyObject *o) {
+    ct_device d;
+    if (ctpy_device_usable(o, &d) < 0) return -1;
+    if (d.type == CT_CUDA) {
+        PyErr_SetString(PyExc_NotImplementedError,
+                        "device='cuda' is not supported by this function yet: create the tensor on "
+                        "the CPU and move it with .cuda() or .to(device)");
         return -1;
     }
     return 0;

@@ -32,3 +32,24 @@ def numel(input):
 
 def typename(obj):
     return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
+def save(obj, f, *args, **kwargs):
+    from ctorch.serialization import save as _save
+    return _save(obj, f, *args, **kwargs)
+
+
+def load(f, *args, **kwargs):
+    from ctorch.serialization import load as _load
+    return _load(f, *args, **kwargs)
+
+
+# Submodules imported on first use, so that `import ctorch` stays fast.
+_LAZY = ("nn", "optim", "utils", "serialization", "safetensors", "vision")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return importlib.import_module("ctorch." + name)
+    raise AttributeError(f"module 'ctorch' has no attribute '{name}'")

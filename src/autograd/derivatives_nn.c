@@ -1,5 +1,5 @@
 /* Derivatives of the nn ops that record themselves (include/ctorch/def/nn.def):
- * softmax, log_softmax and max_pool2d, written with differentiable ops so
+ * softmax, log_softmax, the poolings and conv2d (with its two gradient ops), written with differentiable ops so
  * that they can be differentiated again. The composed nn ops (linear,
  * dropout, norms, losses) need none: their parts record. */
 #include "autograd/ag_internal.h"
@@ -9,6 +9,7 @@
 #include "ctorch/factory.h"
 #include "ctorch/index.h"
 #include "ctorch/linalg.h"
+#include "ctorch/nn.h"
 #include "ctorch/reduce.h"
 
 #define NEED(i) ct__ag_needs(n, i)
@@ -40,26 +41,30 @@ static int d_log_softmax(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return 0;
 }
 
-/* max_pool2d: scatter-add g into zeros of the input's shape at the saved
- * indices (flat h*W+w per plane): input as [planes, H*W], indices and g as
- * [planes, OH*OW]. */
+/* max_pool2d: g added at the saved indices (max_pool2d_backward); that op
+ * is linear in g, its derivative gathers the incoming gradient at the same
+ * indices (flat h*W+w per plane: planes as [planes, H*W]). */
 static int d_max_pool2d(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     if (!NEED(0)) return 0;
     ct_tensor *idx = ct__ag_extra(n, 0);
     if (!idx) return -1;
     const ct_in_meta *in = &n->in[0];
-    int nd = in->ndim;
+    SET(0, ct_max_pool2d_backward(g[0], idx, &in->sizes[in->ndim - 2]));
+    return 0;
+}
+
+static int d_max_pool2d_backward(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    if (!NEED(0)) return 0;
+    ct_tensor *idx = ct__ag_extra(n, 0);
+    if (!idx) return -1;
+    int nd = idx->ndim;
     int64_t planes = 1;
-    for (int i = 0; i < nd - 2; i++) planes *= in->sizes[i];
-    int64_t hw = in->sizes[nd - 2] * in->sizes[nd - 1];
-    int64_t ohw = g[0]->ndim >= 2 ? g[0]->sizes[g[0]->ndim - 2] * g[0]->sizes[g[0]->ndim - 1] : 0;
-    const int64_t zs[2] = {planes, hw}, os[2] = {planes, ohw};
-    ct_tensor *z = ct__ag_zeros(zs, 2, g[0]->dtype);
-    ct_tensor *gi = ct_reshape(g[0], os, 2);
-    ct_tensor *ii = ct_reshape(idx, os, 2);
-    if (!z || !gi || !ii) return -1;
-    ct_tensor *r = ct_scatter_add(z, 1, ii, gi);
-    SET(0, r ? ct_reshape(r, in->sizes, nd) : NULL);
+    for (int i = 0; i < nd - 2; i++) planes *= idx->sizes[i];
+    const int64_t hs[2] = {planes, n->args.dims[0] * n->args.dims[1]},
+                  os[2] = {planes, idx->sizes[nd - 2] * idx->sizes[nd - 1]};
+    ct_tensor *h = ct_reshape(g[0], hs, 2), *ii = ct_reshape(idx, os, 2);
+    ct_tensor *r = h && ii ? ct_gather(h, 1, ii) : NULL;
+    SET(0, r ? ct_reshape(r, idx->sizes, nd) : NULL);
     return 0;
 }
 
@@ -131,57 +136,67 @@ static int d_adaptive_avg_pool2d(ct_node *n, ct_tensor *const *g, ct_tensor **gi
     return pool_grad(n, g, gin, &qh, &qw);
 }
 
-/* conv2d as shifts: Sh[i, a, h] = 1 where h = a*stride - pad + i*dilation
- * (zero padding: no entry outside [0, H)), so per group
- * y[n,o,a,b] = sum W[o,c,i,j] Sh[i,a,h] Sw[j,b,w] x[n,c,h,w]. */
-static ct_tensor *shift_matrix(int64_t k, int64_t OL, int64_t L, int64_t s, int64_t p, int64_t d,
-                               ct_dtype dt) {
-    double *m = calloc((size_t)(k * OL * L > 0 ? k * OL * L : 1), sizeof(double));
-    if (!m) return CT_FAIL(CT_ERR_RUNTIME, "conv2d backward: out of memory");
-    for (int64_t i = 0; i < k; i++)
-        for (int64_t a = 0; a < OL; a++) {
-            int64_t h = a * s - p + i * d;
-            if (h >= 0 && h < L) m[(i * OL + a) * L + h] = 1;
-        }
-    const int64_t sz[3] = {k, OL, L};
-    ct_tensor *t = ct_tensor_from_doubles(m, sz, 3, dt);
-    free(m);
-    return t;
-}
-
 /* conv2d: inputs {x [N,C,H,W], weight [O,C/G,kH,kW], bias}; i[0..1] stride,
- * i[2..3] padding, i[4..5] dilation, dims[0] groups. */
+ * i[2..3] padding, i[4..5] dilation, dims[0] groups. The two gradients are
+ * ops of their own (src/nn/conv_backward.c): im2col + GEMM passes, and
+ * differentiable again through the derivatives below. */
 static int d_conv2d(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     const ct_op_args *a = &n->args;
     const int64_t *xs = n->in[0].sizes, *ws = n->in[1].sizes;
-    int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3], O = ws[0], kH = ws[2], kW = ws[3];
-    int64_t G = a->dims[0] > 0 ? a->dims[0] : 1, OH = g[0]->sizes[2], OW = g[0]->sizes[3];
-    ct_dtype dt = g[0]->dtype;
-    ct_tensor *sh = shift_matrix(kH, OH, H, a->i[0], a->i[2], a->i[4], dt);
-    ct_tensor *sw = shift_matrix(kW, OW, W, a->i[1], a->i[3], a->i[5], dt);
-    ct_tensor *gg = ct_reshape(g[0], (const int64_t[]){N, G, O / G, OH, OW}, 5);
-    if (!sh || !sw || !gg) return -1;
+    const int64_t *s = &a->i[0], *p = &a->i[2], *d = &a->i[4];
+    int64_t G = a->dims[0] > 0 ? a->dims[0] : 1;
     if (NEED(0)) {
         ct_tensor *w = ct__ag_input(n, 1);
         if (!w) return -1;
-        ct_tensor *wg = ct_reshape(w, (const int64_t[]){G, O / G, C / G, kH, kW}, 5);
-        ct_tensor *t1 = wg ? ct_einsum("ngoab,gocij->ngcijab", (const ct_tensor *[]){gg, wg}, 2) : NULL;
-        ct_tensor *t2 = t1 ? ct_einsum("ngcijab,iah->ngcjbh", (const ct_tensor *[]){t1, sh}, 2) : NULL;
-        ct_tensor *t3 = t2 ? ct_einsum("ngcjbh,jbw->ngchw", (const ct_tensor *[]){t2, sw}, 2) : NULL;
-        SET(0, t3 ? ct_reshape(t3, xs, 4) : NULL);
+        SET(0, ct_conv2d_backward_input(g[0], w, &xs[2], s, p, d, G));
     }
     if (NEED(1)) {
         ct_tensor *x = ct__ag_input(n, 0);
         if (!x) return -1;
-        ct_tensor *xg = ct_reshape(x, (const int64_t[]){N, G, C / G, H, W}, 5);
-        ct_tensor *u1 = xg ? ct_einsum("ngchw,iah->ngciaw", (const ct_tensor *[]){xg, sh}, 2) : NULL;
-        ct_tensor *u2 = u1 ? ct_einsum("ngciaw,jbw->ngcijab", (const ct_tensor *[]){u1, sw}, 2) : NULL;
-        ct_tensor *gw = u2 ? ct_einsum("ngoab,ngcijab->gocij", (const ct_tensor *[]){gg, u2}, 2) : NULL;
-        SET(1, gw ? ct_reshape(gw, ws, 4) : NULL);
+        SET(1, ct_conv2d_backward_weight(g[0], x, &ws[2], s, p, d, G));
     }
     if (n->nin > 2 && NEED(2)) {
-        int d[3] = {0, 2, 3};
-        SET(2, ct_sum_dims(g[0], d, 3, false, -1));
+        int dd[3] = {0, 2, 3};
+        SET(2, ct_sum_dims(g[0], dd, 3, false, -1));
+    }
+    return 0;
+}
+
+/* dx = conv2d_backward_input(gy, w) is bilinear, the adjoint of
+ * conv2d(., w): <h, dx> = <conv2d(h, w), gy>. So with h the gradient of dx:
+ * d gy = conv2d(h, w) and d w = conv2d_backward_weight(gy, h). dims[0]
+ * groups, dims[1..2] the image size. */
+static int d_conv2d_backward_input(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    const ct_op_args *a = &n->args;
+    const int64_t *s = &a->i[0], *p = &a->i[2], *d = &a->i[4], *ws = n->in[1].sizes;
+    if (NEED(0)) {
+        ct_tensor *w = ct__ag_input(n, 1);
+        if (!w) return -1;
+        SET(0, ct_conv2d(g[0], w, NULL, s, p, d, a->dims[0]));
+    }
+    if (NEED(1)) {
+        ct_tensor *gy = ct__ag_input(n, 0);
+        if (!gy) return -1;
+        SET(1, ct_conv2d_backward_weight(gy, g[0], &ws[2], s, p, d, a->dims[0]));
+    }
+    return 0;
+}
+
+/* dw = conv2d_backward_weight(gy, x): <k, dw> = <conv2d(x, k), gy>, so with
+ * k the gradient of dw: d gy = conv2d(x, k), d x = conv2d_backward_input(gy, k).
+ * dims[0] groups, dims[1..2] the kernel size. */
+static int d_conv2d_backward_weight(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    const ct_op_args *a = &n->args;
+    const int64_t *s = &a->i[0], *p = &a->i[2], *d = &a->i[4], *xs = n->in[1].sizes;
+    if (NEED(0)) {
+        ct_tensor *x = ct__ag_input(n, 1);
+        if (!x) return -1;
+        SET(0, ct_conv2d(x, g[0], NULL, s, p, d, a->dims[0]));
+    }
+    if (NEED(1)) {
+        ct_tensor *gy = ct__ag_input(n, 0);
+        if (!gy) return -1;
+        SET(1, ct_conv2d_backward_input(gy, g[0], &xs[2], s, p, d, a->dims[0]));
     }
     return 0;
 }
@@ -191,7 +206,10 @@ void ct__ag_register_nn(void) {
     t[CT_OP_softmax] = (ct_deriv){d_softmax, CT_SAVE_OUTPUT, 0, 0, 0};
     t[CT_OP_log_softmax] = (ct_deriv){d_log_softmax, CT_SAVE_OUTPUT, 0, 0, 0};
     t[CT_OP_max_pool2d] = (ct_deriv){d_max_pool2d, 0, 1, 0, 0};
+    t[CT_OP_max_pool2d_backward] = (ct_deriv){d_max_pool2d_backward, 0, 1, 0, 0};
     t[CT_OP_conv2d] = (ct_deriv){d_conv2d, 0x3, 0, 0, 0x3};
+    t[CT_OP_conv2d_backward_input] = (ct_deriv){d_conv2d_backward_input, 0x3, 0, 0, 0x3};
+    t[CT_OP_conv2d_backward_weight] = (ct_deriv){d_conv2d_backward_weight, 0x3, 0, 0, 0x3};
     t[CT_OP_avg_pool2d] = (ct_deriv){d_avg_pool2d, 0, 0, 0, 0};
     t[CT_OP_adaptive_avg_pool2d] = (ct_deriv){d_adaptive_avg_pool2d, 0, 0, 0, 0};
 }

@@ -1,7 +1,7 @@
-/* linear, conv2d, conv1d. conv2d is im2col (src/kernels/cpu/conv.c) + one
- * OpenBLAS GEMM per group and batch chunk; conv1d is conv2d over a height-1
- * image; linear is addmm/matmul. */
-#include "kernels/cpu/blas.h"
+/* linear, conv2d, conv1d. conv2d is im2col + OpenBLAS GEMM
+ * (src/kernels/cpu/conv.c); its backward goes through conv2d_backward_input
+ * and conv2d_backward_weight (src/nn/conv_backward.c); conv1d is conv2d over
+ * a height-1 image; linear is addmm/matmul. */
 #include "nn/nn_internal.h"
 
 #include <stdio.h>
@@ -32,80 +32,24 @@ ct_tensor *ct_linear(const ct_tensor *x, const ct_tensor *weight, const ct_tenso
 
 /* ------------------------------------------------------------ conv2d */
 
-#define ADD_BIAS(T)                                                                     \
-    do {                                                                                \
-        T *o = (T *)op;                                                                 \
-        const T *bp = ct_data_ptr(bc);                                                  \
-        _Pragma("omp parallel for schedule(static) if (N * O * L >= CT_GRAIN)")         \
-        for (int64_t r = 0; r < N * O; r++) {                                           \
-            T v = bp[r % O];                                                            \
-            for (int64_t l = 0; l < L; l++) o[r * L + l] += v;                          \
-        }                                                                               \
-    } while (0)
-
 /* Owned 4-d result of the convolution of 4-d x; checks done by the caller. */
 static ct_tensor *conv2d_forward(const ct_tensor *x, const ct_tensor *w, const ct_tensor *b,
                                  const ct_win2d *g, int64_t groups) {
-    ct_dtype dt = x->dtype;
     int64_t N = x->sizes[0], C = x->sizes[1], O = w->sizes[0];
-    int64_t Cg = C / groups, Og = O / groups, K = Cg * g->kh * g->kw, L = g->OH * g->OW;
-    ct_tensor *out = ct__empty((int64_t[]){N, O, g->OH, g->OW}, 4, dt);
-    if (!out) return NULL;
-    if (out->numel == 0) return out;
-    size_t es = ct_dtype_size(dt);
-    char *op = ct_data_ptr(out);
-    if (K == 0) {
-        memset(op, 0, (size_t)out->numel * es);
-    } else {
-        ct_tensor *xc = ct__contiguous(x), *wc = ct__contiguous(w), *col = NULL;
-        if (!xc || !wc) goto fail;
-        const char *xp = ct_data_ptr(xc), *wp = ct_data_ptr(wc);
-        bool direct = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 &&
-                      g->pw == 0;
-        int64_t per = C * g->kh * g->kw * L; /* col elements per image */
-        int64_t chunk = N;
-        if (!direct) {
-            const int64_t budget = (int64_t)1 << 23; /* elements of the col buffer */
-            chunk = per > 0 ? budget / per : N;
-            if (chunk < 1) chunk = 1;
-            if (chunk > N) chunk = N;
-            col = ct__empty((int64_t[]){chunk * per}, 1, dt);
-            if (!col) goto fail;
-        }
-        for (int64_t n0 = 0; n0 < N; n0 += chunk) {
-            int64_t nb = N - n0 < chunk ? N - n0 : chunk;
-            const char *src = xp + (size_t)(n0 * C * g->H * g->W) * es;
-            int64_t src_bs = C * g->H * g->W;
-            if (!direct) {
-                ct__im2col(dt, src, nb, src_bs, C, g, ct_data_ptr(col));
-                src = ct_data_ptr(col);
-                src_bs = per;
-            }
-            for (int64_t gi = 0; gi < groups; gi++)
-                ct__gemm(dt, nb, Og, L, K, 1.0, wp + (size_t)(gi * Og * K) * es, 0, K, 1,
-                         src + (size_t)(gi * K * L) * es, src_bs, L, 1, 0.0,
-                         op + (size_t)((n0 * O + gi * Og) * L) * es, O * L, L);
-        }
-        ct_release(xc);
-        ct_release(wc);
-        ct_release(col);
-        goto bias;
-    fail:
-        ct_release(xc);
-        ct_release(wc);
+    ct_tensor *out = ct__empty((int64_t[]){N, O, g->OH, g->OW}, 4, x->dtype);
+    if (!out || out->numel == 0) return out;
+    ct_tensor *xc = ct__contiguous(x), *wc = ct__contiguous(w), *bc = b ? ct__contiguous(b) : NULL;
+    int rc = xc && wc && (!b || bc) ? 0 : -1;
+    if (rc == 0)
+        rc = ct__conv2d_forward_kernel(x->dtype, ct_data_ptr(xc), ct_data_ptr(wc),
+                                       bc ? ct_data_ptr(bc) : NULL, ct_data_ptr(out), N, C, O,
+                                       groups, g);
+    ct_release(xc);
+    ct_release(wc);
+    ct_release(bc);
+    if (rc < 0) {
         ct_release(out);
         return NULL;
-    }
-bias:
-    if (b) {
-        ct_tensor *bc = ct__contiguous(b);
-        if (!bc) {
-            ct_release(out);
-            return NULL;
-        }
-        if (dt == CT_FLOAT32) ADD_BIAS(float);
-        else ADD_BIAS(double);
-        ct_release(bc);
     }
     return out;
 }

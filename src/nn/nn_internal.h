@@ -22,13 +22,25 @@ typedef struct ct_win2d {
     int64_t kh, kw, sh, sw, ph, pw, dh, dw;
 } ct_win2d;
 
-/* im2col of nb contiguous images [C, H, W] (x, image stride x_bs elements)
- * into col [nb][C*kh*kw][OH*OW] (contiguous). dt float32/float64. */
-void ct__im2col(ct_dtype dt, const void *x, int64_t nb, int64_t x_bs, int64_t C,
-                const ct_win2d *g, void *col);
+/* Convolution kernels (src/kernels/cpu/conv.c) over contiguous float32 /
+ * float64 buffers: x [N, C, H, W], w [O, C/groups, kh, kw], b [O] or NULL,
+ * out and gout [N, O, OH, OW]. Every output element is written. 0, or -1
+ * with an error (out of memory for the im2col buffers). */
+int ct__conv2d_forward_kernel(ct_dtype dt, const void *x, const void *w, const void *b, void *out,
+                              int64_t N, int64_t C, int64_t O, int64_t groups, const ct_win2d *g);
+int ct__conv2d_backward_input_kernel(ct_dtype dt, const void *gout, const void *w, void *dx,
+                                     int64_t N, int64_t C, int64_t O, int64_t groups,
+                                     const ct_win2d *g);
+int ct__conv2d_backward_weight_kernel(ct_dtype dt, const void *gout, const void *x, void *dw,
+                                      int64_t N, int64_t C, int64_t O, int64_t groups,
+                                      const ct_win2d *g);
 /* Max pooling of np contiguous planes; out/idx contiguous [np][OH][OW]. */
 void ct__max_pool2d_kernel(ct_dtype dt, const void *x, int64_t np, const ct_win2d *g, void *out,
                            int64_t *idx);
+/* max_pool2d's gradient: dx [np][hw] = g [np][ohw] added at the flat
+ * indices idx [np][ohw]; -1 (no error set) when an index is out of range. */
+int ct__max_pool2d_backward_kernel(ct_dtype dt, const void *g, const int64_t *idx, int64_t np,
+                                   int64_t hw, int64_t ohw, void *dx);
 /* Average pooling (PyTorch's divisor rules); divisor_override 0 = none. */
 void ct__avg_pool2d_kernel(ct_dtype dt, const void *x, int64_t np, const ct_win2d *g,
                            bool count_include_pad, int64_t divisor_override, void *out);

@@ -171,3 +171,57 @@ ct_tensor *ct_adaptive_avg_pool2d(const ct_tensor *x, const int64_t output_size[
     out = ct__nn_record(CT_OP_adaptive_avg_pool2d, out, (const ct_tensor *[]){x}, 1, NULL, 0, &a);
     return out ? ct_autorelease(out) : NULL;
 }
+
+static bool same_shape(const ct_tensor *a, const ct_tensor *b) {
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->sizes[i] != b->sizes[i]) return false;
+    return true;
+}
+
+ct_tensor *ct_max_pool2d_backward(const ct_tensor *grad_out, const ct_tensor *indices,
+                                  const int64_t input_hw[2]) {
+    const char *op = "max_pool2d_backward";
+    if (!input_hw) return CT_FAIL(CT_ERR_VALUE, "%s: input_hw is required", op);
+    if ((grad_out->ndim != 3 && grad_out->ndim != 4) || !same_shape(grad_out, indices))
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "%s: expected 3-d or 4-d grad_output and indices of one shape, got %s and %s",
+                       op, ct__shp(grad_out), ct__shp(indices));
+    if (indices->dtype != CT_INT64)
+        return CT_FAIL(CT_ERR_RUNTIME, "%s: expected indices of scalar type Long but found %s", op,
+                       type_name(indices->dtype));
+    if (grad_out->dtype != CT_FLOAT32 && grad_out->dtype != CT_FLOAT64)
+        return CT_FAIL(CT_ERR_NOT_IMPL, "\"%s\" not implemented for '%s'", op,
+                       type_name(grad_out->dtype));
+    int64_t H = input_hw[0], W = input_hw[1];
+    if (H <= 0 || W <= 0)
+        return CT_FAIL(CT_ERR_RUNTIME, "%s: bad input size (%lld, %lld)", op, (long long)H,
+                       (long long)W);
+    int nd = grad_out->ndim;
+    int64_t sizes[4];
+    for (int i = 0; i < nd - 2; i++) sizes[i] = grad_out->sizes[i];
+    sizes[nd - 2] = H, sizes[nd - 1] = W;
+    int64_t ohw = grad_out->sizes[nd - 2] * grad_out->sizes[nd - 1];
+    ct_tensor *dx = ct__empty(sizes, nd, grad_out->dtype);
+    ct_tensor *gc = ct__contiguous(grad_out), *ic = ct__contiguous(indices);
+    int rc = dx && gc && ic ? 0 : -1;
+    if (rc == 0 && dx->numel > 0) {
+        int64_t np = dx->numel / (H * W);
+        if (ct__max_pool2d_backward_kernel(grad_out->dtype, ct_data_ptr(gc), ct_data_ptr(ic), np,
+                                           H * W, ohw, ct_data_ptr(dx)) < 0) {
+            ct_set_error(CT_ERR_INDEX, "%s: an index of %s is out of range for %lld x %lld planes",
+                         op, ct__shp(indices), (long long)H, (long long)W);
+            rc = -1;
+        }
+    }
+    ct_release(gc);
+    ct_release(ic);
+    if (rc < 0) {
+        ct_release(dx);
+        return NULL;
+    }
+    ct_op_args a = {.dims = {H, W}, .ndims = 2};
+    dx = ct__nn_record(CT_OP_max_pool2d_backward, dx, (const ct_tensor *[]){grad_out}, 1,
+                       (const ct_tensor *[]){indices}, 1, &a);
+    return dx ? ct_autorelease(dx) : NULL;
+}

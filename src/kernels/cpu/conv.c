@@ -1,21 +1,35 @@
-/* im2col for the 2-d convolution (src/nn/conv.c): each image [C, H, W]
- * becomes a matrix [C*kh*kw][OH*OW] whose row (c, i, j) holds the input
- * pixel under kernel tap (i, j) of channel c for every output position
- * (zero where the tap falls in the padding). The GEMM is OpenBLAS's. */
+/* The 2-d convolution and its two first-order backward passes
+ * (src/nn/conv.c, src/nn/conv_backward.c), by im2col + OpenBLAS GEMM.
+ *
+ * im2col turns one image [C, H, W] into a matrix [C*kh*kw][OH*OW] whose row
+ * (c, i, j) holds the input pixel under kernel tap (i, j) of channel c for
+ * every output position (zero where the tap falls in the padding); col2im
+ * is its adjoint (adds each entry back onto its pixel). Per group g:
+ *   forward:       out[n, g]  = W[g] @ col(x[n])[g]
+ *   grad of input: col[g]     = W[g]^T @ gout[n, g];  dx[n] = col2im(col)
+ *   grad of weight: dW[g]    += gout[n, g] @ col(x[n])[g]^T
+ * With several images and threads, each thread takes whole images with a
+ * single-threaded GEMM (OpenBLAS runs single-threaded inside a parallel
+ * region) and its own col buffer: no synchronisation inside a step, which is
+ * what keeps both cores busy on the small GEMMs of a small CNN. With one
+ * image, OpenBLAS threads the GEMM itself. A 1x1 kernel with stride 1 and no
+ * padding needs no im2col: col is the image itself. */
+#include "kernels/cpu/blas.h"
 #include "nn/nn_internal.h"
+
+#include <omp.h>
+#include <string.h>
 
 #define IM2COL(T)                                                                        \
     do {                                                                                 \
         const T *xs = (const T *)x;                                                      \
         T *cs = (T *)col;                                                                \
         int64_t L = g->OH * g->OW, rows = C * g->kh * g->kw;                             \
-        int64_t total = nb * rows;                                                       \
-        _Pragma("omp parallel for schedule(static) if (total * L >= CT_GRAIN)")          \
-        for (int64_t r = 0; r < total; r++) {                                            \
-            int64_t b = r / rows, row = r % rows;                                        \
-            int64_t c = row / (g->kh * g->kw), i = (row / g->kw) % g->kh, j = row % g->kw; \
-            const T *xp = xs + b * x_bs + c * g->H * g->W;                               \
+        for (int64_t r = 0; r < rows; r++) {                                             \
+            int64_t c = r / (g->kh * g->kw), i = (r / g->kw) % g->kh, j = r % g->kw;     \
+            const T *xp = xs + c * g->H * g->W;                                          \
             T *dst = cs + r * L;                                                         \
+            int64_t off = j * g->dw - g->pw;                                             \
             for (int64_t oh = 0; oh < g->OH; oh++) {                                     \
                 int64_t ih = oh * g->sh - g->ph + i * g->dh;                             \
                 T *d = dst + oh * g->OW;                                                 \
@@ -24,9 +38,16 @@
                     continue;                                                            \
                 }                                                                        \
                 const T *xr = xp + ih * g->W;                                            \
-                int64_t off = j * g->dw - g->pw;                                         \
                 if (g->sw == 1 && off >= 0 && off + g->OW <= g->W) {                     \
                     for (int64_t ow = 0; ow < g->OW; ow++) d[ow] = xr[ow + off];         \
+                } else if (g->sw == 1) {                                                 \
+                    /* interior [lo, hi) copied, the padded ends zeroed */               \
+                    int64_t lo = off < 0 ? -off : 0, hi = g->W - off;                    \
+                    if (hi > g->OW) hi = g->OW;                                          \
+                    if (lo > hi) lo = hi;                                                \
+                    for (int64_t ow = 0; ow < lo; ow++) d[ow] = 0;                       \
+                    for (int64_t ow = lo; ow < hi; ow++) d[ow] = xr[ow + off];           \
+                    for (int64_t ow = hi; ow < g->OW; ow++) d[ow] = 0;                   \
                 } else {                                                                 \
                     for (int64_t ow = 0; ow < g->OW; ow++) {                             \
                         int64_t iw = ow * g->sw + off;                                   \
@@ -37,8 +58,180 @@
         }                                                                                \
     } while (0)
 
-void ct__im2col(ct_dtype dt, const void *x, int64_t nb, int64_t x_bs, int64_t C,
-                const ct_win2d *g, void *col) {
+/* One image x [C, H, W] (contiguous) into col [C*kh*kw][OH*OW]. */
+static void im2col(ct_dtype dt, const void *x, int64_t C, const ct_win2d *g, void *col) {
     if (dt == CT_FLOAT32) IM2COL(float);
     else IM2COL(double);
+}
+
+#define COL2IM(T)                                                                        \
+    do {                                                                                 \
+        const T *cs = (const T *)col;                                                    \
+        T *xs = (T *)x;                                                                  \
+        int64_t L = g->OH * g->OW, rows = C * g->kh * g->kw;                             \
+        memset(xs, 0, (size_t)(C * g->H * g->W) * sizeof(T));                            \
+        for (int64_t r = 0; r < rows; r++) {                                             \
+            int64_t c = r / (g->kh * g->kw), i = (r / g->kw) % g->kh, j = r % g->kw;     \
+            T *xp = xs + c * g->H * g->W;                                                \
+            const T *src = cs + r * L;                                                   \
+            int64_t off = j * g->dw - g->pw;                                             \
+            for (int64_t oh = 0; oh < g->OH; oh++) {                                     \
+                int64_t ih = oh * g->sh - g->ph + i * g->dh;                             \
+                if (ih < 0 || ih >= g->H) continue;                                      \
+                const T *s = src + oh * g->OW;                                           \
+                T *xr = xp + ih * g->W;                                                  \
+                if (g->sw == 1) {                                                        \
+                    int64_t lo = off < 0 ? -off : 0, hi = g->W - off;                    \
+                    if (hi > g->OW) hi = g->OW;                                          \
+                    for (int64_t ow = lo; ow < hi; ow++) xr[ow + off] += s[ow];          \
+                } else {                                                                 \
+                    for (int64_t ow = 0; ow < g->OW; ow++) {                             \
+                        int64_t iw = ow * g->sw + off;                                   \
+                        if (iw >= 0 && iw < g->W) xr[iw] += s[ow];                       \
+                    }                                                                    \
+                }                                                                        \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+
+/* The adjoint of im2col: x [C, H, W] = the sum of col's entries onto the
+ * pixels they were read from (x is overwritten). */
+static void col2im(ct_dtype dt, const void *col, int64_t C, const ct_win2d *g, void *x) {
+    if (dt == CT_FLOAT32) COL2IM(float);
+    else COL2IM(double);
+}
+
+static bool is_direct(const ct_win2d *g) {
+    return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
+}
+
+/* Threads that take whole images: 1 when there are too few images or too
+ * little work to be worth a parallel region. */
+static int image_threads(int64_t N, double flops_per_image) {
+    int nt = omp_get_max_threads();
+    if (nt < 2 || N < nt || flops_per_image * (double)N < 2e6) return 1;
+    return nt;
+}
+
+int ct__conv2d_forward_kernel(ct_dtype dt, const void *x, const void *w, const void *b, void *out,
+                              int64_t N, int64_t C, int64_t O, int64_t groups, const ct_win2d *g) {
+    size_t es = ct_dtype_size(dt);
+    int64_t Cg = C / groups, Og = O / groups, K = Cg * g->kh * g->kw, L = g->OH * g->OW;
+    int64_t per = C * g->kh * g->kw * L, img = C * g->H * g->W;
+    bool direct = is_direct(g);
+    int nt = image_threads(N, 2.0 * (double)O * K * L);
+    ct_tensor *buf = NULL;
+    if (!direct && N > 0) {
+        buf = ct__empty((int64_t[]){nt * per}, 1, dt);
+        if (!buf) return -1;
+    }
+    char *bp = buf ? ct_data_ptr(buf) : NULL;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (int64_t n = 0; n < N; n++) {
+        const char *src = (const char *)x + (size_t)(n * img) * es;
+        char *o = (char *)out + (size_t)(n * O * L) * es;
+        if (!direct) {
+            char *col = bp + (size_t)(omp_get_thread_num() * per) * es;
+            im2col(dt, src, C, g, col);
+            src = col;
+        }
+        for (int64_t gi = 0; gi < groups; gi++)
+            ct__gemm(dt, 1, Og, L, K, 1.0, (const char *)w + (size_t)(gi * Og * K) * es, 0, K, 1,
+                     src + (size_t)(gi * K * L) * es, 0, L, 1, 0.0,
+                     o + (size_t)(gi * Og * L) * es, 0, L);
+        if (b) {
+            if (dt == CT_FLOAT32) {
+                float *op = (float *)o;
+                for (int64_t r = 0; r < O; r++)
+                    for (int64_t l = 0; l < L; l++) op[r * L + l] += ((const float *)b)[r];
+            } else {
+                double *op = (double *)o;
+                for (int64_t r = 0; r < O; r++)
+                    for (int64_t l = 0; l < L; l++) op[r * L + l] += ((const double *)b)[r];
+            }
+        }
+    }
+    ct_release(buf);
+    return 0;
+}
+
+int ct__conv2d_backward_input_kernel(ct_dtype dt, const void *gout, const void *w, void *dx,
+                                     int64_t N, int64_t C, int64_t O, int64_t groups,
+                                     const ct_win2d *g) {
+    size_t es = ct_dtype_size(dt);
+    int64_t Cg = C / groups, Og = O / groups, K = Cg * g->kh * g->kw, L = g->OH * g->OW;
+    int64_t per = C * g->kh * g->kw * L, img = C * g->H * g->W;
+    bool direct = is_direct(g);
+    int nt = image_threads(N, 2.0 * (double)O * K * L);
+    ct_tensor *buf = NULL;
+    if (!direct && N > 0) {
+        buf = ct__empty((int64_t[]){nt * per}, 1, dt);
+        if (!buf) return -1;
+    }
+    char *bp = buf ? ct_data_ptr(buf) : NULL;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (int64_t n = 0; n < N; n++) {
+        const char *gn = (const char *)gout + (size_t)(n * O * L) * es;
+        char *dst = (char *)dx + (size_t)(n * img) * es;
+        char *col = direct ? dst : bp + (size_t)(omp_get_thread_num() * per) * es;
+        for (int64_t gi = 0; gi < groups; gi++)
+            ct__gemm(dt, 1, K, L, Og, 1.0, (const char *)w + (size_t)(gi * Og * K) * es, 0, 1, K,
+                     gn + (size_t)(gi * Og * L) * es, 0, L, 1, 0.0,
+                     col + (size_t)(gi * K * L) * es, 0, L);
+        if (!direct) col2im(dt, col, C, g, dst);
+    }
+    ct_release(buf);
+    return 0;
+}
+
+int ct__conv2d_backward_weight_kernel(ct_dtype dt, const void *gout, const void *x, void *dw,
+                                      int64_t N, int64_t C, int64_t O, int64_t groups,
+                                      const ct_win2d *g) {
+    size_t es = ct_dtype_size(dt);
+    int64_t Cg = C / groups, Og = O / groups, K = Cg * g->kh * g->kw, L = g->OH * g->OW;
+    int64_t per = C * g->kh * g->kw * L, img = C * g->H * g->W, wn = O * K;
+    bool direct = is_direct(g);
+    int nt = image_threads(N, 2.0 * (double)O * K * L);
+    /* per thread: a col buffer (unless direct) and a partial dW */
+    int64_t slot = (direct ? 0 : per) + wn;
+    ct_tensor *buf = ct__empty((int64_t[]){nt * slot > 0 ? nt * slot : 1}, 1, dt);
+    if (!buf) return -1;
+    char *bp = ct_data_ptr(buf);
+    memset(bp, 0, (size_t)(nt * slot) * es);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = omp_get_thread_num();
+        char *col = bp + (size_t)(t * slot) * es, *part = col + (size_t)(slot - wn) * es;
+#pragma omp for schedule(static)
+        for (int64_t n = 0; n < N; n++) {
+            const char *src = (const char *)x + (size_t)(n * img) * es;
+            const char *gn = (const char *)gout + (size_t)(n * O * L) * es;
+            if (!direct) {
+                im2col(dt, src, C, g, col);
+                src = col;
+            }
+            for (int64_t gi = 0; gi < groups; gi++)
+                ct__gemm(dt, 1, Og, K, L, 1.0, gn + (size_t)(gi * Og * L) * es, 0, L, 1,
+                         src + (size_t)(gi * K * L) * es, 0, 1, L, 1.0,
+                         part + (size_t)(gi * Og * K) * es, 0, K);
+        }
+    }
+    /* dw = the sum of the partials */
+    if (dt == CT_FLOAT32) {
+        float *d = dw;
+        for (int64_t i = 0; i < wn; i++) {
+            float s = 0;
+            for (int t = 0; t < nt; t++) s += ((const float *)bp)[t * slot + slot - wn + i];
+            d[i] = s;
+        }
+    } else {
+        double *d = dw;
+        for (int64_t i = 0; i < wn; i++) {
+            double s = 0;
+            for (int t = 0; t < nt; t++) s += ((const double *)bp)[t * slot + slot - wn + i];
+            d[i] = s;
+        }
+    }
+    ct_release(buf);
+    return 0;
 }

@@ -4,14 +4,51 @@
 
 #include <math.h>
 
+/* The common 2x2 window with stride 2, no padding or dilation, every
+ * window inside the plane: the same scan order and NaN rule as below (a NaN
+ * wins, the last one; otherwise the first strict maximum), branch-free (the
+ * comparisons of random data do not predict), sizes in locals (the int64
+ * index stores could alias a ct_win2d field). */
+#define DEF_MAXPOOL_2X2(T, S)                                                            \
+    static void maxpool_2x2_##S(const T *restrict xp, int64_t W, int64_t OH, int64_t OW, \
+                                T *restrict o, int64_t *restrict ix) {                   \
+        for (int64_t oh = 0; oh < OH; oh++) {                                            \
+            const T *r0 = xp + 2 * oh * W, *r1 = r0 + W;                                 \
+            for (int64_t ow = 0; ow < OW; ow++) {                                        \
+                T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1]; \
+                int64_t k = 2 * oh * W + 2 * ow;                                         \
+                bool tb = (b > a) | (b != b);                                            \
+                T m = tb ? b : a;                                                        \
+                int64_t i = tb ? k + 1 : k;                                              \
+                bool tc = (c > m) | (c != c);                                            \
+                m = tc ? c : m;                                                          \
+                i = tc ? k + W : i;                                                      \
+                bool td = (d > m) | (d != d);                                            \
+                o[oh * OW + ow] = td ? d : m;                                            \
+                ix[oh * OW + ow] = td ? k + W + 1 : i;                                   \
+            }                                                                            \
+        }                                                                                \
+    }
+DEF_MAXPOOL_2X2(float, f32)
+DEF_MAXPOOL_2X2(double, f64)
+#define MAXPOOL_2X2_CALL(T) \
+    _Generic((T)0, float: maxpool_2x2_f32, double: maxpool_2x2_f64)(xp, g->W, g->OH, g->OW, os + p * L, idx + p * L)
+
 #define MAXPOOL(T)                                                                       \
     do {                                                                                 \
+        bool fast2 = g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->ph == 0 && \
+                     g->pw == 0 && g->dh == 1 && g->dw == 1 && 2 * g->OH <= g->H &&      \
+                     2 * g->OW <= g->W && idx;                                           \
         const T *xs = (const T *)x;                                                      \
         T *os = (T *)out;                                                                \
         int64_t HW = g->H * g->W, L = g->OH * g->OW;                                     \
         _Pragma("omp parallel for schedule(static) if (np * L * g->kh * g->kw >= CT_GRAIN)") \
         for (int64_t p = 0; p < np; p++) {                                               \
             const T *xp = xs + p * HW;                                                   \
+            if (fast2) {                                                                 \
+                MAXPOOL_2X2_CALL(T);                                                     \
+                continue;                                                                \
+            }                                                                            \
             for (int64_t oh = 0; oh < g->OH; oh++) {                                     \
                 int64_t h0 = oh * g->sh - g->ph;                                         \
                 int64_t h1 = h0 + (g->kh - 1) * g->dh + 1;                               \
@@ -105,4 +142,35 @@ void ct__adaptive_avg_pool2d_kernel(ct_dtype dt, const void *x, int64_t np, int6
                                     int64_t OH, int64_t OW, void *out) {
     if (dt == CT_FLOAT32) ADAPTIVE(float);
     else ADAPTIVE(double);
+}
+
+/* dx[p][idx[p][l]] += g[p][l] over np planes (dx [np][hw] overwritten);
+ * -1 when an index is outside [0, hw). */
+#define MAXPOOL_BWD(T)                                                                   \
+    do {                                                                                 \
+        const T *gs = (const T *)g;                                                      \
+        T *ds = (T *)dx;                                                                 \
+        _Pragma("omp parallel for schedule(static) reduction(|:bad) if (np * (hw + ohw) >= CT_GRAIN)") \
+        for (int64_t p = 0; p < np; p++) {                                               \
+            T *d = ds + p * hw;                                                          \
+            const T *gp = gs + p * ohw;                                                  \
+            const int64_t *ip = idx + p * ohw;                                           \
+            for (int64_t i = 0; i < hw; i++) d[i] = 0;                                   \
+            for (int64_t l = 0; l < ohw; l++) {                                          \
+                int64_t k = ip[l];                                                       \
+                if (k < 0 || k >= hw) {                                                  \
+                    bad |= 1;                                                            \
+                    continue;                                                            \
+                }                                                                        \
+                d[k] += gp[l];                                                           \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+
+int ct__max_pool2d_backward_kernel(ct_dtype dt, const void *g, const int64_t *idx, int64_t np,
+                                   int64_t hw, int64_t ohw, void *dx) {
+    int bad = 0;
+    if (dt == CT_FLOAT32) MAXPOOL_BWD(float);
+    else MAXPOOL_BWD(double);
+    return bad ? -1 : 0;
 }
