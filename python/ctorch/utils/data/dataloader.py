@@ -289,14 +289,19 @@ class _CLoaderIter(_BaseDataLoaderIter):
         self._batch_size = loader.batch_size
         self._sampler = loader.sampler
         self._c = None  # started by the first next(), when PyTorch's sampler draws
+        self._epoch = 0
 
     def _start(self):
         indices = list(self._sampler)
         if self._mapping is not None:
             m = self._mapping
             indices = [m[i] for i in indices]
+        # random C transforms: batch k of epoch e draws from a generator seeded
+        # from (base seed, e, k), whatever the number of workers
+        seed = (self._base_seed + self._epoch * 0x9E3779B97F4A7C15) % (1 << 64)
+        self._epoch += 1
         self._c = ctorch._C._CLoader(self._cds, indices, self._batch_size, self._drop_last,
-                                     self._num_workers, self._prefetch_factor)
+                                     self._num_workers, self._prefetch_factor, seed)
 
     def _reset(self, loader, first_iter=False):
         super()._reset(loader, first_iter)
