@@ -119,7 +119,7 @@ def test_to_tensor_normalize_equal_torchvision():
     with pytest.raises(TypeError, match="float tensor"):
         CT.Normalize((0.5,), (0.5,))(ctorch.zeros(1, 2, 2, dtype=ctorch.uint8))
     with pytest.raises(ValueError, match="std evaluated to zero"):
-        CT.Normalize((0.5,), (0.0,))
+        CT.Normalize((0.5,), (0.0,))(ctorch.zeros(1, 2, 2))
     with pytest.raises(TypeError, match="pic should be"):
         CT.ToTensor()([1, 2])
     assert CT.Lambda(lambda v: v + 1)(1) == 2

@@ -120,11 +120,9 @@ class Normalize:
         self.inplace = inplace
         m = [float(v) for v in (mean if hasattr(mean, '__len__') else [mean])]
         s = [float(v) for v in (std if hasattr(std, '__len__') else [std])]
-        if any(v == 0 for v in s):
-            raise ValueError(f"std evaluated to zero after conversion to float32, leading to "
-                             f"division by zero.")
         self._m, self._s = m, s
-        self._c = ctorch._C._transform_normalize(m, s) if len(m) == len(s) else None
+        ok = len(m) == len(s) and all(v != 0 for v in s)
+        self._c = ctorch._C._transform_normalize(m, s) if ok else None
 
     def __call__(self, tensor):
         if not isinstance(tensor, ctorch.Tensor):
@@ -134,6 +132,9 @@ class Normalize:
         if tensor.dim() < 3:
             raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). "
                              f"Got tensor.size() = {tuple(tensor.size())}")
+        if any(v == 0 for v in self._s):
+            raise ValueError(f"std evaluated to zero after conversion to {tensor.dtype}, "
+                             "leading to division by zero.")
         if tensor.dim() == 3 and not self.inplace and self._c is not None:
             return self._c(tensor)
         mean = ctorch.as_tensor(self._m, dtype=tensor.dtype).view(-1, 1, 1)
