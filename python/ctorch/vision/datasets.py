@@ -393,6 +393,7 @@ class ImageFolder(DatasetFolder):
                          transform=transform, target_transform=target_transform,
                          is_valid_file=is_valid_file)
         self.imgs = self.samples
+        self._c_base = None  # the C ImageFolder, made on first use
         self._c_plain = loader is default_loader and is_valid_file is None and \
             type(self).find_classes is DatasetFolder.find_classes
 
@@ -401,12 +402,16 @@ class ImageFolder(DatasetFolder):
             return None
         if self.transforms is not None or self.target_transform is not None:
             return None
-        root = os.fspath(self.root)
-        # the C folder walk must list the same samples in the same order
-        if [tuple(s) for s in ctorch._C._image_folder(root, list(IMG_EXTENSIONS))[1]] != \
-                [tuple(s) for s in self.samples]:
+        if self._c_base is None:
+            root = os.fspath(self.root)
+            # the C folder walk must list the same samples in the same order
+            same = [tuple(s) for s in ctorch._C._image_folder(root, list(IMG_EXTENSIONS))[1]] \
+                == [tuple(s) for s in self.samples]
+            self._c_base = (ctorch._C._image_folder_dataset(root, list(IMG_EXTENSIONS))
+                            if same else False)
+        cds = self._c_base
+        if cds is False:
             return None
-        cds = ctorch._C._image_folder_dataset(root, list(IMG_EXTENSIONS))
         chain = []
         if self.transform is not None:
             chain = c_transforms(self.transform)
