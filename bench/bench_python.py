@@ -44,12 +44,25 @@ def workloads(torch, reps):
     return res
 
 
+def import_time(module, runs):
+    """Best wall time of `import module` in a fresh interpreter."""
+    import os
+    import subprocess
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONPATH=os.path.join(here, "..", "python"))
+    code = "import time; t = time.perf_counter(); import %s; print(time.perf_counter() - t)" % module
+    return min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                    env=env, check=True).stdout) for _ in range(runs))
+
+
 def main():
+    reps = 5 if "--quick" in sys.argv else 11
+    c = {"py_import": import_time("ctorch", reps)}
+    t = {"py_import": import_time("torch", 3)}
     import ctorch
     import torch
-    reps = 5 if "--quick" in sys.argv else 11
-    c = workloads(ctorch, reps)
-    t = workloads(torch, reps)
+    c.update(workloads(ctorch, reps))
+    t.update(workloads(torch, reps))
     return c, t
 
 

@@ -174,6 +174,13 @@ const char *ct_optim_name(const ct_optimizer *opt);
 ct_tensor *ct_optim_state(const ct_optimizer *opt, int param_index, const char *key);
 /* The step count of parameter i (0 before its first step). */
 double ct_optim_state_step(const ct_optimizer *opt, int param_index);
+/* Restoring a checkpoint: copies value (any dtype, the state's shape: the
+ * parameter's, or one element for "mu_product") into the named state
+ * tensor, creating it when absent; and sets the step count. 0 or -1 (an
+ * unknown key for this optimizer is an error). */
+int ct_optim_set_state(ct_optimizer *opt, int param_index, const char *key,
+                       const ct_tensor *value);
+int ct_optim_set_state_step(ct_optimizer *opt, int param_index, double step);
 /* Releases the parameters and the state. NULL is a no-op. */
 void ct_optim_free(ct_optimizer *opt);
 
@@ -183,6 +190,23 @@ void ct_optim_free(ct_optimizer *opt);
 ct_optimizer *ct_optim_lbfgs(ct_tensor *const *params, int n, const ct_lbfgs_options *o);
 /* LBFGS counters: total closure evaluations and iterations so far. */
 int ct_optim_lbfgs_counts(const ct_optimizer *opt, int *func_evals, int *n_iter);
+
+/* The LBFGS history, as PyTorch's state holds it (for state dicts). N is
+ * the total number of parameter elements, k the pairs kept (<= history_size).
+ * Tensors are float64; get returns new references (scope rule), NULL
+ * before the first iteration (have_history false). */
+typedef struct ct_lbfgs_state {
+    int func_evals, n_iter;
+    bool have_history;
+    ct_tensor *d, *prev_flat_grad; /* [N] */
+    ct_tensor *old_dirs, *old_stps; /* [k, N]: y and s pairs, oldest first */
+    ct_tensor *ro;                  /* [k]: 1 / (y . s) */
+    double t, H_diag, prev_loss;
+} ct_lbfgs_state;
+int ct_optim_lbfgs_get_state(const ct_optimizer *opt, ct_lbfgs_state *state);
+/* Replaces the history (values copied; shapes checked against N and
+ * history_size). 0 or -1. */
+int ct_optim_lbfgs_set_state(ct_optimizer *opt, const ct_lbfgs_state *state);
 
 #ifdef __cplusplus
 }

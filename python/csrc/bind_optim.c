@@ -274,6 +274,70 @@ static PyObject *f_lbfgs_set_lr(PyObject *m, PyObject *const *a, Py_ssize_t n) {
     Py_RETURN_NONE;
 }
 
+/* _lbfgs_get_state(capsule) -> (func_evals, n_iter, None) or (func_evals,
+ * n_iter, (d, prev_flat_grad, old_dirs [k,N], old_stps [k,N], ro [k], t,
+ * H_diag, prev_loss)) */
+static PyObject *f_lbfgs_get_state(PyObject *m, PyObject *const *a, Py_ssize_t n) {
+    if (nargs_is("_lbfgs_get_state", n, 1) < 0) return NULL;
+    ct_optimizer *opt = PyCapsule_GetPointer(a[0], LBFGS_CAPSULE);
+    if (!opt) return NULL;
+    ct_scope sc = ct_scope_begin();
+    ct_lbfgs_state st;
+    if (ct_optim_lbfgs_get_state(opt, &st) < 0) {
+        ct_scope_end(sc);
+        return ctpy_raise();
+    }
+    if (!st.have_history) {
+        ct_scope_end(sc);
+        return Py_BuildValue("(iiO)", st.func_evals, st.n_iter, Py_None);
+    }
+    ct_tensor *ts[5] = {st.d, st.prev_flat_grad, st.old_dirs, st.old_stps, st.ro};
+    PyObject *w[5] = {NULL};
+    for (int i = 0; i < 5; i++) {
+        ct_retain(ts[i]);
+        w[i] = ctpy_wrap(ts[i]);
+    }
+    ct_scope_end(sc);
+    PyObject *r = NULL;
+    if (w[0] && w[1] && w[2] && w[3] && w[4])
+        r = Py_BuildValue("(ii(OOOOOddd))", st.func_evals, st.n_iter, w[0], w[1], w[2], w[3], w[4],
+                          st.t, st.H_diag, st.prev_loss);
+    for (int i = 0; i < 5; i++) Py_XDECREF(w[i]);
+    return r;
+}
+
+/* _lbfgs_set_state(capsule, func_evals, n_iter, None | (d, prev_flat_grad,
+ * old_dirs, old_stps, ro, t, H_diag, prev_loss)) */
+static PyObject *f_lbfgs_set_state(PyObject *m, PyObject *const *a, Py_ssize_t n) {
+    const char *f = "_lbfgs_set_state";
+    if (nargs_is(f, n, 4) < 0) return NULL;
+    ct_optimizer *opt = PyCapsule_GetPointer(a[0], LBFGS_CAPSULE);
+    if (!opt) return NULL;
+    ct_lbfgs_state st;
+    memset(&st, 0, sizeof st);
+    int64_t fe, it;
+    if (ctpy_int(f, "func_evals", a[1], &fe) < 0 || ctpy_int(f, "n_iter", a[2], &it) < 0)
+        return NULL;
+    st.func_evals = (int)fe;
+    st.n_iter = (int)it;
+    if (a[3] != Py_None) {
+        PyObject *h = a[3];
+        if (!PyTuple_Check(h) || PyTuple_GET_SIZE(h) != 8) {
+            PyErr_SetString(PyExc_TypeError, "_lbfgs_set_state: history must be an 8-tuple");
+            return NULL;
+        }
+        ct_tensor **slots[5] = {&st.d, &st.prev_flat_grad, &st.old_dirs, &st.old_stps, &st.ro};
+        for (int i = 0; i < 5; i++)
+            if (tens(f, PyTuple_GET_ITEM(h, i), false, slots[i]) < 0) return NULL;
+        if (dbl(PyTuple_GET_ITEM(h, 5), &st.t) < 0 || dbl(PyTuple_GET_ITEM(h, 6), &st.H_diag) < 0 ||
+            dbl(PyTuple_GET_ITEM(h, 7), &st.prev_loss) < 0)
+            return NULL;
+        st.have_history = true;
+    }
+    if (ct_optim_lbfgs_set_state(opt, &st) < 0) return ctpy_raise();
+    Py_RETURN_NONE;
+}
+
 #define FN(pyname, fn) {pyname, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, NULL}
 PyMethodDef ctpy_optim_functions[] = {
     FN("_sgd_update", f_sgd),           FN("_adam_update", f_adam),
@@ -282,4 +346,5 @@ PyMethodDef ctpy_optim_functions[] = {
     FN("_nadam_update", f_nadam),       FN("_radam_update", f_radam),
     FN("_lbfgs_new", f_lbfgs_new),      FN("_lbfgs_step", f_lbfgs_step),
     FN("_lbfgs_counts", f_lbfgs_counts), FN("_lbfgs_set_lr", f_lbfgs_set_lr),
+    FN("_lbfgs_get_state", f_lbfgs_get_state), FN("_lbfgs_set_state", f_lbfgs_set_state),
     {NULL}};

@@ -75,6 +75,7 @@ int ctpy_dtype(PyObject *o, ct_dtype *dt); /* a dtype object; -1 TypeError */
 int ctpy_opt_dtype(PyObject *o, ct_dtype *dt, bool *given);
 /* Device: NULL/None/'cpu' ok; 'cuda' raises like PyTorch without CUDA. */
 int ctpy_check_device(PyObject *o);
+bool ctpy_cuda_capable(const char *fname); /* accepts GPU tensors */
 int ctpy_device(PyObject *o, ct_device *d);        /* parse; absent = CPU */
 int ctpy_device_usable(PyObject *o, ct_device *d); /* parse + CUDA present */
 PyObject *ctpy_device_obj(ct_device d);

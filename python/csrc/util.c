@@ -135,7 +135,51 @@ int ctpy_parse(const char *fname, const char *const *names, PyObject *self, PyOb
             out[found] = args[nargs + k];
         }
     }
+    /* A GPU tensor reaching a function without a CUDA path is refused here,
+     * before any kernel reads device memory from the host. */
+    for (int i = 0; i < nslots; i++)
+        if (out[i] && ctpy_Tensor_Check(out[i]) && ct_tensor_device(CTPY_T(out[i])).type != CT_CPU) {
+            if (ctpy_cuda_capable(fname)) break;
+            PyErr_Format(PyExc_NotImplementedError,
+                         "%s(): not implemented for CUDA tensors yet (the CUDA backend runs "
+                         "elementwise ops, copies and views); move the tensor with .cpu()",
+                         fname);
+            return -1;
+        }
     return 0;
+}
+
+/* Functions that accept GPU tensors: every UNARY/BINARY op of the table
+ * (the pointwise driver has a GPU branch), the custom pointwise ops, views,
+ * copies and placement. */
+bool ctpy_cuda_capable(const char *fname) {
+    const ct_op_info *op = ctpy_op(fname);
+    if (!op) {
+        size_t n = strlen(fname);
+        if (n > 1 && fname[n - 1] == '_') { /* in-place form of a table op */
+            char b[64];
+            if (n < sizeof b) {
+                memcpy(b, fname, n - 1);
+                b[n - 1] = 0;
+                op = ctpy_op(b);
+            }
+        }
+    }
+    if (op && (op->sig == CT_SIG_UNARY || op->sig == CT_SIG_BINARY)) return true;
+    static const char *const names[] = {
+        "where", "clamp", "clamp_", "clamp_min", "clamp_max", "clip", "clip_", "addcmul",
+        "addcmul_", "addcdiv", "addcdiv_", "lerp", "lerp_", "nan_to_num", "nan_to_num_",
+        "to", "cuda", "cpu", "copy_", "clone", "contiguous", "fill_", "zero_", "type",
+        "float", "double", "half", "bfloat16", "long", "int", "short", "char", "byte", "bool",
+        "as_strided", "view", "view_as", "reshape", "reshape_as", "permute", "transpose",
+        "swapaxes", "t", "expand", "expand_as", "squeeze", "unsqueeze", "narrow", "select",
+        "slice", "flatten", "unflatten", "unfold", "diagonal", "movedim", "split", "chunk",
+        "unbind", "detach", "detach_", "requires_grad_", "size", "stride", "dim",
+        "is_contiguous", "numel", "element_size", "storage_offset", "data_ptr", "new_empty",
+        NULL};
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], fname) == 0) return true;
+    return false;
 }
 
 /* ------------------------------------------------------------------ converters */

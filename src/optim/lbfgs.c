@@ -113,6 +113,111 @@ int ct_optim_lbfgs_counts(const ct_optimizer *opt, int *func_evals, int *n_iter)
     return 0;
 }
 
+/* A new float64 tensor of the given shape holding rows[0..nrows) of n
+ * doubles each (owned, handed to the scope). */
+static ct_tensor *rows_tensor(double *const *rows, int nrows, int64_t n, bool matrix) {
+    int64_t sizes[2] = {nrows, n};
+    ct_tensor *t = matrix ? ct__empty(sizes, 2, CT_FLOAT64) : ct__empty(&n, 1, CT_FLOAT64);
+    if (!t) return NULL;
+    double *d = ct_data_ptr(t);
+    for (int r = 0; r < nrows; r++) memcpy(d + (int64_t)r * n, rows[r], (size_t)n * sizeof(double));
+    return ct_autorelease(t);
+}
+
+int ct_optim_lbfgs_get_state(const ct_optimizer *opt, ct_lbfgs_state *st) {
+    if (!opt || opt->kind != CT__OPT_LBFGS || !st) {
+        ct_set_error(CT_ERR_VALUE, "ct_optim_lbfgs_get_state: not an LBFGS optimizer");
+        return -1;
+    }
+    const ct__lbfgs *lb = opt->lb;
+    memset(st, 0, sizeof *st);
+    st->func_evals = lb->func_evals;
+    st->n_iter = lb->n_iter;
+    st->have_history = lb->have_d && lb->have_prev;
+    if (!st->have_history) return 0;
+    st->t = lb->t;
+    st->H_diag = lb->H_diag;
+    st->prev_loss = lb->prev_loss;
+    st->d = rows_tensor(&lb->d, 1, lb->N, false);
+    st->prev_flat_grad = rows_tensor(&lb->prev_flat_grad, 1, lb->N, false);
+    st->old_dirs = rows_tensor(lb->old_dirs, lb->nold, lb->N, true);
+    st->old_stps = rows_tensor(lb->old_stps, lb->nold, lb->N, true);
+    int64_t k = lb->nold;
+    st->ro = ct_from_data(lb->ro, &k, 1, CT_FLOAT64);
+    if (!st->d || !st->prev_flat_grad || !st->old_dirs || !st->old_stps || !st->ro) return -1;
+    return 0;
+}
+
+/* Reads a contiguous float64 copy of t's values into dst (n doubles). */
+static int read_doubles(const ct_tensor *t, double *dst, int64_t n) {
+    ct_tensor *c = ct__to_dtype(t, CT_FLOAT64, false);
+    ct_tensor *cc = c ? ct__contiguous(c) : NULL;
+    ct_release(c);
+    if (!cc) return -1;
+    memcpy(dst, ct_data_ptr(cc), (size_t)n * sizeof(double));
+    ct_release(cc);
+    return 0;
+}
+
+int ct_optim_lbfgs_set_state(ct_optimizer *opt, const ct_lbfgs_state *st) {
+    if (!opt || opt->kind != CT__OPT_LBFGS || !st) {
+        ct_set_error(CT_ERR_VALUE, "ct_optim_lbfgs_set_state: not an LBFGS optimizer");
+        return -1;
+    }
+    ct__lbfgs *lb = opt->lb;
+    const int64_t N = lb->N;
+    if (st->have_history) {
+        const ct_tensor *d = st->d, *pg = st->prev_flat_grad, *od = st->old_dirs,
+                        *os = st->old_stps, *ro = st->ro;
+        if (!d || !pg || !od || !os || !ro || d->numel != N || pg->numel != N || od->ndim != 2 ||
+            os->ndim != 2 || od->sizes[1] != N || os->sizes[1] != N ||
+            od->sizes[0] != os->sizes[0] || ro->numel != od->sizes[0] ||
+            od->sizes[0] > lb->hist) {
+            ct_set_error(CT_ERR_RUNTIME,
+                         "LBFGS: history does not fit %lld parameter elements and history_size %d",
+                         (long long)N, lb->hist);
+            return -1;
+        }
+        int k = (int)od->sizes[0];
+        for (int i = 0; i < k; i++) {
+            if (!lb->old_dirs[i]) lb->old_dirs[i] = malloc((size_t)(N > 0 ? N : 1) * sizeof(double));
+            if (!lb->old_stps[i]) lb->old_stps[i] = malloc((size_t)(N > 0 ? N : 1) * sizeof(double));
+            if (!lb->old_dirs[i] || !lb->old_stps[i]) {
+                ct_set_error(CT_ERR_MEMORY, "LBFGS: out of memory");
+                return -1;
+            }
+        }
+        double *tmp = malloc((size_t)(k * N > 0 ? k * N : 1) * sizeof(double));
+        double *tmp2 = malloc((size_t)(k * N > 0 ? k * N : 1) * sizeof(double));
+        int rc = tmp && tmp2 ? 0 : -1;
+        if (rc == 0) rc = read_doubles(od, tmp, k * N);
+        if (rc == 0) rc = read_doubles(os, tmp2, k * N);
+        if (rc == 0) rc = read_doubles(d, lb->d, N);
+        if (rc == 0) rc = read_doubles(pg, lb->prev_flat_grad, N);
+        if (rc == 0) rc = read_doubles(ro, lb->ro, k);
+        if (rc == 0) {
+            for (int i = 0; i < k; i++) {
+                memcpy(lb->old_dirs[i], tmp + (int64_t)i * N, (size_t)N * sizeof(double));
+                memcpy(lb->old_stps[i], tmp2 + (int64_t)i * N, (size_t)N * sizeof(double));
+            }
+            lb->nold = k;
+        }
+        free(tmp);
+        free(tmp2);
+        if (rc < 0) {
+            if (!ct_last_error()[0]) ct_set_error(CT_ERR_MEMORY, "LBFGS: out of memory");
+            return -1;
+        }
+        lb->t = st->t;
+        lb->H_diag = st->H_diag;
+        lb->prev_loss = st->prev_loss;
+    }
+    lb->have_d = lb->have_prev = st->have_history;
+    lb->func_evals = st->func_evals;
+    lb->n_iter = st->n_iter;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- flat vectors */
 static double dot(const double *a, const double *b, int64_t n) {
     double s = 0;
@@ -383,7 +488,7 @@ int ct__lbfgs_step(ct_optimizer *opt, ct_closure_fn closure, void *ctx, double *
     while (n_iter < o->max_iter) {
         n_iter++;
         lb->n_iter++;
-        if (lb->n_iter == 1) {
+        if (lb->n_iter == 1 || !lb->have_prev) { /* no history yet (or none restored) */
             for (int64_t i = 0; i < N; i++) d[i] = -flat_grad[i];
             lb->nold = 0;
             lb->H_diag = 1;

@@ -289,7 +289,9 @@ static int init_state(ct_optimizer *opt, ct__param_state *s, const ct_tensor *p)
 static int step_param(ct_optimizer *opt, int i, const ct_tensor *g) {
     ct_tensor *p = opt->params[i];
     ct__param_state *s = &opt->state[i];
-    bool first = s->step == 0;
+    /* SGD's buffer starts as the gradient when there is none yet (also
+     * after a restored step count without a buffer) */
+    bool first = opt->kind == CT__OPT_SGD ? s->buf[0] == NULL : s->step == 0;
     if (init_state(opt, s, p) < 0) return -1;
     double step = s->step + 1;
     int rc = -1;
@@ -420,6 +422,57 @@ ct_tensor *ct_optim_state(const ct_optimizer *opt, int i, const char *key) {
 double ct_optim_state_step(const ct_optimizer *opt, int i) {
     if (!opt || i < 0 || i >= opt->n) return 0;
     return opt->state[i].step;
+}
+
+int ct_optim_set_state(ct_optimizer *opt, int i, const char *key, const ct_tensor *value) {
+    if (!opt || !key || !value || i < 0 || i >= opt->n) {
+        ct_set_error(CT_ERR_VALUE, "ct_optim_set_state: bad optimizer, index %d, key or value", i);
+        return -1;
+    }
+    const char *name = kind_names[opt->kind];
+    ct__param_state *s = &opt->state[i];
+    const ct_tensor *p = opt->params[i];
+    ct_tensor **slot = NULL;
+    bool scalar = false;
+    if (opt->kind == CT__OPT_NADAM && !strcmp(key, "mu_product")) {
+        slot = &s->mu_product;
+        scalar = true;
+    }
+    for (int k = 0; k < 3 && !slot; k++)
+        if (state_keys[opt->kind][k] && !strcmp(state_keys[opt->kind][k], key)) slot = &s->buf[k];
+    if (!slot) {
+        ct_set_error(CT_ERR_VALUE, "%s has no state '%s'", name, key);
+        return -1;
+    }
+    if (scalar ? value->numel != 1
+               : (value->ndim != p->ndim ||
+                  memcmp(value->sizes, p->sizes, sizeof(int64_t) * (size_t)p->ndim))) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: state '%s' of shape %s does not fit parameter %d of shape %s",
+                     name, key, ct__shp(value), i, ct__shp(p));
+        return -1;
+    }
+    if (!*slot) {
+        *slot = scalar ? ct__empty(NULL, 0, CT_FLOAT32) : state_new(p, 0);
+        if (!*slot) return -1;
+    }
+    if (scalar) {
+        *(float *)ct_data_ptr(*slot) = (float)ct_item_at(value, 0);
+        ct_bump_version(*slot);
+        return 0;
+    }
+    if (ct__copy_into(*slot, value) < 0) return -1;
+    ct_bump_version(*slot);
+    return 0;
+}
+
+int ct_optim_set_state_step(ct_optimizer *opt, int i, double step) {
+    if (!opt || i < 0 || i >= opt->n || !(step >= 0)) {
+        ct_set_error(CT_ERR_VALUE, "ct_optim_set_state_step: bad optimizer, index %d or step %g", i,
+                     step);
+        return -1;
+    }
+    opt->state[i].step = step;
+    return 0;
 }
 
 void ct_optim_free(ct_optimizer *opt) {

@@ -568,3 +568,116 @@ TEST(optim_lbfgs, closure_error_is_returned) {
     CHECK(strstr(ct_last_error(), "closure failed"));
     ct_optim_free(opt);
 }
+
+/* ---------------------------------------------------------------- checkpoints */
+TEST(optim_adam, state_restored_into_a_new_optimizer_continues_identically) {
+    ct_tensor *pa = tt_rand(SHAPE(5), 1, CT_FLOAT32, -1, 1, 11);
+    ct_tensor *pb = ct_clone(pa);
+    ct_set_requires_grad(pa, true);
+    ct_set_requires_grad(pb, true);
+    ct_adam_options o = ct_adam_defaults();
+    o.amsgrad = true;
+    o.lr = 0.1;
+    ct_optimizer *a = ct_optim_adam(&pa, 1, &o), *b = ct_optim_adam(&pb, 1, &o);
+    CHECK(a && b);
+    for (int k = 0; k < 3; k++) {
+        ct_set_grad(pa, tt_rand(SHAPE(5), 1, CT_FLOAT32, -1, 1, 20 + k));
+        CHECK(ct_optim_step(a) == 0);
+    }
+    ct_grad_mode gm = ct_no_grad_begin();
+    CHECK(ct_copy_(pb, pa) == pb);
+    ct_grad_mode_end(gm);
+    const char *keys[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+    for (int k = 0; k < 3; k++) CHECK(ct_optim_set_state(b, 0, keys[k], ct_optim_state(a, 0, keys[k])) == 0);
+    CHECK(ct_optim_set_state_step(b, 0, ct_optim_state_step(a, 0)) == 0);
+    ct_tensor *g = tt_rand(SHAPE(5), 1, CT_FLOAT32, -1, 1, 30);
+    ct_set_grad(pa, g);
+    ct_set_grad(pb, g);
+    CHECK(ct_optim_step(a) == 0 && ct_optim_step(b) == 0);
+    double *va = tt_values(pa);
+    CHECK_TENSOR(pb, SHAPE(5), 1, va, 0);
+    free(va);
+    ct_clear_error();
+    CHECK(ct_optim_set_state(b, 0, "momentum_buffer", g) < 0);
+    CHECK(strstr(ct_last_error(), "Adam has no state 'momentum_buffer'"));
+    CHECK(ct_optim_set_state(b, 0, "exp_avg", ct_zeros(SHAPE(4), 1, CT_FLOAT32)) < 0);
+    CHECK(strstr(ct_last_error(), "does not fit parameter 0 of shape [5]"));
+    ct_optim_free(a);
+    ct_optim_free(b);
+}
+
+TEST(optim_nadam, mu_product_and_sgd_buffer_restore) {
+    ct_tensor *p = tt_rand(SHAPE(3), 1, CT_FLOAT64, -1, 1, 5);
+    ct_nadam_options o = ct_nadam_defaults();
+    ct_optimizer *opt = ct_optim_nadam(&p, 1, &o);
+    CHECK(ct_optim_set_state(opt, 0, "mu_product", ct_scalar_tensor(0.5, CT_FLOAT64)) == 0);
+    CHECK(ct_item_at(ct_optim_state(opt, 0, "mu_product"), 0) == 0.5);
+    ct_optim_free(opt);
+    /* SGD: a restored momentum buffer is used, not overwritten by the gradient */
+    ct_sgd_options s = ct_sgd_defaults();
+    s.lr = 1;
+    s.momentum = 0.5;
+    ct_optimizer *sg = ct_optim_sgd(&p, 1, &s);
+    CHECK(ct_optim_set_state(sg, 0, "momentum_buffer", ct_ones_like(p, CT_FLOAT64)) == 0);
+    double p0 = ct_item_at(p, 0);
+    ct_set_grad(p, ct_ones_like(p, CT_FLOAT64));
+    CHECK(ct_optim_step(sg) == 0); /* buf = 0.5 * 1 + 1 */
+    CHECK_CLOSE(ct_item_at(p, 0), p0 - 1.5, 1e-15);
+    ct_optim_free(sg);
+}
+
+TEST(optim_lbfgs, history_restored_into_a_new_optimizer_continues_identically) {
+    quad qa = {.x = ct_zeros(SHAPE(3), 1, CT_FLOAT64), .y = ct_zeros(SHAPE(2), 1, CT_FLOAT64)};
+    ct_lbfgs_options o = ct_lbfgs_defaults();
+    o.max_iter = 3;
+    o.history_size = 2;
+    ct_optimizer *a = ct_optim_lbfgs((ct_tensor *[]){qa.x, qa.y}, 2, &o);
+    CHECK(a);
+    ct_lbfgs_state st;
+    CHECK(ct_optim_lbfgs_get_state(a, &st) == 0 && !st.have_history);
+    CHECK(ct_optim_step_closure(a, quad_closure, &qa, NULL) == 0);
+    CHECK(ct_optim_lbfgs_get_state(a, &st) == 0 && st.have_history);
+    CHECK(st.d->numel == 5 && st.old_dirs->ndim == 2 && st.old_dirs->sizes[1] == 5);
+    CHECK(st.old_dirs->sizes[0] >= 1 && st.old_dirs->sizes[0] <= 2 && st.ro->numel == st.old_dirs->sizes[0]);
+    quad qb = {.x = ct_clone(qa.x), .y = ct_clone(qa.y)};
+    ct_optimizer *b = ct_optim_lbfgs((ct_tensor *[]){qb.x, qb.y}, 2, &o);
+    CHECK(ct_optim_lbfgs_set_state(b, &st) == 0);
+    CHECK(ct_optim_step_closure(a, quad_closure, &qa, NULL) == 0);
+    CHECK(ct_optim_step_closure(b, quad_closure, &qb, NULL) == 0);
+    double *va = tt_values(qa.x);
+    CHECK_TENSOR(qb.x, SHAPE(3), 1, va, 0);
+    free(va);
+    int fa, na, fb, nb;
+    CHECK(ct_optim_lbfgs_counts(a, &fa, &na) == 0 && ct_optim_lbfgs_counts(b, &fb, &nb) == 0);
+    CHECK(fa == fb && na == nb);
+    st.old_dirs = ct_zeros(SHAPE(3, 5), 2, CT_FLOAT64); /* more pairs than history_size */
+    st.old_stps = st.old_dirs;
+    st.ro = ct_zeros(SHAPE(3), 1, CT_FLOAT64);
+    ct_clear_error();
+    CHECK(ct_optim_lbfgs_set_state(b, &st) < 0 && strstr(ct_last_error(), "history_size 2"));
+    ct_optim_free(a);
+    ct_optim_free(b);
+}
+
+TEST(optim_sgd, every_algorithm_above_the_grain_matches_the_reference) {
+    /* threaded loops (numel >= CT_GRAIN) against the double reference */
+    opts o[9];
+    o[SGD].sgd = ct_sgd_defaults();
+    o[SGD].sgd.momentum = 0.9;
+    o[SGD].sgd.nesterov = true;
+    o[ADAM].adam = ct_adam_defaults();
+    o[ADAMW].adam = ct_adamw_defaults();
+    o[ADAMW].adam.amsgrad = true;
+    o[ADAGRAD].adagrad = ct_adagrad_defaults();
+    o[RMSPROP].rmsprop = ct_rmsprop_defaults();
+    o[RMSPROP].rmsprop.centered = true;
+    o[RMSPROP].rmsprop.momentum = 0.5;
+    o[ADADELTA].adadelta = ct_adadelta_defaults();
+    o[ADAMAX].adamax = ct_adamax_defaults();
+    o[NADAM].nadam = ct_nadam_defaults();
+    o[RADAM].radam = ct_radam_defaults();
+    for (int k = 0; k < 9; k++) {
+        double tol = k == NADAM ? 1e-6 : 1e-12; /* NAdam's float32 mu_product */
+        if (run_case(__FILE__, __LINE__, k, &o[k], CT_FLOAT64, 32768 + 7, 2, tol) < 0) return;
+    }
+}

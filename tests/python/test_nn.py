@@ -685,8 +685,9 @@ def test_module_conversion_modes_and_grads():
     m.to("cpu").float().cpu()
     with pytest.raises(TypeError, match="floating point"):
         m.to(ctorch.int32)
-    with pytest.raises(AssertionError):
-        m.cuda()
+    if not ctorch.cuda.is_available():  # torch's errors: no CUDA build / no GPU
+        with pytest.raises(AssertionError if ctorch.version.cuda is None else RuntimeError):
+            m.cuda()
     assert m.training and m[1].training
     m.eval()
     assert not m.training and not m[1].training

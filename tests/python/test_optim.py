@@ -374,6 +374,12 @@ SCHEDULERS = {
     "OneCycleLR": lambda m, o: m.optim.lr_scheduler.OneCycleLR(o, max_lr=1.0, total_steps=25),
     "OneCycleLR3": lambda m, o: m.optim.lr_scheduler.OneCycleLR(
         o, max_lr=1.0, epochs=5, steps_per_epoch=5, three_phase=True, anneal_strategy='linear'),
+    "PolynomialLR": lambda m, o: m.optim.lr_scheduler.PolynomialLR(o, total_iters=10, power=2.0),
+    "CosineAnnealingWarmRestarts": lambda m, o: m.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        o, T_0=3, T_mult=2, eta_min=0.01),
+    "ChainedScheduler": lambda m, o: m.optim.lr_scheduler.ChainedScheduler(
+        [m.optim.lr_scheduler.ConstantLR(o, factor=0.5, total_iters=3),
+         m.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)]),
     "SequentialLR": lambda m, o: m.optim.lr_scheduler.SequentialLR(
         o, [m.optim.lr_scheduler.LinearLR(o, start_factor=0.2, total_iters=4),
             m.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10)], milestones=[5]),
@@ -445,3 +451,38 @@ def test_zero_d_empty_and_transposed_gradients_match_torch(cls, kw):
     assert res[0][0] == pytest.approx(res[1][0], rel=1e-12)
     assert res[0][1] == res[1][1]
     np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-12)
+
+
+@pytest.mark.parametrize("ls", [None, "strong_wolfe"])
+def test_lbfgs_state_dict_moves_both_ways(ls):
+    def closure_for(m, opt, w, b):
+        def closure():
+            opt.zero_grad()
+            loss = loss_fn(m, w, b, "float64")
+            loss.backward()
+            return loss
+        return closure
+
+    kw = dict(lr=0.5, max_iter=4, history_size=3, line_search_fn=ls)
+    tw, tb = make_params(torch, "float64")
+    topt = torch.optim.LBFGS([tw, tb], **kw)
+    topt.step(closure_for(torch, topt, tw, tb))
+    cw, cb = (ctorch.tensor(t.detach().numpy().tolist(), dtype=ctorch.float64, requires_grad=True)
+              for t in (tw, tb))
+    copt = ctorch.optim.LBFGS([cw, cb], **kw)
+    copt.load_state_dict(topt.state_dict())
+    for _ in range(2):
+        topt.step(closure_for(torch, topt, tw, tb))
+        copt.step(closure_for(ctorch, copt, cw, cb))
+    assert_params_close((cw, cb), (tw, tb), "float64")
+    # torch-layout state out of ctorch, loaded by torch
+    csd = copt.state_dict()
+    tsd = topt.state_dict()
+    assert set(csd['state'][0]) - {'al'} == set(tsd['state'][0]) - {'al'}
+    t2w, t2b = (torch.tensor(c.detach().numpy(), requires_grad=True) for c in (cw, cb))
+    topt2 = torch.optim.LBFGS([t2w, t2b], **kw)
+    topt2.load_state_dict(torch_tree(csd))
+    for _ in range(2):
+        topt2.step(closure_for(torch, topt2, t2w, t2b))
+        copt.step(closure_for(ctorch, copt, cw, cb))
+    assert_params_close((cw, cb), (t2w, t2b), "float64")

@@ -214,14 +214,14 @@ def test_requires_grad_only_for_floating():
         torch.zeros(2, dtype=torch.int64).requires_grad_()
 
 
-def test_import_is_fast_and_does_not_import_numpy():
-    code = ("import time, sys; t = time.perf_counter(); import ctorch; "
-            "print(time.perf_counter() - t, 'numpy' in sys.modules)")
+def test_import_does_not_import_numpy_or_submodules():
+    # import time itself is measured by bench/bench_python.py, not by a test
+    code = ("import sys, ctorch; print('numpy' in sys.modules, "
+            "any(m in sys.modules for m in ('ctorch.nn', 'ctorch.optim', 'pickle')))")
     env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), "..", "..", "python"))
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                           check=True).stdout.split() for _ in range(3)]
-    assert min(float(r[0]) for r in runs) < 0.1  # best of 3: the machine is shared
-    assert all(r[1] == "False" for r in runs)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout.split()
+    assert out == ["False", "False"]
 
 
 def test_contains_new_and_as_tensor():

@@ -1,8 +1,12 @@
 """LBFGS (PyTorch 1.13's torch/optim/lbfgs.py): the algorithm runs in C
 (src/optim/lbfgs.c, ct_optim_lbfgs) and calls back into the Python closure
-for each evaluation. Its history (directions, steps, previous gradient) is
-held by the C optimizer: state_dict() carries only 'func_evals' and
-'n_iter', not PyTorch's 'd', 't', 'old_dirs', ... entries."""
+for each evaluation. The C optimizer holds the history (in float64);
+state_dict() copies it out in PyTorch's layout ('func_evals', 'n_iter', 'd',
+'t', 'old_dirs', 'old_stps', 'ro', 'H_diag', 'prev_flat_grad',
+'prev_loss'), and load_state_dict() puts it back, so LBFGS state moves
+between ctorch and torch. Between those calls self.state holds only the
+counters."""
+import ctorch
 from ctorch import _C
 from .optimizer import Optimizer, _no_grad_step
 
@@ -38,6 +42,62 @@ class LBFGS(Optimizer):
                                     float(g['tolerance_change']), int(g['history_size']),
                                     g['line_search_fn'])
         return self._c
+
+    def _flat_dtype(self):
+        return ctorch.float64 if any(p.dtype == ctorch.float64 for p in self._params) else self._params[0].dtype
+
+    def _pull_state(self):
+        """The C history into self.state, in PyTorch's layout."""
+        if self._c is None:
+            return
+        func_evals, n_iter, hist = _C._lbfgs_get_state(self._c)
+        state = self.state[self._params[0]]
+        state['func_evals'] = func_evals
+        state['n_iter'] = n_iter
+        if hist is None:
+            return
+        d, prev_flat_grad, old_dirs, old_stps, ro, t, H_diag, prev_loss = hist
+        dt = self._flat_dtype()
+        k = old_dirs.shape[0]
+        state['d'] = d.to(dt)
+        state['t'] = t
+        state['old_dirs'] = [old_dirs[i].to(dt).clone() for i in range(k)]
+        state['old_stps'] = [old_stps[i].to(dt).clone() for i in range(k)]
+        state['ro'] = [ro[i].to(dt).clone() for i in range(k)]
+        # PyTorch keeps the int 1 until the first accepted pair
+        state['H_diag'] = ctorch.tensor(H_diag, dtype=dt) if k > 0 else 1
+        state['prev_flat_grad'] = prev_flat_grad.to(dt)
+        state['prev_loss'] = prev_loss
+
+    def _push_state(self):
+        """self.state (PyTorch's layout) into a fresh C optimizer."""
+        self._c = None
+        c = self._c_optimizer()
+        state = self.state.get(self._params[0], {})
+        hist = None
+        if state.get('d') is not None and state.get('prev_flat_grad') is not None:
+            f64 = ctorch.float64
+            n = self._numel()
+
+            def stack(rows):
+                if not rows:
+                    return ctorch.zeros(0, n, dtype=f64)
+                return ctorch.stack([r.to(f64).reshape(-1) for r in rows])
+            old_dirs = stack(state.get('old_dirs') or [])
+            ro = ctorch.tensor([float(r) for r in (state.get('ro') or [])], dtype=f64)
+            hist = (state['d'].to(f64), state['prev_flat_grad'].to(f64), old_dirs,
+                    stack(state.get('old_stps') or []), ro, float(state.get('t', 0)),
+                    float(state.get('H_diag', 1)), float(state.get('prev_loss', 0)))
+        _C._lbfgs_set_state(c, int(state.get('func_evals', 0)), int(state.get('n_iter', 0)), hist)
+
+    def state_dict(self):
+        self._pull_state()
+        return super().state_dict()
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self._params = self.param_groups[0]['params']
+        self._push_state()
 
     def __getstate__(self):
         raise TypeError("ctorch.optim.LBFGS cannot be pickled (its history lives in C)")
