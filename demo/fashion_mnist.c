@@ -1,7 +1,7 @@
 /* The demo: train a small CNN on Fashion-MNIST with ctorch's C API.
  *
  *   make demo                    (installs what is missing, builds, runs)
- *   ./build/demo/fashion_mnist [--epochs 3] [--batch-size 64] [--lr 0.001] [--gamma 0.5]
+ *   ./build/demo/fashion_mnist [--epochs 4] [--batch-size 64] [--lr 0.001] [--gamma 0.5]
  *        [--limit N] [--data /usr/share/datasets/fashion-mnist]
  *        [--out fashion_mnist_cnn.safetensors] [--seed 0]
  *
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,29 +140,38 @@ typedef struct progress {
     int last_decile;
 } progress;
 
+/* Terminal width (80 when unknown): the redrawn line must not wrap. */
+static int term_width(void) {
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) return ws.ws_col;
+    return 80;
+}
+
 static void progress_draw(progress *pg, bool final) {
     double t = now(), el = t - pg->t0;
     double rate = el > 0 ? (double)pg->done / el : 0;
     double eta = rate > 0 ? (double)(pg->total - pg->done) / rate : 0;
     double loss = pg->done ? pg->loss_sum / (double)pg->done : 0;
     double acc = pg->done ? 100.0 * (double)pg->correct / (double)pg->done : 0;
-    enum { BAR = 24 };
-    char bar[BAR + 1];
-    int fill = pg->total ? (int)(BAR * pg->done / pg->total) : BAR;
-    for (int i = 0; i < BAR; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
-    bar[BAR] = 0;
-    char line[200];
-    snprintf(line, sizeof line,
-             "epoch %d/%d [%s] %6lld/%lld  loss %.4f  acc %5.2f%%  %6.0f samples/s  %s %4.0fs",
-             pg->epoch, pg->epochs, bar, (long long)pg->done, (long long)pg->total, loss, acc,
-             rate, final ? "took" : "ETA", final ? el : eta);
+    char stats[160], bar[64];
+    snprintf(stats, sizeof stats, " %lld/%lld loss %.4f acc %.2f%% %.0f samples/s %s %.0fs",
+             (long long)pg->done, (long long)pg->total, loss, acc, rate, final ? "took" : "ETA",
+             final ? el : eta);
+    char head[32];
+    snprintf(head, sizeof head, "epoch %d/%d ", pg->epoch, pg->epochs);
+    /* the bar takes what the terminal has left, 10 to 30 columns */
+    int width = (pg->tty ? term_width() : 80) - 1 - (int)strlen(head) - (int)strlen(stats) - 2;
+    width = width < 10 ? 10 : width > 30 ? 30 : width;
+    int fill = pg->total ? (int)(width * pg->done / pg->total) : width;
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+    bar[width] = 0;
     if (pg->tty) {
-        printf("\r%s\033[K%s", line, final ? "\n" : "");
+        printf("\r%s[%s]%s\033[K%s", head, bar, stats, final ? "\n" : "");
     } else {
         int decile = pg->total ? (int)(10 * pg->done / pg->total) : 10;
         if (!final && (decile == pg->last_decile || pg->done == pg->total)) return;
         pg->last_decile = decile;
-        printf("%s\n", line);
+        printf("%s[%s]%s\n", head, bar, stats);
     }
     fflush(stdout);
     pg->last_draw = t;
@@ -312,7 +322,7 @@ static int save_safetensors(const model *md, const char *path) {
 
 /* ------------------------------------------------------------ main */
 static int parse(int argc, char **argv, options *o) {
-    *o = (options){.epochs = 3, .batch_size = 64, .lr = 1e-3, .gamma = 0.5, .seed = 0,
+    *o = (options){.epochs = 4, .batch_size = 64, .lr = 1e-3, .gamma = 0.5, .seed = 0,
                    .data = "/usr/share/datasets/fashion-mnist",
                    .out = "fashion_mnist_cnn.safetensors"};
     for (int i = 1; i < argc; i++) {
