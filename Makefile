@@ -23,12 +23,29 @@ LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -llapacke -l
 
 LIB_SRCS := $(sort $(wildcard src/core/*.c src/kernels/cpu/*.c src/ops/*.c src/autograd/*.c \
                               src/nn/*.c src/optim/*.c src/data/*.c src/io/*.c))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# CUDA: built whenever nvcc is found (on PATH or under /usr/local/cuda), so
+# that CI compiles and links every CUDA source; CUDA=0 forces a CPU-only
+# build. A CUDA build runs every CPU path on a machine without a GPU.
+NVCC     ?= $(or $(shell command -v nvcc 2>/dev/null),$(wildcard /usr/local/cuda/bin/nvcc))
+ifeq ($(CUDA),0)
+NVCC     :=
+endif
+ifneq ($(strip $(NVCC)),)
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+# sm_80 (A100), sm_90 (H100/H200) machine code, and PTX for newer GPUs.
+NVCC_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
+NVCCFLAGS ?= -O3 -std=c++17 -diag-suppress 186 $(NVCC_ARCH) -Xcompiler -fPIC -Iinclude -Isrc -D_GNU_SOURCE -DCT_HAVE_CUDA
+CPPFLAGS += -DCT_HAVE_CUDA -I$(CUDA_HOME)/include
+LIB_SRCS += $(sort $(wildcard src/cuda/*.c))
+CU_SRCS  := $(sort $(wildcard src/cuda/*.cu))
+LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lstdc++
+endif
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CU_SRCS:%.cu=$(BUILD)/%.cu.o)
 TEST_SRCS := $(sort $(wildcard tests/c/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 HEADERS  := $(wildcard include/ctorch/*.h include/ctorch/def/*.def src/*.h src/*/*.h tests/c/*.h)
 
-.PHONY: demo asan-build examples all lib test test-c test-asan test-python bench install clean deps deps-test python
+.PHONY: demo asan-build examples all lib test test-cuda test-c test-asan test-python bench install clean deps deps-test python
 
 all: lib python
 
@@ -37,6 +54,10 @@ lib: $(BUILD)/libctorch.a $(BUILD)/libctorch.so $(BUILD)/ctorch.pc
 $(BUILD)/%.o: %.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.cu.o: %.cu $(HEADERS) Makefile
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
 
 $(BUILD)/libctorch.a: $(LIB_OBJS)
 	@rm -f $@
@@ -63,7 +84,7 @@ $(BUILD)/examples/%: examples/c/%.c $(BUILD)/libctorch.a
 PY_SRCS := $(sort $(wildcard python/csrc/*.c))
 python:
 ifneq ($(PY_SRCS),)
-	$(MAKE) --no-print-directory -f python/Makefile.inc PYTHON=$(PYTHON) BUILD=$(BUILD)
+	$(MAKE) --no-print-directory -f python/Makefile.inc PYTHON=$(PYTHON) BUILD=$(BUILD) LDLIBS='$(LDLIBS)'
 endif
 
 deps:
@@ -87,6 +108,11 @@ test: deps-test
 	@$(ASAN_MAKE) build-asan/ctorch_tests
 	@tools/run-tests.sh $(BUILD) $(PYTHON) build-asan
 
+# The CUDA tests alone, for a GPU machine (they skip without a GPU).
+test-cuda: all $(BUILD)/ctorch_tests
+	$(BUILD)/ctorch_tests cuda
+	PYTHONPATH=python $(PYTHON) -m pytest -q -p no:cacheprovider -rs tests/python/test_cuda.py
+
 test-c: $(BUILD)/ctorch_tests
 	$(BUILD)/ctorch_tests
 
@@ -100,7 +126,7 @@ test-asan: asan-build
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/ctorch_tests
 
 bench: all
-	@$(MAKE) --no-print-directory -C bench
+	@$(MAKE) --no-print-directory -C bench BENCH_LIBS='$(LDLIBS)'
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/ctorch/def $(DESTDIR)$(PREFIX)/lib/pkgconfig

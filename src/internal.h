@@ -23,6 +23,10 @@ ct_tensor *ct__tensor_new(ct_storage *s, ct_dtype dt, const int64_t *sizes,
 ct_tensor *ct__empty(const int64_t *sizes, int ndim, ct_dtype dt);
 ct_storage *ct__storage_new(size_t nbytes);
 void ct__storage_release(ct_storage *s);
+/* A storage over memory someone else allocated (a device allocator);
+ * deleter(ctx, data) runs when the last reference goes. Owned. */
+ct_storage *ct__storage_wrap(void *data, size_t nbytes, ct_device dev,
+                             void (*deleter)(void *ctx, void *data), void *deleter_ctx);
 void ct__contiguous_strides(const int64_t *sizes, int ndim, int64_t *strides);
 int64_t ct__shape_numel(const int64_t *sizes, int ndim);
 /* Autograd layer installs the destructor of tensor->autograd. */
@@ -32,6 +36,29 @@ extern void (*ct__autograd_meta_free)(struct ct_autograd_meta *m);
 int ct__copy_into(ct_tensor *dst, const ct_tensor *src); /* 0 or -1 */
 ct_tensor *ct__contiguous(const ct_tensor *t);
 ct_tensor *ct__to_dtype(const ct_tensor *t, ct_dtype dt, bool copy);
+
+/* ---------------------------------------------------------------- devices */
+/* What the CUDA layer (src/cuda/) provides to the device-independent code.
+ * ct__cuda is NULL in a CPU-only build; no CUDA tensor can exist then. */
+typedef struct ct_device_hooks {
+    /* uninitialised contiguous tensor on dev, owned, not in any scope */
+    ct_tensor *(*empty)(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev);
+    /* dst = src broadcast, converting dtype, between any two devices */
+    int (*copy)(ct_tensor *dst, const ct_tensor *src);
+    /* every element of t (any strides) = v */
+    int (*fill)(ct_tensor *t, double v);
+    /* ct__pw_run (src/ops/pointwise_internal.h) for operands on the GPU */
+    ct_tensor *(*pw_run)(const char *kname, int kop, int mode, ct_tensor *out, int nin,
+                         const ct_tensor *const *in, unsigned cast_mask, ct_dtype compute_dt,
+                         ct_dtype result_dt, void *ctx);
+} ct_device_hooks;
+extern const ct_device_hooks *const ct__cuda;
+static inline bool ct__on_cpu(const ct_tensor *t) { return t->storage->device.type == CT_CPU; }
+/* Fails with "<op>: not implemented for CUDA tensors" when t (may be NULL)
+ * is not on the CPU: the guard of ops without a CUDA kernel. */
+int ct__require_cpu(const char *op, const ct_tensor *t);
+/* An uninitialised contiguous tensor on the device of `like`. */
+ct_tensor *ct__empty_on(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev);
 
 /* ---------------------------------------------------------------- iterator */
 /* Walks several operands broadcast to one shape. Dims are stored innermost

@@ -13,5 +13,9 @@
 #include "ctorch/nn.h"
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"
+#include "ctorch/optim.h"
+#include "ctorch/module.h"
+#include "ctorch/serialize.h"
+#include "ctorch/cuda.h"
 
 #endif

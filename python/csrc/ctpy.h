@@ -75,6 +75,10 @@ int ctpy_dtype(PyObject *o, ct_dtype *dt); /* a dtype object; -1 TypeError */
 int ctpy_opt_dtype(PyObject *o, ct_dtype *dt, bool *given);
 /* Device: NULL/None/'cpu' ok; 'cuda' raises like PyTorch without CUDA. */
 int ctpy_check_device(PyObject *o);
+int ctpy_device(PyObject *o, ct_device *d);        /* parse; absent = CPU */
+int ctpy_device_usable(PyObject *o, ct_device *d); /* parse + CUDA present */
+PyObject *ctpy_device_obj(ct_device d);
+PyObject *ctpy_cpu_device(void);
 /* An int or a sequence of ints, or varargs of ints (va). */
 int ctpy_intlist(const char *fname, PyObject *o, const ctpy_va *va, int64_t *out, int *n);
 /* Sizes for factories: varargs ints, one sequence, or the 'size' keyword. */

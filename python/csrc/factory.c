@@ -5,7 +5,8 @@
 static PyObject *make(const char *fname, const int64_t *sizes, int nd, PyObject *fill, ct_dtype dt,
                       PyObject *const *kw) {
     bool rg = false;
-    if (ctpy_check_device(kw[1]) < 0) return NULL;
+    ct_device dev;
+    if (ctpy_device_usable(kw[1], &dev) < 0) return NULL;
     if (kw[2] && ctpy_bool(kw[2], &rg) < 0) return NULL;
     if (rg && !ct_dtype_is_floating(dt)) {
         PyErr_SetString(PyExc_RuntimeError, "Only Tensors of floating point and complex dtype can require gradients");
@@ -40,6 +41,8 @@ static PyObject *make(const char *fname, const int64_t *sizes, int nd, PyObject 
         } else
             r = ct_copy_(r, v);
     }
+    /* created on the CPU, then placed (one copy) */
+    if (r && dev.type != CT_CPU && CTPY_NOARG(kw[3])) r = ct_to_device(r, dev);
     if (r && rg) r->requires_grad = true;
     return ctpy_finish(sc, r);
 }

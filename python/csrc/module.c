@@ -158,6 +158,13 @@ PyObject *ctpy_cpu_device(void) {
     return cpu_device;
 }
 
+PyObject *ctpy_device_obj(ct_device d) {
+    if (d.type == CT_CPU) return ctpy_cpu_device();
+    DeviceObject *o = PyObject_New(DeviceObject, &ctpy_DeviceType);
+    if (o) o->dev = d;
+    return (PyObject *)o;
+}
+
 /* ------------------------------------------------------------------ Size */
 static PyObject *size_repr(PyObject *self) {
     PyObject *l = PySequence_List(self);
@@ -408,11 +415,20 @@ static PyObject *py_tensor(PyObject *mod, PyObject *const *args, Py_ssize_t n, P
     }
     ct_dtype dt = ct_default_dtype();
     bool given, rg = false;
-    if (ctpy_opt_dtype(a[1], &dt, &given) < 0 || ctpy_check_device(a[2]) < 0) return NULL;
+    ct_device dev;
+    if (ctpy_opt_dtype(a[1], &dt, &given) < 0 || ctpy_device_usable(a[2], &dev) < 0) return NULL;
     if (a[3] && ctpy_bool(a[3], &rg) < 0) return NULL;
     ct_tensor *r = ctpy_from_data(a[0], dt, given);
     if (!r) return PyErr_Occurred() ? NULL : ctpy_raise();
-    PyObject *o = ctpy_wrap(r);
+    PyObject *o;
+    if (dev.type != CT_CPU) { /* built on the CPU, then placed */
+        ct_scope sc = ct_scope_begin();
+        ct_tensor *g = ct_to_device(r, dev);
+        ct_release(r);
+        o = ctpy_finish(sc, g);
+    } else {
+        o = ctpy_wrap(r);
+    }
     if (o && rg && PyObject_SetAttrString(o, "requires_grad", Py_True) < 0) Py_CLEAR(o);
     return o;
 }
@@ -497,7 +513,14 @@ extern PyMethodDef ctpy_random_methods[], ctpy_random_functions[];
 int ctpy_random_init(PyObject *m);
 extern PyMethodDef ctpy_autograd_methods[], ctpy_autograd_functions[];
 extern PyMethodDef ctpy_nn_methods[], ctpy_nn_functions[];
+/* registered function tables of the areas, one per line */
+extern PyMethodDef ctpy_optim_functions[];
+extern PyMethodDef ctpy_init_functions[];
+extern PyMethodDef ctpy_io_functions[];
+extern PyMethodDef ctpy_data_functions[];
+extern PyMethodDef ctpy_cuda_functions[];
 int ctpy_autograd_init(PyObject *m);
+int ctpy_data_init(PyObject *m);
 PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n);
 PyMethodDef *ctpy_table_methods(void), *ctpy_table_functions(void);
 
@@ -588,10 +611,18 @@ PyMODINIT_FUNC PyInit__C(void) {
     PyMethodDef *ftables[] = {ctpy_interop_functions, ctpy_view_functions, ctpy_factory_functions,
                               ctpy_linalg_functions, ctpy_shape_functions, ctpy_reduce_functions,
                               ctpy_index_functions, ctpy_random_functions, ctpy_pointwise_functions,
-                              ctpy_autograd_functions, ctpy_nn_functions};
+                              ctpy_autograd_functions,
+                              ctpy_nn_functions,
+                              ctpy_optim_functions,
+                              ctpy_init_functions,
+                              ctpy_io_functions,
+                              ctpy_data_functions,
+                              ctpy_cuda_functions,
+                              };
     for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
         if (add_functions(m, ftables[i]) < 0) return NULL;
     if (ctpy_random_init(m) < 0 || ctpy_autograd_init(m) < 0) return NULL;
+    if (ctpy_data_init(m) < 0) return NULL;
     PyModule_AddIntConstant(m, "_nogil_numel", CTPY_NOGIL_NUMEL);
     return m;
 }

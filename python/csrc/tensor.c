@@ -253,8 +253,10 @@ static PyObject *get_shape(PyObject *self, void *c) {
 }
 static PyObject *get_dtype(PyObject *self, void *c) { return ctpy_dtype_obj(CTPY_T(self)->dtype); }
 static PyObject *get_device(PyObject *self, void *c) {
-    extern PyObject *ctpy_cpu_device(void);
-    return ctpy_cpu_device();
+    return ctpy_device_obj(ct_tensor_device(CTPY_T(self)));
+}
+static PyObject *get_is_cuda(PyObject *self, void *c) {
+    return PyBool_FromLong(ct_tensor_device(CTPY_T(self)).type == CT_CUDA);
 }
 static PyObject *get_ndim(PyObject *self, void *c) { return PyLong_FromLong(CTPY_T(self)->ndim); }
 static PyObject *get_false(PyObject *self, void *c) { Py_RETURN_FALSE; }
@@ -338,7 +340,7 @@ PyGetSetDef ctpy_tensor_getset[] = {
     {"mT", get_mT, NULL, "last two dims swapped", NULL},
     {"data", get_data, set_data, "the tensor without its autograd history", NULL},
     {"requires_grad", get_requires_grad, set_requires_grad, NULL, NULL},
-    {"is_cuda", get_false, NULL, NULL, NULL},
+    {"is_cuda", get_is_cuda, NULL, NULL, NULL},
     {"is_sparse", get_false, NULL, NULL, NULL},
     {"is_quantized", get_false, NULL, NULL, NULL},
     {"is_meta", get_false, NULL, NULL, NULL},
@@ -414,7 +416,10 @@ static PyObject *tensor_is_floating_point(PyObject *self, PyObject *u) {
 static PyObject *tensor_data_ptr(PyObject *self, PyObject *u) {
     return PyLong_FromVoidPtr(ct_data_ptr(CTPY_T(self)));
 }
-static PyObject *tensor_get_device(PyObject *self, PyObject *u) { return PyLong_FromLong(-1); }
+static PyObject *tensor_get_device(PyObject *self, PyObject *u) {
+    ct_device d = ct_tensor_device(CTPY_T(self));
+    return PyLong_FromLong(d.type == CT_CPU ? -1 : d.index);
+}
 
 static PyObject *tensor_requires_grad_(PyObject *self, PyObject *const *args, Py_ssize_t n,
                                        PyObject *kwn) {
@@ -434,19 +439,53 @@ static PyObject *tensor_to(PyObject *self, PyObject *const *args, Py_ssize_t n, 
     if (ctpy_parse("to", names, self, args, n, kwn, a, NULL) < 0) return NULL;
     ct_tensor *t = CTPY_T(self);
     ct_dtype dt = t->dtype;
+    ct_device dev = ct_tensor_device(t);
     bool copy = false;
     for (int i = 1; i <= 2; i++) {
         if (CTPY_NOARG(a[i])) continue;
-        if (ctpy_Tensor_Check(a[i])) dt = CTPY_T(a[i])->dtype;
-        else if (PyObject_TypeCheck(a[i], &ctpy_DTypeType) || PyType_Check(a[i])) {
+        if (ctpy_Tensor_Check(a[i])) {
+            dt = CTPY_T(a[i])->dtype;
+            dev = ct_tensor_device(CTPY_T(a[i]));
+        } else if (PyObject_TypeCheck(a[i], &ctpy_DTypeType) || PyType_Check(a[i])) {
             if (ctpy_dtype(a[i], &dt) < 0) return NULL;
-        } else if (ctpy_check_device(a[i]) < 0) return NULL;
+        } else if (ctpy_device_usable(a[i], &dev) < 0) return NULL;
     }
     if (!CTPY_NOARG(a[3]) && ctpy_dtype(a[3], &dt) < 0) return NULL;
-    if (ctpy_check_device(a[4]) < 0) return NULL;
+    if (!CTPY_NOARG(a[4]) && ctpy_device_usable(a[4], &dev) < 0) return NULL;
     if (a[5] && ctpy_bool(a[5], &copy) < 0) return NULL;
     ct_scope sc = ct_scope_begin();
-    return ctpy_finish(sc, ct_to_dtype(t, dt, copy));
+    ct_tensor *r = ct_to_device(t, dev);
+    if (r) r = ct_to_dtype(r, dt, copy && r == t);
+    return ctpy_finish(sc, r);
+}
+
+/* x.cuda(device=None) / x.cpu() */
+static PyObject *tensor_cuda(PyObject *self, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"self", "device", "non_blocking", "memory_format", NULL};
+    PyObject *a[4];
+    if (ctpy_parse("cuda", names, self, args, n, kwn, a, NULL) < 0) return NULL;
+    ct_device dev = {CT_CUDA, -1};
+    if (!CTPY_NOARG(a[1])) {
+        if (ctpy_device(a[1], &dev) < 0) return NULL;
+        if (dev.type != CT_CUDA) {
+            PyErr_SetString(PyExc_RuntimeError, "Invalid device, must be cuda device");
+            return NULL;
+        }
+    }
+    PyObject *o = ctpy_device_obj(dev);
+    if (!o) return NULL;
+    int rc = ctpy_device_usable(o, &dev);
+    Py_DECREF(o);
+    if (rc < 0) return NULL;
+    ct_scope sc = ct_scope_begin();
+    return ctpy_finish(sc, ct_to_device(CTPY_T(self), dev));
+}
+static PyObject *tensor_cpu(PyObject *self, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"self", "memory_format", NULL};
+    PyObject *a[2];
+    if (ctpy_parse("cpu", names, self, args, n, kwn, a, NULL) < 0) return NULL;
+    ct_scope sc = ct_scope_begin();
+    return ctpy_finish(sc, ct_to_device(CTPY_T(self), CT_DEVICE_CPU));
 }
 
 static PyObject *cast(PyObject *self, ct_dtype dt) {
@@ -467,16 +506,6 @@ CAST(short, CT_INT16)
 CAST(char, CT_INT8)
 CAST(byte, CT_UINT8)
 CAST(bool, CT_BOOL)
-
-static PyObject *tensor_self(PyObject *self, PyObject *const *a, Py_ssize_t n, PyObject *k) {
-    /* .cpu(), .cpu(memory_format=...) */
-    Py_INCREF(self);
-    return self;
-}
-static PyObject *tensor_cuda(PyObject *self, PyObject *const *a, Py_ssize_t n, PyObject *k) {
-    PyErr_SetString(PyExc_AssertionError, "Torch not compiled with CUDA enabled");
-    return NULL;
-}
 
 static const char *const legacy_type_names[CT_NUM_DTYPES] = {
     "torch.BoolTensor", "torch.ByteTensor", "torch.CharTensor", "torch.ShortTensor",
@@ -635,7 +664,7 @@ static PyMethodDef core_methods[] = {
     {"char", (PyCFunction)(void (*)(void))tensor_char, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"byte", (PyCFunction)(void (*)(void))tensor_byte, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"bool", (PyCFunction)(void (*)(void))tensor_bool, METH_FASTCALL | METH_KEYWORDS, NULL},
-    {"cpu", (PyCFunction)(void (*)(void))tensor_self, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"cpu", (PyCFunction)(void (*)(void))tensor_cpu, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"cuda", (PyCFunction)(void (*)(void))tensor_cuda, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"__reduce_ex__", tensor_reduce_ex, METH_O, NULL},
     {"__deepcopy__", tensor_deepcopy, METH_O, NULL},

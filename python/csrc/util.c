@@ -255,27 +255,59 @@ int ctpy_opt_dtype(PyObject *o, ct_dtype *dt, bool *given) {
     return ctpy_dtype(o, dt);
 }
 
-int ctpy_check_device(PyObject *o) {
+/* Parses a device argument (torch.device, "cuda:1", an int = CUDA index);
+ * None/absent is the CPU. */
+int ctpy_device(PyObject *o, ct_device *d) {
+    *d = CT_DEVICE_CPU;
     if (CTPY_NOARG(o)) return 0;
-    ct_device d;
-    if (PyObject_TypeCheck(o, &ctpy_DeviceType)) d = ((DeviceObject *)o)->dev;
-    else if (PyUnicode_Check(o)) {
+    if (PyObject_TypeCheck(o, &ctpy_DeviceType)) {
+        *d = ((DeviceObject *)o)->dev;
+    } else if (PyUnicode_Check(o)) {
         const char *s = PyUnicode_AsUTF8(o);
         if (!s) return -1;
-        if (strncmp(s, "cpu", 3) == 0) d.type = CT_CPU;
-        else if (strncmp(s, "cuda", 4) == 0) d.type = CT_CUDA;
-        else {
-            PyErr_Format(PyExc_RuntimeError,
-                         "Expected one of cpu, cuda device type at start of device string: %s", s);
+        if (ct_device_parse(s, d) < 0) {
+            ctpy_raise();
             return -1;
         }
-    } else if (PyLong_Check(o)) d.type = CT_CUDA;
-    else {
+    } else if (PyLong_Check(o)) {
+        long v = PyLong_AsLong(o);
+        if (v < 0) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "Device index must not be negative");
+            return -1;
+        }
+        *d = (ct_device){CT_CUDA, (int8_t)v};
+    } else {
         PyErr_Format(PyExc_TypeError, "expected a torch.device, not %s", Py_TYPE(o)->tp_name);
         return -1;
     }
-    if (d.type == CT_CUDA) {
+    return 0;
+}
+
+/* A device a tensor can be placed on here: a CPU-only build and a machine
+ * without a GPU fail as torch does. */
+int ctpy_device_usable(PyObject *o, ct_device *d) {
+    if (ctpy_device(o, d) < 0) return -1;
+    if (d->type != CT_CUDA) return 0;
+    if (!ct_cuda_version()) {
         PyErr_SetString(PyExc_AssertionError, "Torch not compiled with CUDA enabled");
+        return -1;
+    }
+    if (!ct_cuda_is_available()) {
+        PyErr_SetString(PyExc_RuntimeError, "Found no NVIDIA driver on your system. Please check that "
+                                            "you have an NVIDIA GPU and installed a driver");
+        return -1;
+    }
+    return 0;
+}
+
+/* For arguments whose callers create on the CPU only. */
+int ctpy_check_device(PyObject *o) {
+    ct_device d;
+    if (ctpy_device_usable(o, &d) < 0) return -1;
+    if (d.type == CT_CUDA) {
+        PyErr_SetString(PyExc_NotImplementedError,
+                        "device='cuda' is not supported by this function yet: create the tensor on "
+                        "the CPU and move it with .cuda() or .to(device)");
         return -1;
     }
     return 0;

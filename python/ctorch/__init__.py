@@ -13,6 +13,7 @@ from ctorch._C import Tensor, Size, dtype, device, _rebuild_tensor  # noqa: F401
 __version__ = "0.1.0"
 
 from ctorch import version, cuda, autograd, linalg  # noqa: E402,F401
+from ctorch import optim  # noqa: E402,F401
 from ctorch.autograd import no_grad, enable_grad, set_grad_enabled, inference_mode  # noqa: E402,F401
 is_inference_mode_enabled = _C.is_inference_mode_enabled
 from ctorch._tensor_types import (  # noqa: E402,F401
@@ -32,3 +33,16 @@ def numel(input):
 
 def typename(obj):
     return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
+from ctorch import serialization, safetensors  # noqa: E402,F401
+from ctorch.serialization import save, load  # noqa: E402,F401
+from ctorch import utils  # noqa: E402,F401  (ctorch.utils.data)
+
+
+def __getattr__(name):
+    # ctorch.nn is imported on first use: `import ctorch` stays fast
+    if name == "nn":
+        import importlib
+        return importlib.import_module("ctorch.nn")
+    raise AttributeError(f"module 'ctorch' has no attribute '{name}'")

@@ -75,6 +75,23 @@ ct_storage *ct__storage_new(size_t nbytes) {
     return s;
 }
 
+ct_storage *ct__storage_wrap(void *data, size_t nbytes, ct_device dev,
+                             void (*deleter)(void *ctx, void *data), void *deleter_ctx) {
+    ct_storage *s = obj_alloc(false);
+    if (!s) {
+        ct_set_error(CT_ERR_MEMORY, "out of memory allocating a storage");
+        return NULL;
+    }
+    atomic_init(&s->refcount, 1);
+    s->data = data;
+    s->nbytes = nbytes;
+    s->device = dev;
+    s->deleter = deleter;
+    s->deleter_ctx = deleter_ctx;
+    atomic_init(&s->version, 0);
+    return s;
+}
+
 void ct__storage_release(ct_storage *s) {
     if (!s) return;
     if (atomic_fetch_sub_explicit(&s->refcount, 1, memory_order_acq_rel) != 1) return;

@@ -6,7 +6,12 @@
  * is claimed and at most cap batches are in flight. The consumer waits for
  * slot consumed % cap to be filled, whichever worker fills it. Stopping (end
  * of epoch, early exit, error, free) sets stop, wakes and joins the workers,
- * then releases what is left in the slots. */
+ * then releases what is left in the slots.
+ *
+ * Random transforms: while batch k is made, the thread's data generator
+ * (ct_data_generator) is a generator of that thread reseeded with
+ * epoch_seed + k, epoch_seed drawn per epoch from a generator seeded with
+ * the options' seed; so the draws do not depend on the number of workers. */
 #include "data_internal.h"
 
 #include <omp.h>
@@ -32,6 +37,8 @@ struct ct_dataloader {
     int nworkers, cap;
     ct_sampler *own_sampler, *sampler;
     int64_t *order; /* this epoch's indices */
+    ct_generator *seed_gen, *main_gen;
+    uint64_t epoch_seed;
     int64_t norder, nbatches;
     bool active;
     /* shared with the workers, under mu */
@@ -46,8 +53,10 @@ struct ct_dataloader {
 
 /* Makes batch k into out (owned); on failure fills *kind and msg with
  * "DataLoader: item <index>: <message>" and returns -1. */
-static int make_batch(ct_dataloader *dl, int64_t k, ct_tensor **out, ct_error_kind *kind,
-                      char *msg, size_t msglen) {
+static int make_batch(ct_dataloader *dl, int64_t k, ct_generator *g, ct_tensor **out,
+                      ct_error_kind *kind, char *msg, size_t msglen) {
+    ct_generator_manual_seed(g, dl->epoch_seed + (uint64_t)k);
+    ct_generator *prev_gen = ct_data_set_generator(g);
     int64_t start = k * dl->batch_size;
     int64_t n = dl->norder - start < dl->batch_size ? dl->norder - start : dl->batch_size;
     int nf = dl->nfields;
@@ -89,12 +98,14 @@ done:
         for (int64_t i = 0; i < got; i++) ct__data_release_all(items + i * nf, nf);
     free(items);
     free(col);
+    ct_data_set_generator(prev_gen);
     return rc;
 }
 
 static void *worker_main(void *arg) {
     ct_dataloader *dl = arg;
     omp_set_num_threads(1); /* kernels in this thread stay single-threaded */
+    ct_generator *g = ct_generator_new(0);
     pthread_mutex_lock(&dl->mu);
     for (;;) {
         while (!dl->stop && dl->next_claim < dl->nbatches &&
@@ -106,7 +117,11 @@ static void *worker_main(void *arg) {
         ct_tensor *out[CT_DATA_MAX_FIELDS] = {0};
         ct_error_kind kind = CT_OK;
         char msg[2048];
-        int rc = make_batch(dl, k, out, &kind, msg, sizeof msg);
+        int rc = g ? make_batch(dl, k, g, out, &kind, msg, sizeof msg) : -1;
+        if (!g) {
+            kind = CT_ERR_MEMORY;
+            snprintf(msg, sizeof msg, "DataLoader: batch %lld: out of memory", (long long)k);
+        }
         pthread_mutex_lock(&dl->mu);
         slot *s = &dl->slots[k % dl->cap];
         if (rc == 0) {
@@ -120,6 +135,7 @@ static void *worker_main(void *arg) {
         pthread_cond_broadcast(&dl->cv_ready);
     }
     pthread_mutex_unlock(&dl->mu);
+    if (g) ct_generator_free(g);
     return NULL;
 }
 
@@ -186,7 +202,9 @@ ct_dataloader *ct_dataloader_new(ct_dataset *ds, const ct_dataloader_options *op
     dl->order = malloc(sizeof(int64_t) * (size_t)(dl->norder ? dl->norder : 1));
     dl->slots = calloc((size_t)dl->cap, sizeof *dl->slots);
     dl->threads = calloc((size_t)(dl->nworkers ? dl->nworkers : 1), sizeof *dl->threads);
-    if (!dl->order || !dl->slots || !dl->threads) {
+    dl->seed_gen = ct_generator_new(o.seed);
+    dl->main_gen = ct_generator_new(0);
+    if (!dl->order || !dl->slots || !dl->threads || !dl->seed_gen || !dl->main_gen) {
         ct_dataloader_free(dl);
         return CT_DFAIL(CT_ERR_MEMORY, "DataLoader: out of memory");
     }
@@ -205,6 +223,9 @@ int ct_dataloader_begin_epoch(ct_dataloader *dl) {
                          "of length %lld", (long long)dl->order[i], (long long)len);
             return -1;
         }
+    ct_generator_lock(dl->seed_gen);
+    dl->epoch_seed = ct_generator_next_u64(dl->seed_gen);
+    ct_generator_unlock(dl->seed_gen);
     dl->next_claim = dl->consumed = 0;
     dl->stop = false;
     dl->active = true;
@@ -230,7 +251,7 @@ int ct_dataloader_next(ct_dataloader *dl, ct_tensor **out) {
     int rc;
     char msg[2048];
     if (dl->nworkers == 0) {
-        rc = make_batch(dl, dl->consumed, got, &kind, msg, sizeof msg);
+        rc = make_batch(dl, dl->consumed, dl->main_gen, got, &kind, msg, sizeof msg);
         dl->consumed++;
     } else {
         pthread_mutex_lock(&dl->mu);
@@ -265,6 +286,8 @@ void ct_dataloader_free(ct_dataloader *dl) {
     pthread_cond_destroy(&dl->cv_work);
     pthread_cond_destroy(&dl->cv_ready);
     ct_sampler_free(dl->own_sampler);
+    if (dl->seed_gen) ct_generator_free(dl->seed_gen);
+    if (dl->main_gen) ct_generator_free(dl->main_gen);
     free(dl->order);
     free(dl->slots);
     free(dl->threads);

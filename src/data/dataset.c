@@ -1,5 +1,5 @@
-/* Datasets (the vtable, TensorDataset, transformed datasets), transforms
- * (ToTensor, Normalize, Compose) and collation. */
+/* Datasets (the vtable, TensorDataset, transformed datasets) and
+ * collation. */
 #include "data_internal.h"
 
 #include <stdlib.h>
@@ -138,154 +138,6 @@ ct_dataset *ct__tensor_dataset_kind(ct_tensor *const *ts, int n, int kind) {
     return ds;
 }
 
-/* ---------------------------------------------------------------- transforms */
-static ct_tensor *to_tensor_apply(void *ctx, const ct_tensor *x) {
-    (void)ctx;
-    if (x->dtype != CT_UINT8 || (x->ndim != 2 && x->ndim != 3))
-        return CT_DFAIL(CT_ERR_TYPE, "ToTensor: expects a uint8 image [H, W] or [H, W, C], "
-                       "got %s of dtype %s", ct__shp(x), ct_dtype_name(x->dtype));
-    int64_t H = x->sizes[0], W = x->sizes[1], C = x->ndim == 3 ? x->sizes[2] : 1;
-    int64_t sh = x->strides[0], sw = x->strides[1], sc = x->ndim == 3 ? x->strides[2] : 0;
-    ct_tensor *out = ct__empty((const int64_t[]){C, H, W}, 3, CT_FLOAT32);
-    if (!out) return NULL;
-    const uint8_t *src = ct_data_ptr(x);
-    float *dst = ct_data_ptr(out);
-    for (int64_t c = 0; c < C; c++)
-        for (int64_t h = 0; h < H; h++) {
-            const uint8_t *row = src + c * sc + h * sh;
-            float *orow = dst + (c * H + h) * W;
-            for (int64_t w = 0; w < W; w++) orow[w] = (float)row[w * sw] / 255.0f;
-        }
-    return out;
-}
-
-ct_transform ct_transform_to_tensor(void) {
-    return (ct_transform){to_tensor_apply, NULL, NULL};
-}
-
-typedef struct normalize_ctx {
-    int n;
-    double *mean, *std;
-} normalize_ctx;
-
-static void normalize_free(void *p) {
-    normalize_ctx *c = p;
-    if (!c) return;
-    free(c->mean);
-    free(c->std);
-    free(c);
-}
-
-static ct_tensor *normalize_apply(void *ctx, const ct_tensor *x) {
-    const normalize_ctx *c = ctx;
-    if (!ct_dtype_is_floating(x->dtype) || x->ndim < 1)
-        return CT_DFAIL(CT_ERR_TYPE, "Normalize: expects a floating tensor [C, ...], got %s of "
-                       "dtype %s", ct__shp(x), ct_dtype_name(x->dtype));
-    int64_t C = x->sizes[0];
-    if (c->n != 1 && c->n != C)
-        return CT_DFAIL(CT_ERR_RUNTIME, "Normalize: %d mean/std values for a tensor of shape %s "
-                       "(%lld channels)", c->n, ct__shp(x), (long long)C);
-    ct_tensor *xc = ct__contiguous(x);
-    if (!xc) return NULL;
-    ct_tensor *out = ct__empty(x->sizes, x->ndim, x->dtype);
-    if (!out) {
-        ct_release(xc);
-        return NULL;
-    }
-    int64_t inner = C ? x->numel / C : 0;
-    const char *src = ct_data_ptr(xc);
-    char *dst = ct_data_ptr(out);
-    size_t es = ct_dtype_size(x->dtype);
-    for (int64_t ch = 0; ch < C; ch++) {
-        double m = c->mean[c->n == 1 ? 0 : ch], s = c->std[c->n == 1 ? 0 : ch];
-        if (x->dtype == CT_FLOAT32) {
-            const float *a = (const float *)src + ch * inner;
-            float *o = (float *)dst + ch * inner;
-            float mf = (float)m, sf = (float)s;
-            for (int64_t i = 0; i < inner; i++) o[i] = (a[i] - mf) / sf;
-        } else {
-            for (int64_t i = 0; i < inner; i++) {
-                size_t off = (size_t)(ch * inner + i) * es;
-                ct__store_f64(dst + off, x->dtype, (ct__load_f64(src + off, x->dtype) - m) / s);
-            }
-        }
-    }
-    ct_release(xc);
-    return out;
-}
-
-ct_transform ct_transform_normalize(const double *mean, const double *std, int n) {
-    ct_transform none = {NULL, NULL, NULL};
-    if (n < 1 || !mean || !std) {
-        ct_set_error(CT_ERR_VALUE, "Normalize: needs at least one mean and std value");
-        return none;
-    }
-    for (int i = 0; i < n; i++)
-        if (std[i] == 0) {
-            ct_set_error(CT_ERR_VALUE, "std evaluated to zero after conversion to float32, "
-                         "leading to division by zero.");
-            return none;
-        }
-    normalize_ctx *c = calloc(1, sizeof *c);
-    if (c) {
-        c->mean = malloc(sizeof(double) * (size_t)n);
-        c->std = malloc(sizeof(double) * (size_t)n);
-    }
-    if (!c || !c->mean || !c->std) {
-        normalize_free(c);
-        ct_set_error(CT_ERR_MEMORY, "Normalize: out of memory");
-        return none;
-    }
-    c->n = n;
-    memcpy(c->mean, mean, sizeof(double) * (size_t)n);
-    memcpy(c->std, std, sizeof(double) * (size_t)n);
-    return (ct_transform){normalize_apply, c, normalize_free};
-}
-
-typedef struct compose_ctx {
-    ct_transform a, b;
-} compose_ctx;
-
-static ct_tensor *compose_apply(void *ctx, const ct_tensor *x) {
-    compose_ctx *c = ctx;
-    ct_tensor *y = c->a.apply(c->a.ctx, x);
-    if (!y) return NULL;
-    ct_tensor *z = c->b.apply(c->b.ctx, y);
-    ct_release(y);
-    return z;
-}
-
-static void compose_free(void *p) {
-    compose_ctx *c = p;
-    ct_transform_free(c->a);
-    ct_transform_free(c->b);
-    free(c);
-}
-
-void ct_transform_free(ct_transform t) {
-    if (t.free_ctx) t.free_ctx(t.ctx);
-}
-
-ct_transform ct_transform_compose(ct_transform a, ct_transform b) {
-    ct_transform none = {NULL, NULL, NULL};
-    if (!a.apply || !b.apply) {
-        ct_transform_free(a);
-        ct_transform_free(b);
-        ct_set_error(CT_ERR_VALUE, "Compose: a transform has no apply function");
-        return none;
-    }
-    compose_ctx *c = malloc(sizeof *c);
-    if (!c) {
-        ct_transform_free(a);
-        ct_transform_free(b);
-        ct_set_error(CT_ERR_MEMORY, "Compose: out of memory");
-        return none;
-    }
-    c->a = a;
-    c->b = b;
-    return (ct_transform){compose_apply, c, compose_free};
-}
-
 /* ---------------------------------------------------------------- transformed dataset */
 typedef struct transformed_ds {
     ct_dataset *base;
@@ -301,7 +153,7 @@ static int64_t transformed_length(const ct_dataset *ds) {
 static int transformed_get(ct_dataset *ds, int64_t index, ct_tensor **out) {
     transformed_ds *c = ds->ctx;
     if (ct__dataset_get_owned(c->base, index, out) < 0) return -1;
-    ct_tensor *y = c->tf.apply(c->tf.ctx, out[c->field]);
+    ct_tensor *y = c->tf.apply(c->tf.ctx, out[c->field], NULL);
     if (!y) {
         ct__data_release_all(out, ds->nfields);
         return -1;

@@ -250,9 +250,23 @@ static ct_tensor *record_inplace(int op, ct_tensor *t, const ct_tensor *value,
     return t;
 }
 
+/* Fills t on the CPU or a GPU; the GPU path takes the value as a double. */
+static int fill_any(ct_tensor *t, double v, bool integral, int64_t iv) {
+    if (ct__on_cpu(t)) {
+        if (integral) ct__fill_i64(t, iv);
+        else ct__fill_f64(t, v);
+        return 0;
+    }
+    if (!ct__cuda) {
+        ct_set_error(CT_ERR_RUNTIME, "Torch not compiled with CUDA enabled");
+        return -1;
+    }
+    return ct__cuda->fill(t, integral ? (double)iv : v);
+}
+
 ct_tensor *ct_fill_(ct_tensor *t, double value) {
     if (!value_fits("fill_", t->dtype, value)) return NULL;
-    ct__fill_f64(t, value);
+    if (fill_any(t, value, false, 0) < 0) return NULL;
     ct_bump_version(t);
     ct_op_args a;
     memset(&a, 0, sizeof a);
@@ -266,16 +280,25 @@ ct_tensor *ct_fill_tensor_(ct_tensor *t, const ct_tensor *value) {
                        "fill_: fill_ only supports 0-dimension value tensor but got tensor with "
                        "%d dimensions.",
                        value->ndim);
-    const void *vp = ct_data_ptr(value);
+    ct_tensor *host = NULL; /* a value on a GPU is read through a host copy */
+    if (!ct__on_cpu(value)) {
+        host = ct__empty(NULL, 0, value->dtype);
+        if (!host || ct__copy_into(host, value) < 0) {
+            ct_release(host);
+            return NULL;
+        }
+    }
+    const void *vp = ct_data_ptr(host ? host : value);
+    int rc;
     if (ct_dtype_is_floating(value->dtype)) {
         double v = ct__load_f64(vp, value->dtype);
-        if (!value_fits("fill_", t->dtype, v)) return NULL;
-        ct__fill_f64(t, v);
+        rc = value_fits("fill_", t->dtype, v) ? fill_any(t, v, false, 0) : -1;
     } else {
         int64_t v = ct__load_i64(vp, value->dtype);
-        if (!int_fits("fill_", t->dtype, v)) return NULL;
-        ct__fill_i64(t, v);
+        rc = int_fits("fill_", t->dtype, v) ? fill_any(t, 0, true, v) : -1;
     }
+    ct_release(host);
+    if (rc < 0) return NULL;
     ct_bump_version(t);
     ct_op_args a;
     memset(&a, 0, sizeof a);
@@ -283,7 +306,11 @@ ct_tensor *ct_fill_tensor_(ct_tensor *t, const ct_tensor *value) {
 }
 
 ct_tensor *ct_zero_(ct_tensor *t) {
-    ct__fill_pattern(t, 0);
+    if (!ct__on_cpu(t)) {
+        if (fill_any(t, 0, false, 0) < 0) return NULL;
+    } else {
+        ct__fill_pattern(t, 0);
+    }
     ct_bump_version(t);
     ct_op_args a;
     memset(&a, 0, sizeof a);

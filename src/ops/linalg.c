@@ -13,6 +13,7 @@ static ct_dtype compute_dtype(ct_dtype dt) {
  * as they are (a transposed view stays a view). The matrix is the last two
  * dims; a leading batch dim may have any stride. */
 static ct_tensor *gemm_operand(const ct_tensor *t, ct_dtype cdt) {
+    if (ct__require_cpu("matmul", t) < 0) return NULL;
     if (t->dtype != cdt) return ct__to_dtype(t, cdt, false);
     int nd = t->ndim;
     if (ct_dtype_is_floating(cdt) &&
@@ -24,6 +25,7 @@ static ct_tensor *gemm_operand(const ct_tensor *t, ct_dtype cdt) {
 
 /* Owned vector operand for ct__gemv/ct__dot: dtype cdt, positive stride. */
 static ct_tensor *vec_operand(const ct_tensor *t, ct_dtype cdt) {
+    if (ct__require_cpu("matmul", t) < 0) return NULL;
     if (t->dtype != cdt) return ct__to_dtype(t, cdt, false);
     if (t->sizes[0] > 1 && (t->strides[0] <= 0 || !ct__blas_fits(t->strides[0])))
         return ct__contiguous(t);

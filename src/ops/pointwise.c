@@ -147,6 +147,7 @@ static inline bool same_sizes(const ct_tensor *t, const int64_t *shape, int nd) 
 static const ct_tensor *scalar_as(ct_pw_scalar *sl, const ct_tensor *src, ct_dtype dt) {
     sl->s.data = &sl->buf;
     sl->s.nbytes = sizeof sl->buf;
+    sl->s.device = CT_DEVICE_CPU;
     sl->t.dtype = dt;
     sl->t.ndim = 0;
     sl->t.numel = 1;
@@ -181,6 +182,7 @@ const ct_tensor *ct__pw_number(ct_pw_scalar *sl, ct_tensor **owned, double v, bo
 ct_tensor *ct__pw_stack_f64(ct_pw_scalar *sl, double v) {
     sl->s.data = &sl->buf;
     sl->s.nbytes = sizeof sl->buf;
+    sl->s.device = CT_DEVICE_CPU;
     sl->t.dtype = CT_FLOAT64;
     sl->t.ndim = 0;
     sl->t.numel = 1;
@@ -218,7 +220,10 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
      * 0-d operands after the first (tensor op number), without the
      * iterator: the common case of a small op. A 0-d operand is read with
      * stride 0, converted to the kernel's dtype on the stack if needed. */
-    if (mode == CT_PW_NEW && krt == result_dt) {
+    /* operands on a GPU take the CUDA branch (src/cuda/pointwise.c) */
+    bool on_gpu = out && !ct__on_cpu(out);
+    for (int k = 0; !on_gpu && k < nin; k++) on_gpu = !ct__on_cpu(in[k]);
+    if (mode == CT_PW_NEW && krt == result_dt && !on_gpu) {
         const ct_tensor *a = in[0];
         bool fast = contiguous(a) && (!(cast_mask & 1) || a->dtype == kdt);
         for (int k = 1; fast && k < nin; k++) {
@@ -285,6 +290,12 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
                            "unsupported operation: more than one element of the written-to tensor "
                            "refers to a single memory location. Please clone() the tensor before "
                            "performing the operation.");
+    }
+
+    if (on_gpu) {
+        if (!ct__cuda) return CT_FAIL(CT_ERR_RUNTIME, "Torch not compiled with CUDA enabled");
+        return ct__cuda->pw_run(kname, kop, (int)mode, out, nin, in, cast_mask, compute_dt,
+                                result_dt, ctx);
     }
 
     /* inputs in the kernel's dtype: 0-d ones on the stack, others copied */

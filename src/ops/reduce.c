@@ -11,6 +11,7 @@
  * dim=()), and lists them ascending in a->dims. Returns 0 or -1. */
 static int reduce_mask(const char *op, const ct_tensor *x, const int *dims, int ndims,
                        bool *mask, ct_op_args *a) {
+    if (ct__require_cpu(op, x) < 0) return -1;
     memset(mask, 0, sizeof(bool) * CT_MAX_DIMS);
     memset(a, 0, sizeof *a);
     if (ndims < 0 || ndims > CT_MAX_DIMS) {

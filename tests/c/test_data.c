@@ -348,19 +348,19 @@ TEST(data_transform, to_tensor_and_normalize) {
     /* HWC to CHW, per-channel normalize */
     ct_tensor *hwc = tt_tensor(VALS(10, 20, 30, 40, 50, 60), SHAPE(1, 2, 3), 3, CT_UINT8);
     ct_transform tt = ct_transform_to_tensor();
-    ct_tensor *chw = tt.apply(tt.ctx, hwc);
+    ct_tensor *chw = tt.apply(tt.ctx, hwc, NULL);
     CHECK_OK(chw);
     ct_autorelease(chw);
     CHECK_TENSOR(chw, SHAPE(3, 1, 2), 3, VALS(10 / 255., 40 / 255., 20 / 255., 50 / 255., 30 / 255., 60 / 255.), 1e-7);
     ct_transform nm = ct_transform_normalize(VALS(0, 0.1, 0.2), VALS(1, 2, 4), 3);
-    ct_tensor *o = ct_autorelease(nm.apply(nm.ctx, chw));
+    ct_tensor *o = ct_autorelease(nm.apply(nm.ctx, chw, NULL));
     CHECK_TENSOR(o, SHAPE(3, 1, 2), 3,
                  VALS(10 / 255., 40 / 255., (20 / 255. - 0.1) / 2, (50 / 255. - 0.1) / 2,
                       (30 / 255. - 0.2) / 4, (60 / 255. - 0.2) / 4), 1e-6);
-    CHECK_ERR(nm.apply(nm.ctx, tt_rand(SHAPE(2, 2), 2, CT_FLOAT32, 0, 1, 3)), "Normalize: 3 mean/std");
-    CHECK_ERR(nm.apply(nm.ctx, img), "expects a floating tensor");
+    CHECK_ERR(nm.apply(nm.ctx, tt_rand(SHAPE(2, 2), 2, CT_FLOAT32, 0, 1, 3), NULL), "Normalize: 3 mean/std");
+    CHECK_ERR(nm.apply(nm.ctx, img, NULL), "expects a floating tensor");
     ct_transform_free(nm);
-    CHECK_ERR(tt.apply(tt.ctx, chw), "ToTensor: expects a uint8 image");
+    CHECK_ERR(tt.apply(tt.ctx, chw, NULL), "ToTensor: expects a uint8 image");
     ct_transform bad = ct_transform_normalize(VALS(0), VALS(0), 1);
     CHECK(bad.apply == NULL && strstr(ct_last_error(), "std evaluated to zero"));
 }

@@ -86,6 +86,13 @@ int ct__copy_into(ct_tensor *dst, const ct_tensor *src) {
         return -1;
     }
     if (dst->numel == 0) return 0;
+    if (!ct__on_cpu(dst) || !ct__on_cpu(src)) {
+        if (!ct__cuda) {
+            ct_set_error(CT_ERR_RUNTIME, "Torch not compiled with CUDA enabled");
+            return -1;
+        }
+        return ct__cuda->copy(dst, src);
+    }
     const ct_tensor *ops[2] = {dst, src};
     ct_iter it;
     ct_iter_init(&it, 2, ops, dst->sizes, dst->ndim);
@@ -103,7 +110,7 @@ int ct__copy_into(ct_tensor *dst, const ct_tensor *src) {
 
 ct_tensor *ct__contiguous(const ct_tensor *t) {
     if (ct_is_contiguous(t)) return ct_retain((ct_tensor *)t);
-    ct_tensor *r = ct__empty(t->sizes, t->ndim, t->dtype);
+    ct_tensor *r = ct__empty_on(t->sizes, t->ndim, t->dtype, t->storage->device);
     if (!r) return NULL;
     if (ct__copy_into(r, t) < 0) {
         ct_release(r);
@@ -115,7 +122,7 @@ ct_tensor *ct__contiguous(const ct_tensor *t) {
 ct_tensor *ct__to_dtype(const ct_tensor *t, ct_dtype dt, bool copy) {
     if ((unsigned)dt >= CT_NUM_DTYPES) return CT_FAIL(CT_ERR_TYPE, "to: invalid dtype %d", dt);
     if (dt == t->dtype && !copy) return ct_retain((ct_tensor *)t);
-    ct_tensor *r = ct__empty(t->sizes, t->ndim, dt);
+    ct_tensor *r = ct__empty_on(t->sizes, t->ndim, dt, t->storage->device);
     if (!r) return NULL;
     if (ct__copy_into(r, t) < 0) {
         ct_release(r);

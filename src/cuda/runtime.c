@@ -1,0 +1,352 @@
+/* The CUDA device API (torch.cuda's functions), the device caching
+ * allocator, and the hooks through which device-independent code reaches
+ * the GPU (ct__cuda, internal.h). Compiled only when nvcc is found.
+ *
+ * Allocator: freed blocks go to a per-device cache keyed by their rounded
+ * size (512-byte steps below 1 MiB, 2 MiB steps above) and are reused for
+ * the next request of that size, so a training loop stops calling
+ * cudaMalloc after its first iterations. All work runs on the default
+ * stream, so a block freed by the host is safe to hand out again: later
+ * kernels are ordered after the ones that used it. */
+#include "internal.h"
+#include "cuda/cuda_internal.h"
+
+#include <cuda_runtime_api.h>
+#include <pthread.h>
+#include <stdio.h>
+
+#define MAX_DEVICES 16
+
+int ct__cuda_check(int code, const char *what) {
+    if (code == cudaSuccess) return 0;
+    ct_set_error(code == cudaErrorMemoryAllocation ? CT_ERR_MEMORY : CT_ERR_RUNTIME,
+                 "CUDA error: %s (%s)", cudaGetErrorString((cudaError_t)code), what);
+    return -1;
+}
+
+const char *ct_cuda_version(void) {
+    static char v[16];
+    if (!v[0]) snprintf(v, sizeof v, "%d.%d", CUDART_VERSION / 1000, (CUDART_VERSION % 1000) / 10);
+    return v;
+}
+
+int ct_cuda_device_count(void) {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+        (void)cudaGetLastError(); /* no driver / no device: not sticky */
+        return 0;
+    }
+    return n;
+}
+
+bool ct_cuda_is_available(void) { return ct_cuda_device_count() > 0; }
+
+static int require_gpu(void) {
+    if (ct_cuda_device_count() > 0) return 0;
+    ct_set_error(CT_ERR_RUNTIME, "Found no NVIDIA driver on your system. Please check that you "
+                                 "have an NVIDIA GPU and installed a driver");
+    return -1;
+}
+
+int ct_cuda_current_device(void) {
+    if (require_gpu() < 0) return -1;
+    int d = 0;
+    if (ct__cuda_check(cudaGetDevice(&d), "cudaGetDevice") < 0) return -1;
+    return d;
+}
+
+int ct_cuda_set_device(int index) {
+    if (require_gpu() < 0) return -1;
+    if (index < 0 || index >= ct_cuda_device_count()) {
+        ct_set_error(CT_ERR_RUNTIME, "CUDA error: invalid device ordinal %d (%d devices)", index,
+                     ct_cuda_device_count());
+        return -1;
+    }
+    return ct__cuda_check(cudaSetDevice(index), "cudaSetDevice");
+}
+
+/* Runs with device `index` current (-1: the current one); restores it. */
+static int with_device(int index, int *prev) {
+    if (require_gpu() < 0) return -1;
+    if (ct__cuda_check(cudaGetDevice(prev), "cudaGetDevice") < 0) return -1;
+    if (index >= 0 && index != *prev) return ct_cuda_set_device(index);
+    return 0;
+}
+
+int ct_cuda_synchronize(int index) {
+    int prev;
+    if (with_device(index, &prev) < 0) return -1;
+    int rc = ct__cuda_check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+    if (index >= 0) cudaSetDevice(prev);
+    return rc;
+}
+
+int ct_cuda_get_device_name(int index, char *buf, size_t len) {
+    if (require_gpu() < 0) return -1;
+    if (index < 0) index = ct_cuda_current_device();
+    struct cudaDeviceProp p;
+    if (ct__cuda_check(cudaGetDeviceProperties(&p, index), "cudaGetDeviceProperties") < 0)
+        return -1;
+    snprintf(buf, len, "%s", p.name);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- allocator */
+typedef struct block {
+    void *ptr;
+    size_t size; /* rounded */
+    int device;
+    struct block *next;
+} block;
+
+static struct {
+    pthread_mutex_t lock;
+    block *cached[MAX_DEVICES]; /* free blocks */
+    ct_cuda_memory_stats stats[MAX_DEVICES];
+} A = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t round_size(size_t n) {
+    if (n == 0) n = 1;
+    if (n < (1u << 20)) return (n + 511) & ~(size_t)511;
+    return (n + (2u << 20) - 1) & ~(((size_t)2 << 20) - 1);
+}
+
+static void free_cached_locked(int dev) {
+    int prev = -1;
+    cudaGetDevice(&prev);
+    for (int d = 0; d < MAX_DEVICES; d++) {
+        if (dev >= 0 && d != dev) continue;
+        block *b = A.cached[d];
+        A.cached[d] = NULL;
+        if (b) cudaSetDevice(d);
+        while (b) {
+            block *n = b->next;
+            cudaFree(b->ptr);
+            A.stats[d].reserved -= b->size;
+            free(b);
+            b = n;
+        }
+    }
+    if (prev >= 0) cudaSetDevice(prev);
+}
+
+void ct_cuda_empty_cache(void) {
+    pthread_mutex_lock(&A.lock);
+    free_cached_locked(-1);
+    pthread_mutex_unlock(&A.lock);
+}
+
+ct_cuda_memory_stats ct_cuda_memory_stats_get(int index) {
+    ct_cuda_memory_stats s = {0};
+    if (index < 0) {
+        index = 0;
+        if (ct_cuda_device_count() > 0) cudaGetDevice(&index);
+    }
+    if (index >= MAX_DEVICES) return s;
+    pthread_mutex_lock(&A.lock);
+    s = A.stats[index];
+    pthread_mutex_unlock(&A.lock);
+    return s;
+}
+
+void ct_cuda_reset_peak_memory_stats(int index) {
+    if (index < 0) {
+        index = 0;
+        if (ct_cuda_device_count() > 0) cudaGetDevice(&index);
+    }
+    if (index >= MAX_DEVICES) return;
+    pthread_mutex_lock(&A.lock);
+    A.stats[index].max_allocated = A.stats[index].allocated;
+    pthread_mutex_unlock(&A.lock);
+}
+
+static block *block_alloc(size_t nbytes, int dev) {
+    size_t size = round_size(nbytes);
+    pthread_mutex_lock(&A.lock);
+    block **pp = &A.cached[dev], *b = NULL;
+    for (; *pp; pp = &(*pp)->next)
+        if ((*pp)->size == size) {
+            b = *pp;
+            *pp = b->next;
+            break;
+        }
+    if (!b) {
+        void *p = NULL;
+        cudaError_t e = cudaMalloc(&p, size);
+        if (e != cudaSuccess) { /* give the cache back to the driver and retry */
+            (void)cudaGetLastError();
+            free_cached_locked(dev);
+            cudaSetDevice(dev);
+            e = cudaMalloc(&p, size);
+        }
+        if (e != cudaSuccess) {
+            (void)cudaGetLastError();
+            pthread_mutex_unlock(&A.lock);
+            ct_set_error(CT_ERR_MEMORY,
+                         "CUDA out of memory. Tried to allocate %zu bytes on cuda:%d (%zu bytes "
+                         "allocated by tensors)", size, dev, A.stats[dev].allocated);
+            return NULL;
+        }
+        b = malloc(sizeof *b);
+        if (!b) {
+            cudaFree(p);
+            pthread_mutex_unlock(&A.lock);
+            ct_set_error(CT_ERR_MEMORY, "out of memory");
+            return NULL;
+        }
+        b->ptr = p;
+        b->size = size;
+        b->device = dev;
+        A.stats[dev].reserved += size;
+        A.stats[dev].driver_allocs++;
+    }
+    A.stats[dev].allocated += size;
+    if (A.stats[dev].allocated > A.stats[dev].max_allocated)
+        A.stats[dev].max_allocated = A.stats[dev].allocated;
+    pthread_mutex_unlock(&A.lock);
+    return b;
+}
+
+static void block_free(void *ctx, void *data) {
+    block *b = ctx;
+    pthread_mutex_lock(&A.lock);
+    A.stats[b->device].allocated -= b->size;
+    b->next = A.cached[b->device];
+    A.cached[b->device] = b;
+    pthread_mutex_unlock(&A.lock);
+}
+
+static ct_tensor *cuda_empty(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev) {
+    int d = dev.index;
+    if (d < 0 && (d = ct_cuda_current_device()) < 0) return NULL;
+    if (d >= MAX_DEVICES || d >= ct_cuda_device_count())
+        return CT_FAIL(CT_ERR_RUNTIME, "CUDA error: invalid device ordinal %d", d);
+    int64_t numel = ct__shape_numel(sizes, ndim);
+    if (numel < 0) return CT_FAIL(CT_ERR_RUNTIME, "empty: negative dimension");
+    size_t nbytes = (size_t)numel * ct_dtype_size(dt);
+    int prev = -1;
+    cudaGetDevice(&prev);
+    if (prev != d) cudaSetDevice(d);
+    block *b = block_alloc(nbytes, d);
+    if (prev != d) cudaSetDevice(prev);
+    if (!b) return NULL;
+    ct_storage *s = ct__storage_wrap(b->ptr, nbytes, (ct_device){CT_CUDA, (int8_t)d}, block_free, b);
+    if (!s) {
+        block_free(b, b->ptr);
+        return NULL;
+    }
+    ct_tensor *t = ct__tensor_new(s, dt, sizes, NULL, ndim, 0);
+    ct__storage_release(s);
+    return t;
+}
+
+/* ---------------------------------------------------------------- copies */
+static void fill_ew_operand(ct_cuda_ew *a, int k, const ct_tensor *t, const int64_t *shape, int nd) {
+    /* t viewed broadcast to shape: size-1 or missing dims get stride 0 */
+    int off = nd - t->ndim;
+    for (int d = 0; d < nd; d++) {
+        int td = d - off;
+        a->strides[k][d] = (td < 0 || t->sizes[td] == 1) ? 0 : t->strides[td];
+    }
+    a->data[k] = (char *)t->storage->data + t->offset * (int64_t)ct_dtype_size(t->dtype);
+    a->dtype[k] = t->dtype;
+}
+
+/* dst (on a GPU) = src (on the same GPU), broadcast and converted. */
+static int copy_on_device(ct_tensor *dst, const ct_tensor *src) {
+    ct_cuda_ew a;
+    memset(&a, 0, sizeof a);
+    a.kop = CT_CUDA_COPY;
+    a.nin = 1;
+    a.nd = dst->ndim;
+    a.numel = dst->numel;
+    a.compute_dt = dst->dtype;
+    memcpy(a.sizes, dst->sizes, sizeof(int64_t) * (size_t)dst->ndim);
+    fill_ew_operand(&a, 0, dst, dst->sizes, dst->ndim);
+    fill_ew_operand(&a, 1, src, dst->sizes, dst->ndim);
+    return ct__cuda_ew_launch(&a);
+}
+
+static int cuda_copy(ct_tensor *dst, const ct_tensor *src) {
+    int64_t bshape[CT_MAX_DIMS];
+    int nd = ct_broadcast_shapes("copy_", dst->sizes, dst->ndim, src->sizes, src->ndim, bshape);
+    if (nd < 0) return -1;
+    if (nd != dst->ndim || memcmp(bshape, dst->sizes, sizeof(int64_t) * (size_t)nd) != 0) {
+        ct_set_error(CT_ERR_RUNTIME, "copy_: source of shape %s cannot be broadcast to %s",
+                     ct__shp(src), ct__shp(dst));
+        return -1;
+    }
+    if (dst->numel == 0) return 0;
+    bool dcpu = ct__on_cpu(dst), scpu = ct__on_cpu(src);
+    int rc = -1;
+    if (!dcpu && !scpu) {
+        if (dst->storage->device.index == src->storage->device.index) return copy_on_device(dst, src);
+        /* between GPUs: through a contiguous block of src's dtype */
+        ct_tensor *c = cuda_empty(src->sizes, src->ndim, src->dtype, src->storage->device);
+        if (!c) return -1;
+        ct_tensor *c2 = NULL;
+        if (copy_on_device(c, src) == 0 &&
+            (c2 = cuda_empty(src->sizes, src->ndim, src->dtype, dst->storage->device)) &&
+            ct__cuda_check(cudaMemcpyPeer(c2->storage->data, c2->storage->device.index,
+                                          c->storage->data, c->storage->device.index,
+                                          c->storage->nbytes), "cudaMemcpyPeer") == 0)
+            rc = copy_on_device(dst, c2);
+        ct_release(c);
+        ct_release(c2);
+        return rc;
+    }
+    if (!dcpu) { /* host to device: a contiguous host block of src's dtype, then convert on the GPU */
+        ct_tensor *h = ct__contiguous(src);
+        if (!h) return -1;
+        ct_tensor *g = cuda_empty(src->sizes, src->ndim, src->dtype, dst->storage->device);
+        if (g && ct__cuda_check(cudaMemcpy(g->storage->data, ct_data_ptr(h),
+                                           (size_t)h->numel * ct_dtype_size(h->dtype),
+                                           cudaMemcpyHostToDevice), "cudaMemcpy to device") == 0)
+            rc = copy_on_device(dst, g);
+        ct_release(h);
+        ct_release(g);
+        return rc;
+    }
+    /* device to host: contiguous on the GPU, one transfer, convert on the CPU */
+    ct_tensor *g = cuda_empty(src->sizes, src->ndim, src->dtype, src->storage->device);
+    if (!g) return -1;
+    ct_tensor *h = NULL;
+    if (copy_on_device(g, src) == 0 && (h = ct__empty(src->sizes, src->ndim, src->dtype)) &&
+        ct__cuda_check(cudaMemcpy(ct_data_ptr(h), g->storage->data,
+                                  (size_t)g->numel * ct_dtype_size(g->dtype), cudaMemcpyDeviceToHost),
+                       "cudaMemcpy to host") == 0)
+        rc = ct__copy_into(dst, h);
+    ct_release(g);
+    ct_release(h);
+    return rc;
+}
+
+static int cuda_fill(ct_tensor *t, double v) {
+    if (t->numel == 0) return 0;
+    ct_cuda_ew a;
+    memset(&a, 0, sizeof a);
+    a.kop = CT_CUDA_COPY;
+    a.nin = 1;
+    a.nd = t->ndim;
+    a.numel = t->numel;
+    a.compute_dt = t->dtype == CT_INT64 ? CT_INT64 : CT_FLOAT64;
+    memcpy(a.sizes, t->sizes, sizeof(int64_t) * (size_t)t->ndim);
+    fill_ew_operand(&a, 0, t, t->sizes, t->ndim);
+    a.is_scalar[1] = 1;
+    a.scalar[1] = v;
+    a.dtype[1] = CT_FLOAT64;
+    return ct__cuda_ew_launch(&a);
+}
+
+/* ---------------------------------------------------------------- hooks */
+ct_tensor *ct__cuda_pw_run(const char *kname, int kop, int mode, ct_tensor *out, int nin,
+                           const ct_tensor *const *in, unsigned cast_mask, ct_dtype compute_dt,
+                           ct_dtype result_dt, void *ctx);
+
+static const ct_device_hooks hooks = {
+    .empty = cuda_empty,
+    .copy = cuda_copy,
+    .fill = cuda_fill,
+    .pw_run = ct__cuda_pw_run,
+};
+const ct_device_hooks *const ct__cuda = &hooks;

@@ -1,0 +1,284 @@
+/* Fused per-parameter optimizer updates: checks, dtype dispatch, version
+ * bumps. The loops themselves are in update_impl.h, compiled per dtype. */
+#include "internal.h"
+#include "optim/optim_internal.h"
+
+#include <tgmath.h> /* sqrt/fabs/pow on float stay in float */
+
+#define T float
+#define SUF f32
+#include "optim/update_impl.h"
+#undef T
+#undef SUF
+#define T double
+#define SUF f64
+#include "optim/update_impl.h"
+#undef T
+#undef SUF
+
+/* param must be a contiguous float32/float64 tensor; every other non-NULL
+ * operand must match its shape and dtype and be contiguous. */
+int ct__optim_check(const char *op, const ct_tensor *param, const ct_tensor *const *others,
+                    const char *const *names, int n) {
+    if (!param) {
+        ct_set_error(CT_ERR_VALUE, "%s: param is NULL", op);
+        return -1;
+    }
+    if (param->dtype != CT_FLOAT32 && param->dtype != CT_FLOAT64) {
+        ct_set_error(ct_dtype_is_floating(param->dtype) ? CT_ERR_NOT_IMPL : CT_ERR_TYPE,
+                     "%s: not implemented for param of dtype %s (float32 and float64 only)", op,
+                     ct_dtype_name(param->dtype));
+        return -1;
+    }
+    if (ct_tensor_device(param).type != CT_CPU) {
+        ct_set_error(CT_ERR_NOT_IMPL, "%s: only CPU tensors are supported", op);
+        return -1;
+    }
+    if (!ct_is_contiguous(param)) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: param of shape %s must be contiguous", op,
+                     ct__shp(param));
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        const ct_tensor *t = others[i];
+        if (!t) continue;
+        if (t->dtype != param->dtype) {
+            ct_set_error(CT_ERR_TYPE, "%s: %s has dtype %s but param has dtype %s", op, names[i],
+                         ct_dtype_name(t->dtype), ct_dtype_name(param->dtype));
+            return -1;
+        }
+        bool same = t->ndim == param->ndim;
+        for (int d = 0; same && d < t->ndim; d++) same = t->sizes[d] == param->sizes[d];
+        if (!same) {
+            ct_set_error(CT_ERR_RUNTIME, "%s: %s has shape %s but param has shape %s", op,
+                         names[i], ct__shp(t), ct__shp(param));
+            return -1;
+        }
+        if (ct_tensor_device(t).type != CT_CPU) {
+            ct_set_error(CT_ERR_NOT_IMPL, "%s: only CPU tensors are supported", op);
+            return -1;
+        }
+        if (!ct_is_contiguous(t)) {
+            ct_set_error(CT_ERR_RUNTIME, "%s: %s of shape %s must be contiguous", op, names[i],
+                         ct__shp(t));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int need(const char *op, const ct_tensor *t, const char *name, const char *why) {
+    if (t) return 0;
+    ct_set_error(CT_ERR_VALUE, "%s: %s is required %s", op, name, why);
+    return -1;
+}
+
+static int check_step(const char *op, double step) {
+    if (step >= 1) return 0;
+    ct_set_error(CT_ERR_VALUE, "%s: step must be >= 1 (the count after this step), got %g", op,
+                 step);
+    return -1;
+}
+
+static void bump(ct_tensor *const *ts, int n) {
+    for (int i = 0; i < n; i++)
+        if (ts[i]) ct_bump_version(ts[i]);
+}
+
+#define P(t, TY) ((TY *)ct_data_ptr(t))
+#define PO(t, TY) ((t) ? (TY *)ct_data_ptr(t) : (TY *)NULL)
+#define CP(t, TY) ((const TY *)ct_data_ptr(t))
+
+int ct_sgd_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *momentum_buffer,
+                   bool first, const ct_sgd_options *o) {
+    const char *op = "sgd_update_";
+    const ct_tensor *others[] = {grad, momentum_buffer};
+    if (need(op, grad, "grad", "") < 0 ||
+        (o->momentum != 0 && need(op, momentum_buffer, "momentum_buffer",
+                                  "when momentum != 0") < 0) ||
+        ct__optim_check(op, param, others, (const char *[]){"grad", "momentum_buffer"}, 2) < 0)
+        return -1;
+    int64_t n = param->numel;
+    ct_tensor *buf = o->momentum != 0 ? momentum_buffer : NULL;
+    if (param->dtype == CT_FLOAT32)
+        sgd_loop_f32(P(param, float), CP(grad, float), PO(buf, float), n, first, o);
+    else
+        sgd_loop_f64(P(param, double), CP(grad, double), PO(buf, double), n, first, o);
+    bump((ct_tensor *[]){param, buf}, 2);
+    return 0;
+}
+
+int ct_adam_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg,
+                    ct_tensor *exp_avg_sq, ct_tensor *max_exp_avg_sq, double step,
+                    const ct_adam_options *o, bool decoupled) {
+    const char *op = decoupled ? "adamw_update_" : "adam_update_";
+    const ct_tensor *others[] = {grad, exp_avg, exp_avg_sq, max_exp_avg_sq};
+    if (need(op, grad, "grad", "") < 0 || need(op, exp_avg, "exp_avg", "") < 0 ||
+        need(op, exp_avg_sq, "exp_avg_sq", "") < 0 ||
+        (o->amsgrad && need(op, max_exp_avg_sq, "max_exp_avg_sq", "with amsgrad") < 0) ||
+        check_step(op, step) < 0 ||
+        ct__optim_check(op, param, others,
+                        (const char *[]){"grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+                        4) < 0)
+        return -1;
+    int64_t n = param->numel;
+    ct_tensor *mx = o->amsgrad ? max_exp_avg_sq : NULL;
+    if (param->dtype == CT_FLOAT32)
+        adam_loop_f32(P(param, float), CP(grad, float), P(exp_avg, float),
+                      P(exp_avg_sq, float), PO(mx, float), n, step, o, decoupled);
+    else
+        adam_loop_f64(P(param, double), CP(grad, double), P(exp_avg, double),
+                      P(exp_avg_sq, double), PO(mx, double), n, step, o, decoupled);
+    bump((ct_tensor *[]){param, exp_avg, exp_avg_sq, mx}, 4);
+    return 0;
+}
+
+int ct_adagrad_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *sum, double step,
+                       const ct_adagrad_options *o) {
+    const char *op = "adagrad_update_";
+    const ct_tensor *others[] = {grad, sum};
+    if (need(op, grad, "grad", "") < 0 || need(op, sum, "sum", "") < 0 ||
+        check_step(op, step) < 0 ||
+        ct__optim_check(op, param, others, (const char *[]){"grad", "sum"}, 2) < 0)
+        return -1;
+    int64_t n = param->numel;
+    if (param->dtype == CT_FLOAT32)
+        adagrad_loop_f32(P(param, float), CP(grad, float), P(sum, float), n, step, o);
+    else
+        adagrad_loop_f64(P(param, double), CP(grad, double), P(sum, double), n, step, o);
+    bump((ct_tensor *[]){param, sum}, 2);
+    return 0;
+}
+
+int ct_rmsprop_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *square_avg,
+                       ct_tensor *grad_avg, ct_tensor *momentum_buffer,
+                       const ct_rmsprop_options *o) {
+    const char *op = "rmsprop_update_";
+    const ct_tensor *others[] = {grad, square_avg, grad_avg, momentum_buffer};
+    if (need(op, grad, "grad", "") < 0 || need(op, square_avg, "square_avg", "") < 0 ||
+        (o->centered && need(op, grad_avg, "grad_avg", "when centered") < 0) ||
+        (o->momentum > 0 && need(op, momentum_buffer, "momentum_buffer", "when momentum > 0") < 0) ||
+        ct__optim_check(op, param, others,
+                        (const char *[]){"grad", "square_avg", "grad_avg", "momentum_buffer"},
+                        4) < 0)
+        return -1;
+    int64_t n = param->numel;
+    ct_tensor *ga = o->centered ? grad_avg : NULL, *buf = o->momentum > 0 ? momentum_buffer : NULL;
+    if (param->dtype == CT_FLOAT32)
+        rmsprop_loop_f32(P(param, float), CP(grad, float), P(square_avg, float), PO(ga, float),
+                         PO(buf, float), n, o);
+    else
+        rmsprop_loop_f64(P(param, double), CP(grad, double), P(square_avg, double),
+                         PO(ga, double), PO(buf, double), n, o);
+    bump((ct_tensor *[]){param, square_avg, ga, buf}, 4);
+    return 0;
+}
+
+int ct_adadelta_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *square_avg,
+                        ct_tensor *acc_delta, const ct_adadelta_options *o) {
+    const char *op = "adadelta_update_";
+    const ct_tensor *others[] = {grad, square_avg, acc_delta};
+    if (need(op, grad, "grad", "") < 0 || need(op, square_avg, "square_avg", "") < 0 ||
+        need(op, acc_delta, "acc_delta", "") < 0 ||
+        ct__optim_check(op, param, others, (const char *[]){"grad", "square_avg", "acc_delta"},
+                        3) < 0)
+        return -1;
+    int64_t n = param->numel;
+    if (param->dtype == CT_FLOAT32)
+        adadelta_loop_f32(P(param, float), CP(grad, float), P(square_avg, float),
+                          P(acc_delta, float), n, o);
+    else
+        adadelta_loop_f64(P(param, double), CP(grad, double), P(square_avg, double),
+                          P(acc_delta, double), n, o);
+    bump((ct_tensor *[]){param, square_avg, acc_delta}, 3);
+    return 0;
+}
+
+int ct_adamax_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg,
+                      ct_tensor *exp_inf, double step, const ct_adamax_options *o) {
+    const char *op = "adamax_update_";
+    const ct_tensor *others[] = {grad, exp_avg, exp_inf};
+    if (need(op, grad, "grad", "") < 0 || need(op, exp_avg, "exp_avg", "") < 0 ||
+        need(op, exp_inf, "exp_inf", "") < 0 || check_step(op, step) < 0 ||
+        ct__optim_check(op, param, others, (const char *[]){"grad", "exp_avg", "exp_inf"}, 3) < 0)
+        return -1;
+    int64_t n = param->numel;
+    if (param->dtype == CT_FLOAT32)
+        adamax_loop_f32(P(param, float), CP(grad, float), P(exp_avg, float), P(exp_inf, float),
+                        n, step, o);
+    else
+        adamax_loop_f64(P(param, double), CP(grad, double), P(exp_avg, double),
+                        P(exp_inf, double), n, step, o);
+    bump((ct_tensor *[]){param, exp_avg, exp_inf}, 3);
+    return 0;
+}
+
+int ct_nadam_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg,
+                     ct_tensor *exp_avg_sq, ct_tensor *mu_product, double step,
+                     const ct_nadam_options *o) {
+    const char *op = "nadam_update_";
+    const ct_tensor *others[] = {grad, exp_avg, exp_avg_sq};
+    if (need(op, grad, "grad", "") < 0 || need(op, exp_avg, "exp_avg", "") < 0 ||
+        need(op, exp_avg_sq, "exp_avg_sq", "") < 0 ||
+        need(op, mu_product, "mu_product", "") < 0 || check_step(op, step) < 0 ||
+        ct__optim_check(op, param, others, (const char *[]){"grad", "exp_avg", "exp_avg_sq"},
+                        3) < 0)
+        return -1;
+    if (mu_product->numel != 1 ||
+        (mu_product->dtype != CT_FLOAT32 && mu_product->dtype != CT_FLOAT64)) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "%s: mu_product must be a one-element float32/float64 tensor, got shape %s "
+                     "and dtype %s",
+                     op, ct__shp(mu_product), ct_dtype_name(mu_product->dtype));
+        return -1;
+    }
+    /* mu_product *= mu; mu_product_next = mu_product * mu * mu_next, in
+     * mu_product's own dtype (a float32 0-d tensor in PyTorch). */
+    double mu = o->beta1 * (1. - 0.5 * pow(0.96, step * o->momentum_decay));
+    double mu_next = o->beta1 * (1. - 0.5 * pow(0.96, (step + 1) * o->momentum_decay));
+    double mp, mp_next;
+    void *mpp = ct_data_ptr(mu_product);
+    if (mu_product->dtype == CT_FLOAT32) {
+        float m = *(float *)mpp * (float)mu;
+        *(float *)mpp = m;
+        mp = m;
+        mp_next = (float)(m * (float)mu) * (float)mu_next;
+    } else {
+        double m = *(double *)mpp * mu;
+        *(double *)mpp = m;
+        mp = m;
+        mp_next = m * mu * mu_next;
+    }
+    ct_bump_version(mu_product);
+    double c_grad = -o->lr * (1. - mu) / (1. - mp);
+    double c_avg = -o->lr * mu_next / (1. - mp_next);
+    int64_t n = param->numel;
+    if (param->dtype == CT_FLOAT32)
+        nadam_loop_f32(P(param, float), CP(grad, float), P(exp_avg, float), P(exp_avg_sq, float),
+                       n, step, c_grad, c_avg, o);
+    else
+        nadam_loop_f64(P(param, double), CP(grad, double), P(exp_avg, double),
+                       P(exp_avg_sq, double), n, step, c_grad, c_avg, o);
+    bump((ct_tensor *[]){param, exp_avg, exp_avg_sq}, 3);
+    return 0;
+}
+
+int ct_radam_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg,
+                     ct_tensor *exp_avg_sq, double step, const ct_radam_options *o) {
+    const char *op = "radam_update_";
+    const ct_tensor *others[] = {grad, exp_avg, exp_avg_sq};
+    if (need(op, grad, "grad", "") < 0 || need(op, exp_avg, "exp_avg", "") < 0 ||
+        need(op, exp_avg_sq, "exp_avg_sq", "") < 0 || check_step(op, step) < 0 ||
+        ct__optim_check(op, param, others, (const char *[]){"grad", "exp_avg", "exp_avg_sq"},
+                        3) < 0)
+        return -1;
+    int64_t n = param->numel;
+    if (param->dtype == CT_FLOAT32)
+        radam_loop_f32(P(param, float), CP(grad, float), P(exp_avg, float), P(exp_avg_sq, float),
+                       n, step, o);
+    else
+        radam_loop_f64(P(param, double), CP(grad, double), P(exp_avg, double),
+                       P(exp_avg_sq, double), n, step, o);
+    bump((ct_tensor *[]){param, exp_avg, exp_avg_sq}, 3);
+    return 0;
+}

@@ -1,0 +1,352 @@
+"""ctorch.utils.data against torch.utils.data (Debian's torch 1.13): same
+batch order for the same seed, same collation, every item once per epoch for
+any num_workers, early exit and worker errors handled."""
+import collections
+import gc
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+import torch.utils.data as tud
+
+import ctorch
+import ctorch.utils.data as cud
+
+
+def to_py(x):
+    """Nested batches as plain Python values, with dtype names of tensors."""
+    if isinstance(x, (torch.Tensor, ctorch.Tensor)):
+        return ("tensor", str(x.dtype), list(x.shape), x.tolist())
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return (type(x).__name__,) + tuple(to_py(v) for v in x)
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, [to_py(v) for v in x])
+    if isinstance(x, dict):
+        return ("dict", {k: to_py(v) for k, v in x.items()})
+    return x
+
+
+def items_of(lib, n=23):
+    class DS(lib.utils.data.Dataset):
+        def __len__(self):
+            return n
+
+        def __getitem__(self, i):
+            return {"x": lib.full((2,), float(i)), "i": i, "s": "s%d" % i}
+    return DS()
+
+
+# ---------------------------------------------------------------- samplers and splits
+@pytest.mark.parametrize("seed", [0, 7, 12345])
+def test_random_sampler_matches_torch(seed):
+    for kw in [{}, {"replacement": True}, {"replacement": True, "num_samples": 70},
+               {"num_samples": 45}]:
+        gt, gc_ = torch.Generator().manual_seed(seed), ctorch.Generator().manual_seed(seed)
+        a = list(tud.RandomSampler(range(20), generator=gt, **kw))
+        b = list(cud.RandomSampler(range(20), generator=gc_, **kw))
+        assert a == b, kw
+    torch.manual_seed(seed)
+    ctorch.manual_seed(seed)  # no generator: seeded from the default generator
+    assert list(tud.RandomSampler(range(9))) == list(cud.RandomSampler(range(9)))
+
+
+def test_other_samplers_match_torch():
+    gt, gc_ = torch.Generator().manual_seed(3), ctorch.Generator().manual_seed(3)
+    idx = [5, 9, 11, 2, 40]
+    assert list(tud.SubsetRandomSampler(idx, gt)) == list(cud.SubsetRandomSampler(idx, gc_))
+    w = [0.1, 0.0, 2.0, 1.0, 0.5]
+    assert list(tud.WeightedRandomSampler(w, 12, generator=gt)) == \
+        list(cud.WeightedRandomSampler(w, 12, generator=gc_))
+    for dl in (False, True):
+        assert list(tud.BatchSampler(range(10), 3, dl)) == list(cud.BatchSampler(range(10), 3, dl))
+        assert len(tud.BatchSampler(range(10), 3, dl)) == len(cud.BatchSampler(range(10), 3, dl))
+    for kw in [dict(num_replicas=3, rank=1), dict(num_replicas=4, rank=3, shuffle=False),
+               dict(num_replicas=3, rank=2, drop_last=True, seed=5)]:
+        a, b = tud.DistributedSampler(range(10), **kw), cud.DistributedSampler(range(10), **kw)
+        a.set_epoch(2)
+        b.set_epoch(2)
+        assert list(a) == list(b) and len(a) == len(b)
+    with pytest.raises(ValueError, match="num_samples should be a positive integer"):
+        cud.RandomSampler(range(3), num_samples=0)
+    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
+        cud.BatchSampler(range(3), 0, False)
+
+
+def test_random_split_matches_torch():
+    for lengths in ([3, 7], [0.3, 0.3, 0.4], [1, 1, 8]):
+        a = tud.random_split(range(10), lengths, generator=torch.Generator().manual_seed(42))
+        b = cud.random_split(range(10), lengths, generator=ctorch.Generator().manual_seed(42))
+        assert [list(s) for s in a] == [list(s) for s in b]
+    with pytest.raises(ValueError, match="Sum of input lengths"):
+        cud.random_split(range(10), [3, 3])
+
+
+def test_concat_subset_tensor_dataset():
+    x = ctorch.arange(12).reshape(6, 2)
+    ds = cud.TensorDataset(x, ctorch.arange(6))
+    assert len(ds) == 6 and ds[2][0].tolist() == [4, 5] and ds[-1][1].item() == 5
+    cat = cud.ConcatDataset([range(3), range(10, 14)])
+    assert [cat[i] for i in range(len(cat))] == [0, 1, 2, 10, 11, 12, 13] and cat[-1] == 13
+    assert cat.cumulative_sizes == tud.ConcatDataset([range(3), range(10, 14)]).cumulative_sizes
+    sub = cud.Subset(range(10, 20), [4, 1])
+    assert list(sub) == [14, 11] and len(sub) == 2
+    with pytest.raises(AssertionError, match="Size mismatch"):
+        cud.TensorDataset(ctorch.zeros(3), ctorch.zeros(4))
+
+
+# ---------------------------------------------------------------- collation
+def test_default_collate_matches_torch():
+    Point = collections.namedtuple("Point", "x y")
+    batches = [
+        lambda m: [m.tensor([1, 2]), m.tensor([3, 4])],
+        lambda m: [1, 2, 3],
+        lambda m: [1.5, 2.0],
+        lambda m: [True, False],
+        lambda m: ["a", "b"],
+        lambda m: [(m.tensor(1.0), 2), (m.tensor(3.0), 4)],
+        lambda m: [[1, "x"], [2, "y"]],
+        lambda m: [{"a": 1, "b": m.zeros(2)}, {"a": 2, "b": m.ones(2)}],
+        lambda m: [Point(1, 2.5), Point(3, 4.5)],
+        lambda m: [np.arange(3, dtype=np.float32), np.ones(3, dtype=np.float32)],
+        lambda m: [np.int32(3), np.int32(4)],
+        lambda m: [np.float64(1.5), np.float64(2.5)],
+        lambda m: [{"n": [np.zeros((2, 2), np.uint8)]}, {"n": [np.ones((2, 2), np.uint8)]}],
+    ]
+    for f in batches:
+        assert to_py(cud.default_collate(f(ctorch))) == to_py(tud.default_collate(f(torch)))
+    for f in [lambda m: (np.arange(3), 2), lambda m: {"a": np.ones(2)}, lambda m: [1, 2],
+              lambda m: Point(np.zeros(1), 1)]:
+        assert to_py(cud.default_convert(f(ctorch))) == to_py(tud.default_convert(f(torch)))
+    with pytest.raises(TypeError, match="default_collate: batch must contain"):
+        cud.default_collate([object(), object()])
+    with pytest.raises(RuntimeError, match="each element in list of batch should be of equal size"):
+        cud.default_collate([[1, 2], [1]])
+
+
+# ---------------------------------------------------------------- DataLoader order
+@pytest.mark.parametrize("nw", [0, 1, 2])
+def test_loader_order_matches_torch(nw):
+    for kw in [dict(batch_size=4, shuffle=True), dict(batch_size=5, shuffle=True, drop_last=True),
+               dict(batch_size=3), dict(batch_size=None),
+               dict(batch_size=2, sampler=[3, 1, 4, 1, 5]),
+               dict(batch_sampler=[[0, 1], [5], [2, 3, 4]])]:
+        # torch's order does not depend on num_workers (its workers are slow to start)
+        a = tud.DataLoader(items_of(torch), generator=torch.Generator().manual_seed(11), **kw)
+        b = cud.DataLoader(items_of(ctorch), generator=ctorch.Generator().manual_seed(11),
+                           num_workers=nw, **kw)
+        assert len(a) == len(b)
+        for _ in range(2):  # two epochs: the generator moves on the same way
+            assert [to_py(x) for x in a] == [to_py(x) for x in b], kw
+
+
+@pytest.mark.parametrize("nw", [0, 1, 2])
+def test_c_loader_order_matches_torch(nw):
+    """TensorDataset of ctorch tensors goes through the C loader; same batches."""
+    x = np.arange(2 * 37, dtype=np.float32).reshape(37, 2)
+    y = np.arange(37)
+    for kw in [dict(batch_size=8, shuffle=True), dict(batch_size=8, drop_last=True),
+               dict(batch_size=6, shuffle=True, drop_last=True)]:
+        a = tud.DataLoader(tud.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+                           generator=torch.Generator().manual_seed(5), **kw)
+        b = cud.DataLoader(cud.TensorDataset(ctorch.from_numpy(x), ctorch.from_numpy(y)),
+                           generator=ctorch.Generator().manual_seed(5), num_workers=nw, **kw)
+        for _ in range(2):
+            it = iter(b)
+            assert type(it).__name__ == "_CLoaderIter"
+            assert [to_py(t) for t in a] == [to_py(t) for t in it]
+    # a Subset of a TensorDataset also goes through the C loader
+    b = cud.DataLoader(cud.Subset(cud.TensorDataset(ctorch.from_numpy(y)), [7, 3, 30]),
+                       batch_size=2, num_workers=nw)
+    assert type(iter(b)).__name__ == "_CLoaderIter"
+    assert [t[0].tolist() for t in b] == [[7, 3], [30]]
+
+
+def test_default_generator_order_matches_torch():
+    torch.manual_seed(99)
+    ctorch.manual_seed(99)
+    a = tud.DataLoader(items_of(torch), batch_size=5, shuffle=True)
+    b = cud.DataLoader(items_of(ctorch), batch_size=5, shuffle=True)
+    for _ in range(2):
+        assert [to_py(x) for x in a] == [to_py(x) for x in b]
+
+
+@pytest.mark.parametrize("nw", [0, 1, 2])
+def test_every_item_once(nw):
+    n = 101
+    seen = []
+    lock = threading.Lock()
+
+    class DS(cud.Dataset):
+        def __len__(self):
+            return n
+
+        def __getitem__(self, i):
+            with lock:
+                seen.append(i)
+            return i
+
+    dl = cud.DataLoader(DS(), batch_size=7, shuffle=True, num_workers=nw, persistent_workers=nw > 0)
+    for epoch in range(3):
+        seen.clear()
+        out = [v for b in dl for v in b.tolist()]
+        assert sorted(out) == list(range(n)) and sorted(seen) == list(range(n))
+
+
+class Stream(cud.IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        info = cud.get_worker_info()
+        lo, step = (0, 1) if info is None else (info.id, info.num_workers)
+        return iter(range(lo, self.n, step))
+
+
+class TStream(tud.IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        info = tud.get_worker_info()
+        lo, step = (0, 1) if info is None else (info.id, info.num_workers)
+        return iter(range(lo, self.n, step))
+
+
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")
+@pytest.mark.parametrize("nw", [0, 2, 3])
+def test_iterable_dataset_matches_torch(nw):
+    kws = [dict(batch_size=4, drop_last=nw % 2 == 1)] + ([dict(batch_size=None)] if nw == 2 else [])
+    for kw in kws:
+        a = [to_py(x) for x in tud.DataLoader(TStream(19), num_workers=nw, **kw)]
+        b = [to_py(x) for x in cud.DataLoader(Stream(19), num_workers=nw, **kw)]
+        assert a == b, kw
+
+
+def test_worker_info_and_init_fn():
+    ids = []
+
+    def init(i):
+        ids.append((i, cud.get_worker_info().id, cud.get_worker_info().num_workers))
+
+    class DS(cud.Dataset):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            return cud.get_worker_info().seed
+
+    g = ctorch.Generator().manual_seed(4)
+    seeds = [b.tolist() for b in cud.DataLoader(DS(), batch_size=1, num_workers=2,
+                                                worker_init_fn=init, generator=g)]
+    base = torch.empty((), dtype=torch.int64).random_(generator=torch.Generator().manual_seed(4)).item()
+    assert sorted(ids) == [(0, 0, 2), (1, 1, 2)]
+    assert seeds == [[base + (k % 2)] for k in range(8)]  # batch k was made by worker k % 2
+    assert cud.get_worker_info() is None
+
+
+# ---------------------------------------------------------------- errors and shutdown
+@pytest.mark.parametrize("nw", [0, 1, 2])
+def test_worker_error_names_item(nw):
+    class Bad(cud.Dataset):
+        def __len__(self):
+            return 20
+
+        def __getitem__(self, i):
+            if i == 13:
+                raise KeyError("broken item")
+            return i
+
+    with pytest.raises(KeyError) as e:
+        list(cud.DataLoader(Bad(), batch_size=4, num_workers=nw))
+    if nw:
+        assert "dataset item 13" in str(e.value) and "broken item" in str(e.value)
+    # the C loader names the item too
+    t = ctorch.zeros(5, 2)
+    ds = cud.TensorDataset(t)
+    dl = cud.DataLoader(ds, batch_size=2, sampler=[0, 1, 9], num_workers=nw)
+    with pytest.raises(IndexError, match="index 9"):
+        list(dl)
+
+
+def _threads():
+    return {t for t in threading.enumerate()
+            if t.name.startswith("DataLoader worker") and t.is_alive()}
+
+
+@pytest.mark.parametrize("nw", [1, 2])
+def test_early_break_stops_workers(nw):
+    before = _threads()
+
+    class Slow(cud.Dataset):
+        def __len__(self):
+            return 1000
+
+        def __getitem__(self, i):
+            time.sleep(0.001)
+            return i
+
+    t0 = time.time()
+    for k, b in enumerate(cud.DataLoader(Slow(), batch_size=2, num_workers=nw)):
+        if k == 3:
+            break
+    gc.collect()
+    assert not (_threads() - before)
+    # C loader: break early, then iterate again, no hang
+    ds = cud.TensorDataset(ctorch.arange(3000).float())
+    dl = cud.DataLoader(ds, batch_size=10, num_workers=nw)
+    for k, b in enumerate(dl):
+        if k == 2:
+            break
+    assert sum(len(b[0]) for b in dl) == 3000
+    assert time.time() - t0 < 10
+
+
+def test_timeout_and_argument_errors():
+    class Hang(cud.Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            time.sleep(0.4)
+            return i
+
+    with pytest.raises(RuntimeError, match="DataLoader timed out after 0.1 seconds"):
+        next(iter(cud.DataLoader(Hang(), num_workers=1, timeout=0.1)))
+    with pytest.raises(ValueError, match="num_workers option should be non-negative"):
+        cud.DataLoader(range(3), num_workers=-1)
+    with pytest.raises(ValueError, match="sampler option is mutually exclusive with shuffle"):
+        cud.DataLoader(range(3), sampler=[0], shuffle=True)
+    with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
+        cud.DataLoader(range(3), batch_sampler=[[0]], batch_size=2)
+    with pytest.raises(ValueError, match="persistent_workers option needs num_workers > 0"):
+        cud.DataLoader(range(3), persistent_workers=True)
+    with pytest.raises(ValueError, match="expected unspecified shuffle option"):
+        cud.DataLoader(Stream(3), shuffle=True)
+    dl = cud.DataLoader(range(3))
+    with pytest.raises(ValueError, match="batch_size attribute should not be set"):
+        dl.batch_size = 2
+
+
+def test_module_names_like_torch():
+    from ctorch.utils.data._utils.collate import default_collate
+    from ctorch.utils.data.dataloader import default_collate as dc2
+    assert default_collate is dc2 is cud.default_collate
+    assert ctorch.utils.data.get_worker_info() is None
+
+
+def test_persistent_workers_order_matches_torch():
+    """Persistent workers: the base seed is drawn once, so later epochs'
+    orders differ from fresh iterators; both loader paths follow torch."""
+    y = np.arange(13)
+    a = tud.DataLoader(tud.TensorDataset(torch.from_numpy(y)), batch_size=4, shuffle=True,
+                       num_workers=1, persistent_workers=True,
+                       generator=torch.Generator().manual_seed(8))
+    want = [[t[0].tolist() for t in a] for _ in range(3)]
+    for ds in (cud.TensorDataset(ctorch.from_numpy(y)), items_of(ctorch, 13)):
+        b = cud.DataLoader(ds, batch_size=4, shuffle=True, num_workers=2, persistent_workers=True,
+                           generator=ctorch.Generator().manual_seed(8), pin_memory=True)
+        key = (lambda t: t[0].tolist()) if isinstance(ds, cud.TensorDataset) else \
+            (lambda t: t["i"].tolist())
+        assert [[key(t) for t in b] for _ in range(3)] == want
