@@ -1,6 +1,7 @@
 /* Creation ops: zeros, ones, full, *_like, arange, linspace, logspace, eye,
  * tensor from doubles, and the in-place fills fill_ / zero_. */
 #include "ops/factory_internal.h"
+#include "autograd/inplace.h"
 
 #include <math.h>
 
@@ -242,6 +243,13 @@ ct_tensor *ct_tensor_from_doubles(const double *values, const int64_t *sizes, in
 }
 
 /* ---------------------------------------------------------------- in place */
+/* Before the write: PyTorch's leaf errors (nothing is written then). */
+static int begin_inplace(int op, ct_tensor *t, const ct_tensor *value) {
+    const ct_tensor *in[2] = {t, value};
+    int n = value ? 2 : 1;
+    return ct__needs_grad(in, n) ? ct__ag_inplace_begin(op, t, in, n) : 0;
+}
+
 static ct_tensor *record_inplace(int op, ct_tensor *t, const ct_tensor *value,
                                  const ct_op_args *a) {
     const ct_tensor *in[2] = {t, value};
@@ -251,7 +259,7 @@ static ct_tensor *record_inplace(int op, ct_tensor *t, const ct_tensor *value,
 }
 
 ct_tensor *ct_fill_(ct_tensor *t, double value) {
-    if (!value_fits("fill_", t->dtype, value)) return NULL;
+    if (!value_fits("fill_", t->dtype, value) || begin_inplace(CT_OP_fill_, t, NULL) < 0) return NULL;
     ct__fill_f64(t, value);
     ct_bump_version(t);
     ct_op_args a;
@@ -266,6 +274,7 @@ ct_tensor *ct_fill_tensor_(ct_tensor *t, const ct_tensor *value) {
                        "fill_: fill_ only supports 0-dimension value tensor but got tensor with "
                        "%d dimensions.",
                        value->ndim);
+    if (begin_inplace(CT_OP_fill_, t, value) < 0) return NULL;
     const void *vp = ct_data_ptr(value);
     if (ct_dtype_is_floating(value->dtype)) {
         double v = ct__load_f64(vp, value->dtype);
@@ -283,6 +292,7 @@ ct_tensor *ct_fill_tensor_(ct_tensor *t, const ct_tensor *value) {
 }
 
 ct_tensor *ct_zero_(ct_tensor *t) {
+    if (begin_inplace(CT_OP_zero_, t, NULL) < 0) return NULL;
     ct__fill_pattern(t, 0);
     ct_bump_version(t);
     ct_op_args a;

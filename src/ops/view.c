@@ -1,10 +1,13 @@
 /* View ops: new tensor objects over the same storage. Each records itself in
  * the autograd graph when an input requires grad. */
 #include "internal.h"
+#include "autograd/inplace.h"
 
 static ct_tensor *finish(ct_tensor *r, int op, const ct_tensor *x, const ct_op_args *a) {
     if (!r) return NULL;
-    if (ct__needs_grad(&x, 1) && ct__ag_record(op, r, &x, 1, NULL, 0, a) < 0) {
+    int rc = ct__needs_grad(&x, 1) ? ct__ag_record(op, r, &x, 1, NULL, 0, a)
+                                   : ct__ag_note_view(r, x);
+    if (rc < 0) {
         ct_release(r);
         return NULL;
     }
@@ -521,10 +524,15 @@ ct_tensor *ct_to_dtype(const ct_tensor *t, ct_dtype dt, bool copy) {
 }
 
 ct_tensor *ct_copy_(ct_tensor *dst, const ct_tensor *src) {
-    if (ct__copy_into(dst, src) < 0) return NULL;
-    ct_bump_version(dst);
     const ct_tensor *in[2] = {dst, src};
-    if (ct__needs_grad(in, 2)) {
+    bool grad = ct__needs_grad(in, 2);
+    if (grad && ct__ag_inplace_begin(CT_OP_copy_, dst, in, 2) < 0) return NULL;
+    if (ct__copy_into(dst, src) < 0) {
+        ct__ag_inplace_cancel();
+        return NULL;
+    }
+    ct_bump_version(dst);
+    if (grad) {
         ct_op_args a = {0};
         a.i[0] = src->dtype;
         if (ct__ag_record(CT_OP_copy_, dst, in, 2, NULL, 0, &a) < 0) return NULL;
