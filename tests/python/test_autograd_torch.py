@@ -100,3 +100,48 @@ def test_setitem_with_a_tensor_that_requires_grad():
     assert n1 == n2 == ("CopySlices", True, False)
     np.testing.assert_allclose(gy1, gy2)
     np.testing.assert_allclose(gz1, gz2)
+
+
+def _pad(lib, x, p, mode):
+    if lib is torch:
+        return torch.nn.functional.pad(x, p, mode=mode)
+    return ctorch._C._pad(x, p, mode)
+
+
+@pytest.mark.parametrize("mode,p", [("reflect", (2, 1)), ("replicate", (2, 3)), ("circular", (1, 2)),
+                                    ("reflect", (1, 2, 1, 0)), ("replicate", (0, 2, 1, 1))])
+def test_pad_gradients_match_pytorch(mode, p):
+    def run(lib):
+        x = lib.tensor([[0.3, -0.7, 1.2, 0.5], [2.0, 0.1, -0.4, 0.9]], dtype=lib.float64, requires_grad=True)
+        y = _pad(lib, x[None], p, mode)
+        w = lib.arange(y.numel(), dtype=lib.float64).reshape(y.shape) + 1
+        (y * w).sum().backward()
+        return x.grad.numpy()
+    np.testing.assert_allclose(run(ctorch), run(torch))
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_gradients_match_pytorch(reduce, include_self):
+    import warnings
+
+    def run(lib):
+        x = lib.tensor([[0.3, -0.7, 1.2, 0.5], [2.0, 0.0, -0.4, 0.9]], dtype=lib.float64, requires_grad=True)
+        s = lib.tensor([[1.5, 2., -1., 3.], [0.5, -2., 0., 1.]], dtype=lib.float64, requires_grad=True)
+        idx = lib.tensor([[0, 1, 0, 1], [1, 1, 0, 0]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = x.scatter_reduce(1, idx, s * 2, reduce=reduce, include_self=include_self)
+        w = lib.arange(8, dtype=lib.float64).reshape(2, 4) + 1
+        (y * w).sum().backward()
+        return x.grad.numpy(), s.grad.numpy()
+    for a, b in zip(run(ctorch), run(torch)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_qr_mode_r_backward_raises_like_pytorch():
+    for lib in (ctorch, torch):
+        a = lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]], dtype=lib.float64, requires_grad=True)
+        r = lib.linalg.qr(a, mode="r")[1]
+        with pytest.raises(RuntimeError, match="The derivative of linalg.qr depends on Q"):
+            r.sum().backward()
