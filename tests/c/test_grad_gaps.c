@@ -121,3 +121,22 @@ TEST(linalg_qr, derivative_errors_match_pytorch) {
     CHECK(strstr(ct_last_error(), "The QR decomposition is not differentiable when mode='complete' "
                                   "and nrows > ncols."));
 }
+
+TEST(view, dtype_reinterprets_the_bytes_with_pytorch_rules) {
+    /* 1.0f is 0x3f800000; as int16 (little endian) {0, 0x3f80} */
+    ct_tensor *x = tt_tensor(VALS(1, 0, 2, 0), SHAPE(2, 2), 2, CT_FLOAT32);
+    ct_tensor *i = ct_view_dtype(x, CT_INT32);
+    CHECK_TENSOR(i, SHAPE(2, 2), 2, VALS(1065353216, 0, 1073741824, 0), 0);
+    CHECK(i->storage == x->storage);
+    ct_tensor *h = ct_view_dtype(x, CT_INT16);
+    CHECK_TENSOR(h, SHAPE(2, 4), 2, VALS(0, 16256, 0, 0, 0, 16384, 0, 0), 0);
+    CHECK(h->strides[0] == 4 && h->strides[1] == 1);
+    ct_tensor *d = ct_view_dtype(x, CT_FLOAT64);
+    CHECK(d->ndim == 2 && d->sizes[1] == 1 && d->strides[0] == 1);
+    CHECK_ERR(ct_view_dtype(ct_transpose(x, 0, 1), CT_INT16),
+              "self.stride(-1) must be 1 to view Float as Short (different element sizes), but got 2");
+    CHECK_ERR(ct_view_dtype(ct_narrow(x, 1, 0, 1), CT_FLOAT64),
+              "self.size(-1) must be divisible by 2 to view Float as Double");
+    CHECK_ERR(ct_view_dtype(ct_select(ct_select(x, 0, 0), 0, 0), CT_INT16),
+              "self.dim() cannot be 0 to view Float as Short (different element sizes)");
+}
