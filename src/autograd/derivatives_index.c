@@ -272,9 +272,11 @@ static int d_put(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return 0;
 }
 
-/* fill_/zero_: the old values are overwritten; a 0-d tensor value gets the
- * sum of the gradient */
+/* fill_/zero_ (and the in-place random fills): the old values are
+ * overwritten, their gradient is zero (PyTorch passes zeros, not None); a
+ * 0-d tensor value gets the sum of the gradient */
 static int d_fill(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    SET(0, zeros_in(n, 0, g[0]->dtype));
     if (n->nin > 1) SET(1, ct_sum(g[0]));
     return 0;
 }

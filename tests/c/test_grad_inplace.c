@@ -205,3 +205,16 @@ TEST(autograd_inplace, copy_into_a_view_puts_the_base_into_the_graph) {
     ct_grad_mode_end(g);
     CHECK(!q->requires_grad);
 }
+
+TEST(autograd_inplace, random_fills_refuse_leaves_and_cut_the_history) {
+    ct_tensor *x = lf(XV);
+    CHECK_ERR(ct_uniform_(x, 0, 1, NULL),
+              "a leaf Variable that requires grad is being used in an in-place operation.");
+    CHECK_ERR(ct_normal_(x, 0, 1, NULL), "a leaf Variable that requires grad");
+    CHECK_TENSOR(x, SHAPE(N), 1, XV, 0);
+    /* y = 2x; y.uniform_(): nothing of x reaches y any more (PyTorch: zeros) */
+    ct_tensor *y = ct_mul_scalar(x, 2.0);
+    CHECK(ct_uniform_(y, 0, 1, NULL) == y);
+    CHECK(ct_backward(ct_sum(y), NULL, false, false, NULL, 0) == 0);
+    CHECK_TENSOR(ct_tensor_grad(x), SHAPE(N), 1, VALS(0, 0, 0, 0), 0);
+}
