@@ -265,8 +265,22 @@ static int d_svd(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return 0;
 }
 
-/* qr (m >= n, reduced): outputs (R, Q). M = R gR^T - gQ^T Q;
- * dA = (gQ + Q copyltu(M)) R^-T with copyltu(M) = tril(M, -1) + tril(M, -1)^T + diag(M) */
+/* dA of A = QR for rows >= cols (reduced): M = R gR^T - gQ^T Q;
+ * dA = (gQ + Q copyltu(M)) R^-T with copyltu(M) = tril(M, -1) + tril(M, -1)^T + diag(M).
+ * gQ may be NULL (Q's gradient unused). */
+static ct_tensor *qr_tall_grad(ct_tensor *q, ct_tensor *r, ct_tensor *gR, ct_tensor *gQ) {
+    ct_tensor *M = mmT(r, tr(gR));
+    if (gQ && M) M = ct_sub(M, mmT(tr(gQ), q));
+    ct_tensor *low = M ? ct_tril(M, -1) : NULL;
+    ct_tensor *sym = low ? ct_add(ct_add(low, tr(low)), ct_tril(ct_triu(M, 0), 0)) : NULL;
+    ct_tensor *b = mmT(q, sym);
+    if (gQ && b) b = ct_add(b, gQ);
+    return b ? mmT(b, tr(ct_linalg_inv(r))) : NULL;
+}
+
+/* qr: outputs (R, Q). Rows >= cols: qr_tall_grad. Rows m < cols (PyTorch
+ * 1.13's split): A = [X | Y], R = [U | V] with X = QU and Y = QV; then
+ * dX = qr_tall_grad(Q, U, gU, gQ + Y gV^T) and dY = Q gV. */
 static int d_qr(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     int64_t m = n->in[0].sizes[n->in[0].ndim - 2], c = n->in[0].sizes[n->in[0].ndim - 1];
     /* PyTorch 1.13's checks and messages first */
@@ -283,22 +297,23 @@ static int d_qr(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
                      "> ncols.");
         return -1;
     }
-    if (m < c) {
-        ct_set_error(CT_ERR_NOT_IMPL,
-                     "the derivative for 'linalg_qr' is implemented for inputs with rows >= "
-                     "columns (got %lld x %lld)", (long long)m, (long long)c);
-        return -1;
-    }
     ct_tensor *r = OUT(), *q = EX(0);
     if (!r || !q) return -1;
     ct_tensor *gR = g[0], *gQ = n->nout > 1 ? g[1] : NULL;
-    ct_tensor *M = mmT(r, tr(gR));
-    if (gQ && M) M = ct_sub(M, mmT(tr(gQ), q));
-    ct_tensor *low = M ? ct_tril(M, -1) : NULL;
-    ct_tensor *sym = low ? ct_add(ct_add(low, tr(low)), ct_tril(ct_triu(M, 0), 0)) : NULL;
-    ct_tensor *b = mmT(q, sym);
-    if (gQ && b) b = ct_add(b, gQ);
-    SET(0, b ? mmT(b, tr(ct_linalg_inv(r))) : NULL);
+    if (m >= c) {
+        SET(0, qr_tall_grad(q, r, gR, gQ));
+        return 0;
+    }
+    int last = r->ndim - 1;
+    ct_tensor *U = ct_narrow(r, last, 0, m), *V = ct_narrow(r, last, m, c - m);
+    ct_tensor *gU = ct_narrow(gR, last, 0, m), *gV = ct_narrow(gR, last, m, c - m);
+    ct_tensor *Y = V ? mmT(q, V) : NULL;
+    ct_tensor *gQx = Y && gV ? mmT(Y, tr(gV)) : NULL;
+    if (gQ && gQx) gQx = ct_add(gQx, gQ);
+    ct_tensor *gX = U && gU && gQx ? qr_tall_grad(q, U, gU, gQx) : NULL;
+    ct_tensor *gY = gV ? mmT(q, gV) : NULL;
+    const ct_tensor *parts[2] = {gX, gY};
+    SET(0, gX && gY ? ct_cat(parts, 2, -1) : NULL);
     return 0;
 }
 

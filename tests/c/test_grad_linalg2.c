@@ -73,6 +73,12 @@ TEST(grad_linalg_qr, both_outputs) {
     ct_tensor *a = ncr(4, 3, -1, 1, 15);
     CHECK(ct_gradcheck(f_qr, NULL, &a, 1, EPS, ATOL, RTOL) == 0);
 }
+TEST(grad_linalg_qr, wide_inputs_split_as_pytorch) {
+    ct_tensor *a = ncr(3, 5, -1, 1, 18);
+    CHECK(ct_gradcheck(f_qr, NULL, &a, 1, EPS, ATOL, RTOL) == 0);
+    ct_tensor *sq = ncr(3, 3, -1, 1, 19);
+    CHECK(ct_gradcheck(f_qr, NULL, &sq, 1, EPS, ATOL, RTOL) == 0);
+}
 TEST(grad_linalg_svd, all_three_outputs) {
     ct_tensor *a = ncr(4, 3, -1, 1, 16);
     CHECK(ct_gradcheck(f_svd, NULL, &a, 1, EPS, ATOL, RTOL) == 0);

@@ -6,7 +6,8 @@
 
 #define L3(NAME, T, TY, TZ, OT, ...) CT_PW_LOOP3(NAME, T, TY, TZ, OT, (__VA_ARGS__))
 #define DEF3(T, S, DT, NAME, ...) L3(NAME##_##S, T, T, T, T, __VA_ARGS__)
-#define DEFW(T, S, DT, NAME, ...) L3(NAME##_##S, bool, T, T, T, __VA_ARGS__)
+/* the bool condition read as bytes: a select the compiler vectorizes */
+#define DEFW(T, S, DT, NAME, ...) L3(NAME##_##S, uint8_t, T, T, T, __VA_ARGS__)
 #define REG(T, S, DT, KOP, NAME) [KOP][DT] = NAME##_##S,
 #define K(v) ((T)(v))
 
