@@ -251,3 +251,38 @@ def test_embedding_module_from_pretrained_and_seed():
     e = cnn.Embedding.from_pretrained(ctorch.from_numpy(w), padding_idx=0)
     assert not e.weight.requires_grad
     close(e(ctorch.tensor([2, 0])), torch.tensor([[4.0, 5.0], [0.0, 1.0]], dtype=torch.float64), 0)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("pad", [None, 1])
+def test_embedding_bag_matches_torch(mode, pad):
+    w = np.random.default_rng(8).normal(size=(5, 3))
+    cases = [(np.array([1, 2, 4, 1, 3, 0]), np.array([0, 2, 2, 5]), False),
+             (np.array([1, 2, 4, 1, 3, 0]), np.array([0, 1, 4, 6]), True),
+             (np.array([[1, 2], [1, 1], [4, 0]]), None, False)]
+    for idx, off, last in cases:
+        tw, cw = both(w)
+        kw = dict(mode=mode, padding_idx=pad, include_last_offset=last)
+        to = TF.embedding_bag(torch.from_numpy(idx), tw, None if off is None else torch.from_numpy(off), **kw)
+        co = CF.embedding_bag(ctorch.from_numpy(idx), cw, None if off is None else ctorch.from_numpy(off), **kw)
+        close(to, co, 1e-12)
+        k = np.arange(float(to.numel())).reshape(tuple(to.shape))
+        (to * torch.from_numpy(k)).sum().backward()
+        (co * ctorch.from_numpy(k)).sum().backward()
+        close(tw.grad, cw.grad, 1e-12)
+
+
+def test_embedding_bag_module_and_per_sample_weights():
+    torch.manual_seed(9)
+    tm = tnn.EmbeddingBag(6, 2, mode="sum")
+    ctorch.manual_seed(9)
+    cm = cnn.EmbeddingBag(6, 2, mode="sum")
+    np.testing.assert_array_equal(tm.weight.detach().numpy(), cm.weight.detach().numpy())
+    assert repr(tm) == repr(cm)
+    idx, off, psw = np.array([0, 5, 2, 2]), np.array([0, 3]), np.array([0.5, -1.0, 2.0, 3.0], dtype=np.float32)
+    to = tm(torch.from_numpy(idx), torch.from_numpy(off), torch.from_numpy(psw))
+    co = cm(ctorch.from_numpy(idx), ctorch.from_numpy(off), ctorch.from_numpy(psw))
+    close(to, co, 1e-6)
+    with pytest.raises(NotImplementedError, match="per_sample_weights is only supported for mode='sum'"):
+        CF.embedding_bag(ctorch.from_numpy(idx), cm.weight, ctorch.from_numpy(off),
+                         per_sample_weights=ctorch.from_numpy(psw), mode="max")
