@@ -20,7 +20,7 @@ from ctorch.nn.modules.distance import PairwiseDistance, CosineSimilarity  # noq
 from ctorch.nn.modules.fold import Fold, Unfold  # noqa: F401
 from ctorch.nn.modules.upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: F401
 from ctorch.nn.modules.flatten import Flatten, Unflatten  # noqa: F401
-from ctorch.nn.modules.sparse import Embedding  # noqa: F401
+from ctorch.nn.modules.sparse import Embedding, EmbeddingBag  # noqa: F401
 from ctorch.nn.modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
 from ctorch.nn.modules.transformer import (  # noqa: F401
     MultiheadAttention, TransformerEncoderLayer, TransformerEncoder, TransformerDecoderLayer, TransformerDecoder,
