@@ -67,6 +67,13 @@ static int step(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h, const
     return *h_out ? 0 : -1;
 }
 
+/* Zeros [a, b(, c)] of like's dtype on like's device (initial states). */
+static ct_tensor *zeros_on(const ct_tensor *like, const int64_t *sizes, int ndim) {
+    ct_tensor *z = ct_zeros(sizes, ndim, like->dtype);
+    if (!z || ct_tensor_device(like).type == CT_CPU) return z;
+    return ct_to_device(z, ct_tensor_device(like));
+}
+
 static int same_dtype(const char *f, const char *what, const ct_tensor *t, const ct_tensor *w) {
     if (t && t->dtype != w->dtype) {
         ct_set_error(CT_ERR_RUNTIME, "%s: expected %s to have dtype %s (the weights'), but got %s", f, what,
@@ -151,10 +158,10 @@ static int cell(ct_rnn_mode mode, const char *f, const ct_tensor *x, const ct_te
     int rc = -1;
     ct_tensor *h = NULL, *c = NULL, *x2 = unbatched ? ct_unsqueeze(x, 0) : (ct_tensor *)x;
     ct_tensor *h0 = hx ? (unbatched ? ct_unsqueeze(hx, 0) : (ct_tensor *)hx)
-                       : ct_zeros((const int64_t[]){B, H}, 2, w_ih->dtype);
+                       : zeros_on(w_ih, (const int64_t[]){B, H}, 2);
     ct_tensor *c0 = mode != CT_RNN_LSTM ? NULL
                     : cx ? (unbatched ? ct_unsqueeze(cx, 0) : (ct_tensor *)cx)
-                         : ct_zeros((const int64_t[]){B, H}, 2, w_ih->dtype);
+                         : zeros_on(w_ih, (const int64_t[]){B, H}, 2);
     ct_tensor *gi = x2 && h0 && (mode != CT_RNN_LSTM || c0) ? ct_linear(x2, w_ih, b_ih) : NULL;
     if (gi && step(mode, gi, h0, c0, w_hh, b_hh, &h, &c) == 0) {
         if (unbatched) {
@@ -239,7 +246,7 @@ static int layers(ct_rnn_mode mode, const char *f, const ct_tensor *input, const
     for (int k = 0; k < (lstm ? 2 : 1); k++) {
         const char *nm = k ? "cell state" : "hidden";
         if (!st[k]) {
-            s0[k] = ct_zeros((const int64_t[]){LD, B, H}, 3, input->dtype);
+            s0[k] = zeros_on(input, (const int64_t[]){LD, B, H}, 3);
         } else if (unbatched) {
             if (st[k]->ndim != 2) {
                 ct_set_error(CT_ERR_RUNTIME,
