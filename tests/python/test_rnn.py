@@ -286,3 +286,28 @@ def test_embedding_bag_module_and_per_sample_weights():
     with pytest.raises(NotImplementedError, match="per_sample_weights is only supported for mode='sum'"):
         CF.embedding_bag(ctorch.from_numpy(idx), cm.weight, ctorch.from_numpy(off),
                          per_sample_weights=ctorch.from_numpy(psw), mode="max")
+
+
+def test_zero_sizes():
+    m = cnn.GRU(3, 4)
+    with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0 in RNN"):
+        m(ctorch.zeros(0, 2, 3))
+    o, h = m(ctorch.zeros(2, 0, 3))
+    assert tuple(o.shape) == (2, 0, 4) and tuple(h.shape) == (1, 0, 4)
+    h = cnn.LSTMCell(3, 4)(ctorch.zeros(0, 3))
+    assert tuple(h[0].shape) == (0, 4) and tuple(h[1].shape) == (0, 4)
+
+
+def test_noncontiguous_input_and_double_backward():
+    tm, cm = pair("LSTM", 3, 2)
+    a = np.random.default_rng(10).uniform(-1, 1, (2, 4, 3))
+    tx, cx = both(a)
+    to = tm(tx.transpose(0, 1))[0]
+    co = cm(cx.transpose(0, 1))[0]
+    close(to, co)
+    tg = torch.autograd.grad(to.sum(), tx, create_graph=True)[0]
+    cg = ctorch.autograd.grad(co.sum(), cx, create_graph=True)[0]
+    close(tg, cg)
+    (tg * tg).sum().backward()
+    (cg * cg).sum().backward()
+    check_grads(tm, cm, [], [])
