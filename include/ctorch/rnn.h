@@ -1,0 +1,66 @@
+/* Embedding and recurrent layers (torch.nn.functional.embedding, RNNCell,
+ * LSTMCell, GRUCell, RNN, LSTM, GRU). Ownership: see core.h.
+ *
+ * All of these are composed of public differentiable ops (index_select,
+ * where, linear, sigmoid, tanh, relu, mul, add, sub, chunk, stack, cat,
+ * dropout) and record nothing themselves (the "composed ops" convention of
+ * ctorch/def/nn.def): their gradients, to any order, come from those ops.
+ * They are plain functions, not entries of the op table.
+ *
+ * Weights use PyTorch's layout, so state dicts move between the two:
+ *   weight_ih [G*H, I], weight_hh [G*H, H], bias_ih [G*H], bias_hh [G*H]
+ * with G = 1 (RNN), 4 (LSTM, gates i, f, g, o) or 3 (GRU, gates r, z, n;
+ * n = tanh(W_in x + b_in + r * (W_hn h + b_hn))). */
+#ifndef CTORCH_RNN_H
+#define CTORCH_RNN_H
+
+#include "ctorch/ops.h"
+#include "ctorch/random.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* F.embedding: rows of weight [num, dim] picked by indices (int64 or int32,
+ * any shape) -> indices.shape + [dim]. padding_idx is a row in [0, num) or
+ * -1 for none (aten's convention; torch.nn.functional normalises negative
+ * values first): the picked padding rows get no gradient, so weight.grad's
+ * padding_idx row stays zero, as in PyTorch. */
+ct_tensor *ct_embedding(const ct_tensor *weight, const ct_tensor *indices, int64_t padding_idx);
+
+typedef enum ct_rnn_mode { CT_RNN_TANH = 0, CT_RNN_RELU, CT_RNN_LSTM, CT_RNN_GRU } ct_rnn_mode;
+
+/* Cells: x [B, I] (or [I], unbatched), hx [B, H] (or [H]) or NULL for
+ * zeros. b_ih / b_hh may be NULL (bias=False). The result is h' [B, H]. */
+ct_tensor *ct_rnn_tanh_cell(const ct_tensor *x, const ct_tensor *hx, const ct_tensor *w_ih,
+                            const ct_tensor *w_hh, const ct_tensor *b_ih, const ct_tensor *b_hh);
+ct_tensor *ct_rnn_relu_cell(const ct_tensor *x, const ct_tensor *hx, const ct_tensor *w_ih,
+                            const ct_tensor *w_hh, const ct_tensor *b_ih, const ct_tensor *b_hh);
+ct_tensor *ct_gru_cell(const ct_tensor *x, const ct_tensor *hx, const ct_tensor *w_ih,
+                       const ct_tensor *w_hh, const ct_tensor *b_ih, const ct_tensor *b_hh);
+/* LSTMCell: hx and cx both given or both NULL (zeros); writes h' and c'
+ * (both in the current scope). Returns 0, or -1 after ct_set_error. */
+int ct_lstm_cell(const ct_tensor *x, const ct_tensor *hx, const ct_tensor *cx, const ct_tensor *w_ih,
+                 const ct_tensor *w_hh, const ct_tensor *b_ih, const ct_tensor *b_hh, ct_tensor **h_out,
+                 ct_tensor **c_out);
+
+/* A whole multi-layer recurrent layer (torch._VF.rnn_tanh / rnn_relu / lstm
+ * / gru). input [T, B, I] ([B, T, I] with batch_first) or unbatched [T, I].
+ * hx [L*D, B, H] (unbatched [L*D, H]) or NULL for zeros; cx likewise, LSTM
+ * only. params: PyTorch's _flat_weights order, for each layer, for each
+ * direction (forward, then reverse): w_ih, w_hh, and b_ih, b_hh when
+ * has_biases; nparams = L * D * (has_biases ? 4 : 2). Dropout p applies to
+ * the outputs of every layer but the last when training (g: NULL for the
+ * default generator). Writes output [T, B, D*H] (batch_first: [B, T, D*H];
+ * unbatched [T, D*H]), h_n [L*D, B, H] and, for LSTM, c_n (c_n may be NULL
+ * otherwise), all in the current scope. Returns 0, or -1 after
+ * ct_set_error. */
+int ct_rnn_forward(ct_rnn_mode mode, const ct_tensor *input, const ct_tensor *hx, const ct_tensor *cx,
+                   const ct_tensor *const *params, int nparams, bool has_biases, int64_t num_layers,
+                   double dropout, bool training, bool bidirectional, bool batch_first, ct_generator *g,
+                   ct_tensor **output, ct_tensor **h_n, ct_tensor **c_n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
