@@ -259,10 +259,16 @@ class RNNBase(Module):
         return out, ((h, c) if lstm else h)
 
     def _prepare(self, input):
+        # torch 1.13's checks: 2-D or 3-D input, a non-empty sequence
+        if input.dim() not in (2, 3):
+            raise ValueError("{}: Expected input to be 2-D or 3-D but received {}-D tensor"
+                             .format(self.mode if hasattr(self, "mode") else type(self).__name__, input.dim()))
         is_batched = input.dim() == 3
         batch_dim = 0 if self.batch_first else 1
         if not is_batched:
             input = input.unsqueeze(batch_dim)
+        if input.shape[1 if self.batch_first else 0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         return input, is_batched, batch_dim
 
     def _time_major(self, input):
