@@ -404,6 +404,9 @@ class RNNCellBase(Module):
     def _batched(self, name, input, hx):
         if input.dim() not in (1, 2):
             raise AssertionError(f"{name}: Expected input to be 1-D or 2-D but received {input.dim()}-D tensor")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError("input has inconsistent input_size: got {} expected {}"
+                               .format(input.shape[-1], self.input_size))
         return input.dim() == 2
 
 
