@@ -98,7 +98,7 @@ deps-test:
 demo:
 	@tools/install-deps.sh demo
 	@$(MAKE) --no-print-directory $(BUILD)/demo/fashion_mnist
-	$(BUILD)/demo/fashion_mnist $(DEMO_ARGS)
+	$(BUILD)/demo/fashion_mnist --out $(BUILD)/fashion_mnist_cnn.pt $(DEMO_ARGS)
 $(BUILD)/demo/%: demo/%.c $(BUILD)/libctorch.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libctorch.a $(LDLIBS)

@@ -1,34 +1,33 @@
 /* The demo: train a small CNN on Fashion-MNIST with ctorch's C API.
  *
  *   make demo                    (installs what is missing, builds, runs)
- *   ./build/demo/fashion_mnist [--epochs 3] [--batch-size 64] [--lr 0.001] [--gamma 0.5]
+ *   ./build/demo/fashion_mnist [--epochs 4] [--batch-size 64] [--lr 0.001] [--gamma 0.5]
  *        [--limit N] [--data /usr/share/datasets/fashion-mnist]
- *        [--out fashion_mnist_cnn.safetensors] [--seed 0]
+ *        [--out fashion_mnist_cnn.pt] [--seed 0]
  *
- * Model (PyTorch's default initialisation):
- *   conv 1->32 3x3 pad 1, relu, maxpool 2   [N, 32, 14, 14]
- *   conv 32->64 3x3 pad 1, relu, maxpool 2  [N, 64, 7, 7]
- *   linear 3136->128, relu, linear 128->10, cross entropy
- * trained with Adam (lr 1e-3, halved after each epoch: StepLR with gamma
- * 0.5) on batches of 64 from the threaded DataLoader
- * (2 workers, shuffled, inputs normalised with mean 0.2860, std 0.3530).
- * Each epoch draws a progress bar (loss, accuracy, samples/s, ETA): one line
- * redrawn with \r on a terminal, a plain line every 10% otherwise. Then the
- * test accuracy, and the weights saved as a safetensors file. --limit N
- * trains and tests on the first N images only (a quick end-to-end check). */
+ * Model: nn.Sequential(
+ *   Conv2d(1, 32, 3, padding=1), MaxPool2d(2), ReLU(),     [N, 32, 14, 14]
+ *   Conv2d(32, 64, 3, padding=1), MaxPool2d(2), ReLU(),    [N, 64, 7, 7]
+ *   Flatten(), Linear(3136, 128), ReLU(), Linear(128, 10)) + cross entropy
+ * (ReLU after the pooling: the same function as before it, relu being
+ * monotonic, on a quarter of the elements), initialised as PyTorch does
+ * from the seed, trained with Adam (lr 1e-3, halved after each epoch) on
+ * batches of 64 from the threaded DataLoader (2 workers, shuffled, inputs
+ * normalised with mean 0.2860, std 0.3530). Each epoch draws a progress bar
+ * (loss, accuracy, samples/s, ETA): one line redrawn with \r on a terminal,
+ * a plain line every 10% otherwise. Then the test accuracy, and the state
+ * dict saved as a PyTorch file (torch.load + load_state_dict read it into
+ * the same nn.Sequential). --limit N trains and tests on the first N
+ * images only (a quick end-to-end check: tests/python/test_demo.py). */
 #include <ctorch/ctorch.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
-
-enum { NPARAM = 8 };
-static const char *const PARAM_NAMES[NPARAM] = {"conv1.weight", "conv1.bias", "conv2.weight",
-                                                "conv2.bias",   "fc1.weight", "fc1.bias",
-                                                "fc2.weight",   "fc2.bias"};
 
 typedef struct options {
     int epochs;
@@ -37,12 +36,6 @@ typedef struct options {
     uint64_t seed;
     const char *data, *out;
 } options;
-
-typedef struct model {
-    ct_tensor *p[NPARAM];          /* owned leaves requiring grad */
-    ct_tensor *m[NPARAM], *v[NPARAM]; /* Adam's moments (owned) */
-    int64_t step;
-} model;
 
 static double now(void) {
     struct timespec ts;
@@ -55,79 +48,15 @@ static int fail(const char *what) {
     return -1;
 }
 
-/* U(-1/sqrt(fan_in), 1/sqrt(fan_in)): PyTorch's default for conv and linear
- * weights (kaiming_uniform with a = sqrt(5)) and their biases. */
-static ct_tensor *uniform_param(const int64_t *shape, int nd, int64_t fan_in, ct_generator *g) {
-    double b = 1.0 / sqrt((double)fan_in);
-    ct_tensor *t = ct_rand(shape, nd, CT_FLOAT32, g);
-    t = t ? ct_add_scalar(ct_mul_scalar(t, 2 * b), -b) : NULL;
-    if (!t) return NULL;
-    ct_keep(t);
-    ct_requires_grad_(t, true);
-    return t;
-}
-
-static int model_init(model *md, uint64_t seed) {
-    static const int64_t shapes[NPARAM][4] = {{32, 1, 3, 3}, {32}, {64, 32, 3, 3}, {64},
-                                              {128, 3136},   {128}, {10, 128},     {10}};
-    static const int nds[NPARAM] = {4, 1, 4, 1, 2, 1, 2, 1};
-    static const int64_t fan_in[NPARAM] = {9, 9, 288, 288, 3136, 3136, 128, 128};
-    ct_generator *g = ct_generator_new(seed);
-    if (!g) return fail("generator");
-    memset(md, 0, sizeof *md);
-    ct_scope sc = ct_scope_begin();
-    int rc = 0;
-    for (int i = 0; i < NPARAM && rc == 0; i++) {
-        md->p[i] = uniform_param(shapes[i], nds[i], fan_in[i], g);
-        md->m[i] = ct_zeros(shapes[i], nds[i], CT_FLOAT32);
-        md->v[i] = ct_zeros(shapes[i], nds[i], CT_FLOAT32);
-        if (!md->p[i] || !md->m[i] || !md->v[i]) rc = fail("parameters");
-        else ct_keep(md->m[i]), ct_keep(md->v[i]);
-    }
-    ct_scope_end(sc);
-    ct_generator_free(g);
-    return rc;
-}
-
-static void model_free(model *md) {
-    for (int i = 0; i < NPARAM; i++) ct_release(md->p[i]), ct_release(md->m[i]), ct_release(md->v[i]);
-}
-
-/* Logits [N, 10] of images [N, 1, 28, 28] (in the current scope). */
-static ct_tensor *forward(const model *md, const ct_tensor *x) {
-    static const int64_t pad1[2] = {1, 1}, k2[2] = {2, 2};
-    ct_tensor *const *p = md->p;
-    /* relu after the pooling: the same function as before it (relu is
-     * monotonic), on a quarter of the elements */
-    ct_tensor *h = ct_conv2d(x, p[0], p[1], NULL, pad1, NULL, 1);
-    h = h ? ct_relu(ct_max_pool2d(h, k2, NULL, NULL, NULL, false, NULL)) : NULL;
-    h = h ? ct_conv2d(h, p[2], p[3], NULL, pad1, NULL, 1) : NULL;
-    h = h ? ct_relu(ct_max_pool2d(h, k2, NULL, NULL, NULL, false, NULL)) : NULL;
-    h = h ? ct_relu(ct_linear(ct_flatten(h, 1, -1), p[4], p[5])) : NULL;
-    return h ? ct_linear(h, p[6], p[7]) : NULL;
-}
-
-/* Adam (PyTorch's defaults: betas 0.9, 0.999, eps 1e-8), in place, without
- * recording; zeroes the gradients. */
-static int adam_step(model *md, double lr) {
-    const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    md->step++;
-    double bc1 = 1 - pow(b1, (double)md->step), bc2 = 1 - pow(b2, (double)md->step);
-    ct_grad_mode gm = ct_no_grad_begin();
-    ct_scope sc = ct_scope_begin();
-    int rc = 0;
-    for (int i = 0; i < NPARAM && rc == 0; i++) {
-        ct_tensor *g = ct_tensor_grad(md->p[i]);
-        if (!g) continue;
-        ct_tensor *denom = ct_lerp_(md->m[i], g, 1 - b1) && ct_lerp_(md->v[i], ct_mul(g, g), 1 - b2)
-                               ? ct_add_scalar(ct_mul_scalar(ct_sqrt(md->v[i]), 1 / sqrt(bc2)), eps)
-                               : NULL;
-        if (!denom || !ct_addcdiv_(md->p[i], md->m[i], denom, -lr / bc1) || !ct_zero_(g))
-            rc = fail("optimizer step");
-    }
-    ct_scope_end(sc);
-    ct_grad_mode_end(gm);
-    return rc;
+/* The CNN (PyTorch's initialisation, from the default generator). */
+static ct_module *make_model(void) {
+    ct_module *net = ct_sequential(10, (ct_module *[]){
+        ct_conv2d_module(1, 32, 3, 1, 1), ct_max_pool2d_module(2, 0, 0), ct_relu_module(),
+        ct_conv2d_module(32, 64, 3, 1, 1), ct_max_pool2d_module(2, 0, 0), ct_relu_module(),
+        ct_flatten_module(1, -1), ct_linear_module(64 * 7 * 7, 128, true), ct_relu_module(),
+        ct_linear_module(128, 10, true)});
+    if (!net) fail("model");
+    return net;
 }
 
 /* ------------------------------------------------------------ progress bar */
@@ -139,29 +68,38 @@ typedef struct progress {
     int last_decile;
 } progress;
 
+/* Terminal width (80 when unknown): the redrawn line must not wrap. */
+static int term_width(void) {
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) return ws.ws_col;
+    return 80;
+}
+
 static void progress_draw(progress *pg, bool final) {
     double t = now(), el = t - pg->t0;
     double rate = el > 0 ? (double)pg->done / el : 0;
     double eta = rate > 0 ? (double)(pg->total - pg->done) / rate : 0;
     double loss = pg->done ? pg->loss_sum / (double)pg->done : 0;
     double acc = pg->done ? 100.0 * (double)pg->correct / (double)pg->done : 0;
-    enum { BAR = 24 };
-    char bar[BAR + 1];
-    int fill = pg->total ? (int)(BAR * pg->done / pg->total) : BAR;
-    for (int i = 0; i < BAR; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
-    bar[BAR] = 0;
-    char line[200];
-    snprintf(line, sizeof line,
-             "epoch %d/%d [%s] %6lld/%lld  loss %.4f  acc %5.2f%%  %6.0f samples/s  %s %4.0fs",
-             pg->epoch, pg->epochs, bar, (long long)pg->done, (long long)pg->total, loss, acc,
-             rate, final ? "took" : "ETA", final ? el : eta);
+    char stats[160], bar[64];
+    snprintf(stats, sizeof stats, " %lld/%lld loss %.4f acc %.2f%% %.0f samples/s %s %.0fs",
+             (long long)pg->done, (long long)pg->total, loss, acc, rate, final ? "took" : "ETA",
+             final ? el : eta);
+    char head[32];
+    snprintf(head, sizeof head, "epoch %d/%d ", pg->epoch, pg->epochs);
+    /* the bar takes what the terminal has left, 10 to 30 columns */
+    int width = (pg->tty ? term_width() : 80) - 1 - (int)strlen(head) - (int)strlen(stats) - 2;
+    width = width < 10 ? 10 : width > 30 ? 30 : width;
+    int fill = pg->total ? (int)(width * pg->done / pg->total) : width;
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+    bar[width] = 0;
     if (pg->tty) {
-        printf("\r%s\033[K%s", line, final ? "\n" : "");
+        printf("\r%s[%s]%s\033[K%s", head, bar, stats, final ? "\n" : "");
     } else {
         int decile = pg->total ? (int)(10 * pg->done / pg->total) : 10;
         if (!final && (decile == pg->last_decile || pg->done == pg->total)) return;
         pg->last_decile = decile;
-        printf("%s\n", line);
+        printf("%s[%s]%s\n", head, bar, stats);
     }
     fflush(stdout);
     pg->last_draw = t;
@@ -209,7 +147,7 @@ static int64_t count_correct(const ct_tensor *logits, const ct_tensor *labels) {
     return s ? ct_item_at_int(s, 0) : -1;
 }
 
-static int train_epoch(model *md, ct_dataloader *dl, progress *pg, double lr) {
+static int train_epoch(ct_module *net, ct_optimizer *opt, ct_dataloader *dl, progress *pg) {
     ct_tensor *batch[2];
     int r;
     pg->t0 = now();
@@ -224,20 +162,21 @@ static int train_epoch(model *md, ct_dataloader *dl, progress *pg, double lr) {
             ct_scope_end(sc);
             break;
         }
-        ct_tensor *logits = forward(md, batch[0]);
+        ct_optim_zero_grad(opt, true);
+        ct_tensor *logits = ct_module_forward(net, batch[0]);
         ct_tensor *loss = logits ? ct_cross_entropy(logits, batch[1], NULL, -100,
                                                     CT_REDUCTION_MEAN, 0.0)
                                  : NULL;
         double lv = 0;
         int64_t nb = ct_size(batch[0], 0), hits = -1;
         if (loss && ct_item(loss, &lv) == 0 &&
-            ct_backward(loss, NULL, false, false, NULL, 0) == 0) {
+            ct_backward(loss, NULL, false, false, NULL, 0) == 0 && ct_optim_step(opt) == 0) {
             ct_grad_mode gm = ct_no_grad_begin();
             hits = count_correct(logits, batch[1]);
             ct_grad_mode_end(gm);
         }
         ct_scope_end(sc);
-        if (hits < 0 || adam_step(md, lr) < 0) return fail("training step");
+        if (hits < 0) return fail("training step");
         pg->done += nb;
         pg->correct += hits;
         pg->loss_sum += lv * (double)nb;
@@ -248,7 +187,7 @@ static int train_epoch(model *md, ct_dataloader *dl, progress *pg, double lr) {
     return 0;
 }
 
-static double evaluate(const model *md, ct_dataloader *dl) {
+static double evaluate(ct_module *net, ct_dataloader *dl) {
     ct_tensor *batch[2];
     int64_t correct = 0, total = 0;
     int r;
@@ -256,7 +195,7 @@ static double evaluate(const model *md, ct_dataloader *dl) {
     for (;;) {
         ct_scope sc = ct_scope_begin();
         r = ct_dataloader_next(dl, batch);
-        int64_t hits = r > 0 ? count_correct(forward(md, batch[0]), batch[1]) : 0;
+        int64_t hits = r > 0 ? count_correct(ct_module_forward(net, batch[0]), batch[1]) : 0;
         if (r > 0) total += ct_size(batch[0], 0);
         ct_scope_end(sc);
         if (r <= 0 || hits < 0) {
@@ -271,50 +210,23 @@ static double evaluate(const model *md, ct_dataloader *dl) {
 }
 
 /* ------------------------------------------------------------ saving */
-/* safetensors: u64 little-endian header length, a JSON header naming each
- * tensor's dtype, shape and byte range, then the raw little-endian data. */
-static int save_safetensors(const model *md, const char *path) {
-    char hdr[4096];
-    size_t len = 0, off = 0;
-    len += (size_t)snprintf(hdr + len, sizeof hdr - len, "{");
-    for (int i = 0; i < NPARAM; i++) {
-        const ct_tensor *t = md->p[i];
-        size_t nbytes = (size_t)t->numel * sizeof(float);
-        len += (size_t)snprintf(hdr + len, sizeof hdr - len, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[",
-                                i ? "," : "", PARAM_NAMES[i]);
-        for (int d = 0; d < t->ndim; d++)
-            len += (size_t)snprintf(hdr + len, sizeof hdr - len, "%s%lld", d ? "," : "",
-                                    (long long)t->sizes[d]);
-        len += (size_t)snprintf(hdr + len, sizeof hdr - len, "],\"data_offsets\":[%zu,%zu]}", off,
-                                off + nbytes);
-        off += nbytes;
-    }
-    len += (size_t)snprintf(hdr + len, sizeof hdr - len, "}");
-    while (len % 8) hdr[len++] = ' '; /* the data starts 8-byte aligned */
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        fprintf(stderr, "fashion_mnist: cannot write %s\n", path);
-        return -1;
-    }
-    unsigned char n8[8];
-    for (int k = 0; k < 8; k++) n8[k] = (unsigned char)((uint64_t)len >> (8 * k));
-    bool ok = fwrite(n8, 1, 8, f) == 8 && fwrite(hdr, 1, len, f) == len;
-    for (int i = 0; i < NPARAM && ok; i++) {
-        ct_scope sc = ct_scope_begin();
-        ct_tensor *c = ct_contiguous(md->p[i]);
-        ok = c && fwrite(ct_data_ptr(c), sizeof(float), (size_t)c->numel, f) == (size_t)c->numel;
-        ct_scope_end(sc);
-    }
-    ok = fclose(f) == 0 && ok;
-    if (!ok) fprintf(stderr, "fashion_mnist: error writing %s\n", path);
-    return ok ? 0 : -1;
+/* The state dict ("0.weight", "0.bias", "3.weight", ...) as torch.save
+ * writes it. */
+static int save_model(const ct_module *net, const char *path) {
+    ct_state_dict *sd = ct_module_state_dict(net);
+    int rc = sd ? ct_save_state_dict(path, (const char *const *)sd->names, sd->tensors,
+                                     (size_t)sd->n)
+                : -1;
+    ct_named_tensors_free(sd);
+    if (rc < 0) fail("saving the model");
+    return rc;
 }
 
 /* ------------------------------------------------------------ main */
 static int parse(int argc, char **argv, options *o) {
-    *o = (options){.epochs = 3, .batch_size = 64, .lr = 1e-3, .gamma = 0.5, .seed = 0,
+    *o = (options){.epochs = 4, .batch_size = 64, .lr = 1e-3, .gamma = 0.5, .seed = 0,
                    .data = "/usr/share/datasets/fashion-mnist",
-                   .out = "fashion_mnist_cnn.safetensors"};
+                   .out = "fashion_mnist_cnn.pt"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) goto usage;
@@ -360,39 +272,53 @@ int main(int argc, char **argv) {
     ct_sampler *s_train, *s_test;
     ct_dataloader *dl_train = loader(train, o.limit, o.batch_size, true, o.seed, &s_train);
     ct_dataloader *dl_test = loader(test, o.limit, 256, false, 0, &s_test);
-    model md;
     int rc = 1;
+    ct_module *net = NULL;
+    ct_optimizer *opt = NULL;
     if (!dl_train || !dl_test) {
         fail("data loader");
         goto out;
     }
-    if (model_init(&md, o.seed) < 0) goto out;
+    net = make_model();
+    int nparams = 0;
+    ct_tensor **params = net ? ct_module_parameters(net, &nparams) : NULL;
+    ct_adam_options ao = ct_adam_defaults();
+    ao.lr = o.lr;
+    opt = params ? ct_optim_adam(params, nparams, &ao) : NULL;
+    free(params);
+    if (!opt) {
+        if (net) fail("optimizer");
+        goto out;
+    }
     int64_t ntrain = loader_items(train, o.limit), ntest = loader_items(test, o.limit);
-    printf("Fashion-MNIST from %s: %lld training, %lld test images; CNN with Adam (lr %g, "
-           "x%g per epoch), batch %lld, %d epochs\n",
-           o.data, (long long)ntrain, (long long)ntest, o.lr, o.gamma, (long long)o.batch_size,
-           o.epochs);
+    printf("Fashion-MNIST from %s: %lld training, %lld test images; CNN of %lld parameters, "
+           "Adam (lr %g, x%g per epoch), batch %lld, %d epochs\n",
+           o.data, (long long)ntrain, (long long)ntest, (long long)ct_module_num_elements(net),
+           o.lr, o.gamma, (long long)o.batch_size, o.epochs);
     progress pg = {.tty = isatty(STDOUT_FILENO), .epochs = o.epochs, .total = ntrain};
     double t0 = now(), lr = o.lr;
     int ok = 0;
     for (int e = 1; e <= o.epochs && ok == 0; e++, lr *= o.gamma) {
         pg.epoch = e;
-        ok = train_epoch(&md, dl_train, &pg, lr);
+        ct_optim_set_lr(opt, lr);
+        ok = train_epoch(net, opt, dl_train, &pg);
     }
     if (ok == 0) {
         double train_s = now() - t0;
-        double acc = evaluate(&md, dl_test);
+        ct_module_eval(net);
+        double acc = evaluate(net, dl_test);
         if (acc >= 0) {
             printf("test accuracy: %.2f%% (%lld images); training took %.1f s\n", 100 * acc,
                    (long long)ntest, train_s);
-            if (save_safetensors(&md, o.out) == 0) {
+            if (save_model(net, o.out) == 0) {
                 printf("model saved to %s\n", o.out);
                 rc = 0;
             }
         }
     }
-    model_free(&md);
 out:
+    ct_optim_free(opt);
+    ct_module_free(net);
     ct_dataloader_free(dl_train);
     ct_dataloader_free(dl_test);
     ct_sampler_free(s_train);

@@ -203,6 +203,8 @@ ct_tensor *ct_unflatten(const ct_tensor *t, int dim, const int64_t *sizes, int n
 ct_tensor *ct_unfold(const ct_tensor *t, int dim, int64_t size, int64_t step);
 ct_tensor *ct_diagonal(const ct_tensor *t, int64_t offset, int dim1, int dim2);
 ct_tensor *ct_alias(const ct_tensor *t); /* same view, new tensor object */
+/* The same bytes read as another dtype (Tensor.view(dtype)); not differentiable. */
+ct_tensor *ct_view_dtype(const ct_tensor *t, ct_dtype dt);
 /* Contiguous tensor with the same values: returns a new reference to t itself
  * when already contiguous. */
 ct_tensor *ct_contiguous(const ct_tensor *t);

@@ -331,10 +331,16 @@ typedef struct ct_dataloader_options {
     bool drop_last;
     int num_workers;     /* 0: batches are made in the caller's thread */
     int prefetch_factor; /* batches in flight per worker; 0 means 2 */
+    /* Seeds the shuffle and the per-epoch seed of the random transforms
+     * (see ct_data_generator). */
     uint64_t seed;
     /* Optional: the loader draws each epoch's indices from it (borrowed; it
      * must outlive the loader). Overrides shuffle. */
     ct_sampler *sampler;
+    /* Optional: the loader takes each epoch's batches from it (borrowed, not
+     * to be used elsewhere while the loader lives). Overrides batch_size,
+     * shuffle, sampler and drop_last. */
+    ct_batch_sampler *batch_sampler;
 } ct_dataloader_options;
 
 typedef struct ct_dataloader ct_dataloader;

@@ -112,6 +112,9 @@ typedef struct ct_module_vtable {
     int (*reset_parameters)(ct_module *m, ct_generator *g);
     /* Frees m->config beyond free(); NULL: plain free(m->config). */
     void (*free_config)(void *config);
+    /* PyTorch's extra_repr ("in_features=3, out_features=2, bias=True")
+     * written into buf (snprintf-style); NULL: empty. */
+    void (*extra_repr)(const ct_module *m, char *buf, size_t len);
 } ct_module_vtable;
 
 typedef struct ct_module_entry {
@@ -181,6 +184,13 @@ ct_state_dict *ct_module_state_dict(const ct_module *m);
 int ct_module_load_state_dict(ct_module *m, const ct_state_dict *sd, bool strict,
                               int *n_missing, int *n_unexpected);
 
+/* Calls fn on m and every descendant, parents first (named_modules'
+ * order; name "" for m itself, dotted names below: "features.0"), e.g. to
+ * initialise every Conv2d: if (!strcmp(ct_module_name(mod), "Conv2d")) ...
+ * Stops at the first fn returning non-zero and returns that value; 0
+ * otherwise. */
+int ct_module_apply(ct_module *m, int (*fn)(ct_module *mod, const char *name, void *ctx),
+                    void *ctx);
 /* train(mode) / eval() on m and all its descendants. */
 void ct_module_train(ct_module *m, bool mode);
 static inline void ct_module_eval(ct_module *m) { ct_module_train(m, false); }
@@ -190,6 +200,16 @@ void ct_module_zero_grad(ct_module *m, bool set_to_none);
 /* reset_parameters of m and every descendant, depth-first, drawing from g
  * (NULL: the default generator). 0 or -1. */
 int ct_module_reset_parameters(ct_module *m, ct_generator *g);
+/* PyTorch's repr(module), e.g. "Sequential(\n  (0): Linear(in_features=3,
+ * out_features=2, bias=True)\n)": a malloc'd string (free() it), or NULL
+ * on allocation failure. */
+char *ct_module_repr(const ct_module *m);
+/* Module.to(dtype) / .double() / .float(): converts every floating
+ * parameter and buffer (and .grad) of m and its descendants to dt (a
+ * floating dtype), keeping the same ct_tensor objects (PyTorch's
+ * param.data = ...), so pointers taken before stay valid; aliases taken
+ * before (state dicts) keep the old values. 0 or -1. */
+int ct_module_to_dtype(ct_module *m, ct_dtype dt);
 /* Sets requires_grad of every parameter (Module.requires_grad_). 0 or -1. */
 int ct_module_requires_grad_(ct_module *m, bool on);
 

@@ -107,12 +107,15 @@ bool ct_value_is_parameter(const ct_value *v);
 /* Writes v as torch.save(obj, path) does: a zip archive "<stem>/data.pkl"
  * (pickle protocol 2), "<stem>/data/<key>" (one little-endian record per
  * storage, 64-byte aligned, stored), "<stem>/version". Tensors sharing a
- * storage share one record, so views load as views. 0 or -1. */
+ * storage share one record, so views load as views. CUDA tensors are
+ * copied to the host for writing and recorded with their "cuda:N"
+ * location, as torch.save does. 0 or -1. */
 int ct_save(const char *path, const ct_value *v);
 /* The same archive in memory: *buf (free() it) and *len. 0 or -1. */
 int ct_save_buffer(const ct_value *v, void **buf, size_t *len);
 /* Reads a file written by torch.save (zip format; stored, deflated or zip64
- * entries) or by ct_save. Tensors land on the CPU. NULL on error. */
+ * entries) or by ct_save. Tensors land on the CPU whatever location the
+ * file records (move them with ct_to_device). NULL on error. */
 ct_value *ct_load(const char *path);
 ct_value *ct_load_buffer(const void *buf, size_t len);
 

@@ -6,7 +6,12 @@
  *   _C._Transform       a C transform (ToTensor, Normalize, ...); callable
  *   _C._CLoader         the threaded C DataLoader over a _CDataset, fed with
  *                       one epoch's indices that Python's sampler drew (so
- *                       the order is PyTorch's); an iterator of tuples
+ *                       the order is PyTorch's); an iterator of tuples;
+ *                       random C transforms draw from generators reseeded
+ *                       per batch from `seed` (the same draws for any
+ *                       number of workers)
+ *   _C._ctransform(kind, *params)   the C image transforms as _Transform
+ *   _C._image_folder_dataset(root, extensions)   the C ImageFolder
  *   _C._idx_read(path)  an IDX file (plain or .gz) as a tensor
  *
  * The loader's workers and the caller's wait for a batch run without the
@@ -127,6 +132,118 @@ static PyObject *f_transform_normalize(PyObject *m, PyObject *args) {
     }
     PyMem_Free(mean);
     PyMem_Free(std);
+    return r;
+}
+
+/* _ctransform(kind, *params): the C transforms of include/ctorch/data.h as
+ * _Transform objects (ctorch.vision.transforms builds them; parameters are
+ * checked by the constructors, torchvision's messages). */
+static int pair_or_none(PyObject *o, double out[2], const double **p) {
+    *p = NULL;
+    if (o == Py_None) return 0;
+    if (!PyArg_ParseTuple(o, "dd", &out[0], &out[1])) return -1;
+    *p = out;
+    return 0;
+}
+static int int_list(PyObject *o, int64_t *out, int max, int *n) {
+    *n = 0;
+    if (o == Py_None) return 0;
+    PyObject *seq = PySequence_Fast(o, "expected a sequence of ints");
+    if (!seq) return -1;
+    Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
+    if (k > max) {
+        Py_DECREF(seq);
+        PyErr_Format(PyExc_ValueError, "expected at most %d values, got %zd", max, k);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < k; i++) {
+        out[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
+        if (out[i] == -1 && PyErr_Occurred()) {
+            Py_DECREF(seq);
+            return -1;
+        }
+    }
+    *n = (int)k;
+    Py_DECREF(seq);
+    return 0;
+}
+static PyObject *f_ctransform(PyObject *m, PyObject *args) {
+    Py_ssize_t na = PyTuple_GET_SIZE(args);
+    if (na < 1 || !PyUnicode_Check(PyTuple_GET_ITEM(args, 0))) {
+        PyErr_SetString(PyExc_TypeError, "_ctransform(kind: str, *params)");
+        return NULL;
+    }
+    const char *kind = PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0));
+    PyObject *rest = PyTuple_GetSlice(args, 1, na);
+    if (!rest) return NULL;
+    ct_transform tf = {NULL, NULL, NULL};
+    PyObject *r = NULL;
+    bool parsed = false;
+    if (!strcmp(kind, "pil_to_tensor")) {
+        if ((parsed = PyArg_ParseTuple(rest, ""))) tf = ct_transform_pil_to_tensor();
+    } else if (!strcmp(kind, "convert_image_dtype")) {
+        PyObject *d;
+        ct_dtype dt;
+        if ((parsed = PyArg_ParseTuple(rest, "O", &d) && ctpy_dtype(d, &dt) == 0))
+            tf = ct_transform_convert_image_dtype(dt);
+    } else if (!strcmp(kind, "resize")) {
+        PyObject *so;
+        int interp, anti;
+        long long max_size;
+        int64_t size[2];
+        int ns;
+        if ((parsed = PyArg_ParseTuple(rest, "OiLp", &so, &interp, &max_size, &anti) &&
+                      int_list(so, size, 2, &ns) == 0))
+            tf = ct_transform_resize(size, ns, (ct_interp)interp, max_size, anti);
+    } else if (!strcmp(kind, "center_crop")) {
+        long long h, w;
+        if ((parsed = PyArg_ParseTuple(rest, "LL", &h, &w))) tf = ct_transform_center_crop(h, w);
+    } else if (!strcmp(kind, "pad")) {
+        PyObject *po;
+        double fill;
+        int mode, np_;
+        int64_t pad[4];
+        if ((parsed = PyArg_ParseTuple(rest, "Odi", &po, &fill, &mode) &&
+                      int_list(po, pad, 4, &np_) == 0))
+            tf = ct_transform_pad(pad, np_, fill, (ct_padding_mode)mode);
+    } else if (!strcmp(kind, "random_crop")) {
+        long long h, w;
+        PyObject *po;
+        int pin, mode, np_;
+        double fill;
+        int64_t pad[4];
+        if ((parsed = PyArg_ParseTuple(rest, "LLOpdi", &h, &w, &po, &pin, &fill, &mode) &&
+                      int_list(po, pad, 4, &np_) == 0))
+            tf = ct_transform_random_crop(h, w, np_ ? pad : NULL, np_, pin, fill,
+                                          (ct_padding_mode)mode);
+    } else if (!strcmp(kind, "random_resized_crop")) {
+        long long h, w;
+        double scale[2], ratio[2];
+        int interp, anti;
+        if ((parsed = PyArg_ParseTuple(rest, "LL(dd)(dd)ip", &h, &w, &scale[0], &scale[1],
+                                       &ratio[0], &ratio[1], &interp, &anti)))
+            tf = ct_transform_random_resized_crop(h, w, scale, ratio, (ct_interp)interp, anti);
+    } else if (!strcmp(kind, "random_horizontal_flip") || !strcmp(kind, "random_vertical_flip")) {
+        double p;
+        if ((parsed = PyArg_ParseTuple(rest, "d", &p)))
+            tf = kind[7] == 'h' ? ct_transform_random_horizontal_flip(p)
+                                : ct_transform_random_vertical_flip(p);
+    } else if (!strcmp(kind, "color_jitter")) {
+        PyObject *o[4];
+        double v[4][2];
+        const double *p[4];
+        if ((parsed = PyArg_ParseTuple(rest, "OOOO", &o[0], &o[1], &o[2], &o[3]))) {
+            for (int i = 0; i < 4 && parsed; i++) parsed = pair_or_none(o[i], v[i], &p[i]) == 0;
+            if (parsed) tf = ct_transform_color_jitter(p[0], p[1], p[2], p[3]);
+        }
+    } else if (!strcmp(kind, "grayscale")) {
+        int n;
+        if ((parsed = PyArg_ParseTuple(rest, "i", &n))) tf = ct_transform_grayscale(n);
+    } else {
+        PyErr_Format(PyExc_ValueError, "_ctransform: unknown kind '%s'", kind);
+    }
+    Py_DECREF(rest);
+    if (parsed) r = transform_new(tf, kind);
     return r;
 }
 
@@ -289,6 +406,47 @@ static PyObject *f_transformed_dataset(PyObject *m, PyObject *args) {
     return r;
 }
 
+/* _image_folder_dataset(root, extensions): the C ImageFolder (items uint8
+ * [H, W, 3] RGB, int64 target), for the C DataLoader. */
+static PyObject *f_image_folder_dataset(PyObject *m, PyObject *args) {
+    PyObject *ro, *eo;
+    if (!PyArg_ParseTuple(args, "OO", &ro, &eo)) return NULL;
+    PyObject *rb;
+    if (!PyUnicode_FSConverter(ro, &rb)) return NULL;
+    PyObject *seq = PySequence_Fast(eo, "extensions must be a sequence of str");
+    if (!seq) {
+        Py_DECREF(rb);
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    const char **exts = PyMem_Malloc(sizeof(char *) * (size_t)(n ? n : 1));
+    PyObject *r = NULL;
+    if (!exts) {
+        r = PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        exts[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i));
+        if (!exts[i]) goto done;
+    }
+    ct_dataset *ds;
+    const char *root = PyBytes_AS_STRING(rb);
+    Py_BEGIN_ALLOW_THREADS
+    ds = ct_image_folder(root, n ? exts : NULL, (int)n, CT_IMAGE_RGB, (ct_transform){NULL, NULL, NULL});
+    Py_END_ALLOW_THREADS
+    if (!ds) {
+        PyErr_SetString(PyExc_FileNotFoundError, ct_last_error());
+        ct_clear_error();
+        goto done;
+    }
+    r = cdataset_new(ds, NULL);
+done:
+    PyMem_Free(exts);
+    Py_DECREF(seq);
+    Py_DECREF(rb);
+    return r;
+}
+
 /* ------------------------------------------------------------------ _CLoader */
 typedef struct {
     PyObject_HEAD
@@ -322,12 +480,13 @@ static void cloader_dealloc(CLoaderObject *o) {
  * one epoch over the given indices. */
 static PyObject *cloader_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     static char *kwl[] = {"dataset", "indices", "batch_size", "drop_last", "num_workers",
-                          "prefetch_factor", NULL};
+                          "prefetch_factor", "seed", NULL};
     PyObject *dso, *io;
     long long bs = 1;
+    unsigned long long seed = 0;
     int drop_last = 0, nw = 0, pf = 2;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O|Lpii", kwl, &CDatasetType, &dso, &io, &bs,
-                                     &drop_last, &nw, &pf))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O|LpiiK", kwl, &CDatasetType, &dso, &io, &bs,
+                                     &drop_last, &nw, &pf, &seed))
         return NULL;
     PyObject *seq = PySequence_Fast(io, "indices must be a sequence of ints");
     if (!seq) return NULL;
@@ -360,7 +519,7 @@ static PyObject *cloader_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
         return ctpy_raise();
     }
     ct_dataloader_options opt = {.batch_size = bs, .drop_last = drop_last, .num_workers = nw,
-                                 .prefetch_factor = pf, .sampler = o->sampler};
+                                 .prefetch_factor = pf, .sampler = o->sampler, .seed = seed};
     if (bs < 1) {
         Py_DECREF(o);
         PyErr_Format(PyExc_ValueError, "batch_size should be a positive integer value, but got "
@@ -448,6 +607,8 @@ static PyMethodDef data_functions[] = {
     {"_transformed_dataset", f_transformed_dataset, METH_VARARGS, NULL},
     {"_transform_to_tensor", f_transform_to_tensor, METH_NOARGS, NULL},
     {"_transform_normalize", f_transform_normalize, METH_VARARGS, NULL},
+    {"_ctransform", f_ctransform, METH_VARARGS, "_ctransform(kind, *params) -> _Transform"},
+    {"_image_folder_dataset", f_image_folder_dataset, METH_VARARGS, NULL},
     {NULL}};
 
 int ctpy_data_init(PyObject *m) {

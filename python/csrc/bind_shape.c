@@ -411,15 +411,18 @@ static PyObject *unique_common(bool consecutive, PyObject *self, PyObject *const
     if ((!consecutive && ctpy_opt_bool(a[1], true, &sorted) < 0) || ctpy_opt_bool(opt[0], false, &inv) < 0 ||
         ctpy_opt_bool(opt[1], false, &cnt) < 0)
         return NULL;
-    if (!CTPY_NOARG(opt[2])) {
-        PyErr_Format(PyExc_NotImplementedError, "%s(dim=...) is not implemented (only dim=None)", fname);
-        return NULL;
-    }
+    int64_t dim = 0;
+    bool has_dim = !CTPY_NOARG(opt[2]);
+    if (has_dim && ctpy_int(fname, "dim", opt[2], &dim) < 0) return NULL;
     ct_scope sc = ct_scope_begin();
     ct_tensor *r[3] = {NULL, NULL, NULL};
     ct_tensor *ri = NULL, *rc = NULL;
-    r[0] = consecutive ? ct_unique_consecutive(x, inv ? &ri : NULL, cnt ? &rc : NULL)
-                       : ct_unique(x, sorted, inv ? &ri : NULL, cnt ? &rc : NULL);
+    if (has_dim)
+        r[0] = consecutive ? ct_unique_consecutive_dim(x, (int)dim, inv ? &ri : NULL, cnt ? &rc : NULL)
+                           : ct_unique_dim(x, (int)dim, sorted, inv ? &ri : NULL, cnt ? &rc : NULL);
+    else
+        r[0] = consecutive ? ct_unique_consecutive(x, inv ? &ri : NULL, cnt ? &rc : NULL)
+                           : ct_unique(x, sorted, inv ? &ri : NULL, cnt ? &rc : NULL);
     if (!inv && !cnt) return ctpy_finish(sc, r[0]);
     int k = 1;
     if (inv) r[k++] = ri;
@@ -428,6 +431,13 @@ static PyObject *unique_common(bool consecutive, PyObject *self, PyObject *const
 }
 CTPY_IMPL(unique) { return unique_common(false, self, args, n, kwn); }
 CTPY_IMPL(unique_consecutive) { return unique_common(true, self, args, n, kwn); }
+/* PyTorch's scalar type names in messages ("Long", "Float"). */
+static const char *torch_type_name(ct_dtype dt) {
+    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte", "Char", "Short", "Int",
+                                                     "Long", "Half", "BFloat16", "Float", "Double"};
+    return (unsigned)dt < CT_NUM_DTYPES ? names[dt] : "Undefined";
+}
+
 static PyObject *f_searchsorted(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     static const char *const names[] = {"sorted_sequence", "input", "*", "out_int32", "right", "side",
                                         "sorter", "out", NULL};
@@ -439,11 +449,37 @@ static PyObject *f_searchsorted(PyObject *m, PyObject *const *args, Py_ssize_t n
         ctpy_tensor_arg("searchsorted", "sorted_sequence", a[0], &s) < 0 || ctpy_opt_bool(a[2], false, &i32) < 0 ||
         ctpy_opt_bool(a[3], false, &right) < 0 || ctpy_opt_str("searchsorted", "side", a[4], &side) < 0)
         return NULL;
-    if (!CTPY_NOARG(a[5])) {
-        PyErr_SetString(PyExc_NotImplementedError, "searchsorted(sorter=...) is not implemented");
-        return NULL;
-    }
     ct_scope sc = ct_scope_begin();
+    if (!CTPY_NOARG(a[5])) {
+        /* sorter: the sequence read in sorter's order (indices refer to it) */
+        ct_tensor *so;
+        if (ctpy_tensor_arg("searchsorted", "sorter", a[5], &so) < 0) {
+            ct_scope_end(sc);
+            return NULL;
+        }
+        if (so->dtype != CT_INT64) {
+            ct_scope_end(sc);
+            PyErr_Format(PyExc_RuntimeError,
+                         "torch.searchsorted(): sorter must be a tensor of long dtype but got dtype %s",
+                         torch_type_name(so->dtype));
+            return NULL;
+        }
+        if (so->ndim != s->ndim || memcmp(so->sizes, s->sizes, sizeof(int64_t) * (size_t)s->ndim)) {
+            char b1[128], b2[128];
+            ct_scope_end(sc);
+            PyErr_Format(PyExc_RuntimeError,
+                         "torch.searchsorted(): boundary and sorter must have the same size, but "
+                         "got boundary tensor %sand got sorter tensor %s",
+                         ct_shape_str(s->sizes, s->ndim, b1, sizeof b1),
+                         ct_shape_str(so->sizes, so->ndim, b2, sizeof b2));
+            return NULL;
+        }
+        s = s->ndim ? ct_gather(s, -1, so) : s;
+        if (!s) {
+            ct_scope_end(sc);
+            return ctpy_raise();
+        }
+    }
     if (a[1] && ctpy_Tensor_Check(a[1]))
         return ctpy_finish_out(sc, ct_searchsorted(s, CTPY_T(a[1]), i32, right, side), a[6]);
     double v;

@@ -7,8 +7,7 @@ CTPY_IMPL(view) {
     ctpy_va va;
     CTPY_PARSE("view", names, a, &va);
     if (va.nva == 1 && (PyObject_TypeCheck(va.va[0], &ctpy_DTypeType))) {
-        PyErr_SetString(PyExc_NotImplementedError, "view(dtype): reinterpreting a tensor as another dtype is not implemented");
-        return NULL;
+        CTPY_RETURN(ct_view_dtype(x, ((DTypeObject *)va.va[0])->dt));
     }
     int64_t s[CT_MAX_DIMS];
     int nd;

@@ -22,7 +22,6 @@ So ``weights_only`` is accepted and always in effect.
 """
 import io
 import os
-import pickle
 
 from ctorch import _C
 
@@ -47,11 +46,12 @@ def _path(f):
     return os.fsdecode(p) if isinstance(p, bytes) else p
 
 
-def save(obj, f, pickle_module=pickle, pickle_protocol=2,
+def save(obj, f, pickle_module=None, pickle_protocol=2,
          _use_new_zipfile_serialization=True):
     """Saves obj to f (a path or a writable binary file object) in PyTorch's
     zip format. The pickle inside always uses protocol 2 (what torch.save
-    writes by default; every PyTorch version reads it)."""
+    writes by default; every PyTorch version reads it); pickle_module is
+    accepted for compatibility and not used (the engine writes the pickle)."""
     if not _use_new_zipfile_serialization:
         raise NotImplementedError(
             "ctorch.save writes only PyTorch's zip format "

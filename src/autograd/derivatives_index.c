@@ -38,8 +38,8 @@ static int d_scatter(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     ct_tensor *idx = EX(0);
     if (!idx) return -1;
     int d = (int)n->args.i[0];
-    if (n->args.i[1] != 0 && n->args.i[1] != 1) {
-        ct_set_error(CT_ERR_NOT_IMPL, "the derivative for 'scatter' with reduce='multiply' is not implemented");
+    if (n->args.i[1] != 0 && n->args.i[1] != 1) { /* as PyTorch 1.13 */
+        ct_set_error(CT_ERR_RUNTIME, "derivative for aten::scatter is not implemented");
         return -1;
     }
     if (n->args.i[1] == 1) { /* reduce="add" */
@@ -59,41 +59,74 @@ static int d_scatter_add(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return 0;
 }
 
-/* scatter_reduce: sum and mean (counts from the index) */
+/* scatter_reduce, PyTorch 1.13's scatter_reduce_backward: sum, mean
+ * (counts from the index), prod (exclusive products, with zeros of self and
+ * of src handled apart), amax/amin (the gradient shared evenly between the
+ * elements equal to the result). Without include_self the positions that
+ * received src give self no gradient. Saves self, src and the result. */
 static int d_scatter_reduce(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     ct_tensor *idx = EX(0);
     if (!idx) return -1;
     int d = (int)n->args.i[0];
     int64_t red = n->args.i[1];
-    bool self = n->args.b[1];
+    bool incl = n->args.b[1];
+    ct_dtype dt = g[0]->dtype;
+    ct_tensor *gself = NULL;
     if (red == 1) {
-        SET(0, g[0]);
+        gself = g[0];
         SET(1, ct_gather(g[0], d, idx));
-        return 0;
-    }
-    if (red == 3) {
+    } else if (red == 3) {
         /* count[j] = include_self + number of src elements sent to j */
-        ct_tensor *ones = ct__ag_ones(idx->sizes, idx->ndim, g[0]->dtype);
-        ct_tensor *base = self ? ct__ag_ones(n->in[0].sizes, n->in[0].ndim, g[0]->dtype)
-                               : zeros_in(n, 0, g[0]->dtype);
+        ct_tensor *ones = ct__ag_ones(idx->sizes, idx->ndim, dt);
+        ct_tensor *base = incl ? ct__ag_ones(n->in[0].sizes, n->in[0].ndim, dt) : zeros_in(n, 0, dt);
         ct_tensor *cnt = ones && base ? ct_scatter_add(base, d, idx, ones) : NULL;
         ct_tensor *safe = cnt ? ct_clamp_min(cnt, 1) : NULL;
         ct_tensor *gs = safe ? ct_div(g[0], safe) : NULL;
         if (!gs) return -1;
-        if (NEED(0)) {
-            /* positions that received src keep 1/count of the gradient if
-             * self was included, else none; untouched ones keep all */
-            ct_tensor *touched = ct_scatter_value(zeros_in(n, 0, g[0]->dtype), d, idx, 1.0);
-            ct_tensor *t = touched ? ct_gt_scalar(touched, 0) : NULL;
-            SET(0, t ? ct_where(t, self ? gs : ct_mul_scalar(gs, 0.0), g[0]) : NULL);
-        }
+        gself = gs;
         SET(1, ct_gather(gs, d, idx));
-        return 0;
+    } else if (red == 2) {
+        ct_tensor *self = IN(0), *src = IN(1), *res = ct__ag_output(n);
+        if (!self || !src || !res) return -1;
+        if (NEED(0)) {
+            ct_tensor *ms = ct_masked_fill(self, ct_eq_scalar(self, 0), 1.0);
+            ct_tensor *msr = ms ? ct_scatter_reduce(ms, d, idx, src, "prod", incl) : NULL;
+            gself = msr ? ct_div(ct_mul(g[0], msr), ms) : NULL;
+            if (!gself) return -1;
+        }
+        if (NEED(1)) {
+            ct_tensor *sz = ct_eq_scalar(src, 0);
+            ct_tensor *szf = sz ? ct_to_dtype(sz, dt, false) : NULL;
+            ct_tensor *cnt = szf ? ct_scatter_add(zeros_in(n, 0, dt), d, idx, szf) : NULL;
+            ct_tensor *nz = cnt ? ct_gather(cnt, d, idx) : NULL;
+            ct_tensor *single = nz ? ct_logical_and(sz, ct_eq_scalar(nz, 1)) : NULL;
+            ct_tensor *msrc = single ? ct_masked_fill(src, single, 1.0) : NULL;
+            ct_tensor *msrcr = msrc ? ct_scatter_reduce(self, d, idx, msrc, "prod", incl) : NULL;
+            ct_tensor *a = msrcr ? ct_gather(ct_mul(g[0], msrcr), d, idx) : NULL;
+            ct_tensor *den = a ? ct_masked_fill(src, sz, 1.0) : NULL;
+            ct_tensor *b = den ? ct_div(ct_gather(ct_mul(g[0], res), d, idx), den) : NULL;
+            SET(1, b ? ct_where(single, a, b) : NULL);
+        }
+    } else if (red == 4 || red == 5) {
+        ct_tensor *self = IN(0), *src = IN(1), *res = ct__ag_output(n);
+        if (!self || !src || !res) return -1;
+        ct_tensor *value = ct_gather(res, d, idx);
+        ct_tensor *sir = value ? ct_to_dtype(ct_eq(self, res), dt, false) : NULL;
+        ct_tensor *srr = sir ? ct_to_dtype(ct_eq(src, value), dt, false) : NULL;
+        ct_tensor *cnt = srr ? ct_scatter_add(sir, d, idx, srr) : NULL;
+        ct_tensor *gd = cnt ? ct_div(g[0], cnt) : NULL;
+        if (!gd) return -1;
+        if (NEED(0) && !(gself = ct_mul(sir, gd))) return -1;
+        SET(1, ct_mul(srr, ct_gather(gd, d, idx)));
+    } else {
+        ct_set_error(CT_ERR_VALUE, "scatter_reduce: unknown reduction %lld", (long long)red);
+        return -1;
     }
-    static const char *names[] = {"", "sum", "prod", "mean", "amax", "amin"};
-    ct_set_error(CT_ERR_NOT_IMPL, "the derivative for 'scatter_reduce' with reduce='%s' is not implemented",
-                 names[red >= 0 && red <= 5 ? red : 0]);
-    return -1;
+    if (NEED(0)) {
+        if (!gself) return -1;
+        SET(0, incl ? gself : ct_scatter_value(gself, d, idx, 0.0));
+    }
+    return 0;
 }
 
 static int d_index_add(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
@@ -239,9 +272,11 @@ static int d_put(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return 0;
 }
 
-/* fill_/zero_: the old values are overwritten; a 0-d tensor value gets the
- * sum of the gradient */
+/* fill_/zero_ (and the in-place random fills): the old values are
+ * overwritten, their gradient is zero (PyTorch passes zeros, not None); a
+ * 0-d tensor value gets the sum of the gradient */
 static int d_fill(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    SET(0, zeros_in(n, 0, g[0]->dtype));
     if (n->nin > 1) SET(1, ct_sum(g[0]));
     return 0;
 }
@@ -252,7 +287,7 @@ void ct__ag_register_index(void) {
     t[CT_OP_gather] = (ct_deriv){d_gather, 0, 1, 0, 0};
     t[CT_OP_scatter] = (ct_deriv){d_scatter, 0, 1, 0, 0};
     t[CT_OP_scatter_add] = (ct_deriv){d_scatter_add, 0, 1, 0, 0};
-    t[CT_OP_scatter_reduce] = (ct_deriv){d_scatter_reduce, 0, 1, 0, 0};
+    t[CT_OP_scatter_reduce] = (ct_deriv){d_scatter_reduce, 0x3 | CT_SAVE_OUTPUT, 1, 0, 0};
     t[CT_OP_index_add] = (ct_deriv){d_index_add, 0, 1, 0, 0};
     t[CT_OP_index_copy] = (ct_deriv){d_index_copy, 0, 1, 0, 0};
     t[CT_OP_index_fill] = (ct_deriv){d_index_fill, 0, 1, 0, 0};

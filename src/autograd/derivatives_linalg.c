@@ -268,15 +268,29 @@ static int d_svd(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
 /* qr (m >= n, reduced): outputs (R, Q). M = R gR^T - gQ^T Q;
  * dA = (gQ + Q copyltu(M)) R^-T with copyltu(M) = tril(M, -1) + tril(M, -1)^T + diag(M) */
 static int d_qr(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
-    ct_tensor *r = OUT(), *q = EX(0);
-    if (!r || !q) return -1;
     int64_t m = n->in[0].sizes[n->in[0].ndim - 2], c = n->in[0].sizes[n->in[0].ndim - 1];
-    if (n->args.i[0] == 2 || m < c || (n->args.i[0] == 1 && m != c)) {
-        ct_set_error(CT_ERR_NOT_IMPL,
-                     "the derivative for 'linalg_qr' is implemented for mode='reduced' (or "
-                     "'complete' with square input) and inputs with rows >= columns");
+    /* PyTorch 1.13's checks and messages first */
+    if (n->args.i[0] == 2) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "The derivative of linalg.qr depends on Q, which is not computed when "
+                     "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                     "differentiate through linalg.qr.");
         return -1;
     }
+    if (n->args.i[0] == 1 && m > c) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "The QR decomposition is not differentiable when mode='complete' and nrows "
+                     "> ncols.");
+        return -1;
+    }
+    if (m < c) {
+        ct_set_error(CT_ERR_NOT_IMPL,
+                     "the derivative for 'linalg_qr' is implemented for inputs with rows >= "
+                     "columns (got %lld x %lld)", (long long)m, (long long)c);
+        return -1;
+    }
+    ct_tensor *r = OUT(), *q = EX(0);
+    if (!r || !q) return -1;
     ct_tensor *gR = g[0], *gQ = n->nout > 1 ? g[1] : NULL;
     ct_tensor *M = mmT(r, tr(gR));
     if (gQ && M) M = ct_sub(M, mmT(tr(gQ), q));

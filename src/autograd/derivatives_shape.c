@@ -142,13 +142,61 @@ static int d_triu(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return gin[0] ? 0 : -1;
 }
 
-/* constant pad: crop the gradient by the same pads (negative pads crop) */
+/* t zero-padded along dim d by (before, after): a block placed into a
+ * longer gradient (differentiable: a constant pad). */
+static ct_tensor *place(const ct_tensor *t, int d, int64_t before, int64_t after) {
+    int64_t p[2 * CT_MAX_DIMS] = {0};
+    int k = t->ndim - 1 - d;
+    p[2 * k] = before;
+    p[2 * k + 1] = after;
+    return ct_pad(t, p, 2 * (k + 1), "constant", 0.0);
+}
+
+enum { PAD_MODE_REFLECT = 1, PAD_MODE_REPLICATE = 2, PAD_MODE_CIRCULAR = 3 };
+
+/* Gradient of one padded dim d: g has l + w + r there (l, r >= 0); the
+ * result has w. The border copies go back where they were read from:
+ * reflect: output l-1-i read input i+1 (left), output l+w+j read w-2-j;
+ * replicate: edges; circular: the other end. */
+static ct_tensor *fold_dim(ct_tensor *g, int d, int64_t l, int64_t r, int64_t w, int mode) {
+    ct_tensor *acc = ct_narrow(g, d, l, w);
+    if (acc && l > 0) {
+        ct_tensor *left = ct_narrow(g, d, 0, l), *b = NULL;
+        if (!left) return NULL;
+        if (mode == PAD_MODE_REFLECT) b = place(ct_flip(left, &d, 1), d, 1, w - 1 - l);
+        else if (mode == PAD_MODE_REPLICATE) b = place(ct_sum_dims(left, &d, 1, true, -1), d, 0, w - 1);
+        else b = place(left, d, w - l, 0);
+        acc = b ? ct_add(acc, b) : NULL;
+    }
+    if (acc && r > 0) {
+        ct_tensor *right = ct_narrow(g, d, l + w, r), *b = NULL;
+        if (!right) return NULL;
+        if (mode == PAD_MODE_REFLECT) b = place(ct_flip(right, &d, 1), d, w - 1 - r, 1);
+        else if (mode == PAD_MODE_REPLICATE) b = place(ct_sum_dims(right, &d, 1, true, -1), d, w - 1, 0);
+        else b = place(right, d, 0, w - r);
+        acc = b ? ct_add(acc, b) : NULL;
+    }
+    return acc;
+}
+
+/* pad: constant crops the gradient by the same pads (negative pads crop);
+ * reflect/replicate/circular fold each padded dim back (fold_dim), then
+ * undo a negative pad's crop with zeros. args: dims[] the pad list (last
+ * dim first), i[0] the mode. */
 static int d_pad(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     if (n->args.i[0] != 0) {
-        static const char *modes[] = {"constant", "reflect", "replicate", "circular"};
-        ct_set_error(CT_ERR_NOT_IMPL, "the derivative for 'pad' in mode '%s' is not implemented",
-                     modes[n->args.i[0] & 3]);
-        return -1;
+        const ct_in_meta *m = &n->in[0];
+        ct_tensor *cur = g[0];
+        for (int p = 0; cur && p < n->args.ndims / 2; p++) {
+            int d = m->ndim - 1 - p;
+            int64_t l = n->args.dims[2 * p], r = n->args.dims[2 * p + 1];
+            int64_t cl = l < 0 ? -l : 0, cr = r < 0 ? -r : 0;
+            int64_t w = m->sizes[d] - cl - cr;
+            if (l > 0 || r > 0) cur = fold_dim(cur, d, l > 0 ? l : 0, r > 0 ? r : 0, w, (int)n->args.i[0]);
+            if (cur && (cl || cr)) cur = place(cur, d, cl, cr);
+        }
+        gin[0] = cur;
+        return cur ? 0 : -1;
     }
     int64_t neg[CT_MAX_DIMS];
     for (int i = 0; i < n->args.ndims; i++) neg[i] = -n->args.dims[i];

@@ -1,6 +1,7 @@
 /* Autograd engine: grad modes, tensor metadata, graph recording, and the
  * backward pass (dependency counting with a ready stack, each node once). */
 #include "autograd/ag_internal.h"
+#include "autograd/inplace.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -394,9 +395,11 @@ static const ct_tensor *base_of(const ct_tensor *t) {
 }
 
 /* Builds node `op` over inputs; does not attach it to any output. */
+/* old_self: for an in-place op, a copy of self taken before the write
+ * (ct__ag_inplace_begin), saved in place of input 0; NULL otherwise. */
 static ct_node *make_node(int op, const ct_tensor *out, const ct_tensor *const *inputs,
                           int ninputs, const ct_tensor *const *extra, int nextra,
-                          const ct_op_args *args, bool inplace) {
+                          const ct_op_args *args, bool inplace, const ct_tensor *old_self) {
     const ct_deriv *d = &ct__ag_derivs[op];
     int nsave = 0;
     for (int i = 0; i < ninputs && i < 7; i++)
@@ -432,11 +435,13 @@ static ct_node *make_node(int op, const ct_tensor *out, const ct_tensor *const *
                 continue;
             }
         }
-        n->saved[k].t = ct_retain((ct_tensor *)inputs[i]);
+        const ct_tensor *src = (i == 0 && old_self) ? old_self : inputs[i];
+        n->saved[k].t = ct_retain((ct_tensor *)src);
         /* an in-place op saw its inputs before its write: a use of any input
-         * that shares the written memory (self, x.mul_(x)) errors */
-        bool stale = inplace && inputs[i] && inputs[i]->storage == out->storage;
-        n->saved[k].version = inputs[i] ? ct_version(inputs[i]) - (stale ? 1 : 0) : 0;
+         * that shares the written memory (x.mul_(x)'s other) errors, as in
+         * PyTorch; self itself was copied before the write when needed */
+        bool stale = inplace && src && src->storage == out->storage;
+        n->saved[k].version = src ? ct_version(src) - (stale ? 1 : 0) : 0;
         n->saved[k].is_output = false;
         k++;
     }
@@ -466,7 +471,8 @@ static ct_node *make_node(int op, const ct_tensor *out, const ct_tensor *const *
 /* In-place op on a view V of base B that is part of a graph: B's history
  * becomes CopySlices(B_old, op_node) and V a fresh as_strided view of B. */
 static int record_on_view(int op, ct_tensor *v, const ct_tensor *const *inputs, int ninputs,
-                          const ct_tensor *const *extra, int nextra, const ct_op_args *args) {
+                          const ct_tensor *const *extra, int nextra, const ct_op_args *args,
+                          const ct_tensor *old_self) {
     ct_tensor *b = v->autograd->base;
     if (!b->autograd || !b->autograd->grad_fn) {
         if (b->requires_grad) {
@@ -487,7 +493,7 @@ static int record_on_view(int op, ct_tensor *v, const ct_tensor *const *inputs, 
                      v->ndim);
         return -1;
     }
-    ct_node *opn = make_node(op, v, inputs, ninputs, extra, nextra, args, true);
+    ct_node *opn = make_node(op, v, inputs, ninputs, extra, nextra, args, true, old_self);
     if (!opn) return -1;
     ct_op_args g;
     memset(&g, 0, sizeof g);
@@ -533,26 +539,113 @@ static int record_on_view(int op, ct_tensor *v, const ct_tensor *const *inputs, 
     return set_history(v, vn, 0);
 }
 
+/* ---------------------------------------------------------------- in place */
+/* The copy of self that an in-place op took before writing, waiting for the
+ * op's record (one per thread: ops do not nest between begin and record). */
+static _Thread_local struct {
+    ct_tensor *self; /* weak: only compared */
+    ct_tensor *old;  /* owned */
+    int op;
+} pending;
+
+void ct__ag_inplace_cancel(void) {
+    ct_tensor *o = pending.old;
+    pending.old = NULL;
+    pending.self = NULL;
+    ct_release(o);
+}
+
+static bool is_leaf_t(const ct_tensor *t) { return !t->autograd || !t->autograd->grad_fn; }
+
+int ct__ag_inplace_begin(int op, ct_tensor *self, const ct_tensor *const *inputs, int ninputs) {
+    ct__ag_inplace_cancel();
+    if (grad_disabled) return 0;
+    const ct_tensor *b = base_of(self);
+    if (!b && self->requires_grad && is_leaf_t(self)) {
+        ct_set_error(CT_ERR_RUNTIME,
+                     "a leaf Variable that requires grad is being used in an in-place operation.");
+        return -1;
+    }
+    if (b && b->requires_grad && is_leaf_t(b)) {
+        ct_set_error(CT_ERR_RUNTIME, "a view of a leaf Variable that requires grad is being "
+                                     "used in an in-place operation.");
+        return -1;
+    }
+    if (op < 0 || op >= CT_AG_NUM_KINDS || !ct_dtype_is_floating(self->dtype)) return 0;
+    const ct_deriv *d = &ct__ag_derivs[op];
+    if (!d->fn || !(d->save & 1)) return 0;
+    bool any = false, other = false;
+    for (int i = 0; i < ninputs; i++) {
+        if (!inputs[i] || !inputs[i]->requires_grad) continue;
+        any = true;
+        other |= i > 0;
+    }
+    if (!any || ((d->save_if_other & 1) && !other)) return 0;
+    /* the derivative reads the old self: keep a copy, part of the graph
+     * (a clone) so that derivatives of higher order reach self's history */
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *c = ct_clone(self);
+    if (c) ct_keep(c);
+    ct_scope_end(sc);
+    if (!c) return -1;
+    pending.self = self;
+    pending.old = c;
+    pending.op = op;
+    return 0;
+}
+
+int ct__ag_note_view(ct_tensor *view, const ct_tensor *src) {
+    if (grad_disabled || view->storage != src->storage || view == src) return 0;
+    if (view->autograd && view->autograd->base) return 0;
+    struct ct_autograd_meta *m = get_meta(view);
+    if (!m) return -1;
+    const ct_tensor *b = base_of(src);
+    m->base = ct_retain((ct_tensor *)(b ? b : src));
+    return 0;
+}
+
+static int record_kind(int op, ct_tensor *out, const ct_tensor *const *inputs, int ninputs,
+                       const ct_tensor *const *extra, int nextra, const ct_op_args *args,
+                       bool inplace, const ct_tensor *old_self);
+
 int ct__ag_record_kind(int op, ct_tensor *out, const ct_tensor *const *inputs, int ninputs,
                        const ct_tensor *const *extra, int nextra, const ct_op_args *args) {
+    bool inplace = ninputs > 0 && inputs[0] == out;
+    ct_tensor *old_self = NULL;
+    if (inplace) {
+        if (pending.self == out && pending.op == op) { /* the copy ct__ag_inplace_begin took */
+            old_self = pending.old;
+            pending.old = NULL;
+        }
+        ct__ag_inplace_cancel();
+    }
+    int rc = record_kind(op, out, inputs, ninputs, extra, nextra, args, inplace, old_self);
+    ct_release(old_self);
+    return rc;
+}
+
+static int record_kind(int op, ct_tensor *out, const ct_tensor *const *inputs, int ninputs,
+                       const ct_tensor *const *extra, int nextra, const ct_op_args *args,
+                       bool inplace, const ct_tensor *old_self) {
     if (CT_UNLIKELY(!ct__ag_derivs[op].fn)) {
         ct_set_error(CT_ERR_NOT_IMPL, "the derivative for '%s' is not implemented",
                      op < CT_NUM_OPS ? ct_op_table[op].name : ct_node_name(NULL));
         return -1;
     }
     if (!ct_dtype_is_floating(out->dtype)) return 0; /* integer results carry no gradient */
-    bool inplace = ninputs > 0 && inputs[0] == out;
     if (inplace) {
         if (out->requires_grad && (!out->autograd || !out->autograd->grad_fn) && !base_of(out)) {
             ct_set_error(CT_ERR_RUNTIME,
                          "a leaf Variable that requires grad is being used in an in-place operation.");
             return -1;
         }
+        /* a view of any tensor: the base joins the graph (CopySlices), also
+         * when it did not require grad before (x[0:2] = y) */
         const ct_tensor *b = base_of(out);
-        if (b && b->requires_grad)
-            return record_on_view(op, out, inputs, ninputs, extra, nextra, args);
+        if (b && (b->requires_grad || ct_is_contiguous(b)))
+            return record_on_view(op, out, inputs, ninputs, extra, nextra, args, old_self);
     }
-    ct_node *n = make_node(op, out, inputs, ninputs, extra, nextra, args, inplace);
+    ct_node *n = make_node(op, out, inputs, ninputs, extra, nextra, args, inplace, old_self);
     if (!n) return -1;
     int nx = ct__ag_derivs[op].extra_out < nextra ? ct__ag_derivs[op].extra_out : nextra;
     if (CT_UNLIKELY(nx > 0)) { /* multi-output op: extras are outputs 1.. */

@@ -24,4 +24,7 @@ ct_dataset *ct__tensor_dataset_kind(ct_tensor *const *ts, int n, int kind);
 /* Stacks n owned-or-borrowed items into an owned batch tensor. */
 ct_tensor *ct__collate_owned(ct_tensor *const *items, int64_t n);
 
+/* The batch size a batch sampler was made with. */
+int64_t ct__batch_sampler_batch_size(const ct_batch_sampler *b);
+
 #endif

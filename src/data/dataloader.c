@@ -40,6 +40,8 @@ struct ct_dataloader {
     ct_generator *seed_gen, *main_gen;
     uint64_t epoch_seed;
     int64_t norder, nbatches;
+    ct_batch_sampler *batch_sampler; /* borrowed; then batch k is order[bstart[k]..bstart[k+1]) */
+    int64_t *bstart;
     bool active;
     /* shared with the workers, under mu */
     pthread_mutex_t mu;
@@ -59,6 +61,7 @@ static int make_batch(ct_dataloader *dl, int64_t k, ct_generator *g, ct_tensor *
     ct_generator *prev_gen = ct_data_set_generator(g);
     int64_t start = k * dl->batch_size;
     int64_t n = dl->norder - start < dl->batch_size ? dl->norder - start : dl->batch_size;
+    if (dl->bstart) start = dl->bstart[k], n = dl->bstart[k + 1] - dl->bstart[k];
     int nf = dl->nfields;
     ct_tensor **items = calloc((size_t)(n * nf), sizeof *items);
     ct_tensor **col = malloc(sizeof *col * (size_t)n);
@@ -188,17 +191,29 @@ ct_dataloader *ct_dataloader_new(ct_dataset *ds, const ct_dataloader_options *op
     dl->nworkers = o.num_workers;
     int64_t cap = (int64_t)o.prefetch_factor * (o.num_workers ? o.num_workers : 1);
     dl->cap = cap > 4096 ? 4096 : (int)cap;
-    if (o.sampler)
-        dl->sampler = o.sampler;
-    else
-        dl->sampler = dl->own_sampler = o.shuffle ? ct_sampler_random(len, o.seed)
-                                                  : ct_sampler_sequential(len);
-    if (!dl->sampler) {
-        ct_dataloader_free(dl);
-        return NULL;
+    if (o.batch_sampler) {
+        dl->batch_sampler = o.batch_sampler;
+        dl->batch_size = ct__batch_sampler_batch_size(o.batch_sampler);
+        dl->nbatches = ct_batch_sampler_length(o.batch_sampler);
+        dl->norder = (dl->nbatches + 1) * dl->batch_size;
+        dl->bstart = malloc(sizeof(int64_t) * (size_t)(dl->nbatches + 1));
+        if (!dl->bstart) {
+            ct_dataloader_free(dl);
+            return CT_DFAIL(CT_ERR_MEMORY, "DataLoader: out of memory");
+        }
+    } else {
+        if (o.sampler)
+            dl->sampler = o.sampler;
+        else
+            dl->sampler = dl->own_sampler = o.shuffle ? ct_sampler_random(len, o.seed)
+                                                      : ct_sampler_sequential(len);
+        if (!dl->sampler) {
+            ct_dataloader_free(dl);
+            return NULL;
+        }
+        dl->norder = ct_sampler_length(dl->sampler);
+        dl->nbatches = ct_batch_count(dl->norder, dl->batch_size, dl->drop_last);
     }
-    dl->norder = ct_sampler_length(dl->sampler);
-    dl->nbatches = ct_batch_count(dl->norder, dl->batch_size, dl->drop_last);
     dl->order = malloc(sizeof(int64_t) * (size_t)(dl->norder ? dl->norder : 1));
     dl->slots = calloc((size_t)dl->cap, sizeof *dl->slots);
     dl->threads = calloc((size_t)(dl->nworkers ? dl->nworkers : 1), sizeof *dl->threads);
@@ -215,7 +230,27 @@ int64_t ct_dataloader_length(const ct_dataloader *dl) { return dl->nbatches; }
 
 int ct_dataloader_begin_epoch(ct_dataloader *dl) {
     if (dl->active) end_epoch(dl);
-    if (ct_sampler_epoch(dl->sampler, dl->order) < 0) return -1;
+    if (dl->batch_sampler) {
+        /* the epoch's batches, one after the other, then the end mark
+         * (order has room for one batch more than expected) */
+        int64_t pos = 0, k = 0, got;
+        ct_clear_error();
+        while ((got = ct_batch_sampler_next(dl->batch_sampler, dl->order + pos)) > 0 &&
+               k < dl->nbatches) {
+            dl->bstart[k++] = pos;
+            pos += got;
+        }
+        if (got != 0 || k != dl->nbatches) {
+            if (got >= 0)
+                ct_set_error(CT_ERR_RUNTIME, "DataLoader: the batch sampler gave more or fewer "
+                             "than its %lld batches", (long long)dl->nbatches);
+            return -1;
+        }
+        dl->bstart[k] = pos;
+        dl->norder = pos;
+    } else if (ct_sampler_epoch(dl->sampler, dl->order) < 0) {
+        return -1;
+    }
     int64_t len = ct_dataset_length(dl->ds);
     for (int64_t i = 0; i < dl->norder; i++)
         if (dl->order[i] < 0 || dl->order[i] >= len) {
@@ -289,6 +324,7 @@ void ct_dataloader_free(ct_dataloader *dl) {
     if (dl->seed_gen) ct_generator_free(dl->seed_gen);
     if (dl->main_gen) ct_generator_free(dl->main_gen);
     free(dl->order);
+    free(dl->bstart);
     free(dl->slots);
     free(dl->threads);
     free(dl);

@@ -226,6 +226,8 @@ void ct_batch_sampler_free(ct_batch_sampler *b) {
     free(b);
 }
 
+int64_t ct__batch_sampler_batch_size(const ct_batch_sampler *b) { return b->batch_size; }
+
 int64_t ct_batch_sampler_length(const ct_batch_sampler *b) {
     return ct_batch_count(ct_sampler_length(b->s), b->batch_size, b->drop_last);
 }

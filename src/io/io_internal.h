@@ -83,6 +83,9 @@ typedef struct ct_zip_writer {
     struct { char *name; uint32_t crc; uint64_t size, off; } *e;
     size_t n, cap;
 } ct_zip_writer;
+/* Tests set this to write zip64 records for every entry, as files over
+ * 4 GiB need, without writing 4 GiB. */
+extern bool ct__zip_force_zip64;
 /* Appends a stored entry whose data starts 64-byte aligned. 0 or -1. */
 int ct__zip_add(ct_zip_writer *w, const char *name, const void *data, size_t len);
 /* Writes the central directory (zip64 records when needed) and frees w. */

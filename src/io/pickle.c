@@ -839,11 +839,6 @@ static const char *storage_name(ct_dtype dt) {
 
 static int storage_key(pk_t *pk, ct_tensor *t, size_t *key) {
     ct_storage *s = t->storage;
-    if (s->device.type != CT_CPU) {
-        ct_set_error(CT_ERR_NOT_IMPL, "ct_save: saving tensors that are not on the CPU is not "
-                                      "implemented (move them with .cpu() first)");
-        return -1;
-    }
     ct_storage_list *sl = pk->sl;
     for (size_t i = 0; i < sl->n; i++)
         if (sl->st[i] == s) {
@@ -884,9 +879,13 @@ static int wtensor_v2(pk_t *pk, ct_tensor *t, bool requires_grad) {
     char ks[32];
     snprintf(ks, sizeof ks, "%zu", key);
     int64_t snumel = (int64_t)(t->storage->nbytes / ct_dtype_size(t->dtype));
+    /* the location torch.load restores to: "cpu" or "cuda:N" */
+    char loc[32] = "cpu";
+    if (t->storage->device.type == CT_CUDA)
+        snprintf(loc, sizeof loc, "cuda:%d", t->storage->device.index < 0 ? 0 : t->storage->device.index);
     if (wstr(pk, "ctorch._utils\n_rebuild_tensor_v2\n((") < 0 || wunicode(pk, "storage", 7) < 0 ||
         w1(pk, 'c') < 0 || wstr(pk, "torch\n") < 0 || wstr(pk, storage_name(t->dtype)) < 0 ||
-        w1(pk, '\n') < 0 || wunicode(pk, ks, strlen(ks)) < 0 || wunicode(pk, "cpu", 3) < 0 ||
+        w1(pk, '\n') < 0 || wunicode(pk, ks, strlen(ks)) < 0 || wunicode(pk, loc, strlen(loc)) < 0 ||
         wint(pk, snumel) < 0 || wstr(pk, "tQ") < 0 || wint(pk, t->offset) < 0 ||
         wtuple_ints(pk, t->sizes, t->ndim) < 0 || wtuple_ints(pk, t->strides, t->ndim) < 0 ||
         w1(pk, requires_grad ? 0x88 : 0x89) < 0 || wstr(pk, HOOKS) < 0 || wstr(pk, "tR") < 0)

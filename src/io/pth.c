@@ -2,10 +2,24 @@
  * pickle reader/writer: "<name>/data.pkl", one "<name>/data/<key>" record
  * per storage, "<name>/version". */
 #include "io/io_internal.h"
+#include "ctorch/cuda.h"
 
 #include <errno.h>
 
 /* ------------------------------------------------------------ save */
+/* A host copy of a device storage (the whole storage, as one 1-d tensor). */
+static ct_tensor *storage_to_host(ct_storage *st, ct_dtype dt) {
+    int64_t numel = (int64_t)(st->nbytes / ct_dtype_size(dt));
+    ct_tensor *all = ct__tensor_new(st, dt, &numel, NULL, 1, 0);
+    if (!all) return NULL;
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *h = ct_to_device(all, CT_DEVICE_CPU);
+    if (h) ct_keep(h);
+    ct_scope_end(sc);
+    ct_release(all);
+    return h;
+}
+
 static int save_to(ct_sink *out, const ct_value *v, const char *archive) {
     ct_sink pkl = {0};
     ct_storage_list sl = {0};
@@ -22,7 +36,13 @@ static int save_to(ct_sink *out, const ct_value *v, const char *archive) {
     for (size_t i = 0; i < sl.n; i++) {
         size_t isz = ct_dtype_size(sl.dt[i]);
         sprintf(name, "%s/data/%zu", archive, i);
-        if (ct__zip_add(&zw, name, sl.st[i]->data, sl.st[i]->nbytes / isz * isz) < 0) goto done;
+        ct_tensor *host = NULL;
+        const void *data = sl.st[i]->data;
+        if (sl.st[i]->device.type != CT_CPU && !(host = storage_to_host(sl.st[i], sl.dt[i]))) goto done;
+        if (host) data = host->storage->data;
+        int r2 = ct__zip_add(&zw, name, data, sl.st[i]->nbytes / isz * isz);
+        ct_release(host);
+        if (r2 < 0) goto done;
     }
     sprintf(name, "%s/version", archive);
     if (ct__zip_add(&zw, name, "3\n", 2) < 0) goto done;

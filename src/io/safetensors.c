@@ -4,6 +4,7 @@
  * its start). The reader is a small strict JSON parser: every offset, size
  * and nesting level is checked before use. */
 #include "io/io_internal.h"
+#include "ctorch/cuda.h"
 
 #include <errno.h>
 
@@ -459,11 +460,13 @@ static int save_st(ct_sink *out, const char *const *names, ct_tensor *const *ten
                 goto done;
             }
         if (tensors[i]->storage->device.type != CT_CPU) {
-            ct_set_error(CT_ERR_NOT_IMPL, "safetensors: saving tensors that are not on the CPU is "
-                                          "not implemented");
-            goto done;
+            ct_scope sc = ct_scope_begin();
+            ct_tensor *h = ct_to_device(tensors[i], CT_DEVICE_CPU); /* contiguous host copy */
+            c[i] = h ? ct__contiguous(h) : NULL;
+            ct_scope_end(sc);
+        } else {
+            c[i] = ct__contiguous(tensors[i]);
         }
-        c[i] = ct__contiguous(tensors[i]);
         if (!c[i]) goto done;
         order[i] = i;
     }

@@ -223,6 +223,8 @@ int ct__sink_write(ct_sink *s, const void *p, size_t n) {
 }
 
 /* ------------------------------------------------------------ writer */
+bool ct__zip_force_zip64;
+
 static void wr16(unsigned char *p, uint16_t v) { p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8); }
 static void wr32(unsigned char *p, uint32_t v) { wr16(p, (uint16_t)v), wr16(p + 2, (uint16_t)(v >> 16)); }
 static void wr64(unsigned char *p, uint64_t v) { wr32(p, (uint32_t)v), wr32(p + 4, (uint32_t)(v >> 32)); }
@@ -249,7 +251,7 @@ int ct__zip_add(ct_zip_writer *w, const char *name, const void *data, size_t len
         off += c;
     }
     uint64_t off = w->out->pos;
-    bool z64 = len >= 0xFFFFFFFFu;
+    bool z64 = len >= 0xFFFFFFFFu || ct__zip_force_zip64;
     size_t x64 = z64 ? 20 : 0;
     /* pad with a "FB" extra field so that the data starts 64-byte aligned */
     size_t base = off + 30 + nlen + x64 + 4;
@@ -303,7 +305,8 @@ int ct__zip_finish(ct_zip_writer *w) {
     uint64_t cdoff = w->out->pos;
     bool any64 = false;
     for (size_t i = 0; i < w->n; i++) {
-        bool bs = w->e[i].size >= 0xFFFFFFFFu, bo = w->e[i].off >= 0xFFFFFFFFu;
+        bool bs = w->e[i].size >= 0xFFFFFFFFu || ct__zip_force_zip64;
+        bool bo = w->e[i].off >= 0xFFFFFFFFu || ct__zip_force_zip64;
         size_t nlen = strlen(w->e[i].name);
         size_t xl = (bs ? 16 : 0) + (bo ? 8 : 0);
         unsigned char h[46 + 4 + 24];

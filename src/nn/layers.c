@@ -47,6 +47,32 @@ static ct_tensor *add_buffer(ct_module *m, const char *name, const int64_t *size
     return rc < 0 ? NULL : t;
 }
 
+/* Python's repr of a float: the shortest digits that read back the same,
+ * with ".0" on whole numbers. */
+static const char *pyfloat(double v, char buf[32]) {
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    if (!strpbrk(buf, ".eni")) strcat(buf, ".0");
+    return buf;
+}
+
+/* "3" when both entries agree (PyTorch prints what was given: an int for
+ * the square forms), else "(3, 2)". */
+static const char *int_or_pair(const int64_t v[2], char buf[48]) {
+    if (v[0] == v[1]) snprintf(buf, 48, "%lld", (long long)v[0]);
+    else snprintf(buf, 48, "(%lld, %lld)", (long long)v[0], (long long)v[1]);
+    return buf;
+}
+
+/* "(3, 2)" or "(3,)" for 1-d. */
+static const char *tuple(const int64_t *v, int n, char buf[48]) {
+    if (n == 1) snprintf(buf, 48, "(%lld,)", (long long)v[0]);
+    else snprintf(buf, 48, "(%lld, %lld)", (long long)v[0], (long long)v[1]);
+    return buf;
+}
+
 /* Fails a constructor: frees m and returns NULL (the error is set). */
 static ct_module *fail(ct_module *m) {
     ct_module_free(m);
@@ -81,7 +107,12 @@ static int linear_reset(ct_module *m, ct_generator *g) {
     linear_cfg *c = m->config;
     return reset_weight_bias(c->weight, c->bias, false, g);
 }
-static const ct_module_vtable linear_vt = {"Linear", linear_forward, linear_reset, NULL};
+static void linear_repr(const ct_module *m, char *buf, size_t len) {
+    const linear_cfg *c = m->config;
+    snprintf(buf, len, "in_features=%lld, out_features=%lld, bias=%s", (long long)c->in,
+             (long long)c->out, c->bias ? "True" : "False");
+}
+static const ct_module_vtable linear_vt = {"Linear", linear_forward, linear_reset, NULL, linear_repr};
 
 ct_module *ct_linear_module(int64_t in_features, int64_t out_features, bool bias) {
     if (in_features < 0 || out_features < 0)
@@ -124,8 +155,24 @@ static int conv_reset(ct_module *m, ct_generator *g) {
     conv_cfg *c = m->config;
     return reset_weight_bias(c->weight, c->bias, true, g);
 }
-static const ct_module_vtable conv1d_vt = {"Conv1d", conv_forward, conv_reset, NULL};
-static const ct_module_vtable conv2d_vt = {"Conv2d", conv_forward, conv_reset, NULL};
+static void conv_repr(const ct_module *m, char *buf, size_t len) {
+    const conv_cfg *c = m->config;
+    char k[48], st[48], x[48];
+    int n = snprintf(buf, len, "%lld, %lld, kernel_size=%s, stride=%s", (long long)c->in,
+                     (long long)c->out, tuple(c->k, c->dims, k), tuple(c->stride, c->dims, st));
+    bool pad0 = c->padding[0] == 0 && (c->dims == 1 || c->padding[1] == 0);
+    bool dil1 = c->dilation[0] == 1 && (c->dims == 1 || c->dilation[1] == 1);
+    if (c->padding_str && n < (int)len)
+        n += snprintf(buf + n, len - n, ", padding=%s", c->padding_str == 1 ? "same" : "valid");
+    else if (!pad0 && n < (int)len)
+        n += snprintf(buf + n, len - n, ", padding=%s", tuple(c->padding, c->dims, x));
+    if (!dil1 && n < (int)len)
+        n += snprintf(buf + n, len - n, ", dilation=%s", tuple(c->dilation, c->dims, x));
+    if (c->groups != 1 && n < (int)len) n += snprintf(buf + n, len - n, ", groups=%lld", (long long)c->groups);
+    if (!c->bias && n < (int)len) snprintf(buf + n, len - n, ", bias=False");
+}
+static const ct_module_vtable conv1d_vt = {"Conv1d", conv_forward, conv_reset, NULL, conv_repr};
+static const ct_module_vtable conv2d_vt = {"Conv2d", conv_forward, conv_reset, NULL, conv_repr};
 
 static ct_module *conv_new(int dims, int64_t in, int64_t out, const int64_t k[2],
                            const ct_conv_options *opt) {
@@ -214,10 +261,28 @@ static ct_tensor *adaptive_avg_forward(ct_module *m, const ct_tensor *x) {
     pool_cfg *c = m->config;
     return ct_adaptive_avg_pool2d(x, c->k);
 }
-static const ct_module_vtable max_pool2d_vt = {"MaxPool2d", max_pool_forward, NULL, NULL};
-static const ct_module_vtable avg_pool2d_vt = {"AvgPool2d", avg_pool_forward, NULL, NULL};
+static void max_pool_repr(const ct_module *m, char *buf, size_t len) {
+    const pool_cfg *c = m->config;
+    char k[48], s[48], p[48], d[48];
+    snprintf(buf, len, "kernel_size=%s, stride=%s, padding=%s, dilation=%s, ceil_mode=%s",
+             int_or_pair(c->k, k), int_or_pair(c->stride, s), int_or_pair(c->padding, p),
+             int_or_pair(c->dilation, d), c->ceil_mode ? "True" : "False");
+}
+static void avg_pool_repr(const ct_module *m, char *buf, size_t len) {
+    const pool_cfg *c = m->config;
+    char k[48], s[48], p[48];
+    snprintf(buf, len, "kernel_size=%s, stride=%s, padding=%s", int_or_pair(c->k, k),
+             int_or_pair(c->stride, s), int_or_pair(c->padding, p));
+}
+static void adaptive_repr(const ct_module *m, char *buf, size_t len) {
+    const pool_cfg *c = m->config;
+    char k[48];
+    snprintf(buf, len, "output_size=%s", int_or_pair(c->k, k));
+}
+static const ct_module_vtable max_pool2d_vt = {"MaxPool2d", max_pool_forward, NULL, NULL, max_pool_repr};
+static const ct_module_vtable avg_pool2d_vt = {"AvgPool2d", avg_pool_forward, NULL, NULL, avg_pool_repr};
 static const ct_module_vtable adaptive_avg_pool2d_vt = {"AdaptiveAvgPool2d", adaptive_avg_forward,
-                                                        NULL, NULL};
+                                                        NULL, NULL, adaptive_repr};
 
 /* Fills c's windows; stride NULL (or 0 entries) = kernel_size. */
 static int pool_windows(const char *op, pool_cfg *c, const int64_t k[2], const int64_t s[2],
@@ -321,8 +386,16 @@ static int bn_reset(ct_module *m, ct_generator *g) {
     if (c->affine && (!ct_init_ones_(c->weight) || !ct_init_zeros_(c->bias))) return -1;
     return 0;
 }
-static const ct_module_vtable bn1d_vt = {"BatchNorm1d", bn_forward, bn_reset, NULL};
-static const ct_module_vtable bn2d_vt = {"BatchNorm2d", bn_forward, bn_reset, NULL};
+static void bn_repr(const ct_module *m, char *buf, size_t len) {
+    const bn_cfg *c = m->config;
+    char e[32], mo[32];
+    snprintf(buf, len, "%lld, eps=%s, momentum=%s, affine=%s, track_running_stats=%s",
+             (long long)c->num_features, pyfloat(c->eps, e),
+             c->momentum < 0 ? "None" : pyfloat(c->momentum, mo), c->affine ? "True" : "False",
+             c->track ? "True" : "False");
+}
+static const ct_module_vtable bn1d_vt = {"BatchNorm1d", bn_forward, bn_reset, NULL, bn_repr};
+static const ct_module_vtable bn2d_vt = {"BatchNorm2d", bn_forward, bn_reset, NULL, bn_repr};
 
 static ct_module *bn_new(int dims, int64_t nf, double eps, double momentum, bool affine,
                          bool track) {
@@ -379,7 +452,19 @@ static int ln_reset(ct_module *m, ct_generator *g) {
     if (c->weight && (!ct_init_ones_(c->weight) || !ct_init_zeros_(c->bias))) return -1;
     return 0;
 }
-static const ct_module_vtable ln_vt = {"LayerNorm", ln_forward, ln_reset, NULL};
+static void ln_repr(const ct_module *m, char *buf, size_t len) {
+    const ln_cfg *c = m->config;
+    char sh[256] = "(", e[32];
+    for (int i = 0; i < c->nshape; i++) {
+        char d[24];
+        snprintf(d, sizeof d, i ? ", %lld" : "%lld", (long long)c->shape[i]);
+        strcat(sh, d);
+    }
+    strcat(sh, c->nshape == 1 ? ",)" : ")");
+    snprintf(buf, len, "%s, eps=%s, elementwise_affine=%s", sh, pyfloat(c->eps, e),
+             c->weight ? "True" : "False");
+}
+static const ct_module_vtable ln_vt = {"LayerNorm", ln_forward, ln_reset, NULL, ln_repr};
 
 ct_module *ct_layer_norm_module(const int64_t *normalized_shape, int nshape, double eps,
                                 bool elementwise_affine) {
@@ -414,7 +499,11 @@ static ct_tensor *dropout_forward(ct_module *m, const ct_tensor *x) {
     dropout_cfg *c = m->config;
     return ct_dropout(x, c->p, m->training, NULL);
 }
-static const ct_module_vtable dropout_vt = {"Dropout", dropout_forward, NULL, NULL};
+static void dropout_repr(const ct_module *m, char *buf, size_t len) {
+    char p[32];
+    snprintf(buf, len, "p=%s, inplace=False", pyfloat(((const dropout_cfg *)m->config)->p, p));
+}
+static const ct_module_vtable dropout_vt = {"Dropout", dropout_forward, NULL, NULL, dropout_repr};
 
 ct_module *ct_dropout_module(double p) {
     if (!(p >= 0 && p <= 1))
@@ -456,16 +545,31 @@ static ct_tensor *identity_fw(ct_module *m, const ct_tensor *x) {
     return ct_autorelease(ct_retain((ct_tensor *)x));
 }
 
-static const ct_module_vtable relu_vt = {"ReLU", relu_fw, NULL, NULL};
-static const ct_module_vtable leaky_vt = {"LeakyReLU", leaky_fw, NULL, NULL};
-static const ct_module_vtable gelu_vt = {"GELU", gelu_fw, NULL, NULL};
-static const ct_module_vtable silu_vt = {"SiLU", silu_fw, NULL, NULL};
-static const ct_module_vtable tanh_vt = {"Tanh", tanh_fw, NULL, NULL};
-static const ct_module_vtable sigmoid_vt = {"Sigmoid", sigmoid_fw, NULL, NULL};
-static const ct_module_vtable softmax_vt = {"Softmax", softmax_fw, NULL, NULL};
-static const ct_module_vtable log_softmax_vt = {"LogSoftmax", log_softmax_fw, NULL, NULL};
-static const ct_module_vtable flatten_vt = {"Flatten", flatten_fw, NULL, NULL};
-static const ct_module_vtable identity_vt = {"Identity", identity_fw, NULL, NULL};
+static void leaky_repr(const ct_module *m, char *buf, size_t len) {
+    char v[32];
+    snprintf(buf, len, "negative_slope=%s", pyfloat(((const act_cfg *)m->config)->slope, v));
+}
+static void gelu_repr(const ct_module *m, char *buf, size_t len) {
+    snprintf(buf, len, "approximate='%s'", ((const act_cfg *)m->config)->tanh_approx ? "tanh" : "none");
+}
+static void dim_repr(const ct_module *m, char *buf, size_t len) {
+    snprintf(buf, len, "dim=%d", ((const act_cfg *)m->config)->dim);
+}
+static void flatten_repr(const ct_module *m, char *buf, size_t len) {
+    const act_cfg *c = m->config;
+    snprintf(buf, len, "start_dim=%d, end_dim=%d", c->dim, c->end_dim);
+}
+
+static const ct_module_vtable relu_vt = {"ReLU", relu_fw, NULL, NULL, NULL};
+static const ct_module_vtable leaky_vt = {"LeakyReLU", leaky_fw, NULL, NULL, leaky_repr};
+static const ct_module_vtable gelu_vt = {"GELU", gelu_fw, NULL, NULL, gelu_repr};
+static const ct_module_vtable silu_vt = {"SiLU", silu_fw, NULL, NULL, NULL};
+static const ct_module_vtable tanh_vt = {"Tanh", tanh_fw, NULL, NULL, NULL};
+static const ct_module_vtable sigmoid_vt = {"Sigmoid", sigmoid_fw, NULL, NULL, NULL};
+static const ct_module_vtable softmax_vt = {"Softmax", softmax_fw, NULL, NULL, dim_repr};
+static const ct_module_vtable log_softmax_vt = {"LogSoftmax", log_softmax_fw, NULL, NULL, dim_repr};
+static const ct_module_vtable flatten_vt = {"Flatten", flatten_fw, NULL, NULL, flatten_repr};
+static const ct_module_vtable identity_vt = {"Identity", identity_fw, NULL, NULL, NULL};
 
 static ct_module *act_new(const ct_module_vtable *vt, act_cfg c) {
     return new_module(vt, &c, sizeof c);
@@ -509,7 +613,7 @@ static ct_tensor *sequential_forward(ct_module *m, const ct_tensor *x) {
     ct_scope_end(sc);
     return r ? ct_autorelease(r) : NULL;
 }
-static const ct_module_vtable sequential_vt = {"Sequential", sequential_forward, NULL, NULL};
+static const ct_module_vtable sequential_vt = {"Sequential", sequential_forward, NULL, NULL, NULL};
 
 int ct_sequential_append(ct_module *seq, ct_module *child) {
     char name[24];

@@ -480,6 +480,59 @@ int ct_module_load_state_dict(ct_module *m, const ct_state_dict *sd, bool strict
     return rc;
 }
 
+/* ------------------------------------------------------------ repr */
+
+/* Python's nn.Module.__repr__: the extra_repr on one line when there are no
+ * children, else one line per extra line and per child, indented. */
+static void repr_into(const ct_module *m, msgbuf *b, int indent) {
+    char extra[512] = "";
+    if (m->vt && m->vt->extra_repr) m->vt->extra_repr(m, extra, sizeof extra);
+    msg_add(b, "%s(", ct_module_name(m));
+    if (m->nchildren == 0) {
+        msg_add(b, "%s)", extra);
+        return;
+    }
+    msg_add(b, "\n");
+    if (extra[0]) msg_add(b, "%*s%s\n", indent + 2, "", extra);
+    for (int i = 0; i < m->nchildren; i++) {
+        msg_add(b, "%*s(%s): ", indent + 2, "", m->children[i].name);
+        repr_into(m->children[i].module, b, indent + 2);
+        msg_add(b, "\n");
+    }
+    msg_add(b, "%*s)", indent, "");
+}
+
+char *ct_module_repr(const ct_module *m) {
+    msgbuf b = {0};
+    repr_into(m, &b, 0);
+    if (!b.s) ct_set_error(CT_ERR_MEMORY, "Module repr: out of memory");
+    return b.s;
+}
+
+/* ------------------------------------------------------------ apply */
+
+static int apply_rec(ct_module *m, char *name, size_t len, size_t cap,
+                     int (*fn)(ct_module *, const char *, void *), void *ctx) {
+    int rc = fn(m, name, ctx);
+    for (int i = 0; rc == 0 && i < m->nchildren; i++) {
+        int k = snprintf(name + len, cap - len, "%s%s", len ? "." : "", m->children[i].name);
+        if (k < 0 || len + (size_t)k >= cap) {
+            ct_set_error(CT_ERR_VALUE, "Module.apply: submodule name too long");
+            rc = -1;
+            break;
+        }
+        rc = apply_rec(m->children[i].module, name, len + (size_t)k, cap, fn, ctx);
+        name[len] = 0;
+    }
+    return rc;
+}
+
+int ct_module_apply(ct_module *m, int (*fn)(ct_module *mod, const char *name, void *ctx),
+                    void *ctx) {
+    char name[1024] = "";
+    return apply_rec(m, name, 0, sizeof name, fn, ctx);
+}
+
 /* ------------------------------------------------------------ modes, grads */
 
 void ct_module_train(ct_module *m, bool mode) {
@@ -516,5 +569,57 @@ int ct_module_requires_grad_(ct_module *m, bool on) {
         if (ct_set_requires_grad(m->params[i].tensor, on) < 0) return -1;
     for (int i = 0; i < m->nchildren; i++)
         if (ct_module_requires_grad_(m->children[i].module, on) < 0) return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ dtype */
+
+/* Gives t the values of t converted to dt, in place of its data: t keeps
+ * its identity (and autograd leaf state), its storage is replaced. */
+static int retype(ct_tensor *t, ct_dtype dt) {
+    if (!ct_dtype_is_floating(t->dtype) || t->dtype == dt) return 0;
+    ct_scope sc = ct_scope_begin();
+    ct_grad_mode gm = ct_no_grad_begin();
+    int rc = -1;
+    ct_tensor *g = ct_tensor_grad(t), *ng = NULL;
+    ct_tensor *c = ct_to_dtype(t, dt, true);
+    if (c) c = ct_contiguous(c);
+    if (g && !(ng = ct_to_dtype(g, dt, true))) c = NULL;
+    if (c) {
+        if (g) ct_set_grad(t, NULL);
+        /* swap the data: c takes t's old storage away with it */
+        ct_storage *s = t->storage;
+        t->storage = c->storage;
+        c->storage = s;
+        ct_dtype old = t->dtype;
+        t->dtype = c->dtype;
+        c->dtype = old;
+        int64_t off = t->offset;
+        t->offset = c->offset;
+        c->offset = off;
+        for (int d = 0; d < t->ndim; d++) {
+            int64_t st = t->strides[d];
+            t->strides[d] = c->strides[d];
+            c->strides[d] = st;
+        }
+        rc = ng ? ct_set_grad(t, ng) : 0;
+    }
+    ct_grad_mode_end(gm);
+    ct_scope_end(sc);
+    return rc;
+}
+
+int ct_module_to_dtype(ct_module *m, ct_dtype dt) {
+    if (!ct_dtype_is_floating(dt)) {
+        ct_set_error(CT_ERR_TYPE, "nn.Module.to only accepts floating point dtypes, but got desired dtype=%s",
+                     ct_dtype_name(dt));
+        return -1;
+    }
+    for (int i = 0; i < m->nparams; i++)
+        if (retype(m->params[i].tensor, dt) < 0) return -1;
+    for (int i = 0; i < m->nbuffers; i++)
+        if (retype(m->buffers[i].tensor, dt) < 0) return -1;
+    for (int i = 0; i < m->nchildren; i++)
+        if (ct_module_to_dtype(m->children[i].module, dt) < 0) return -1;
     return 0;
 }

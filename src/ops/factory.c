@@ -1,6 +1,7 @@
 /* Creation ops: zeros, ones, full, *_like, arange, linspace, logspace, eye,
  * tensor from doubles, and the in-place fills fill_ / zero_. */
 #include "ops/factory_internal.h"
+#include "autograd/inplace.h"
 
 #include <math.h>
 
@@ -242,6 +243,13 @@ ct_tensor *ct_tensor_from_doubles(const double *values, const int64_t *sizes, in
 }
 
 /* ---------------------------------------------------------------- in place */
+/* Before the write: PyTorch's leaf errors (nothing is written then). */
+static int begin_inplace(int op, ct_tensor *t, const ct_tensor *value) {
+    const ct_tensor *in[2] = {t, value};
+    int n = value ? 2 : 1;
+    return ct__needs_grad(in, n) ? ct__ag_inplace_begin(op, t, in, n) : 0;
+}
+
 static ct_tensor *record_inplace(int op, ct_tensor *t, const ct_tensor *value,
                                  const ct_op_args *a) {
     const ct_tensor *in[2] = {t, value};
@@ -265,7 +273,7 @@ static int fill_any(ct_tensor *t, double v, bool integral, int64_t iv) {
 }
 
 ct_tensor *ct_fill_(ct_tensor *t, double value) {
-    if (!value_fits("fill_", t->dtype, value)) return NULL;
+    if (!value_fits("fill_", t->dtype, value) || begin_inplace(CT_OP_fill_, t, NULL) < 0) return NULL;
     if (fill_any(t, value, false, 0) < 0) return NULL;
     ct_bump_version(t);
     ct_op_args a;
@@ -280,6 +288,7 @@ ct_tensor *ct_fill_tensor_(ct_tensor *t, const ct_tensor *value) {
                        "fill_: fill_ only supports 0-dimension value tensor but got tensor with "
                        "%d dimensions.",
                        value->ndim);
+    if (begin_inplace(CT_OP_fill_, t, value) < 0) return NULL;
     ct_tensor *host = NULL; /* a value on a GPU is read through a host copy */
     if (!ct__on_cpu(value)) {
         host = ct__empty(NULL, 0, value->dtype);
@@ -306,6 +315,7 @@ ct_tensor *ct_fill_tensor_(ct_tensor *t, const ct_tensor *value) {
 }
 
 ct_tensor *ct_zero_(ct_tensor *t) {
+    if (begin_inplace(CT_OP_zero_, t, NULL) < 0) return NULL;
     if (!ct__on_cpu(t)) {
         if (fill_any(t, 0, false, 0) < 0) return NULL;
     } else {

@@ -200,6 +200,7 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
                                int reduce, bool include_self, ct_op_args *a) {
     if (scatter_check(name, x, &dim, index, src) < 0) return NULL;
     a->i[0] = dim;
+    if (ct__idx_begin_inplace(inplace, opid, x, src) < 0) return NULL;
     ct_tensor *out = inplace ? (ct_tensor *)x : ct__to_dtype(x, x->dtype, true);
     if (!out) return NULL;
     int64_t bad = 0;
@@ -415,6 +416,10 @@ static ct_tensor *index_src_impl(const char *name, int opid, ct__sg_op op, const
                                  const ct_tensor *source, double alpha) {
     ct_tensor *idx = index_src_check(name, x, &dim, index, source);
     if (!idx) return NULL;
+    if (ct__idx_begin_inplace(inplace, opid, x, source) < 0) {
+        ct_release(idx);
+        return NULL;
+    }
     ct_tensor *out = inplace ? (ct_tensor *)x : ct__to_dtype(x, x->dtype, true);
     ct_tensor *ev = out ? expand_vector(idx, source->sizes, source->ndim, dim) : NULL;
     if (!ev) {
@@ -515,6 +520,10 @@ static ct_tensor *index_fill_impl(const ct_tensor *x, bool inplace, int dim, con
                            (long long)v, d, (long long)n);
         }
         wp[i] = v < 0 ? v + n : v;
+    }
+    if (ct__idx_begin_inplace(inplace, CT_OP_index_fill, x, vt) < 0) {
+        ct_release(w);
+        return NULL;
     }
     ct_tensor *out = inplace ? (ct_tensor *)x : ct__to_dtype(x, x->dtype, true);
     int64_t shape[CT_MAX_DIMS];

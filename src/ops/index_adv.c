@@ -271,6 +271,10 @@ static ct_tensor *index_put_impl(const ct_tensor *x, bool inplace, const ct_tens
                        ct_dtype_name(x->dtype), ct_dtype_name(values->dtype));
     slots s;
     if (make_slots(x, indices, n, &s) < 0) return NULL;
+    if (ct__idx_begin_inplace(inplace, CT_OP_index_put, x, values) < 0) {
+        slots_free(&s);
+        return NULL;
+    }
     ct_tensor *out = inplace ? (ct_tensor *)x : ct__to_dtype(x, x->dtype, true);
     /* values that alias the destination are read from a copy */
     ct_tensor *v = values->storage == x->storage ? ct__to_dtype(values, values->dtype, true)

@@ -6,6 +6,7 @@
 #define CTORCH_INDEX_INTERNAL_H
 
 #include "internal.h"
+#include "autograd/inplace.h"
 
 /* What the dim-wise kernel does at each (position, j) pair, where j walks the
  * index along dim and idx = index[..., j, ...]:
@@ -75,5 +76,15 @@ int64_t ct__masked_select_contig(char *out, const char *x, const uint8_t *mask, 
 int64_t ct__masked_scatter_contig(char *x, const char *src, const uint8_t *mask, int64_t n,
                                   size_t isz);
 int64_t ct__count_nonzero_bytes(const uint8_t *mask, int64_t n);
+
+/* The autograd hook before an in-place write of x with operand o1 (may be
+ * NULL): PyTorch's leaf errors before anything is written, and the old x
+ * kept when the derivative reads it. Returns 0 or -1. */
+static inline int ct__idx_begin_inplace(bool inplace, int op, const ct_tensor *x,
+                                        const ct_tensor *o1) {
+    const ct_tensor *in[2] = {x, o1};
+    if (!inplace || !ct__needs_grad(in, o1 ? 2 : 1)) return 0;
+    return ct__ag_inplace_begin(op, (ct_tensor *)x, in, o1 ? 2 : 1);
+}
 
 #endif

@@ -63,7 +63,9 @@ static ct_tensor *masked_fill_impl(const ct_tensor *x, bool inplace, const ct_te
     }
     ct_tensor *out;
     if (inplace) {
-        if (check_inplace_broadcast("masked_fill_", x, mask) < 0) return NULL;
+        if (check_inplace_broadcast("masked_fill_", x, mask) < 0 ||
+            ct__idx_begin_inplace(true, CT_OP_masked_fill, x, vt) < 0)
+            return NULL;
         out = (ct_tensor *)x;
     } else {
         int64_t b[CT_MAX_DIMS];
@@ -177,6 +179,10 @@ static ct_tensor *masked_scatter_impl(const ct_tensor *x, bool inplace, const ct
     }
     /* work holds the result contiguously: a fresh copy, or x itself when
      * in place and contiguous */
+    if (ct__idx_begin_inplace(inplace, CT_OP_masked_scatter, x, source) < 0) {
+        ct_release(mc);
+        return NULL;
+    }
     ct_tensor *work;
     if (inplace && ct_is_contiguous(x)) work = ct_retain((ct_tensor *)x);
     else {
@@ -313,6 +319,10 @@ static ct_tensor *put_impl(const ct_tensor *x, bool inplace, const ct_tensor *in
                        (long long)source->numel, (long long)index->numel);
     ct_tensor *off = flat_offsets("put_", index, x->numel);
     if (!off) return NULL;
+    if (ct__idx_begin_inplace(inplace, CT_OP_put, x, source) < 0) {
+        ct_release(off);
+        return NULL;
+    }
     /* the destination as a contiguous buffer (x itself when it is one) */
     ct_tensor *work = (inplace && ct_is_contiguous(x)) ? ct_retain((ct_tensor *)x)
                                                        : ct__to_dtype(x, x->dtype, true);

@@ -3,6 +3,7 @@
  * operands (a flat call for contiguous operands, the strided iterator
  * otherwise). Every elementwise op of the family goes through ct__pw_run. */
 #include "pointwise_internal.h"
+#include "autograd/inplace.h"
 
 #include <math.h>
 #include <omp.h>
@@ -369,7 +370,10 @@ fail:
     return NULL;
 }
 
-int ct__pw_check_out_grad(const char *name, ct_pw_mode mode, const ct_tensor *const *in, int nin) {
+int ct__pw_check_out_grad(const char *name, int op_id, ct_pw_mode mode, const ct_tensor *const *in,
+                          int nin) {
+    if (mode == CT_PW_INPLACE && ct__needs_grad(in, nin))
+        return ct__ag_inplace_begin(op_id, (ct_tensor *)in[0], in, nin);
     if (mode == CT_PW_OUT && ct__needs_grad(in, nin)) {
         ct_set_error(CT_ERR_RUNTIME,
                      "%s(): functions with out=... arguments don't support automatic "
@@ -382,7 +386,10 @@ int ct__pw_check_out_grad(const char *name, ct_pw_mode mode, const ct_tensor *co
 
 ct_tensor *ct__pw_finish(ct_tensor *r, ct_pw_mode mode, int op_id, const ct_tensor *const *in,
                          int nin, const ct_op_args *args) {
-    if (!r) return NULL;
+    if (!r) {
+        if (mode == CT_PW_INPLACE) ct__ag_inplace_cancel();
+        return NULL;
+    }
     if (mode != CT_PW_NEW) ct_bump_version(r);
     if (op_id >= 0 && mode != CT_PW_OUT && ct__needs_grad(in, nin)) {
         ct_op_args none;

@@ -26,7 +26,7 @@ static ct_dtype compute_dtype(const binop *op, ct_dtype common) {
 static ct_tensor *run_binary(const binop *op, ct_pw_mode mode, ct_tensor *out, const ct_tensor *a,
                              const ct_tensor *b, ct_pw_ctx *ctx, const ct_op_args *args) {
     const ct_tensor *in[2] = {a, b};
-    if (ct__pw_check_out_grad(op->name, mode, in, 2) < 0) return NULL;
+    if (ct__pw_check_out_grad(op->name, op->op_id, mode, in, 2) < 0) return NULL;
     /* same dtype, no wrapped number: the promotion is the identity */
     ct_dtype common = (a->dtype == b->dtype && !a->wrapped_number && !b->wrapped_number)
                           ? a->dtype

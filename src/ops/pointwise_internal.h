@@ -68,8 +68,12 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
 ct_tensor *ct__pw_finish(ct_tensor *r, ct_pw_mode mode, int op_id, const ct_tensor *const *in,
                          int nin, const ct_op_args *args);
 /* Fails for out= variants when an input requires grad (PyTorch: out=
- * arguments do not support autograd). */
-int ct__pw_check_out_grad(const char *name, ct_pw_mode mode, const ct_tensor *const *in, int nin);
+ * arguments do not support autograd). For in-place variants it is the
+ * autograd hook before the write (ct__ag_inplace_begin of op_id, -1 for an
+ * op without autograd): call it after the argument checks, right before
+ * ct__pw_run; ct__pw_finish completes it. */
+int ct__pw_check_out_grad(const char *name, int op_id, ct_pw_mode mode, const ct_tensor *const *in,
+                          int nin);
 
 /* A 0-d tensor living on the caller's stack: for numbers that only the
  * loop reads (never retained, released, or recorded by autograd). */

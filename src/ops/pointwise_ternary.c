@@ -37,7 +37,7 @@ static int lerp_check(const ct_tensor *a, const ct_tensor *b, const ct_tensor *w
 static ct_tensor *lerp_scalar(ct_pw_mode mode, ct_tensor *out, const ct_tensor *a, const ct_tensor *b,
                               double w) {
     const ct_tensor *in[2] = {a, b};
-    if (lerp_check(a, b, NULL) < 0 || ct__pw_check_out_grad("lerp", mode, in, 2) < 0) return NULL;
+    if (lerp_check(a, b, NULL) < 0 || ct__pw_check_out_grad("lerp", CT_OP_lerp, mode, in, 2) < 0) return NULL;
     ct_pw_ctx ctx = {{w}, {0}, 0};
     ct_op_args args = no_args();
     args.f[0] = w;
@@ -49,7 +49,7 @@ static ct_tensor *lerp_scalar(ct_pw_mode mode, ct_tensor *out, const ct_tensor *
 static ct_tensor *lerp_tensor(ct_pw_mode mode, ct_tensor *out, const ct_tensor *a, const ct_tensor *b,
                               const ct_tensor *w) {
     const ct_tensor *in[3] = {a, b, w};
-    if (lerp_check(a, b, w) < 0 || ct__pw_check_out_grad("lerp", mode, in, 3) < 0) return NULL;
+    if (lerp_check(a, b, w) < 0 || ct__pw_check_out_grad("lerp", CT_OP_lerp, mode, in, 3) < 0) return NULL;
     ct_op_args args = no_args();
     args.b[0] = true;
     ct_tensor *r = ct__pw_run("lerp_kernel_tensor", CT_PW_LERP, mode, out, 3, in, 7u, a->dtype,
@@ -83,7 +83,6 @@ static ct_tensor *addc(bool divide, ct_pw_mode mode, ct_tensor *out, const ct_te
                        const ct_tensor *t1, const ct_tensor *t2, double value) {
     const ct_tensor *in[3] = {x, t1, t2};
     const char *name = divide ? "addcdiv" : "addcmul";
-    if (ct__pw_check_out_grad(name, mode, in, 3) < 0) return NULL;
     if (divide && !ct_dtype_is_floating(t1->dtype) && !ct_dtype_is_floating(t2->dtype))
         return CT_FAIL(CT_ERR_RUNTIME,
                        "Integer division with addcdiv is no longer supported, and in a future  "
@@ -93,6 +92,8 @@ static ct_tensor *addc(bool divide, ct_pw_mode mode, ct_tensor *out, const ct_te
                        "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
                        "behavior is just the latter implementation: (input + value * tensor1 / "
                        "tensor2), for all dtypes.");
+    if (ct__pw_check_out_grad(name, divide ? CT_OP_addcdiv : CT_OP_addcmul, mode, in, 3) < 0)
+        return NULL;
     ct_dtype dt = ct_result_type_n(in, 3);
     ct_pw_ctx ctx = {{value}, {sat_i64(value)}, 0};
     ct_op_args args = no_args();
@@ -128,7 +129,7 @@ ct_tensor *ct_addcdiv_out(ct_tensor *out, const ct_tensor *x, const ct_tensor *t
 static ct_tensor *where(ct_pw_mode mode, ct_tensor *out, const ct_tensor *cond, const ct_tensor *a,
                         const ct_tensor *b) {
     const ct_tensor *in[3] = {cond, a, b};
-    if (ct__pw_check_out_grad("where", mode, in, 3) < 0) return NULL;
+    if (ct__pw_check_out_grad("where", CT_OP_where, mode, in, 3) < 0) return NULL;
     if (cond->dtype != CT_BOOL)
         return CT_FAIL(CT_ERR_RUNTIME,
                        "where expected condition to be a boolean tensor, but got a tensor with "
@@ -154,9 +155,9 @@ ct_tensor *ct_where_out(ct_tensor *out, const ct_tensor *cond, const ct_tensor *
 static ct_tensor *clamp_scalar(const char *name, int op_id, ct_pw_mode mode, ct_tensor *out,
                                const ct_tensor *x, const double *min, const double *max,
                                bool promote) {
-    if (ct__pw_check_out_grad(name, mode, &x, 1) < 0) return NULL;
     if (!min && !max)
         return CT_FAIL(CT_ERR_RUNTIME, "torch.clamp: At least one of 'min' or 'max' must not be None");
+    if (ct__pw_check_out_grad(name, op_id, mode, &x, 1) < 0) return NULL;
     ct_dtype dt = x->dtype;
     if (promote) {
         /* whole bounds act as Python ints (clamp(int_tensor, 0) stays
@@ -190,9 +191,9 @@ static ct_tensor *clamp_scalar(const char *name, int op_id, ct_pw_mode mode, ct_
 static ct_tensor *clamp_tensor(int op_id, ct_pw_mode mode, ct_tensor *out, const ct_tensor *x,
                                const ct_tensor *min, const ct_tensor *max) {
     const ct_tensor *all[3] = {x, min, max};
-    if (ct__pw_check_out_grad("clamp", mode, all, 3) < 0) return NULL;
     if (!min && !max)
         return CT_FAIL(CT_ERR_RUNTIME, "torch.clamp: At least one of 'min' or 'max' must not be None");
+    if (ct__pw_check_out_grad("clamp", op_id, mode, all, 3) < 0) return NULL;
     ct_dtype dt = ct_result_type_n(all, 3);
     ct_op_args args = no_args();
     args.b[0] = min != NULL;

@@ -19,7 +19,7 @@ typedef struct unop {
 
 static ct_tensor *run_unary(const unop *op, ct_pw_mode mode, ct_tensor *out, const ct_tensor *x,
                             ct_pw_ctx *ctx, const ct_op_args *args) {
-    if (ct__pw_check_out_grad(op->name, mode, &x, 1) < 0) return NULL;
+    if (ct__pw_check_out_grad(op->name, op->op_id, mode, &x, 1) < 0) return NULL;
     ct_dtype compute = x->dtype;
     if ((op->rules & U_INT_TO_FLOAT) && !ct_dtype_is_floating(compute)) compute = ct_default_dtype();
     ct_dtype result = (op->rules & U_BOOL_OUT) ? CT_BOOL : compute;
@@ -108,7 +108,7 @@ ct_tensor *ct_logical_not_out(ct_tensor *out, const ct_tensor *x) {
 /* square of bool is int64 in PyTorch (it is pow(x, 2)). */
 static const unop op_square = {"square", "square", CT_OP_square, CT_PW_SQUARE, U_KEEP};
 static ct_tensor *square(ct_pw_mode mode, ct_tensor *out, const ct_tensor *x) {
-    if (ct__pw_check_out_grad("square", mode, &x, 1) < 0) return NULL;
+    if (ct__pw_check_out_grad("square", CT_OP_square, mode, &x, 1) < 0) return NULL;
     ct_dtype dt = x->dtype == CT_BOOL ? CT_INT64 : x->dtype;
     ct_tensor *r = ct__pw_run("square", CT_PW_SQUARE, mode, out, 1, &x, 1u, dt, dt, NULL);
     return ct__pw_finish(r, mode, op_square.op_id, &x, 1, NULL);

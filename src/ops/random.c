@@ -2,6 +2,7 @@
  * the tensor's memory order with PyTorch's transformations (see
  * ctorch/random.h for which streams match PyTorch bit for bit). */
 #include "ops/factory_internal.h"
+#include "autograd/inplace.h"
 
 #include <math.h>
 
@@ -244,7 +245,14 @@ static bool no_internal_overlap(const ct_tensor *t) {
 }
 
 /* Fills t (any strides) from d; 0 or -1. */
+/* Before an in-place sample: PyTorch's leaf errors (nothing written yet). */
+static int begin_sample(ct_tensor *t) {
+    const ct_tensor *in = t;
+    return ct__needs_grad(&in, 1) ? ct__ag_inplace_begin(CT_OP_fill_, t, &in, 1) : 0;
+}
+
 static int sample_into(ct_tensor *t, dist d, ct_generator *g) {
+    if (begin_sample(t) < 0) return -1;
     g = ct__gen(g);
     if (t->numel == 0) return 0;
     if (!no_internal_overlap(t)) return -1;
@@ -433,9 +441,18 @@ ct_tensor *ct_randperm(int64_t n, ct_dtype dt, ct_generator *g) {
 }
 
 /* ---------------------------------------------------------------- in place */
+/* After an in-place sample: the old values no longer reach the result, so
+ * in a graph t becomes a node with a zero gradient for its history (as
+ * PyTorch's UniformBackward0 & co.; recorded as fill_). */
 static ct_tensor *inplace_done(ct_tensor *t, int rc) {
     if (rc < 0) return NULL;
     ct_bump_version(t);
+    const ct_tensor *in = t;
+    if (ct__needs_grad(&in, 1)) {
+        ct_op_args a;
+        memset(&a, 0, sizeof a);
+        if (ct__ag_record(CT_OP_fill_, t, &in, 1, NULL, 0, &a) < 0) return NULL;
+    }
     return t;
 }
 
@@ -506,6 +523,7 @@ ct_tensor *ct_bernoulli_tensor_(ct_tensor *t, const ct_tensor *p, ct_generator *
         return CT_FAIL(CT_ERR_RUNTIME,
                        "bernoulli_: probabilities of shape %s cannot be broadcast to %s",
                        ct__shp(p), ct__shp(t));
+    if (begin_sample(t) < 0) return NULL;
     if (t->numel == 0) return inplace_done(t, 0);
     if (!no_internal_overlap(t)) return NULL;
     /* p viewed with t's shape, then both in t's memory order */

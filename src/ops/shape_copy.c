@@ -4,6 +4,7 @@
  * goes through the copy kernels; tril/triu and index-driven repeats use the
  * byte kernels of src/kernels/cpu/shape.c. */
 #include "ops/shape_internal.h"
+#include "autograd/inplace.h"
 
 static ct_tensor *raw_view(const ct_tensor *t, const int64_t *sizes, const int64_t *strides,
                            int ndim, int64_t offset) {
@@ -465,6 +466,9 @@ static ct_tensor *tri_(ct_tensor *x, int64_t k, bool upper) {
         if (ct_wrap_dim(op, -2, x->ndim) < 0) return NULL;
         return CT_FAIL(CT_ERR_RUNTIME, "%s: input tensor must have at least 2 dimensions", op);
     }
+    const ct_tensor *in = x;
+    if (ct__needs_grad(&in, 1) && ct__ag_inplace_begin(upper ? CT_OP_triu : CT_OP_tril, x, &in, 1) < 0)
+        return NULL;
     int64_t rows = x->sizes[x->ndim - 2], cols = x->sizes[x->ndim - 1];
     if (x->numel > 0) {
         if (ct_is_contiguous(x)) {
@@ -484,7 +488,6 @@ static ct_tensor *tri_(ct_tensor *x, int64_t k, bool upper) {
     ct_op_args a;
     memset(&a, 0, sizeof a);
     a.i[0] = k;
-    const ct_tensor *in = x;
     if (ct__needs_grad(&in, 1) &&
         ct__ag_record(upper ? CT_OP_triu : CT_OP_tril, x, &in, 1, NULL, 0, &a) < 0)
         return NULL;

@@ -1,10 +1,14 @@
 /* View ops: new tensor objects over the same storage. Each records itself in
  * the autograd graph when an input requires grad. */
 #include "internal.h"
+#include "autograd/inplace.h"
+#include "ops/pointwise_internal.h"
 
 static ct_tensor *finish(ct_tensor *r, int op, const ct_tensor *x, const ct_op_args *a) {
     if (!r) return NULL;
-    if (ct__needs_grad(&x, 1) && ct__ag_record(op, r, &x, 1, NULL, 0, a) < 0) {
+    int rc = ct__needs_grad(&x, 1) ? ct__ag_record(op, r, &x, 1, NULL, 0, a)
+                                   : ct__ag_note_view(r, x);
+    if (rc < 0) {
         ct_release(r);
         return NULL;
     }
@@ -338,12 +342,18 @@ ct_tensor *ct_narrow(const ct_tensor *t, int dim, int64_t start, int64_t length)
     int d = ct_wrap_dim("narrow", dim, t->ndim);
     if (d < 0) return NULL;
     int64_t n = t->sizes[d];
-    if (start < 0) start += n;
-    if (start < 0 || start > n || length < 0 || start + length > n)
-        return CT_FAIL(CT_ERR_INDEX,
-                       "narrow: start (%lld) + length (%lld) exceeds dimension size (%lld) of "
-                       "dim %d of tensor of shape %s",
-                       (long long)start, (long long)length, (long long)n, d, ct__shp(t));
+    if (start != n) { /* PyTorch wraps start like a dim (the end itself is valid) */
+        int64_t m = n > 0 ? n : 1;
+        if (start < -m || start >= m)
+            return CT_FAIL(CT_ERR_INDEX,
+                           "Dimension out of range (expected to be in range of [%lld, %lld], but "
+                           "got %lld)",
+                           (long long)-m, (long long)(m - 1), (long long)start);
+        if (start < 0) start += m;
+    }
+    if (length < 0 || start > n - length)
+        return CT_FAIL(CT_ERR_RUNTIME, "start (%lld) + length (%lld) exceeds dimension size (%lld).",
+                       (long long)start, (long long)length, (long long)n);
     int64_t ns[CT_MAX_DIMS];
     memcpy(ns, t->sizes, sizeof(int64_t) * (size_t)t->ndim);
     ns[d] = length;
@@ -500,6 +510,63 @@ ct_tensor *ct_alias(const ct_tensor *t) {
     return finish(view_of(t, t->sizes, t->strides, t->ndim, t->offset), CT_OP_view, t, &a);
 }
 
+/* Tensor.view(dtype), PyTorch's rules: the same bytes read as dt. Equal
+ * element sizes keep the geometry; otherwise the last dim (stride 1)
+ * changes length by the size ratio and the other strides and the offset
+ * are rescaled, which must divide evenly. Not differentiable. */
+ct_tensor *ct_view_dtype(const ct_tensor *t, ct_dtype dt) {
+    if ((unsigned)dt >= CT_NUM_DTYPES) return CT_FAIL(CT_ERR_VALUE, "view: invalid dtype %d", (int)dt);
+    int64_t so = (int64_t)ct_dtype_size(t->dtype), sn = (int64_t)ct_dtype_size(dt);
+    const char *from = ct__pw_torch_name(t->dtype), *to = ct__pw_torch_name(dt);
+    int nd = t->ndim;
+    int64_t sz[CT_MAX_DIMS], st[CT_MAX_DIMS], off = t->offset;
+    memcpy(sz, t->sizes, sizeof(int64_t) * (size_t)nd);
+    memcpy(st, t->strides, sizeof(int64_t) * (size_t)nd);
+    if (so != sn) {
+        if (nd == 0)
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "self.dim() cannot be 0 to view %s as %s (different element sizes)",
+                           from, to);
+        /* PyTorch's order of checks: stride(-1) first when shrinking, after
+         * size and offset when growing */
+        const char *stride_msg = "self.stride(-1) must be 1 to view %s as %s (different element "
+                                 "sizes), but got %lld";
+        if (sn < so && st[nd - 1] != 1)
+            return CT_FAIL(CT_ERR_RUNTIME, stride_msg, from, to, (long long)st[nd - 1]);
+        if (sn > so) {
+            int64_t r = sn / so;
+            if (sz[nd - 1] % r)
+                return CT_FAIL(CT_ERR_RUNTIME,
+                               "self.size(-1) must be divisible by %lld to view %s as %s (different "
+                               "element sizes), but got %lld",
+                               (long long)r, from, to, (long long)sz[nd - 1]);
+            if (off % r)
+                return CT_FAIL(CT_ERR_RUNTIME,
+                               "self.storage_offset() must be divisible by %lld to view %s as %s "
+                               "(different element sizes), but got %lld",
+                               (long long)r, from, to, (long long)off);
+            if (st[nd - 1] != 1)
+                return CT_FAIL(CT_ERR_RUNTIME, stride_msg, from, to, (long long)st[nd - 1]);
+            for (int i = 0; i < nd - 1; i++)
+                if (st[i] % r)
+                    return CT_FAIL(CT_ERR_RUNTIME,
+                                   "self.stride(%d) must be divisible by %lld to view %s as %s "
+                                   "(different element sizes), but got %lld",
+                                   i, (long long)r, from, to, (long long)st[i]);
+            sz[nd - 1] /= r;
+            for (int i = 0; i < nd - 1; i++) st[i] /= r;
+            off /= r;
+        } else {
+            int64_t r = so / sn;
+            sz[nd - 1] *= r;
+            for (int i = 0; i < nd - 1; i++) st[i] *= r;
+            off *= r;
+        }
+    }
+    ct_tensor *v = ct__tensor_new(t->storage, dt, sz, st, nd, off);
+    return v ? ct_autorelease(v) : NULL;
+}
+
 ct_tensor *ct_contiguous(const ct_tensor *t) {
     if (ct_is_contiguous(t)) return ct_autorelease(ct_retain((ct_tensor *)t));
     ct_op_args a = {0};
@@ -521,10 +588,15 @@ ct_tensor *ct_to_dtype(const ct_tensor *t, ct_dtype dt, bool copy) {
 }
 
 ct_tensor *ct_copy_(ct_tensor *dst, const ct_tensor *src) {
-    if (ct__copy_into(dst, src) < 0) return NULL;
-    ct_bump_version(dst);
     const ct_tensor *in[2] = {dst, src};
-    if (ct__needs_grad(in, 2)) {
+    bool grad = ct__needs_grad(in, 2);
+    if (grad && ct__ag_inplace_begin(CT_OP_copy_, dst, in, 2) < 0) return NULL;
+    if (ct__copy_into(dst, src) < 0) {
+        ct__ag_inplace_cancel();
+        return NULL;
+    }
+    ct_bump_version(dst);
+    if (grad) {
         ct_op_args a = {0};
         a.i[0] = src->dtype;
         if (ct__ag_record(CT_OP_copy_, dst, in, 2, NULL, 0, &a) < 0) return NULL;

@@ -50,7 +50,18 @@ TEST(core, scope_releases_every_returned_tensor) {
     ct_scope_end(s);
     CHECK(ct_scope_depth_items() == before);
     CHECK(atomic_load(&kept->refcount) == 1);
-    CHECK(atomic_load(&kept->storage->refcount) == 1); /* a is gone, b holds storage */
+    /* b keeps its base a (PyTorch's _base: an in-place write through b puts
+     * a into the graph) */
+    CHECK(atomic_load(&kept->storage->refcount) == 2);
+    ct_release(kept);
+    /* without grad mode no base is kept: a is gone, b holds the storage */
+    ct_grad_mode g = ct_no_grad_begin();
+    s = ct_scope_begin();
+    a = ct_empty(SHAPE(3), 1, CT_FLOAT32);
+    kept = ct_keep(ct_view(a, SHAPE(3, 1), 2));
+    ct_scope_end(s);
+    ct_grad_mode_end(g);
+    CHECK(atomic_load(&kept->storage->refcount) == 1);
     ct_release(kept);
 }
 

@@ -414,8 +414,9 @@ TEST(data_image, image_folder_orders_like_torchvision) {
               "Couldn't find any class folder");
     CHECK_ERR(ct_image_folder(tmp_path("nope"), NULL, 0, CT_IMAGE_RGB, (ct_transform){0}),
               "No such file or directory");
-    CHECK_ERR(ct_image_folder_class(ct_tensor_dataset((ct_tensor *const[]){tt_rand(SHAPE(2), 1, CT_FLOAT32, 0, 1, 1)}, 1), 0),
-              "not an ImageFolder");
+    ct_dataset *other = ct_tensor_dataset((ct_tensor *const[]){tt_rand(SHAPE(2), 1, CT_FLOAT32, 0, 1, 1)}, 1);
+    CHECK_ERR(ct_image_folder_class(other, 0), "not an ImageFolder");
+    ct_dataset_free(other);
 }
 
 TEST(data_image, image_folder_bad_file_surfaces_in_loader) {
@@ -554,4 +555,31 @@ TEST(data_sampler, batch_sampler_groups_indices) {
     ct_sampler_free(r);
     CHECK_ERR(ct_batch_sampler_new(s, 0, false), "batch_size should be a positive integer value");
     ct_sampler_free(s);
+}
+
+TEST(data_sampler, loader_takes_batches_from_a_batch_sampler) {
+    ct_tensor *x = ct_arange(0, 7, 1, CT_INT64);
+    ct_dataset *ds = ct_tensor_dataset((ct_tensor *const[]){x}, 1);
+    ct_sampler *r = ct_sampler_random(7, 5);
+    for (int w = 0; w < 3; w += 2) {
+        ct_batch_sampler *bs = ct_batch_sampler_new(r, 3, false);
+        ct_dataloader *dl = ct_dataloader_new(ds, &(ct_dataloader_options){.batch_sampler = bs, .num_workers = w});
+        CHECK_OK(dl);
+        CHECK(ct_dataloader_length(dl) == 3);
+        for (int epoch = 0; epoch < 2; epoch++) {
+            int seen[7] = {0}, sizes[3] = {0}, k = 0;
+            ct_tensor *b[1];
+            while (ct_dataloader_next(dl, b) == 1) {
+                if (k < 3) sizes[k] = (int)b[0]->sizes[0];
+                k++;
+                for (int64_t i = 0; i < b[0]->numel; i++) seen[ct_item_at_int(b[0], i)]++;
+            }
+            CHECK(k == 3 && sizes[0] == 3 && sizes[1] == 3 && sizes[2] == 1);
+            for (int i = 0; i < 7; i++) CHECK(seen[i] == 1);
+        }
+        ct_dataloader_free(dl);
+        ct_batch_sampler_free(bs);
+    }
+    ct_sampler_free(r);
+    ct_dataset_free(ds);
 }

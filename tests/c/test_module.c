@@ -505,7 +505,7 @@ TEST(module_layer_norm, forward_and_parameters) {
 static ct_tensor *scale_forward(ct_module *m, const ct_tensor *x) {
     return ct_mul(x, ct_module_get_parameter(m, "scale"));
 }
-static const ct_module_vtable scale_vt = {"Scale", scale_forward, NULL, NULL};
+static const ct_module_vtable scale_vt = {"Scale", scale_forward, NULL, NULL, NULL};
 
 TEST(module_custom, user_defined_kind_in_a_container) {
     ct_module *s = ct_module_new(&scale_vt, NULL);
@@ -520,7 +520,7 @@ TEST(module_custom, user_defined_kind_in_a_container) {
     CHECK_TENSOR(y, SHAPE(2), 1, VALS(0, 6), 0);
     AUTO_NAMED np = ct_module_named_parameters(net);
     CHECK(names_are(np, "0.scale"));
-    AUTO_MODULE nofw = ct_module_new(&(ct_module_vtable){"Empty", NULL, NULL, NULL}, NULL);
+    AUTO_MODULE nofw = ct_module_new(&(ct_module_vtable){.name = "Empty"}, NULL);
     CHECK_ERR(ct_module_forward(nofw, p), "Module [Empty] is missing the required \"forward\" function");
     /* a non-leaf can't be a parameter */
     CHECK(ct_module_register_parameter(nofw, "w", ct_mul_scalar(p, 2.0)) < 0);
@@ -737,4 +737,149 @@ TEST(module_init, reset_parameters_with_a_generator_reproduces_pytorch) {
     CHECK_TENSOR(ct_module_get_parameter(m, "0.bias"), SHAPE(2), 1,
                  VALS(-0.011439144611358643, 0.45777493715286255), 0);
     CHECK(ct_is_leaf(ct_module_get_parameter(m, "0.weight")));
+}
+
+/* ------------------------------------------------------------ repr */
+
+TEST(module_repr, matches_pytorchs_print) {
+    /* print(nn.Sequential(nn.Conv2d(1,32,3,padding=1), nn.Conv2d(4,6,(3,2),stride=(2,1),groups=2,
+     * bias=False,dilation=2), nn.Conv1d(2,3,3,padding='same'), nn.BatchNorm2d(32, momentum=None),
+     * nn.MaxPool2d(2), nn.MaxPool2d((3,2),stride=(2,1)), nn.AvgPool2d(3,2,1),
+     * nn.AdaptiveAvgPool2d((4,3)), nn.AdaptiveAvgPool2d(1), nn.Sequential(nn.Linear(16,8),
+     * nn.LayerNorm(8)), nn.Dropout(1.0), nn.LeakyReLU(), nn.GELU(), nn.Softmax(1),
+     * nn.LogSoftmax(dim=-1), nn.Flatten(), nn.Identity(), nn.ReLU(), nn.Sequential())) */
+    const char *want =
+        "Sequential(\n"
+        "  (0): Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+        "  (1): Conv2d(4, 6, kernel_size=(3, 2), stride=(2, 1), dilation=(2, 2), groups=2, bias=False)\n"
+        "  (2): Conv1d(2, 3, kernel_size=(3,), stride=(1,), padding=same)\n"
+        "  (3): BatchNorm2d(32, eps=1e-05, momentum=None, affine=True, track_running_stats=True)\n"
+        "  (4): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n"
+        "  (5): MaxPool2d(kernel_size=(3, 2), stride=(2, 1), padding=0, dilation=1, ceil_mode=False)\n"
+        "  (6): AvgPool2d(kernel_size=3, stride=2, padding=1)\n"
+        "  (7): AdaptiveAvgPool2d(output_size=(4, 3))\n"
+        "  (8): AdaptiveAvgPool2d(output_size=1)\n"
+        "  (9): Sequential(\n"
+        "    (0): Linear(in_features=16, out_features=8, bias=True)\n"
+        "    (1): LayerNorm((8,), eps=1e-05, elementwise_affine=True)\n"
+        "  )\n"
+        "  (10): Dropout(p=1.0, inplace=False)\n"
+        "  (11): LeakyReLU(negative_slope=0.01)\n"
+        "  (12): GELU(approximate='none')\n"
+        "  (13): Softmax(dim=1)\n"
+        "  (14): LogSoftmax(dim=-1)\n"
+        "  (15): Flatten(start_dim=1, end_dim=-1)\n"
+        "  (16): Identity()\n"
+        "  (17): ReLU()\n"
+        "  (18): Sequential()\n"
+        ")";
+    AUTO_MODULE m = ct_sequential(19, (ct_module *[]){
+        ct_conv2d_module(1, 32, 3, 1, 1),
+        ct_conv2d_module_ex(4, 6, SHAPE(3, 2), &(ct_conv_options){.stride = {2, 1}, .dilation = {2, 2},
+                                                                   .groups = 2, .no_bias = true}),
+        ct_conv1d_module(2, 3, 3, &(ct_conv_options){.padding_str = "same"}),
+        ct_batch_norm2d_module_ex(32, 1e-5, -1, true, true), ct_max_pool2d_module(2, 0, 0),
+        ct_max_pool2d_module_ex(SHAPE(3, 2), SHAPE(2, 1), NULL, NULL, false),
+        ct_avg_pool2d_module(3, 2, 1), ct_adaptive_avg_pool2d_module(4, 3),
+        ct_adaptive_avg_pool2d_module(1, 1),
+        ct_sequential(2, (ct_module *[]){ct_linear_module(16, 8, true),
+                                         ct_layer_norm_module(SHAPE(8), 1, 1e-5, true)}),
+        ct_dropout_module(1.0), ct_leaky_relu_module(0.01), ct_gelu_module(NULL), ct_softmax_module(1),
+        ct_log_softmax_module(-1), ct_flatten_module(1, -1), ct_identity_module(), ct_relu_module(),
+        ct_sequential(0, NULL)});
+    CHECK_OK(m);
+    char *got = ct_module_repr(m);
+    CHECK(got);
+    int same = !strcmp(got, want);
+    if (!same) fprintf(stderr, "%s\n", got);
+    free(got);
+    CHECK(same);
+}
+
+/* ------------------------------------------------------------ dtype */
+
+TEST(module_to_dtype, double_converts_floating_tensors_in_place) {
+    AUTO_MODULE net = small_net();
+    CHECK_OK(net);
+    ct_tensor *w = ct_module_get_parameter(net, "0.weight");
+    ct_tensor *w32 = ct_clone(w);
+    ct_tensor *x = tt_rand(SHAPE(2, 1, 4, 4), 4, CT_FLOAT64, -1, 1, 14);
+    /* a first backward leaves a float32 grad, converted too */
+    ct_tensor *y32 = ct_module_forward(net, ct_to_dtype(x, CT_FLOAT32, false));
+    CHECK_OK(y32);
+    CHECK(ct_backward(ct_sum(y32), NULL, false, false, NULL, 0) == 0);
+    CHECK(ct_module_to_dtype(net, CT_FLOAT64) == 0);
+    CHECK(ct_module_get_parameter(net, "0.weight") == w); /* same object */
+    CHECK(w->dtype == CT_FLOAT64 && ct_is_leaf(w) && ct_requires_grad(w));
+    CHECK(ct_tensor_grad(w) && ct_tensor_grad(w)->dtype == CT_FLOAT64);
+    CHECK(same_values(w, w32, 0));
+    CHECK(ct_module_get_buffer(net, "1.running_var")->dtype == CT_FLOAT64);
+    CHECK(ct_module_get_buffer(net, "1.num_batches_tracked")->dtype == CT_INT64);
+    ct_module_eval(net);
+    ct_tensor *y = ct_module_forward(net, x);
+    CHECK_OK(y);
+    CHECK(y->dtype == CT_FLOAT64);
+    CHECK(ct_backward(ct_sum(y), NULL, false, false, NULL, 0) == 0);
+    CHECK(ct_module_to_dtype(net, CT_INT32) < 0);
+    CHECK(strstr(ct_last_error(), "only accepts floating point dtypes"));
+}
+
+/* ------------------------------------------------------------ apply, edge cases */
+
+typedef struct {
+    char names[512];
+    int convs;
+} visit_ctx;
+
+static int visit(ct_module *m, const char *name, void *p) {
+    visit_ctx *v = p;
+    strcat(v->names, "[");
+    strcat(v->names, name);
+    strcat(v->names, "]");
+    if (!strcmp(ct_module_name(m), "Conv2d")) {
+        v->convs++;
+        if (!ct_init_zeros_(ct_module_get_parameter(m, "weight"))) return -1;
+    }
+    return !strcmp(ct_module_name(m), "LayerNorm") ? 7 : 0;
+}
+
+TEST(module_apply, visits_in_named_modules_order) {
+    AUTO_MODULE net = small_net();
+    CHECK_OK(net);
+    visit_ctx v = {"", 0};
+    /* [n for n, _ in net.named_modules()] stops at the LayerNorm ("6.1") */
+    CHECK(ct_module_apply(net, visit, &v) == 7);
+    CHECK(!strcmp(v.names, "[][0][1][2][3][4][5][6][6.0][6.1]"));
+    CHECK(v.convs == 1);
+    CHECK(ct_item_at(ct_module_get_parameter(net, "0.weight"), 3) == 0);
+}
+
+TEST(module_linear, zero_sizes_and_empty_batches) {
+    /* torch.manual_seed(0); nn.Linear(0, 3).bias -> zeros, three draws consumed:
+     * torch.rand(2) -> [0.13203048706054688, 0.30742281675338745] */
+    ct_manual_seed(0);
+    AUTO_MODULE l0 = ct_linear_module(0, 3, true);
+    CHECK_OK(l0);
+    CHECK_TENSOR(ct_module_get_parameter(l0, "bias"), SHAPE(3), 1, VALS(0, 0, 0), 0);
+    CHECK_TENSOR(ct_rand(SHAPE(2), 1, CT_FLOAT32, NULL), SHAPE(2), 1,
+                 VALS(0.13203048706054688, 0.30742281675338745), 0);
+    /* torch.manual_seed(0); nn.Conv2d(0, 2, 3): no draws; torch.rand(2) */
+    ct_manual_seed(0);
+    AUTO_MODULE c0 = ct_conv2d_module(0, 2, 3, 1, 0);
+    CHECK_OK(c0);
+    CHECK(ct_module_get_parameter(c0, "weight")->numel == 0);
+    CHECK_TENSOR(ct_rand(SHAPE(2), 1, CT_FLOAT32, NULL), SHAPE(2), 1,
+                 VALS(0.49625658988952637, 0.7682217955589294), 0);
+    /* empty batch, non-contiguous input */
+    AUTO_MODULE l = ct_linear_module(4, 3, true);
+    CHECK_OK(l);
+    ct_tensor *y = ct_module_forward(l, ct_zeros(SHAPE(0, 4), 2, CT_FLOAT32));
+    CHECK_OK(y);
+    CHECK(y->ndim == 2 && y->sizes[0] == 0 && y->sizes[1] == 3);
+    ct_tensor *xt = ct_transpose(tt_rand(SHAPE(4, 5), 2, CT_FLOAT32, -1, 1, 15), 0, 1);
+    CHECK(!ct_is_contiguous(xt));
+    CHECK(same_values(ct_module_forward(l, xt), ct_module_forward(l, ct_contiguous(xt)), 1e-6));
+    /* a 1-d input and a 3-d input go through like F.linear */
+    CHECK(ct_module_forward(l, ct_ones(SHAPE(4), 1, CT_FLOAT32))->ndim == 1);
+    CHECK(ct_module_forward(l, ct_ones(SHAPE(2, 6, 4), 3, CT_FLOAT32))->sizes[1] == 6);
 }

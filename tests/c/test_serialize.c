@@ -720,3 +720,25 @@ TEST(safetensors, file_round_trip) {
     CHECK(ct_save_safetensors_buffer(dup, two, 2, NULL, NULL, 0, &buf, &len) < 0 &&
           strstr(ct_last_error(), "twice"));
 }
+
+TEST(serialize, zip64_records_round_trip) {
+    /* what a file over 4 GiB carries: zip64 sizes, offsets and end records */
+    int64_t shape[] = {5, 7};
+    ct_tensor *x = tt_rand(shape, 2, CT_FLOAT64, -1, 1, 9);
+    ct_value *v = ct_value_tensor(ct_transpose(x, 0, 1), false);
+    void *buf;
+    size_t len;
+    ct__zip_force_zip64 = true;
+    int r = ct_save_buffer(v, &buf, &len);
+    ct__zip_force_zip64 = false;
+    ct_value_release(v);
+    CHECK(r == 0);
+    const unsigned char *b = buf;
+    CHECK(rd32le(b + len - 22) == 0x06054b50 && rd32le(b + len - 22 - 20) == 0x07064b50);
+    CHECK(rd32le(b + len - 22 + 16) == 0xFFFFFFFFu);
+    ct_value *r2 = ct_load_buffer(buf, len);
+    free(buf);
+    CHECK_OK(r2);
+    CHECK(same_values(ct_value_get_tensor(r2), ct_transpose(x, 0, 1)));
+    ct_value_release(r2);
+}

@@ -119,7 +119,7 @@ def test_to_tensor_normalize_equal_torchvision():
     with pytest.raises(TypeError, match="float tensor"):
         CT.Normalize((0.5,), (0.5,))(ctorch.zeros(1, 2, 2, dtype=ctorch.uint8))
     with pytest.raises(ValueError, match="std evaluated to zero"):
-        CT.Normalize((0.5,), (0.0,))
+        CT.Normalize((0.5,), (0.0,))(ctorch.zeros(1, 2, 2))
     with pytest.raises(TypeError, match="pic should be"):
         CT.ToTensor()([1, 2])
     assert CT.Lambda(lambda v: v + 1)(1) == 2
@@ -194,3 +194,15 @@ def test_c_loader_error_names_item(mnist_root, nw):
     assert type(iter(dl)).__name__ == "_CLoaderIter"
     with pytest.raises(RuntimeError, match=r"DataLoader: item 17: Normalize: 2 mean/std values"):
         next(iter(dl))
+
+
+def test_transform_changed_between_epochs(mnist_root):
+    root, _, sets = mnist_root
+    ds = CD.MNIST(root, transform=CT.ToTensor())
+    dl = cud.DataLoader(ds, batch_size=50, collate_fn=cud.default_collate)
+    x0 = next(iter(dl))[0]
+    assert type(iter(dl)).__name__ == "_CLoaderIter"  # default_collate given explicitly
+    ds.transform = CT.Compose([CT.ToTensor(), CT.Normalize((0.5,), (0.5,))])
+    x1 = next(iter(dl))[0]
+    np.testing.assert_allclose(x1.numpy(), (x0.numpy() - 0.5) / 0.5, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(x0.numpy()[:, 0] * 255, sets["train"][0].astype(np.float32))

@@ -367,3 +367,51 @@ def test_safetensors_hostile_headers():
             ctorch.safetensors.load(b)
     with pytest.raises(TypeError):
         ctorch.safetensors.save({"x": [1, 2]})
+
+
+# ------------------------------------------------------------------ ctorch modules and optimizers
+def _has(modname):
+    try:
+        __import__(modname)
+        return True
+    except ImportError:
+        return False
+
+
+@pytest.mark.skipif(not _has("ctorch.nn") or not hasattr(ctorch.nn, "Linear"), reason="nn not merged")
+def test_ctorch_module_state_dict_moves_both_ways():
+    def build(m):
+        return m.nn.Sequential(m.nn.Linear(3, 4), m.nn.BatchNorm1d(4), m.nn.Linear(4, 2))
+    cm, tm = build(ctorch), build(torch)
+    # ctorch -> torch
+    tm.load_state_dict(torch.load(io.BytesIO(ctorch_bytes(cm.state_dict()))))
+    for k, v in cm.state_dict().items():
+        np.testing.assert_array_equal(tm.state_dict()[k].numpy(), v.numpy())
+    # torch -> ctorch, and whole parameters keep their class
+    tm2 = build(torch)
+    cm.load_state_dict(ctorch.load(io.BytesIO(torch_bytes(tm2.state_dict()))))
+    for k, v in tm2.state_dict().items():
+        np.testing.assert_array_equal(cm.state_dict()[k].numpy(), v.numpy())
+    params = ctorch.load(io.BytesIO(torch_bytes(list(tm2.parameters()))))
+    assert all(isinstance(p, ctorch.nn.Parameter) and p.requires_grad for p in params)
+    back = torch.load(io.BytesIO(ctorch_bytes(list(cm.parameters()))))
+    assert all(isinstance(p, torch.nn.Parameter) for p in back)
+
+
+@pytest.mark.skipif(not _has("ctorch.optim"), reason="optim not merged")
+def test_ctorch_optimizer_state_dict_loads_in_torch():
+    cm = ctorch.nn.Linear(3, 2)
+    tm = torch.nn.Linear(3, 2)
+    tm.load_state_dict(torch.load(io.BytesIO(ctorch_bytes(cm.state_dict()))))
+    copt = ctorch.optim.Adam(cm.parameters(), lr=0.01)
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    cm(ctorch.tensor(x.tolist())).sum().backward()
+    copt.step()
+    sd = torch.load(io.BytesIO(ctorch_bytes(copt.state_dict())))
+    topt = torch.optim.Adam(tm.parameters(), lr=0.01)
+    topt.load_state_dict(sd)
+    assert topt.state_dict()["param_groups"][0]["lr"] == 0.01
+    for i, st in copt.state_dict()["state"].items():
+        for k, v in st.items():
+            got = topt.state_dict()["state"][i][k]
+            np.testing.assert_array_equal(np.asarray(got), np.asarray(v.numpy() if hasattr(v, "numpy") else v))

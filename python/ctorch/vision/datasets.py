@@ -1,10 +1,11 @@
 """torchvision.datasets for ctorch: MNIST, FashionMNIST, KMNIST (IDX files,
 plain or gzip), CIFAR10 and CIFAR100 (the binary version, or torchvision's
-python version when that is what root holds).
+python version when that is what root holds), ImageFolder / DatasetFolder
+(JPEG and PNG decoded in C).
 
 Items are (image, target) as in torchvision, with the image a uint8 tensor
-([28, 28] for the MNIST family, [32, 32, 3] HWC for CIFAR) instead of a PIL
-image; target is a Python int. Nothing is downloaded: ctorch has no network
+([28, 28] for the MNIST family, [32, 32, 3] HWC for CIFAR, [H, W, 3] RGB for
+ImageFolder) instead of a PIL image; target is a Python int. Nothing is downloaded: ctorch has no network
 access; download=True with missing files raises an error naming the files.
 """
 import os
@@ -281,3 +282,139 @@ class CIFAR100(CIFAR10):
     meta_py = ("meta", "fine_label_names")
     label_bytes = 2
     num_classes = 100
+
+
+IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+
+
+def default_loader(path):
+    """An image file (JPEG or PNG) as uint8 [H, W, 3] RGB, decoded in C
+    (torchvision's default_loader gives the same pixels as a PIL RGB image)."""
+    return ctorch._C._image_read(os.fspath(path), 3)
+
+
+def has_file_allowed_extension(filename, extensions):
+    return filename.lower().endswith(extensions if isinstance(extensions, str)
+                                     else tuple(extensions))
+
+
+def is_image_file(filename):
+    return has_file_allowed_extension(filename, IMG_EXTENSIONS)
+
+
+def find_classes(directory):
+    """Sorted class folder names and their indices (torchvision's rule)."""
+    classes = sorted(entry.name for entry in os.scandir(directory) if entry.is_dir())
+    if not classes:
+        raise FileNotFoundError(f"Couldn't find any class folder in {directory}.")
+    return classes, {cls_name: i for i, cls_name in enumerate(classes)}
+
+
+def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=None):
+    """[(path, class index)] in torchvision's order: class by class, then
+    os.walk order with folders and files sorted."""
+    directory = os.path.expanduser(directory)
+    if class_to_idx is None:
+        _, class_to_idx = find_classes(directory)
+    elif not class_to_idx:
+        raise ValueError("'class_to_index' must have at least one entry to collect any samples.")
+    both_none = extensions is None and is_valid_file is None
+    both_something = extensions is not None and is_valid_file is not None
+    if both_none or both_something:
+        raise ValueError("Both extensions and is_valid_file cannot be None or not None at the "
+                         "same time")
+    if extensions is not None:
+        def is_valid_file(x):
+            return has_file_allowed_extension(x, extensions)
+    instances = []
+    available_classes = set()
+    for target_class in sorted(class_to_idx.keys()):
+        class_index = class_to_idx[target_class]
+        target_dir = os.path.join(directory, target_class)
+        if not os.path.isdir(target_dir):
+            continue
+        for root, _, fnames in sorted(os.walk(target_dir, followlinks=True)):
+            for fname in sorted(fnames):
+                path = os.path.join(root, fname)
+                if is_valid_file(path):
+                    instances.append((path, class_index))
+                    available_classes.add(target_class)
+    empty_classes = set(class_to_idx.keys()) - available_classes
+    if empty_classes:
+        msg = f"Found no valid file for the classes {', '.join(sorted(empty_classes))}. "
+        if extensions is not None:
+            msg += f"Supported extensions are: {extensions if isinstance(extensions, str) else ', '.join(extensions)}"
+        raise FileNotFoundError(msg)
+    return instances
+
+
+class DatasetFolder(VisionDataset):
+    """Samples arranged as root/<class>/.../<file>; items (loader(path), class index)."""
+
+    def __init__(self, root, loader, extensions=None, transform=None, target_transform=None,
+                 is_valid_file=None):
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        classes, class_to_idx = self.find_classes(self.root)
+        samples = self.make_dataset(self.root, class_to_idx, extensions, is_valid_file)
+        self.loader = loader
+        self.extensions = extensions
+        self.classes = classes
+        self.class_to_idx = class_to_idx
+        self.samples = samples
+        self.targets = [s[1] for s in samples]
+
+    @staticmethod
+    def make_dataset(directory, class_to_idx, extensions=None, is_valid_file=None):
+        if class_to_idx is None:
+            raise ValueError("The class_to_idx parameter cannot be None.")
+        return make_dataset(directory, class_to_idx, extensions=extensions,
+                            is_valid_file=is_valid_file)
+
+    def find_classes(self, directory):
+        return find_classes(directory)
+
+    def __getitem__(self, index):
+        path, target = self.samples[index]
+        return self._apply(self.loader(path), target)
+
+    def __len__(self):
+        return len(self.samples)
+
+
+class ImageFolder(DatasetFolder):
+    """root/<class>/<image>: items (uint8 [H, W, 3] RGB image, class index).
+    With the default loader and no is_valid_file, the C DataLoader reads,
+    decodes (libjpeg-turbo, libpng) and transforms the images in its worker
+    threads without the GIL."""
+
+    def __init__(self, root, transform=None, target_transform=None, loader=default_loader,
+                 is_valid_file=None):
+        super().__init__(root, loader, IMG_EXTENSIONS if is_valid_file is None else None,
+                         transform=transform, target_transform=target_transform,
+                         is_valid_file=is_valid_file)
+        self.imgs = self.samples
+        self._c_base = None  # the C ImageFolder, made on first use
+        self._c_plain = loader is default_loader and is_valid_file is None and \
+            type(self).find_classes is DatasetFolder.find_classes
+
+    def _c_dataset(self):
+        if not self._c_plain:
+            return None
+        if self.transforms is not None or self.target_transform is not None:
+            return None
+        if self._c_base is None:
+            root = os.fspath(self.root)
+            # the C folder walk must list the same samples in the same order
+            same = [tuple(s) for s in ctorch._C._image_folder(root, list(IMG_EXTENSIONS))[1]] \
+                == [tuple(s) for s in self.samples]
+            self._c_base = (ctorch._C._image_folder_dataset(root, list(IMG_EXTENSIONS))
+                            if same else False)
+        cds = self._c_base
+        if cds is False:
+            return None
+        chain = []
+        if self.transform is not None:
+            chain = c_transforms(self.transform)
+            if chain is None:
+                return None
+        return ctorch._C._transformed_dataset(cds, 0, chain) if chain else cds

@@ -144,7 +144,7 @@ class DataLoader:
         self.sampler = sampler
         self.batch_sampler = batch_sampler
         self.generator = generator
-        self._default_collate = collate_fn is None
+        self._default_collate = collate_fn is None or collate_fn is default_collate
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
@@ -152,7 +152,6 @@ class DataLoader:
         self.__initialized = True
         self._IterableDataset_len_called = None
         self._iterator = None
-        self._c_cache = None
 
     def __setattr__(self, attr, val):
         if self.__initialized and attr in ('batch_size', 'batch_sampler', 'sampler', 'drop_last',
@@ -168,9 +167,8 @@ class DataLoader:
         if (self._dataset_kind != _DatasetKind.Map or not self._own_batch_sampler or
                 not self._default_collate or self.worker_init_fn is not None):
             return None
-        if self._c_cache is None:
-            self._c_cache = (_c_source(self.dataset),)
-        return self._c_cache[0]
+        # asked per iterator: a dataset's transform may change between epochs
+        return _c_source(self.dataset)
 
     def _get_iterator(self):
         plan = self._c_plan()
@@ -289,14 +287,19 @@ class _CLoaderIter(_BaseDataLoaderIter):
         self._batch_size = loader.batch_size
         self._sampler = loader.sampler
         self._c = None  # started by the first next(), when PyTorch's sampler draws
+        self._epoch = 0
 
     def _start(self):
         indices = list(self._sampler)
         if self._mapping is not None:
             m = self._mapping
             indices = [m[i] for i in indices]
+        # random C transforms: batch k of epoch e draws from a generator seeded
+        # from (base seed, e, k), whatever the number of workers
+        seed = (self._base_seed + self._epoch * 0x9E3779B97F4A7C15) % (1 << 64)
+        self._epoch += 1
         self._c = ctorch._C._CLoader(self._cds, indices, self._batch_size, self._drop_last,
-                                     self._num_workers, self._prefetch_factor)
+                                     self._num_workers, self._prefetch_factor, seed)
 
     def _reset(self, loader, first_iter=False):
         super()._reset(loader, first_iter)
