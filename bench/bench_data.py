@@ -137,7 +137,7 @@ def main():
 
     # 1. images (PyTorch's workers are processes: run it first, before
     # ctorch starts any threads in this process)
-    nimg, epochs = (128, 2) if QUICK else (1024, 5)
+    nimg, epochs = (384, 3) if QUICK else (1024, 5)
     root = tempfile.mkdtemp(prefix="ctorch_bench_jpeg_")
     try:
         write_jpegs(root, nimg)
