@@ -26,6 +26,22 @@ def run_c(binary):
     return res
 
 
+def run_py(script):
+    """Runs bench/<script> (bench_nn.py, bench_data.py) in its own interpreter;
+    prints its table, returns its JSON lines by name."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(HERE, "..", "python"))
+    out = subprocess.run([sys.executable, os.path.join(HERE, script)] + (["--quick"] if QUICK else []),
+                         check=True, capture_output=True, text=True, env=env).stdout
+    res = {}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            d = json.loads(line)
+            res[d["name"]] = d
+        else:
+            print(line)
+    return res
+
+
 def median_time(fn, inner, repeats):
     for _ in range(min(inner, 3)):
         fn()
@@ -122,6 +138,11 @@ def main():
     os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
     with open(os.path.join(HERE, "out", "core.json"), "w") as f:
         json.dump(out, f, indent=1)
+    for script, key in (("bench_nn.py", "nn"), ("bench_data.py", "data")):
+        print()
+        res = run_py(script)
+        with open(os.path.join(HERE, "out", key + ".json"), "w") as f:
+            json.dump(res, f, indent=1)
 
 
 if __name__ == "__main__":
