@@ -436,11 +436,18 @@ static ct_node *make_node(int op, const ct_tensor *out, const ct_tensor *const *
             }
         }
         const ct_tensor *src = (i == 0 && old_self) ? old_self : inputs[i];
-        n->saved[k].t = ct_retain((ct_tensor *)src);
         /* an in-place op saw its inputs before its write: a use of any input
          * that shares the written memory (x.mul_(x)'s other) errors, as in
-         * PyTorch; self itself was copied before the write when needed */
+         * PyTorch; self itself was copied before the write when needed.
+         * Such an input is kept as a bare alias: the tensor itself (or a view
+         * of it) would point back at this node, a cycle nothing frees. */
         bool stale = inplace && src && src->storage == out->storage;
+        n->saved[k].t = stale ? bare_alias(src) : ct_retain((ct_tensor *)src);
+        if (stale && !n->saved[k].t) {
+            n->nsaved = (uint8_t)k;
+            ct_node_release(n);
+            return NULL;
+        }
         n->saved[k].version = src ? ct_version(src) - (stale ? 1 : 0) : 0;
         n->saved[k].is_output = false;
         k++;

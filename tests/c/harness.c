@@ -116,13 +116,22 @@ static int has_group(const char *g) {
     return 0;
 }
 
+/* filter: comma-separated substrings, any of which selects a test */
+static int matches(const char *full, const char *filter) {
+    char buf[8192];
+    snprintf(buf, sizeof buf, "%s", filter);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ","))
+        if (strstr(full, tok)) return 1;
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *filter = argc > 1 ? argv[1] : NULL;
     int passed = 0, failed = 0;
     for (int i = 0; i < ntests; i++) {
         char full[256];
         snprintf(full, sizeof full, "%s.%s", tests[i].group, tests[i].name);
-        if (filter && !strstr(full, filter)) continue;
+        if (filter && !matches(full, filter)) continue;
         current_failed = 0;
         ct_clear_error();
         ct_scope s = ct_scope_begin();
