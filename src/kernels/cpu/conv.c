@@ -113,19 +113,51 @@ static int image_threads(int64_t N, double flops_per_image) {
     return nt;
 }
 
+/* The GEMM view shared by the three kernels: per image and group, weight
+ * [Og, K] times columns [K, L]; per = column elements of one image, img =
+ * input elements of one image; nt threads take whole images. */
+typedef struct conv_gemm {
+    size_t es;
+    int64_t Og, K, L, per, img;
+    bool direct;
+    int nt;
+} conv_gemm;
+
+static conv_gemm conv_gemm_of(ct_dtype dt, int64_t N, int64_t C, int64_t O, int64_t groups,
+                              const ct_win2d *g) {
+    conv_gemm c;
+    c.es = ct_dtype_size(dt);
+    c.Og = O / groups;
+    c.K = C / groups * g->kh * g->kw;
+    c.L = g->OH * g->OW;
+    c.per = C * g->kh * g->kw * c.L;
+    c.img = C * g->H * g->W;
+    c.direct = is_direct(g);
+    c.nt = image_threads(N, 2.0 * (double)O * c.K * c.L);
+    return c;
+}
+
+/* One column buffer per thread (none for a direct convolution): *buf owned. */
+static int col_buffers(ct_dtype dt, int64_t N, const conv_gemm *c, ct_tensor **buf, char **bp) {
+    *buf = NULL;
+    if (!c->direct && N > 0) {
+        *buf = ct__empty((int64_t[]){c->nt * c->per}, 1, dt);
+        if (!*buf) return -1;
+    }
+    *bp = *buf ? ct_data_ptr(*buf) : NULL;
+    return 0;
+}
+
 int ct__conv2d_forward_kernel(ct_dtype dt, const void *x, const void *w, const void *b, void *out,
                               int64_t N, int64_t C, int64_t O, int64_t groups, const ct_win2d *g) {
-    size_t es = ct_dtype_size(dt);
-    int64_t Cg = C / groups, Og = O / groups, K = Cg * g->kh * g->kw, L = g->OH * g->OW;
-    int64_t per = C * g->kh * g->kw * L, img = C * g->H * g->W;
-    bool direct = is_direct(g);
-    int nt = image_threads(N, 2.0 * (double)O * K * L);
-    ct_tensor *buf = NULL;
-    if (!direct && N > 0) {
-        buf = ct__empty((int64_t[]){nt * per}, 1, dt);
-        if (!buf) return -1;
-    }
-    char *bp = buf ? ct_data_ptr(buf) : NULL;
+    const conv_gemm c = conv_gemm_of(dt, N, C, O, groups, g);
+    const size_t es = c.es;
+    const int64_t Og = c.Og, K = c.K, L = c.L, per = c.per, img = c.img;
+    const bool direct = c.direct;
+    const int nt = c.nt;
+    ct_tensor *buf;
+    char *bp;
+    if (col_buffers(dt, N, &c, &buf, &bp) < 0) return -1;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (int64_t n = 0; n < N; n++) {
         const char *src = (const char *)x + (size_t)(n * img) * es;
@@ -158,17 +190,14 @@ int ct__conv2d_forward_kernel(ct_dtype dt, const void *x, const void *w, const v
 int ct__conv2d_backward_input_kernel(ct_dtype dt, const void *gout, const void *w, void *dx,
                                      int64_t N, int64_t C, int64_t O, int64_t groups,
                                      const ct_win2d *g) {
-    size_t es = ct_dtype_size(dt);
-    int64_t Cg = C / groups, Og = O / groups, K = Cg * g->kh * g->kw, L = g->OH * g->OW;
-    int64_t per = C * g->kh * g->kw * L, img = C * g->H * g->W;
-    bool direct = is_direct(g);
-    int nt = image_threads(N, 2.0 * (double)O * K * L);
-    ct_tensor *buf = NULL;
-    if (!direct && N > 0) {
-        buf = ct__empty((int64_t[]){nt * per}, 1, dt);
-        if (!buf) return -1;
-    }
-    char *bp = buf ? ct_data_ptr(buf) : NULL;
+    const conv_gemm c = conv_gemm_of(dt, N, C, O, groups, g);
+    const size_t es = c.es;
+    const int64_t Og = c.Og, K = c.K, L = c.L, per = c.per, img = c.img;
+    const bool direct = c.direct;
+    const int nt = c.nt;
+    ct_tensor *buf;
+    char *bp;
+    if (col_buffers(dt, N, &c, &buf, &bp) < 0) return -1;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (int64_t n = 0; n < N; n++) {
         const char *gn = (const char *)gout + (size_t)(n * O * L) * es;
@@ -187,11 +216,11 @@ int ct__conv2d_backward_input_kernel(ct_dtype dt, const void *gout, const void *
 int ct__conv2d_backward_weight_kernel(ct_dtype dt, const void *gout, const void *x, void *dw,
                                       int64_t N, int64_t C, int64_t O, int64_t groups,
                                       const ct_win2d *g) {
-    size_t es = ct_dtype_size(dt);
-    int64_t Cg = C / groups, Og = O / groups, K = Cg * g->kh * g->kw, L = g->OH * g->OW;
-    int64_t per = C * g->kh * g->kw * L, img = C * g->H * g->W, wn = O * K;
-    bool direct = is_direct(g);
-    int nt = image_threads(N, 2.0 * (double)O * K * L);
+    const conv_gemm c = conv_gemm_of(dt, N, C, O, groups, g);
+    const size_t es = c.es;
+    const int64_t Og = c.Og, K = c.K, L = c.L, per = c.per, img = c.img, wn = O * K;
+    const bool direct = c.direct;
+    const int nt = c.nt;
     /* per thread: a col buffer (unless direct) and a partial dW */
     int64_t slot = (direct ? 0 : per) + wn;
     ct_tensor *buf = ct__empty((int64_t[]){nt * slot > 0 ? nt * slot : 1}, 1, dt);
