@@ -39,6 +39,10 @@ def _cell_step(mode, gi, h, c, w_hh, b_hh, w_hr):
     return (ctorch.tanh(pre) if mode == "RNN_TANH" else ctorch.relu(pre)), None
 
 
+# ct_rnn_mode of include/ctorch/rnn.h
+_C_MODES = {"RNN_TANH": 0, "RNN_RELU": 1, "LSTM": 2, "GRU": 3}
+
+
 class RNNBase(Module):
     __constants__ = ["mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
                      "bidirectional", "proj_size"]
@@ -155,7 +159,13 @@ class RNNBase(Module):
         return s.format(**self.__dict__)
 
     def _run(self, x, h0, c0):
-        """x [T, B, I] (time-major); h0/c0 [L*D, B, *] -> output, h_n, c_n."""
+        """x [T, B, I] (time-major); h0/c0 [L*D, B, *] -> output, h_n, c_n.
+        Without a projection the whole layer stack runs in C (ct_rnn_forward,
+        include/ctorch/rnn.h); LSTM projections (proj_size) run the steps below."""
+        if self.proj_size == 0 and x.size(0) > 0:
+            r = ctorch._C._rnn_forward(_C_MODES[self.mode], x, h0, c0, self._flat_weights, self.bias,
+                                       self.num_layers, self.dropout, self.training, self.bidirectional, False)
+            return r[0], r[1], (r[2] if len(r) > 2 else None)
         num_directions = 2 if self.bidirectional else 1
         T = x.size(0)
         per = len(self._flat_weights_names) // (self.num_layers * num_directions)
