@@ -438,8 +438,8 @@ class RNNCell(RNNCellBase):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError("Unknown nonlinearity: {}".format(self.nonlinearity))
         mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
-        ret, _ = _cell_step(mode, F.linear(input, self.weight_ih, self.bias_ih), hx, None, self.weight_hh,
-                            self.bias_hh, None)
+        ret = ctorch._C._rnn_cell(_C_MODES[mode], input, hx, None, self.weight_ih, self.weight_hh,
+                                  self.bias_ih, self.bias_hh)
         return ret if is_batched else ret.squeeze(0)
 
 
@@ -456,8 +456,8 @@ class LSTMCell(RNNCellBase):
             hx = (zeros, zeros)
         elif not is_batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
-        h, c = _cell_step("LSTM", F.linear(input, self.weight_ih, self.bias_ih), hx[0], hx[1], self.weight_hh,
-                          self.bias_hh, None)
+        h, c = ctorch._C._rnn_cell(_C_MODES["LSTM"], input, hx[0], hx[1], self.weight_ih, self.weight_hh,
+                                   self.bias_ih, self.bias_hh)
         return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -473,6 +473,6 @@ class GRUCell(RNNCellBase):
             hx = ctorch.zeros(input.size(0), self.hidden_size, dtype=input.dtype)
         elif not is_batched:
             hx = hx.unsqueeze(0)
-        ret, _ = _cell_step("GRU", F.linear(input, self.weight_ih, self.bias_ih), hx, None, self.weight_hh,
-                            self.bias_hh, None)
+        ret = ctorch._C._rnn_cell(_C_MODES["GRU"], input, hx, None, self.weight_ih, self.weight_hh,
+                                  self.bias_ih, self.bias_hh)
         return ret if is_batched else ret.squeeze(0)
