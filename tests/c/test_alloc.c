@@ -24,6 +24,23 @@ TEST(alloc, blocks_are_64_byte_aligned_and_hold_their_size) {
     }
 }
 
+TEST(alloc, blocks_of_2_MiB_and_more_start_on_a_huge_page_boundary) {
+    /* so that transparent huge pages can back them whole */
+    const size_t sizes[] = {(size_t)2 << 20, ((size_t)2 << 20) + 1, (size_t)24 << 20};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        ct_host_cache_empty(); /* a fresh block, not a cached one */
+        unsigned char *p = ct_host_alloc(sizes[i]);
+        CHECK(p != NULL);
+        CHECK(((uintptr_t)p & (((uintptr_t)2 << 20) - 1)) == 0);
+        p[0] = 1;
+        p[sizes[i] - 1] = 2;
+        ct_host_free(p, sizes[i]);
+    }
+    unsigned char *q = ct_host_alloc((2 << 20) - 64); /* below: 64-byte alignment only */
+    CHECK(q != NULL && ((uintptr_t)q & 63) == 0);
+    ct_host_free(q, (2 << 20) - 64);
+}
+
 TEST(alloc, a_freed_large_block_is_handed_out_again_for_sizes_of_its_class) {
     size_t n = (6 << 20) + 100; /* rounds up to 7 MiB */
     void *p = ct_host_alloc(n);
