@@ -33,9 +33,11 @@ static inline double bench_time(void (*fn)(void *), void *ctx, int inner, int re
 }
 
 /* Seconds per call of each of n functions, measured round-robin: repeat r
- * times fns[0], fns[1], ... (inner calls each), then medians per function.
- * Interleaving makes the ratios of the results fair on a machine whose
- * load changes (a slower stretch hits every function alike). */
+ * times fns[0], fns[1], ... (one untimed call, then inner timed calls each),
+ * then medians per function. Interleaving makes the ratios of the results
+ * fair on a machine whose load changes (a slower stretch hits every function
+ * alike); the untimed call gives each batch the warm caches that
+ * back-to-back calls have (as in bench_time and in run.py's PyTorch). */
 static inline void bench_time_rr(int n, void (*const *fns)(void *), void *ctx, int inner,
                                  int repeats, double *sec) {
     double t[16][64];
@@ -45,6 +47,7 @@ static inline void bench_time_rr(int n, void (*const *fns)(void *), void *ctx, i
         for (int w = 0; w < inner && w < 3; w++) fns[f](ctx); /* warm up */
     for (int r = 0; r < repeats; r++)
         for (int f = 0; f < n; f++) {
+            fns[f](ctx);
             double t0 = bench_now();
             for (int i = 0; i < inner; i++) fns[f](ctx);
             t[f][r] = (bench_now() - t0) / inner;

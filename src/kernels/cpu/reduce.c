@@ -80,33 +80,70 @@ typedef struct {
     DEF_SUMLIKE_ROW(NAME, T, ACC, CONV, EXPR)
 
 /* ------------------------------------------------------------ float sums */
+/* One AVX2 register of each type (GCC vector extensions). */
+typedef float f32x8 __attribute__((vector_size(32)));
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef double f64x4 __attribute__((vector_size(32)));
+typedef int64_t i64x4 __attribute__((vector_size(32)));
+typedef float f32x4 __attribute__((vector_size(16)));
+
 /* sum and mean of float32 and float64 (and var's first pass) run as a
- * cascade. A block of BLOCK elements is folded in the element type over NL
- * independent lanes (eight vector accumulators, so no add waits for the
- * previous one, and float32 moves twice the elements per instruction of
- * the double lanes the other kinds use); each lane adds BLOCK / NL
- * elements in order (16 for float32, 64 for float64), then the lanes are
- * combined pairwise in double, and the block sums pairwise in double. The
- * float32 error is that of 16-term float sums; PyTorch's float cascade
- * adds 16 terms at every level, one level per factor of 16 in the length
- * (on 16M values of varied magnitude our error is ~4x smaller). */
-#define DEF_FSUM(NAME, T, NL, BLOCK)                                                        \
+ * cascade. A block of BLOCK elements is folded in the element type into
+ * eight vector accumulators (64 float lanes or 32 double lanes; no add waits
+ * for the previous one, and float32 moves twice the elements per
+ * instruction of the double lanes the other kinds use): each lane adds 16
+ * (float32) or 64 (float64) elements in order. The accumulators are then
+ * widened to double and combined pairwise, and the block sums pairwise in
+ * double. The float32 error is that of 16-term float sums; PyTorch's float
+ * cascade adds 16 terms at every level, one level per factor of 16 in the
+ * length (on 16M values of varied magnitude our error is ~4x smaller). The
+ * per-block step is written on vectors: the same step through arrays of
+ * lanes went through the stack and cost a third of the loop. Strided runs
+ * and tails add in double. */
+#define FSUM_ACC 8
+/* A vector accumulator as four doubles: float32's two halves widened and
+ * added, float64's as it is. */
+static inline f64x4 widen_f32(f32x8 a) {
+#if defined(__AVX2__)
+    __m256 v;
+    memcpy(&v, &a, sizeof v);
+    __m256d w = _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+                              _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    f64x4 r;
+    memcpy(&r, &w, sizeof r);
+    return r;
+#else
+    f32x4 h[2];
+    memcpy(h, &a, sizeof a);
+    return __builtin_convertvector(h[0], f64x4) + __builtin_convertvector(h[1], f64x4);
+#endif
+}
+static inline f64x4 widen_f64(f64x4 a) { return a; }
+#define DEF_FSUM(NAME, T, VT, WIDEN, BLOCK)                                                 \
     static double NAME##_blk(const T *restrict x, int64_t st, int64_t n) {                 \
-        T a[NL] = {0};                                                                      \
+        enum { W = sizeof(VT) / sizeof(T) };                                                \
+        double r[4] = {0};                                                                  \
         int64_t i = 0;                                                                      \
-        if (st == 1) {                                                                      \
-            for (; i + NL <= n; i += NL)                                                    \
-                for (int k = 0; k < NL; k++) a[k] += x[i + k];                              \
-        } else {                                                                            \
-            for (; i + NL <= n; i += NL)                                                    \
-                for (int k = 0; k < NL; k++) a[k] += x[(i + k) * st];                       \
+        if (st == 1 && n >= W * FSUM_ACC) {                                                 \
+            VT a[FSUM_ACC];                                                                 \
+            for (int u = 0; u < FSUM_ACC; u++) a[u] = (VT){0};                              \
+            for (; i + W * FSUM_ACC <= n; i += W * FSUM_ACC)                                \
+                for (int u = 0; u < FSUM_ACC; u++) {                                        \
+                    VT v;                                                                   \
+                    memcpy(&v, x + i + W * u, sizeof v);                                    \
+                    a[u] += v;                                                              \
+                }                                                                           \
+            f64x4 d[FSUM_ACC];                                                              \
+            for (int u = 0; u < FSUM_ACC; u++) d[u] = WIDEN(a[u]);                          \
+            for (int w = FSUM_ACC / 2; w > 0; w /= 2)                                       \
+                for (int k = 0; k < w; k++) d[k] += d[k + w];                               \
+            r[0] = d[0][0] + d[0][2];                                                       \
+            r[1] = d[0][1] + d[0][3];                                                       \
         }                                                                                   \
-        for (int k = 0; i < n; i++, k++) a[k] += x[i * st];                                 \
-        double d[NL];                                                                       \
-        for (int k = 0; k < NL; k++) d[k] = a[k];                                           \
-        for (int w = NL / 2; w > 0; w /= 2)                                                 \
-            for (int k = 0; k < w; k++) d[k] += d[k + w];                                   \
-        return d[0];                                                                        \
+        for (; i + 4 <= n; i += 4)                                                          \
+            for (int k = 0; k < 4; k++) r[k] += x[(i + k) * st];                            \
+        for (; i < n; i++) r[0] += x[i * st];                                               \
+        return (r[0] + r[1]) + (r[2] + r[3]);                                               \
     }                                                                                       \
     static double NAME##_pw(const T *x, int64_t st, int64_t n) {                            \
         if (n <= (BLOCK)) return NAME##_blk(x, st, n);                                      \
@@ -276,11 +313,6 @@ static void exp_inplace(double *v, int64_t n) {
  * one AVX2 register wide: wider GCC vectors are split, and their compares
  * were split into scalar compares and branches (amax of 16M floats took
  * 45 ms instead of ~2). Four accumulators keep four compares in flight. */
-typedef float f32x8 __attribute__((vector_size(32)));
-typedef int32_t i32x8 __attribute__((vector_size(32)));
-typedef double f64x4 __attribute__((vector_size(32)));
-typedef int64_t i64x4 __attribute__((vector_size(32)));
-typedef float f32x4 __attribute__((vector_size(16)));
 
 #define DEF_VEXT_BLK(NAME, T, VT, VI, W, ABSBITS, CMP)                                      \
     static T NAME##_blk(const T *restrict x, int64_t st, int64_t n) {                       \
@@ -425,8 +457,8 @@ typedef float f32x4 __attribute__((vector_size(16)));
 #define TO_U64(t) ((uint64_t)(t)) /* integers wrap like int64 */
 #define IS_NZ(t) ((uint64_t)((t) != 0))
 
-#define DEF_FLOAT_KINDS(TN, T, VT, VI, W, ABSB, SUMLANES, SUMBLOCK)                         \
-    DEF_FSUM(sum_##TN, T, SUMLANES, SUMBLOCK)                                               \
+#define DEF_FLOAT_KINDS(TN, T, VT, VI, W, ABSB, WIDEN, SUMBLOCK)                            \
+    DEF_FSUM(sum_##TN, T, VT, WIDEN, SUMBLOCK)                                              \
     DEF_SUMLIKE_ROW(sum_##TN, T, double, TO_F64, v)                                         \
     DEF_SUMLIKE(sqdev_##TN, T, double, TO_F64, (v - c) * (v - c))                           \
     DEF_EXPDEV(expdev_##TN, T)                                                              \
@@ -466,8 +498,8 @@ typedef float f32x4 __attribute__((vector_size(16)));
     DEF_ARG_ROW(argmax_##TN, T, int64_t, IMAX_BETTER)                                       \
     DEF_ARG_ROW(argmin_##TN, T, int64_t, IMIN_BETTER)
 
-DEF_FLOAT_KINDS(f32, float, f32x8, i32x8, 8, INT32_MAX, 64, 1024)
-DEF_FLOAT_KINDS(f64, double, f64x4, i64x4, 4, INT64_MAX, 32, 2048)
+DEF_FLOAT_KINDS(f32, float, f32x8, i32x8, 8, INT32_MAX, widen_f32, 1024)
+DEF_FLOAT_KINDS(f64, double, f64x4, i64x4, 4, INT64_MAX, widen_f64, 2048)
 DEF_INT_KINDS(b, bool)
 DEF_INT_KINDS(u8, uint8_t)
 DEF_INT_KINDS(i8, int8_t)
