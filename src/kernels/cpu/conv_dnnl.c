@@ -165,6 +165,12 @@ static int build(entry *e, const dnnl_key *k) {
             dnnl_primitive_desc_create(&pd, &cd, attr, engine, fpd))
             goto done;
     }
+    /* oneDNN's reference kernels (plain loops, picked where no JIT kernel
+     * fits) are slower than im2col + GEMM: leave those cases to it */
+    const char *impl = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl ||
+        strncmp(impl, "ref", 3) == 0)
+        goto done;
     const dnnl_memory_desc_t *q;
 #define MD(what) (q = dnnl_primitive_desc_query_md(pd, what, 0))
     if (k->kind == 0) {
@@ -199,7 +205,8 @@ done:
     return rc;
 }
 
-/* The cached entry of k (its use count taken), or NULL. */
+/* The cached entry of k (its use count taken), or NULL when oneDNN has no
+ * fast kernel for it (remembered) or fails. */
 static entry *acquire(const dnnl_key *k) {
     entry *e = NULL;
     pthread_mutex_lock(&lock);
@@ -224,8 +231,18 @@ static entry *acquire(const dnnl_key *k) {
         }
         if (!victim) goto out;
         if (victim->used) destroy_entry(victim);
-        if (build(victim, k) < 0) goto out;
+        if (build(victim, k) < 0) {
+            /* remembered as unsupported (no primitive): im2col from now on */
+            victim->key = *k;
+            victim->used = true;
+            victim->stamp = ++clock_ticks;
+            goto out;
+        }
         e = victim;
+    }
+    if (!e->prim) {
+        e = NULL;
+        goto out;
     }
     e->users++;
     e->stamp = ++clock_ticks;
