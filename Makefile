@@ -40,6 +40,17 @@ LIB_SRCS += $(sort $(wildcard src/cuda/*.c))
 CU_SRCS  := $(sort $(wildcard src/cuda/*.cu))
 LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lstdc++
 endif
+# oneDNN (Debian's libdnnl-dev): convolutions run through it whenever its
+# headers are found (src/kernels/cpu/conv_dnnl.c); DNNL=0 forces the
+# im2col + OpenBLAS path alone, which is also what a machine without it gets.
+DNNL_H   ?= $(wildcard /usr/include/oneapi/dnnl/dnnl.h)
+ifeq ($(DNNL),0)
+DNNL_H   :=
+endif
+ifneq ($(strip $(DNNL_H)),)
+CPPFLAGS += -DCT_HAVE_DNNL
+LDLIBS   += -ldnnl
+endif
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CU_SRCS:%.cu=$(BUILD)/%.cu.o)
 TEST_SRCS := $(sort $(wildcard tests/c/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)

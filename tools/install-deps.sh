@@ -2,7 +2,7 @@
 # Installs the Debian packages ctorch needs, only those missing.
 # Usage: tools/install-deps.sh [build|test|demo]
 set -e
-PKGS="gcc make pkg-config libopenblas-openmp-dev liblapacke-dev libsleef-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev"
+PKGS="gcc make pkg-config libopenblas-openmp-dev liblapacke-dev libsleef-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev libdnnl-dev"
 case "${1:-build}" in
   test) PKGS="$PKGS python3 python3-dev python3-numpy python3-pytest python3-hypothesis python3-torch python3-torchvision python3-pil valgrind" ;;
   demo) PKGS="$PKGS python3 python3-dev python3-numpy dataset-fashion-mnist" ;;

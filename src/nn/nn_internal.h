@@ -22,6 +22,12 @@ typedef struct ct_win2d {
     int64_t kh, kw, sh, sw, ph, pw, dh, dw;
 } ct_win2d;
 
+/* Geometry of one 3-d window op over volumes of D x H x W. */
+typedef struct ct_win3d {
+    int64_t D, H, W, OD, OH, OW;
+    int64_t kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw;
+} ct_win3d;
+
 /* Convolution kernels (src/kernels/cpu/conv.c) over contiguous float32 /
  * float64 buffers: x [N, C, H, W], w [O, C/groups, kh, kw], b [O] or NULL,
  * out and gout [N, O, OH, OW]. Every output element is written. 0, or -1
@@ -34,6 +40,30 @@ int ct__conv2d_backward_input_kernel(ct_dtype dt, const void *gout, const void *
 int ct__conv2d_backward_weight_kernel(ct_dtype dt, const void *gout, const void *x, void *dw,
                                       int64_t N, int64_t C, int64_t O, int64_t groups,
                                       const ct_win2d *g);
+#ifdef CT_HAVE_DNNL
+/* The convolution of nd (2 or 3) spatial dims through oneDNN
+ * (src/kernels/cpu/conv_dnnl.c), float32, contiguous NC... buffers; kind 0
+ * forward (a = x, b = w, bias or NULL, out = y), 1 input gradient (a = gy,
+ * b = w, out = dx), 2 weight gradient (a = gy, b = x, out = dw). in, outsz,
+ * k, s, p, d: nd sizes each. 1 when done, 0 when oneDNN cannot (the caller
+ * runs im2col; no error set). ct__conv_dnnl_on: false routes everything to
+ * im2col (the tests compare both). */
+extern bool ct__conv_dnnl_on;
+int ct__conv_dnnl(int kind, int nd, const void *a, const void *b, const void *bias, void *out,
+                  int64_t N, int64_t C, int64_t O, int64_t groups, const int64_t *in,
+                  const int64_t *outsz, const int64_t *k, const int64_t *s, const int64_t *p,
+                  const int64_t *d);
+#endif
+/* The same over volumes: x [N, C, D, H, W], w [O, C/groups, kd, kh, kw],
+ * out and gout [N, O, OD, OH, OW]. */
+int ct__conv3d_forward_kernel(ct_dtype dt, const void *x, const void *w, const void *b, void *out,
+                              int64_t N, int64_t C, int64_t O, int64_t groups, const ct_win3d *g);
+int ct__conv3d_backward_input_kernel(ct_dtype dt, const void *gout, const void *w, void *dx,
+                                     int64_t N, int64_t C, int64_t O, int64_t groups,
+                                     const ct_win3d *g);
+int ct__conv3d_backward_weight_kernel(ct_dtype dt, const void *gout, const void *x, void *dw,
+                                      int64_t N, int64_t C, int64_t O, int64_t groups,
+                                      const ct_win3d *g);
 /* Max pooling of np contiguous planes; out/idx contiguous [np][OH][OW]. */
 void ct__max_pool2d_kernel(ct_dtype dt, const void *x, int64_t np, const ct_win2d *g, void *out,
                            int64_t *idx);

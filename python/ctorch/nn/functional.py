@@ -1150,52 +1150,9 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return out if batched else out.squeeze(0)
 
 
-# ---------------------------------------------------------------- transposed convolution (matmul + col2im)
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """The adjoint of conv2d as PyTorch's CPU kernel computes it: per group
-    weight^T @ input gives the columns, col2im (fold) sums them into the
-    uncropped output, which is cropped by padding (output_padding extends
-    the bottom/right side)."""
-    if input.dim() not in (3, 4):
-        raise RuntimeError("Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of "
-                           "size: {}".format(list(input.shape)))
-    batched = input.dim() == 4
-    x = input if batched else input.unsqueeze(0)
-    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = map(_pair_arg, (stride, padding, output_padding, dilation))
-    if (oph >= sh and oph >= dh) or (opw >= sw and opw >= dw):
-        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
-                           "output_padding_height: {} output_padding_width: {} stride_height: {} stride_width: {} "
-                           "dilation_height: {} dilation_width: {}".format(oph, opw, sh, sw, dh, dw))
-    n, cin, H, W = x.shape
-    if weight.dim() != 4 or weight.shape[0] != cin:
-        raise RuntimeError("Given transposed=1, weight of size {}, expected input{} to have {} channels, but got {} "
-                           "channels instead".format(list(weight.shape), list(x.shape), weight.shape[0], cin))
-    if cin % groups != 0:
-        raise RuntimeError("Given groups={}, expected input channels {} to be divisible by groups".format(groups, cin))
-    coutg, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
-    cing = cin // groups
-    wg = weight.reshape(groups, cing, coutg * kh * kw).transpose(1, 2)            # [g, coutg*k, cing]
-    cols = ctorch.matmul(wg, x.reshape(n, groups, cing, H * W))                    # [n, g, coutg*k, HW]
-    cols = cols.reshape(n, groups * coutg * kh * kw, H * W)
-    Hf, Wf = (H - 1) * sh + dh * (kh - 1) + 1, (W - 1) * sw + dw * (kw - 1) + 1
-    full = fold(cols, (Hf, Wf), (kh, kw), (dh, dw), 0, (sh, sw))
-    Ho, Wo = Hf - 2 * ph + oph, Wf - 2 * pw + opw
-    if ph + Ho > Hf or pw + Wo > Wf:
-        full = pad(full, (0, max(0, pw + Wo - Wf), 0, max(0, ph + Ho - Hf)))
-    out = full[:, :, ph:ph + Ho, pw:pw + Wo]
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
-    return out if batched else out.squeeze(0)
-
-
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    if input.dim() not in (2, 3):
-        raise RuntimeError("Expected 2D (unbatched) or 3D (batched) input to conv_transpose1d, but got input of "
-                           "size: {}".format(list(input.shape)))
-    one = (lambda v, d: (d, _single(v, "argument")))
-    out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2) if weight.dim() == 3 else weight, bias,
-                           one(stride, 1), one(padding, 0), one(output_padding, 0), groups, one(dilation, 1))
-    return out.squeeze(-2)
+# ---------------------------------------------------------------- transposed convolution (C: ct_conv_transpose2d/1d)
+conv_transpose2d = _C.conv_transpose2d
+conv_transpose1d = _C.conv_transpose1d
 
 
 # ---------------------------------------------------------------- interpolate (separable index_select + lerp)
@@ -1331,63 +1288,12 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
-# ---------------------------------------------------------------- 3-d convolution (conv2d per kernel depth)
+# ---------------------------------------------------------------- 3-d convolution (C: ct_conv3d)
 def _triple_arg(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v, v)
 
 
-def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """Sum over the kernel's depth taps of conv2d on strided depth slices
-    (the output depths folded into the batch): kd conv2d calls."""
-    if input.dim() not in (4, 5):
-        raise RuntimeError("Expected 4D (unbatched) or 5D (batched) input to conv3d, but got input of size: {}"
-                           .format(list(input.shape)))
-    batched = input.dim() == 5
-    x = input if batched else input.unsqueeze(0)
-    if weight.dim() != 5:
-        raise RuntimeError("weight should have at least three dimensions")
-    (sd, sh, sw), (dd, dh, dw) = _triple_arg(stride), _triple_arg(dilation)
-    kd, kh, kw = weight.shape[2:]
-    if isinstance(padding, str):
-        if padding == "valid":
-            pads = (0, 0, 0)
-        elif padding == "same":
-            if (sd, sh, sw) != (1, 1, 1):
-                raise RuntimeError("padding='same' is not supported for strided convolutions")
-            tot = [dd * (kd - 1), dh * (kh - 1), dw * (kw - 1)]
-            # asymmetric: the extra one goes at the end, as PyTorch
-            x = pad(x, (tot[2] // 2, tot[2] - tot[2] // 2, tot[1] // 2, tot[1] - tot[1] // 2,
-                        tot[0] // 2, tot[0] - tot[0] // 2))
-            pads = (0, 0, 0)
-        else:
-            raise RuntimeError("Invalid padding string: '{}'".format(padding))
-    else:
-        pads = _triple_arg(padding)
-    pd, ph, pw = pads
-    n, c = x.shape[0], x.shape[1]
-    if c != weight.shape[1] * groups:
-        raise RuntimeError("Given groups={}, weight of size {}, expected input{} to have {} channels, but got {} "
-                           "channels instead".format(groups, list(weight.shape), list(x.shape),
-                                                     weight.shape[1] * groups, c))
-    if pd:
-        x = pad(x, (0, 0, 0, 0, pd, pd))
-    D = x.shape[2]
-    Do = (D - (dd * (kd - 1) + 1)) // sd + 1
-    if Do <= 0:
-        raise RuntimeError("Calculated padded input size per channel: ({} x {} x {}). Kernel size: ({} x {} x {}). "
-                           "Kernel size can't be greater than actual input size".format(
-                               D, x.shape[3] + 2 * ph, x.shape[4] + 2 * pw, dd * (kd - 1) + 1,
-                               dh * (kh - 1) + 1, dw * (kw - 1) + 1))
-    out = None
-    for k in range(kd):
-        xs = x[:, :, k * dd:k * dd + (Do - 1) * sd + 1:sd]                       # [N, C, Do, H, W]
-        xs = xs.transpose(1, 2).reshape(n * Do, c, x.shape[3], x.shape[4])
-        y = _C.conv2d(xs, weight[:, :, k], None, (sh, sw), (ph, pw), (dh, dw), groups)
-        out = y if out is None else out + y
-    out = out.reshape(n, Do, out.shape[1], out.shape[2], out.shape[3]).transpose(1, 2)
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1, 1)
-    return out if batched else out.squeeze(0)
+conv3d = _C.conv3d
 
 
 # ---------------------------------------------------------------- 3-d pooling (separable: 2-d pooling, then depth)

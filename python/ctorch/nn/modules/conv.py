@@ -143,8 +143,6 @@ class Conv2d(_ConvNd):
 
 
 class Conv3d(_ConvNd):
-    """Composed in Python: F.conv3d (one conv2d per kernel depth tap)."""
-
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         padding_ = padding if isinstance(padding, str) else _ntuple(padding, 3)
@@ -195,8 +193,6 @@ class _ConvTransposeNd(_ConvNd):
 
 
 class ConvTranspose1d(_ConvTransposeNd):
-    """Composed in Python: F.conv_transpose1d (matmul + fold)."""
-
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, _ntuple(kernel_size, 1), _ntuple(stride, 1),
@@ -210,8 +206,6 @@ class ConvTranspose1d(_ConvTransposeNd):
 
 
 class ConvTranspose2d(_ConvTransposeNd):
-    """Composed in Python: F.conv_transpose2d (matmul + fold)."""
-
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, _ntuple(kernel_size, 2), _ntuple(stride, 2),

@@ -1,0 +1,353 @@
+/* Convolutions through oneDNN (Debian's libdnnl, the library PyTorch runs
+ * its CPU convolutions on), built only where its headers exist (the
+ * Makefile defines CT_HAVE_DNNL); elsewhere the im2col + GEMM kernels of
+ * conv.c run alone.
+ *
+ * Why: im2col + OpenBLAS on this machine's 2 cores reaches about a third of
+ * oneDNN's speed on the 3x3 64->64 56x56 benchmark (OpenBLAS pinned to its
+ * AVX2 Haswell kernels, the 7 MB column matrix of each image written and
+ * read back through memory, the partial dW buffers zeroed, threads waiting
+ * at the per-image barrier); oneDNN's JIT direct convolution works on
+ * blocked layouts (nChw16c) in cache-sized tiles with no column matrix.
+ * Measurements: docs/PERFORMANCE.md and the report of issue 5.
+ *
+ * Tensors stay NCHW (NCDHW): each call reorders the operands into the
+ * layout the primitive chose and the result back, as PyTorch does for
+ * NCHW tensors. Primitives and reorders are built once per shape and kept in
+ * a small cache (a mutex, and a use count so that an entry in use is never
+ * evicted); the scratchpad is the caller's (user scratchpad mode), so one
+ * primitive runs concurrently from several threads. float32 only: oneDNN
+ * has no float64 convolution. */
+#ifdef CT_HAVE_DNNL
+
+#include "nn/nn_internal.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <pthread.h>
+#include <string.h>
+
+typedef struct dnnl_key {
+    int kind, nd;
+    int64_t N, C, O, G, in[3], out[3], k[3], s[3], p[3], d[3];
+    bool bias;
+} dnnl_key;
+
+/* One operand: the user's plain layout, the primitive's, and the reorder
+ * between them (NULL when they are the same). */
+typedef struct operand {
+    dnnl_memory_desc_t user, prim;
+    dnnl_primitive_t reorder;
+    size_t bytes;
+} operand;
+
+typedef struct entry {
+    dnnl_key key;
+    bool used;
+    int users;
+    unsigned long stamp;
+    dnnl_primitive_t prim;
+    operand a, b, out; /* two inputs, one output */
+    int arg_a, arg_b, arg_out;
+    dnnl_memory_desc_t bias_md;
+    size_t scratch;
+} entry;
+
+#define CACHE_SIZE 32
+static entry cache[CACHE_SIZE];
+static unsigned long clock_ticks;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static dnnl_engine_t engine;
+static int engine_state; /* 0 untried, 1 ready, -1 unavailable */
+
+static void destroy_operand(operand *o) {
+    if (o->reorder) dnnl_primitive_destroy(o->reorder);
+    o->reorder = NULL;
+}
+
+static void destroy_entry(entry *e) {
+    if (e->prim) dnnl_primitive_destroy(e->prim);
+    destroy_operand(&e->a);
+    destroy_operand(&e->b);
+    destroy_operand(&e->out);
+    memset(e, 0, sizeof *e);
+}
+
+/* The reorder user -> prim (or prim -> user when to_user). */
+static int make_operand(operand *o, const dnnl_memory_desc_t *user, const dnnl_memory_desc_t *prim,
+                        bool to_user) {
+    o->user = *user;
+    o->prim = *prim;
+    o->reorder = NULL;
+    o->bytes = dnnl_memory_desc_get_size(prim);
+    if (dnnl_memory_desc_equal(user, prim)) return 0;
+    dnnl_primitive_desc_t rpd;
+    const dnnl_memory_desc_t *from = to_user ? prim : user, *to = to_user ? user : prim;
+    if (dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, NULL) != dnnl_success)
+        return -1;
+    dnnl_status_t st = dnnl_primitive_create(&o->reorder, rpd);
+    dnnl_primitive_desc_destroy(rpd);
+    return st == dnnl_success ? 0 : -1;
+}
+
+static void dims_of(dnnl_dims_t out, int n, int64_t a, int64_t b, const int64_t *sp, int nd) {
+    out[0] = a;
+    out[1] = b;
+    for (int i = 0; i < nd; i++) out[2 + i] = sp[i];
+    (void)n;
+}
+
+/* Builds the primitive of key k into e; 0, or -1 (no error set: the caller
+ * falls back to im2col). */
+static int build(entry *e, const dnnl_key *k) {
+    memset(e, 0, sizeof *e);
+    e->key = *k;
+    int nd = k->nd;
+    dnnl_format_tag_t plain = nd == 2 ? dnnl_nchw : dnnl_ncdhw;
+    dnnl_dims_t xd, yd, wd, bd = {k->O}, st, dl, pl;
+    dims_of(xd, nd + 2, k->N, k->C, k->in, nd);
+    dims_of(yd, nd + 2, k->N, k->O, k->out, nd);
+    int wnd = nd + 2;
+    dnnl_format_tag_t wtag = nd == 2 ? dnnl_oihw : dnnl_oidhw;
+    if (k->G > 1) {
+        wd[0] = k->G;
+        wd[1] = k->O / k->G;
+        wd[2] = k->C / k->G;
+        for (int i = 0; i < nd; i++) wd[3 + i] = k->k[i];
+        wnd = nd + 3;
+        wtag = nd == 2 ? dnnl_goihw : dnnl_goidhw;
+    } else {
+        dims_of(wd, nd + 2, k->O, k->C, k->k, nd);
+    }
+    for (int i = 0; i < nd; i++) {
+        st[i] = k->s[i];
+        dl[i] = k->d[i] - 1;
+        pl[i] = k->p[i];
+    }
+    /* The right padding that makes oneDNN's output size formula give ours
+     * (rows past the last window are simply not read). */
+    dnnl_dims_t pr;
+    for (int i = 0; i < nd; i++) {
+        int64_t ext = (k->k[i] - 1) * k->d[i] + 1;
+        pr[i] = (k->out[i] - 1) * k->s[i] + ext - k->in[i] - k->p[i];
+    }
+    dnnl_memory_desc_t ux, uy, uw, ub, ax, ay, aw;
+    if (dnnl_memory_desc_init_by_tag(&ux, nd + 2, xd, dnnl_f32, plain) ||
+        dnnl_memory_desc_init_by_tag(&uy, nd + 2, yd, dnnl_f32, plain) ||
+        dnnl_memory_desc_init_by_tag(&uw, wnd, wd, dnnl_f32, wtag) ||
+        dnnl_memory_desc_init_by_tag(&ub, 1, bd, dnnl_f32, dnnl_a) ||
+        dnnl_memory_desc_init_by_tag(&ax, nd + 2, xd, dnnl_f32, dnnl_format_tag_any) ||
+        dnnl_memory_desc_init_by_tag(&ay, nd + 2, yd, dnnl_f32, dnnl_format_tag_any) ||
+        dnnl_memory_desc_init_by_tag(&aw, wnd, wd, dnnl_f32, dnnl_format_tag_any))
+        return -1;
+    e->bias_md = ub;
+    dnnl_primitive_attr_t attr;
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success) return -1;
+    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    dnnl_convolution_desc_t fd, cd;
+    dnnl_primitive_desc_t fpd = NULL, pd = NULL;
+    int rc = -1;
+    if (dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training,
+                                                   dnnl_convolution_direct, &ax, &aw,
+                                                   k->bias ? &ub : NULL, &ay, st, dl, pl, pr))
+        goto done;
+    if (dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL)) goto done;
+    if (k->kind == 0) {
+        pd = fpd;
+        fpd = NULL;
+    } else if (k->kind == 1) {
+        if (dnnl_dilated_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &ax, &aw,
+                                                             &ay, st, dl, pl, pr) ||
+            dnnl_primitive_desc_create(&pd, &cd, attr, engine, fpd))
+            goto done;
+    } else {
+        if (dnnl_dilated_convolution_backward_weights_desc_init(
+                &cd, dnnl_convolution_direct, &ax, &aw, NULL, &ay, st, dl, pl, pr) ||
+            dnnl_primitive_desc_create(&pd, &cd, attr, engine, fpd))
+            goto done;
+    }
+    /* oneDNN's reference kernels (plain loops, picked where no JIT kernel
+     * fits) are slower than im2col + GEMM: leave those cases to it */
+    const char *impl = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl ||
+        strncmp(impl, "ref", 3) == 0)
+        goto done;
+    const dnnl_memory_desc_t *q;
+#define MD(what) (q = dnnl_primitive_desc_query_md(pd, what, 0))
+    if (k->kind == 0) {
+        e->arg_a = DNNL_ARG_SRC, e->arg_b = DNNL_ARG_WEIGHTS, e->arg_out = DNNL_ARG_DST;
+        if (make_operand(&e->a, &ux, MD(dnnl_query_src_md), false) ||
+            make_operand(&e->b, &uw, MD(dnnl_query_weights_md), false) ||
+            make_operand(&e->out, &uy, MD(dnnl_query_dst_md), true))
+            goto done;
+    } else if (k->kind == 1) {
+        e->arg_a = DNNL_ARG_DIFF_DST, e->arg_b = DNNL_ARG_WEIGHTS, e->arg_out = DNNL_ARG_DIFF_SRC;
+        if (make_operand(&e->a, &uy, MD(dnnl_query_diff_dst_md), false) ||
+            make_operand(&e->b, &uw, MD(dnnl_query_weights_md), false) ||
+            make_operand(&e->out, &ux, MD(dnnl_query_diff_src_md), true))
+            goto done;
+    } else {
+        e->arg_a = DNNL_ARG_DIFF_DST, e->arg_b = DNNL_ARG_SRC, e->arg_out = DNNL_ARG_DIFF_WEIGHTS;
+        if (make_operand(&e->a, &uy, MD(dnnl_query_diff_dst_md), false) ||
+            make_operand(&e->b, &ux, MD(dnnl_query_src_md), false) ||
+            make_operand(&e->out, &uw, MD(dnnl_query_diff_weights_md), true))
+            goto done;
+    }
+    e->scratch = dnnl_memory_desc_get_size(MD(dnnl_query_scratchpad_md));
+#undef MD
+    if (dnnl_primitive_create(&e->prim, pd)) goto done;
+    e->used = true;
+    rc = 0;
+done:
+    if (fpd) dnnl_primitive_desc_destroy(fpd);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    if (rc < 0) destroy_entry(e);
+    return rc;
+}
+
+/* The cached entry of k (its use count taken), or NULL when oneDNN has no
+ * fast kernel for it (remembered) or fails. */
+static entry *acquire(const dnnl_key *k) {
+    entry *e = NULL;
+    pthread_mutex_lock(&lock);
+    if (engine_state == 0)
+        engine_state = dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success ? 1 : -1;
+    if (engine_state < 0) goto out;
+    for (int i = 0; i < CACHE_SIZE; i++)
+        if (cache[i].used && memcmp(&cache[i].key, k, sizeof *k) == 0) {
+            e = &cache[i];
+            break;
+        }
+    if (!e) {
+        entry *victim = NULL;
+        for (int i = 0; i < CACHE_SIZE; i++) {
+            entry *c = &cache[i];
+            if (c->users) continue;
+            if (!c->used) {
+                victim = c;
+                break;
+            }
+            if (!victim || c->stamp < victim->stamp) victim = c;
+        }
+        if (!victim) goto out;
+        if (victim->used) destroy_entry(victim);
+        if (build(victim, k) < 0) {
+            /* remembered as unsupported (no primitive): im2col from now on */
+            victim->key = *k;
+            victim->used = true;
+            victim->stamp = ++clock_ticks;
+            goto out;
+        }
+        e = victim;
+    }
+    if (!e->prim) {
+        e = NULL;
+        goto out;
+    }
+    e->users++;
+    e->stamp = ++clock_ticks;
+out:
+    pthread_mutex_unlock(&lock);
+    return e;
+}
+
+static void release_entry(entry *e) {
+    pthread_mutex_lock(&lock);
+    e->users--;
+    pthread_mutex_unlock(&lock);
+}
+
+static dnnl_memory_t mem(const dnnl_memory_desc_t *md, void *p) {
+    dnnl_memory_t m = NULL;
+    if (dnnl_memory_create(&m, md, engine, p) != dnnl_success) return NULL;
+    return m;
+}
+
+/* Runs e on user buffers a, b (inputs), bias (forward, or NULL) and out. */
+static int execute(entry *e, const void *a, const void *b, const void *bias, void *out) {
+    size_t ab = e->a.reorder ? e->a.bytes : 0, bb = e->b.reorder ? e->b.bytes : 0,
+           ob = e->out.reorder ? e->out.bytes : 0;
+    size_t total = ab + bb + ob + e->scratch + 4 * 64;
+    ct_tensor *buf = ct__empty((int64_t[]){(int64_t)(total / 4 + 1)}, 1, CT_FLOAT32);
+    if (!buf) return -1;
+    /* 64-byte aligned pieces of one buffer */
+    uintptr_t p = ((uintptr_t)ct_data_ptr(buf) + 63) & ~(uintptr_t)63;
+    char *pa = (char *)p, *pb = pa + ((ab + 63) & ~(size_t)63), *po = pb + ((bb + 63) & ~(size_t)63),
+         *ps = po + ((ob + 63) & ~(size_t)63);
+    dnnl_stream_t s = NULL;
+    dnnl_memory_t ua = NULL, ub = NULL, uo = NULL, ma = NULL, mb = NULL, mo = NULL, mbias = NULL,
+                  msc = NULL;
+    int rc = -1;
+    if (dnnl_stream_create(&s, engine, dnnl_stream_default_flags)) goto done;
+    ua = mem(&e->a.user, (void *)a);
+    ub = mem(&e->b.user, (void *)b);
+    uo = mem(&e->out.user, out);
+    ma = e->a.reorder ? mem(&e->a.prim, pa) : ua;
+    mb = e->b.reorder ? mem(&e->b.prim, pb) : ub;
+    mo = e->out.reorder ? mem(&e->out.prim, po) : uo;
+    if (!ua || !ub || !uo || !ma || !mb || !mo) goto done;
+    if (e->scratch) {
+        dnnl_memory_desc_t smd;
+        dnnl_dims_t sd = {(int64_t)e->scratch};
+        if (dnnl_memory_desc_init_by_tag(&smd, 1, sd, dnnl_u8, dnnl_a) || !(msc = mem(&smd, ps)))
+            goto done;
+    }
+    if (bias && !(mbias = mem(&e->bias_md, (void *)bias))) goto done;
+    if (e->a.reorder &&
+        dnnl_primitive_execute(e->a.reorder, s, 2,
+                               (dnnl_exec_arg_t[]){{DNNL_ARG_FROM, ua}, {DNNL_ARG_TO, ma}}))
+        goto done;
+    if (e->b.reorder &&
+        dnnl_primitive_execute(e->b.reorder, s, 2,
+                               (dnnl_exec_arg_t[]){{DNNL_ARG_FROM, ub}, {DNNL_ARG_TO, mb}}))
+        goto done;
+    dnnl_exec_arg_t args[5] = {{e->arg_a, ma}, {e->arg_b, mb}, {e->arg_out, mo}};
+    int na = 3;
+    if (msc) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, msc};
+    if (mbias) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mbias};
+    if (dnnl_primitive_execute(e->prim, s, na, args)) goto done;
+    if (e->out.reorder &&
+        dnnl_primitive_execute(e->out.reorder, s, 2,
+                               (dnnl_exec_arg_t[]){{DNNL_ARG_FROM, mo}, {DNNL_ARG_TO, uo}}))
+        goto done;
+    rc = dnnl_stream_wait(s) == dnnl_success ? 0 : -1;
+done:
+    if (ma != ua && ma) dnnl_memory_destroy(ma);
+    if (mb != ub && mb) dnnl_memory_destroy(mb);
+    if (mo != uo && mo) dnnl_memory_destroy(mo);
+    if (ua) dnnl_memory_destroy(ua);
+    if (ub) dnnl_memory_destroy(ub);
+    if (uo) dnnl_memory_destroy(uo);
+    if (mbias) dnnl_memory_destroy(mbias);
+    if (msc) dnnl_memory_destroy(msc);
+    if (s) dnnl_stream_destroy(s);
+    ct_release(buf);
+    return rc;
+}
+
+bool ct__conv_dnnl_on = true;
+
+int ct__conv_dnnl(int kind, int nd, const void *a, const void *b, const void *bias, void *out,
+                  int64_t N, int64_t C, int64_t O, int64_t groups, const int64_t *in,
+                  const int64_t *outsz, const int64_t *k, const int64_t *s, const int64_t *p,
+                  const int64_t *d) {
+    if (!ct__conv_dnnl_on || N <= 0 || C <= 0 || O <= 0 || nd < 2 || nd > 3) return 0;
+    dnnl_key key;
+    memset(&key, 0, sizeof key);
+    key.kind = kind;
+    key.nd = nd;
+    key.N = N, key.C = C, key.O = O, key.G = groups;
+    key.bias = bias != NULL;
+    for (int i = 0; i < nd; i++) {
+        if (in[i] <= 0 || outsz[i] <= 0) return 0;
+        key.in[i] = in[i], key.out[i] = outsz[i], key.k[i] = k[i], key.s[i] = s[i];
+        key.p[i] = p[i], key.d[i] = d[i];
+    }
+    entry *e = acquire(&key);
+    if (!e) return 0;
+    int rc = execute(e, a, b, bias, out);
+    release_entry(e);
+    return rc < 0 ? 0 : 1;
+}
+
+#endif
