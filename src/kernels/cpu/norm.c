@@ -9,6 +9,8 @@
 #include <omp.h>
 #endif
 
+#define NOCLONE __attribute__((noinline, noclone))
+
 #define T float
 #define SUF f32
 #include "kernels/cpu/norm_impl.h"

@@ -15,6 +15,21 @@
  * x + k * bstride. float: one pass over the data, shifted by the first
  * element (the shifted-data algorithm; the double sums keep far more digits
  * than float has). double: two passes (mean, then squared deviations). */
+/* s1 += sum(p - x0), s2 += sum((p - x0)^2) over L elements. The block
+ * helpers are kept out of line and uncloned: GCC's constant-propagated
+ * clones of them (nb = 1) lost the vectorization of the omp simd loops. */
+static NOCLONE void FN(shifted_sums)(const T *restrict p, int64_t L, double x0, double *s1,
+                                     double *s2) {
+    double a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+    for (int64_t i = 0; i < L; i++) {
+        double d = (double)p[i] - x0;
+        a += d;
+        b += d * d;
+    }
+    *s1 += a, *s2 += b;
+}
+
 static void FN(moments)(const T *x, int64_t nb, int64_t bstride, int64_t L, double *mean,
                         double *var) {
     int64_t n = nb * L;
@@ -25,64 +40,48 @@ static void FN(moments)(const T *x, int64_t nb, int64_t bstride, int64_t L, doub
     if (sizeof(T) == sizeof(float)) {
         const double x0 = (double)x[0];
         double s1 = 0, s2 = 0;
-        for (int64_t k = 0; k < nb; k++) {
-            const T *p = x + k * bstride;
-#pragma omp simd reduction(+ : s1, s2)
-            for (int64_t i = 0; i < L; i++) {
-                double d = (double)p[i] - x0;
-                s1 += d;
-                s2 += d * d;
-            }
-        }
+        for (int64_t k = 0; k < nb; k++) FN(shifted_sums)(x + k * bstride, L, x0, &s1, &s2);
         double m1 = s1 / (double)n, v = s2 / (double)n - m1 * m1;
         *mean = x0 + m1;
         *var = v > 0 ? v : 0;
         return;
     }
-    double s = 0;
-    for (int64_t k = 0; k < nb; k++) {
-        const T *p = x + k * bstride;
-#pragma omp simd reduction(+ : s)
-        for (int64_t i = 0; i < L; i++) s += (double)p[i];
-    }
+    double s = 0, q = 0, unused = 0;
+    for (int64_t k = 0; k < nb; k++) FN(shifted_sums)(x + k * bstride, L, 0.0, &s, &unused);
     const double m = s / (double)n;
-    double q = 0;
-    for (int64_t k = 0; k < nb; k++) {
-        const T *p = x + k * bstride;
-#pragma omp simd reduction(+ : q)
-        for (int64_t i = 0; i < L; i++) {
-            double d = (double)p[i] - m;
-            q += d * d;
-        }
-    }
+    for (int64_t k = 0; k < nb; k++) FN(shifted_sums)(x + k * bstride, L, m, &unused, &q);
     *mean = m;
     *var = q / (double)n;
 }
 
-/* sum(g) and sum(g * (x - m)) over nb blocks of L elements. */
+/* sum(g) and sum(g * (x - m)) over one block of L elements, added to *sg, *sgx. */
+static NOCLONE void FN(grad_block)(const T *restrict g, const T *restrict x, int64_t L, double m,
+                                   double *sg, double *sgx) {
+    double a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+    for (int64_t i = 0; i < L; i++) {
+        double gi = (double)g[i];
+        a += gi;
+        b += gi * ((double)x[i] - m);
+    }
+    *sg += a, *sgx += b;
+}
+
+/* The same over nb blocks, block k at offset k * bstride. */
 static void FN(grad_sums)(const T *g, const T *x, int64_t nb, int64_t bstride, int64_t L,
                           double m, double *sg, double *sgx) {
-    double a = 0, b = 0;
-    for (int64_t k = 0; k < nb; k++) {
-        const T *gp = g + k * bstride, *xp = x + k * bstride;
-#pragma omp simd reduction(+ : a, b)
-        for (int64_t i = 0; i < L; i++) {
-            double gi = (double)gp[i];
-            a += gi;
-            b += gi * ((double)xp[i] - m);
-        }
-    }
-    *sg = a, *sgx = b;
+    *sg = 0, *sgx = 0;
+    for (int64_t k = 0; k < nb; k++) FN(grad_block)(g + k * bstride, x + k * bstride, L, m, sg, sgx);
 }
 
 /* y = x * a + c over L elements. */
-static inline void FN(axpc)(const T *restrict x, T *restrict y, int64_t L, T a, T c) {
+static NOCLONE void FN(axpc)(const T *restrict x, T *restrict y, int64_t L, T a, T c) {
 #pragma omp simd
     for (int64_t i = 0; i < L; i++) y[i] = x[i] * a + c;
 }
 
 /* dx = g * a + x * p + q over L elements. */
-static inline void FN(gxpq)(const T *restrict g, const T *restrict x, T *restrict dx, int64_t L,
+static NOCLONE void FN(gxpq)(const T *restrict g, const T *restrict x, T *restrict dx, int64_t L,
                             T a, T p, T q) {
 #pragma omp simd
     for (int64_t i = 0; i < L; i++) dx[i] = g[i] * a + x[i] * p + q;
