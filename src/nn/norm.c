@@ -149,7 +149,10 @@ ct_tensor *ct_batch_norm(const ct_tensor *x, ct_tensor *running_mean, ct_tensor 
                        "Expected more than 1 value per channel when training, got input size "
                        "torch.Size(%s)",
                        ct__shp(x));
-    if (!fused_ok(x))
+    const ct_tensor *ps[4] = {running_mean, running_var, weight, bias};
+    bool on_cpu = true;
+    for (int k = 0; k < 4; k++) on_cpu = on_cpu && (!ps[k] || ct__on_cpu(ps[k]));
+    if (!fused_ok(x) || !on_cpu)
         return bn_composed(x, running_mean, running_var, weight, bias, training, momentum, eps, M);
     int64_t S = N * C != 0 ? x->numel / (N * C) : 0;
     bool err = false;
@@ -228,7 +231,9 @@ int ct_batch_norm_backward(const ct_tensor *grad_out, const ct_tensor *x, const 
                      x->ndim);
         return -1;
     }
-    if (!fused_ok(x) || grad_out->dtype != x->dtype || !ct__on_cpu(grad_out)) {
+    bool cpu = ct__on_cpu(grad_out) && (!weight || ct__on_cpu(weight)) &&
+               (!save_mean || ct__on_cpu(save_mean)) && (!save_invstd || ct__on_cpu(save_invstd));
+    if (!fused_ok(x) || grad_out->dtype != x->dtype || !cpu) {
         ct_set_error(CT_ERR_NOT_IMPL,
                      "batch_norm_backward: not implemented for grad_output %s and input %s "
                      "(float32 or float64 CPU tensors of one dtype)",

@@ -16,8 +16,10 @@
 #include "ctorch/nn.h"
 #include "ctorch/nn_norm.h"
 
-static bool fused_ok(const ct_tensor *x) {
-    return (x->dtype == CT_FLOAT32 || x->dtype == CT_FLOAT64) && ct__on_cpu(x);
+/* The fused kernels read x and every per-channel tensor on the CPU. */
+static bool fused_ok(const ct_tensor *x, const ct_tensor *w, const ct_tensor *b) {
+    return (x->dtype == CT_FLOAT32 || x->dtype == CT_FLOAT64) && ct__on_cpu(x) &&
+           (!w || ct__on_cpu(w)) && (!b || ct__on_cpu(b));
 }
 
 static int check_vec(const char *what, const ct_tensor *t, const ct_tensor *x, int64_t C) {
@@ -125,7 +127,7 @@ ct_tensor *ct_group_norm(const ct_tensor *x, int64_t num_groups, const ct_tensor
     if (!ct_dtype_is_floating(x->dtype))
         return CT_FAIL(CT_ERR_RUNTIME, "\"GroupNormKernelImpl\" not implemented for '%s'",
                        ct_dtype_name(x->dtype));
-    ct_tensor *y = fused_ok(x) ? gn_fused(CT_OP_group_norm, x, num_groups, weight, bias, eps, NULL)
+    ct_tensor *y = fused_ok(x, weight, bias) ? gn_fused(CT_OP_group_norm, x, num_groups, weight, bias, eps, NULL)
                                : gn_composed(x, num_groups, weight, bias, eps);
     return y ? ct_autorelease(y) : NULL;
 }
@@ -153,7 +155,8 @@ ct_tensor *ct_instance_norm(const ct_tensor *x, ct_tensor *running_mean, ct_tens
     if (!ct_dtype_is_floating(x->dtype))
         return CT_FAIL(CT_ERR_RUNTIME, "instance_norm: expected a floating input, got %s",
                        ct_dtype_name(x->dtype));
-    if (!fused_ok(x)) {
+    bool stats_cpu = (!running_mean || ct__on_cpu(running_mean)) && (!running_var || ct__on_cpu(running_var));
+    if (!fused_ok(x, weight, bias) || !stats_cpu) {
         if (running_mean || running_var)
             return CT_FAIL(CT_ERR_NOT_IMPL,
                            "instance_norm: running statistics of %s inputs are not implemented",
