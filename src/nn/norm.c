@@ -166,6 +166,7 @@ ct_tensor *ct_batch_norm(const ct_tensor *x, ct_tensor *running_mean, ct_tensor 
         goto fail;
     }
     double *mean = st, *var = st + C, *invstd = st + 2 * C;
+    memset(st, 0, sizeof(double) * (size_t)(3 * C)); /* an empty batch has no statistics */
     if (!training) {
         double *rm = ct__norm_doubles(running_mean, &err), *rv = ct__norm_doubles(running_var, &err);
         if (!err)
