@@ -12,6 +12,7 @@
 #include "ctorch/factory.h"
 #include "ctorch/nn.h"
 #include "ctorch/nn_conv.h"
+#include "ctorch/nn_norm.h"
 #include "ctorch/rnn.h"
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"

@@ -695,48 +695,20 @@ def _verify_spatial_size(size):
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
-    """PyTorch's own formulation: batch_norm of the input seen as [1, N*C, *]
-    with the per-channel tensors repeated N times; running statistics are
-    the mean over the batch of the updated copies."""
+    """Fused C op (ct_instance_norm): per (sample, channel) statistics, or
+    the running statistics when use_input_stats is false."""
     if use_input_stats:
         _verify_spatial_size(input.size())
-    if not use_input_stats and (running_mean is None or running_var is None):
-        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
-    b, c = input.shape[0], input.shape[1]
-    shape = [1, b * c] + list(input.shape[2:])
-
-    def rep(t):
-        return None if t is None else t.repeat(b)
-
-    rm, rv = rep(running_mean), rep(running_var)
-    out = _C.batch_norm(input.contiguous().view(shape), rm, rv, rep(weight), rep(bias), use_input_stats, momentum,
-                        eps)
-    with ctorch.no_grad():
-        if running_mean is not None:
-            running_mean.copy_(rm.view(b, c).mean(0))
-        if running_var is not None:
-            running_var.copy_(rv.view(b, c).mean(0))
-    return out.view(input.shape)
+    return _C.instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
-    """Normalisation over (C / G, *) per (sample, group): layer_norm of the
-    input seen as [N, G, -1], then the per-channel affine."""
+    """Fused C op (ct_group_norm): statistics per (sample, group of
+    channels), then the per-channel affine."""
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
-    n, c = input.shape[0], input.shape[1]
-    if c % num_groups != 0:
-        raise RuntimeError("Expected number of channels in input to be divisible by num_groups, but got input of "
-                           "shape {} and num_groups={}".format(input.shape, num_groups))
-    _verify_batch_size([n * c // num_groups, num_groups] + list(input.shape[2:]))
-    x = input.reshape(n, num_groups, -1)
-    y = _C.layer_norm(x, [x.shape[-1]], None, None, eps).reshape(input.shape)
-    bshape = [1, c] + [1] * (input.dim() - 2)
-    if weight is not None:
-        y = y * weight.reshape(bshape)
-    if bias is not None:
-        y = y + bias.reshape(bshape)
-    return y
+    _verify_batch_size([input.size(0) * input.size(1) // num_groups, num_groups] + list(input.size()[2:]))
+    return _C.group_norm(input, num_groups, weight, bias, eps)
 
 
 def pixel_shuffle(input, upscale_factor):
