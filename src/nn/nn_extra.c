@@ -130,8 +130,9 @@ ct_tensor *ct_one_hot(const ct_tensor *x, int64_t num_classes) {
 }
 
 /* ---------------------------------------------------------------- max_unpool */
-/* y [np][ohw] = 0 except y[p][idx[p][k]] = x[p][k]; returns -1 and the
- * offending index in *bad when one is out of range. */
+/* y [np][ohw] = 0 except y[p][idx[p][k]] = x[p][k]; returns -1 and an
+ * offending index in *bad when any is out of range (the last one, as
+ * PyTorch reports it, when a single thread runs). */
 #define UNPOOL(NAME, T)                                                                           \
     static int NAME(const T *x, const int64_t *idx, T *y, int64_t np, int64_t hw, int64_t ohw,    \
                     int64_t *bad) {                                                               \
@@ -150,7 +151,7 @@ ct_tensor *ct_one_hot(const ct_tensor *x, int64_t num_classes) {
                         failed = 1;                                                               \
                         badv = j;                                                                 \
                     }                                                                             \
-                    break;                                                                        \
+                    continue;                                                                     \
                 }                                                                                 \
                 yp[j] = xp[k];                                                                    \
             }                                                                                     \
