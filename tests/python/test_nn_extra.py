@@ -403,3 +403,9 @@ def test_reduction_strings():
         run_both(lambda m, nn_, F, x, y: F.soft_margin_loss(x, y, size_average=False), [rnd(3), signs(3)],
                  grads=[True, False])
     same_error(lambda m, nn_, F, x, y: F.soft_margin_loss(x, y, reduction="bad"), rnd(3), signs(3))
+
+
+@pytest.mark.parametrize("shape,kw", [((2, 3, 5), dict(size=13)), ((1, 2, 5, 7), dict(size=(9, 4))),
+                                      ((1, 2, 5, 7), dict(scale_factor=1.7))])
+def test_interpolate_nearest_exact(shape, kw):
+    run_both(lambda m, nn_, F, x: F.interpolate(x, mode="nearest-exact", **kw), [rnd(*shape)])

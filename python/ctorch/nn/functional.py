@@ -1093,45 +1093,22 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 # ---------------------------------------------------------------- interpolate (separable index_select + lerp)
-def _interp_tables(in_size, out_size, scale, mode, align_corners, np_dtype):
-    """Source indices (and linear weights) of one spatial dim, in the
-    arithmetic (float of the input's precision) of PyTorch's CPU kernels."""
+def _nearest_exact_table(in_size, out_size, scale):
+    """Source indices of one spatial dim for mode nearest-exact, in the float
+    arithmetic of PyTorch's CPU kernel."""
     import numpy as np
-    f = np.float32 if mode.startswith("nearest") else np_dtype
+    f = np.float32
     dst = np.arange(out_size, dtype=np.int64)
-    if mode == "nearest":
-        if out_size == in_size:
-            return dst, None, None, None
-        if out_size == 2 * in_size:
-            return dst >> 1, None, None, None
-        s = f(1.0 / scale) if scale is not None and scale > 0 else f(in_size) / f(out_size)
-        src = np.floor(dst.astype(f) * s).astype(np.int64)
-        return np.minimum(src, in_size - 1), None, None, None
-    if mode == "nearest-exact":
-        s = f(1.0 / scale) if scale is not None and scale > 0 else f(in_size) / f(out_size)
-        src = np.floor(((dst + 0.5) * float(s)).astype(f)).astype(np.int64)
-        return np.minimum(src, in_size - 1), None, None, None
-    # linear
-    if out_size == in_size:
-        return dst, dst, np.ones(out_size, f), np.zeros(out_size, f)
-    if align_corners:
-        s = f(in_size - 1) / f(out_size - 1) if out_size > 1 else f(0)
-        real = s * dst.astype(f)
-    else:
-        s = f(1.0 / scale) if scale is not None and scale > 0 else f(in_size) / f(out_size)
-        real = s * (dst.astype(f) + f(0.5)) - f(0.5)
-        real = np.where(real < 0, f(0), real).astype(f)
-    i0 = real.astype(np.int64)
-    i1 = i0 + (i0 < in_size - 1)
-    l1 = np.minimum(np.maximum(real - i0.astype(f), f(0)), f(1)).astype(f)
-    return i0, i1, (f(1) - l1).astype(f), l1
+    s = f(1.0 / scale) if scale is not None and scale > 0 else f(in_size) / f(out_size)
+    src = np.floor(((dst + 0.5) * float(s)).astype(f)).astype(np.int64)
+    return np.minimum(src, in_size - 1)
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Modes nearest, nearest-exact, linear, bilinear (separable index_select
-    and lerp per spatial dim) and area (adaptive average pooling), for 1-d
-    and 2-d spatial inputs."""
+    """Modes nearest (1-3 spatial dims), linear and bilinear: the C ops of
+    src/nn/upsample.c; area: adaptive average pooling; nearest-exact: an
+    index_select per spatial dim."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
@@ -1202,22 +1179,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         y = _C._upsample_bilinear2d(input.unsqueeze(2), [1] + list(output_size), align_corners,
                                     None if scales is None else [None] + scales)
         return y.squeeze(2)
-    import numpy as np
-    np_dtype = np.float64 if input.dtype == ctorch.float64 else np.float32
+    # nearest-exact: index_select per spatial dim (a composition of C ops)
     x = input
     for d in range(dim):
-        axis = 2 + d
-        in_size, out_size = input.size(axis), output_size[d]
         scale = scale_factors[d] if scale_factors is not None else None
-        i0, i1, l0, l1 = _interp_tables(in_size, out_size, scale, mode, align_corners, np_dtype)
-        x0 = x.index_select(axis, ctorch.from_numpy(i0))
-        if i1 is None:
-            x = x0
-            continue
-        shape = [out_size] + [1] * (input.dim() - 1 - axis)
-        w0 = ctorch.from_numpy(l0).to(x.dtype).reshape(shape)
-        w1 = ctorch.from_numpy(l1).to(x.dtype).reshape(shape)
-        x = x0 * w0 + x.index_select(axis, ctorch.from_numpy(i1)) * w1
+        idx = _nearest_exact_table(input.size(2 + d), output_size[d], scale)
+        x = x.index_select(2 + d, ctorch.from_numpy(idx))
     return x
 
 
