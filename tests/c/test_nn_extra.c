@@ -408,6 +408,18 @@ TEST(max_unpool2d, places_values_at_their_indices) {
     CHECK_TENSOR(ct_max_unpool2d(v3, ct_select(idx, 0, 1), SHAPE(4, 5)), SHAPE(3, 4, 5), 3, ref + 60, 1e-6);
     ct_tensor *vt = ct_contiguous(ct_transpose(v, 2, 3)), *it = ct_contiguous(ct_transpose(idx, 2, 3));
     CHECK_TENSOR(ct_max_unpool2d(ct_transpose(vt, 2, 3), ct_transpose(it, 2, 3), SHAPE(4, 5)), SHAPE(2, 3, 4, 5), 4, ref, 0);
+    /* above the threading grain: 32 planes of 16x16 values into 32x32 */
+    ct_tensor *big = tt_rand(SHAPE(4, 8, 32, 32), 4, CT_FLOAT32, -1, 1, 65), *bidx = NULL;
+    ct_tensor *bv = ct_max_pool2d(big, SHAPE(2, 2), NULL, NULL, NULL, false, &bidx);
+    CHECK_OK(bv);
+    ct_tensor *by = ct_max_unpool2d(bv, bidx, SHAPE(32, 32));
+    CHECK_OK(by);
+    double *bref = calloc(32 * 1024, sizeof(double));
+    for (int64_t p = 0; p < 32; p++)
+        for (int64_t k = 0; k < 256; k++) bref[p * 1024 + ct_item_at_int(bidx, p * 256 + k)] = ct_item_at(bv, p * 256 + k);
+    int brc = tt_expect(__FILE__, __LINE__, by, SHAPE(4, 8, 32, 32), 4, bref, 0);
+    free(bref);
+    CHECK(brc == 0);
     /* 1-d through 2-d */
     ct_tensor *x1 = tt_tensor(VALS(5, 7, 9), SHAPE(1, 3), 2, CT_FLOAT64);
     ct_tensor *i1 = tt_tensor(VALS(1, 2, 5), SHAPE(1, 3), 2, CT_INT64);

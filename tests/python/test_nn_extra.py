@@ -409,3 +409,16 @@ def test_reduction_strings():
                                       ((1, 2, 5, 7), dict(scale_factor=1.7))])
 def test_interpolate_nearest_exact(shape, kw):
     run_both(lambda m, nn_, F, x: F.interpolate(x, mode="nearest-exact", **kw), [rnd(*shape)])
+
+
+def test_margin_losses_zero_dim_and_empty_batch():
+    run_both(lambda m, nn_, F, x, y: F.multi_margin_loss(x, y, reduction="none"), [rnd(), np.array(0)],
+             grads=[True, False])
+    run_both(lambda m, nn_, F, x, y: F.multilabel_margin_loss(x, y, reduction="none"), [rnd(), np.array(0)],
+             grads=[True, False])
+    run_both(lambda m, nn_, F, x, y: F.multi_margin_loss(x, y, reduction="sum"), [rnd(0, 4), np.zeros(0, np.int64)],
+             grads=[True, False])
+    run_both(lambda m, nn_, F, x, y: F.hinge_embedding_loss(x, y, reduction="none"), [rnd(), signs()],
+             grads=[True, False])
+    run_both(lambda m, nn_, F, x, y: F.soft_margin_loss(x, y, reduction="sum"), [rnd(0, 3), rnd(0, 3)],
+             grads=[True, False])
