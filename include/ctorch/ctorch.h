@@ -13,6 +13,7 @@
 #include "ctorch/nn.h"
 #include "ctorch/nn_conv.h"
 #include "ctorch/nn_norm.h"
+#include "ctorch/nn_extra.h"
 #include "ctorch/rnn.h"
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"
