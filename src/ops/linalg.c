@@ -142,9 +142,18 @@ static ct_tensor *la_gemv(const char *op, const ct_tensor *self, const ct_tensor
     return finish_dtype(out, dt);
 }
 
+/* A 2-d tensor in column-major order (a transposed weight): mm and addmm
+ * record it (b[0], b[1]) so that their backward gives its gradient in the
+ * same layout, as PyTorch's mm_mat1/mm_mat2_backward do. */
+static bool col_major(const ct_tensor *t) {
+    return t->ndim == 2 && t->strides[0] == 1 && t->strides[1] == t->sizes[0];
+}
+
 static ct_tensor *record2(int op, ct_tensor *r, const ct_tensor *a, const ct_tensor *b) {
     const ct_tensor *in[2] = {a, b};
     ct_op_args args = {0};
+    args.b[0] = col_major(a);
+    args.b[1] = col_major(b);
     return ct_autorelease(ct__la_record(op, r, in, 2, NULL, 0, &args));
 }
 
@@ -154,6 +163,8 @@ static ct_tensor *record3(int op, ct_tensor *r, const ct_tensor *s, const ct_ten
     ct_op_args args = {0};
     args.f[0] = beta;
     args.f[1] = alpha;
+    args.b[0] = col_major(a);
+    args.b[1] = col_major(b);
     return ct_autorelease(ct__la_record(op, r, in, 3, NULL, 0, &args));
 }
 
