@@ -182,6 +182,13 @@ int ct__ag_record_kind(int op, ct_tensor *out, const ct_tensor *const *inputs, i
 
 bool ct__ag_is_view_op(int op);
 
+/* Messages of Error nodes (PyTorch's DelayedError). */
+enum { CT_AG_ERR_GENERIC = 0, CT_AG_ERR_SCATTER_PROD_ZEROS };
+/* x itself when no graph is recorded (grad mode off or x does not require
+ * grad); otherwise a copy of x whose grad_fn is an Error node: a backward
+ * through it fails with message msg. Borrowed x; the copy is in the scope. */
+ct_tensor *ct__ag_delayed_error(ct_tensor *x, int msg);
+
 /* engine.c internals used by custom functions (function.c). */
 int ct__ag_check_saved(const ct_saved *s, bool released, const ct_node *owner, int nr);
 ct_node *ct__ag_node_alloc(int op, int nin, int nsaved, int nextra);

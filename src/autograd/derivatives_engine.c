@@ -312,10 +312,38 @@ static int d_copy_slices(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return 0;
 }
 
+/* The messages of Error nodes (args.i[0]), PyTorch's words. */
+static const char *const error_msgs[] = {
+    [CT_AG_ERR_GENERIC] = NULL,
+    [CT_AG_ERR_SCATTER_PROD_ZEROS] = "scatter_reduce(): Double backward is unsupported for src "
+                                     "when >1 zeros in src are scattered to the same position "
+                                     "in self",
+};
+
 static int d_error(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     (void)g; (void)gin;
-    ct_set_error(CT_ERR_RUNTIME, "%s: this graph node cannot be differentiated", ct_node_name(n));
+    int64_t k = n->args.i[0];
+    if (k > 0 && k < (int64_t)(sizeof error_msgs / sizeof *error_msgs) && error_msgs[k])
+        ct_set_error(CT_ERR_RUNTIME, "%s", error_msgs[k]);
+    else
+        ct_set_error(CT_ERR_RUNTIME, "%s: this graph node cannot be differentiated",
+                     ct_node_name(n));
     return -1;
+}
+
+/* PyTorch's DelayedError: x's values, behind an Error node when x is part
+ * of a graph being recorded, so that only a backward through it fails. */
+ct_tensor *ct__ag_delayed_error(ct_tensor *x, int msg) {
+    if (!ct_is_grad_enabled() || !x->requires_grad) return x;
+    ct_grad_mode gm = ct_no_grad_begin();
+    ct_tensor *c = ct_clone(x);
+    ct_grad_mode_end(gm);
+    if (!c) return NULL;
+    ct_op_args a;
+    memset(&a, 0, sizeof a);
+    a.i[0] = msg;
+    const ct_tensor *in[1] = {x};
+    return ct__ag_record_kind(CT_AG_ERROR, c, in, 1, NULL, 0, &a) < 0 ? NULL : c;
 }
 
 static int d_scatter_dim(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {

@@ -105,7 +105,14 @@ static int d_scatter_reduce(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
             ct_tensor *a = msrcr ? ct_gather(ct_mul(g[0], msrcr), d, idx) : NULL;
             ct_tensor *den = a ? ct_masked_fill(src, sz, 1.0) : NULL;
             ct_tensor *b = den ? ct_div(ct_gather(ct_mul(g[0], res), d, idx), den) : NULL;
-            SET(1, b ? ct_where(single, a, b) : NULL);
+            ct_tensor *gs = b ? ct_where(single, a, b) : NULL;
+            /* as PyTorch: two zeros sent to one position make the
+             * gradient of src non-differentiable (an Error node) */
+            ct_tensor *many = gs ? ct_any(ct_gt_scalar(nz, 1)) : NULL;
+            double anym = 0;
+            if (!many || ct_item(many, &anym) < 0) return -1;
+            if (anym != 0) gs = ct__ag_delayed_error(gs, CT_AG_ERR_SCATTER_PROD_ZEROS);
+            SET(1, gs);
         }
     } else if (red == 4 || red == 5) {
         ct_tensor *self = IN(0), *src = IN(1), *res = ct__ag_output(n);

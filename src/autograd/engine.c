@@ -777,7 +777,7 @@ ct_tensor *ct__ag_extra(ct_node *n, int i) {
         ct_set_error(CT_ERR_RUNTIME, "%s: extra tensor %d was not saved", ct_node_name(n), i);
         return NULL;
     }
-    if (!n->extra[i].t) return NULL;
+    if (!n->extra[i].t && !n->released) return NULL; /* an absent optional tensor */
     if (check_saved(&n->extra[i], n->released, NULL, 0) < 0) return NULL;
     return n->extra[i].t;
 }
