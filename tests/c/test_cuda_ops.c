@@ -332,3 +332,18 @@ TEST(cuda_matmul, tf32_switch_defaults_off) {
     ct_cuda_set_allow_tf32(false);
     CHECK(!ct_cuda_allow_tf32());
 }
+
+/* Ops without a CUDA kernel refuse GPU tensors with an error naming the op
+ * (they would otherwise read device memory on the host). */
+TEST(cuda_guard, ops_without_cuda_kernels_refuse) {
+    if (!gpu()) return;
+    ct_tensor *x = ct_cuda(R(SHAPE(2, 3), 2, CT_FLOAT32, 1));
+    ct_tensor *i = ct_cuda(ct_zeros(SHAPE(2, 1), 2, CT_INT64));
+    CHECK_OK(x);
+    CHECK_ERR(ct_gather(x, 1, i), "gather: not implemented for CUDA");
+    CHECK_ERR(ct_cat((const ct_tensor *const[]){x, x}, 2, 0), "not implemented for CUDA");
+    CHECK_ERR(ct_flip(x, (const int[]){0}, 1), "flip: not implemented for CUDA");
+    CHECK_ERR(ct_sort(x, -1, false, false, NULL), "sort: not implemented for CUDA");
+    CHECK_ERR(ct_bernoulli_p(x, 0.5, ct_default_generator()), "bernoulli: not implemented for CUDA");
+    CHECK_ERR(ct_linalg_inv(ct_cuda(ct_eye(3, 3, CT_FLOAT32))), "linalg_inv: not implemented for CUDA");
+}
