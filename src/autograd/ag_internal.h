@@ -32,6 +32,7 @@ typedef struct ct_in_meta {
     int8_t ndim;
     int8_t dtype;
     bool contiguous;
+    ct_device device; /* where the tensor lives: its gradient is created there */
     int64_t offset;
     int64_t sizes[CT_MAX_DIMS];
 } ct_in_meta;
@@ -174,8 +175,9 @@ ct_tensor *ct__ag_view_mask(const ct_tensor *x, int view_op, const ct_op_args *a
 ct_tensor *ct__ag_scatter_dim(const ct_tensor *x, const ct_tensor *idx, int d,
                               const int64_t *sizes, int ndim);
 ct_tensor *ct__ag_gather_dim(const ct_tensor *x, const ct_tensor *idx, int d);
-ct_tensor *ct__ag_zeros(const int64_t *sizes, int ndim, ct_dtype dt);
-ct_tensor *ct__ag_ones(const int64_t *sizes, int ndim, ct_dtype dt);
+/* Zeros / ones on device dev (gradients live where their tensors do). */
+ct_tensor *ct__ag_zeros(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev);
+ct_tensor *ct__ag_ones(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev);
 /* Records a node of kind `op` (any id, internal too). */
 int ct__ag_record_kind(int op, ct_tensor *out, const ct_tensor *const *inputs, int ninputs,
                        const ct_tensor *const *extra, int nextra, const ct_op_args *args);
