@@ -120,7 +120,7 @@ $(BUILD)/demo/%: demo/%.c $(BUILD)/libctorch.a
 
 test: deps-test
 	@$(MAKE) --no-print-directory all $(BUILD)/ctorch_tests examples $(BUILD)/demo/fashion_mnist
-	@$(ASAN_MAKE) build-asan/ctorch_tests
+	+@$(ASAN_MAKE) build-asan/ctorch_tests
 	@tools/run-tests.sh $(BUILD) $(PYTHON) build-asan
 
 # The CUDA tests alone, for a GPU machine (they skip without a GPU).
@@ -135,7 +135,7 @@ ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build-asan \
 	  OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined"
 asan-build:
-	@$(ASAN_MAKE) build-asan/ctorch_tests
+	+@$(ASAN_MAKE) build-asan/ctorch_tests
 
 test-asan: asan-build
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/ctorch_tests
