@@ -422,3 +422,9 @@ def test_margin_losses_zero_dim_and_empty_batch():
              grads=[True, False])
     run_both(lambda m, nn_, F, x, y: F.soft_margin_loss(x, y, reduction="sum"), [rnd(0, 3), rnd(0, 3)],
              grads=[True, False])
+
+
+def test_large_inputs_run_without_the_gil():
+    x = rnd(1, 2, 250, 250, dtype=np.float32)  # above the bindings' no-GIL size
+    run_both(lambda m, nn_, F, x: F.interpolate(x, size=(301, 290), mode="bilinear"), [x], rtol=1e-4, atol=1e-5)
+    run_both(lambda m, nn_, F, x: F.interpolate(x, scale_factor=1.5), [x])
