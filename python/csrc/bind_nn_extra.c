@@ -10,6 +10,20 @@ static int opt_tensor(const char *f, const char *nm, PyObject *o, ct_tensor **t)
     return CTPY_NOARG(o) ? 0 : ctpy_tensor_arg(f, nm, o, t);
 }
 
+/* Runs EXPR (a ct_tensor *) without the GIL when the input is large, as
+ * the conv bindings do, and wraps the result. */
+#define RETURN_NOGIL(big, expr)                        \
+    do {                                               \
+        ct_scope sc_ = ct_scope_begin();               \
+        ct_tensor *r_;                                 \
+        if (big) {                                     \
+            Py_BEGIN_ALLOW_THREADS r_ = (expr);        \
+            Py_END_ALLOW_THREADS                       \
+        } else                                         \
+            r_ = (expr);                               \
+        return ctpy_finish(sc_, r_);                   \
+    } while (0)
+
 static int reduction_arg(const char *f, PyObject *o, int64_t *r) {
     if (ctpy_opt_int(f, "reduction", o, CT_REDUCTION_MEAN, r) < 0) return -1;
     if (*r < CT_REDUCTION_NONE || *r > CT_REDUCTION_SUM) {
@@ -71,9 +85,9 @@ static PyObject *f_upsample_nearest(PyObject *m, PyObject *const *args, Py_ssize
     if (sizes_arg("upsample_nearest", "output_size", a[1], 0, 3, osz, &k) < 0 ||
         scales_arg("upsample_nearest", a[2], k, sc) < 0)
         return NULL;
-    CTPY_RETURN(k == 1 ? ct_upsample_nearest1d(x, osz, sc)
-                : k == 2 ? ct_upsample_nearest2d(x, osz, sc)
-                         : ct_upsample_nearest3d(x, osz, sc));
+    RETURN_NOGIL(x->numel > CTPY_NOGIL_NUMEL, k == 1   ? ct_upsample_nearest1d(x, osz, sc)
+                                              : k == 2 ? ct_upsample_nearest2d(x, osz, sc)
+                                                       : ct_upsample_nearest3d(x, osz, sc));
 }
 /* _upsample_nearest_backward(grad_output, input_size, scales=None) */
 static PyObject *f_upsample_nearest_backward(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
@@ -90,9 +104,9 @@ static PyObject *f_upsample_nearest_backward(PyObject *m, PyObject *const *args,
         return NULL;
     }
     if (scales_arg("upsample_nearest_backward", a[2], k - 2, sc) < 0) return NULL;
-    CTPY_RETURN(k == 3 ? ct_upsample_nearest1d_backward(x, isz, sc)
-                : k == 4 ? ct_upsample_nearest2d_backward(x, isz, sc)
-                         : ct_upsample_nearest3d_backward(x, isz, sc));
+    RETURN_NOGIL(x->numel > CTPY_NOGIL_NUMEL, k == 3   ? ct_upsample_nearest1d_backward(x, isz, sc)
+                                              : k == 4 ? ct_upsample_nearest2d_backward(x, isz, sc)
+                                                       : ct_upsample_nearest3d_backward(x, isz, sc));
 }
 /* _upsample_bilinear2d(input, output_size, align_corners, scales=None) */
 static PyObject *f_upsample_bilinear2d(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
@@ -107,7 +121,7 @@ static PyObject *f_upsample_bilinear2d(PyObject *m, PyObject *const *args, Py_ss
     if (sizes_arg("upsample_bilinear2d", "output_size", a[1], 2, 2, osz, &k) < 0 ||
         ctpy_opt_bool(a[2], false, &ac) < 0 || scales_arg("upsample_bilinear2d", a[3], 2, sc) < 0)
         return NULL;
-    CTPY_RETURN(ct_upsample_bilinear2d(x, osz, ac, sc));
+    RETURN_NOGIL(x->numel > CTPY_NOGIL_NUMEL, ct_upsample_bilinear2d(x, osz, ac, sc));
 }
 static PyObject *f_upsample_bilinear2d_backward(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     static const char *const names[] = {"grad_output", "input_size", "align_corners", "scales", NULL};
@@ -121,7 +135,7 @@ static PyObject *f_upsample_bilinear2d_backward(PyObject *m, PyObject *const *ar
     if (sizes_arg("upsample_bilinear2d_backward", "input_size", a[1], 4, 4, isz, &k) < 0 ||
         ctpy_opt_bool(a[2], false, &ac) < 0 || scales_arg("upsample_bilinear2d_backward", a[3], 2, sc) < 0)
         return NULL;
-    CTPY_RETURN(ct_upsample_bilinear2d_backward(x, isz, ac, sc));
+    RETURN_NOGIL(x->numel > CTPY_NOGIL_NUMEL, ct_upsample_bilinear2d_backward(x, isz, ac, sc));
 }
 
 static PyObject *f_pixel_shuffle(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
@@ -170,7 +184,7 @@ static PyObject *f_max_unpool2d(PyObject *m, PyObject *const *args, Py_ssize_t n
                      "There should be exactly two elements (height, width) in output_size, but got %d elements.", k);
         return NULL;
     }
-    CTPY_RETURN(ct_max_unpool2d(x, idx, osz));
+    RETURN_NOGIL(x->numel > CTPY_NOGIL_NUMEL, ct_max_unpool2d(x, idx, osz));
 }
 static PyObject *f_bilinear(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     static const char *const names[] = {"input1", "input2", "weight", "bias", NULL};

@@ -262,7 +262,9 @@ ct_tensor *ct_upsample_nearest3d_backward(const ct_tensor *grad_out, const int64
 
 /* ---------------------------------------------------------------- bilinear
  * Per output position o of one dim: sources i0[o], i1[o] (= i0 or i0 + 1)
- * and weights l0[o], l1[o], in T (PyTorch's compute_indices_weights_linear). */
+ * and weights l0[o], l1[o] (PyTorch's compute_indices_weights_linear): the
+ * scale in T, the source position in double, the weights rounded to T,
+ * which reproduces PyTorch 1.13's float32 weights bit for bit. */
 #define LINEAR_TABLE(NAME, T)                                                                     \
     static void NAME(int64_t in, int64_t out, bool align, double scale, int64_t *i0, int64_t *i1,  \
                      T *l0, T *l1) {                                                              \
@@ -270,17 +272,13 @@ ct_tensor *ct_upsample_nearest3d_backward(const ct_tensor *grad_out, const int64
         if (align) s = out > 1 ? (T)(in - 1) / (T)(out - 1) : (T)0;                               \
         else s = scale > 0 ? (T)(1.0 / scale) : (T)in / (T)out;                                   \
         for (int64_t o = 0; o < out; o++) {                                                       \
-            T real;                                                                               \
-            if (align) real = s * (T)o;                                                           \
-            else {                                                                                \
-                real = s * ((T)o + (T)0.5) - (T)0.5;                                              \
-                if (real < 0) real = 0;                                                           \
-            }                                                                                     \
+            double real = align ? (double)s * (double)o : (double)s * ((double)o + 0.5) - 0.5;    \
+            if (real < 0) real = 0;                                                               \
             int64_t a = (int64_t)real;                                                            \
-            T lam = real - (T)a;                                                                  \
+            double lam = real - (double)a;                                                       \
             lam = lam < 0 ? 0 : (lam > 1 ? 1 : lam);                                              \
             i0[o] = a, i1[o] = a + (a < in - 1 ? 1 : 0);                                          \
-            l1[o] = lam, l0[o] = (T)1 - lam;                                                      \
+            l1[o] = (T)lam, l0[o] = (T)1 - l1[o];                                                 \
         }                                                                                         \
     }
 

@@ -5,8 +5,9 @@ __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 
 
 class Upsample(Module):
-    """F.interpolate (composed in Python; nearest / nearest-exact / linear /
-    bilinear / area modes)."""
+    """F.interpolate: nearest (1-3 spatial dims), linear and bilinear run
+    the C ops of src/nn/upsample.c; area and nearest-exact are compositions
+    of C ops."""
     __constants__ = ["size", "scale_factor", "mode", "align_corners", "name", "recompute_scale_factor"]
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
