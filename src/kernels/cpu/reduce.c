@@ -24,6 +24,7 @@
 #include <sleef.h>
 
 #define LANES 16
+#define SL_LANES 32 /* sum-like kinds: eight double vector accumulators */
 #define PW_LEAF 1024          /* pairwise summation leaf */
 #define CHUNK 32768           /* reduced elements per parallel chunk (INNER) */
 #define ROW_CHUNK_ELEMS 262144 /* input elements per parallel row chunk (OUTER) */
@@ -43,17 +44,17 @@ typedef struct {
  * power p. */
 #define DEF_SUMLIKE_RUN(NAME, T, ACC, CONV, EXPR)                                           \
     static ACC NAME##_leaf(const T *restrict x, int64_t st, int64_t n, double c, double p) { \
-        ACC a[LANES] = {0};                                                                 \
+        ACC a[SL_LANES] = {0};                                                                 \
         int64_t i = 0;                                                                      \
         if (st == 1) {                                                                      \
-            for (; i + LANES <= n; i += LANES)                                              \
-                for (int k = 0; k < LANES; k++) {                                           \
+            for (; i + SL_LANES <= n; i += SL_LANES)                                              \
+                for (int k = 0; k < SL_LANES; k++) {                                           \
                     ACC v = CONV(x[i + k]);                                                  \
                     a[k] += (EXPR);                                                         \
                 }                                                                           \
         } else {                                                                            \
-            for (; i + LANES <= n; i += LANES)                                              \
-                for (int k = 0; k < LANES; k++) {                                           \
+            for (; i + SL_LANES <= n; i += SL_LANES)                                              \
+                for (int k = 0; k < SL_LANES; k++) {                                           \
                     ACC v = CONV(x[(i + k) * st]);                                           \
                     a[k] += (EXPR);                                                         \
                 }                                                                           \
@@ -62,13 +63,13 @@ typedef struct {
             ACC v = CONV(x[i * st]);                                                         \
             a[k] += (EXPR);                                                                 \
         }                                                                                   \
-        for (int w = LANES / 2; w > 0; w /= 2)                                              \
+        for (int w = SL_LANES / 2; w > 0; w /= 2)                                              \
             for (int k = 0; k < w; k++) a[k] += a[k + w];                                   \
         return a[0];                                                                        \
     }                                                                                       \
     static ACC NAME##_pw(const T *x, int64_t st, int64_t n, double c, double p) {           \
         if (n <= PW_LEAF) return NAME##_leaf(x, st, n, c, p);                               \
-        int64_t h = (n / 2 + LANES - 1) / LANES * LANES;                                    \
+        int64_t h = (n / 2 + SL_LANES - 1) / SL_LANES * SL_LANES;                                    \
         return NAME##_pw(x, st, h, c, p) + NAME##_pw(x + h * st, st, n - h, c, p);           \
     }                                                                                       \
     static void NAME##_run(const void *x, int64_t st, int64_t n, int64_t idx0, double c,    \
