@@ -104,22 +104,21 @@ typedef float f32x4 __attribute__((vector_size(16)));
 #define FSUM_ACC 8
 /* A vector accumulator as four doubles: float32's two halves widened and
  * added, float64's as it is. */
-static inline f64x4 widen_f32(f32x8 a) {
+static inline void widen_f32(const f32x8 *a, f64x4 *d) {
 #if defined(__AVX2__)
     __m256 v;
-    memcpy(&v, &a, sizeof v);
+    memcpy(&v, a, sizeof v);
     __m256d w = _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
                               _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-    f64x4 r;
-    memcpy(&r, &w, sizeof r);
-    return r;
+    memcpy(d, &w, sizeof w);
 #else
     f32x4 h[2];
-    memcpy(h, &a, sizeof a);
-    return __builtin_convertvector(h[0], f64x4) + __builtin_convertvector(h[1], f64x4);
+    memcpy(h, a, sizeof h);
+    *d = __builtin_convertvector(h[0], f64x4) + __builtin_convertvector(h[1], f64x4);
 #endif
 }
-static inline f64x4 widen_f64(f64x4 a) { return a; }
+static inline void widen_f64(const f64x4 *a, f64x4 *d) { *d = *a; }
+
 #define DEF_FSUM(NAME, T, VT, WIDEN, BLOCK)                                                 \
     static double NAME##_blk(const T *restrict x, int64_t st, int64_t n) {                 \
         enum { W = sizeof(VT) / sizeof(T) };                                                \
@@ -135,7 +134,7 @@ static inline f64x4 widen_f64(f64x4 a) { return a; }
                     a[u] += v;                                                              \
                 }                                                                           \
             f64x4 d[FSUM_ACC];                                                              \
-            for (int u = 0; u < FSUM_ACC; u++) d[u] = WIDEN(a[u]);                          \
+            for (int u = 0; u < FSUM_ACC; u++) WIDEN(&a[u], &d[u]);                         \
             for (int w = FSUM_ACC / 2; w > 0; w /= 2)                                       \
                 for (int k = 0; k < w; k++) d[k] += d[k + w];                               \
             r[0] = d[0][0] + d[0][2];                                                       \
