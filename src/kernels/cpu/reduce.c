@@ -1,18 +1,23 @@
 /* Reduction kernels: one driver for every reduction, two loop shapes.
  *
  *   INNER: each output folds runs along the reduced dim with the smallest
- *          stride (contiguous for a row sum or a full sum). Sums run
- *          pairwise over 16 lanes of double accumulators (float32 inputs
- *          too): it vectorizes, costs nothing at memory speed, and is at
- *          least as accurate as PyTorch's float cascade.
+ *          stride (contiguous for a row sum or a full sum). float32/float64
+ *          sums run as a cascade in float lanes (see "float sums" below),
+ *          the other sum-like kinds pairwise over 32 lanes of double
+ *          accumulators, extremes on vector registers.
  *   OUTER: the kept dim with the smallest stride is innermost (column sums):
  *          rows are folded into a block of accumulators, one per output,
  *          vectorized across the kept dim, four rows at a time.
  *
  * Threads split outputs, or, when there are few outputs, fixed-size chunks of
- * the reduced range whose partial results are combined in chunk order. Chunk
- * sizes depend only on the shapes, never on the thread count, so results are
- * identical for any number of threads. */
+ * the reduced range whose partial results are combined in chunk order
+ * (pairwise for sums). Chunk sizes depend only on the shapes, never on the
+ * thread count, so results are identical for any number of threads. The
+ * chunks are split statically: each thread streams one contiguous range,
+ * the same range call after call. On this machine each core has its own
+ * last-level cache (a core reads what the other core cached at ~70 GB/s,
+ * its own at ~300), so a 16M-float sum repeated finds its half in cache;
+ * with dynamic scheduling it did not (1.5 ms against PyTorch's 0.9). */
 #include "internal.h"
 #include "ops/reduce_internal.h"
 
