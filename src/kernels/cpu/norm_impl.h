@@ -251,27 +251,23 @@ static void FN(ln_backward)(const T *g, const T *x, T *dx, int64_t R, int64_t D,
         for (int64_t r = 0; r < R; r++) {
             const T *gr = g + r * D, *xr = x + r * D;
             const double m = mean[r], s = rstd[r];
-            if (dw || db) {
-                const double sm = -m * s;
-#pragma omp simd
-                for (int64_t i = 0; i < D; i++) {
-                    double gi = (double)gr[i];
+            /* one pass: the parameter gradients' partial sums and the row's
+             * sums of u = w g and u (x - mean) */
+            double su = 0, sux = 0;
+            const double sm = -m * s;
+            const bool acc = dw || db;
+#pragma omp simd reduction(+ : su, sux)
+            for (int64_t i = 0; i < D; i++) {
+                double gi = (double)gr[i], xm = (double)xr[i] - m;
+                if (acc) {
                     pw[i] += gi * ((double)xr[i] * s + sm);
                     pb[i] += gi;
                 }
+                double u = w ? gi * (double)w[i] : gi;
+                su += u;
+                sux += u * xm;
             }
             if (!dx) continue;
-            double su = 0, sux = 0;
-            if (w) {
-#pragma omp simd reduction(+ : su, sux)
-                for (int64_t i = 0; i < D; i++) {
-                    double u = (double)gr[i] * (double)w[i];
-                    su += u;
-                    sux += u * ((double)xr[i] - m);
-                }
-            } else {
-                FN(grad_sums)(gr, xr, 1, 0, D, m, &su, &sux);
-            }
             const double p = -s * s * s * sux / Dd, q = -p * m - s * su / Dd;
             T *dr = dx + r * D;
             const T a = (T)s, pt = (T)p, qt = (T)q;
