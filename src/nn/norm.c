@@ -175,9 +175,9 @@ ct_tensor *ct_batch_norm(const ct_tensor *x, ct_tensor *running_mean, ct_tensor 
         free(rv);
         if (err) goto fail;
     }
-    if (x->numel > 0)
-        ct__bn_forward_kernel(x->dtype, ct_data_ptr(xc), ct_data_ptr(y), N, C, S, w, b, eps,
-                              training, mean, var, invstd);
+    if (x->numel > 0 && ct__bn_forward_kernel(x->dtype, ct_data_ptr(xc), ct_data_ptr(y), N, C, S,
+                                              w, b, eps, training, mean, var, invstd) < 0)
+        goto fail;
     if (training && M > 0 && (running_mean || running_var)) {
         double unbias = (double)M / (double)(M - 1);
         double *rs = ct__norm_doubles(running_mean ? running_mean : running_var, &err);
@@ -285,19 +285,22 @@ int ct_batch_norm_backward(const ct_tensor *grad_out, const ct_tensor *x, const 
             else ct_set_error(CT_ERR_MEMORY, "batch_norm_backward: out of memory");
             goto done;
         }
-        if (x->numel > 0)
-            ct__bn_forward_kernel(x->dtype, ct_data_ptr(xc), ct_data_ptr(tmp), N, C, S, NULL,
-                                  NULL, eps, true, mean, st, invstd);
+        int krc = x->numel > 0 ? ct__bn_forward_kernel(x->dtype, ct_data_ptr(xc), ct_data_ptr(tmp),
+                                                       N, C, S, NULL, NULL, eps, true, mean, st,
+                                                       invstd)
+                               : 0;
         ct_release(tmp);
+        if (krc < 0) goto done;
     }
     gi = want_i ? ct__empty(x->sizes, x->ndim, x->dtype) : NULL;
     if (want_i && !gi) goto done;
     double *dw = want_w ? st : NULL, *db = want_b ? st + C : NULL;
-    if (x->numel > 0)
-        ct__bn_backward_kernel(x->dtype, ct_data_ptr(gc), ct_data_ptr(xc), gi ? ct_data_ptr(gi) : NULL,
-                               N, C, S, w, mean, invstd, training, dw, db);
-    else
+    if (x->numel == 0)
         for (int64_t c = 0; c < 2 * C; c++) st[c] = 0;
+    else if (ct__bn_backward_kernel(x->dtype, ct_data_ptr(gc), ct_data_ptr(xc),
+                                    gi ? ct_data_ptr(gi) : NULL, N, C, S, w, mean, invstd,
+                                    training, dw, db) < 0)
+        goto done;
     const int64_t *ps = weight ? weight->sizes : &C;
     int pn = weight ? weight->ndim : 1;
     if (want_w && !(gw = ct__norm_from_doubles(dw, ps, pn, x->dtype))) goto done;

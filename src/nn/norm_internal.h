@@ -11,13 +11,14 @@
 
 /* Batch norm over x [N, C, S]. training: fills mean, var (biased) and
  * invstd [C]; otherwise reads mean and invstd (var unused). w, b [C] or NULL. */
-void ct__bn_forward_kernel(ct_dtype dt, const void *x, void *y, int64_t N, int64_t C, int64_t S,
-                           const double *w, const double *b, double eps, bool training,
-                           double *mean, double *var, double *invstd);
-/* dx (may be NULL), dw, db [C] (each may be NULL). */
-void ct__bn_backward_kernel(ct_dtype dt, const void *g, const void *x, void *dx, int64_t N,
-                            int64_t C, int64_t S, const double *w, const double *mean,
-                            const double *invstd, bool training, double *dw, double *db);
+int ct__bn_forward_kernel(ct_dtype dt, const void *x, void *y, int64_t N, int64_t C, int64_t S,
+                          const double *w, const double *b, double eps, bool training,
+                          double *mean, double *var, double *invstd);
+/* dx (may be NULL), dw, db [C] (each may be NULL). Both return 0, or -1
+ * (out of memory for the scratch of short channel runs, error set). */
+int ct__bn_backward_kernel(ct_dtype dt, const void *g, const void *x, void *dx, int64_t N,
+                           int64_t C, int64_t S, const double *w, const double *mean,
+                           const double *invstd, bool training, double *dw, double *db);
 /* Group norm over x [N, C, S] with G groups: mean, rstd [N*G]; var [N*G]
  * (biased) or NULL. */
 void ct__gn_forward_kernel(ct_dtype dt, const void *x, void *y, int64_t N, int64_t C, int64_t S,

@@ -138,8 +138,11 @@ TEST(batch_norm, fused_values_and_gradients_2d_to_5d) {
     CHECK(bn_case(SHAPE(4, 3, 5), 3, CT_FLOAT64, true, 110));
     CHECK(bn_case(SHAPE(2, 4, 3, 5), 4, CT_FLOAT32, false, 120));
     CHECK(bn_case(SHAPE(2, 3, 2, 3, 4), 5, CT_FLOAT64, true, 130));
-    /* past the grain: threaded over channels */
+    /* past the grain: threaded over channels (long runs), and over
+     * channel ranges of the row-wise path of short runs (S <= 16) */
     CHECK(bn_case(SHAPE(4, 8, 40, 40), 4, CT_FLOAT32, true, 140));
+    CHECK(bn_case(SHAPE(512, 80), 2, CT_FLOAT32, true, 141));
+    CHECK(bn_case(SHAPE(64, 33, 16), 3, CT_FLOAT64, false, 142));
 }
 
 TEST(batch_norm, non_contiguous_eval_and_edge_cases) {

@@ -22,22 +22,59 @@
 #undef T
 #undef SUF
 
-void ct__bn_forward_kernel(ct_dtype dt, const void *x, void *y, int64_t N, int64_t C, int64_t S,
-                           const double *w, const double *b, double eps, bool training,
-                           double *mean, double *var, double *invstd) {
+/* Channel runs of at most this many elements take the column path. */
+#define BN_SHORT_RUN 16
+
+int ct__bn_forward_kernel(ct_dtype dt, const void *x, void *y, int64_t N, int64_t C, int64_t S,
+                          const double *w, const double *b, double eps, bool training,
+                          double *mean, double *var, double *invstd) {
+    if (S > BN_SHORT_RUN) {
+        if (dt == CT_FLOAT32)
+            bn_forward_f32(x, y, N, C, S, w, b, eps, training, mean, var, invstd);
+        else
+            bn_forward_f64(x, y, N, C, S, w, b, eps, training, mean, var, invstd);
+        return 0;
+    }
+    size_t K = (size_t)(C * S);
+    double *col = malloc(sizeof(double) * 2 * K + ct_dtype_size(dt) * 3 * K + 1);
+    if (!col) {
+        ct_set_error(CT_ERR_MEMORY, "batch_norm: out of memory");
+        return -1;
+    }
     if (dt == CT_FLOAT32)
-        bn_forward_f32(x, y, N, C, S, w, b, eps, training, mean, var, invstd);
+        bn_forward_small_f32(x, y, N, C, S, w, b, eps, training, mean, var, invstd, col,
+                             (float *)(col + 2 * K));
     else
-        bn_forward_f64(x, y, N, C, S, w, b, eps, training, mean, var, invstd);
+        bn_forward_small_f64(x, y, N, C, S, w, b, eps, training, mean, var, invstd, col,
+                             col + 2 * K);
+    free(col);
+    return 0;
 }
 
-void ct__bn_backward_kernel(ct_dtype dt, const void *g, const void *x, void *dx, int64_t N,
-                            int64_t C, int64_t S, const double *w, const double *mean,
-                            const double *invstd, bool training, double *dw, double *db) {
+int ct__bn_backward_kernel(ct_dtype dt, const void *g, const void *x, void *dx, int64_t N,
+                           int64_t C, int64_t S, const double *w, const double *mean,
+                           const double *invstd, bool training, double *dw, double *db) {
+    if (S > BN_SHORT_RUN) {
+        if (dt == CT_FLOAT32)
+            bn_backward_f32(g, x, dx, N, C, S, w, mean, invstd, training, dw, db);
+        else
+            bn_backward_f64(g, x, dx, N, C, S, w, mean, invstd, training, dw, db);
+        return 0;
+    }
+    size_t K = (size_t)(C * S);
+    double *col = malloc(sizeof(double) * 2 * K + ct_dtype_size(dt) * 3 * K + 1);
+    if (!col) {
+        ct_set_error(CT_ERR_MEMORY, "batch_norm backward: out of memory");
+        return -1;
+    }
     if (dt == CT_FLOAT32)
-        bn_backward_f32(g, x, dx, N, C, S, w, mean, invstd, training, dw, db);
+        bn_backward_small_f32(g, x, dx, N, C, S, w, mean, invstd, training, dw, db, col,
+                              (float *)(col + 2 * K));
     else
-        bn_backward_f64(g, x, dx, N, C, S, w, mean, invstd, training, dw, db);
+        bn_backward_small_f64(g, x, dx, N, C, S, w, mean, invstd, training, dw, db, col,
+                              col + 2 * K);
+    free(col);
+    return 0;
 }
 
 void ct__gn_forward_kernel(ct_dtype dt, const void *x, void *y, int64_t N, int64_t C, int64_t S,

@@ -140,6 +140,125 @@ static void FN(bn_backward)(const T *g, const T *x, T *dx, int64_t N, int64_t C,
     }
 }
 
+/* Short channel runs (S small: [N, C] inputs of BatchNorm1d): the block
+ * loops above would run a few elements per call. Here x is N rows of
+ * K = C S columns and every pass runs along rows, vectorized across the
+ * columns [k0, k1) of whole channels [c0, c1); column statistics combine
+ * per channel. col: scratch of 2 K doubles; at, bt: K elements of T. */
+static void FN(bn_forward_cols)(const T *x, T *y, int64_t N, int64_t C, int64_t S, int64_t c0,
+                                int64_t c1, const double *w, const double *b, double eps,
+                                bool training, double *mean, double *var, double *invstd,
+                                double *col, T *at, T *bt) {
+    const int64_t K = C * S, k0 = c0 * S, k1 = c1 * S;
+    double *s1 = col, *s2 = col + K;
+    if (training) {
+        const T *sh = x; /* row 0 shifts its columns */
+        for (int64_t k = k0; k < k1; k++) s1[k] = s2[k] = 0;
+        for (int64_t n = 0; n < N; n++) {
+            const T *r = x + n * K;
+#pragma omp simd
+            for (int64_t k = k0; k < k1; k++) {
+                double d = (double)r[k] - (double)sh[k];
+                s1[k] += d;
+                s2[k] += d * d;
+            }
+        }
+        const double M = (double)(N * S);
+        for (int64_t c = c0; c < c1; c++) {
+            double t = 0;
+            for (int64_t j = c * S; j < (c + 1) * S; j++) t += s1[j] + (double)N * (double)sh[j];
+            double m = t / M, q = 0;
+            for (int64_t j = c * S; j < (c + 1) * S; j++) {
+                double e = (double)sh[j] - m;
+                q += s2[j] + 2 * e * s1[j] + (double)N * e * e;
+            }
+            mean[c] = m, var[c] = q > 0 ? q / M : 0;
+            invstd[c] = 1.0 / sqrt(var[c] + eps);
+        }
+    }
+    for (int64_t c = c0; c < c1; c++) {
+        double a = invstd[c] * (w ? w[c] : 1.0), sh = (b ? b[c] : 0.0) - mean[c] * a;
+        for (int64_t j = c * S; j < (c + 1) * S; j++) at[j] = (T)a, bt[j] = (T)sh;
+    }
+    for (int64_t n = 0; n < N; n++) {
+        const T *r = x + n * K;
+        T *o = y + n * K;
+#pragma omp simd
+        for (int64_t k = k0; k < k1; k++) o[k] = r[k] * at[k] + bt[k];
+    }
+}
+
+/* The backward of the same layout: column sums of g and g (x - mean),
+ * combined per channel, then dx = g a + x p + q along the rows. */
+static void FN(bn_backward_cols)(const T *g, const T *x, T *dx, int64_t N, int64_t C, int64_t S,
+                                 int64_t c0, int64_t c1, const double *w, const double *mean,
+                                 const double *invstd, bool training, double *dw, double *db,
+                                 double *col, T *at, T *bt, T *ct) {
+    const int64_t K = C * S, k0 = c0 * S, k1 = c1 * S;
+    const double M = (double)(N * S);
+    double *sg = col, *sgx = col + K;
+    for (int64_t c = c0; c < c1; c++)
+        for (int64_t j = c * S; j < (c + 1) * S; j++) bt[j] = (T)mean[c];
+    for (int64_t k = k0; k < k1; k++) sg[k] = sgx[k] = 0;
+    if (dw || db || (dx && training))
+        for (int64_t n = 0; n < N; n++) {
+            const T *gr = g + n * K, *xr = x + n * K;
+#pragma omp simd
+            for (int64_t k = k0; k < k1; k++) {
+                double gi = (double)gr[k];
+                sg[k] += gi;
+                sgx[k] += gi * ((double)xr[k] - (double)bt[k]);
+            }
+        }
+    for (int64_t c = c0; c < c1; c++) {
+        double a1 = 0, a2 = 0, r = invstd[c], m = mean[c];
+        for (int64_t j = c * S; j < (c + 1) * S; j++) a1 += sg[j], a2 += sgx[j];
+        /* the shift was mean rounded to T: correct sum(g (x - mean)) */
+        a2 -= a1 * (m - (double)(T)m);
+        if (dw) dw[c] = a2 * r;
+        if (db) db[c] = a1;
+        double a = r * (w ? w[c] : 1.0), p = 0, q = 0;
+        if (training) {
+            p = -a * r * r * a2 / M;
+            q = -p * m - a * a1 / M;
+        }
+        for (int64_t j = c * S; j < (c + 1) * S; j++) at[j] = (T)a, bt[j] = (T)p, ct[j] = (T)q;
+    }
+    if (!dx) return;
+    for (int64_t n = 0; n < N; n++) {
+        const T *gr = g + n * K, *xr = x + n * K;
+        T *o = dx + n * K;
+#pragma omp simd
+        for (int64_t k = k0; k < k1; k++) o[k] = gr[k] * at[k] + xr[k] * bt[k] + ct[k];
+    }
+}
+
+/* The column drivers: whole channels split across threads. tmp holds 3 K
+ * elements of T. */
+static void FN(bn_forward_small)(const T *x, T *y, int64_t N, int64_t C, int64_t S,
+                                 const double *w, const double *b, double eps, bool training,
+                                 double *mean, double *var, double *invstd, double *col, T *tmp) {
+    int64_t work = N * C * S, K = C * S;
+    int64_t nch = work >= CT_GRAIN ? ct_get_num_threads() : 1;
+    nch = nch < C ? nch : C;
+    PAR_IF
+    for (int64_t j = 0; j < nch; j++)
+        FN(bn_forward_cols)(x, y, N, C, S, C * j / nch, C * (j + 1) / nch, w, b, eps, training,
+                            mean, var, invstd, col, tmp, tmp + K);
+}
+
+static void FN(bn_backward_small)(const T *g, const T *x, T *dx, int64_t N, int64_t C, int64_t S,
+                                  const double *w, const double *mean, const double *invstd,
+                                  bool training, double *dw, double *db, double *col, T *tmp) {
+    int64_t work = N * C * S, K = C * S;
+    int64_t nch = work >= CT_GRAIN ? ct_get_num_threads() : 1;
+    nch = nch < C ? nch : C;
+    PAR_IF
+    for (int64_t j = 0; j < nch; j++)
+        FN(bn_backward_cols)(g, x, dx, N, C, S, C * j / nch, C * (j + 1) / nch, w, mean, invstd,
+                             training, dw, db, col, tmp, tmp + K, tmp + 2 * K);
+}
+
 /* ------------------------------------------------------------ group norm */
 /* Per (n, group): mean/rstd over the group's Cg = C/G channels x S (one
  * contiguous block); y = x * a_c + c_c per channel. var (biased, [N*G]) may
@@ -251,27 +370,23 @@ static void FN(ln_backward)(const T *g, const T *x, T *dx, int64_t R, int64_t D,
         for (int64_t r = 0; r < R; r++) {
             const T *gr = g + r * D, *xr = x + r * D;
             const double m = mean[r], s = rstd[r];
-            if (dw || db) {
-                const double sm = -m * s;
-#pragma omp simd
-                for (int64_t i = 0; i < D; i++) {
-                    double gi = (double)gr[i];
+            /* one pass: the parameter gradients' partial sums and the row's
+             * sums of u = w g and u (x - mean) */
+            double su = 0, sux = 0;
+            const double sm = -m * s;
+            const bool acc = dw || db;
+#pragma omp simd reduction(+ : su, sux)
+            for (int64_t i = 0; i < D; i++) {
+                double gi = (double)gr[i], xm = (double)xr[i] - m;
+                if (acc) {
                     pw[i] += gi * ((double)xr[i] * s + sm);
                     pb[i] += gi;
                 }
+                double u = w ? gi * (double)w[i] : gi;
+                su += u;
+                sux += u * xm;
             }
             if (!dx) continue;
-            double su = 0, sux = 0;
-            if (w) {
-#pragma omp simd reduction(+ : su, sux)
-                for (int64_t i = 0; i < D; i++) {
-                    double u = (double)gr[i] * (double)w[i];
-                    su += u;
-                    sux += u * ((double)xr[i] - m);
-                }
-            } else {
-                FN(grad_sums)(gr, xr, 1, 0, D, m, &su, &sux);
-            }
             const double p = -s * s * s * sux / Dd, q = -p * m - s * su / Dd;
             T *dr = dx + r * D;
             const T a = (T)s, pt = (T)p, qt = (T)q;
