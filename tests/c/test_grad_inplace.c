@@ -218,3 +218,62 @@ TEST(autograd_inplace, random_fills_refuse_leaves_and_cut_the_history) {
     CHECK(ct_backward(ct_sum(y), NULL, false, false, NULL, 0) == 0);
     CHECK_TENSOR(ct_tensor_grad(x), SHAPE(N), 1, VALS(0, 0, 0, 0), 0);
 }
+
+TEST(autograd_inplace, comparisons_written_in_place_cut_the_gradient_to_zero) {
+    /* PyTorch: y = 2x; y.eq_(z) records EqBackward: x.grad = 0, not the
+     * stale 2c of MulBackward */
+    ct_tensor *(*cmp[])(ct_tensor *, const ct_tensor *) = {ct_eq_, ct_ne_, ct_lt_, ct_le_, ct_gt_, ct_ge_};
+    for (size_t k = 0; k < sizeof cmp / sizeof cmp[0]; k++) {
+        ct_tensor *x = lf(XV);
+        ct_tensor *y = ct_mul_scalar(x, 2.0);
+        CHECK(cmp[k](y, tt_tensor(VALS(0.6, 0, 0, 1), SHAPE(N), 1, CT_FLOAT64)) == y);
+        CHECK(y->requires_grad && !ct_is_leaf(y));
+        CHECK(ct_backward(ct_sum(ct_mul(y, cw())), NULL, false, false, NULL, 0) == 0);
+        CHECK_TENSOR(ct_tensor_grad(x), SHAPE(N), 1, VALS(0, 0, 0, 0), 0);
+    }
+    /* out= of a comparison is allowed with inputs that require grad */
+    ct_tensor *x = lf(XV);
+    ct_tensor *o = ct_empty(SHAPE(N), 1, CT_BOOL);
+    CHECK(ct_gt_out(o, x, tt_tensor(VALS(0, 0, 0, 0), SHAPE(N), 1, CT_FLOAT64)) == o);
+    CHECK_TENSOR(o, SHAPE(N), 1, VALS(1, 0, 1, 1), 0);
+    CHECK(!ct_lt(x, x)->requires_grad);
+}
+
+TEST(autograd_inplace, floor_divide_has_no_derivative_like_pytorch) {
+    ct_tensor *x = lf(XV);
+    ct_tensor *y = ct_mul_scalar(x, 2.0);
+    CHECK(ct_floor_divide_(y, tt_tensor(VALS(0.3, 0.2, 0.1, 1), SHAPE(N), 1, CT_FLOAT64)) == y);
+    CHECK(ct_backward(ct_sum(y), NULL, true, false, NULL, 0) < 0);
+    CHECK(strstr(ct_last_error(), "derivative for aten::floor_divide_ is not implemented"));
+    ct_tensor *z = ct_floor_divide_scalar(x, 2.0);
+    CHECK(z->requires_grad);
+    CHECK(ct_backward(ct_sum(z), NULL, false, false, NULL, 0) < 0);
+    CHECK(strstr(ct_last_error(), "derivative for aten::floor_divide is not implemented"));
+}
+
+TEST(autograd_inplace, logical_ops_in_place_are_invisible_to_autograd) {
+    /* PyTorch allows x.logical_and_(y) on a leaf that requires grad: it
+     * stays a leaf, and on a graph tensor the history is kept */
+    ct_tensor *x = lf(XV);
+    CHECK(ct_logical_and_(x, tt_tensor(VALS(1, 0, 1, 1), SHAPE(N), 1, CT_FLOAT64)) == x);
+    CHECK_TENSOR(x, SHAPE(N), 1, VALS(1, 0, 1, 1), 0);
+    CHECK(ct_is_leaf(x) && x->requires_grad);
+    CHECK(ct_logical_not_(ct_narrow(x, 0, 0, 2)) != NULL);
+    CHECK_TENSOR(x, SHAPE(N), 1, VALS(0, 1, 1, 1), 0);
+    ct_tensor *w = lf(XV);
+    ct_tensor *y = ct_mul_scalar(w, 2.0);
+    CHECK(ct_logical_or_(y, tt_tensor(VALS(0, 0, 0, 0), SHAPE(N), 1, CT_FLOAT64)) == y);
+    CHECK(strcmp(ct_node_name(ct_grad_fn(y)), "MulBackward0") == 0);
+}
+
+TEST(autograd_inplace, logit_gradient_is_nan_outside_the_unit_interval) {
+    /* PyTorch: logit'(x) = 1/(x(1-x)) on [0, 1], NaN outside; with eps, 0
+     * outside [eps, 1 - eps] */
+    ct_tensor *x = tt_tensor(VALS(0.5, -0.3, 1.5, 0.2), SHAPE(N), 1, CT_FLOAT64);
+    ct_set_requires_grad(x, true);
+    ct_tensor *g[1];
+    CHECK(ct_grad((ct_tensor *[]){ct_sum(ct_logit(x, -1))}, 1, &x, 1, NULL, false, false, false, g) == 0);
+    CHECK_TENSOR(g[0], SHAPE(N), 1, VALS(4, NAN, NAN, 1 / (0.2 * 0.8)), 1e-12);
+    CHECK(ct_grad((ct_tensor *[]){ct_sum(ct_logit(x, 0.25))}, 1, &x, 1, NULL, false, false, false, g) == 0);
+    CHECK_TENSOR(g[0], SHAPE(N), 1, VALS(4, 0, 0, 0), 1e-12);
+}
