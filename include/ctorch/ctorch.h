@@ -11,6 +11,7 @@
 #include "ctorch/shape.h"
 #include "ctorch/factory.h"
 #include "ctorch/nn.h"
+#include "ctorch/compare.h"
 #include "ctorch/rnn.h"
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"
