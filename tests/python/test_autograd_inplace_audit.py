@@ -155,3 +155,24 @@ def test_tensor_lists_from_generators_outlive_the_call():
         g = ctorch.autograd.grad(outs, ys, grad_outputs=(ctorch.ones(()) * 3 for _ in outs), retain_graph=True)
         [ctorch.full((), 7.0) for _ in range(20)]
     assert g[1][:2].tolist() == [6.0, 6.0]
+
+
+@pytest.mark.parametrize("idx", [Ellipsis, slice(None), (slice(None), slice(None)), (Ellipsis, slice(0, 3)),
+                                 (slice(0, 1),), (None,), (slice(0, 2), Ellipsis), (Ellipsis,),
+                                 (slice(0, 2), slice(0, 3)), (slice(0, 2), slice(0, 5)), 0])
+def test_setitem_writes_into_self_or_a_view_like_pytorch(idx):
+    # PyTorch writes x[...] and tuples of exact full slices into x itself
+    # (leaf error, CopyBackwards), anything else into a view (CopySlices)
+    def run(lib):
+        x = lib.tensor([[1.0, 2, 3], [4, 5, 6]], requires_grad=True)
+        try:
+            x[idx] = 9.0
+            err = None
+        except RuntimeError as e:
+            err = str(e)
+        y = lib.zeros(2, 3)
+        w = lib.ones(3, requires_grad=True)
+        y[idx] = w * 2
+        y.sum().backward()
+        return err, x.tolist(), y.grad_fn.name().split("::")[-1], w.grad.tolist()
+    assert run(ctorch) == run(torch)
