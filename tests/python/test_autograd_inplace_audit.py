@@ -108,6 +108,10 @@ NONLEAF_PATHS = {
     "ne_": lambda L, y: y.ne_(L.zeros(3)),
     "logical_or_": lambda L, y: y.logical_or_(L.zeros(3)),
     "floor_": lambda L, y: y.floor_(),
+    "copy_": lambda L, y: y.copy_(L.ones(3)),
+    "fill_": lambda L, y: y.fill_(0.5),
+    "zero_": lambda L, y: y.zero_(),
+    "setitem": lambda L, y: y.__setitem__(Ellipsis, 2.0),
 }
 
 
