@@ -264,6 +264,17 @@ CTPY_IMPL(repeat_interleave) {
     }
 TRI(tril)
 TRI(triu)
+#define TRI_(name)                                                                \
+    CTPY_IMPL(name##_) {                                                          \
+        static const char *const names[] = {"input", "diagonal", NULL};           \
+        PyObject *a[2];                                                           \
+        CTPY_PARSE(#name "_", names, a, NULL);                                    \
+        int64_t d;                                                                \
+        if (ctpy_opt_int(#name "_", "diagonal", a[1], 0, &d) < 0) return NULL;    \
+        CTPY_RETURN(ct_##name##_(x, d));                                          \
+    }
+TRI_(tril)
+TRI_(triu)
 CTPY_IMPL(broadcast_to) {
     static const char *const names[] = {"input", "size", NULL};
     PyObject *a[2];
@@ -718,6 +729,8 @@ CTPY_WRAPPERS(tile)
 CTPY_WRAPPERS(repeat_interleave)
 CTPY_WRAPPERS(tril)
 CTPY_WRAPPERS(triu)
+CTPY_WRAPPERS(tril_)
+CTPY_WRAPPERS(triu_)
 CTPY_WRAPPERS(broadcast_to)
 CTPY_WRAPPERS(sort)
 CTPY_WRAPPERS(argsort)
@@ -736,7 +749,7 @@ PyMethodDef ctpy_shape_methods[] = {
     BOTH(fliplr), BOTH(flipud), BOTH(roll), BOTH(repeat), BOTH(tile), BOTH(repeat_interleave), BOTH(tril),
     BOTH(triu), BOTH(broadcast_to), BOTH(sort), BOTH(argsort), BOTH(msort), BOTH(topk), BOTH(kthvalue),
     BOTH(unique), BOTH(unique_consecutive), BOTH(bincount), BOTH(histc), BOTH(hsplit), BOTH(vsplit),
-    BOTH(dsplit), BOTH(rot90), BOTH(histogram), {NULL}};
+    BOTH(dsplit), BOTH(rot90), BOTH(histogram), BOTH(tril_), BOTH(triu_), {NULL}};
 #undef BOTH
 #define BOTH(nm) CTPY_FUNCTION(#nm, nm)
 PyMethodDef ctpy_shape_functions[] = {

@@ -195,6 +195,34 @@ PyObject *ctpy_getitem(PyObject *self, PyObject *idx) {
     return ctpy_wrap(r);
 }
 
+/* Whether PyTorch 1.13's x[idx] = v writes into x itself rather than into
+ * a view of x (what autograd sees: the leaf error and CopyBackwards, or the
+ * view error and CopySlices): x[...], and tuples of Ellipsis and slices
+ * written start 0, stop = the size (not None), step 1. A single slice, even
+ * x[:], is a view. */
+static bool writes_self(const ct_tensor *t, PyObject *idx) {
+    if (idx == Py_Ellipsis) return true;
+    if (!PyTuple_Check(idx)) return false;
+    Py_ssize_t n = PyTuple_GET_SIZE(idx);
+    int consuming = 0, dim = 0;
+    for (Py_ssize_t i = 0; i < n; i++) consuming += PyTuple_GET_ITEM(idx, i) != Py_Ellipsis;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = PyTuple_GET_ITEM(idx, i);
+        if (o == Py_Ellipsis) {
+            dim += t->ndim - consuming;
+            continue;
+        }
+        Py_ssize_t start, stop, step;
+        if (!PySlice_Check(o) || dim >= t->ndim || PySlice_Unpack(o, &start, &stop, &step) < 0) {
+            PyErr_Clear();
+            return false;
+        }
+        if (start != 0 || stop != t->sizes[dim] || step != 1) return false;
+        dim++;
+    }
+    return true;
+}
+
 int ctpy_setitem(PyObject *self, PyObject *idx, PyObject *val) {
     if (!val) {
         PyErr_SetString(PyExc_TypeError, "Tensor does not support item deletion");
@@ -215,6 +243,10 @@ int ctpy_setitem(PyObject *self, PyObject *idx, PyObject *val) {
         ct_tensor *view = basic_index(t, idx, &adv);
         if (adv) rc = advanced_set(t, idx, v);
         else if (view) {
+            if (writes_self(t, idx)) {
+                ct_release(view);
+                view = ct_retain(t);
+            }
             bool big = view->numel > CTPY_NOGIL_NUMEL;
             ct_tensor *r;
             if (big) {

@@ -509,6 +509,7 @@ extern PyMethodDef ctpy_shape_methods[], ctpy_shape_functions[];
 extern PyMethodDef ctpy_reduce_methods[], ctpy_reduce_functions[];
 extern PyMethodDef ctpy_pointwise_methods[], ctpy_pointwise_functions[];
 extern PyMethodDef ctpy_index_methods[], ctpy_index_functions[];
+extern PyMethodDef ctpy_compare_methods[], ctpy_compare_functions[];
 extern PyMethodDef ctpy_random_methods[], ctpy_random_functions[];
 int ctpy_random_init(PyObject *m);
 extern PyMethodDef ctpy_autograd_methods[], ctpy_autograd_functions[];
@@ -575,7 +576,7 @@ PyMODINIT_FUNC PyInit__C(void) {
     PyMethodDef *tables[] = {ctpy_autograd_methods, ctpy_interop_methods, ctpy_view_methods, ctpy_factory_methods,
                              ctpy_linalg_methods, ctpy_shape_methods, ctpy_reduce_methods,
                              ctpy_index_methods, ctpy_random_methods, ctpy_pointwise_methods, ctpy_nn_methods,
-                             ctpy_table_methods()};
+                             ctpy_compare_methods, ctpy_table_methods()};
     int ntables = sizeof tables / sizeof *tables;
     if (!tables[ntables - 1] || ctpy_tensor_add_methods(tables, ntables) < 0) return NULL;
     if (ctpy_factory_init(NULL) < 0) return NULL;
@@ -626,6 +627,7 @@ PyMODINIT_FUNC PyInit__C(void) {
                               ctpy_nn_conv_functions,
                               ctpy_nn_norm_functions,
                               ctpy_nn_extra_functions,
+                              ctpy_compare_functions,
                               };
     for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
         if (add_functions(m, ftables[i]) < 0) return NULL;

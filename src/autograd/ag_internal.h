@@ -61,6 +61,7 @@ struct ct_node {
     uint8_t nextra;
     bool released;     /* saved tensors freed after a backward */
     bool on_heap;      /* edges/meta/saved arrays malloc'd (more than inline) */
+    bool inplace;      /* recorded by an in-place op */
     uint64_t seq;      /* creation order (anomaly traces, priority) */
     ct_edge *next;     /* nin edges */
     ct_in_meta *in;    /* nin input metas */

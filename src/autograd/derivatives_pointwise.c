@@ -141,12 +141,28 @@ static int d_logit(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     if (!x) return -1;
     ct_tensor *d = dv(g[0], mul(x, rs(1, x)));
     double eps = n->args.f[0];
-    if (eps >= 0 && d) {
-        ct_tensor *inside = ct_logical_and(ct_ge_scalar(x, eps), ct_le_scalar(x, 1 - eps));
-        d = keep(inside, d);
+    if (d) { /* as PyTorch: 0 outside [eps, 1 - eps]; without eps, NaN outside [0, 1] */
+        double lo = eps >= 0 ? eps : 0;
+        ct_tensor *inside = ct_logical_and(ct_ge_scalar(x, lo), ct_le_scalar(x, 1 - lo));
+        d = inside ? ct_where(inside, d, W(eps >= 0 ? 0.0 : NAN)) : NULL;
     }
     SET(0, d);
     return 0;
+}
+
+/* comparisons written in place (x.eq_(y)): the result is constant */
+static int d_compare(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    SET(0, zero_like_g(g[0]));
+    SET(1, zero_like_g(g[0]));
+    return 0;
+}
+
+/* ops PyTorch 1.13 has no derivative for: the node fails at backward */
+static int d_not_implemented(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
+    (void)g; (void)gin;
+    ct_set_error(CT_ERR_RUNTIME, "derivative for aten::%s%s is not implemented",
+                 ct_op_table[n->op].name, n->inplace ? "_" : "");
+    return -1;
 }
 
 static int d_gelu(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
@@ -364,6 +380,10 @@ void ct__ag_register_pointwise(void) {
     t[CT_OP_where] = (ct_deriv){d_where, 0x1, 0, 0, 0};
     t[CT_OP_abs] = (ct_deriv){d_abs, 0x1, 0, 0, 0};
     t[CT_OP_sign] = (ct_deriv){d_zero, 0, 0, 0, 0};
+    /* recorded only when written in place into a floating tensor */
+    t[CT_OP_eq] = t[CT_OP_ne] = t[CT_OP_lt] = (ct_deriv){d_compare, 0, 0, 0, 0};
+    t[CT_OP_le] = t[CT_OP_gt] = t[CT_OP_ge] = (ct_deriv){d_compare, 0, 0, 0, 0};
+    t[CT_OP_floor_divide] = (ct_deriv){d_not_implemented, 0, 0, 0, 0};
     t[CT_OP_square] = (ct_deriv){d_square, 0x1, 0, 0, 0};
     t[CT_OP_reciprocal] = (ct_deriv){d_reciprocal, CT_SAVE_OUTPUT, 0, 0, 0};
     t[CT_OP_exp2] = (ct_deriv){d_exp2, CT_SAVE_OUTPUT, 0, 0, 0};

@@ -77,10 +77,15 @@ static int d_identity(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return 0;
 }
 
-/* copy_(self, src): self's old values are overwritten, src gets the
- * gradient (reduced over broadcast dims and cast by the engine). */
+/* copy_(self, src): self's old values are overwritten (their gradient is
+ * zeros, not None, as in PyTorch: a graph input before the copy gets a
+ * zero .grad), src gets the gradient (reduced over broadcast dims and cast
+ * by the engine). */
 static int d_copy_(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
-    (void)n;
+    if (ct__ag_needs(n, 0)) {
+        gin[0] = ct__ag_zeros(n->in[0].sizes, n->in[0].ndim, g[0]->dtype);
+        if (!gin[0]) return -1;
+    }
     gin[1] = g[0];
     return 0;
 }

@@ -164,6 +164,7 @@ static ct_node *node_alloc(int op, int nin, int nsaved, int nextra) {
     n->nextra = 0;
     n->released = false;
     n->on_heap = false;
+    n->inplace = false;
     static _Thread_local uint64_t seq;
     n->seq = ++seq;
     n->pre_hooks = NULL;
@@ -412,6 +413,7 @@ static ct_node *make_node(int op, const ct_tensor *out, const ct_tensor *const *
     if (!n) return NULL;
     if (args) n->args = *args;
     else memset(&n->args, 0, sizeof n->args);
+    n->inplace = inplace;
     for (int i = 0; i < ninputs; i++) {
         n->next[i].fn = NULL;
         if (gradient_edge(inputs[i], &n->next[i]) < 0) {

@@ -12,9 +12,15 @@ static ct_tensor *softmax_any(const char *op, int op_id, const ct_tensor *x, int
     int nd = x->ndim ? x->ndim : 1;
     int d = ct_wrap_dim(op, dim, nd);
     if (d < 0) return NULL;
-    if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64)
-        return CT_FAIL(CT_ERR_NOT_IMPL, "\"%s_lastdim_kernel_impl\" not implemented for '%s'",
-                       op, type_name(x->dtype));
+    if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64) {
+        /* PyTorch's dispatch error (a RuntimeError), naming the kernel it
+         * would run: the last-dim one per op, else the shared one */
+        if (d == nd - 1)
+            return CT_FAIL(CT_ERR_RUNTIME, "\"%s_lastdim_kernel_impl\" not implemented for '%s'",
+                           op, type_name(x->dtype));
+        return CT_FAIL(CT_ERR_RUNTIME, "\"softmax_kernel_impl\" not implemented for '%s'",
+                       type_name(x->dtype));
+    }
     ct_tensor *xc = ct__contiguous(x);
     ct_tensor *out = xc ? ct__empty_on(x->sizes, x->ndim, x->dtype, x->storage->device) : NULL;
     if (!out) {

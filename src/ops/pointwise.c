@@ -372,9 +372,11 @@ fail:
 
 int ct__pw_check_out_grad(const char *name, int op_id, ct_pw_mode mode, const ct_tensor *const *in,
                           int nin) {
+    if (op_id == CT__PW_NO_AUTOGRAD) return 0;
     if (mode == CT_PW_INPLACE && ct__needs_grad(in, nin))
         return ct__ag_inplace_begin(op_id, (ct_tensor *)in[0], in, nin);
-    if (mode == CT_PW_OUT && ct__needs_grad(in, nin)) {
+    if (mode == CT_PW_OUT && (op_id < 0 || (ct_op_table[op_id].flags & CT_F_DIFF)) &&
+        ct__needs_grad(in, nin)) {
         ct_set_error(CT_ERR_RUNTIME,
                      "%s(): functions with out=... arguments don't support automatic "
                      "differentiation, but one of the arguments requires grad.",

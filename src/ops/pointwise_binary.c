@@ -13,7 +13,7 @@ enum {
 typedef struct binop {
     const char *name;  /* in messages: "add" */
     const char *kname; /* kernel name of "not implemented" messages */
-    int op_id;         /* CT_OP_* for autograd, -1 for none */
+    int op_id;         /* CT_OP_* for autograd, -1 for none, CT__PW_NO_AUTOGRAD */
     int kop;
     unsigned rules;
 } binop;
@@ -237,15 +237,15 @@ static ct_tensor *run_number(const binop *op, const ct_tensor *a, double s, bool
         return run_number(&op_##NAME, a, s, INT_NUMBER);                                         \
     }
 
-BINARY_OP(floor_divide, "div_floor", -1, CT_PW_DIV_FLOOR, R_KEEP, false)
+BINARY_OP(floor_divide, "div_floor", CT_OP_floor_divide, CT_PW_DIV_FLOOR, R_KEEP, false)
 BINARY_OP(remainder, "remainder", CT_OP_remainder, CT_PW_REMAINDER, R_KEEP, false)
 BINARY_OP(fmod, "fmod", CT_OP_fmod, CT_PW_FMOD, R_KEEP, false)
-BINARY_OP(eq, "eq", -1, CT_PW_EQ, R_BOOL_OUT, false)
-BINARY_OP(ne, "ne", -1, CT_PW_NE, R_BOOL_OUT, false)
-BINARY_OP(lt, "lt", -1, CT_PW_LT, R_BOOL_OUT, false)
-BINARY_OP(le, "le", -1, CT_PW_LE, R_BOOL_OUT, false)
-BINARY_OP(gt, "gt", -1, CT_PW_GT, R_BOOL_OUT, false)
-BINARY_OP(ge, "ge", -1, CT_PW_GE, R_BOOL_OUT, false)
+BINARY_OP(eq, "eq", CT_OP_eq, CT_PW_EQ, R_BOOL_OUT, false)
+BINARY_OP(ne, "ne", CT_OP_ne, CT_PW_NE, R_BOOL_OUT, false)
+BINARY_OP(lt, "lt", CT_OP_lt, CT_PW_LT, R_BOOL_OUT, false)
+BINARY_OP(le, "le", CT_OP_le, CT_PW_LE, R_BOOL_OUT, false)
+BINARY_OP(gt, "gt", CT_OP_gt, CT_PW_GT, R_BOOL_OUT, false)
+BINARY_OP(ge, "ge", CT_OP_ge, CT_PW_GE, R_BOOL_OUT, false)
 BINARY_OP(bitwise_and, "bitwise_and", -1, CT_PW_BITWISE_AND, R_KEEP, true)
 BINARY_OP(bitwise_or, "bitwise_or", -1, CT_PW_BITWISE_OR, R_KEEP, true)
 BINARY_OP(bitwise_xor, "bitwise_xor", -1, CT_PW_BITWISE_XOR, R_KEEP, true)
@@ -272,11 +272,11 @@ BINARY_NO_NUMBER(hypot, "hypot", CT_OP_hypot, CT_PW_HYPOT, R_KEEP)
 BINARY_INPLACE(hypot)
 BINARY_NO_NUMBER(maximum, "maximum", CT_OP_maximum, CT_PW_MAXIMUM, R_KEEP)
 BINARY_NO_NUMBER(minimum, "minimum", CT_OP_minimum, CT_PW_MINIMUM, R_KEEP)
-BINARY_NO_NUMBER(logical_and, "logical_and", -1, CT_PW_LOGICAL_AND, R_BOOL_OUT)
+BINARY_NO_NUMBER(logical_and, "logical_and", CT__PW_NO_AUTOGRAD, CT_PW_LOGICAL_AND, R_BOOL_OUT)
 BINARY_INPLACE(logical_and)
-BINARY_NO_NUMBER(logical_or, "logical_or", -1, CT_PW_LOGICAL_OR, R_BOOL_OUT)
+BINARY_NO_NUMBER(logical_or, "logical_or", CT__PW_NO_AUTOGRAD, CT_PW_LOGICAL_OR, R_BOOL_OUT)
 BINARY_INPLACE(logical_or)
-BINARY_NO_NUMBER(logical_xor, "logical_xor", -1, CT_PW_LOGICAL_XOR, R_BOOL_OUT)
+BINARY_NO_NUMBER(logical_xor, "logical_xor", CT__PW_NO_AUTOGRAD, CT_PW_LOGICAL_XOR, R_BOOL_OUT)
 BINARY_INPLACE(logical_xor)
 
 /* ---------------------------------------------------------------- pow */

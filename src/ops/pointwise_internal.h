@@ -74,6 +74,10 @@ ct_tensor *ct__pw_finish(ct_tensor *r, ct_pw_mode mode, int op_id, const ct_tens
  * ct__pw_run; ct__pw_finish completes it. */
 int ct__pw_check_out_grad(const char *name, int op_id, ct_pw_mode mode, const ct_tensor *const *in,
                           int nin);
+/* op_id of ops that autograd never sees, not even in place on a leaf that
+ * requires grad (logical_and_, ..., as in PyTorch). Ops with an id but not
+ * differentiable (comparisons) accept out= with inputs that require grad. */
+#define CT__PW_NO_AUTOGRAD (-2)
 
 /* A 0-d tensor living on the caller's stack: for numbers that only the
  * loop reads (never retained, released, or recorded by autograd). */

@@ -94,7 +94,7 @@ UNARY_OP(frac, "frac", CT_PW_FRAC, U_KEEP)
 UNARY_OP(bitwise_not, "bitwise_not", CT_PW_BITWISE_NOT, U_KEEP)
 
 /* logical_not: bool result; in place it writes 1/0 in x's dtype. */
-static const unop op_logical_not = {"logical_not", "logical_not", -1, CT_PW_LOGICAL_NOT, U_BOOL_OUT};
+static const unop op_logical_not = {"logical_not", "logical_not", CT__PW_NO_AUTOGRAD, CT_PW_LOGICAL_NOT, U_BOOL_OUT};
 ct_tensor *ct_logical_not(const ct_tensor *x) {
     return run_unary(&op_logical_not, CT_PW_NEW, NULL, x, NULL, NULL);
 }

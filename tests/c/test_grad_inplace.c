@@ -218,3 +218,172 @@ TEST(autograd_inplace, random_fills_refuse_leaves_and_cut_the_history) {
     CHECK(ct_backward(ct_sum(y), NULL, false, false, NULL, 0) == 0);
     CHECK_TENSOR(ct_tensor_grad(x), SHAPE(N), 1, VALS(0, 0, 0, 0), 0);
 }
+
+TEST(autograd_inplace, comparisons_written_in_place_cut_the_gradient_to_zero) {
+    /* PyTorch: y = 2x; y.eq_(z) records EqBackward: x.grad = 0, not the
+     * stale 2c of MulBackward */
+    ct_tensor *(*cmp[])(ct_tensor *, const ct_tensor *) = {ct_eq_, ct_ne_, ct_lt_, ct_le_, ct_gt_, ct_ge_};
+    for (size_t k = 0; k < sizeof cmp / sizeof cmp[0]; k++) {
+        ct_tensor *x = lf(XV);
+        ct_tensor *y = ct_mul_scalar(x, 2.0);
+        CHECK(cmp[k](y, tt_tensor(VALS(0.6, 0, 0, 1), SHAPE(N), 1, CT_FLOAT64)) == y);
+        CHECK(y->requires_grad && !ct_is_leaf(y));
+        CHECK(ct_backward(ct_sum(ct_mul(y, cw())), NULL, false, false, NULL, 0) == 0);
+        CHECK_TENSOR(ct_tensor_grad(x), SHAPE(N), 1, VALS(0, 0, 0, 0), 0);
+    }
+    /* out= of a comparison is allowed with inputs that require grad */
+    ct_tensor *x = lf(XV);
+    ct_tensor *o = ct_empty(SHAPE(N), 1, CT_BOOL);
+    CHECK(ct_gt_out(o, x, tt_tensor(VALS(0, 0, 0, 0), SHAPE(N), 1, CT_FLOAT64)) == o);
+    CHECK_TENSOR(o, SHAPE(N), 1, VALS(1, 0, 1, 1), 0);
+    CHECK(!ct_lt(x, x)->requires_grad);
+}
+
+TEST(autograd_inplace, floor_divide_has_no_derivative_like_pytorch) {
+    ct_tensor *x = lf(XV);
+    ct_tensor *y = ct_mul_scalar(x, 2.0);
+    CHECK(ct_floor_divide_(y, tt_tensor(VALS(0.3, 0.2, 0.1, 1), SHAPE(N), 1, CT_FLOAT64)) == y);
+    CHECK(ct_backward(ct_sum(y), NULL, true, false, NULL, 0) < 0);
+    CHECK(strstr(ct_last_error(), "derivative for aten::floor_divide_ is not implemented"));
+    ct_tensor *z = ct_floor_divide_scalar(x, 2.0);
+    CHECK(z->requires_grad);
+    CHECK(ct_backward(ct_sum(z), NULL, false, false, NULL, 0) < 0);
+    CHECK(strstr(ct_last_error(), "derivative for aten::floor_divide is not implemented"));
+}
+
+TEST(autograd_inplace, logical_ops_in_place_are_invisible_to_autograd) {
+    /* PyTorch allows x.logical_and_(y) on a leaf that requires grad: it
+     * stays a leaf, and on a graph tensor the history is kept */
+    ct_tensor *x = lf(XV);
+    CHECK(ct_logical_and_(x, tt_tensor(VALS(1, 0, 1, 1), SHAPE(N), 1, CT_FLOAT64)) == x);
+    CHECK_TENSOR(x, SHAPE(N), 1, VALS(1, 0, 1, 1), 0);
+    CHECK(ct_is_leaf(x) && x->requires_grad);
+    CHECK(ct_logical_not_(ct_narrow(x, 0, 0, 2)) != NULL);
+    CHECK_TENSOR(x, SHAPE(N), 1, VALS(0, 1, 1, 1), 0);
+    ct_tensor *w = lf(XV);
+    ct_tensor *y = ct_mul_scalar(w, 2.0);
+    CHECK(ct_logical_or_(y, tt_tensor(VALS(0, 0, 0, 0), SHAPE(N), 1, CT_FLOAT64)) == y);
+    CHECK(strcmp(ct_node_name(ct_grad_fn(y)), "MulBackward0") == 0);
+}
+
+TEST(autograd_inplace, logit_gradient_is_nan_outside_the_unit_interval) {
+    /* PyTorch: logit'(x) = 1/(x(1-x)) on [0, 1], NaN outside; with eps, 0
+     * outside [eps, 1 - eps] */
+    ct_tensor *x = tt_tensor(VALS(0.5, -0.3, 1.5, 0.2), SHAPE(N), 1, CT_FLOAT64);
+    ct_set_requires_grad(x, true);
+    ct_tensor *g[1];
+    CHECK(ct_grad((ct_tensor *[]){ct_sum(ct_logit(x, -1))}, 1, &x, 1, NULL, false, false, false, g) == 0);
+    CHECK_TENSOR(g[0], SHAPE(N), 1, VALS(4, NAN, NAN, 1 / (0.2 * 0.8)), 1e-12);
+    CHECK(ct_grad((ct_tensor *[]){ct_sum(ct_logit(x, 0.25))}, 1, &x, 1, NULL, false, false, false, g) == 0);
+    CHECK_TENSOR(g[0], SHAPE(N), 1, VALS(4, 0, 0, 0), 1e-12);
+}
+
+/* Every in-place op of the C API on t (2 x 3, float64), for the table below. */
+static ct_tensor *ones23(void) { return ct_ones(SHAPE(2, 3), 2, CT_FLOAT64); }
+static ct_tensor *mask23(void) { return tt_tensor(VALS(1, 0, 1, 0, 1, 0), SHAPE(2, 3), 2, CT_BOOL); }
+static ct_tensor *ix2(void) { return tt_tensor(VALS(0, 2), SHAPE(2), 1, CT_INT64); }
+#define IP(name, expr) static ct_tensor *ip_##name(ct_tensor *t) { return (expr); }
+IP(relu, ct_relu_(t))
+IP(elu, ct_elu_(t, 1.0))
+IP(leaky_relu, ct_leaky_relu_(t, 0.2))
+IP(hardtanh, ct_hardtanh_(t, -0.1, 0.1))
+IP(gelu, ct_gelu_(t, NULL))
+IP(silu, ct_silu_(t))
+IP(logit, ct_logit_(t, 0.1))
+IP(clamp, ct_clamp_(t, &(double){-0.1}, &(double){0.1}))
+IP(clamp_min, ct_clamp_min_(t, 0.1))
+IP(clamp_max, ct_clamp_max_(t, 0.1))
+IP(clamp_tensor, ct_clamp_tensor_(t, ct_zeros(SHAPE(3), 1, CT_FLOAT64), NULL))
+IP(nan_to_num, ct_nan_to_num_(t, 0.0, NULL, NULL))
+IP(round_decimals, ct_round_decimals_(t, 1))
+IP(lerp, ct_lerp_(t, ones23(), 0.5))
+IP(addcdiv, ct_addcdiv_(t, ones23(), ones23(), 0.5))
+IP(tril, ct_tril_(t, 0))
+IP(triu, ct_triu_(t, 0))
+IP(fill, ct_fill_(t, 7.0))
+IP(fill_tensor, ct_fill_tensor_(t, ct_scalar_tensor(7.0, CT_FLOAT64)))
+IP(zero, ct_zero_(t))
+IP(copy, ct_copy_(t, ones23()))
+IP(index_put, ct_index_put_(t, (const ct_tensor *[]){tt_tensor(VALS(1), SHAPE(1), 1, CT_INT64)}, 1,
+                            ct_scalar_tensor(9.0, CT_FLOAT64), false))
+IP(masked_fill, ct_masked_fill_(t, mask23(), 9.0))
+IP(masked_fill_tensor, ct_masked_fill_tensor_(t, mask23(), ct_scalar_tensor(9.0, CT_FLOAT64)))
+IP(masked_scatter, ct_masked_scatter_(t, mask23(), ones23()))
+IP(index_fill, ct_index_fill_(t, 1, ix2(), 9.0))
+IP(index_add, ct_index_add_(t, 1, ix2(), ct_ones(SHAPE(2, 2), 2, CT_FLOAT64), 1.0))
+IP(index_copy, ct_index_copy_(t, 1, ix2(), ct_ones(SHAPE(2, 2), 2, CT_FLOAT64)))
+IP(put, ct_put_(t, ix2(), ct_ones(SHAPE(2), 1, CT_FLOAT64), false))
+IP(scatter_add, ct_scatter_add_(t, 1, tt_tensor(VALS(0, 1), SHAPE(2, 1), 2, CT_INT64), ct_ones(SHAPE(2, 1), 2, CT_FLOAT64)))
+IP(uniform, ct_uniform_(t, 0, 1, NULL))
+IP(bernoulli, ct_bernoulli_(t, 0.5, NULL))
+
+TEST(autograd_inplace, every_c_in_place_op_refuses_leaves_before_writing) {
+    static const char leaf_msg[] =
+        "a leaf Variable that requires grad is being used in an in-place operation.";
+    static const char view_msg[] =
+        "a view of a leaf Variable that requires grad is being used in an in-place operation.";
+    static const double v[6] = {0.5, -0.3, 0.2, -0.7, 0.4, 0.25};
+    struct { const char *name; ct_tensor *(*fn)(ct_tensor *); } ops[] = {
+#define E(n) {#n, ip_##n}
+        E(relu), E(elu), E(leaky_relu), E(hardtanh), E(gelu), E(silu), E(logit), E(clamp),
+        E(clamp_min), E(clamp_max), E(clamp_tensor), E(nan_to_num), E(round_decimals), E(lerp),
+        E(addcdiv), E(tril), E(triu), E(fill), E(fill_tensor), E(zero), E(copy), E(index_put),
+        E(masked_fill), E(masked_fill_tensor), E(masked_scatter), E(index_fill), E(index_add),
+        E(index_copy), E(put), E(scatter_add), E(uniform), E(bernoulli),
+#undef E
+    };
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        ct_tensor *x = tt_tensor(v, SHAPE(2, 3), 2, CT_FLOAT64);
+        ct_set_requires_grad(x, true);
+        ct_clear_error();
+        if (ops[k].fn(x) != NULL || !strstr(ct_last_error(), leaf_msg)) {
+            ct_test_fail(__FILE__, __LINE__, "%s on a leaf: '%s'", ops[k].name, ct_last_error());
+            return;
+        }
+        ct_clear_error();
+        if (ops[k].fn(ct_narrow(x, 0, 0, 2)) != NULL || !strstr(ct_last_error(), view_msg)) {
+            ct_test_fail(__FILE__, __LINE__, "%s on a view of a leaf: '%s'", ops[k].name, ct_last_error());
+            return;
+        }
+        CHECK_TENSOR(x, SHAPE(2, 3), 2, v, 0);
+        CHECK(ct_version(x) == 0);
+        ct_grad_mode g = ct_no_grad_begin();
+        ct_tensor *r = ops[k].fn(x);
+        ct_grad_mode_end(g);
+        if (r != x) {
+            ct_test_fail(__FILE__, __LINE__, "%s under no_grad: '%s'", ops[k].name, ct_last_error());
+            return;
+        }
+        CHECK(ct_version(x) > 0 && ct_is_leaf(x) && x->requires_grad);
+    }
+}
+
+TEST(autograd_inplace, nn_init_writes_leaves_under_no_grad) {
+    /* PyTorch's nn.init runs under no_grad: parameters are filled with no
+     * error and stay leaves without history */
+    ct_tensor *ts[12];
+    for (int i = 0; i < 12; i++) {
+        ts[i] = ct_zeros(SHAPE(3, 4), 2, CT_FLOAT32);
+        ct_set_requires_grad(ts[i], true);
+    }
+    ct_tensor *d = ct_zeros(SHAPE(3, 3, 1), 3, CT_FLOAT32);
+    ct_set_requires_grad(d, true);
+    CHECK(ct_init_uniform_(ts[0], -1, 1, NULL) == ts[0]);
+    CHECK(ct_init_normal_(ts[1], 0, 1, NULL) == ts[1]);
+    CHECK(ct_init_trunc_normal_(ts[2], 0, 1, -2, 2, NULL) == ts[2]);
+    CHECK(ct_init_constant_(ts[3], 0.5) == ts[3]);
+    CHECK(ct_init_ones_(ts[4]) == ts[4]);
+    CHECK(ct_init_zeros_(ts[5]) == ts[5]);
+    CHECK(ct_init_eye_(ts[6]) == ts[6]);
+    CHECK(ct_init_xavier_uniform_(ts[7], 1.0, NULL) == ts[7]);
+    CHECK(ct_init_xavier_normal_(ts[8], 1.0, NULL) == ts[8]);
+    CHECK(ct_init_kaiming_uniform_(ts[9], 0, "fan_in", "leaky_relu", NULL) == ts[9]);
+    CHECK(ct_init_kaiming_normal_(ts[10], 0, "fan_in", "relu", NULL) == ts[10]);
+    CHECK(ct_init_orthogonal_(ts[11], 1.0, NULL) == ts[11]);
+    CHECK(ct_init_dirac_(d, 1) == d);
+    for (int i = 0; i < 12; i++) CHECK(ct_is_leaf(ts[i]) && ts[i]->requires_grad && ct_grad_fn(ts[i]) == NULL);
+    CHECK_CLOSE(ct_item_at(ts[3], 5), 0.5, 0);
+    CHECK_CLOSE(ct_item_at(ts[6], 5), 1.0, 0);
+    CHECK_CLOSE(ct_item_at(d, 4), 1.0, 0);
+    CHECK(ct_is_grad_enabled());
+}

@@ -167,6 +167,12 @@ TEST(softmax, values) {
     CHECK_ERR(ct_softmax(x, 3), "out of range");
     CHECK_ERR(ct_softmax(ct_ones(SHAPE(4), 1, CT_INT64), 0),
               "\"softmax_lastdim_kernel_impl\" not implemented for 'Long'");
+    CHECK(ct_last_error_kind() == CT_ERR_RUNTIME); /* PyTorch: RuntimeError */
+    CHECK_ERR(ct_softmax(ct_ones(SHAPE(2, 4), 2, CT_INT64), 0),
+              "\"softmax_kernel_impl\" not implemented for 'Long'");
+    CHECK_ERR(ct_log_softmax(ct_ones(SHAPE(2, 4), 2, CT_BOOL), -1),
+              "\"log_softmax_lastdim_kernel_impl\" not implemented for 'Bool'");
+    CHECK(ct_last_error_kind() == CT_ERR_RUNTIME);
     /* Large rows above the grain: each row sums to one. */
     ct_tensor *big = tt_rand(SHAPE(300, 200), 2, CT_FLOAT32, -100, 100, 62);
     ct_tensor *sum = ct_sum_dims(ct_softmax(big, 1), (int[]){1}, 1, false, -1);
