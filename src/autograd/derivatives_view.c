@@ -83,7 +83,7 @@ static int d_identity(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
  * by the engine). */
 static int d_copy_(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     if (ct__ag_needs(n, 0)) {
-        gin[0] = ct__ag_zeros(n->in[0].sizes, n->in[0].ndim, g[0]->dtype);
+        gin[0] = ct__ag_zeros(n->in[0].sizes, n->in[0].ndim, g[0]->dtype, n->in[0].device);
         if (!gin[0]) return -1;
     }
     gin[1] = g[0];
