@@ -24,6 +24,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct dnnl_key {
@@ -331,7 +332,12 @@ int ct__conv_dnnl(int kind, int nd, const void *a, const void *b, const void *bi
                   int64_t N, int64_t C, int64_t O, int64_t groups, const int64_t *in,
                   const int64_t *outsz, const int64_t *k, const int64_t *s, const int64_t *p,
                   const int64_t *d) {
-    if (!ct__conv_dnnl_on || N <= 0 || C <= 0 || O <= 0 || nd < 2 || nd > 3) return 0;
+    static int env = -1; /* CT_DNNL=0 in the environment: im2col only (to compare) */
+    if (env < 0) {
+        const char *v = getenv("CT_DNNL");
+        env = !(v && strcmp(v, "0") == 0);
+    }
+    if (!env || !ct__conv_dnnl_on || N <= 0 || C <= 0 || O <= 0 || nd < 2 || nd > 3) return 0;
     dnnl_key key;
     memset(&key, 0, sizeof key);
     key.kind = kind;
