@@ -9,7 +9,10 @@
  * read back through memory, the partial dW buffers zeroed, threads waiting
  * at the per-image barrier); oneDNN's JIT direct convolution works on
  * blocked layouts (nChw16c) in cache-sized tiles with no column matrix.
- * Measurements: docs/PERFORMANCE.md and the report of issue 5.
+ * Measured at 1 thread (CPU time, 8x64x56x56, 3x3, 64->64): forward 12.0
+ * vs 28.5 ms, input gradient 11.4 vs 26.6, weight gradient 13.7 vs 27.0;
+ * the demo's second layer (64x32x14x14) 2.6 vs 6.5 ms each. PyTorch runs
+ * the same oneDNN primitives (and reorders), so the two now match.
  *
  * Tensors stay NCHW (NCDHW): each call reorders the operands into the
  * layout the primitive chose and the result back, as PyTorch does for
