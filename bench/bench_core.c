@@ -8,12 +8,13 @@
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define N16M (16 * 1024 * 1024)
 
 typedef struct {
     ct_tensor *a, *b;
-    float *x, *y;
+    float *x, *y, *z, *hx, *hy;
     int64_t n;
 } ctx_t;
 
@@ -24,6 +25,26 @@ static void copy_loop(void *p) {
     int64_t n = c->n;
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; i++) dst[i] = src[i];
+}
+
+/* The same loop over 2 MiB pages (ctorch's allocator asks for transparent
+ * huge pages for blocks of 2 MiB and more): reported next to the plain
+ * loop, which the goal fractions use. */
+static void copy_loop_huge(void *p) {
+    ctx_t *c = p;
+    float *restrict dst = c->hy;
+    const float *restrict src = c->hx;
+    int64_t n = c->n;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) dst[i] = src[i];
+}
+
+static float *huge_alloc(size_t nbytes) {
+    void *p = NULL;
+    if (posix_memalign(&p, (size_t)2 << 20, nbytes) != 0) return NULL;
+    madvise(p, nbytes, MADV_HUGEPAGE);
+    memset(p, 0, nbytes);
+    return p;
 }
 
 static void add_op(void *p) {
@@ -56,7 +77,7 @@ static void sgemm_direct(void *p) {
     ctx_t *c = p;
     int n = (int)c->n;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, c->x, n, c->y, n, 0.0f,
-                (float *)ct_data_ptr(c->b) /* scratch output */, n);
+                c->z, n);
 }
 
 int main(int argc, char **argv) {
@@ -70,7 +91,6 @@ int main(int argc, char **argv) {
     c.x = aligned_alloc(64, sizeof(float) * N16M);
     c.y = aligned_alloc(64, sizeof(float) * N16M);
     for (int64_t i = 0; i < N16M; i++) c.x[i] = c.y[i] = (float)(i % 1000) * 1e-3f;
-    bench_report("copy_16M_f32_c_loop", bench_time(copy_loop, &c, 5, reps), 2.0 * 4 * N16M, 0);
 
     /* per-op overhead: 1-element add */
     float two = 2.0f, three = 3.0f;
@@ -82,28 +102,51 @@ int main(int argc, char **argv) {
     ct_release(c.a);
     ct_release(c.b);
 
-    /* bandwidth-bound: 16M add, 16M sum, exp and tanh */
+    /* bandwidth-bound: 16M add and sum, measured round-robin with the copy
+     * loop (their fractions of it are the goals), then exp and tanh */
     int64_t shp[1] = {N16M};
     c.a = ct_from_data(c.x, shp, 1, CT_FLOAT32);
     c.b = ct_from_data(c.y, shp, 1, CT_FLOAT32);
-    bench_report("add_16M_f32", bench_time(add_owned, &c, 5, reps), 3.0 * 4 * N16M, 0);
-    bench_report("sum_16M_f32", bench_time(sum_op, &c, 5, reps), 1.0 * 4 * N16M, 0);
+    c.hx = huge_alloc(sizeof(float) * N16M);
+    c.hy = huge_alloc(sizeof(float) * N16M);
+    memcpy(c.hx, c.x, sizeof(float) * N16M);
+    void (*const bw[4])(void *) = {copy_loop, add_owned, sum_op, copy_loop_huge};
+    double bws[4];
+    bench_time_rr(4, bw, &c, 5, reps, bws);
+    bench_report("copy_16M_f32_c_loop_hugepages", bws[3], 2.0 * 4 * N16M, 0);
+    free(c.hx);
+    free(c.hy);
+    bench_report("copy_16M_f32_c_loop", bws[0], 2.0 * 4 * N16M, 0);
+    bench_report("add_16M_f32", bws[1], 3.0 * 4 * N16M, 0);
+    bench_report("sum_16M_f32", bws[2], 1.0 * 4 * N16M, 0);
+    /* bytes per second as a fraction of the copy loop's (goal: 0.9) */
+    bench_value("add_16M_f32_of_copy_loop", (3.0 / bws[1]) / (2.0 / bws[0]));
+    bench_value("sum_16M_f32_of_copy_loop", (1.0 / bws[2]) / (2.0 / bws[0]));
     bench_report("exp_16M_f32", bench_time(exp_op, &c, 3, reps), 2.0 * 4 * N16M, 0);
     bench_report("tanh_16M_f32", bench_time(tanh_op, &c, 3, reps), 2.0 * 4 * N16M, 0);
     ct_release(c.a);
     ct_release(c.b);
 
-    /* GEMM 2048 against OpenBLAS called directly */
+    /* GEMM 2048 against OpenBLAS called directly (own warm output buffer),
+     * alternating the two */
     int n = 2048;
     int64_t ms[2] = {n, n};
     c.n = n;
     c.a = ct_from_data(c.x, ms, 2, CT_FLOAT32);
     c.b = ct_from_data(c.y, ms, 2, CT_FLOAT32);
+    c.z = aligned_alloc(64, sizeof(float) * (size_t)n * n);
+    memset(c.z, 0, sizeof(float) * (size_t)n * n);
     double fl = 2.0 * n * (double)n * n;
-    bench_report("sgemm_2048_openblas_direct", bench_time(sgemm_direct, &c, 1, quick ? 3 : 7), 0, fl);
-    bench_report("mm_2048_f32", bench_time(mm_op, &c, 1, quick ? 3 : 7), 0, fl);
+    void (*const mmf[2])(void *) = {sgemm_direct, mm_op};
+    double mms[2];
+    bench_time_rr(2, mmf, &c, 1, quick ? 3 : 7, mms);
+    bench_report("sgemm_2048_openblas_direct", mms[0], 0, fl);
+    bench_report("mm_2048_f32", mms[1], 0, fl);
+    /* speed as a fraction of OpenBLAS direct (goal: 0.95) */
+    bench_value("mm_2048_f32_of_openblas_direct", mms[0] / mms[1]);
     ct_release(c.a);
     ct_release(c.b);
+    free(c.z);
     free(c.x);
     free(c.y);
     return 0;

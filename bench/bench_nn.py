@@ -78,6 +78,19 @@ def workloads(T, A, states, reps):
         F.batch_norm(xg, rm, rv, gamma, beta, training=True).backward(gy)
     res["batch_norm_train_fwdbwd"] = median_time(bn_fb, *heavy)
 
+    def gn_fb():
+        xg.grad = gamma.grad = beta.grad = None
+        F.group_norm(xg, 32, gamma, beta).backward(gy)
+    res["group_norm_g32_train_fwdbwd"] = median_time(gn_fb, *heavy)
+
+    seq_ln, gseq_ln = t(A["seq"], True), t(A["gseq"])
+    ln_w, ln_b = t(np.ones(256, np.float32), True), t(np.zeros(256, np.float32), True)
+
+    def ln_fb():
+        seq_ln.grad = ln_w.grad = ln_b.grad = None
+        F.layer_norm(seq_ln, (256,), ln_w, ln_b).backward(gseq_ln)
+    res["layer_norm_s50_b32_h256_fwdbwd"] = median_time(ln_fb, 3, reps)
+
     gp = t(A["gp"])
 
     def pool_fb():

@@ -97,6 +97,10 @@ def main():
         platform.processor() or platform.machine(), os.cpu_count(), c["threads"]["value"],
         t["threads"], time.strftime("%Y-%m-%d")))
     print("plain C copy loop, 16M float32: %.1f GB/s (read+write)" % copy_gbs)
+    if "copy_16M_f32_c_loop_hugepages" in c:
+        h = c["copy_16M_f32_c_loop_hugepages"]
+        print("the same loop on 2 MiB pages (as ctorch's allocator gives): %.1f GB/s" % (
+            h["bytes"] / h["sec"] / 1e9))
     print("sgemm 2048, OpenBLAS direct: %.1f GFLOP/s" % (
         c["sgemm_2048_openblas_direct"]["flops"] / c["sgemm_2048_openblas_direct"]["sec"] / 1e9))
     print()

@@ -51,6 +51,24 @@ typedef struct ct_device_hooks {
     ct_tensor *(*pw_run)(const char *kname, int kop, int mode, ct_tensor *out, int nin,
                          const ct_tensor *const *in, unsigned cast_mask, ct_dtype compute_dt,
                          ct_dtype result_dt, void *ctx);
+    /* ct__gemm (kernels/cpu/blas.h) for float32/float64 operands on the GPU
+     * (cuBLAS); same arguments, c_bs == 0 accumulates over the batch.
+     * Operands satisfy ct__blas_layout_ok. Returns 0 or -1. */
+    int (*gemm)(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, double alpha,
+                const void *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const void *B,
+                int64_t b_bs, int64_t b_rs, int64_t b_cs, double beta, void *C, int64_t c_bs,
+                int64_t ldc);
+    /* A reduction of ops/reduce.c on the GPU: out (contiguous, on x's GPU,
+     * one element per kept index, row-major) = post(fold of x over the dims
+     * where mask[d]); kind a ct_rkind, post a ct_rpost (ops/reduce_internal.h);
+     * centre (may be NULL) a contiguous float64 tensor on the GPU with one
+     * value per output; idx (may be NULL) an int64 tensor like out for the
+     * arg kinds. x has a native dtype, out any dtype. Returns 0 or -1. */
+    int (*reduce)(const ct_tensor *x, const bool *mask, int kind, double p,
+                  const ct_tensor *centre, int post, double s, ct_tensor *out, ct_tensor *idx);
+    /* softmax (log = false) or log_softmax of x (contiguous) along dim into
+     * out (contiguous, same shape; float32/float64 for both). Returns 0 or -1. */
+    int (*softmax)(const ct_tensor *x, int dim, bool log, ct_tensor *out);
 } ct_device_hooks;
 extern const ct_device_hooks *const ct__cuda;
 static inline bool ct__on_cpu(const ct_tensor *t) { return t->storage->device.type == CT_CPU; }

@@ -12,6 +12,8 @@
 #include "ctorch/factory.h"
 #include "ctorch/nn.h"
 #include "ctorch/nn_conv.h"
+#include "ctorch/nn_norm.h"
+#include "ctorch/nn_extra.h"
 #include "ctorch/rnn.h"
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"

@@ -49,6 +49,12 @@ void ct_cuda_reset_peak_memory_stats(int index);
 /* Returns the cached, unused blocks to the driver. */
 void ct_cuda_empty_cache(void);
 
+/* PyTorch's torch.backends.cuda.matmul.allow_tf32: float32 products on the
+ * GPU may use TF32 tensor cores (10-bit mantissa inputs). Default false, as
+ * in PyTorch >= 1.12. Settable in every build. */
+void ct_cuda_set_allow_tf32(bool allow);
+bool ct_cuda_allow_tf32(void);
+
 /* Parses "cpu", "cuda", "cuda:N" into *dev; -1 with an error otherwise. */
 int ct_device_parse(const char *s, ct_device *dev);
 /* "cpu", "cuda:0": writes into buf and returns it. */

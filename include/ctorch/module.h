@@ -130,6 +130,7 @@ struct ct_module {
     int nparams, nbuffers, nchildren;
     int cap_params, cap_buffers, cap_children;
     void *config; /* layer-specific settings (owned) */
+    struct ct_module_hooks *hooks; /* forward (pre-)hooks; NULL: none (owned) */
 };
 
 /* A module of a user-defined kind (config: malloc'd or NULL, owned by the
@@ -213,6 +214,27 @@ int ct_module_to_dtype(ct_module *m, ct_dtype dt);
 /* Sets requires_grad of every parameter (Module.requires_grad_). 0 or -1. */
 int ct_module_requires_grad_(ct_module *m, bool on);
 
+/* ---------------------------------------------------------------- forward hooks
+ * Module.register_forward_pre_hook / register_forward_hook: run by
+ * ct_module_forward, in registration order, pre-hooks before the forward
+ * and hooks after it. A hook returns 0, or -1 with an error (the forward
+ * then fails with it). It may replace the input (pre) or the output (post)
+ * by storing a new reference (scope rule) in *replace; leaving *replace
+ * NULL keeps the value, as a hook returning None does in PyTorch. ctx is
+ * passed through; ctx_free (may be NULL) runs on it when the hook is
+ * removed or the module freed. Registration returns a handle > 0 (or -1);
+ * ct_module_remove_hook removes either kind by handle (0, or -1 when no
+ * hook of m has it). */
+typedef int (*ct_forward_pre_hook_fn)(ct_module *m, const ct_tensor *input, ct_tensor **replace,
+                                      void *ctx);
+typedef int (*ct_forward_hook_fn)(ct_module *m, const ct_tensor *input, const ct_tensor *output,
+                                  ct_tensor **replace, void *ctx);
+int ct_module_register_forward_pre_hook(ct_module *m, ct_forward_pre_hook_fn fn, void *ctx,
+                                        void (*ctx_free)(void *ctx));
+int ct_module_register_forward_hook(ct_module *m, ct_forward_hook_fn fn, void *ctx,
+                                    void (*ctx_free)(void *ctx));
+int ct_module_remove_hook(ct_module *m, int handle);
+
 /* ================================================================ layers
  * PyTorch's constructors; NULL with an error on bad arguments. */
 
@@ -285,6 +307,24 @@ ct_module *ct_identity_module(void);
  * (taking ownership). */
 ct_module *ct_sequential(int n, ct_module *const *mods);
 int ct_sequential_append(ct_module *seq, ct_module *child);
+
+/* nn.ModuleList: children named "0", "1", ... (ownership as Sequential);
+ * it has no forward (ct_module_forward fails, as PyTorch's raises).
+ * Children are reached with ct_module_child / ct_module_num_children.
+ * insert puts child before index (negative counts from the end, clamped
+ * like list.insert) and renumbers the following children. */
+ct_module *ct_module_list(int n, ct_module *const *mods);
+int ct_module_list_append(ct_module *list, ct_module *child);
+int ct_module_list_insert(ct_module *list, int index, ct_module *child);
+/* nn.ModuleDict: children under keys[i], in order (ownership as
+ * Sequential; keys must be valid child names). No forward. set adds a new
+ * key at the end or replaces (and frees) the child of an existing key,
+ * keeping its position; get is borrowed (NULL with a KeyError-style error
+ * when absent); remove frees the child (0, or -1 when absent). */
+ct_module *ct_module_dict(int n, const char *const *keys, ct_module *const *mods);
+int ct_module_dict_set(ct_module *dict, const char *key, ct_module *child);
+ct_module *ct_module_dict_get(const ct_module *dict, const char *key);
+int ct_module_dict_remove(ct_module *dict, const char *key);
 
 #ifdef __cplusplus
 }

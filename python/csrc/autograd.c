@@ -149,10 +149,14 @@ static int tensor_list(const char *fname, PyObject *o, ct_tensor ***out, Py_ssiz
         PyObject *e = PySequence_Fast_GET_ITEM(fast, i);
         if (e == Py_None && allow_none) continue;
         if (ctpy_tensor_arg(fname, "tensors", e, &arr[i]) < 0) {
+            for (Py_ssize_t j = 0; j < i; j++) ct_release(arr[j]);
             PyMem_Free(arr);
             Py_DECREF(fast);
             return -1;
         }
+        /* a list made from a generator holds the only reference to its
+         * tensors: keep them past the Py_DECREF below */
+        ct_retain(arr[i]);
     }
     Py_DECREF(fast);
     *out = arr;
@@ -160,10 +164,16 @@ static int tensor_list(const char *fname, PyObject *o, ct_tensor ***out, Py_ssiz
     return 0;
 }
 
+/* Frees what tensor_list made. */
+static void tensor_list_free(ct_tensor **arr, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; arr && i < n; i++) ct_release(arr[i]);
+    PyMem_Free(arr);
+}
+
 static PyObject *run_backward(const char *fname, PyObject *tensors, PyObject *grads, PyObject *retain,
                               PyObject *create, PyObject *inputs) {
     ct_tensor **roots = NULL, **gs = NULL, **ins = NULL;
-    Py_ssize_t nr, ng, ni;
+    Py_ssize_t nr = 0, ng = 0, ni = 0;
     bool cg = false, rg;
     PyObject *res = NULL;
     if (create && ctpy_bool(create, &cg) < 0) return NULL;
@@ -189,9 +199,9 @@ static PyObject *run_backward(const char *fname, PyObject *tensors, PyObject *gr
     if (rc < 0) ctpy_raise_engine();
     else res = Py_NewRef(Py_None);
 done:
-    PyMem_Free(roots);
-    PyMem_Free(gs);
-    PyMem_Free(ins);
+    tensor_list_free(roots, nr);
+    tensor_list_free(gs, ng);
+    tensor_list_free(ins, ni);
     return res;
 }
 
@@ -216,7 +226,7 @@ static PyObject *py_grad(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObj
     PyObject *a[8];
     if (ctpy_parse("grad", names, NULL, args, n, kwn, a, NULL) < 0) return NULL;
     ct_tensor **outs = NULL, **ins = NULL, **gos = NULL, **res = NULL;
-    Py_ssize_t no, ni, ng;
+    Py_ssize_t no = 0, ni = 0, ng = 0;
     bool cg = false, rg, au = false;
     PyObject *ret = NULL;
     if (a[4] && ctpy_bool(a[4], &cg) < 0) return NULL;
@@ -258,9 +268,9 @@ done:
     if (res)
         for (Py_ssize_t i = 0; i < ni; i++) ct_release(res[i]);
     PyMem_Free(res);
-    PyMem_Free(outs);
-    PyMem_Free(ins);
-    PyMem_Free(gos);
+    tensor_list_free(outs, no);
+    tensor_list_free(ins, ni);
+    tensor_list_free(gos, ng);
     return ret;
 }
 
@@ -744,7 +754,7 @@ static PyObject *run_check(int second, PyObject *const *args, Py_ssize_t n, PyOb
     int rc = second ? ct_gradgradcheck(check_call, &cc, ins, (int)ni, eps, atol, rtol)
                     : ct_gradcheck(check_call, &cc, ins, (int)ni, eps, atol, rtol);
     ct_scope_end(sc);
-    PyMem_Free(ins);
+    tensor_list_free(ins, ni);
     if (rc == 0) Py_RETURN_TRUE;
     if (pending_exc || raise) return ctpy_raise_engine();
     ct_clear_error();

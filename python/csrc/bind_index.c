@@ -155,6 +155,12 @@ INDEX_FILL(index_fill_, ct_index_fill_, ct_index_fill_tensor_)
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, #name "() missing 'indices'"); \
             return NULL;                                                                   \
         }                                                                                  \
+        if (!PyTuple_Check(a[1]) && !PyList_Check(a[1])) { /* as PyTorch: not a tensor */ \
+            PyErr_Format(PyExc_TypeError,                                                  \
+                         #name "(): argument 'indices' (position 1) must be tuple of Tensors, not %s", \
+                         ctpy_Tensor_Check(a[1]) ? "Tensor" : Py_TYPE(a[1])->tp_name);    \
+            return NULL;                                                                   \
+        }                                                                                  \
         PyObject *fast = PySequence_Fast(a[1], #name "(): indices must be a tuple of tensors"); \
         if (!fast) return NULL;                                                            \
         Py_ssize_t k = PySequence_Fast_GET_SIZE(fast);                                     \

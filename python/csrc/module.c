@@ -521,6 +521,8 @@ extern PyMethodDef ctpy_data_functions[];
 extern PyMethodDef ctpy_cuda_functions[];
 extern PyMethodDef ctpy_rnn_functions[];
 extern PyMethodDef ctpy_nn_conv_functions[];
+extern PyMethodDef ctpy_nn_norm_functions[];
+extern PyMethodDef ctpy_nn_extra_functions[];
 int ctpy_autograd_init(PyObject *m);
 int ctpy_data_init(PyObject *m);
 PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n);
@@ -622,6 +624,8 @@ PyMODINIT_FUNC PyInit__C(void) {
                               ctpy_cuda_functions,
                               ctpy_rnn_functions,
                               ctpy_nn_conv_functions,
+                              ctpy_nn_norm_functions,
+                              ctpy_nn_extra_functions,
                               };
     for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
         if (add_functions(m, ftables[i]) < 0) return NULL;

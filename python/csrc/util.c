@@ -423,6 +423,14 @@ int ctpy_tensor_seq(const char *fname, PyObject *o, ct_tensor ***arr, int *n) {
     }
     PyObject *fast = PySequence_Fast(o, "expected a sequence of tensors");
     if (!fast) return -1;
+    if (fast != o) {
+        /* a list made from a generator (torch.cat(x * 2 for x in xs)) holds
+         * the only references to its tensors: it must outlive the caller's
+         * use of the array, so it is kept until the next call (GIL held) */
+        static PyObject *keepalive;
+        Py_INCREF(fast);
+        Py_XSETREF(keepalive, fast);
+    }
     Py_ssize_t k = PySequence_Fast_GET_SIZE(fast);
     ct_tensor **a = PyMem_Malloc(sizeof(ct_tensor *) * (size_t)(k + 1));
     if (!a) {

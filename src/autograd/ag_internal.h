@@ -32,6 +32,7 @@ typedef struct ct_in_meta {
     int8_t ndim;
     int8_t dtype;
     bool contiguous;
+    ct_device device; /* where the tensor lives: its gradient is created there */
     int64_t offset;
     int64_t sizes[CT_MAX_DIMS];
 } ct_in_meta;
@@ -142,6 +143,8 @@ void ct__ag_register_reduce(void);
 void ct__ag_register_index(void);
 void ct__ag_register_nn(void);
 void ct__ag_register_nn_conv(void);
+void ct__ag_register_nn_norm(void);
+void ct__ag_register_nn_extra(void);
 /* For ops composed of recorded ops (never recorded themselves). */
 int ct__ag_d_composite(ct_node *n, ct_tensor *const *g, ct_tensor **gin);
 void ct__ag_register_engine(void);
@@ -172,13 +175,21 @@ ct_tensor *ct__ag_view_mask(const ct_tensor *x, int view_op, const ct_op_args *a
 ct_tensor *ct__ag_scatter_dim(const ct_tensor *x, const ct_tensor *idx, int d,
                               const int64_t *sizes, int ndim);
 ct_tensor *ct__ag_gather_dim(const ct_tensor *x, const ct_tensor *idx, int d);
-ct_tensor *ct__ag_zeros(const int64_t *sizes, int ndim, ct_dtype dt);
-ct_tensor *ct__ag_ones(const int64_t *sizes, int ndim, ct_dtype dt);
+/* Zeros / ones on device dev (gradients live where their tensors do). */
+ct_tensor *ct__ag_zeros(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev);
+ct_tensor *ct__ag_ones(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev);
 /* Records a node of kind `op` (any id, internal too). */
 int ct__ag_record_kind(int op, ct_tensor *out, const ct_tensor *const *inputs, int ninputs,
                        const ct_tensor *const *extra, int nextra, const ct_op_args *args);
 
 bool ct__ag_is_view_op(int op);
+
+/* Messages of Error nodes (PyTorch's DelayedError). */
+enum { CT_AG_ERR_GENERIC = 0, CT_AG_ERR_SCATTER_PROD_ZEROS };
+/* x itself when no graph is recorded (grad mode off or x does not require
+ * grad); otherwise a copy of x whose grad_fn is an Error node: a backward
+ * through it fails with message msg. Borrowed x; the copy is in the scope. */
+ct_tensor *ct__ag_delayed_error(ct_tensor *x, int msg);
 
 /* engine.c internals used by custom functions (function.c). */
 int ct__ag_check_saved(const ct_saved *s, bool released, const ct_node *owner, int nr);

@@ -4,6 +4,8 @@
  * create_graph differentiates through them. Also: the registry of every
  * derivative family. */
 #include "autograd/ag_internal.h"
+#include "ops/pointwise_kops.h"
+#include "ops/reduce_internal.h"
 
 /* ---------------------------------------------------------------- kernels */
 #define ADD_LOOP(NAME, T)                                                          \
@@ -31,10 +33,26 @@ static void add_slow(char **d, const int64_t *s, int64_t n, void *ctx) {
         ct__store_f64(o, dt, ct__load_f64(o, dt) + ct__load_f64(x, dt));
 }
 
+/* The GPU's dst += src: the elementwise kernel in place (stream-ordered,
+ * no synchronisation); dst's elements must not overlap. */
+static int add_into_gpu(ct_tensor *dst, const ct_tensor *src) {
+    for (int d = 0; d < dst->ndim; d++)
+        if (dst->strides[d] == 0 && dst->sizes[d] > 1) {
+            ct_set_error(CT_ERR_NOT_IMPL, "autograd: accumulation into an expanded CUDA tensor "
+                                          "is not implemented");
+            return -1;
+        }
+    ct_dtype dt = dst->dtype;
+    ct_dtype cdt = dt == CT_FLOAT16 || dt == CT_BFLOAT16 ? CT_FLOAT32 : dt;
+    const ct_tensor *in[2] = {dst, src};
+    return ct__cuda->pw_run("add", CT_PW_ADD, 0, dst, 2, in, 0, cdt, dt, NULL) ? 0 : -1;
+}
+
 /* dst += src (src broadcast to dst, cast to dst's dtype). grain 0: one
  * thread, required when dst's elements overlap (scatter, sum_to). */
 static int add_into_grain(ct_tensor *dst, const ct_tensor *src, int64_t grain) {
     if (dst->numel == 0) return 0;
+    if (!ct__on_cpu(dst) || !ct__on_cpu(src)) return add_into_gpu(dst, src);
     ct_tensor *cast = NULL;
     if (src->dtype != dst->dtype) {
         cast = ct__to_dtype(src, dst->dtype, false);
@@ -57,17 +75,28 @@ int ct__ag_add_into(ct_tensor *dst, const ct_tensor *src) {
     return add_into_grain(dst, src, overlap ? 0 : CT_GRAIN);
 }
 
-static ct_tensor *zeros_owned(const int64_t *sizes, int ndim, ct_dtype dt) {
+/* t (fresh, on a GPU) filled with v by a kernel. Owned; NULL on error. */
+static ct_tensor *gpu_filled(ct_tensor *t, double v) {
+    if (t && t->numel && ct__cuda->fill(t, v) < 0) {
+        ct_release(t);
+        return NULL;
+    }
+    return t;
+}
+
+static ct_tensor *zeros_owned(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev) {
+    if (dev.type != CT_CPU) return gpu_filled(ct__empty_on(sizes, ndim, dt, dev), 0);
     ct_tensor *z = ct__empty(sizes, ndim, dt);
     if (z) memset(ct_data_ptr(z), 0, (size_t)z->numel * ct_dtype_size(dt));
     return z;
 }
 
-ct_tensor *ct__ag_zeros(const int64_t *sizes, int ndim, ct_dtype dt) {
-    return ct_autorelease(zeros_owned(sizes, ndim, dt));
+ct_tensor *ct__ag_zeros(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev) {
+    return ct_autorelease(zeros_owned(sizes, ndim, dt, dev));
 }
 
-ct_tensor *ct__ag_ones(const int64_t *sizes, int ndim, ct_dtype dt) {
+ct_tensor *ct__ag_ones(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev) {
+    if (dev.type != CT_CPU) return ct_autorelease(gpu_filled(ct__empty_on(sizes, ndim, dt, dev), 1));
     ct_tensor *o = ct__empty(sizes, ndim, dt);
     if (!o) return NULL;
     char *p = ct_data_ptr(o);
@@ -98,10 +127,31 @@ ct_tensor *ct__ag_add(const ct_tensor *a, const ct_tensor *b) {
     return finish(CT_AG_ADD, r, a, b, NULL);
 }
 
+/* r (contiguous zeros of the target shape, on x's GPU) = x summed over its
+ * broadcast dims, by the GPU reduction kernel. */
+static int sum_to_gpu(const ct_tensor *x, ct_tensor *r) {
+    if (x->numel == 0) return 0;
+    bool mask[CT_MAX_DIMS] = {false};
+    int lead = x->ndim - r->ndim;
+    for (int i = 0; i < x->ndim; i++)
+        mask[i] = i < lead || (r->sizes[i - lead] == 1 && x->sizes[i] != 1);
+    ct_dtype cdt = x->dtype == CT_FLOAT16 || x->dtype == CT_BFLOAT16 ? CT_FLOAT32 : x->dtype;
+    ct_tensor *xc = ct__to_dtype(x, cdt, false);
+    if (!xc) return -1;
+    int rc = ct__cuda->reduce(xc, mask, CT_RK_SUM, 0, NULL, CT_RP_NONE, 1, r, NULL);
+    ct_release(xc);
+    return rc;
+}
+
 ct_tensor *ct__ag_sum_to(const ct_tensor *x, const int64_t *sizes, int ndim) {
-    ct_tensor *r = zeros_owned(sizes, ndim, x->dtype);
+    ct_tensor *r = zeros_owned(sizes, ndim, x->dtype, x->storage->device);
     if (!r) return NULL;
-    if (x->numel) {
+    if (!ct__on_cpu(x)) {
+        if (sum_to_gpu(x, r) < 0) {
+            ct_release(r);
+            return NULL;
+        }
+    } else if (x->numel) {
         const ct_tensor *ops[2] = {r, x};
         ct_iter it;
         ct_iter_init(&it, 2, ops, x->sizes, x->ndim);
@@ -131,7 +181,7 @@ ct_tensor *ct__ag_view_scatter(const ct_tensor *x, int view_op, const ct_op_args
     }
     a.i[5] = view_op;
     ct_scope s = ct_scope_begin();
-    ct_tensor *r = zeros_owned(in->sizes, in->ndim, x->dtype);
+    ct_tensor *r = zeros_owned(in->sizes, in->ndim, x->dtype, x->storage->device);
     ct_tensor *v = r ? replay_raw(r, view_op, &a, &m) : NULL;
     int rc = v ? add_into_grain(v, x, 0) : -1;
     ct_scope_end(s);
@@ -156,7 +206,7 @@ ct_tensor *ct__ag_view_mask(const ct_tensor *x, int view_op, const ct_op_args *a
     ct_tensor *v = r ? replay_raw(r, view_op, &a, &m) : NULL;
     int rc = -1;
     if (v) {
-        ct_tensor *z = ct__ag_zeros(NULL, 0, x->dtype);
+        ct_tensor *z = ct__ag_zeros(NULL, 0, x->dtype, x->storage->device);
         rc = z ? ct__copy_into(v, z) : -1;
     }
     ct_scope_end(s);
@@ -219,8 +269,9 @@ static int check_idx(const char *op, const ct_tensor *idx, const ct_tensor *x) {
 
 ct_tensor *ct__ag_scatter_dim(const ct_tensor *x, const ct_tensor *idx, int d,
                               const int64_t *sizes, int ndim) {
-    if (check_idx("scatter backward", idx, x) < 0) return NULL;
-    ct_tensor *r = zeros_owned(sizes, ndim, x->dtype);
+    if (ct__require_cpu("scatter backward", x) < 0 || check_idx("scatter backward", idx, x) < 0)
+        return NULL;
+    ct_tensor *r = zeros_owned(sizes, ndim, x->dtype, x->storage->device);
     if (!r) return NULL;
     if (x->ndim == 0) {
         if (ct__copy_into(r, x) < 0) {
@@ -242,7 +293,8 @@ ct_tensor *ct__ag_scatter_dim(const ct_tensor *x, const ct_tensor *idx, int d,
 }
 
 ct_tensor *ct__ag_gather_dim(const ct_tensor *x, const ct_tensor *idx, int d) {
-    if (check_idx("gather backward", idx, x) < 0) return NULL;
+    if (ct__require_cpu("gather backward", x) < 0 || check_idx("gather backward", idx, x) < 0)
+        return NULL;
     ct_tensor *r = ct__empty(idx->sizes, idx->ndim, x->dtype);
     if (!r) return NULL;
     if (x->ndim == 0) {
@@ -312,10 +364,38 @@ static int d_copy_slices(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     return 0;
 }
 
+/* The messages of Error nodes (args.i[0]), PyTorch's words. */
+static const char *const error_msgs[] = {
+    [CT_AG_ERR_GENERIC] = NULL,
+    [CT_AG_ERR_SCATTER_PROD_ZEROS] = "scatter_reduce(): Double backward is unsupported for src "
+                                     "when >1 zeros in src are scattered to the same position "
+                                     "in self",
+};
+
 static int d_error(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     (void)g; (void)gin;
-    ct_set_error(CT_ERR_RUNTIME, "%s: this graph node cannot be differentiated", ct_node_name(n));
+    int64_t k = n->args.i[0];
+    if (k > 0 && k < (int64_t)(sizeof error_msgs / sizeof *error_msgs) && error_msgs[k])
+        ct_set_error(CT_ERR_RUNTIME, "%s", error_msgs[k]);
+    else
+        ct_set_error(CT_ERR_RUNTIME, "%s: this graph node cannot be differentiated",
+                     ct_node_name(n));
     return -1;
+}
+
+/* PyTorch's DelayedError: x's values, behind an Error node when x is part
+ * of a graph being recorded, so that only a backward through it fails. */
+ct_tensor *ct__ag_delayed_error(ct_tensor *x, int msg) {
+    if (!ct_is_grad_enabled() || !x->requires_grad) return x;
+    ct_grad_mode gm = ct_no_grad_begin();
+    ct_tensor *c = ct_clone(x);
+    ct_grad_mode_end(gm);
+    if (!c) return NULL;
+    ct_op_args a;
+    memset(&a, 0, sizeof a);
+    a.i[0] = msg;
+    const ct_tensor *in[1] = {x};
+    return ct__ag_record_kind(CT_AG_ERROR, c, in, 1, NULL, 0, &a) < 0 ? NULL : c;
 }
 
 static int d_scatter_dim(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
@@ -365,4 +445,6 @@ void ct__ag_register_all(void) {
     ct__ag_register_index();
     ct__ag_register_nn();
     ct__ag_register_nn_conv();
+    ct__ag_register_nn_norm();
+    ct__ag_register_nn_extra();
 }

@@ -15,7 +15,7 @@
     } while (0)
 
 static ct_tensor *zeros_in(const ct_node *n, int i, ct_dtype dt) {
-    return ct__ag_zeros(n->in[i].sizes, n->in[i].ndim, dt);
+    return ct__ag_zeros(n->in[i].sizes, n->in[i].ndim, dt, n->in[i].device);
 }
 
 static int d_index_select(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
@@ -77,8 +77,8 @@ static int d_scatter_reduce(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
         SET(1, ct_gather(g[0], d, idx));
     } else if (red == 3) {
         /* count[j] = include_self + number of src elements sent to j */
-        ct_tensor *ones = ct__ag_ones(idx->sizes, idx->ndim, dt);
-        ct_tensor *base = incl ? ct__ag_ones(n->in[0].sizes, n->in[0].ndim, dt) : zeros_in(n, 0, dt);
+        ct_tensor *ones = ct__ag_ones(idx->sizes, idx->ndim, dt, idx->storage->device);
+        ct_tensor *base = incl ? ct__ag_ones(n->in[0].sizes, n->in[0].ndim, dt, n->in[0].device) : zeros_in(n, 0, dt);
         ct_tensor *cnt = ones && base ? ct_scatter_add(base, d, idx, ones) : NULL;
         ct_tensor *safe = cnt ? ct_clamp_min(cnt, 1) : NULL;
         ct_tensor *gs = safe ? ct_div(g[0], safe) : NULL;
@@ -105,7 +105,14 @@ static int d_scatter_reduce(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
             ct_tensor *a = msrcr ? ct_gather(ct_mul(g[0], msrcr), d, idx) : NULL;
             ct_tensor *den = a ? ct_masked_fill(src, sz, 1.0) : NULL;
             ct_tensor *b = den ? ct_div(ct_gather(ct_mul(g[0], res), d, idx), den) : NULL;
-            SET(1, b ? ct_where(single, a, b) : NULL);
+            ct_tensor *gs = b ? ct_where(single, a, b) : NULL;
+            /* as PyTorch: two zeros sent to one position make the
+             * gradient of src non-differentiable (an Error node) */
+            ct_tensor *many = gs ? ct_any(ct_gt_scalar(nz, 1)) : NULL;
+            double anym = 0;
+            if (!many || ct_item(many, &anym) < 0) return -1;
+            if (anym != 0) gs = ct__ag_delayed_error(gs, CT_AG_ERR_SCATTER_PROD_ZEROS);
+            SET(1, gs);
         }
     } else if (red == 4 || red == 5) {
         ct_tensor *self = IN(0), *src = IN(1), *res = ct__ag_output(n);
@@ -160,7 +167,7 @@ static int d_index_fill(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     SET(0, ct_index_fill(g[0], d, idx, 0.0));
     if (n->args.b[0] && n->nin > 1 && NEED(1)) {
         /* one value written to every selected slice (duplicates once) */
-        ct_tensor *mask = ct_index_fill(ct__ag_zeros(g[0]->sizes, g[0]->ndim, g[0]->dtype), d, idx, 1.0);
+        ct_tensor *mask = ct_index_fill(ct__ag_zeros(g[0]->sizes, g[0]->ndim, g[0]->dtype, g[0]->storage->device), d, idx, 1.0);
         SET(1, mask ? ct_sum(ct_mul(g[0], mask)) : NULL);
     }
     return 0;
@@ -196,7 +203,7 @@ static int d_index_put(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
         if (n->args.b[1]) {
             SET(0, g[0]);
         } else {
-            ct_tensor *z = ct__ag_zeros(NULL, 0, g[0]->dtype);
+            ct_tensor *z = ct__ag_zeros(NULL, 0, g[0]->dtype, g[0]->storage->device);
             SET(0, z ? ct_index_put(g[0], idx, ns, z, false) : NULL);
         }
     }
@@ -221,7 +228,7 @@ static int d_masked_select(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     int nd = ct_broadcast_shapes("masked_select backward", n->in[0].sizes, n->in[0].ndim,
                                  mask->sizes, mask->ndim, bs);
     if (nd < 0) return -1;
-    ct_tensor *z = ct__ag_zeros(bs, nd, g[0]->dtype);
+    ct_tensor *z = ct__ag_zeros(bs, nd, g[0]->dtype, g[0]->storage->device);
     ct_tensor *mb = z ? ct_expand(mask, bs, nd) : NULL;
     SET(0, mb ? ct_masked_scatter(z, mb, g[0]) : NULL);
     return 0;
@@ -238,7 +245,7 @@ static int d_masked_scatter(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
         int64_t total = ct__shape_numel(n->in[1].sizes, n->in[1].ndim);
         ct_tensor *flat = sel;
         if (sel->numel < total) {
-            ct_tensor *pad = ct__ag_zeros((const int64_t[]){total - sel->numel}, 1, g[0]->dtype);
+            ct_tensor *pad = ct__ag_zeros((const int64_t[]){total - sel->numel}, 1, g[0]->dtype, g[0]->storage->device);
             const ct_tensor *parts[2] = {sel, pad};
             flat = pad ? ct_cat(parts, 2, 0) : NULL;
         }
@@ -261,7 +268,7 @@ static int d_put(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
         if (n->args.b[1]) {
             SET(0, g[0]);
         } else {
-            ct_tensor *z = ct__ag_zeros(idx->sizes, idx->ndim, g[0]->dtype);
+            ct_tensor *z = ct__ag_zeros(idx->sizes, idx->ndim, g[0]->dtype, g[0]->storage->device);
             SET(0, z ? ct_put(g[0], idx, z, false) : NULL);
         }
     }

@@ -18,10 +18,26 @@ static ct_tensor *scaled(ct_tensor *t, double s) {
 
 static ct_tensor *tr(ct_tensor *t) { return t ? ct_transpose(t, -2, -1) : NULL; }
 
+/* dA = G B^T and dB = A^T G, computed as PyTorch's mm_mat1_backward /
+ * mm_mat2_backward do: for an input that was column-major (args b[k],
+ * recorded by the op: the input itself may not be saved), as the transpose
+ * of the row-major product, so that the gradient has the input's layout
+ * (the .grad of linear's weight comes out contiguous instead of being
+ * copied from a transposed product at every step). */
+static ct_tensor *mm_grad_a(ct_tensor *gr, ct_tensor *b, bool a_col_major) {
+    if (!b) return NULL;
+    return a_col_major ? tr(ct_mm(b, tr(gr))) : ct_mm(gr, tr(b));
+}
+
+static ct_tensor *mm_grad_b(ct_tensor *gr, ct_tensor *a, bool b_col_major) {
+    if (!a) return NULL;
+    return b_col_major ? tr(ct_mm(tr(gr), a)) : ct_mm(tr(a), gr);
+}
+
 /* mm: dA = G B^T, dB = A^T G */
 static int d_mm(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
-    if (NEED(0)) SET(0, IN(1) ? ct_mm(g[0], tr(IN(1))) : NULL);
-    if (NEED(1)) SET(1, IN(0) ? ct_mm(tr(IN(0)), g[0]) : NULL);
+    if (NEED(0)) SET(0, mm_grad_a(g[0], IN(1), n->args.b[0]));
+    if (NEED(1)) SET(1, mm_grad_b(g[0], IN(0), n->args.b[1]));
     return 0;
 }
 
@@ -56,8 +72,8 @@ static int d_outer(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
 static int d_addmm(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     double beta = n->args.f[0], alpha = n->args.f[1];
     SET(0, scaled(g[0], beta));
-    if (NEED(1)) SET(1, IN(2) ? scaled(ct_mm(g[0], tr(IN(2))), alpha) : NULL);
-    if (NEED(2)) SET(2, IN(1) ? scaled(ct_mm(tr(IN(1)), g[0]), alpha) : NULL);
+    if (NEED(1)) SET(1, scaled(mm_grad_a(g[0], IN(2), n->args.b[0]), alpha));
+    if (NEED(2)) SET(2, scaled(mm_grad_b(g[0], IN(1), n->args.b[1]), alpha));
     return 0;
 }
 

@@ -49,7 +49,7 @@ static int d_prod(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     ct_tensor *x = IN(0);
     if (!x) return -1;
     const ct_in_meta *m = &n->in[0];
-    if (x->numel == 0) return done(gin, ct__ag_zeros(m->sizes, m->ndim, x->dtype));
+    if (x->numel == 0) return done(gin, ct__ag_zeros(m->sizes, m->ndim, x->dtype, x->storage->device));
     bool full = n->args.ndims != 1 || m->ndim <= 1;
     ct_tensor *xs = full ? ct_reshape(x, (const int64_t[]){-1}, 1) : x;
     int d = full ? 0 : (int)n->args.dims[0];
@@ -57,7 +57,7 @@ static int d_prod(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     int64_t len = xs->sizes[d];
     int64_t os[CT_MAX_DIMS];
     for (int i = 0; i < xs->ndim; i++) os[i] = i == d ? 1 : xs->sizes[i];
-    ct_tensor *one = ct__ag_ones(os, xs->ndim, xs->dtype);
+    ct_tensor *one = ct__ag_ones(os, xs->ndim, xs->dtype, xs->storage->device);
     ct_tensor *others;
     if (len == 1) {
         others = one;

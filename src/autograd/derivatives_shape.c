@@ -126,7 +126,7 @@ static int d_repeat_interleave(ct_node *n, ct_tensor *const *g, ct_tensor **gin)
         if (rc == 0) r = len ? ct_cat((const ct_tensor *const *)parts, (int)len, d) : NULL;
         free(parts);
         if (rc < 0) return -1;
-        if (!len) r = ct__ag_zeros(m->sizes, m->ndim, g[0]->dtype);
+        if (!len) r = ct__ag_zeros(m->sizes, m->ndim, g[0]->dtype, g[0]->storage->device);
     }
     gin[0] = r ? ct_reshape(r, m->sizes, m->ndim) : NULL;
     return gin[0] ? 0 : -1;

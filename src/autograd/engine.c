@@ -315,6 +315,7 @@ static ct_node *grad_accumulator(ct_tensor *leaf) {
         a->leaf = ct_retain(leaf);
         a->out_meta.ndim = (int8_t)leaf->ndim;
         a->out_meta.dtype = (int8_t)leaf->dtype;
+        a->out_meta.device = leaf->storage->device;
         memcpy(a->out_meta.sizes, leaf->sizes, sizeof(int64_t) * (size_t)leaf->ndim);
         m->grad_acc = a;
     }
@@ -344,6 +345,7 @@ static void fill_meta(ct_in_meta *im, const ct_tensor *t) {
     im->dtype = (int8_t)t->dtype;
     im->offset = t->offset;
     im->contiguous = ct_is_contiguous(t);
+    im->device = t->storage->device;
     for (int d = 0; d < t->ndim; d++) im->sizes[d] = t->sizes[d];
 }
 
@@ -777,7 +779,7 @@ ct_tensor *ct__ag_extra(ct_node *n, int i) {
         ct_set_error(CT_ERR_RUNTIME, "%s: extra tensor %d was not saved", ct_node_name(n), i);
         return NULL;
     }
-    if (!n->extra[i].t) return NULL;
+    if (!n->extra[i].t && !n->released) return NULL; /* an absent optional tensor */
     if (check_saved(&n->extra[i], n->released, NULL, 0) < 0) return NULL;
     return n->extra[i].t;
 }
@@ -1216,7 +1218,7 @@ static int run_node(task *t, task_entry *e) {
     for (int k = 0; k < n->nout && rc == 0; k++) {
         if (buf[k]) continue;
         const ct_in_meta *om = n->nout == 1 ? &n->out_meta : &n->out_metas[k];
-        ct_tensor *z = ct__ag_zeros(om->sizes, om->ndim, (ct_dtype)om->dtype);
+        ct_tensor *z = ct__ag_zeros(om->sizes, om->ndim, (ct_dtype)om->dtype, om->device);
         if (!z) rc = -1;
         else buf[k] = ct_keep(z);
     }
@@ -1467,7 +1469,7 @@ static ct_tensor *root_grad(const ct_tensor *r, const ct_tensor *g, int idx) {
             return NULL;
         }
         ct_scope s = ct_scope_begin();
-        ct_tensor *o = ct__ag_ones(r->sizes, r->ndim, r->dtype);
+        ct_tensor *o = ct__ag_ones(r->sizes, r->ndim, r->dtype, r->storage->device);
         if (o) ct_keep(o);
         ct_scope_end(s);
         return o;

@@ -58,7 +58,7 @@ int ct_gradcheck(ct_check_fn fn, void *ctx, ct_tensor *const *inputs, int n, dou
     int64_t ny = y->numel;
     /* an output that does not require grad has zero analytical Jacobians */
     bool connected = y->requires_grad;
-    ct_tensor *onehot = ct__ag_zeros(y->sizes, y->ndim, y->dtype);
+    ct_tensor *onehot = ct__ag_zeros(y->sizes, y->ndim, y->dtype, y->storage->device);
     for (int i = 0; i < n && rc == 0; i++) {
         ct_tensor *x = inputs[i];
         if (!x || !x->requires_grad) continue;
@@ -139,12 +139,13 @@ static ct_tensor *first_grad(ct_tensor *const *in, int n, void *c) {
     ct_tensor *r = NULL;
     if (y) {
         if (!y->requires_grad) {
-            r = ct__ag_zeros(in[g->which]->sizes, in[g->which]->ndim, in[g->which]->dtype);
+            r = ct__ag_zeros(in[g->which]->sizes, in[g->which]->ndim, in[g->which]->dtype,
+                             in[g->which]->storage->device);
         } else {
             const ct_tensor *go[1] = {in[g->n]};
             ct_tensor *x = in[g->which];
             if (ct_grad(&y, 1, &x, 1, go, true, true, true, &r) == 0 && !r)
-                r = ct__ag_zeros(x->sizes, x->ndim, x->dtype);
+                r = ct__ag_zeros(x->sizes, x->ndim, x->dtype, x->storage->device);
         }
     }
     ct_grad_mode_end(m);

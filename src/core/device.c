@@ -114,4 +114,7 @@ int ct_cuda_get_device_name(int index, char *buf, size_t len) { return no_cuda()
 ct_cuda_memory_stats ct_cuda_memory_stats_get(int index) { return (ct_cuda_memory_stats){0}; }
 void ct_cuda_reset_peak_memory_stats(int index) {}
 void ct_cuda_empty_cache(void) {}
+static bool allow_tf32;
+void ct_cuda_set_allow_tf32(bool allow) { allow_tf32 = allow; }
+bool ct_cuda_allow_tf32(void) { return allow_tf32; }
 #endif

@@ -351,11 +351,28 @@ static const char *elem_ptr(const ct_tensor *t, int64_t flat) {
     return (const char *)t->storage->data + off * (int64_t)ct_dtype_size(t->dtype);
 }
 
+/* The element's bytes where the host can read them: in place on the CPU,
+ * copied into *buf from a GPU (a synchronising copy, as PyTorch's item()). */
+static const char *elem_host(const ct_tensor *t, int64_t flat, uint64_t *buf) {
+    if (ct__on_cpu(t)) return elem_ptr(t, flat);
+    *buf = 0;
+    int64_t off = (elem_ptr(t, flat) - (const char *)t->storage->data) /
+                  (int64_t)ct_dtype_size(t->dtype);
+    ct_tensor *v = ct__tensor_new(t->storage, t->dtype, NULL, NULL, 0, off);
+    ct_tensor *h = v ? ct__empty(NULL, 0, t->dtype) : NULL;
+    if (h && ct__cuda->copy(h, v) == 0) memcpy(buf, ct_data_ptr(h), ct_dtype_size(t->dtype));
+    ct_release(v);
+    ct_release(h);
+    return (const char *)buf;
+}
+
 double ct_item_at(const ct_tensor *t, int64_t flat) {
-    return ct__load_f64(elem_ptr(t, flat), t->dtype);
+    uint64_t buf;
+    return ct__load_f64(elem_host(t, flat, &buf), t->dtype);
 }
 int64_t ct_item_at_int(const ct_tensor *t, int64_t flat) {
-    return ct__load_i64(elem_ptr(t, flat), t->dtype);
+    uint64_t buf;
+    return ct__load_i64(elem_host(t, flat, &buf), t->dtype);
 }
 
 int ct_item(const ct_tensor *t, double *out) {

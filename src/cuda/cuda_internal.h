@@ -44,6 +44,52 @@ int ct__cuda_ew_launch(const ct_cuda_ew *a);
 /* Fills numel contiguous elements of dtype dt with v. */
 int ct__cuda_fill(void *data, int dt, int64_t numel, double v);
 
+/* C[i, j] = beta * C[i, j] (0 when beta == 0, C not read) for an M x N
+ * row-major block with row stride ldc of dtype dt (float32/float64). */
+int ct__cuda_scale_rows(void *C, int dt, int64_t M, int64_t N, int64_t ldc, double beta);
+
+#define CT_CUDA_MAX_DEVICES 16
+
+/* One reduction (reduce.cu; built by reduce.c): out[o] = post(fold over r
+ * of map(x[kept(o) + red(r)])). Dims of size 1 are dropped; kept dims
+ * outermost first in the order of out. Accumulators are double for
+ * floating inputs and int64 for integral/bool inputs and counts (int_acc).
+ * groups > 1 splits each output's reduced range over that many blocks
+ * whose partial states go to part/part_idx (nout * groups each), folded by
+ * a second pass: two passes, no atomics, a deterministic order. */
+typedef struct ct_cuda_red {
+    int kind, post; /* ct_rkind, ct_rpost (ops/reduce_internal.h) */
+    double p, s;
+    int in_dt, out_dt, int_acc;
+    const void *x;
+    void *out;
+    int64_t *idx;          /* arg kinds: index along the one reduced dim */
+    const double *centre;  /* per output, or NULL */
+    int nk, nr;
+    int64_t ksizes[CT_CUDA_MAX_DIMS], kstrides[CT_CUDA_MAX_DIMS];
+    int64_t rsizes[CT_CUDA_MAX_DIMS], rstrides[CT_CUDA_MAX_DIMS];
+    int64_t nout, nred;
+    int64_t groups;
+    void *part;       /* nout * groups accumulators (8 bytes each) */
+    int64_t *part_idx;
+} ct_cuda_red;
+
+/* Up to this many reduced elements an output is folded by one thread. */
+#define CT_CUDA_RED_SMALL 32
+/* Elements a block folds at least before the range is split into groups. */
+#define CT_CUDA_RED_CHUNK 4096
+
+int ct__cuda_reduce_launch(const ct_cuda_red *a);
+
+/* softmax / log_softmax of a contiguous [outer, D, inner] float32/float64
+ * block into out (softmax.cu). outer * D * inner > 0. */
+int ct__cuda_softmax_launch(int dt, const void *x, void *out, int64_t outer, int64_t D,
+                            int64_t inner, int log);
+
+/* The stream work of this thread goes to on the current device (a
+ * cudaStream_t; NULL = the legacy default stream). runtime.c. */
+void *ct__cuda_stream(void);
+
 /* Host side (runtime.c): sets the ctorch error from a CUDA error code and
  * returns -1 (0 when code is cudaSuccess). */
 int ct__cuda_check(int code, const char *what);

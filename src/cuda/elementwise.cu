@@ -331,6 +331,16 @@ template <typename T> __global__ void fill_kernel(T *p, int64_t n, T v) {
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) p[i] = v;
 }
 
+template <typename T> __global__ void scale_rows_kernel(T *c, int64_t M, int64_t N, int64_t ldc, T beta) {
+    int64_t stride = (int64_t)gridDim.x * blockDim.x, n = M * N;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        T *p = c + (i / N) * ldc + i % N;
+        *p = beta == T(0) ? T(0) : beta * *p;
+    }
+}
+
+cudaStream_t stream() { return (cudaStream_t)ct__cuda_stream(); }
+
 unsigned grid_for(int64_t n, int threads) {
     int64_t b = (n + threads - 1) / threads;
     return (unsigned)(b > 65535 * 8 ? 65535 * 8 : (b < 1 ? 1 : b));
@@ -350,14 +360,14 @@ extern "C" int ct__cuda_ew_launch(const ct_cuda_ew *a) {
     const int threads = 256;
     unsigned blocks = grid_for(a->numel, threads);
     switch (a->compute_dt) {
-    case D_BOOL: ew_kernel<bool><<<blocks, threads>>>(*a); break;
-    case D_U8: ew_kernel<uint8_t><<<blocks, threads>>>(*a); break;
-    case D_I8: ew_kernel<int8_t><<<blocks, threads>>>(*a); break;
-    case D_I16: ew_kernel<int16_t><<<blocks, threads>>>(*a); break;
-    case D_I32: ew_kernel<int32_t><<<blocks, threads>>>(*a); break;
-    case D_I64: ew_kernel<int64_t><<<blocks, threads>>>(*a); break;
-    case D_F64: ew_kernel<double><<<blocks, threads>>>(*a); break;
-    default: ew_kernel<float><<<blocks, threads>>>(*a); break; // float32, and float16/bfloat16 computed in float32
+    case D_BOOL: ew_kernel<bool><<<blocks, threads, 0, stream()>>>(*a); break;
+    case D_U8: ew_kernel<uint8_t><<<blocks, threads, 0, stream()>>>(*a); break;
+    case D_I8: ew_kernel<int8_t><<<blocks, threads, 0, stream()>>>(*a); break;
+    case D_I16: ew_kernel<int16_t><<<blocks, threads, 0, stream()>>>(*a); break;
+    case D_I32: ew_kernel<int32_t><<<blocks, threads, 0, stream()>>>(*a); break;
+    case D_I64: ew_kernel<int64_t><<<blocks, threads, 0, stream()>>>(*a); break;
+    case D_F64: ew_kernel<double><<<blocks, threads, 0, stream()>>>(*a); break;
+    default: ew_kernel<float><<<blocks, threads, 0, stream()>>>(*a); break; // float32, and float16/bfloat16 computed in float32
     }
     return launch_check("elementwise kernel");
 }
@@ -367,18 +377,27 @@ extern "C" int ct__cuda_fill(void *data, int dt, int64_t numel, double v) {
     const int threads = 256;
     unsigned blocks = grid_for(numel, threads);
     switch (dt) {
-    case D_BOOL: fill_kernel<bool><<<blocks, threads>>>((bool *)data, numel, v != 0); break;
-    case D_U8: fill_kernel<uint8_t><<<blocks, threads>>>((uint8_t *)data, numel, (uint8_t)(int64_t)v); break;
-    case D_I8: fill_kernel<int8_t><<<blocks, threads>>>((int8_t *)data, numel, (int8_t)(int64_t)v); break;
-    case D_I16: fill_kernel<int16_t><<<blocks, threads>>>((int16_t *)data, numel, (int16_t)(int64_t)v); break;
-    case D_I32: fill_kernel<int32_t><<<blocks, threads>>>((int32_t *)data, numel, (int32_t)(int64_t)v); break;
-    case D_I64: fill_kernel<int64_t><<<blocks, threads>>>((int64_t *)data, numel, (int64_t)v); break;
-    case D_F16: fill_kernel<__half><<<blocks, threads>>>((__half *)data, numel, __float2half((float)v)); break;
+    case D_BOOL: fill_kernel<bool><<<blocks, threads, 0, stream()>>>((bool *)data, numel, v != 0); break;
+    case D_U8: fill_kernel<uint8_t><<<blocks, threads, 0, stream()>>>((uint8_t *)data, numel, (uint8_t)(int64_t)v); break;
+    case D_I8: fill_kernel<int8_t><<<blocks, threads, 0, stream()>>>((int8_t *)data, numel, (int8_t)(int64_t)v); break;
+    case D_I16: fill_kernel<int16_t><<<blocks, threads, 0, stream()>>>((int16_t *)data, numel, (int16_t)(int64_t)v); break;
+    case D_I32: fill_kernel<int32_t><<<blocks, threads, 0, stream()>>>((int32_t *)data, numel, (int32_t)(int64_t)v); break;
+    case D_I64: fill_kernel<int64_t><<<blocks, threads, 0, stream()>>>((int64_t *)data, numel, (int64_t)v); break;
+    case D_F16: fill_kernel<__half><<<blocks, threads, 0, stream()>>>((__half *)data, numel, __float2half((float)v)); break;
     case D_BF16:
-        fill_kernel<__nv_bfloat16><<<blocks, threads>>>((__nv_bfloat16 *)data, numel, __float2bfloat16((float)v));
+        fill_kernel<__nv_bfloat16><<<blocks, threads, 0, stream()>>>((__nv_bfloat16 *)data, numel, __float2bfloat16((float)v));
         break;
-    case D_F32: fill_kernel<float><<<blocks, threads>>>((float *)data, numel, (float)v); break;
-    default: fill_kernel<double><<<blocks, threads>>>((double *)data, numel, v); break;
+    case D_F32: fill_kernel<float><<<blocks, threads, 0, stream()>>>((float *)data, numel, (float)v); break;
+    default: fill_kernel<double><<<blocks, threads, 0, stream()>>>((double *)data, numel, v); break;
     }
     return launch_check("fill kernel");
+}
+
+extern "C" int ct__cuda_scale_rows(void *C, int dt, int64_t M, int64_t N, int64_t ldc, double beta) {
+    if (M == 0 || N == 0) return 0;
+    const int threads = 256;
+    unsigned blocks = grid_for(M * N, threads);
+    if (dt == D_F64) scale_rows_kernel<double><<<blocks, threads, 0, stream()>>>((double *)C, M, N, ldc, beta);
+    else scale_rows_kernel<float><<<blocks, threads, 0, stream()>>>((float *)C, M, N, ldc, (float)beta);
+    return launch_check("scale kernel");
 }

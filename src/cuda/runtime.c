@@ -15,7 +15,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#define MAX_DEVICES 16
+#define MAX_DEVICES CT_CUDA_MAX_DEVICES
 
 int ct__cuda_check(int code, const char *what) {
     if (code == cudaSuccess) return 0;
@@ -89,6 +89,20 @@ int ct_cuda_get_device_name(int index, char *buf, size_t len) {
         return -1;
     snprintf(buf, len, "%s", p.name);
     return 0;
+}
+
+/* ---------------------------------------------------------------- streams */
+/* The current stream of each device, per thread (torch.cuda.current_stream):
+ * NULL is the legacy default stream. */
+static _Thread_local void *cur_stream[MAX_DEVICES];
+
+void *ct__cuda_stream(void) {
+    int d = 0;
+    if (cudaGetDevice(&d) != cudaSuccess || d < 0 || d >= MAX_DEVICES) {
+        (void)cudaGetLastError();
+        return NULL;
+    }
+    return cur_stream[d];
 }
 
 /* ---------------------------------------------------------------- allocator */
@@ -343,10 +357,21 @@ ct_tensor *ct__cuda_pw_run(const char *kname, int kop, int mode, ct_tensor *out,
                            const ct_tensor *const *in, unsigned cast_mask, ct_dtype compute_dt,
                            ct_dtype result_dt, void *ctx);
 
+int ct__cuda_gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, double alpha,
+                  const void *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const void *B,
+                  int64_t b_bs, int64_t b_rs, int64_t b_cs, double beta, void *C, int64_t c_bs,
+                  int64_t ldc);
+int ct__cuda_reduce(const ct_tensor *x, const bool *mask, int kind, double p,
+                    const ct_tensor *centre, int post, double s, ct_tensor *out, ct_tensor *idx);
+int ct__cuda_softmax(const ct_tensor *x, int dim, bool log, ct_tensor *out);
+
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
     .copy = cuda_copy,
     .fill = cuda_fill,
     .pw_run = ct__cuda_pw_run,
+    .gemm = ct__cuda_gemm,
+    .reduce = ct__cuda_reduce,
+    .softmax = ct__cuda_softmax,
 };
 const ct_device_hooks *const ct__cuda = &hooks;

@@ -35,6 +35,7 @@ ct_tensor *ct_linear(const ct_tensor *x, const ct_tensor *weight, const ct_tenso
 /* Owned 4-d result of the convolution of 4-d x; checks done by the caller. */
 static ct_tensor *conv2d_forward(const ct_tensor *x, const ct_tensor *w, const ct_tensor *b,
                                  const ct_win2d *g, int64_t groups) {
+    if (ct__require_cpu("conv2d", x) < 0 || ct__require_cpu("conv2d", w) < 0) return NULL;
     int64_t N = x->sizes[0], C = x->sizes[1], O = w->sizes[0];
     ct_tensor *out = ct__empty((int64_t[]){N, O, g->OH, g->OW}, 4, x->dtype);
     if (!out || out->numel == 0) return out;

@@ -76,6 +76,9 @@ ct_tensor *ct_conv2d_backward_input(const ct_tensor *grad_out, const ct_tensor *
                                     const int64_t input_hw[2], const int64_t stride[2],
                                     const int64_t padding[2], const int64_t dilation[2],
                                     int64_t groups) {
+    if (ct__require_cpu("conv2d_backward", grad_out) < 0 ||
+        ct__require_cpu("conv2d_backward", weight) < 0)
+        return NULL;
     const char *op = "conv2d_backward_input";
     int64_t s[2] = {at(stride, 0, 1), at(stride, 1, 1)};
     int64_t p[2] = {at(padding, 0, 0), at(padding, 1, 0)};
@@ -117,6 +120,9 @@ ct_tensor *ct_conv2d_backward_weight(const ct_tensor *grad_out, const ct_tensor 
                                      const int64_t kernel_hw[2], const int64_t stride[2],
                                      const int64_t padding[2], const int64_t dilation[2],
                                      int64_t groups) {
+    if (ct__require_cpu("conv2d_backward", grad_out) < 0 ||
+        ct__require_cpu("conv2d_backward", input) < 0)
+        return NULL;
     const char *op = "conv2d_backward_weight";
     int64_t s[2] = {at(stride, 0, 1), at(stride, 1, 1)};
     int64_t p[2] = {at(padding, 0, 0), at(padding, 1, 0)};

@@ -200,6 +200,7 @@ static double erfinv_d(double y) ERFINV_BODY(double, erf, exp, log, sqrt, copysi
 
 /* t = erfinv(t) elementwise, t floating. Returns 0 or -1. */
 static int erfinv_inplace(ct_tensor *t) {
+    if (ct__require_cpu("trunc_normal_", t) < 0) return -1;
     ct_scope sc = ct_scope_begin();
     int rc = -1;
     ct_dtype work = t->dtype == CT_FLOAT64 ? CT_FLOAT64 : CT_FLOAT32;

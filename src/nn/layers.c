@@ -638,3 +638,131 @@ ct_module *ct_sequential(int n, ct_module *const *mods) {
         }
     return m;
 }
+
+/* ------------------------------------------------------------ ModuleList, ModuleDict
+ * Containers without a forward (PyTorch's raise NotImplementedError). */
+
+static const ct_module_vtable module_list_vt = {"ModuleList", NULL, NULL, NULL, NULL};
+static const ct_module_vtable module_dict_vt = {"ModuleDict", NULL, NULL, NULL, NULL};
+
+static bool is_kind(const ct_module *m, const ct_module_vtable *vt, const char *op) {
+    if (m && m->vt == vt) return true;
+    ct_set_error(CT_ERR_TYPE, "%s: expected a %s, got %s", op, vt->name, m ? ct_module_name(m) : "NULL");
+    return false;
+}
+
+/* Takes ownership of mods[0..n) in every case. */
+static bool container_args(const char *kind, int n, ct_module *const *mods) {
+    bool bad = n < 0 || (n > 0 && !mods);
+    for (int i = 0; !bad && i < n; i++) bad = !mods[i];
+    if (bad) {
+        if (n < 0 || (n > 0 && !mods)) ct_set_error(CT_ERR_VALUE, "%s: invalid list of %d modules", kind, n);
+        for (int i = 0; mods && i < n; i++) ct_module_free(mods[i]);
+    }
+    return !bad;
+}
+
+int ct_module_list_append(ct_module *list, ct_module *child) {
+    if (!is_kind(list, &module_list_vt, "ModuleList.append")) {
+        ct_module_free(child);
+        return -1;
+    }
+    char name[24];
+    snprintf(name, sizeof name, "%d", list->nchildren);
+    return ct_module_add_child(list, name, child);
+}
+
+ct_module *ct_module_list(int n, ct_module *const *mods) {
+    if (!container_args("ModuleList", n, mods)) return NULL;
+    ct_module *m = ct_module_new(&module_list_vt, NULL);
+    for (int i = 0; i < n; i++)
+        if (!m || ct_module_list_append(m, mods[i]) < 0) {
+            for (int j = m ? i + 1 : i; j < n; j++) ct_module_free(mods[j]);
+            return m ? fail(m) : NULL;
+        }
+    return m;
+}
+
+int ct_module_list_insert(ct_module *list, int index, ct_module *child) {
+    if (!is_kind(list, &module_list_vt, "ModuleList.insert")) {
+        ct_module_free(child);
+        return -1;
+    }
+    int n = list->nchildren;
+    if (index < 0) index += n;
+    index = index < 0 ? 0 : (index > n ? n : index);
+    if (ct_module_list_append(list, child) < 0) return -1;
+    /* rotate the new entry into place, then renumber from index on */
+    ct_module_entry e = list->children[n];
+    memmove(&list->children[index + 1], &list->children[index], (size_t)(n - index) * sizeof e);
+    list->children[index] = e;
+    for (int i = index; i <= n; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "%d", i);
+        char *s = strdup(name);
+        if (!s) {
+            ct_set_error(CT_ERR_MEMORY, "ModuleList.insert: out of memory");
+            return -1;
+        }
+        free(list->children[i].name);
+        list->children[i].name = s;
+    }
+    return 0;
+}
+
+ct_module *ct_module_dict(int n, const char *const *keys, ct_module *const *mods) {
+    if (!container_args("ModuleDict", n, mods)) return NULL;
+    ct_module *m = ct_module_new(&module_dict_vt, NULL);
+    for (int i = 0; i < n; i++)
+        if (!m || !keys || ct_module_dict_set(m, keys[i], mods[i]) < 0) {
+            if (m && !keys) {
+                ct_set_error(CT_ERR_VALUE, "ModuleDict: NULL keys");
+                ct_module_free(mods[i]);
+            }
+            for (int j = m ? i + 1 : i; j < n; j++) ct_module_free(mods[j]);
+            return m ? fail(m) : NULL;
+        }
+    return m;
+}
+
+static int dict_index(const ct_module *dict, const char *key) {
+    for (int i = 0; key && i < dict->nchildren; i++)
+        if (!strcmp(dict->children[i].name, key)) return i;
+    return -1;
+}
+
+int ct_module_dict_set(ct_module *dict, const char *key, ct_module *child) {
+    if (!child) return -1; /* the failed constructor has set the error */
+    if (!is_kind(dict, &module_dict_vt, "ModuleDict.set")) {
+        ct_module_free(child);
+        return -1;
+    }
+    int i = dict_index(dict, key);
+    if (i < 0) return ct_module_add_child(dict, key, child);
+    if (dict->children[i].module != child) {
+        ct_module_free(dict->children[i].module);
+        dict->children[i].module = child;
+    }
+    return 0;
+}
+
+ct_module *ct_module_dict_get(const ct_module *dict, const char *key) {
+    if (!is_kind(dict, &module_dict_vt, "ModuleDict.get")) return NULL;
+    int i = dict_index(dict, key);
+    if (i < 0) {
+        ct_set_error(CT_ERR_INDEX, "ModuleDict: key '%s' not found", key ? key : "(null)");
+        return NULL;
+    }
+    return dict->children[i].module;
+}
+
+int ct_module_dict_remove(ct_module *dict, const char *key) {
+    if (!ct_module_dict_get(dict, key)) return -1;
+    int i = dict_index(dict, key);
+    ct_module_entry e = dict->children[i];
+    memmove(&dict->children[i], &dict->children[i + 1], (size_t)(dict->nchildren - i - 1) * sizeof e);
+    dict->nchildren--;
+    free(e.name);
+    ct_module_free(e.module);
+    return 0;
+}

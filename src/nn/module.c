@@ -99,8 +99,11 @@ static void free_entries(ct_module_entry *e, int n) {
     free(e);
 }
 
+static void hooks_free(struct ct_module_hooks *h);
+
 void ct_module_free(ct_module *m) {
     if (!m) return;
+    hooks_free(m->hooks);
     free_entries(m->params, m->nparams);
     free_entries(m->buffers, m->nbuffers);
     free_entries(m->children, m->nchildren);
@@ -206,12 +209,117 @@ int ct_module_add_child(ct_module *m, const char *name, ct_module *child) {
     return 0;
 }
 
+/* ------------------------------------------------------------ forward hooks */
+
+typedef struct fwd_hook {
+    int handle;
+    bool pre;
+    ct_forward_pre_hook_fn pre_fn;
+    ct_forward_hook_fn post_fn;
+    void *ctx;
+    void (*ctx_free)(void *ctx);
+} fwd_hook;
+
+struct ct_module_hooks {
+    fwd_hook *v;
+    int n, cap;
+};
+
+/* Handles are unique across modules, as PyTorch's. */
+static _Atomic int next_hook_handle = 1;
+
+static void hooks_free(struct ct_module_hooks *h) {
+    if (!h) return;
+    for (int i = 0; i < h->n; i++)
+        if (h->v[i].ctx_free) h->v[i].ctx_free(h->v[i].ctx);
+    free(h->v);
+    free(h);
+}
+
+static int add_hook(ct_module *m, fwd_hook hk) {
+    if (!m || (hk.pre ? !hk.pre_fn : !hk.post_fn)) {
+        ct_set_error(CT_ERR_VALUE, "register_forward_%shook: NULL module or hook", hk.pre ? "pre_" : "");
+        return -1;
+    }
+    if (!m->hooks && !(m->hooks = calloc(1, sizeof *m->hooks))) {
+        ct_set_error(CT_ERR_MEMORY, "register_forward_hook: out of memory");
+        return -1;
+    }
+    struct ct_module_hooks *h = m->hooks;
+    if (h->n == h->cap) {
+        int cap = h->cap ? 2 * h->cap : 4;
+        fwd_hook *v = realloc(h->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            ct_set_error(CT_ERR_MEMORY, "register_forward_hook: out of memory");
+            return -1;
+        }
+        h->v = v, h->cap = cap;
+    }
+    hk.handle = next_hook_handle++;
+    h->v[h->n++] = hk;
+    return hk.handle;
+}
+
+int ct_module_register_forward_pre_hook(ct_module *m, ct_forward_pre_hook_fn fn, void *ctx,
+                                        void (*ctx_free)(void *ctx)) {
+    return add_hook(m, (fwd_hook){0, true, fn, NULL, ctx, ctx_free});
+}
+
+int ct_module_register_forward_hook(ct_module *m, ct_forward_hook_fn fn, void *ctx,
+                                    void (*ctx_free)(void *ctx)) {
+    return add_hook(m, (fwd_hook){0, false, NULL, fn, ctx, ctx_free});
+}
+
+int ct_module_remove_hook(ct_module *m, int handle) {
+    struct ct_module_hooks *h = m ? m->hooks : NULL;
+    for (int i = 0; h && i < h->n; i++)
+        if (h->v[i].handle == handle) {
+            fwd_hook hk = h->v[i];
+            memmove(&h->v[i], &h->v[i + 1], (size_t)(h->n - i - 1) * sizeof *h->v);
+            h->n--;
+            if (hk.ctx_free) hk.ctx_free(hk.ctx);
+            return 0;
+        }
+    ct_set_error(CT_ERR_VALUE, "remove_hook: no hook with handle %d on this %s", handle,
+                 m ? ct_module_name(m) : "module");
+    return -1;
+}
+
+/* Pre-hooks (possibly replacing the input), forward, hooks (possibly
+ * replacing the output). The live list is walked by index, so a hook may
+ * remove hooks (the ones after it may then be skipped). */
+static ct_tensor *forward_with_hooks(ct_module *m, const ct_tensor *x) {
+    ct_scope sc = ct_scope_begin();
+    const ct_tensor *in = x;
+    ct_tensor *r = NULL;
+    for (int i = 0; i < m->hooks->n; i++) {
+        fwd_hook hk = m->hooks->v[i];
+        if (!hk.pre) continue;
+        ct_tensor *rep = NULL;
+        if (hk.pre_fn(m, in, &rep, hk.ctx) < 0) goto done;
+        if (rep) in = rep;
+    }
+    r = m->vt->forward(m, in);
+    for (int i = 0; r && m->hooks && i < m->hooks->n; i++) {
+        fwd_hook hk = m->hooks->v[i];
+        if (hk.pre) continue;
+        ct_tensor *rep = NULL;
+        if (hk.post_fn(m, in, r, &rep, hk.ctx) < 0) r = NULL;
+        else if (rep) r = rep;
+    }
+done:
+    if (r) ct_keep(r);
+    ct_scope_end(sc);
+    return r ? ct_autorelease(r) : NULL;
+}
+
 ct_tensor *ct_module_forward(ct_module *m, const ct_tensor *x) {
     if (!m) return CT_FAIL(CT_ERR_VALUE, "forward: NULL module");
     if (!x) return CT_FAIL(CT_ERR_VALUE, "%s.forward: NULL input", ct_module_name(m));
     if (!m->vt || !m->vt->forward)
         return CT_FAIL(CT_ERR_NOT_IMPL,
                        "Module [%s] is missing the required \"forward\" function", ct_module_name(m));
+    if (m->hooks && m->hooks->n > 0) return forward_with_hooks(m, x);
     return m->vt->forward(m, x);
 }
 

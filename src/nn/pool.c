@@ -91,6 +91,7 @@ static int64_t at(const int64_t *a, int i, int64_t dflt) { return a ? a[i] : dfl
 ct_tensor *ct_max_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const int64_t stride[2],
                          const int64_t padding[2], const int64_t dilation[2], bool ceil_mode,
                          ct_tensor **indices) {
+    if (ct__require_cpu("max_pool2d", x) < 0) return NULL;
     if (indices) *indices = NULL;
     int64_t k[2] = {kernel_size[0], kernel_size[1]};
     int64_t s[2] = {at(stride, 0, k[0]), at(stride, 1, k[1])};
@@ -124,6 +125,7 @@ ct_tensor *ct_max_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const
 ct_tensor *ct_avg_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const int64_t stride[2],
                          const int64_t padding[2], bool ceil_mode, bool count_include_pad,
                          int64_t divisor_override) {
+    if (ct__require_cpu("avg_pool2d", x) < 0) return NULL;
     int64_t k[2] = {kernel_size[0], kernel_size[1]};
     int64_t s[2] = {at(stride, 0, k[0]), at(stride, 1, k[1])};
     int64_t p[2] = {at(padding, 0, 0), at(padding, 1, 0)};
@@ -149,6 +151,7 @@ ct_tensor *ct_avg_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const
 }
 
 ct_tensor *ct_adaptive_avg_pool2d(const ct_tensor *x, const int64_t output_size[2]) {
+    if (ct__require_cpu("adaptive_avg_pool2d", x) < 0) return NULL;
     if (input_check("adaptive_avg_pool2d", x) < 0) return NULL;
     int64_t OH = output_size[0], OW = output_size[1];
     if (OH < 0 || OW < 0)
@@ -181,6 +184,7 @@ static bool same_shape(const ct_tensor *a, const ct_tensor *b) {
 
 ct_tensor *ct_max_pool2d_backward(const ct_tensor *grad_out, const ct_tensor *indices,
                                   const int64_t input_hw[2]) {
+    if (ct__require_cpu("max_pool2d_backward", grad_out) < 0) return NULL;
     const char *op = "max_pool2d_backward";
     if (!input_hw) return CT_FAIL(CT_ERR_VALUE, "%s: input_hw is required", op);
     if ((grad_out->ndim != 3 && grad_out->ndim != 4) || !same_shape(grad_out, indices))

@@ -16,12 +16,18 @@ static ct_tensor *softmax_any(const char *op, int op_id, const ct_tensor *x, int
         return CT_FAIL(CT_ERR_NOT_IMPL, "\"%s_lastdim_kernel_impl\" not implemented for '%s'",
                        op, type_name(x->dtype));
     ct_tensor *xc = ct__contiguous(x);
-    ct_tensor *out = xc ? ct__empty(x->sizes, x->ndim, x->dtype) : NULL;
+    ct_tensor *out = xc ? ct__empty_on(x->sizes, x->ndim, x->dtype, x->storage->device) : NULL;
     if (!out) {
         ct_release(xc);
         return NULL;
     }
-    if (x->numel) {
+    if (!ct__on_cpu(xc)) { /* fused kernel on the GPU (src/cuda/softmax.cu) */
+        if (ct__cuda->softmax(xc, d, take_log, out) < 0) {
+            ct_release(xc);
+            ct_release(out);
+            return NULL;
+        }
+    } else if (x->numel) {
         int64_t outer = 1, inner = 1, D = x->ndim ? x->sizes[d] : 1;
         for (int i = 0; i < d; i++) outer *= x->sizes[i];
         for (int i = d + 1; i < x->ndim; i++) inner *= x->sizes[i];

@@ -103,25 +103,38 @@ ct_tensor *ct_full_int(const int64_t *sizes, int ndim, int64_t value, ct_dtype d
     return ct_autorelease(filled("full", sizes, ndim, dt, bits_i64(dt, value)));
 }
 
+/* The *_like factories keep t's device, as PyTorch's do. */
+static ct_tensor *filled_like(const char *op, const ct_tensor *t, ct_dtype dt, uint64_t bits,
+                              double value) {
+    if (ct__on_cpu(t)) return filled(op, t->sizes, t->ndim, dt, bits);
+    if (!dtype_ok(op, dt)) return NULL;
+    ct_tensor *r = ct__empty_on(t->sizes, t->ndim, dt, t->storage->device);
+    if (r && r->numel && ct__cuda->fill(r, value) < 0) {
+        ct_release(r);
+        return NULL;
+    }
+    return r;
+}
+
 ct_tensor *ct_zeros_like(const ct_tensor *t, ct_dtype dt) {
-    return ct_autorelease(filled("zeros_like", t->sizes, t->ndim, pick(dt, t->dtype), 0));
+    return ct_autorelease(filled_like("zeros_like", t, pick(dt, t->dtype), 0, 0));
 }
 
 ct_tensor *ct_ones_like(const ct_tensor *t, ct_dtype dt) {
     dt = pick(dt, t->dtype);
-    return ct_autorelease(filled("ones_like", t->sizes, t->ndim, dt, bits_i64(dt, 1)));
+    return ct_autorelease(filled_like("ones_like", t, dt, bits_i64(dt, 1), 1));
 }
 
 ct_tensor *ct_full_like(const ct_tensor *t, double value, ct_dtype dt) {
     dt = pick(dt, t->dtype);
     if (!dtype_ok("full_like", dt) || !value_fits("full_like", dt, value)) return NULL;
-    return ct_autorelease(filled("full_like", t->sizes, t->ndim, dt, bits_f64(dt, value)));
+    return ct_autorelease(filled_like("full_like", t, dt, bits_f64(dt, value), value));
 }
 
 ct_tensor *ct_empty_like_dtype(const ct_tensor *t, ct_dtype dt) {
     dt = pick(dt, t->dtype);
     if (!dtype_ok("empty_like", dt)) return NULL;
-    return ct_autorelease(ct__empty(t->sizes, t->ndim, dt));
+    return ct_autorelease(ct__empty_on(t->sizes, t->ndim, dt, t->storage->device));
 }
 
 /* ---------------------------------------------------------------- ranges */

@@ -60,6 +60,7 @@ static const char *reduce_name(int r) {
 /* ---------------------------------------------------------------- gather */
 
 ct_tensor *ct_gather(const ct_tensor *x, int dim, const ct_tensor *index) {
+    if (ct__require_cpu("gather", x) < 0 || ct__require_cpu("gather", index) < 0) return NULL;
     int nd = x->ndim ? x->ndim : 1;
     int d = ct_wrap_dim("gather", dim, nd);
     if (d < 0) return NULL;
@@ -99,6 +100,9 @@ ct_tensor *ct_gather(const ct_tensor *x, int dim, const ct_tensor *index) {
 /* ---------------------------------------------------------------- index_select */
 
 ct_tensor *ct_index_select(const ct_tensor *x, int dim, const ct_tensor *index) {
+    if (ct__require_cpu("index_select", x) < 0 ||
+        ct__require_cpu("index_select", index) < 0)
+        return NULL;
     int d = ct_wrap_dim("index_select", dim, x->ndim ? x->ndim : 1);
     if (d < 0) return NULL;
     if (index->dtype != CT_INT64 && index->dtype != CT_INT32)
@@ -198,6 +202,7 @@ static int scatter_check(const char *op, const ct_tensor *self, int *dim, const 
 static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, bool inplace, int dim,
                                const ct_tensor *index, const ct_tensor *src, double value,
                                int reduce, bool include_self, ct_op_args *a) {
+    if (ct__require_cpu(name, x) < 0) return NULL;
     if (scatter_check(name, x, &dim, index, src) < 0) return NULL;
     a->i[0] = dim;
     if (ct__idx_begin_inplace(inplace, opid, x, src) < 0) return NULL;
@@ -491,6 +496,9 @@ ct_tensor *ct_index_copy_(ct_tensor *x, int dim, const ct_tensor *index, const c
 /* index_fill wraps negative indices (unlike index_add/index_copy). */
 static ct_tensor *index_fill_impl(const ct_tensor *x, bool inplace, int dim, const ct_tensor *index,
                                   double value, const ct_tensor *vt) {
+    if (ct__require_cpu("index_fill", x) < 0 ||
+        ct__require_cpu("index_fill", index) < 0)
+        return NULL;
     int d = ct_wrap_dim("index_fill", dim, x->ndim ? x->ndim : 1);
     if (d < 0) return NULL;
     if (index->dtype != CT_INT64)

@@ -195,6 +195,7 @@ static ct_op_args slot_args(const ct_tensor *x, const slots *s, const ct_tensor 
 }
 
 static ct_tensor *index_slots(const ct_tensor *x, const slots *s) {
+    if (ct__require_cpu("index", x) < 0) return NULL;
     layout L;
     if (make_layout("index", x, s, &L) < 0) return NULL;
     ct_tensor *out = ct__empty(L.sizes, L.ndim, x->dtype);
@@ -264,6 +265,7 @@ static int put_slots(ct_tensor *dst, const slots *s, const ct_tensor *values, bo
 
 static ct_tensor *index_put_impl(const ct_tensor *x, bool inplace, const ct_tensor *const *indices,
                                  int n, const ct_tensor *values, bool accumulate) {
+    if (ct__require_cpu("index_put", x) < 0) return NULL;
     if (values->dtype != x->dtype)
         return CT_FAIL(CT_ERR_RUNTIME,
                        "Index put requires the source and destination dtypes match, got %s for the "
@@ -358,6 +360,7 @@ ct_tensor *ct_index_put_(ct_tensor *x, const ct_tensor *const *indices, int n,
  * (scope-owned) or NULL. */
 static ct_tensor *apply_basic(const ct_tensor *x, const ct_index_item *idx, int n,
                               const ct_tensor **adv, int *nadv) {
+    if (ct__require_cpu("index", x) < 0) return NULL;
     int consumed = 0, ellipses = 0;
     for (int k = 0; k < n; k++) {
         switch (idx[k].kind) {

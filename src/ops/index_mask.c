@@ -116,6 +116,9 @@ ct_tensor *ct_masked_fill_tensor_(ct_tensor *x, const ct_tensor *mask, const ct_
 /* ---------------------------------------------------------------- masked_select */
 
 ct_tensor *ct_masked_select(const ct_tensor *x, const ct_tensor *mask) {
+    if (ct__require_cpu("masked_select", x) < 0 ||
+        ct__require_cpu("masked_select", mask) < 0)
+        return NULL;
     if (!is_mask(mask->dtype))
         return CT_FAIL(CT_ERR_RUNTIME, "masked_select: expected BoolTensor or ByteTensor for mask, got %s",
                        ct_dtype_name(mask->dtype));
@@ -148,6 +151,9 @@ ct_tensor *ct_masked_select(const ct_tensor *x, const ct_tensor *mask) {
 
 static ct_tensor *masked_scatter_impl(const ct_tensor *x, bool inplace, const ct_tensor *mask,
                                       const ct_tensor *source) {
+    if (ct__require_cpu("masked_scatter", x) < 0 ||
+        ct__require_cpu("masked_scatter", mask) < 0)
+        return NULL;
     if (!is_mask(mask->dtype))
         return CT_FAIL(CT_ERR_RUNTIME,
                        "masked_scatter_ only supports boolean masks, but got mask with dtype %s",
@@ -280,6 +286,7 @@ static ct_tensor *flat_offsets(const char *op, const ct_tensor *index, int64_t n
 }
 
 ct_tensor *ct_take(const ct_tensor *x, const ct_tensor *index) {
+    if (ct__require_cpu("take", x) < 0 || ct__require_cpu("take", index) < 0) return NULL;
     ct_tensor *off = flat_offsets("take", index, x->numel);
     if (!off) return NULL;
     ct_tensor *xc = ct__contiguous(x);

@@ -13,7 +13,6 @@ static ct_dtype compute_dtype(ct_dtype dt) {
  * as they are (a transposed view stays a view). The matrix is the last two
  * dims; a leading batch dim may have any stride. */
 static ct_tensor *gemm_operand(const ct_tensor *t, ct_dtype cdt) {
-    if (ct__require_cpu("matmul", t) < 0) return NULL;
     if (t->dtype != cdt) return ct__to_dtype(t, cdt, false);
     int nd = t->ndim;
     if (ct_dtype_is_floating(cdt) &&
@@ -25,7 +24,6 @@ static ct_tensor *gemm_operand(const ct_tensor *t, ct_dtype cdt) {
 
 /* Owned vector operand for ct__gemv/ct__dot: dtype cdt, positive stride. */
 static ct_tensor *vec_operand(const ct_tensor *t, ct_dtype cdt) {
-    if (ct__require_cpu("matmul", t) < 0) return NULL;
     if (t->dtype != cdt) return ct__to_dtype(t, cdt, false);
     if (t->sizes[0] > 1 && (t->strides[0] <= 0 || !ct__blas_fits(t->strides[0])))
         return ct__contiguous(t);
@@ -59,6 +57,33 @@ static int check_expand(const char *op, const ct_tensor *self, const int64_t *si
     return 0;
 }
 
+/* The device of a product: every operand (self may be NULL) on the same
+ * one. On a GPU (cuBLAS) only floating dtypes, as PyTorch's "addmm_cuda".
+ * Returns 0 with *dev set, or -1. */
+static int product_device(const char *op, const ct_tensor *a, const ct_tensor *b,
+                          const ct_tensor *self, ct_dtype cdt, ct_device *dev) {
+    *dev = a->storage->device;
+    const ct_tensor *ts[2] = {b, self};
+    for (int k = 0; k < 2; k++) {
+        if (!ts[k]) continue;
+        ct_device d = ts[k]->storage->device;
+        if (d.type != dev->type || (d.type != CT_CPU && d.index != dev->index)) {
+            char b1[16], b2[16];
+            ct_set_error(CT_ERR_RUNTIME,
+                         "Expected all tensors to be on the same device, but found at least two "
+                         "devices, %s and %s! (%s)",
+                         ct_device_str(*dev, b1, sizeof b1), ct_device_str(d, b2, sizeof b2), op);
+            return -1;
+        }
+    }
+    if (dev->type != CT_CPU && !ct_dtype_is_floating(cdt)) {
+        ct_set_error(CT_ERR_NOT_IMPL, "\"%s_cuda\" not implemented for '%s'", op,
+                     ct__la_type_name(a->dtype));
+        return -1;
+    }
+    return 0;
+}
+
 static bool dims_fit(int64_t M, int64_t N, int64_t K) {
     return ct__blas_fits(M) && ct__blas_fits(N) && ct__blas_fits(K);
 }
@@ -84,9 +109,11 @@ static ct_tensor *la_gemm(const char *op, const ct_tensor *self, const ct_tensor
     if (ct_dtype_is_floating(cdt) && !dims_fit(M, N, K))
         return CT_FAIL(CT_ERR_NOT_IMPL, "%s: matrix dims above 2^31-1 are not supported (%s and %s)",
                        op, ct__shp(a), ct__shp(b));
+    ct_device dev;
+    if (product_device(op, a, b, self, cdt, &dev) < 0) return NULL;
     int64_t osz[3] = {batch, M, N};
     bool out3 = batched && !accumulate;
-    ct_tensor *out = ct__empty(out3 ? osz : osz + 1, out3 ? 3 : 2, cdt);
+    ct_tensor *out = ct__empty_on(out3 ? osz : osz + 1, out3 ? 3 : 2, cdt, dev);
     if (!out) return NULL;
     if (!self || beta == 0) beta = 0; /* PyTorch: beta == 0 ignores self, NaN included */
     else if (ct__copy_into(out, self) < 0) {
@@ -103,13 +130,23 @@ static ct_tensor *la_gemm(const char *op, const ct_tensor *self, const ct_tensor
         ct_release(out);
         return NULL;
     }
-    int an = A->ndim, bn = B->ndim;
-    ct__gemm(cdt, batch, M, N, K, alpha, ct_data_ptr(A), batched ? A->strides[0] : 0,
-             A->strides[an - 2], A->strides[an - 1], ct_data_ptr(B), batched ? B->strides[0] : 0,
-             B->strides[bn - 2], B->strides[bn - 1], beta, ct_data_ptr(out),
-             accumulate ? 0 : M * N, N);
+    int an = A->ndim, bn = B->ndim, rc = 0;
+    if (dev.type == CT_CPU)
+        ct__gemm(cdt, batch, M, N, K, alpha, ct_data_ptr(A), batched ? A->strides[0] : 0,
+                 A->strides[an - 2], A->strides[an - 1], ct_data_ptr(B), batched ? B->strides[0] : 0,
+                 B->strides[bn - 2], B->strides[bn - 1], beta, ct_data_ptr(out),
+                 accumulate ? 0 : M * N, N);
+    else
+        rc = ct__cuda->gemm(cdt, batch, M, N, K, alpha, ct_data_ptr(A), batched ? A->strides[0] : 0,
+                            A->strides[an - 2], A->strides[an - 1], ct_data_ptr(B),
+                            batched ? B->strides[0] : 0, B->strides[bn - 2], B->strides[bn - 1],
+                            beta, ct_data_ptr(out), accumulate ? 0 : M * N, N);
     ct_release(A);
     ct_release(B);
+    if (rc < 0) {
+        ct_release(out);
+        return NULL;
+    }
     return finish_dtype(out, dt);
 }
 
@@ -122,7 +159,9 @@ static ct_tensor *la_gemv(const char *op, const ct_tensor *self, const ct_tensor
     if (ct_dtype_is_floating(cdt) && !dims_fit(M, 1, K))
         return CT_FAIL(CT_ERR_NOT_IMPL, "%s: matrix dims above 2^31-1 are not supported (%s)", op,
                        ct__shp(mat));
-    ct_tensor *out = ct__empty(&M, 1, cdt);
+    ct_device dev;
+    if (product_device(op, mat, vec, self, cdt, &dev) < 0) return NULL;
+    ct_tensor *out = ct__empty_on(&M, 1, cdt, dev);
     if (!out) return NULL;
     if (!self || beta == 0) beta = 0;
     else if (ct__copy_into(out, self) < 0) {
@@ -135,16 +174,35 @@ static ct_tensor *la_gemv(const char *op, const ct_tensor *self, const ct_tensor
         ct_release(out);
         return NULL;
     }
-    ct__gemv(cdt, M, K, alpha, ct_data_ptr(A), A->strides[0], A->strides[1], ct_data_ptr(x),
-             vec_inc(x), beta, ct_data_ptr(out));
+    int rc = 0;
+    if (dev.type == CT_CPU)
+        ct__gemv(cdt, M, K, alpha, ct_data_ptr(A), A->strides[0], A->strides[1], ct_data_ptr(x),
+                 vec_inc(x), beta, ct_data_ptr(out));
+    else /* an N = 1 product: x as a K x 1 matrix */
+        rc = ct__cuda->gemm(cdt, 1, M, 1, K, alpha, ct_data_ptr(A), 0, A->strides[0],
+                            A->strides[1], ct_data_ptr(x), 0, vec_inc(x), 1, beta,
+                            ct_data_ptr(out), M, 1);
     ct_release(A);
     ct_release(x);
+    if (rc < 0) {
+        ct_release(out);
+        return NULL;
+    }
     return finish_dtype(out, dt);
+}
+
+/* A 2-d tensor in column-major order (a transposed weight): mm and addmm
+ * record it (b[0], b[1]) so that their backward gives its gradient in the
+ * same layout, as PyTorch's mm_mat1/mm_mat2_backward do. */
+static bool col_major(const ct_tensor *t) {
+    return t->ndim == 2 && t->strides[0] == 1 && t->strides[1] == t->sizes[0];
 }
 
 static ct_tensor *record2(int op, ct_tensor *r, const ct_tensor *a, const ct_tensor *b) {
     const ct_tensor *in[2] = {a, b};
     ct_op_args args = {0};
+    args.b[0] = col_major(a);
+    args.b[1] = col_major(b);
     return ct_autorelease(ct__la_record(op, r, in, 2, NULL, 0, &args));
 }
 
@@ -154,6 +212,8 @@ static ct_tensor *record3(int op, ct_tensor *r, const ct_tensor *s, const ct_ten
     ct_op_args args = {0};
     args.f[0] = beta;
     args.f[1] = alpha;
+    args.b[0] = col_major(a);
+    args.b[1] = col_major(b);
     return ct_autorelease(ct__la_record(op, r, in, 3, NULL, 0, &args));
 }
 
@@ -269,17 +329,28 @@ ct_tensor *ct_mv(const ct_tensor *mat, const ct_tensor *vec) {
 static ct_tensor *dot_impl(const char *op, const ct_tensor *a, const ct_tensor *b) {
     if (check_dot(op, a, b) < 0) return NULL;
     ct_dtype dt = a->dtype, cdt = compute_dtype(dt);
-    ct_tensor *out = ct__empty(NULL, 0, cdt);
+    ct_device dev;
+    if (product_device(op, a, b, NULL, cdt, &dev) < 0) return NULL;
+    ct_tensor *out = ct__empty_on(NULL, 0, cdt, dev);
     ct_tensor *x = out ? vec_operand(a, cdt) : NULL, *y = x ? vec_operand(b, cdt) : NULL;
     if (!y) {
         ct_release(x);
         ct_release(out);
         return NULL;
     }
-    ct__dot(cdt, a->sizes[0], ct_data_ptr(x), vec_inc(x), ct_data_ptr(y), vec_inc(y),
-            ct_data_ptr(out));
+    int rc = 0;
+    if (dev.type == CT_CPU)
+        ct__dot(cdt, a->sizes[0], ct_data_ptr(x), vec_inc(x), ct_data_ptr(y), vec_inc(y),
+                ct_data_ptr(out));
+    else /* a 1 x K by K x 1 product */
+        rc = ct__cuda->gemm(cdt, 1, 1, 1, a->sizes[0], 1, ct_data_ptr(x), 0, 0, vec_inc(x),
+                            ct_data_ptr(y), 0, vec_inc(y), 1, 0, ct_data_ptr(out), 1, 1);
     ct_release(x);
     ct_release(y);
+    if (rc < 0) {
+        ct_release(out);
+        return NULL;
+    }
     return finish_dtype(out, dt);
 }
 

@@ -88,6 +88,7 @@ static ct_tensor *from_colmajor(ct_tensor *buf) {
 
 /* ------------------------------------------------------------ inv */
 ct_tensor *ct_linalg_inv(const ct_tensor *A) {
+    if (ct__require_cpu("linalg_inv", A) < 0) return NULL;
     if (check_input("linalg.inv", A, true) < 0) return NULL;
     int64_t n = A->sizes[A->ndim - 1], bad = 0;
     /* LAPACK factors the row-major copy as A^T (as PyTorch does, so the
@@ -122,6 +123,9 @@ static ct_tensor *expand_view(const ct_tensor *t, const int64_t *shape, int nd) 
 }
 
 ct_tensor *ct_linalg_solve(const ct_tensor *A, const ct_tensor *B) {
+    if (ct__require_cpu("linalg_solve", A) < 0 ||
+        ct__require_cpu("linalg_solve", B) < 0)
+        return NULL;
     if (check_input("linalg.solve", A, true) < 0) return NULL;
     if (B->dtype != A->dtype)
         return CT_FAIL(CT_ERR_RUNTIME,
@@ -196,6 +200,7 @@ ct_tensor *ct_linalg_solve(const ct_tensor *A, const ct_tensor *B) {
 /* ------------------------------------------------------------ det, slogdet */
 /* det (sign == NULL) or sign and log|det| of every matrix. Owned results. */
 static int det_impl(const char *op, const ct_tensor *A, ct_tensor **sign, ct_tensor **out) {
+    if (ct__require_cpu(op, A) < 0) return -1;
     if (check_input(op, A, true) < 0) return -1;
     int64_t n = A->sizes[A->ndim - 1];
     /* det(A^T) = det(A): the row-major copy serves as the column-major input */
@@ -239,6 +244,7 @@ int ct_linalg_slogdet(const ct_tensor *A, ct_tensor **sign, ct_tensor **logabsde
 
 /* ------------------------------------------------------------ cholesky */
 ct_tensor *ct_linalg_cholesky(const ct_tensor *A, bool upper) {
+    if (ct__require_cpu("linalg_cholesky", A) < 0) return NULL;
     if (check_input("linalg.cholesky", A, true) < 0) return NULL;
     int64_t n = A->sizes[A->ndim - 1], bad = 0;
     ct_tensor *buf = colmajor_copy(A);
@@ -262,6 +268,7 @@ ct_tensor *ct_linalg_cholesky(const ct_tensor *A, bool upper) {
 
 /* ------------------------------------------------------------ qr */
 int ct_linalg_qr(const ct_tensor *A, const char *mode, ct_tensor **Q, ct_tensor **R) {
+    if (ct__require_cpu("linalg_qr", A) < 0) return -1;
     int md;
     if (!mode || strcmp(mode, "reduced") == 0) md = 0;
     else if (strcmp(mode, "complete") == 0) md = 1;
@@ -306,6 +313,7 @@ int ct_linalg_qr(const ct_tensor *A, const char *mode, ct_tensor **Q, ct_tensor 
 
 /* ------------------------------------------------------------ svd */
 int ct_linalg_svd(const ct_tensor *A, bool full, ct_tensor **U, ct_tensor **S, ct_tensor **Vh) {
+    if (ct__require_cpu("linalg_svd", A) < 0) return -1;
     if (check_input("linalg.svd", A, false) < 0) return -1;
     int nb = A->ndim - 2;
     int64_t m = A->sizes[nb], n = A->sizes[nb + 1], k = m < n ? m : n, bad = 0;
@@ -348,6 +356,7 @@ int ct_linalg_svd(const ct_tensor *A, bool full, ct_tensor **U, ct_tensor **S, c
 
 /* ------------------------------------------------------------ eigh */
 int ct_linalg_eigh(const ct_tensor *A, char uplo, ct_tensor **L, ct_tensor **V) {
+    if (ct__require_cpu("linalg_eigh", A) < 0) return -1;
     if (uplo != 'L' && uplo != 'U' && uplo != 'l' && uplo != 'u') {
         ct_set_error(CT_ERR_RUNTIME, "Expected UPLO argument to be 'L' or 'U', but got %c", uplo);
         return -1;

@@ -252,6 +252,7 @@ static int begin_sample(ct_tensor *t) {
 }
 
 static int sample_into(ct_tensor *t, dist d, ct_generator *g) {
+    if (ct__require_cpu("random", t) < 0) return -1;
     if (begin_sample(t) < 0) return -1;
     g = ct__gen(g);
     if (t->numel == 0) return 0;
@@ -512,6 +513,7 @@ ct_tensor *ct_cauchy_(ct_tensor *t, double median, double sigma, ct_generator *g
 /* p broadcast to t, in t's memory order; PyTorch draws a double uniform for
  * float64 probabilities and a float one otherwise. */
 ct_tensor *ct_bernoulli_tensor_(ct_tensor *t, const ct_tensor *p, ct_generator *g) {
+    if (ct__require_cpu("bernoulli_", t) < 0 || ct__require_cpu("bernoulli_", p) < 0) return NULL;
     if (!ct_dtype_is_floating(p->dtype))
         return CT_FAIL(CT_ERR_RUNTIME,
                        "bernoulli_: expected a floating point tensor of probabilities, got %s",
@@ -584,6 +586,7 @@ done:
 }
 
 ct_tensor *ct_bernoulli(const ct_tensor *p, ct_generator *g) {
+    if (ct__require_cpu("bernoulli", p) < 0) return NULL;
     ct_tensor *r = ct__empty(p->sizes, p->ndim, p->dtype);
     if (!r) return NULL;
     if (!ct_bernoulli_tensor_(r, p, g)) {
@@ -594,6 +597,7 @@ ct_tensor *ct_bernoulli(const ct_tensor *p, ct_generator *g) {
 }
 
 ct_tensor *ct_bernoulli_p(const ct_tensor *t, double p, ct_generator *g) {
+    if (ct__require_cpu("bernoulli", t) < 0) return NULL;
     ct_tensor *r = ct__empty(t->sizes, t->ndim, t->dtype);
     if (!r) return NULL;
     if (!ct_bernoulli_(r, p, g)) {
@@ -618,6 +622,7 @@ static int by_key_desc(const void *a, const void *b) {
 
 ct_tensor *ct_multinomial(const ct_tensor *p, int64_t num_samples, bool replacement,
                           ct_generator *g) {
+    if (ct__require_cpu("multinomial", p) < 0) return NULL;
     if (p->ndim != 1 && p->ndim != 2)
         return CT_FAIL(CT_ERR_RUNTIME, "multinomial: prob_dist must be 1 or 2 dim, got %s",
                        ct__shp(p));
@@ -759,6 +764,7 @@ static bool std_tensor_ok(const ct_tensor *std) {
  * PyTorch's in-place mul_/add_ do. mean/std NULL: the scalar. */
 static ct_tensor *normal_impl(const ct_tensor *mean, double mean_s, const ct_tensor *std,
                               double std_s, ct_dtype dt, ct_generator *g) {
+    if (ct__require_cpu("normal", mean) < 0 || ct__require_cpu("normal", std) < 0) return NULL;
     if (!floating_ok("normal_kernel_cpu", dt)) return NULL;
     if (std && !std_tensor_ok(std)) return NULL;
     if (!std && !(std_s >= 0.0))
@@ -870,6 +876,7 @@ static int64_t sample_poisson(double lambda, ct_generator *g) {
 }
 
 ct_tensor *ct_poisson(const ct_tensor *rates, ct_generator *g) {
+    if (ct__require_cpu("poisson", rates) < 0) return NULL;
     if (!floating_ok("poisson_cpu", rates->dtype)) return NULL;
     ct_tensor *r = ct__to_dtype(rates, CT_FLOAT64, true); /* contiguous, logical order */
     if (!r) return NULL;

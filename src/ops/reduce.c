@@ -11,7 +11,6 @@
  * dim=()), and lists them ascending in a->dims. Returns 0 or -1. */
 static int reduce_mask(const char *op, const ct_tensor *x, const int *dims, int ndims,
                        bool *mask, ct_op_args *a) {
-    if (ct__require_cpu(op, x) < 0) return -1;
     memset(mask, 0, sizeof(bool) * CT_MAX_DIMS);
     memset(a, 0, sizeof *a);
     if (ndims < 0 || ndims > CT_MAX_DIMS) {
@@ -68,6 +67,19 @@ typedef enum {
     POST_ANY,    /* v != 0 */
     POST_ALL,    /* v == s */
 } post_kind;
+_Static_assert((int)POST_NONE == CT_RP_NONE && (int)POST_SCALE == CT_RP_SCALE &&
+                   (int)POST_SQRT == CT_RP_SQRT && (int)POST_LOG == CT_RP_LOG &&
+                   (int)POST_ROOT == CT_RP_ROOT && (int)POST_ANY == CT_RP_ANY &&
+                   (int)POST_ALL == CT_RP_ALL,
+               "one numbering of the post steps for the CPU and the GPU");
+
+/* A reduction of x on its GPU (ct__cuda->reduce): the result finished in
+ * place, no accumulator array on the host, no synchronisation. */
+static int gpu_reduce(const ct_tensor *x, const bool *mask, ct_rkind kind, double p,
+                      const ct_tensor *centre, post_kind post, double s, ct_tensor *out,
+                      ct_tensor *idx) {
+    return ct__cuda->reduce(x, mask, (int)kind, p, centre, (int)post, s, out, idx);
+}
 
 /* Writes the accumulators into the contiguous out, finishing each value. */
 static void store_acc(ct_tensor *out, const void *acc, bool isint, post_kind post, double s,
@@ -147,10 +159,12 @@ static void *reduce_acc(const ct_tensor *x, const bool *mask, ct_rkind kind, dou
     return acc;
 }
 
-static void fill(ct_tensor *t, double v) {
+static int fill(ct_tensor *t, double v) {
+    if (!ct__on_cpu(t)) return t->numel ? ct__cuda->fill(t, v) : 0;
     char *o = ct_data_ptr(t);
     size_t sz = ct_dtype_size(t->dtype);
     for (int64_t i = 0; i < t->numel; i++) ct__store_f64(o + i * (int64_t)sz, t->dtype, v);
+    return 0;
 }
 
 /* Records out (owned) for autograd; releases it and returns NULL on error. */
@@ -181,16 +195,28 @@ static ct_tensor *fold(const ct_tensor *x, const bool *mask, bool keepdim,
                        ct_rkind kind, ct_dtype rd, post_kind post, double empty_value) {
     int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
-    ct_tensor *out = ct__empty(shape, nd, rd);
+    ct_tensor *out = ct__empty_on(shape, nd, rd, x->storage->device);
     if (!out) return NULL;
     if (nred == 0 || out->numel == 0) {
-        fill(out, empty_value);
+        if (fill(out, empty_value) < 0) {
+            ct_release(out);
+            return NULL;
+        }
         return out;
     }
     ct_tensor *xc = ct__to_dtype(x, compute_dtype(x->dtype), false);
     if (!xc) {
         ct_release(out);
         return NULL;
+    }
+    if (!ct__on_cpu(xc)) {
+        int rc = gpu_reduce(xc, mask, kind, 0, NULL, post, 1.0 / (double)nred, out, NULL);
+        ct_release(xc);
+        if (rc < 0) {
+            ct_release(out);
+            return NULL;
+        }
+        return out;
     }
     void *acc = reduce_acc(xc, mask, kind, 0, NULL, out->numel, NULL);
     if (acc) store_acc(out, acc, ct__rk_int_acc(kind, xc->dtype), post, 1.0 / (double)nred, NULL);
@@ -317,12 +343,17 @@ static ct_tensor *arg_extreme(const char *op, const ct_tensor *x, const int *dim
         a->ndims = 1;
         a->dims[0] = d;
     }
-    ct_tensor *vals = ct__empty(shape, nd, x->dtype);
-    ct_tensor *idx = ct__empty(shape, nd, CT_INT64);
+    ct_tensor *vals = ct__empty_on(shape, nd, x->dtype, x->storage->device);
+    ct_tensor *idx = vals ? ct__empty_on(shape, nd, CT_INT64, x->storage->device) : NULL;
     ct_tensor *sc = vals && idx ? ct__to_dtype(src, compute_dtype(src->dtype), false) : NULL;
-    void *acc = sc ? reduce_acc(sc, mask, kind, 0, NULL, vals->numel, ct_data_ptr(idx)) : NULL;
-    if (acc) store_acc(vals, acc, ct__rk_int_acc(kind, sc->dtype), POST_NONE, 0, NULL);
-    acc_free(acc);
+    void *acc = NULL;
+    if (sc && !ct__on_cpu(sc)) {
+        acc = gpu_reduce(sc, mask, kind, 0, NULL, POST_NONE, 0, vals, idx) == 0 ? vals : NULL;
+    } else {
+        acc = sc ? reduce_acc(sc, mask, kind, 0, NULL, vals->numel, ct_data_ptr(idx)) : NULL;
+        if (acc) store_acc(vals, acc, ct__rk_int_acc(kind, sc->dtype), POST_NONE, 0, NULL);
+        acc_free(acc);
+    }
     ct_release(sc);
     ct_release(flat);
     if (!acc) {
@@ -419,10 +450,29 @@ static ct_tensor *var_std(const char *op, int opid, const ct_tensor *x, const in
         return NULL;
     int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
-    ct_tensor *out = ct__empty(shape, nd, x->dtype);
+    ct_tensor *out = ct__empty_on(shape, nd, x->dtype, x->storage->device);
     if (!out) return NULL;
+    double div = (double)nred - correction;
     if (nred == 0 || out->numel == 0) {
-        fill(out, NAN);
+        if (fill(out, NAN) < 0) {
+            ct_release(out);
+            return NULL;
+        }
+    } else if (!ct__on_cpu(x)) { /* the per-output means stay on the GPU */
+        ct_tensor *xc = ct__to_dtype(x, compute_dtype(x->dtype), false);
+        ct_tensor *mean = xc ? ct__empty_on(shape, nd, CT_FLOAT64, x->storage->device) : NULL;
+        int rc = mean ? gpu_reduce(xc, mask, CT_RK_SUM, 0, NULL, POST_SCALE, 1.0 / (double)nred,
+                                   mean, NULL)
+                      : -1;
+        if (rc == 0)
+            rc = gpu_reduce(xc, mask, CT_RK_SQDEV, 0, mean, take_sqrt ? POST_SQRT : POST_SCALE,
+                            1.0 / (div > 0 ? div : 0), out, NULL);
+        ct_release(mean);
+        ct_release(xc);
+        if (rc < 0) {
+            ct_release(out);
+            return NULL;
+        }
     } else {
         ct_tensor *xc = ct__to_dtype(x, compute_dtype(x->dtype), false);
         double *mean = xc ? reduce_acc(xc, mask, CT_RK_SUM, 0, NULL, out->numel, NULL) : NULL;
@@ -431,7 +481,6 @@ static ct_tensor *var_std(const char *op, int opid, const ct_tensor *x, const in
             for (int64_t i = 0; i < out->numel; i++) mean[i] /= (double)nred;
             ss = reduce_acc(xc, mask, CT_RK_SQDEV, 0, mean, out->numel, NULL);
         }
-        double div = (double)nred - correction;
         if (ss) store_acc(out, ss, false, take_sqrt ? POST_SQRT : POST_SCALE,
                           1.0 / (div > 0 ? div : 0), NULL);
         acc_free(mean);
@@ -501,10 +550,22 @@ ct_tensor *ct_norm(const ct_tensor *x, double p, const int *dims, int ndims, boo
     else kind = CT_RK_POW, post = POST_ROOT;
     int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
-    ct_tensor *out = ct__empty(shape, nd, x->dtype);
+    ct_tensor *out = ct__empty_on(shape, nd, x->dtype, x->storage->device);
     if (!out) return NULL;
     if (nred == 0 || out->numel == 0) {
-        fill(out, 0);
+        if (fill(out, 0) < 0) {
+            ct_release(out);
+            return NULL;
+        }
+    } else if (!ct__on_cpu(x)) {
+        ct_tensor *xc = ct__to_dtype(x, compute_dtype(x->dtype), false);
+        int rc = xc ? gpu_reduce(xc, mask, kind, p, NULL, post, post == POST_SQRT ? 1 : p, out, NULL)
+                    : -1;
+        ct_release(xc);
+        if (rc < 0) {
+            ct_release(out);
+            return NULL;
+        }
     } else {
         ct_tensor *xc = ct__to_dtype(x, compute_dtype(x->dtype), false);
         void *acc = xc ? reduce_acc(xc, mask, kind, p, NULL, out->numel, NULL) : NULL;
@@ -531,7 +592,8 @@ ct_tensor *ct_norm_fro(const ct_tensor *x, const int *dims, int ndims, bool keep
 ct_tensor *ct_logsumexp(const ct_tensor *x, const int *dims, int ndims, bool keepdim) {
     bool mask[CT_MAX_DIMS];
     ct_op_args a;
-    if (reduce_mask("logsumexp", x, dims, ndims, mask, &a) < 0) return NULL;
+    if (ct__require_cpu("logsumexp", x) < 0 || reduce_mask("logsumexp", x, dims, ndims, mask, &a) < 0)
+        return NULL;
     ct_dtype rd = ct_dtype_is_floating(x->dtype) ? x->dtype : ct_default_dtype();
     int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
@@ -570,13 +632,25 @@ static ct_tensor *logical(const char *op, const ct_tensor *x, const int *dims, i
     ct_dtype rd = post == POST_NONE ? CT_INT64 : x->dtype == CT_UINT8 ? CT_UINT8 : CT_BOOL;
     int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
-    ct_tensor *out = ct__empty(shape, nd, rd);
+    ct_tensor *out = ct__empty_on(shape, nd, rd, x->storage->device);
     if (!out) return NULL;
     if (nred == 0 || out->numel == 0) {
-        fill(out, post == POST_ALL ? 1 : 0);
+        if (fill(out, post == POST_ALL ? 1 : 0) < 0) {
+            ct_release(out);
+            return NULL;
+        }
         return ct_autorelease(out);
     }
     ct_tensor *xc = ct__to_dtype(x, compute_dtype(x->dtype), false);
+    if (xc && !ct__on_cpu(xc)) {
+        int rc = gpu_reduce(xc, mask, CT_RK_NZ, 0, NULL, post, (double)nred, out, NULL);
+        ct_release(xc);
+        if (rc < 0) {
+            ct_release(out);
+            return NULL;
+        }
+        return ct_autorelease(out);
+    }
     void *acc = xc ? reduce_acc(xc, mask, CT_RK_NZ, 0, NULL, out->numel, NULL) : NULL;
     if (acc) store_acc(out, acc, true, post, (double)nred, NULL);
     acc_free(acc);
@@ -603,7 +677,7 @@ ct_tensor *ct_count_nonzero(const ct_tensor *x, const int *dims, int ndims) {
 /* ------------------------------------------------------------ scans */
 static ct_tensor *scan(const char *op, int opid, const ct_tensor *x, int dim, int dtype,
                        ct_skind kind, ct_tensor **indices) {
-    if (!valid_dtype_arg(op, dtype)) return NULL;
+    if (ct__require_cpu(op, x) < 0 || !valid_dtype_arg(op, dtype)) return NULL;
     int d = ct_wrap_dim(op, dim, x->ndim);
     if (d < 0) return NULL;
     ct_dtype rd = x->dtype;

@@ -25,6 +25,18 @@ typedef enum ct_rkind {
     CT_RK_NKINDS
 } ct_rkind;
 
+/* How an accumulator becomes a result value (s: the scale, the norm's p,
+ * or the count all() compares with). */
+typedef enum ct_rpost {
+    CT_RP_NONE,  /* v */
+    CT_RP_SCALE, /* v * s */
+    CT_RP_SQRT,  /* sqrt(v * s) */
+    CT_RP_LOG,   /* log(v) + centre */
+    CT_RP_ROOT,  /* v^(1/s) */
+    CT_RP_ANY,   /* v != 0 */
+    CT_RP_ALL,   /* v == s */
+} ct_rpost;
+
 /* Accumulators are 8 bytes: double for floating inputs, and for integral or
  * bool inputs uint64_t (sums and products wrap like int64) or int64_t
  * (extremes). Counts (CT_RK_NZ) are uint64_t for every input dtype. */

@@ -15,6 +15,8 @@ static bool legacy_skipped(const ct_tensor *t) { return t->ndim == 1 && t->sizes
 /* cat without autograd: returns an owned tensor. */
 static ct_tensor *cat_impl(const ct_tensor *const *xs, int n, int dim, const char *op,
                            int *dim_out) {
+    for (int k_ = 0; k_ < n; k_++)
+        if (ct__require_cpu(op, xs[k_]) < 0) return NULL;
     if (n <= 0)
         return CT_FAIL(CT_ERR_RUNTIME, "torch.%s(): expected a non-empty list of Tensors", op);
     int ref = -1;

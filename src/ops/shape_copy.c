@@ -35,6 +35,7 @@ static ct_tensor *record1(ct_tensor *out, int op, const ct_tensor *x, const ct_t
 
 /* ---------------------------------------------------------------- flip */
 ct_tensor *ct_flip(const ct_tensor *x, const int *dims, int ndims) {
+    if (ct__require_cpu("flip", x) < 0) return NULL;
     bool seen[CT_MAX_DIMS] = {0};
     int64_t st[CT_MAX_DIMS];
     int64_t off = x->offset;
@@ -116,6 +117,7 @@ ct_tensor *ct_rot90(const ct_tensor *x, int64_t k, const int *dims, int ndims) {
 /* ---------------------------------------------------------------- roll */
 /* Rolls src along d by shift into a new owned tensor (two block copies). */
 static ct_tensor *roll_one(const ct_tensor *src, int d, int64_t shift) {
+    if (ct__require_cpu("roll", src) < 0) return NULL;
     ct_tensor *out = ct__empty(src->sizes, src->ndim, src->dtype);
     if (!out || src->numel == 0) return out;
     int64_t n = src->sizes[d];
@@ -201,6 +203,7 @@ ct_tensor *ct_roll(const ct_tensor *x, const int64_t *shifts, int nshifts, const
 
 /* ---------------------------------------------------------------- repeat, tile */
 static ct_tensor *repeat_impl(const ct_tensor *x, const int64_t *reps, int nr, int op) {
+    if (ct__require_cpu("repeat", x) < 0) return NULL;
     const char *name = op == CT_OP_tile ? "tile" : "repeat";
     if (nr < x->ndim)
         return CT_FAIL(CT_ERR_RUNTIME,
@@ -307,6 +310,7 @@ static ct_tensor *interleave_input(const ct_tensor *x, int dim, int *d, const ch
 /* out = src with index i of dim d repeated r[i] times (a row gather on the
  * contiguous source). Owned. */
 static ct_tensor *interleave_take(const ct_tensor *src, int d, const int64_t *r, int64_t nr) {
+    if (ct__require_cpu("repeat_interleave", src) < 0) return NULL;
     int64_t total = 0;
     for (int64_t i = 0; i < nr; i++) total += r[i];
     int64_t os[CT_MAX_DIMS];
@@ -387,6 +391,7 @@ static int64_t *read_repeats(const ct_tensor *r, int64_t *n) {
 }
 
 ct_tensor *ct_repeat_interleave_self(const ct_tensor *repeats) {
+    if (ct__require_cpu("repeat_interleave", repeats) < 0) return NULL;
     if (repeats->ndim != 1)
         return CT_FAIL(CT_ERR_RUNTIME, "repeat_interleave only accept 1D vector as repeat");
     int64_t n;
@@ -436,6 +441,7 @@ ct_tensor *ct_repeat_interleave_tensor(const ct_tensor *x, const ct_tensor *repe
 
 /* ---------------------------------------------------------------- tril, triu */
 static ct_tensor *tri(const ct_tensor *x, int64_t k, bool upper) {
+    if (ct__require_cpu(upper ? "triu" : "tril", x) < 0) return NULL;
     const char *op = upper ? "triu" : "tril";
     if (x->ndim == 0)
         return CT_FAIL(CT_ERR_INDEX, "%s: Dimension specified as -2 but tensor has no dimensions", op);
@@ -459,6 +465,7 @@ ct_tensor *ct_tril(const ct_tensor *x, int64_t diagonal) { return tri(x, diagona
 ct_tensor *ct_triu(const ct_tensor *x, int64_t diagonal) { return tri(x, diagonal, true); }
 
 static ct_tensor *tri_(ct_tensor *x, int64_t k, bool upper) {
+    if (ct__require_cpu(upper ? "triu_" : "tril_", x) < 0) return NULL;
     const char *op = upper ? "triu_" : "tril_";
     if (x->ndim == 0)
         return CT_FAIL(CT_ERR_INDEX, "%s: Dimension specified as -2 but tensor has no dimensions", op);
@@ -501,6 +508,7 @@ ct_tensor *ct_triu_(ct_tensor *x, int64_t diagonal) { return tri_(x, diagonal, t
 enum { PAD_CONSTANT, PAD_REFLECT, PAD_REPLICATE, PAD_CIRCULAR };
 
 static ct_tensor *pad_constant(const ct_tensor *x, const int64_t *pad, int npad, double value) {
+    if (ct__require_cpu("pad", x) < 0) return NULL;
     int nd = x->ndim;
     if (npad / 2 > nd) return CT_FAIL(CT_ERR_RUNTIME, "Padding length too large");
     int64_t os[CT_MAX_DIMS], ss[CT_MAX_DIMS];
@@ -551,6 +559,7 @@ static ct_tensor *pad_constant(const ct_tensor *x, const int64_t *pad, int npad,
 
 /* Pads dim d of cur by (l, r) >= 0 in the given mode; returns a new owned tensor. */
 static ct_tensor *pad_dim(const ct_tensor *cur, int d, int64_t l, int64_t r, int mode) {
+    if (ct__require_cpu("pad", cur) < 0) return NULL;
     int nd = cur->ndim;
     int64_t w = cur->sizes[d], sd = cur->strides[d];
     int64_t os[CT_MAX_DIMS];

@@ -29,6 +29,7 @@ static ct_tensor *swapped(const ct_tensor *t, int a, int b) {
  * 0-d results). Returns 0 or -1. */
 static int sort_keep(const ct_tensor *x, int d, bool desc, int64_t start, int64_t len,
                      int64_t topk, ct_tensor **vals, ct_tensor **idx) {
+    if (ct__require_cpu("sort", x) < 0) return -1;
     if (vals) *vals = NULL;
     *idx = NULL;
     if (x->ndim == 0) {

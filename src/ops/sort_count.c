@@ -53,6 +53,7 @@ static ct_tensor *unique_finish(const ct_tensor *x, const int64_t *order, const 
 }
 
 ct_tensor *ct_unique(const ct_tensor *x, bool sorted, ct_tensor **inverse, ct_tensor **counts) {
+    if (ct__require_cpu("unique", x) < 0) return NULL;
     (void)sorted; /* always sorted, which PyTorch allows for sorted=False */
     ct_tensor *f = flat_native(x);
     if (!f) return NULL;
@@ -80,6 +81,7 @@ done:
 }
 
 ct_tensor *ct_unique_consecutive(const ct_tensor *x, ct_tensor **inverse, ct_tensor **counts) {
+    if (ct__require_cpu("unique_consecutive", x) < 0) return NULL;
     ct_tensor *f = flat_native(x);
     if (!f) return NULL;
     int64_t n = x->numel;
@@ -125,6 +127,9 @@ done:
 
 static ct_tensor *searchsorted_impl(const ct_tensor *sorted_sequence, const ct_tensor *values,
                                     ct_dtype cdt, bool out_int32, bool right, const char *side) {
+    if (ct__require_cpu("searchsorted", sorted_sequence) < 0 ||
+        ct__require_cpu("searchsorted", values) < 0)
+        return NULL;
     const ct_tensor *s = sorted_sequence;
     if (side) {
         if (strcmp(side, "left") != 0 && strcmp(side, "right") != 0)
@@ -198,6 +203,7 @@ ct_tensor *ct_searchsorted(const ct_tensor *sorted_sequence, const ct_tensor *va
 
 ct_tensor *ct_searchsorted_scalar(const ct_tensor *sorted_sequence, double value, bool out_int32,
                                   bool right, const char *side) {
+    if (ct__require_cpu("searchsorted", sorted_sequence) < 0) return NULL;
     /* a Python number: keeps the sequence's dtype unless an integer sequence
      * meets a fractional value (then compare in float64) */
     ct_dtype cdt = sorted_sequence->dtype;
@@ -228,6 +234,7 @@ ct_tensor *ct_bucketize_scalar(double value, const ct_tensor *boundaries, bool o
 
 /* ---------------------------------------------------------------- bincount */
 ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t minlength) {
+    if (ct__require_cpu("bincount", x) < 0 || ct__require_cpu("bincount", weights) < 0) return NULL;
     if (!ct_dtype_is_integral(x->dtype))
         return CT_FAIL(CT_ERR_RUNTIME, "\"bincount_cpu\" not implemented for '%s'",
                        ct__torch_type_name(x->dtype));
@@ -295,6 +302,7 @@ ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t min
     } while (0)
 
 ct_tensor *ct_histc(const ct_tensor *x, int64_t bins, double min, double max) {
+    if (ct__require_cpu("histc", x) < 0) return NULL;
     if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64)
         return CT_FAIL(CT_ERR_RUNTIME, "\"histogram_cpu\" not implemented for '%s'",
                        ct__torch_type_name(x->dtype));
@@ -403,6 +411,7 @@ static void row_sort(const rows_ctx *c, int64_t *ord, int64_t *tmp, int64_t n) {
 
 static ct_tensor *unique_dim_impl(const ct_tensor *x, int dim, bool sort, const char *op,
                                   ct_tensor **inverse, ct_tensor **counts) {
+    if (ct__require_cpu(op, x) < 0) return NULL;
     if (x->ndim == 0)
         return CT_FAIL(CT_ERR_INDEX, "Dimension specified as %d but tensor has no dimensions", dim);
     int d = ct_wrap_dim(op, dim, x->ndim);
@@ -490,6 +499,7 @@ ct_tensor *ct_unique_dim(const ct_tensor *x, int dim, bool sorted, ct_tensor **i
 
 ct_tensor *ct_unique_consecutive_dim(const ct_tensor *x, int dim, ct_tensor **inverse,
                                      ct_tensor **counts) {
+    if (ct__require_cpu("unique_consecutive", x) < 0) return NULL;
     return unique_dim_impl(x, dim, false, "unique_consecutive", inverse, counts);
 }
 
@@ -594,6 +604,7 @@ static bool histogram_checks(const ct_tensor *x, const ct_tensor *weight) {
 
 ct_tensor *ct_histogram(const ct_tensor *x, int64_t bins, const double *range,
                         const ct_tensor *weight, bool density, ct_tensor **bin_edges) {
+    if (ct__require_cpu("histogram", x) < 0) return NULL;
     if (!histogram_checks(x, weight)) return NULL;
     if (bins <= 0)
         return CT_FAIL(CT_ERR_RUNTIME,

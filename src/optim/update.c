@@ -3,7 +3,37 @@
 #include "internal.h"
 #include "optim/optim_internal.h"
 
+#include <omp.h>
 #include <tgmath.h> /* sqrt/fabs/pow on float stay in float */
+
+/* Runs BODY twice over, with NAME a constant true and a constant false, and
+ * picks the copy by cond: the loops of update_impl.h get constant flags. */
+#define CT__FLAGS(cond, NAME, ...)   \
+    do {                             \
+        if (cond) {                  \
+            const bool NAME = true;  \
+            __VA_ARGS__;             \
+        } else {                     \
+            const bool NAME = false; \
+            __VA_ARGS__;             \
+        }                            \
+    } while (0)
+
+/* fn(ctx, b, e) over [0, n): on this thread below the grain, else one
+ * contiguous chunk per OpenMP thread (chunk edges on 64-byte lines). */
+static void par_run(int64_t n, void (*fn)(void *ctx, int64_t b, int64_t e), void *ctx) {
+    if (n < CT_GRAIN) {
+        if (n > 0) fn(ctx, 0, n);
+        return;
+    }
+#pragma omp parallel
+    {
+        int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int64_t per = ((n + nt - 1) / nt + 15) & ~(int64_t)15;
+        int64_t b = t * per, e = b + per < n ? b + per : n;
+        if (b < e) fn(ctx, b, e);
+    }
+}
 
 #define T float
 #define SUF f32

@@ -74,6 +74,64 @@ TEST(scatter_reduce, prod_with_zeros_in_self_and_src) {
     CHECK_TENSOR(ct_tensor_grad(s), SHAPE(3), 1, VALS(2 * 4, 0, 2 * 0), 0);
 }
 
+TEST(scatter_reduce, prod_double_backward_fails_for_two_zeros_at_one_position) {
+    /* PyTorch 1.13: x = [3, 4], s = [0, 0, 2] -> [0, 1]: ds = [0, 0, 4]
+     * (first backward right), but ds's grad_fn is Error and any backward
+     * through it raises; one zero per position differentiates normally. */
+    const char *msg = "scatter_reduce(): Double backward is unsupported for src when >1 zeros "
+                      "in src are scattered to the same position in self";
+    for (int zeros = 1; zeros <= 2; zeros++) {
+        ct_tensor *x = tt_tensor(VALS(3, 4), SHAPE(2), 1, CT_FLOAT64);
+        ct_tensor *s = tt_tensor(zeros == 2 ? VALS(0, 0, 2) : VALS(0, 5, 2), SHAPE(3), 1, CT_FLOAT64);
+        ct_set_requires_grad(x, true);
+        ct_set_requires_grad(s, true);
+        ct_tensor *y = ct_scatter_reduce(x, 0, ix(VALS(0, 0, 1), SHAPE(3), 1), s, "prod", true);
+        ct_tensor *g[2];
+        CHECK(ct_grad((ct_tensor *[]){y}, 1, (ct_tensor *[]){x, s}, 2,
+                      (const ct_tensor *[]){ct_ones_like(y, CT_FLOAT64)}, true, true, false, g) == 0);
+        CHECK_TENSOR(g[0], SHAPE(2), 1, VALS(0, 2), 0);
+        CHECK_TENSOR(g[1], SHAPE(3), 1, zeros == 2 ? VALS(0, 0, 4) : VALS(15, 0, 4), 0);
+        ct_tensor *gg[1];
+        int rc = ct_grad((ct_tensor *[]){ct_sum(g[1])}, 1, (ct_tensor *[]){s}, 1, NULL, true,
+                         false, true, gg);
+        if (zeros == 2) {
+            CHECK(!strcmp(ct_node_name(ct_grad_fn(g[1])), "Error"));
+            CHECK(rc < 0 && strstr(ct_last_error(), msg));
+            CHECK(ct_grad((ct_tensor *[]){ct_sum(g[1])}, 1, (ct_tensor *[]){x}, 1, NULL, true,
+                          false, true, gg) < 0 && strstr(ct_last_error(), msg));
+            /* the gradient of self stays differentiable */
+            CHECK(ct_grad((ct_tensor *[]){ct_sum(g[0])}, 1, (ct_tensor *[]){s}, 1, NULL, true,
+                          false, true, gg) == 0);
+            CHECK_TENSOR(gg[0], SHAPE(3), 1, VALS(0, 0, 1), 0);
+        } else {
+            CHECK(rc == 0);
+            CHECK_TENSOR(gg[0], SHAPE(3), 1, VALS(3, 3, 0), 0);
+        }
+    }
+    /* with the forward graph freed (retain_graph false), the double backward
+     * through src's gradient meets the freed node: PyTorch's message */
+    {
+        ct_tensor *x = tt_tensor(VALS(3, 4), SHAPE(2), 1, CT_FLOAT64);
+        ct_tensor *s = tt_tensor(VALS(0, 5, 2), SHAPE(3), 1, CT_FLOAT64);
+        ct_set_requires_grad(s, true);
+        ct_tensor *y = ct_scatter_reduce(x, 0, ix(VALS(0, 0, 1), SHAPE(3), 1), s, "prod", true);
+        ct_tensor *g[1], *gg[1];
+        CHECK(ct_grad((ct_tensor *[]){y}, 1, (ct_tensor *[]){s}, 1,
+                      (const ct_tensor *[]){ct_ones_like(y, CT_FLOAT64)}, false, true, false, g) == 0);
+        CHECK(ct_grad((ct_tensor *[]){ct_sum(g[0])}, 1, (ct_tensor *[]){s}, 1, NULL, true, false,
+                      true, gg) < 0);
+        CHECK(strstr(ct_last_error(), "Trying to backward through the graph a second time"));
+    }
+    /* without create_graph: a plain gradient, no Error node */
+    ct_tensor *x = tt_tensor(VALS(3, 4), SHAPE(2), 1, CT_FLOAT64);
+    ct_tensor *s = tt_tensor(VALS(0, 0, 2), SHAPE(3), 1, CT_FLOAT64);
+    ct_set_requires_grad(s, true);
+    ct_tensor *y = ct_scatter_reduce(x, 0, ix(VALS(0, 0, 1), SHAPE(3), 1), s, "prod", true);
+    CHECK(ct_backward(ct_sum(y), NULL, false, false, NULL, 0) == 0);
+    CHECK_TENSOR(ct_tensor_grad(s), SHAPE(3), 1, VALS(0, 0, 4), 0);
+    CHECK(ct_grad_fn(ct_tensor_grad(s)) == NULL);
+}
+
 TEST(scatter_reduce, amax_shares_the_gradient_between_ties) {
     /* self 1 ties with src 1 at position 0: each gets half */
     ct_tensor *x = tt_tensor(VALS(1, 0), SHAPE(2), 1, CT_FLOAT64);

@@ -139,6 +139,33 @@ def test_scatter_reduce_gradients_match_pytorch(reduce, include_self):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("src", [[0.0, 0.0, 2.0], [0.0, 5.0, 2.0]])
+@pytest.mark.parametrize("retain", [True, False])
+def test_scatter_reduce_prod_double_backward_with_zeros_like_pytorch(src, retain):
+    import warnings
+
+    def run(lib):
+        x = lib.tensor([3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        s = lib.tensor(src, dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = x.scatter_reduce(0, lib.tensor([0, 0, 1]), s, "prod", include_self=True)
+        gx, gs = lib.autograd.grad(y, (x, s), lib.ones_like(y), retain_graph=retain, create_graph=True)
+        out = [gx.detach().numpy().copy(), gs.detach().numpy().copy(), gs.grad_fn.name().split("::")[-1]]
+        for t in (gs, gx):
+            for w in (x, s):
+                try:
+                    (r,) = lib.autograd.grad(t.sum(), (w,), retain_graph=True, allow_unused=True)
+                    out.append(None if r is None else r.numpy().tolist())
+                except RuntimeError as e:
+                    out.append(str(e)[:60])
+        return out
+    ours, ref = run(ctorch), run(torch)
+    np.testing.assert_array_equal(ours[0], ref[0])
+    np.testing.assert_array_equal(ours[1], ref[1])
+    assert ours[2:] == ref[2:]
+
+
 def test_qr_mode_r_backward_raises_like_pytorch():
     for lib in (ctorch, torch):
         a = lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]], dtype=lib.float64, requires_grad=True)

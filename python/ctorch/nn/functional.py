@@ -55,15 +55,8 @@ def linear(input, weight, bias=None):
 
 
 def bilinear(input1, input2, weight, bias=None):
-    """y = x1^T A x2 + b, composed of einsum (+ add)."""
-    if input1.dim() == 0 or input1.shape[:-1] != input2.shape[:-1]:
-        raise RuntimeError("bilinear(): input batch dimensions do not match: got {} and {}".format(
-            list(input1.shape[:-1]), list(input2.shape[:-1])))
-    if weight.dim() != 3 or input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
-        raise RuntimeError("bilinear(): input sizes {} and {} do not match weight {}".format(
-            list(input1.shape), list(input2.shape), list(weight.shape)))
-    y = ctorch.einsum("...i,oij,...j->...o", input1, weight, input2)
-    return y + bias if bias is not None else y
+    """y = x1^T A x2 + b (C: ct_bilinear, an einsum)."""
+    return _C.bilinear(input1, input2, weight, bias)
 
 
 conv1d = _C.conv1d
@@ -381,23 +374,9 @@ def pad(input, pad, mode="constant", value=None):
 
 
 def one_hot(tensor, num_classes=-1):
-    if not isinstance(tensor, Tensor) or tensor.dtype != ctorch.int64:
+    if not isinstance(tensor, Tensor):
         raise RuntimeError("one_hot is only applicable to index tensor.")
-    if tensor.numel() == 0:
-        if num_classes <= 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
-    else:
-        if int(tensor.min()) < 0:
-            raise RuntimeError("Class values must be non-negative.")
-        mx = int(tensor.max())
-        if num_classes == -1:
-            num_classes = mx + 1
-        elif mx >= num_classes:
-            raise RuntimeError("Class values must be smaller than num_classes.")
-    out = ctorch.zeros(list(tensor.shape) + [num_classes], dtype=ctorch.int64)
-    if tensor.numel():
-        out.scatter_(-1, tensor.unsqueeze(-1), 1)
-    return out
+    return _C._one_hot(tensor, num_classes)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -541,96 +520,46 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         reduction = _legacy_get_string(size_average, reduce)
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not a valid value for reduction")
-    if log_input:
-        loss = ctorch.exp(input) - target * input
-    else:
-        loss = input - target * ctorch.log(input + eps)
-    if full:
-        stirling = target * ctorch.log(target) - target + 0.5 * ctorch.log(2 * math.pi * target)
-        loss = loss + stirling.masked_fill(target <= 1, 0)
-    return _apply_reduction(loss, reduction)
+    return _C.poisson_nll_loss(input, target, log_input, full, eps, _reduction_enum(reduction))
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_get_string(size_average, reduce)
-    return _apply_reduction(ctorch.log1p(ctorch.exp(-input * target)), reduction)
+    return _C._soft_margin_loss(input, target, _reduction(size_average, reduce, reduction))
 
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_get_string(size_average, reduce)
+    r = _reduction(size_average, reduce, reduction)
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            "input1: {}, input2: {}, target: {} ".format(input1.size(), input2.size(), target.size()))
-    return _apply_reduction((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+    return _C.margin_ranking_loss(input1, input2, target, margin, r)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_get_string(size_average, reduce)
-    zeros = ctorch.zeros_like(input)
-    margin_clamp = (margin - input).clamp_min(0)
-    output_margin = ctorch.where(target != 1, margin_clamp, zeros)
-    output_self = ctorch.where(target != -1, input, zeros)
-    return _apply_reduction(output_margin + output_self, reduction)
+    return _C.hinge_embedding_loss(input, target, margin, _reduction(size_average, reduce, reduction))
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_get_string(size_average, reduce)
-    eps = 1e-12
-    prod_sum = (input1 * input2).sum(-1)
-    mag_square1 = (input1 * input1).sum(-1) + eps
-    mag_square2 = (input2 * input2).sum(-1) + eps
-    cos = prod_sum / (mag_square1 * mag_square2).sqrt()
-    zeros = ctorch.zeros_like(cos)
-    pos = 1 - cos
-    neg = (cos - margin).clamp_min(0)
-    out = ctorch.where(target == 1, pos, zeros) + ctorch.where(target == -1, neg, zeros)
-    return _apply_reduction(out, reduction)
+    return _C.cosine_embedding_loss(input1, input2, target, margin, _reduction(size_average, reduce, reduction))
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
-    if var.size() != input.size():
-        if input.size()[:-1] == var.size():
-            var = var.unsqueeze(-1)
-        elif input.size()[:-1] == var.size()[:-1] and var.size(-1) == 1:
-            pass
-        else:
-            raise ValueError("var is of incorrect size")
     if reduction not in ("none", "mean", "sum"):
+        if var.size() != input.size() and input.size()[:-1] != var.size() and not (
+                input.size()[:-1] == var.size()[:-1] and var.size(-1) == 1):
+            raise ValueError("var is of incorrect size")
         raise ValueError(reduction + " is not valid")
-    if bool((var < 0).any()):
-        raise ValueError("var has negative entry/entries")
-    var = var.clone()
-    with ctorch.no_grad():
-        var.clamp_(min=eps)
-    loss = 0.5 * (ctorch.log(var) + (input - target) ** 2 / var)
-    if full:
-        loss = loss + 0.5 * math.log(2 * math.pi)
-    return _apply_reduction(loss, reduction)
+    return _C._gaussian_nll_loss(input, target, var, full, eps, _REDUCTIONS[reduction])
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_get_string(size_average, reduce)
-    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
-    if weight is not None:
-        loss = loss * weight
-    loss = loss.sum(dim=input.dim() - 1) / input.size(input.dim() - 1)
-    return _apply_reduction(loss, reduction)
+    return _C._multilabel_soft_margin_loss(input, target, weight, _reduction(size_average, reduce, reduction))
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_get_string(size_average, reduce)
-    d_pos = pairwise_distance(anchor, positive, p, eps)
-    d_neg = pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        d_neg = ctorch.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
+    return _C.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
+                                  _reduction(size_average, reduce, reduction))
 
 
 # ---------------------------------------------------------------- more compositions
@@ -695,81 +624,28 @@ def _verify_spatial_size(size):
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
-    """PyTorch's own formulation: batch_norm of the input seen as [1, N*C, *]
-    with the per-channel tensors repeated N times; running statistics are
-    the mean over the batch of the updated copies."""
+    """Fused C op (ct_instance_norm): per (sample, channel) statistics, or
+    the running statistics when use_input_stats is false."""
     if use_input_stats:
         _verify_spatial_size(input.size())
-    if not use_input_stats and (running_mean is None or running_var is None):
-        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
-    b, c = input.shape[0], input.shape[1]
-    shape = [1, b * c] + list(input.shape[2:])
-
-    def rep(t):
-        return None if t is None else t.repeat(b)
-
-    rm, rv = rep(running_mean), rep(running_var)
-    out = _C.batch_norm(input.contiguous().view(shape), rm, rv, rep(weight), rep(bias), use_input_stats, momentum,
-                        eps)
-    with ctorch.no_grad():
-        if running_mean is not None:
-            running_mean.copy_(rm.view(b, c).mean(0))
-        if running_var is not None:
-            running_var.copy_(rv.view(b, c).mean(0))
-    return out.view(input.shape)
+    return _C.instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
-    """Normalisation over (C / G, *) per (sample, group): layer_norm of the
-    input seen as [N, G, -1], then the per-channel affine."""
+    """Fused C op (ct_group_norm): statistics per (sample, group of
+    channels), then the per-channel affine."""
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
-    n, c = input.shape[0], input.shape[1]
-    if c % num_groups != 0:
-        raise RuntimeError("Expected number of channels in input to be divisible by num_groups, but got input of "
-                           "shape {} and num_groups={}".format(input.shape, num_groups))
-    _verify_batch_size([n * c // num_groups, num_groups] + list(input.shape[2:]))
-    x = input.reshape(n, num_groups, -1)
-    y = _C.layer_norm(x, [x.shape[-1]], None, None, eps).reshape(input.shape)
-    bshape = [1, c] + [1] * (input.dim() - 2)
-    if weight is not None:
-        y = y * weight.reshape(bshape)
-    if bias is not None:
-        y = y + bias.reshape(bshape)
-    return y
+    _verify_batch_size([input.size(0) * input.size(1) // num_groups, num_groups] + list(input.size()[2:]))
+    return _C.group_norm(input, num_groups, weight, bias, eps)
 
 
 def pixel_shuffle(input, upscale_factor):
-    r = upscale_factor
-    if input.dim() < 3:
-        raise RuntimeError("pixel_shuffle expects input to have at least 3 dimensions, but got input with {} "
-                           "dimension(s)".format(input.dim()))
-    c, h, w = input.shape[-3:]
-    if c % (r * r) != 0:
-        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
-                           "upscale_factor, but input.size(-3)={} is not divisible by {}".format(c, r * r))
-    batch = list(input.shape[:-3])
-    nb = len(batch)
-    oc = c // (r * r)
-    x = input.reshape(batch + [oc, r, r, h, w])
-    x = x.permute(*range(nb), nb, nb + 3, nb + 1, nb + 4, nb + 2)
-    return x.reshape(batch + [oc, h * r, w * r])
+    return _C.pixel_shuffle(input, upscale_factor)
 
 
 def pixel_unshuffle(input, downscale_factor):
-    r = downscale_factor
-    if input.dim() < 3:
-        raise RuntimeError("pixel_unshuffle expects input to have at least 3 dimensions, but got input with {} "
-                           "dimension(s)".format(input.dim()))
-    c, h, w = input.shape[-3:]
-    if h % r != 0 or w % r != 0:
-        raise RuntimeError("pixel_unshuffle expects height and width to be divisible by downscale_factor, but got "
-                           "input.size(-2)={} and input.size(-1)={} for downscale_factor={}".format(h, w, r))
-    batch = list(input.shape[:-3])
-    nb = len(batch)
-    x = input.reshape(batch + [c, h // r, r, w // r, r])
-    x = x.permute(*range(nb), nb, nb + 2, nb + 4, nb + 1, nb + 3)
-    return x.reshape(batch + [c * r * r, h // r, w // r])
+    return _C.pixel_unshuffle(input, downscale_factor)
 
 
 def channel_shuffle(input, groups):
@@ -791,26 +667,16 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_get_string(size_average, reduce)
+    r = _reduction(size_average, reduce, reduction)
     if p != 1 and p != 2:
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
-    x = input if input.dim() == 2 else input.reshape(1, -1)
-    t = target.reshape(-1)
-    c = x.shape[1]
-    xy = x.gather(1, t.unsqueeze(1))
-    z = (margin - xy + x).clamp_min(0)
-    if p == 2:
-        z = z * z
-    if weight is not None:
-        z = z * weight.index_select(0, t).unsqueeze(1)
-    z = z.masked_fill(one_hot(t, c) == 1, 0)
-    loss = z.sum(1) / c
-    if input.dim() < 2:
-        loss = loss.reshape(target.shape)
-    return _apply_reduction(loss, reduction)
+    return _C._multi_margin_loss(input, target, p, margin, weight, r)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    return _C._multilabel_margin_loss(input, target, _reduction(size_average, reduce, reduction))
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
@@ -1156,45 +1022,22 @@ conv_transpose1d = _C.conv_transpose1d
 
 
 # ---------------------------------------------------------------- interpolate (separable index_select + lerp)
-def _interp_tables(in_size, out_size, scale, mode, align_corners, np_dtype):
-    """Source indices (and linear weights) of one spatial dim, in the
-    arithmetic (float of the input's precision) of PyTorch's CPU kernels."""
+def _nearest_exact_table(in_size, out_size, scale):
+    """Source indices of one spatial dim for mode nearest-exact, in the float
+    arithmetic of PyTorch's CPU kernel."""
     import numpy as np
-    f = np.float32 if mode.startswith("nearest") else np_dtype
+    f = np.float32
     dst = np.arange(out_size, dtype=np.int64)
-    if mode == "nearest":
-        if out_size == in_size:
-            return dst, None, None, None
-        if out_size == 2 * in_size:
-            return dst >> 1, None, None, None
-        s = f(1.0 / scale) if scale is not None and scale > 0 else f(in_size) / f(out_size)
-        src = np.floor(dst.astype(f) * s).astype(np.int64)
-        return np.minimum(src, in_size - 1), None, None, None
-    if mode == "nearest-exact":
-        s = f(1.0 / scale) if scale is not None and scale > 0 else f(in_size) / f(out_size)
-        src = np.floor(((dst + 0.5) * float(s)).astype(f)).astype(np.int64)
-        return np.minimum(src, in_size - 1), None, None, None
-    # linear
-    if out_size == in_size:
-        return dst, dst, np.ones(out_size, f), np.zeros(out_size, f)
-    if align_corners:
-        s = f(in_size - 1) / f(out_size - 1) if out_size > 1 else f(0)
-        real = s * dst.astype(f)
-    else:
-        s = f(1.0 / scale) if scale is not None and scale > 0 else f(in_size) / f(out_size)
-        real = s * (dst.astype(f) + f(0.5)) - f(0.5)
-        real = np.where(real < 0, f(0), real).astype(f)
-    i0 = real.astype(np.int64)
-    i1 = i0 + (i0 < in_size - 1)
-    l1 = np.minimum(np.maximum(real - i0.astype(f), f(0)), f(1)).astype(f)
-    return i0, i1, (f(1) - l1).astype(f), l1
+    s = f(1.0 / scale) if scale is not None and scale > 0 else f(in_size) / f(out_size)
+    src = np.floor(((dst + 0.5) * float(s)).astype(f)).astype(np.int64)
+    return np.minimum(src, in_size - 1)
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Modes nearest, nearest-exact, linear, bilinear (separable index_select
-    and lerp per spatial dim) and area (adaptive average pooling), for 1-d
-    and 2-d spatial inputs."""
+    """Modes nearest (1-3 spatial dims), linear and bilinear: the C ops of
+    src/nn/upsample.c; area: adaptive average pooling; nearest-exact: an
+    index_select per spatial dim."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
@@ -1245,31 +1088,32 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             return adaptive_avg_pool1d(input, output_size)
         if dim == 2:
             return adaptive_avg_pool2d(input, output_size)
-    want = {"nearest": (1, 2), "nearest-exact": (1, 2), "linear": (1,), "bilinear": (2,)}
+    want = {"nearest": (1, 2, 3), "nearest-exact": (1, 2), "linear": (1,), "bilinear": (2,)}
     if mode not in want:
         raise NotImplementedError("interpolate: mode {!r} is not implemented in ctorch".format(mode))
     if dim not in want[mode]:
         if mode in ("linear", "bilinear") and dim in (1, 2, 3):
             raise NotImplementedError("Got {}D input, but {} mode needs {}D input".format(
                 input.dim(), mode, want[mode][0] + 2))
-        raise NotImplementedError("Input Error: Only 3D and 4D input Tensors supported (got {}D) for the modes: "
-                                  "nearest | nearest-exact | linear | bilinear | area (got {})".format(input.dim(), mode))
-    import numpy as np
-    np_dtype = np.float64 if input.dtype == ctorch.float64 else np.float32
+        raise NotImplementedError("Input Error: Only 3D, 4D and 5D input Tensors supported (got {}D) for the modes: "
+                                  "nearest | linear | bilinear | area | nearest-exact (got {})".format(
+                                      input.dim(), mode))
+    # C kernels (src/nn/upsample.c); the scales go along unless recomputed
+    scales = list(scale_factors) if scale_factors is not None else None
+    if mode == "nearest":
+        return _C._upsample_nearest(input, output_size, scales)
+    if mode == "bilinear":
+        return _C._upsample_bilinear2d(input, output_size, align_corners, scales)
+    if mode == "linear":
+        y = _C._upsample_bilinear2d(input.unsqueeze(2), [1] + list(output_size), align_corners,
+                                    None if scales is None else [None] + scales)
+        return y.squeeze(2)
+    # nearest-exact: index_select per spatial dim (a composition of C ops)
     x = input
     for d in range(dim):
-        axis = 2 + d
-        in_size, out_size = input.size(axis), output_size[d]
         scale = scale_factors[d] if scale_factors is not None else None
-        i0, i1, l0, l1 = _interp_tables(in_size, out_size, scale, mode, align_corners, np_dtype)
-        x0 = x.index_select(axis, ctorch.from_numpy(i0))
-        if i1 is None:
-            x = x0
-            continue
-        shape = [out_size] + [1] * (input.dim() - 1 - axis)
-        w0 = ctorch.from_numpy(l0).to(x.dtype).reshape(shape)
-        w1 = ctorch.from_numpy(l1).to(x.dtype).reshape(shape)
-        x = x0 * w0 + x.index_select(axis, ctorch.from_numpy(i1)) * w1
+        idx = _nearest_exact_table(input.size(2 + d), output_size[d], scale)
+        x = x.index_select(2 + d, ctorch.from_numpy(idx))
     return x
 
 
@@ -1423,22 +1267,9 @@ def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size):
     s = k if stride is None else (tuple(stride) if isinstance(stride, (tuple, list)) else (stride,) * nd)
     p = tuple(padding) if isinstance(padding, (tuple, list)) else (padding,) * nd
     osz = _unpool_output_size(input, k, s, p, output_size)
-    if indices.dtype != ctorch.int64:
-        raise RuntimeError("elements in indices should be type int64 but got: {}".format(indices.dtype))
-    if tuple(indices.shape) != tuple(input.shape):
-        raise RuntimeError("Expected shape of indices to be same as that of the input tensor ({}) but got indices "
-                           "tensor with shape: {}".format(list(input.shape), list(indices.shape)))
-    lead = list(input.shape[:-nd])
-    numel = 1
-    for v in osz:
-        numel *= v
-    flat_in = input.reshape(lead + [-1])
-    flat_idx = indices.reshape(lead + [-1])
-    if flat_idx.numel() and (int(flat_idx.min()) < 0 or int(flat_idx.max()) >= numel):
-        raise RuntimeError("Found an invalid max index: {} (output volumes are of size {})".format(
-            int(flat_idx.max()), "x".join(str(v) for v in osz)))
-    out = ctorch.zeros(lead + [numel], dtype=input.dtype).scatter(-1, flat_idx, flat_in)
-    return out.reshape(lead + list(osz))
+    if nd == 1:
+        return _C._max_unpool2d(input.unsqueeze(-1), indices.unsqueeze(-1), list(osz) + [1]).squeeze(-1)
+    return _C._max_unpool2d(input, indices, list(osz))
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

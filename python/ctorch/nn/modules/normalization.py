@@ -202,7 +202,7 @@ class InstanceNorm2d(_InstanceNorm):
 
 
 class GroupNorm(Module):
-    """Composed in Python (F.group_norm: layer_norm over [N, G, -1] + affine)."""
+    """F.group_norm: the fused C op ct_group_norm."""
     __constants__ = ["num_groups", "num_channels", "eps", "affine"]
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
