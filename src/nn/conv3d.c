@@ -137,6 +137,9 @@ static ct_op_args conv3d_args(const int64_t s[3], const int64_t p[3], const int6
 static ct_tensor *conv3d5(const ct_tensor *x, const ct_tensor *w, const ct_tensor *b,
                           const int64_t s[3], const int64_t p[3], const int64_t d[3],
                           int64_t groups) {
+    if (ct__require_cpu("conv3d", x) < 0 || ct__require_cpu("conv3d", w) < 0 ||
+        (b && ct__require_cpu("conv3d", b) < 0))
+        return NULL;
     if (conv3d_check(x, w, b, s, p, d, groups) < 0) return NULL;
     ct_win3d g = geometry(&x->sizes[2], &w->sizes[2], s, p, d);
     int64_t N = x->sizes[0], C = x->sizes[1], O = w->sizes[0];
@@ -286,6 +289,7 @@ ct_tensor *ct_conv3d_backward_input(const ct_tensor *grad_out, const ct_tensor *
     triple(stride, 1, s);
     triple(padding, 0, p);
     triple(dilation, 1, d);
+    if (ct__require_cpu(op, grad_out) < 0 || ct__require_cpu(op, weight) < 0) return NULL;
     if (!input_dhw) return CT_FAIL(CT_ERR_VALUE, "%s: input_dhw is required", op);
     int64_t k[3] = {1, 1, 1};
     if (weight->ndim == 5) k[0] = weight->sizes[2], k[1] = weight->sizes[3], k[2] = weight->sizes[4];
@@ -328,6 +332,7 @@ ct_tensor *ct_conv3d_backward_weight(const ct_tensor *grad_out, const ct_tensor 
     triple(stride, 1, s);
     triple(padding, 0, p);
     triple(dilation, 1, d);
+    if (ct__require_cpu(op, grad_out) < 0 || ct__require_cpu(op, input) < 0) return NULL;
     if (!kernel_dhw) return CT_FAIL(CT_ERR_VALUE, "%s: kernel_dhw is required", op);
     int64_t in[3] = {0, 0, 0};
     if (input->ndim == 5) in[0] = input->sizes[2], in[1] = input->sizes[3], in[2] = input->sizes[4];

@@ -9,7 +9,10 @@
  * read back through memory, the partial dW buffers zeroed, threads waiting
  * at the per-image barrier); oneDNN's JIT direct convolution works on
  * blocked layouts (nChw16c) in cache-sized tiles with no column matrix.
- * Measurements: docs/PERFORMANCE.md and the report of issue 5.
+ * Measured at 1 thread (CPU time, 8x64x56x56, 3x3, 64->64): forward 12.0
+ * vs 28.5 ms, input gradient 11.4 vs 26.6, weight gradient 13.7 vs 27.0;
+ * the demo's second layer (64x32x14x14) 2.6 vs 6.5 ms each. PyTorch runs
+ * the same oneDNN primitives (and reorders), so the two now match.
  *
  * Tensors stay NCHW (NCDHW): each call reorders the operands into the
  * layout the primitive chose and the result back, as PyTorch does for
@@ -24,6 +27,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct dnnl_key {
@@ -331,7 +335,12 @@ int ct__conv_dnnl(int kind, int nd, const void *a, const void *b, const void *bi
                   int64_t N, int64_t C, int64_t O, int64_t groups, const int64_t *in,
                   const int64_t *outsz, const int64_t *k, const int64_t *s, const int64_t *p,
                   const int64_t *d) {
-    if (!ct__conv_dnnl_on || N <= 0 || C <= 0 || O <= 0 || nd < 2 || nd > 3) return 0;
+    static int env = -1; /* CT_DNNL=0 in the environment: im2col only (to compare) */
+    if (env < 0) {
+        const char *v = getenv("CT_DNNL");
+        env = !(v && strcmp(v, "0") == 0);
+    }
+    if (!env || !ct__conv_dnnl_on || N <= 0 || C <= 0 || O <= 0 || nd < 2 || nd > 3) return 0;
     dnnl_key key;
     memset(&key, 0, sizeof key);
     key.kind = kind;
