@@ -364,4 +364,5 @@ void ct__ag_register_all(void) {
     ct__ag_register_reduce();
     ct__ag_register_index();
     ct__ag_register_nn();
+    ct__ag_register_rnn();
 }
