@@ -1,11 +1,13 @@
 /* Embedding and recurrent layers (torch.nn.functional.embedding, RNNCell,
  * LSTMCell, GRUCell, RNN, LSTM, GRU). Ownership: see core.h.
  *
- * All of these are composed of public differentiable ops (index_select,
- * where, linear, sigmoid, tanh, relu, mul, add, sub, chunk, stack, cat,
- * dropout) and record nothing themselves (the "composed ops" convention of
- * ctorch/def/nn.def): their gradients, to any order, come from those ops.
- * They are plain functions, not entries of the op table.
+ * On CPU float32/float64 the cells and layers run the fused layer ops
+ * below (ctorch/def/rnn.def: one autograd node per layer and direction);
+ * elsewhere (other dtypes, CUDA) they are composed of public
+ * differentiable ops (linear, sigmoid, tanh, relu, mul, add, sub, chunk,
+ * stack, cat, dropout). Gradients work to any order either way. The cells
+ * and ct_rnn_forward themselves are plain functions, not entries of the op
+ * table.
  *
  * Weights use PyTorch's layout, so state dicts move between the two:
  *   weight_ih [G*H, I], weight_hh [G*H, H], bias_ih [G*H], bias_hh [G*H]
@@ -59,6 +61,23 @@ int ct_rnn_forward(ct_rnn_mode mode, const ct_tensor *input, const ct_tensor *hx
                    const ct_tensor *const *params, int nparams, bool has_biases, int64_t num_layers,
                    double dropout, bool training, bool bidirectional, bool batch_first, ct_generator *g,
                    ct_tensor **output, ct_tensor **h_n, ct_tensor **c_n);
+
+/* Fused layers (ops lstm_layer, gru_layer, rnn_layer): one direction of one
+ * layer over a whole sequence, recorded as one autograd node; what
+ * ct_rnn_forward and the cells run on CPU float32/float64. gi [T, B, G*H]
+ * holds the input projections of every step (x W_ih^T + b_ih); h0 (and c0)
+ * [B, H] the initial state (not NULL); w_hh [G*H, H]; b_hh [G*H] or NULL.
+ * reverse runs the steps from T-1 down to 0 (the backward direction of a
+ * bidirectional layer); hs[t] is always the state after step t. Results:
+ * hs [T, B, H] (and c_n [B, H], the last cell state), in the current scope.
+ * Gradients to any order (the derivative under create_graph is composed of
+ * differentiable ops). */
+int ct_lstm_layer(const ct_tensor *gi, const ct_tensor *h0, const ct_tensor *c0, const ct_tensor *w_hh,
+                  const ct_tensor *b_hh, bool reverse, ct_tensor **hs, ct_tensor **c_n);
+ct_tensor *ct_gru_layer(const ct_tensor *gi, const ct_tensor *h0, const ct_tensor *w_hh, const ct_tensor *b_hh,
+                        bool reverse);
+ct_tensor *ct_rnn_layer(const ct_tensor *gi, const ct_tensor *h0, const ct_tensor *w_hh, const ct_tensor *b_hh,
+                        bool relu, bool reverse);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,10 @@
-/* Recurrent cells and layers (RNN tanh/relu, LSTM, GRU) composed of public
- * differentiable ops: they record nothing themselves, autograd (any order)
- * comes from linear / sigmoid / tanh / mul / add / stack ... (see
- * include/ctorch/rnn.h for the shapes and PyTorch's weight layout).
+/* Recurrent cells and layers (RNN tanh/relu, LSTM, GRU): argument checks,
+ * initial states, the stack of layers and directions, dropout. On CPU
+ * float32/float64 each layer and direction is one fused op (rnn_layer.c,
+ * one autograd node); elsewhere the steps below are composed of public
+ * differentiable ops (linear / sigmoid / tanh / mul / add / stack ...), and
+ * record nothing themselves (see include/ctorch/rnn.h for the shapes and
+ * PyTorch's weight layout).
  *
  * One time step works on the input projection gi = x W_ih^T + b_ih (for a
  * whole layer computed once for every step with one matmul) and the hidden
@@ -65,6 +68,31 @@ static int step(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h, const
     ct_tensor *zd = d ? ct_mul(z, d) : NULL;
     *h_out = zd ? ct_add(nn, zd) : NULL;
     return *h_out ? 0 : -1;
+}
+
+/* The fused layer ops (rnn_layer.c) run on CPU float32/float64; other
+ * dtypes and devices take the composed steps. */
+static bool fused_ok(const ct_tensor *x, const ct_tensor *w) {
+    return ct__on_cpu(x) && ct__on_cpu(w) && (x->dtype == CT_FLOAT32 || x->dtype == CT_FLOAT64) &&
+           w->dtype == x->dtype;
+}
+
+/* One direction of one layer through the fused ops: gi [T, B, G*H], h and c
+ * [B, H]. Writes hs [T, B, H] and, for LSTM, c_n. */
+static int fused_seq(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h, const ct_tensor *c,
+                     const ct_tensor *w_hh, const ct_tensor *b_hh, bool reverse, ct_tensor **hs, ct_tensor **cn) {
+    if (mode == CT_RNN_LSTM) return ct_lstm_layer(gi, h, c, w_hh, b_hh, reverse, hs, cn);
+    *hs = mode == CT_RNN_GRU ? ct_gru_layer(gi, h, w_hh, b_hh, reverse)
+                             : ct_rnn_layer(gi, h, w_hh, b_hh, mode == CT_RNN_RELU, reverse);
+    return *hs ? 0 : -1;
+}
+
+/* x [T, B, I] W_ih^T + b_ih as one GEMM over the T*B rows: [T, B, G*H] */
+static ct_tensor *input_projection(const ct_tensor *x, const ct_tensor *w_ih, const ct_tensor *b_ih) {
+    int64_t T = x->sizes[0], B = x->sizes[1];
+    ct_tensor *x2 = ct_reshape(x, (const int64_t[]){T * B, x->sizes[2]}, 2);
+    ct_tensor *g = x2 ? ct_linear(x2, w_ih, b_ih) : NULL;
+    return g ? ct_reshape(g, (const int64_t[]){T, B, w_ih->sizes[0]}, 3) : NULL;
 }
 
 /* Zeros [a, b(, c)] of like's dtype on like's device (initial states). */
@@ -163,7 +191,16 @@ static int cell(ct_rnn_mode mode, const char *f, const ct_tensor *x, const ct_te
                     : cx ? (unbatched ? ct_unsqueeze(cx, 0) : (ct_tensor *)cx)
                          : zeros_on(w_ih, (const int64_t[]){B, H}, 2);
     ct_tensor *gi = x2 && h0 && (mode != CT_RNN_LSTM || c0) ? ct_linear(x2, w_ih, b_ih) : NULL;
-    if (gi && step(mode, gi, h0, c0, w_hh, b_hh, &h, &c) == 0) {
+    int rs = -1;
+    if (gi && fused_ok(x, w_ih)) {
+        ct_tensor *gi3 = ct_unsqueeze(gi, 0), *hs = NULL;
+        rs = gi3 ? fused_seq(mode, gi3, h0, c0, w_hh, b_hh, false, &hs, &c) : -1;
+        h = rs == 0 ? ct_select(hs, 0, 0) : NULL;
+        rs = h ? 0 : -1;
+    } else if (gi) {
+        rs = step(mode, gi, h0, c0, w_hh, b_hh, &h, &c);
+    }
+    if (rs == 0) {
         if (unbatched) {
             h = ct_select(h, 0, 0);
             c = c ? ct_select(c, 0, 0) : NULL;
@@ -285,9 +322,17 @@ static int layers(ct_rnn_mode mode, const char *f, const ct_tensor *input, const
                              (long long)l);
                 goto done;
             }
-            ct_tensor *gi_all = ct_linear(layer_in, w[0], b_ih);
             ct_tensor *h = ct_select(s0[0], 0, l * D + d), *c = lstm ? ct_select(s0[1], 0, l * D + d) : NULL;
-            if (!gi_all || !h || (lstm && !c)) goto done;
+            if (!h || (lstm && !c)) goto done;
+            if (fused_ok(layer_in, w[0])) {
+                ct_tensor *gi = input_projection(layer_in, w[0], b_ih);
+                if (!gi || fused_seq(mode, gi, h, c, w[1], b_hh, d == 1, &dir_out[d], &clast[l * D + d]) < 0 ||
+                    !(hlast[l * D + d] = ct_select(dir_out[d], 0, d ? 0 : T - 1)))
+                    goto done;
+                continue;
+            }
+            ct_tensor *gi_all = ct_linear(layer_in, w[0], b_ih);
+            if (!gi_all) goto done;
             for (int64_t s = 0; s < T; s++) {
                 int64_t t = d ? T - 1 - s : s;
                 ct_tensor *gi = ct_select(gi_all, 0, t);

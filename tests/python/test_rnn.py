@@ -311,3 +311,39 @@ def test_noncontiguous_input_and_double_backward():
     (tg * tg).sum().backward()
     (cg * cg).sum().backward()
     check_grads(tm, cm, [], [])
+
+
+@pytest.mark.parametrize("name,kw", [("LSTM", dict(bidirectional=True)), ("GRU", dict(num_layers=2)),
+                                     ("RNN", dict(nonlinearity="relu", bidirectional=True)),
+                                     ("RNN", dict(num_layers=2))])
+def test_fused_layers_double_backward_matches_torch(name, kw):
+    """The fused layer op's derivative under create_graph (composed of ops)
+    against PyTorch's composed CPU layers: grad, then the gradient of a
+    function of that grad with respect to input and weights."""
+    tm, cm = pair(name, 3, 4, **kw)
+    a = np.random.default_rng(11).uniform(-1, 1, (5, 2, 3))
+    tx, cx = both(a)
+    to, co = tm(tx)[0], cm(cx)[0]
+    close(to, co)
+    tg = torch.autograd.grad((to * to).sum(), tx, create_graph=True)[0]
+    cg = ctorch.autograd.grad((co * co).sum(), cx, create_graph=True)[0]
+    close(tg, cg)
+    (tg * tg).sum().backward()
+    (cg * cg).sum().backward()
+    check_grads(tm, cm, [tx], [cx])
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_fused_layers_float32_sizes_past_vector_width_match_torch(name):
+    """float32, H = 37 (rows end in vector tails), batch 5, 9 steps: values
+    and gradients of every parameter against PyTorch."""
+    tm, cm = pair(name, 6, 37, dtype=np.float32, num_layers=2, bidirectional=True)
+    a = np.random.default_rng(12).uniform(-1, 1, (9, 5, 6)).astype(np.float32)
+    tx, cx = both(a)
+    to, th = tm(tx)
+    co, ch = cm(cx)
+    close(to, co, 1e-5)
+    k = np.random.default_rng(13).uniform(-1, 1, tuple(to.shape)).astype(np.float32)
+    (to * torch.from_numpy(k)).sum().backward()
+    (co * ctorch.from_numpy(k)).sum().backward()
+    check_grads(tm, cm, [tx], [cx], 2e-5)

@@ -1,0 +1,280 @@
+/* Fused recurrent layers: one direction of one layer of RNN tanh/relu,
+ * LSTM or GRU over a whole sequence, recorded as ONE autograd node
+ * (ops lstm_layer, gru_layer, rnn_layer of include/ctorch/def/rnn.def).
+ *
+ * The caller computes the input projections of every step at once
+ * (gi = x W_ih^T + b_ih, one GEMM for the sequence). Each step is then one
+ * GEMM (h_prev W_hh^T) and one elementwise pass (rnn_cell.c) that applies
+ * the gates and keeps what the backward needs in a workspace. The backward
+ * walks the steps in reverse, again one elementwise pass and one GEMM
+ * (dgates W_hh) per step, and computes dW_hh with one GEMM over all steps at
+ * the end. Versus the same layer composed of ops (about 12 nodes, as many
+ * allocations and a view-scatter of the whole gi per step) this is what
+ * makes the layer as fast as PyTorch's (issue 5). The derivative with
+ * create_graph is written with differentiable ops (derivatives_rnn.c). */
+#include "nn/rnn_internal.h"
+#include "kernels/cpu/blas.h"
+
+#include "ctorch/reduce.h"
+
+static const char *op_name(ct_rnn_mode m) {
+    return m == CT_RNN_LSTM ? "lstm_layer" : m == CT_RNN_GRU ? "gru_layer" : "rnn_layer";
+}
+
+static int check_2d(const char *f, const char *nm, const ct_tensor *t, int64_t a, int64_t b) {
+    if (t->ndim != 2 || t->sizes[0] != a || t->sizes[1] != b) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: expected %s of shape [%lld, %lld], got %s", f, nm, (long long)a,
+                     (long long)b, ct__shp(t));
+        return -1;
+    }
+    return 0;
+}
+
+static int check_args(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h0, const ct_tensor *c0,
+                      const ct_tensor *w_hh, const ct_tensor *b_hh) {
+    const char *f = op_name(mode);
+    bool lstm = mode == CT_RNN_LSTM;
+    if (!gi || !h0 || !w_hh || (lstm && !c0)) {
+        ct_set_error(CT_ERR_VALUE, "%s: gi, h0, %sw_hh must not be NULL", f, lstm ? "c0, " : "");
+        return -1;
+    }
+    const ct_tensor *all[5] = {gi, h0, c0, w_hh, b_hh};
+    const char *names[5] = {"gi", "h0", "c0", "w_hh", "b_hh"};
+    for (int k = 0; k < 5; k++) {
+        if (!all[k]) continue;
+        if (ct__require_cpu(f, all[k]) < 0) return -1;
+        if (all[k]->dtype != gi->dtype) {
+            ct_set_error(CT_ERR_RUNTIME, "%s: expected %s to have dtype %s (gi's), but got %s", f, names[k],
+                         ct_dtype_name(gi->dtype), ct_dtype_name(all[k]->dtype));
+            return -1;
+        }
+    }
+    if (gi->dtype != CT_FLOAT32 && gi->dtype != CT_FLOAT64) {
+        ct_set_error(CT_ERR_NOT_IMPL, "%s: not implemented for dtype %s (float32 and float64 only)", f,
+                     ct_dtype_name(gi->dtype));
+        return -1;
+    }
+    int64_t G = ct__rnn_gates(mode);
+    if (w_hh->ndim != 2 || w_hh->sizes[0] != G * w_hh->sizes[1]) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: expected w_hh of shape [%lld*hidden, hidden], got %s", f, (long long)G,
+                     ct__shp(w_hh));
+        return -1;
+    }
+    int64_t H = w_hh->sizes[1];
+    if (gi->ndim != 3 || gi->sizes[2] != G * H || gi->sizes[0] < 1) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: expected gi of shape [seq_len >= 1, batch, %lld], got %s", f,
+                     (long long)(G * H), ct__shp(gi));
+        return -1;
+    }
+    int64_t B = gi->sizes[1];
+    if (check_2d(f, "h0", h0, B, H) < 0 || (lstm && check_2d(f, "c0", c0, B, H) < 0)) return -1;
+    if (b_hh && (b_hh->ndim != 1 || b_hh->sizes[0] != G * H)) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: expected b_hh of shape [%lld], got %s", f, (long long)(G * H),
+                     ct__shp(b_hh));
+        return -1;
+    }
+    return 0;
+}
+
+#define PTR(t, off) ((char *)ct_data_ptr(t) + (size_t)(off) * isz)
+
+/* The forward of every mode; results owned. */
+static int layer_forward(ct_rnn_mode mode, bool reverse, const ct_tensor *gi, const ct_tensor *h0,
+                         const ct_tensor *c0, const ct_tensor *w_hh, const ct_tensor *b_hh, ct_tensor **hs_out,
+                         ct_tensor **cn_out, ct_tensor **ws_out) {
+    ct_dtype dt = gi->dtype;
+    size_t isz = ct_dtype_size(dt);
+    bool lstm = mode == CT_RNN_LSTM;
+    int64_t T = gi->sizes[0], B = gi->sizes[1], H = w_hh->sizes[1], G = ct__rnn_gates(mode);
+    int64_t W = ct__rnn_ws_cols(mode), GH = G * H;
+    ct_tensor *gic = ct__contiguous(gi), *h0c = ct__contiguous(h0), *wc = ct__contiguous(w_hh);
+    ct_tensor *c0c = lstm ? ct__contiguous(c0) : NULL, *bc = b_hh ? ct__contiguous(b_hh) : NULL;
+    ct_tensor *hs = ct__empty((int64_t[]){T, B, H}, 3, dt);
+    ct_tensor *ws = W ? ct__empty((int64_t[]){T, B, W * H}, 3, dt) : NULL;
+    ct_tensor *cn = lstm ? ct__empty((int64_t[]){B, H}, 2, dt) : NULL;
+    ct_tensor *gh = ct__empty((int64_t[]){B, GH}, 2, dt);
+    int rc = -1;
+    if (!gic || !h0c || !wc || (lstm && !c0c) || (b_hh && !bc) || !hs || (W && !ws) || (lstm && !cn) || !gh)
+        goto done;
+    int64_t tl = 0;
+    for (int64_t s = 0; B * H > 0 && s < T; s++) {
+        int64_t t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t - 1;
+        const void *hp = s == 0 ? ct_data_ptr(h0c) : PTR(hs, tp * B * H);
+        ct__gemm(dt, 1, B, GH, H, 1.0, hp, 0, H, 1, ct_data_ptr(wc), 0, 1, H, 0.0, ct_data_ptr(gh), 0, GH);
+        ct__rnn_step st = {
+            .mode = mode, .B = B, .H = H, .gi = PTR(gic, t * B * GH), .gh = ct_data_ptr(gh),
+            .bias = bc ? ct_data_ptr(bc) : NULL, .h_prev = hp,
+            .c_prev = !lstm ? NULL : s == 0 ? ct_data_ptr(c0c) : (const void *)PTR(ws, (tp * B * W + 4) * H),
+            .c_prev_rs = s == 0 ? H : W * H, .ws = ws ? PTR(ws, t * B * W * H) : NULL, .h = PTR(hs, t * B * H),
+        };
+        ct__rnn_step_forward(dt, &st);
+        tl = t;
+    }
+    if (lstm)
+        for (int64_t b = 0; b < B; b++)
+            memcpy(PTR(cn, b * H), PTR(ws, (tl * B * W + b * W + 4) * H), (size_t)H * isz);
+    *hs_out = hs;
+    *cn_out = cn;
+    *ws_out = ws;
+    hs = cn = ws = NULL;
+    rc = 0;
+done:
+    ct_release(gic);
+    ct_release(h0c);
+    ct_release(wc);
+    ct_release(c0c);
+    ct_release(bc);
+    ct_release(hs);
+    ct_release(ws);
+    ct_release(cn);
+    ct_release(gh);
+    return rc;
+}
+
+/* Checks, forward, record. args: i[0] mode, b[0] reverse, b[1] has b_hh.
+ * Inputs {gi, h0, c0 (NULL but for LSTM), w_hh, b_hh (may be NULL)},
+ * extra {c_n (LSTM: output 1; else NULL), workspace (NULL for RNN)}. */
+static int layer(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h0, const ct_tensor *c0,
+                 const ct_tensor *w_hh, const ct_tensor *b_hh, bool reverse, ct_tensor **hs_out,
+                 ct_tensor **cn_out) {
+    if (check_args(mode, gi, h0, c0, w_hh, b_hh) < 0) return -1;
+    if (mode != CT_RNN_LSTM) c0 = NULL;
+    ct_tensor *hs, *cn, *ws;
+    if (layer_forward(mode, reverse, gi, h0, c0, w_hh, b_hh, &hs, &cn, &ws) < 0) return -1;
+    const ct_tensor *in[5] = {gi, h0, c0, w_hh, b_hh};
+    if (ct__needs_grad(in, 5)) {
+        ct_op_args a;
+        memset(&a, 0, sizeof a);
+        a.i[0] = mode;
+        a.b[0] = reverse;
+        a.b[1] = b_hh != NULL;
+        int op = mode == CT_RNN_LSTM ? CT_OP_lstm_layer : mode == CT_RNN_GRU ? CT_OP_gru_layer : CT_OP_rnn_layer;
+        const ct_tensor *ex[2] = {cn, ws};
+        if (ct__ag_record(op, hs, in, 5, ex, 2, &a) < 0) {
+            ct_release(hs);
+            ct_release(cn);
+            ct_release(ws);
+            return -1;
+        }
+    }
+    ct_release(ws);
+    *hs_out = ct_autorelease(hs);
+    if (cn_out) *cn_out = cn ? ct_autorelease(cn) : NULL;
+    else ct_release(cn);
+    return 0;
+}
+
+int ct_lstm_layer(const ct_tensor *gi, const ct_tensor *h0, const ct_tensor *c0, const ct_tensor *w_hh,
+                  const ct_tensor *b_hh, bool reverse, ct_tensor **hs, ct_tensor **c_n) {
+    if (!hs || !c_n) {
+        ct_set_error(CT_ERR_VALUE, "lstm_layer: hs and c_n must not be NULL");
+        return -1;
+    }
+    return layer(CT_RNN_LSTM, gi, h0, c0, w_hh, b_hh, reverse, hs, c_n);
+}
+
+ct_tensor *ct_gru_layer(const ct_tensor *gi, const ct_tensor *h0, const ct_tensor *w_hh, const ct_tensor *b_hh,
+                        bool reverse) {
+    ct_tensor *hs;
+    return layer(CT_RNN_GRU, gi, h0, NULL, w_hh, b_hh, reverse, &hs, NULL) < 0 ? NULL : hs;
+}
+
+ct_tensor *ct_rnn_layer(const ct_tensor *gi, const ct_tensor *h0, const ct_tensor *w_hh, const ct_tensor *b_hh,
+                        bool relu, bool reverse) {
+    ct_tensor *hs;
+    return layer(relu ? CT_RNN_RELU : CT_RNN_TANH, gi, h0, NULL, w_hh, b_hh, reverse, &hs, NULL) < 0 ? NULL : hs;
+}
+
+/* ------------------------------------------------------------------ backward */
+
+int ct__rnn_layer_backward(ct_rnn_mode mode, bool reverse, const ct_tensor *h0, const ct_tensor *c0,
+                           const ct_tensor *w_hh, const ct_tensor *hs, const ct_tensor *ws,
+                           const ct_tensor *ghs, const ct_tensor *gcn, const bool need[5], ct_tensor *out[5]) {
+    ct_dtype dt = hs->dtype;
+    size_t isz = ct_dtype_size(dt);
+    bool lstm = mode == CT_RNN_LSTM, gru = mode == CT_RNN_GRU;
+    int64_t T = hs->sizes[0], B = hs->sizes[1], H = hs->sizes[2], G = ct__rnn_gates(mode);
+    int64_t W = ct__rnn_ws_cols(mode), GH = G * H;
+    for (int k = 0; k < 5; k++) out[k] = NULL;
+    ct_tensor *h0c = ct__contiguous(h0), *wc = ct__contiguous(w_hh), *gc = ct__contiguous(ghs);
+    ct_tensor *c0c = lstm ? ct__contiguous(c0) : NULL;
+    ct_tensor *dgi = ct__empty((int64_t[]){T, B, GH}, 3, dt);
+    ct_tensor *dgh = gru ? ct__empty((int64_t[]){T, B, GH}, 3, dt) : ct_retain(dgi);
+    ct_tensor *dh = ct__empty((int64_t[]){B, H}, 2, dt), *dhn = ct__empty((int64_t[]){B, H}, 2, dt);
+    ct_tensor *dc = lstm ? (gcn ? ct__to_dtype(gcn, dt, true) : ct__empty((int64_t[]){B, H}, 2, dt)) : NULL;
+    ct_tensor *dw = need[3] ? ct__empty((int64_t[]){GH, H}, 2, dt) : NULL;
+    int rc = -1;
+    if (!h0c || !wc || !gc || (lstm && !c0c) || !dgi || !dgh || !dh || !dhn || (lstm && !dc) || (need[3] && !dw))
+        goto done;
+    if (dc && !ct_is_contiguous(dc)) {
+        ct_tensor *d2 = ct__contiguous(dc);
+        ct_release(dc);
+        if (!(dc = d2)) goto done;
+    }
+    if (lstm && !gcn) memset(ct_data_ptr(dc), 0, (size_t)(B * H) * isz);
+    memset(ct_data_ptr(dhn), 0, (size_t)(B * H) * isz);
+    for (int64_t s = 0; B * H > 0 && s < T; s++) {
+        int64_t t = reverse ? s : T - 1 - s, tp = reverse ? t + 1 : t - 1;
+        bool first = reverse ? t == T - 1 : t == 0; /* the forward's first step: h0, c0 */
+        /* dh = ghs[t] + dhn */
+        if (dt == CT_FLOAT32) {
+            float *d = ct_data_ptr(dh);
+            const float *a = (const float *)PTR(gc, t * B * H), *b = ct_data_ptr(dhn);
+            for (int64_t k = 0; k < B * H; k++) d[k] = a[k] + b[k];
+        } else {
+            double *d = ct_data_ptr(dh);
+            const double *a = (const double *)PTR(gc, t * B * H), *b = ct_data_ptr(dhn);
+            for (int64_t k = 0; k < B * H; k++) d[k] = a[k] + b[k];
+        }
+        ct__rnn_step_back st = {
+            .mode = mode, .B = B, .H = H, .ws = ws ? PTR(ws, t * B * W * H) : NULL,
+            .c_prev = !lstm ? NULL : first ? ct_data_ptr(c0c) : (const void *)PTR(ws, (tp * B * W + 4) * H),
+            .c_prev_rs = first ? H : W * H, .h_prev = first ? ct_data_ptr(h0c) : (const void *)PTR(hs, tp * B * H),
+            .h = PTR(hs, t * B * H), .dh = ct_data_ptr(dh), .dc = dc ? ct_data_ptr(dc) : NULL,
+            .dgi = PTR(dgi, t * B * GH), .dgh = PTR(dgh, t * B * GH), .dh_prev = ct_data_ptr(dhn),
+        };
+        ct__rnn_step_backward(dt, &st);
+        /* dhn = (GRU: dh z) + dgh[t] W_hh */
+        if (!first || need[1])
+            ct__gemm(dt, 1, B, H, GH, 1.0, st.dgh, 0, GH, 1, ct_data_ptr(wc), 0, H, 1, gru ? 1.0 : 0.0,
+                     ct_data_ptr(dhn), 0, H);
+    }
+    if (dw) {
+        /* dW_hh = sum_t dgh[t]^T h_prev(t): the steps after the first read
+         * hs (one step behind, or ahead when reversed), the first reads h0 */
+        int64_t t0 = reverse ? T - 1 : 0;
+        if (T > 1)
+            ct__gemm(dt, 1, GH, H, (T - 1) * B, 1.0, PTR(dgh, reverse ? 0 : B * GH), 0, 1, GH,
+                     PTR(hs, reverse ? B * H : 0), 0, H, 1, 0.0, ct_data_ptr(dw), 0, H);
+        ct__gemm(dt, 1, GH, H, B, 1.0, PTR(dgh, t0 * B * GH), 0, 1, GH, ct_data_ptr(h0c), 0, H, 1,
+                 T > 1 ? 1.0 : 0.0, ct_data_ptr(dw), 0, H);
+    }
+    if (need[4]) {
+        ct_scope sc = ct_scope_begin();
+        int dims[2] = {0, 1};
+        ct_tensor *db = ct_sum_dims(dgh, dims, 2, false, -1);
+        if (db) out[4] = ct_keep(db);
+        ct_scope_end(sc);
+        if (!out[4]) goto done;
+    }
+    if (need[0]) out[0] = ct_retain(dgi);
+    if (need[1]) out[1] = ct_retain(dhn);
+    if (need[2] && lstm) out[2] = ct_retain(dc);
+    if (need[3]) out[3] = ct_retain(dw);
+    rc = 0;
+done:
+    if (rc < 0) {
+        for (int k = 0; k < 5; k++) ct_release(out[k]), out[k] = NULL;
+    }
+    ct_release(h0c);
+    ct_release(wc);
+    ct_release(gc);
+    ct_release(c0c);
+    ct_release(dgi);
+    ct_release(dgh);
+    ct_release(dh);
+    ct_release(dhn);
+    ct_release(dc);
+    ct_release(dw);
+    return rc;
+}
