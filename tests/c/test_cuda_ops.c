@@ -347,3 +347,42 @@ TEST(cuda_guard, ops_without_cuda_kernels_refuse) {
     CHECK_ERR(ct_bernoulli_p(x, 0.5, ct_default_generator()), "bernoulli: not implemented for CUDA");
     CHECK_ERR(ct_linalg_inv(ct_cuda(ct_eye(3, 3, CT_FLOAT32))), "linalg_inv: not implemented for CUDA");
 }
+
+/* ---------------------------------------------------------------- indexing, losses */
+TEST(cuda_index, gather_scatter_add_masked_fill) {
+    if (!gpu()) return;
+    ct_tensor *x = R(SHAPE(4, 6), 2, CT_FLOAT32, 1), *g = ct_cuda(x);
+    ct_tensor *idx = ct_to_dtype(tt_tensor(VALS(0, 5, 5, 1, 2, 3, 4, 0), SHAPE(4, 2), 2, CT_FLOAT64), CT_INT64, false);
+    ct_tensor *gi = ct_cuda(idx);
+    CLOSE(ct_gather(g, 1, gi), ct_gather(x, 1, idx), 0);
+    CLOSE(ct_gather(ct_t(g), 0, ct_t(gi)), ct_gather(ct_t(x), 0, ct_t(idx)), 0);
+    /* duplicate indices accumulate */
+    ct_tensor *src = R(SHAPE(4, 2), 2, CT_FLOAT32, 2);
+    CLOSE(ct_scatter_add(g, 1, gi, ct_cuda(src)), ct_scatter_add(x, 1, idx, src), 1e-6);
+    ct_tensor *srcd = R(SHAPE(4, 2), 2, CT_FLOAT64, 3);
+    ct_tensor *xd = ct_to_dtype(x, CT_FLOAT64, false);
+    CLOSE(ct_scatter(ct_cuda(xd), 1, ct_cuda(ct_slice(idx, 1, 0, 1, 1)), ct_cuda(ct_slice(srcd, 1, 0, 1, 1))),
+          ct_scatter(xd, 1, ct_slice(idx, 1, 0, 1, 1), ct_slice(srcd, 1, 0, 1, 1)), 0);
+    ct_tensor *bad = ct_cuda(ct_full_int(SHAPE(4, 1), 2, 6, CT_INT64));
+    CHECK_ERR(ct_gather(g, 1, bad), "out of bounds");
+    ct_tensor *m = ct_gt_scalar(x, 0.2);
+    CLOSE(ct_masked_fill(g, ct_cuda(m), -7), ct_masked_fill(x, m, -7), 0);
+}
+
+TEST(cuda_nn, cross_entropy_forward_and_backward) {
+    if (!gpu()) return;
+    ct_tensor *logits = ct_mul_scalar(R(SHAPE(6, 5), 2, CT_FLOAT64, 1), 3);
+    ct_tensor *t = ct_to_dtype(tt_tensor(VALS(0, 4, 2, 2, 1, 3), SHAPE(6), 1, CT_FLOAT64), CT_INT64, false);
+    ct_tensor *gl = ct_cuda(logits), *gt = ct_cuda(t), *cl = ct_clone(logits);
+    ct_set_requires_grad(gl, true);
+    ct_set_requires_grad(cl, true);
+    ct_tensor *lg = ct_cross_entropy(gl, gt, NULL, 2 /* ignore_index */, CT_REDUCTION_MEAN, 0);
+    ct_tensor *lc = ct_cross_entropy(cl, t, NULL, 2, CT_REDUCTION_MEAN, 0);
+    CLOSE(lg, lc, 1e-12);
+    CHECK(ct_backward(lg, NULL, false, false, NULL, 0) == 0);
+    CHECK(ct_backward(lc, NULL, false, false, NULL, 0) == 0);
+    CLOSE(ct_tensor_grad(gl), ct_tensor_grad(cl), 1e-12);
+    CHECK_ERR(ct_cross_entropy(gl, ct_cuda(ct_full_int(SHAPE(6), 1, 9, CT_INT64)), NULL, -100,
+                               CT_REDUCTION_MEAN, 0),
+              "out of bounds");
+}
