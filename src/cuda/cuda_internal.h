@@ -113,6 +113,19 @@ int ct__cuda_softmax_launch(int dt, const void *x, void *out, int64_t outer, int
  * cudaStream_t; NULL = the legacy default stream). runtime.c. */
 void *ct__cuda_stream(void);
 
+/* Random numbers on the GPU (random.cu): numel contiguous elements of
+ * dtype dt from the counter-based Philox4x32-10 generator keyed by seed:
+ * kind 0 uniform [a, b), 1 normal (mean a, std b), 2 bernoulli (p = a).
+ * Element i uses counter i, so the result depends only on (seed, i), not on
+ * the launch shape. src/ops/random.c draws seed from the ctorch generator
+ * (one 64-bit draw per call), so ct_manual_seed makes GPU draws
+ * reproducible. A CPU-only build has a stub that fails. */
+#define CT_CUDA_RAND_UNIFORM 0
+#define CT_CUDA_RAND_NORMAL 1
+#define CT_CUDA_RAND_BERNOULLI 2
+int ct__cuda_random_fill(void *data, int dt, int64_t numel, int kind, double a, double b,
+                         uint64_t seed);
+
 /* Host side (runtime.c): sets the ctorch error from a CUDA error code and
  * returns -1 (0 when code is cudaSuccess). */
 int ct__cuda_check(int code, const char *what);

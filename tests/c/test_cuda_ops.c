@@ -344,7 +344,7 @@ TEST(cuda_guard, ops_without_cuda_kernels_refuse) {
     CHECK_ERR(ct_cat((const ct_tensor *const[]){x, x}, 2, 0), "not implemented for CUDA");
     CHECK_ERR(ct_flip(x, (const int[]){0}, 1), "flip: not implemented for CUDA");
     CHECK_ERR(ct_sort(x, -1, false, false, NULL), "sort: not implemented for CUDA");
-    CHECK_ERR(ct_bernoulli_p(x, 0.5, ct_default_generator()), "bernoulli: not implemented for CUDA");
+    CHECK_ERR(ct_exponential_(x, 1.0, NULL), "random: not implemented for CUDA");
     CHECK_ERR(ct_linalg_inv(ct_cuda(ct_eye(3, 3, CT_FLOAT32))), "linalg_inv: not implemented for CUDA");
 }
 
@@ -385,4 +385,34 @@ TEST(cuda_nn, cross_entropy_forward_and_backward) {
     CHECK_ERR(ct_cross_entropy(gl, ct_cuda(ct_full_int(SHAPE(6), 1, 9, CT_INT64)), NULL, -100,
                                CT_REDUCTION_MEAN, 0),
               "out of bounds");
+}
+
+/* ---------------------------------------------------------------- random */
+/* Philox draws on the GPU: reproducible after ct_manual_seed, in range,
+ * with the moments of their distribution (65536 draws: 5 sigma bounds). */
+TEST(cuda_random, philox_uniform_normal_bernoulli_dropout) {
+    if (!gpu()) return;
+    int64_t n = 65536;
+    ct_tensor *u = ct_empty_device(&n, 1, CT_FLOAT32, (ct_device){CT_CUDA, -1});
+    CHECK_OK(u);
+    ct_manual_seed(7);
+    CHECK_OK(ct_uniform_(u, -1, 3, NULL));
+    ct_tensor *u1 = ct_cpu(u);
+    ct_manual_seed(7);
+    CHECK_OK(ct_uniform_(u, -1, 3, NULL));
+    CLOSE(u, u1, 0); /* the same seed gives the same values */
+    CHECK(ct_item_at(ct_amin(u, NULL, 0, false), 0) >= -1 && ct_item_at(ct_amax(u, NULL, 0, false), 0) < 3);
+    double mu = ct_item_at(ct_mean(u), 0);
+    CHECK(fabs(mu - 1) < 5 * 4 / sqrt(12.0 * (double)n));
+    ct_tensor *z = ct_empty_device(&n, 1, CT_FLOAT64, (ct_device){CT_CUDA, -1});
+    CHECK_OK(ct_normal_(ct_transpose(ct_view(z, SHAPE(256, 256), 2), 0, 1), 2, 0.5, NULL)); /* non-contiguous */
+    CHECK(fabs(ct_item_at(ct_mean(z), 0) - 2) < 5 * 0.5 / sqrt((double)n));
+    CHECK(fabs(ct_item_at(ct_std(z, NULL, 0, 1, false), 0) - 0.5) < 0.02);
+    ct_tensor *b = ct_bernoulli_p(z, 0.25, NULL);
+    CHECK_OK(b);
+    CHECK(b->storage->device.type == CT_CUDA);
+    CHECK(fabs(ct_item_at(ct_mean(b), 0) - 0.25) < 5 * sqrt(0.25 * 0.75 / (double)n));
+    ct_tensor *d = ct_dropout(ct_ones_like(z, CT_DTYPE_DEFAULT), 0.5, true, NULL);
+    CHECK_OK(d);
+    CHECK(fabs(ct_item_at(ct_mean(d), 0) - 1) < 5 * 1.0 / sqrt((double)n));
 }
