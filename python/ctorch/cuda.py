@@ -227,12 +227,20 @@ def stream(stream):
 
 
 def manual_seed(seed):
-    """Seeding CUDA generators: ctorch's CUDA random ops draw from the CPU
-    generator for now, so this does nothing (as torch without CUDA)."""
+    """ctorch's CUDA random ops (Philox, src/cuda/random.cu) take their key
+    from the default generator, one draw per call: ctorch.manual_seed(s)
+    makes them reproducible. This seeds that generator, so that scripts
+    which call only torch.cuda.manual_seed are reproducible too (it also
+    reseeds CPU draws, unlike torch's). Without a GPU it does nothing, as
+    torch's lazy CUDA seeding."""
+    if is_available():
+        from ctorch import manual_seed as _seed
+        _seed(seed)
 
 
 def manual_seed_all(seed):
     """See manual_seed."""
+    manual_seed(seed)
 
 
 class device:

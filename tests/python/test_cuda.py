@@ -276,3 +276,18 @@ def test_streams_and_events():
     assert start.elapsed_time(end) >= 0
     ctorch.cuda.current_stream().wait_stream(s)
     same(y, (x @ x).sum(1))
+
+
+@gpu
+def test_gpu_random_is_reproducible_and_dropout_runs():
+    x = ctorch.empty(10000, device="cuda")
+    ctorch.manual_seed(3)
+    a = x.uniform_().cpu()
+    ctorch.manual_seed(3)
+    b = x.uniform_().cpu()
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert 0 <= a.min().item() and a.max().item() < 1 and abs(a.mean().item() - 0.5) < 0.02
+    n = x.normal_(1, 2)
+    assert n.is_cuda and abs(n.mean().item() - 1) < 0.1
+    d = ctorch.nn.functional.dropout(ctorch.ones(10000, device="cuda"), 0.5)
+    assert d.is_cuda and abs(d.mean().item() - 1) < 0.1
