@@ -69,6 +69,10 @@ typedef struct ct_device_hooks {
     /* softmax (log = false) or log_softmax of x (contiguous) along dim into
      * out (contiguous, same shape; float32/float64 for both). Returns 0 or -1. */
     int (*softmax)(const ct_tensor *x, int dim, bool log, ct_tensor *out);
+    /* ct__sg_run (ops/index_internal.h) on the GPU for GATHER, COPY, FILL
+     * and ADD; -1 with an error for the other ops. */
+    int (*sg_run)(int op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other, int dim,
+                  double value, int64_t *bad);
 } ct_device_hooks;
 extern const ct_device_hooks *const ct__cuda;
 static inline bool ct__on_cpu(const ct_tensor *t) { return t->storage->device.type == CT_CPU; }

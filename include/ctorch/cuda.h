@@ -55,6 +55,36 @@ void ct_cuda_empty_cache(void);
 void ct_cuda_set_allow_tf32(bool allow);
 bool ct_cuda_allow_tf32(void);
 
+/* Streams (torch.cuda.Stream): opaque cudaStream_t handles; NULL is the
+ * default stream. The current stream is per thread and per device
+ * (-1 = current device): every kernel and cuBLAS call of the thread on that
+ * device goes there. query: 1 done, 0 pending, -1 error. */
+int ct_cuda_stream_create(int device, int priority, void **stream);
+int ct_cuda_stream_destroy(void *stream);
+void *ct_cuda_get_stream(int device);
+int ct_cuda_set_stream(int device, void *stream);
+int ct_cuda_stream_synchronize(void *stream);
+int ct_cuda_stream_query(void *stream);
+int ct_cuda_stream_wait_event(void *stream, void *event);
+/* Events (torch.cuda.Event): opaque cudaEvent_t handles. */
+int ct_cuda_event_create(bool enable_timing, bool blocking, void **event);
+int ct_cuda_event_destroy(void *event);
+int ct_cuda_event_record(void *event, void *stream);
+int ct_cuda_event_synchronize(void *event);
+int ct_cuda_event_query(void *event);
+int ct_cuda_event_elapsed_ms(void *start, void *end, float *ms);
+
+/* Tensor.pin_memory(): a copy of the CPU tensor t in page-locked host
+ * memory (cudaHostAlloc), t itself when already pinned. Needs a GPU. */
+ct_tensor *ct_pin_memory(const ct_tensor *t);
+/* Tensor.is_pinned() (false in a CPU-only build). */
+bool ct_is_pinned(const ct_tensor *t);
+/* dst.copy_(src, non_blocking=True): queued on the current stream without
+ * waiting when one side is pinned host memory and both are contiguous with
+ * the same dtype and shape (src must then stay unchanged until the stream
+ * reaches the copy); otherwise a synchronous copy. 0 or -1. */
+int ct_cuda_copy_nonblocking(ct_tensor *dst, const ct_tensor *src);
+
 /* Parses "cpu", "cuda", "cuda:N" into *dev; -1 with an error otherwise. */
 int ct_device_parse(const char *s, ct_device *dev);
 /* "cpu", "cuda:0": writes into buf and returns it. */

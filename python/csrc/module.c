@@ -519,7 +519,7 @@ extern PyMethodDef ctpy_optim_functions[];
 extern PyMethodDef ctpy_init_functions[];
 extern PyMethodDef ctpy_io_functions[];
 extern PyMethodDef ctpy_data_functions[];
-extern PyMethodDef ctpy_cuda_functions[];
+extern PyMethodDef ctpy_cuda_functions[], ctpy_cuda_methods[];
 extern PyMethodDef ctpy_rnn_functions[];
 extern PyMethodDef ctpy_nn_conv_functions[];
 extern PyMethodDef ctpy_nn_norm_functions[];
@@ -577,6 +577,7 @@ PyMODINIT_FUNC PyInit__C(void) {
                              ctpy_linalg_methods, ctpy_shape_methods, ctpy_reduce_methods,
                              ctpy_index_methods, ctpy_random_methods, ctpy_pointwise_methods, ctpy_nn_methods,
                              ctpy_compare_methods, ctpy_table_methods()};
+                             ctpy_cuda_methods, ctpy_table_methods()};
     int ntables = sizeof tables / sizeof *tables;
     if (!tables[ntables - 1] || ctpy_tensor_add_methods(tables, ntables) < 0) return NULL;
     if (ctpy_factory_init(NULL) < 0) return NULL;

@@ -12,7 +12,7 @@ from ctorch._C import Tensor, Size, dtype, device, _rebuild_tensor  # noqa: F401
 
 __version__ = "0.1.0"
 
-from ctorch import version, cuda, autograd, linalg  # noqa: E402,F401
+from ctorch import version, cuda, autograd, linalg, backends  # noqa: E402,F401
 from ctorch.autograd import no_grad, enable_grad, set_grad_enabled, inference_mode  # noqa: E402,F401
 is_inference_mode_enabled = _C.is_inference_mode_enabled
 from ctorch._tensor_types import (  # noqa: E402,F401

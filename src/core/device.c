@@ -2,6 +2,7 @@
  * work itself lives in src/cuda/ and reaches this code through ct__cuda
  * (internal.h), which is NULL in a CPU-only build. */
 #include "internal.h"
+#include "cuda/cuda_internal.h"
 
 #include <stdio.h>
 
@@ -114,6 +115,35 @@ int ct_cuda_get_device_name(int index, char *buf, size_t len) { return no_cuda()
 ct_cuda_memory_stats ct_cuda_memory_stats_get(int index) { return (ct_cuda_memory_stats){0}; }
 void ct_cuda_reset_peak_memory_stats(int index) {}
 void ct_cuda_empty_cache(void) {}
+int ct_cuda_stream_create(int device, int priority, void **stream) {
+    *stream = NULL;
+    return no_cuda();
+}
+int ct_cuda_stream_destroy(void *stream) { return stream ? no_cuda() : 0; }
+void *ct_cuda_get_stream(int device) { return NULL; }
+int ct_cuda_set_stream(int device, void *stream) { return no_cuda(); }
+int ct_cuda_stream_synchronize(void *stream) { return no_cuda(); }
+int ct_cuda_stream_query(void *stream) { return no_cuda(); }
+int ct_cuda_stream_wait_event(void *stream, void *event) { return no_cuda(); }
+int ct_cuda_event_create(bool enable_timing, bool blocking, void **event) {
+    *event = NULL;
+    return no_cuda();
+}
+int ct_cuda_event_destroy(void *event) { return event ? no_cuda() : 0; }
+int ct_cuda_event_record(void *event, void *stream) { return no_cuda(); }
+int ct_cuda_event_synchronize(void *event) { return no_cuda(); }
+int ct_cuda_event_query(void *event) { return no_cuda(); }
+int ct_cuda_event_elapsed_ms(void *start, void *end, float *ms) { return no_cuda(); }
+ct_tensor *ct_pin_memory(const ct_tensor *t) {
+    no_cuda();
+    return NULL;
+}
+bool ct_is_pinned(const ct_tensor *t) { return false; }
+int ct_cuda_copy_nonblocking(ct_tensor *dst, const ct_tensor *src) { return ct__copy_into(dst, src); }
+int ct__cuda_random_fill(void *data, int dt, int64_t numel, int kind, double a, double b,
+                         uint64_t seed) {
+    return no_cuda();
+}
 static bool allow_tf32;
 void ct_cuda_set_allow_tf32(bool allow) { allow_tf32 = allow; }
 bool ct_cuda_allow_tf32(void) { return allow_tf32; }

@@ -81,6 +81,29 @@ typedef struct ct_cuda_red {
 
 int ct__cuda_reduce_launch(const ct_cuda_red *a);
 
+/* One gather/scatter (index.cu; built by index.c): for each position p of
+ * index (sizes, strides in elements per operand; the indexed operand's
+ * stride along dim is 0 in ix_strides and s_dim apart), j = index[p]:
+ *   GATHER: other[p] = indexed[p with j along dim]
+ *   COPY:   indexed[..j..] = other[p];  FILL: = value;
+ *   ADD:    indexed[..j..] += value * other[p]  (atomics)
+ * An index outside [0, lim) sets *bad_flag to 1 and bad_value to it. */
+typedef struct ct_cuda_sg {
+    int op, dt, nd;
+    int64_t numel, lim, s_dim;
+    int64_t sizes[CT_CUDA_MAX_DIMS];
+    int64_t ix_strides[CT_CUDA_MAX_DIMS], idx_strides[CT_CUDA_MAX_DIMS],
+        oth_strides[CT_CUDA_MAX_DIMS];
+    void *indexed;
+    const int64_t *index;
+    void *other;
+    double value;
+    int *bad_flag;
+    long long *bad_value;
+} ct_cuda_sg;
+
+int ct__cuda_sg_launch(const ct_cuda_sg *a);
+
 /* softmax / log_softmax of a contiguous [outer, D, inner] float32/float64
  * block into out (softmax.cu). outer * D * inner > 0. */
 int ct__cuda_softmax_launch(int dt, const void *x, void *out, int64_t outer, int64_t D,
@@ -89,6 +112,19 @@ int ct__cuda_softmax_launch(int dt, const void *x, void *out, int64_t outer, int
 /* The stream work of this thread goes to on the current device (a
  * cudaStream_t; NULL = the legacy default stream). runtime.c. */
 void *ct__cuda_stream(void);
+
+/* Random numbers on the GPU (random.cu): numel contiguous elements of
+ * dtype dt from the counter-based Philox4x32-10 generator keyed by seed:
+ * kind 0 uniform [a, b), 1 normal (mean a, std b), 2 bernoulli (p = a).
+ * Element i uses counter i, so the result depends only on (seed, i), not on
+ * the launch shape. src/ops/random.c draws seed from the ctorch generator
+ * (one 64-bit draw per call), so ct_manual_seed makes GPU draws
+ * reproducible. A CPU-only build has a stub that fails. */
+#define CT_CUDA_RAND_UNIFORM 0
+#define CT_CUDA_RAND_NORMAL 1
+#define CT_CUDA_RAND_BERNOULLI 2
+int ct__cuda_random_fill(void *data, int dt, int64_t numel, int kind, double a, double b,
+                         uint64_t seed);
 
 /* Host side (runtime.c): sets the ctorch error from a CUDA error code and
  * returns -1 (0 when code is cudaSuccess). */

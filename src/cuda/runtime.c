@@ -4,10 +4,11 @@
  *
  * Allocator: freed blocks go to a per-device cache keyed by their rounded
  * size (512-byte steps below 1 MiB, 2 MiB steps above) and are reused for
- * the next request of that size, so a training loop stops calling
- * cudaMalloc after its first iterations. All work runs on the default
- * stream, so a block freed by the host is safe to hand out again: later
- * kernels are ordered after the ones that used it. */
+ * the next request of that size on the same stream, so a training loop
+ * stops calling cudaMalloc after its first iterations. A block freed by the
+ * host is safe to hand out again to work on the stream it was allocated
+ * for: later kernels there are ordered after the ones that used it
+ * (stream.c: streams and their current-stream slots). */
 #include "internal.h"
 #include "cuda/cuda_internal.h"
 
@@ -96,6 +97,8 @@ int ct_cuda_get_device_name(int index, char *buf, size_t len) {
  * NULL is the legacy default stream. */
 static _Thread_local void *cur_stream[MAX_DEVICES];
 
+void **ct__cuda_stream_slot(int d) { return &cur_stream[d]; }
+
 void *ct__cuda_stream(void) {
     int d = 0;
     if (cudaGetDevice(&d) != cudaSuccess || d < 0 || d >= MAX_DEVICES) {
@@ -110,6 +113,7 @@ typedef struct block {
     void *ptr;
     size_t size; /* rounded */
     int device;
+    void *stream; /* the stream it was allocated for: reused only there */
     struct block *next;
 } block;
 
@@ -176,10 +180,11 @@ void ct_cuda_reset_peak_memory_stats(int index) {
 
 static block *block_alloc(size_t nbytes, int dev) {
     size_t size = round_size(nbytes);
+    void *stream = cur_stream[dev];
     pthread_mutex_lock(&A.lock);
     block **pp = &A.cached[dev], *b = NULL;
     for (; *pp; pp = &(*pp)->next)
-        if ((*pp)->size == size) {
+        if ((*pp)->size == size && (*pp)->stream == stream) {
             b = *pp;
             *pp = b->next;
             break;
@@ -211,6 +216,7 @@ static block *block_alloc(size_t nbytes, int dev) {
         b->ptr = p;
         b->size = size;
         b->device = dev;
+        b->stream = stream;
         A.stats[dev].reserved += size;
         A.stats[dev].driver_allocs++;
     }
@@ -364,6 +370,8 @@ int ct__cuda_gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, d
 int ct__cuda_reduce(const ct_tensor *x, const bool *mask, int kind, double p,
                     const ct_tensor *centre, int post, double s, ct_tensor *out, ct_tensor *idx);
 int ct__cuda_softmax(const ct_tensor *x, int dim, bool log, ct_tensor *out);
+int ct__cuda_sg_run(int op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other,
+                    int dim, double value, int64_t *bad);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -373,5 +381,6 @@ static const ct_device_hooks hooks = {
     .gemm = ct__cuda_gemm,
     .reduce = ct__cuda_reduce,
     .softmax = ct__cuda_softmax,
+    .sg_run = ct__cuda_sg_run,
 };
 const ct_device_hooks *const ct__cuda = &hooks;

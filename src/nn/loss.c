@@ -124,14 +124,27 @@ static int nll_check(const ct_tensor *input, const ct_tensor *target, const ct_t
                      (long long)C, ct__shp(weight));
         return -1;
     }
+    /* targets on a GPU are checked on the host: one copy (a synchronisation) */
+    ct_tensor *host = NULL;
+    if (!ct__on_cpu(target)) {
+        host = ct__empty(target->sizes, target->ndim, target->dtype);
+        if (!host || ct__copy_into(host, target) < 0) {
+            ct_release(host);
+            return -1;
+        }
+        target = host;
+    }
+    int rc = 0;
     for (int64_t i = 0; i < target->numel; i++) {
         int64_t t = ct_item_at_int(target, i);
         if (t != ignore_index && (t < 0 || t >= C)) {
             ct_set_error(CT_ERR_INDEX, "Target %lld is out of bounds.", (long long)t);
-            return -1;
+            rc = -1;
+            break;
         }
     }
-    return 0;
+    ct_release(host);
+    return rc;
 }
 
 /* Scope-owned nll loss (inside the caller's scope); checks done. */

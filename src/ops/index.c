@@ -59,8 +59,19 @@ static const char *reduce_name(int r) {
 
 /* ---------------------------------------------------------------- gather */
 
+/* ct__sg_run on the device of indexed (the GPU's kernel: src/cuda/index.cu). */
+static int sg(ct__sg_op op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other, int dim,
+              double value, int64_t *bad) {
+    if (CT_LIKELY(ct__on_cpu(indexed) && ct__on_cpu(index) && (!other || ct__on_cpu(other))))
+        return ct__sg_run(op, indexed, index, other, dim, value, bad);
+    if (!ct__cuda) {
+        ct_set_error(CT_ERR_RUNTIME, "Torch not compiled with CUDA enabled");
+        return -1;
+    }
+    return ct__cuda->sg_run((int)op, indexed, index, other, dim, value, bad);
+}
+
 ct_tensor *ct_gather(const ct_tensor *x, int dim, const ct_tensor *index) {
-    if (ct__require_cpu("gather", x) < 0 || ct__require_cpu("gather", index) < 0) return NULL;
     int nd = x->ndim ? x->ndim : 1;
     int d = ct_wrap_dim("gather", dim, nd);
     if (d < 0) return NULL;
@@ -79,7 +90,7 @@ ct_tensor *ct_gather(const ct_tensor *x, int dim, const ct_tensor *index) {
                                "gather(): Size does not match at dimension %d expected index %s "
                                "to be smaller than self %s apart from dimension %d",
                                k, ct__shp(index), ct__shp(x), d);
-    ct_tensor *out = ct__empty(index->sizes, index->ndim, x->dtype);
+    ct_tensor *out = ct__empty_on(index->sizes, index->ndim, x->dtype, x->storage->device);
     if (!out) return NULL;
     if (index->numel > 0 && x->numel == 0) {
         ct_release(out);
@@ -87,7 +98,12 @@ ct_tensor *ct_gather(const ct_tensor *x, int dim, const ct_tensor *index) {
                        (long long)ct_item_at_int(index, 0), d);
     }
     int64_t bad;
-    if (ct__sg_run(CT__SG_GATHER, (ct_tensor *)x, index, out, d, 0, &bad)) {
+    int rc = sg(CT__SG_GATHER, (ct_tensor *)x, index, out, d, 0, &bad);
+    if (rc < 0) {
+        ct_release(out);
+        return NULL;
+    }
+    if (rc) {
         ct_release(out);
         return CT_FAIL(CT_ERR_RUNTIME, "gather(): index %lld is out of bounds for dimension %d with size %lld",
                        (long long)bad, d, (long long)size_or_1(x, d));
@@ -202,7 +218,9 @@ static int scatter_check(const char *op, const ct_tensor *self, int *dim, const 
 static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, bool inplace, int dim,
                                const ct_tensor *index, const ct_tensor *src, double value,
                                int reduce, bool include_self, ct_op_args *a) {
-    if (ct__require_cpu(name, x) < 0) return NULL;
+    /* the GPU has scatter (copy, fill) and scatter_add */
+    if ((reduce != R_NONE && reduce != R_SUM) || (!src && reduce != R_NONE))
+        if (ct__require_cpu(name, x) < 0) return NULL;
     if (scatter_check(name, x, &dim, index, src) < 0) return NULL;
     a->i[0] = dim;
     if (ct__idx_begin_inplace(inplace, opid, x, src) < 0) return NULL;
@@ -217,7 +235,7 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
     }
     if (!rc && reduce != R_NONE && !include_self) {
         double id = reduce == R_PROD ? 1 : reduce == R_AMAX ? -INFINITY : reduce == R_AMIN ? INFINITY : 0;
-        rc = ct__sg_run(CT__SG_FILL, out, index, NULL, dim, id, &bad);
+        rc = sg(CT__SG_FILL, out, index, NULL, dim, id, &bad);
     }
     if (!rc && reduce == R_MEAN) {
         count = ct__empty(out->sizes, out->ndim, CT_INT64);
@@ -251,7 +269,7 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
             sc = src ? ct_retain((ct_tensor *)src) : NULL;
         }
         bool need_src = src || reduce != R_NONE;
-        rc = need_src && !sc ? -1 : ct__sg_run(op, out, index, sc, dim, need_src ? 1.0 : value, &bad);
+        rc = need_src && !sc ? -1 : sg(op, out, index, sc, dim, need_src ? 1.0 : value, &bad);
         ct_release(sc);
         if (rc < 0) {
             ct_release(count);
@@ -263,6 +281,7 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
     ct_release(count);
     if (rc) {
         if (!inplace) ct_release(out);
+        if (rc < 0) return NULL;
         return CT_FAIL(CT_ERR_RUNTIME, "%s(): index %lld is out of bounds for dimension %d with size %lld",
                        name, (long long)bad, dim, (long long)size_or_1(x, dim));
     }

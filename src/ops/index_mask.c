@@ -2,6 +2,7 @@
  * nonzero, take, put. Row-major order matters for masked_select/scatter and
  * nonzero, so they work on contiguous copies where the input is not. */
 #include "ops/index_internal.h"
+#include "ops/pointwise_kops.h"
 
 static bool is_mask(ct_dtype dt) { return dt == CT_BOOL || dt == CT_UINT8; }
 
@@ -48,6 +49,24 @@ static int check_inplace_broadcast(const char *op, const ct_tensor *x, const ct_
 
 /* ---------------------------------------------------------------- masked_fill */
 
+/* out = where(mask, value, out) by the GPU's elementwise kernel, value a
+ * host scalar. */
+static int gpu_masked_fill(ct_tensor *out, const ct_tensor *mask, double value) {
+    if (!ct__cuda) {
+        ct_set_error(CT_ERR_RUNTIME, "Torch not compiled with CUDA enabled");
+        return -1;
+    }
+    ct_tensor *v = ct__empty(NULL, 0, CT_FLOAT64);
+    if (!v) return -1;
+    *(double *)ct_data_ptr(v) = value;
+    ct_dtype dt = out->dtype;
+    ct_dtype cdt = dt == CT_FLOAT16 || dt == CT_BFLOAT16 ? CT_FLOAT32 : dt;
+    const ct_tensor *in[3] = {mask, v, out};
+    ct_tensor *r = ct__cuda->pw_run("masked_fill", CT_PW_WHERE, 0, out, 3, in, 0, cdt, dt, NULL);
+    ct_release(v);
+    return r ? 0 : -1;
+}
+
 static ct_tensor *masked_fill_impl(const ct_tensor *x, bool inplace, const ct_tensor *mask,
                                    double value, const ct_tensor *vt) {
     if (!is_mask(mask->dtype))
@@ -80,7 +99,14 @@ static ct_tensor *masked_fill_impl(const ct_tensor *x, bool inplace, const ct_te
             if (!out) return NULL;
         }
     }
-    ct__masked_fill(out, mask, value);
+    if (!ct__on_cpu(out) || !ct__on_cpu(mask)) {
+        if (gpu_masked_fill(out, mask, value) < 0) {
+            if (!inplace) ct_release(out);
+            return NULL;
+        }
+    } else {
+        ct__masked_fill(out, mask, value);
+    }
     ct_op_args a = args_sizes(x);
     a.f[0] = value;
     a.b[0] = vt != NULL;

@@ -3,6 +3,7 @@
  * ctorch/random.h for which streams match PyTorch bit for bit). */
 #include "ops/factory_internal.h"
 #include "autograd/inplace.h"
+#include "cuda/cuda_internal.h"
 
 #include <math.h>
 
@@ -251,8 +252,34 @@ static int begin_sample(ct_tensor *t) {
     return ct__needs_grad(&in, 1) ? ct__ag_inplace_begin(CT_OP_fill_, t, &in, 1) : 0;
 }
 
+/* On a GPU: Philox keyed by one 64-bit draw of g (src/cuda/random.cu), so
+ * ct_manual_seed makes the draws reproducible; the values differ from the
+ * CPU's (and from PyTorch's CUDA generator). Uniform, normal and
+ * bernoulli(p) only. */
+static int gpu_sample(ct_tensor *t, dist d, ct_generator *g) {
+    int kind = d.kind == D_UNIFORM ? CT_CUDA_RAND_UNIFORM
+             : d.kind == D_NORMAL ? CT_CUDA_RAND_NORMAL
+             : d.kind == D_BERNOULLI ? CT_CUDA_RAND_BERNOULLI : -1;
+    if (kind < 0) return ct__require_cpu("random", t);
+    if (t->numel == 0) return 0;
+    if (!no_internal_overlap(t)) return -1;
+    pthread_mutex_lock(&g->lock);
+    uint64_t seed = ct__mt_u64(g);
+    pthread_mutex_unlock(&g->lock);
+    ct_tensor *c = ct_is_contiguous(t) ? ct_retain(t)
+                                       : ct__empty_on(t->sizes, t->ndim, t->dtype, t->storage->device);
+    if (!c) return -1;
+    int rc = ct__cuda_random_fill(ct_data_ptr(c), c->dtype, c->numel, kind, d.a, d.b, seed);
+    if (rc == 0 && c != t) rc = ct__copy_into(t, c);
+    ct_release(c);
+    return rc;
+}
+
 static int sample_into(ct_tensor *t, dist d, ct_generator *g) {
-    if (ct__require_cpu("random", t) < 0) return -1;
+    if (!ct__on_cpu(t)) {
+        if (begin_sample(t) < 0) return -1;
+        return gpu_sample(t, d, ct__gen(g));
+    }
     if (begin_sample(t) < 0) return -1;
     g = ct__gen(g);
     if (t->numel == 0) return 0;
@@ -597,8 +624,7 @@ ct_tensor *ct_bernoulli(const ct_tensor *p, ct_generator *g) {
 }
 
 ct_tensor *ct_bernoulli_p(const ct_tensor *t, double p, ct_generator *g) {
-    if (ct__require_cpu("bernoulli", t) < 0) return NULL;
-    ct_tensor *r = ct__empty(t->sizes, t->ndim, t->dtype);
+    ct_tensor *r = ct__empty_on(t->sizes, t->ndim, t->dtype, t->storage->device);
     if (!r) return NULL;
     if (!ct_bernoulli_(r, p, g)) {
         ct_release(r);

@@ -344,6 +344,75 @@ TEST(cuda_guard, ops_without_cuda_kernels_refuse) {
     CHECK_ERR(ct_cat((const ct_tensor *const[]){x, x}, 2, 0), "not implemented for CUDA");
     CHECK_ERR(ct_flip(x, (const int[]){0}, 1), "flip: not implemented for CUDA");
     CHECK_ERR(ct_sort(x, -1, false, false, NULL), "sort: not implemented for CUDA");
-    CHECK_ERR(ct_bernoulli_p(x, 0.5, ct_default_generator()), "bernoulli: not implemented for CUDA");
+    CHECK_ERR(ct_exponential_(x, 1.0, NULL), "random: not implemented for CUDA");
     CHECK_ERR(ct_linalg_inv(ct_cuda(ct_eye(3, 3, CT_FLOAT32))), "linalg_inv: not implemented for CUDA");
+}
+
+/* ---------------------------------------------------------------- indexing, losses */
+TEST(cuda_index, gather_scatter_add_masked_fill) {
+    if (!gpu()) return;
+    ct_tensor *x = R(SHAPE(4, 6), 2, CT_FLOAT32, 1), *g = ct_cuda(x);
+    ct_tensor *idx = ct_to_dtype(tt_tensor(VALS(0, 5, 5, 1, 2, 3, 4, 0), SHAPE(4, 2), 2, CT_FLOAT64), CT_INT64, false);
+    ct_tensor *gi = ct_cuda(idx);
+    CLOSE(ct_gather(g, 1, gi), ct_gather(x, 1, idx), 0);
+    CLOSE(ct_gather(ct_t(g), 0, ct_t(gi)), ct_gather(ct_t(x), 0, ct_t(idx)), 0);
+    /* duplicate indices accumulate */
+    ct_tensor *src = R(SHAPE(4, 2), 2, CT_FLOAT32, 2);
+    CLOSE(ct_scatter_add(g, 1, gi, ct_cuda(src)), ct_scatter_add(x, 1, idx, src), 1e-6);
+    ct_tensor *srcd = R(SHAPE(4, 2), 2, CT_FLOAT64, 3);
+    ct_tensor *xd = ct_to_dtype(x, CT_FLOAT64, false);
+    CLOSE(ct_scatter(ct_cuda(xd), 1, ct_cuda(ct_slice(idx, 1, 0, 1, 1)), ct_cuda(ct_slice(srcd, 1, 0, 1, 1))),
+          ct_scatter(xd, 1, ct_slice(idx, 1, 0, 1, 1), ct_slice(srcd, 1, 0, 1, 1)), 0);
+    ct_tensor *bad = ct_cuda(ct_full_int(SHAPE(4, 1), 2, 6, CT_INT64));
+    CHECK_ERR(ct_gather(g, 1, bad), "out of bounds");
+    ct_tensor *m = ct_gt_scalar(x, 0.2);
+    CLOSE(ct_masked_fill(g, ct_cuda(m), -7), ct_masked_fill(x, m, -7), 0);
+}
+
+TEST(cuda_nn, cross_entropy_forward_and_backward) {
+    if (!gpu()) return;
+    ct_tensor *logits = ct_mul_scalar(R(SHAPE(6, 5), 2, CT_FLOAT64, 1), 3);
+    ct_tensor *t = ct_to_dtype(tt_tensor(VALS(0, 4, 2, 2, 1, 3), SHAPE(6), 1, CT_FLOAT64), CT_INT64, false);
+    ct_tensor *gl = ct_cuda(logits), *gt = ct_cuda(t), *cl = ct_clone(logits);
+    ct_set_requires_grad(gl, true);
+    ct_set_requires_grad(cl, true);
+    ct_tensor *lg = ct_cross_entropy(gl, gt, NULL, 2 /* ignore_index */, CT_REDUCTION_MEAN, 0);
+    ct_tensor *lc = ct_cross_entropy(cl, t, NULL, 2, CT_REDUCTION_MEAN, 0);
+    CLOSE(lg, lc, 1e-12);
+    CHECK(ct_backward(lg, NULL, false, false, NULL, 0) == 0);
+    CHECK(ct_backward(lc, NULL, false, false, NULL, 0) == 0);
+    CLOSE(ct_tensor_grad(gl), ct_tensor_grad(cl), 1e-12);
+    CHECK_ERR(ct_cross_entropy(gl, ct_cuda(ct_full_int(SHAPE(6), 1, 9, CT_INT64)), NULL, -100,
+                               CT_REDUCTION_MEAN, 0),
+              "out of bounds");
+}
+
+/* ---------------------------------------------------------------- random */
+/* Philox draws on the GPU: reproducible after ct_manual_seed, in range,
+ * with the moments of their distribution (65536 draws: 5 sigma bounds). */
+TEST(cuda_random, philox_uniform_normal_bernoulli_dropout) {
+    if (!gpu()) return;
+    int64_t n = 65536;
+    ct_tensor *u = ct_empty_device(&n, 1, CT_FLOAT32, (ct_device){CT_CUDA, -1});
+    CHECK_OK(u);
+    ct_manual_seed(7);
+    CHECK_OK(ct_uniform_(u, -1, 3, NULL));
+    ct_tensor *u1 = ct_cpu(u);
+    ct_manual_seed(7);
+    CHECK_OK(ct_uniform_(u, -1, 3, NULL));
+    CLOSE(u, u1, 0); /* the same seed gives the same values */
+    CHECK(ct_item_at(ct_amin(u, NULL, 0, false), 0) >= -1 && ct_item_at(ct_amax(u, NULL, 0, false), 0) < 3);
+    double mu = ct_item_at(ct_mean(u), 0);
+    CHECK(fabs(mu - 1) < 5 * 4 / sqrt(12.0 * (double)n));
+    ct_tensor *z = ct_empty_device(&n, 1, CT_FLOAT64, (ct_device){CT_CUDA, -1});
+    CHECK_OK(ct_normal_(ct_transpose(ct_view(z, SHAPE(256, 256), 2), 0, 1), 2, 0.5, NULL)); /* non-contiguous */
+    CHECK(fabs(ct_item_at(ct_mean(z), 0) - 2) < 5 * 0.5 / sqrt((double)n));
+    CHECK(fabs(ct_item_at(ct_std(z, NULL, 0, 1, false), 0) - 0.5) < 0.02);
+    ct_tensor *b = ct_bernoulli_p(z, 0.25, NULL);
+    CHECK_OK(b);
+    CHECK(b->storage->device.type == CT_CUDA);
+    CHECK(fabs(ct_item_at(ct_mean(b), 0) - 0.25) < 5 * sqrt(0.25 * 0.75 / (double)n));
+    ct_tensor *d = ct_dropout(ct_ones_like(z, CT_DTYPE_DEFAULT), 0.5, true, NULL);
+    CHECK_OK(d);
+    CHECK(fabs(ct_item_at(ct_mean(d), 0) - 1) < 5 * 1.0 / sqrt((double)n));
 }

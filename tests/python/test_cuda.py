@@ -120,8 +120,10 @@ def test_errors_on_gpu():
         x + ctorch.ones(3)
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         ctorch.tensor([1, 2]).cuda() // ctorch.tensor([1, 0]).cuda()
-    with pytest.raises(NotImplementedError, match="CUDA"):
-        ctorch.matmul(ctorch.ones(2, 2).cuda(), ctorch.ones(2, 2).cuda())
+    with pytest.raises(NotImplementedError, match="sort: not implemented for CUDA"):
+        ctorch.sort(ctorch.ones(2, 2).cuda())
+    with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+        ctorch.mm(ctorch.ones(2, 2, dtype=ctorch.int64).cuda(), ctorch.ones(2, 2, dtype=ctorch.int64).cuda())
 
 
 @gpu
@@ -136,3 +138,156 @@ def test_caching_allocator_reuses_blocks():
         del y
     assert ctorch.cuda.memory_reserved() == before
     assert ctorch.cuda.memory_allocated() >= 4 << 20
+
+
+def test_tf32_switch_defaults_off_as_in_torch():
+    import torch
+    assert ctorch.backends.cuda.matmul.allow_tf32 is torch.backends.cuda.matmul.allow_tf32 is False
+    ctorch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        assert ctorch.backends.cuda.matmul.allow_tf32 is True
+    finally:
+        ctorch.backends.cuda.matmul.allow_tf32 = False
+    with pytest.raises(AttributeError):
+        ctorch.backends.cuda.matmul.no_such_switch
+
+
+@gpu
+@pytest.mark.parametrize("dtype", [ctorch.float32, ctorch.float64])
+@pytest.mark.parametrize("shapes", [((6,), (6,)), ((4, 6), (6,)), ((6,), (6, 3)), ((4, 6), (6, 3)),
+                                    ((2, 4, 6), (6,)), ((2, 4, 6), (6, 3)), ((4, 6), (2, 6, 3)),
+                                    ((2, 1, 4, 6), (3, 6, 5)), ((0, 6), (6, 2)), ((3, 0), (0, 2))])
+def test_matmul_matches_cpu(dtype, shapes):
+    a, b = rand(shapes[0], dtype), rand(shapes[1], dtype, seed=1)
+    same(ctorch.matmul(a.cuda(), b.cuda()), ctorch.matmul(a, b))
+    if a.dim() == 2 and b.dim() == 2:
+        same(a.cuda().t().t() @ b.cuda(), a @ b)
+        same(ctorch.addmm(rand((shapes[1][1],), dtype).cuda(), a.cuda(), b.cuda(), beta=0.5, alpha=2),
+             ctorch.addmm(rand((shapes[1][1],), dtype), a, b, beta=0.5, alpha=2))
+
+
+@gpu
+def test_bmm_baddbmm_mv_dot_match_cpu():
+    x, y, s = rand((3, 4, 5), ctorch.float64), rand((3, 5, 2), ctorch.float64, 1), rand((4, 2), ctorch.float64, 2)
+    same(ctorch.bmm(x.cuda(), y.cuda()), ctorch.bmm(x, y))
+    same(ctorch.baddbmm(s.cuda(), x.cuda(), y.cuda(), beta=0.25, alpha=-1), ctorch.baddbmm(s, x, y, beta=0.25, alpha=-1))
+    m, v = rand((6, 5), ctorch.float32), rand((10,), ctorch.float32, 3)
+    same(ctorch.mv(m.cuda(), v.cuda()[::2]), ctorch.mv(m, v[::2]))
+    same(ctorch.dot(v.cuda()[::2], v.cuda()[1::2]), ctorch.dot(v[::2], v[1::2]))
+
+
+@gpu
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "amax", "amin", "std", "var", "norm", "all", "any"])
+@pytest.mark.parametrize("dim", [None, 0, 1, (0, 2), -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_reductions_match_cpu(name, dim, keepdim):
+    x = rand((5, 6, 7), ctorch.float64)
+    if name in ("all", "any"):
+        x = x > -0.5
+    f = getattr(ctorch, name)
+    kw = {} if dim is None else {"dim": dim, "keepdim": keepdim}
+    if name == "prod" and isinstance(dim, tuple):
+        return  # torch.prod takes one dim
+    if name in ("amax", "amin") and dim is None:
+        kw = {"dim": (0, 1, 2), "keepdim": keepdim}
+    same(f(x.cuda(), **kw), f(x, **kw))
+    same(f(x.cuda().transpose(0, 2), **kw), f(x.transpose(0, 2), **kw))
+
+
+@gpu
+def test_max_argmax_and_large_sums_match_cpu():
+    x = rand((3, 200003), ctorch.float32)
+    same(x.cuda().sum(), x.sum())
+    same(x.cuda().sum(1), x.sum(1))
+    v, i = x.cuda().max(1)
+    vc, ic = x.max(1)
+    same(v, vc)
+    same(i, ic)
+    same(x.cuda().argmin(), x.argmin())
+    same(x.cuda().argmax(0), x.argmax(0))
+
+
+@gpu
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_softmax_and_cross_entropy_match_cpu(dim):
+    x = rand((7, 9, 11), ctorch.float32) * 5
+    same(ctorch.softmax(x.cuda(), dim), ctorch.softmax(x, dim))
+    same(ctorch.log_softmax(x.cuda(), dim), ctorch.log_softmax(x, dim))
+    logits, target = rand((6, 5), ctorch.float64), ctorch.tensor([0, 4, 2, 2, 1, 3])
+    F = ctorch.nn.functional
+    same(F.cross_entropy(logits.cuda(), target.cuda()), F.cross_entropy(logits, target))
+
+
+@gpu
+def test_mlp_backward_on_gpu_matches_cpu():
+    params = [rand((16, 5), ctorch.float64), rand((16,), ctorch.float64, 1),
+              rand((3, 16), ctorch.float64, 2), rand((3,), ctorch.float64, 3)]
+    x, t = rand((8, 5), ctorch.float64, 4), ctorch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    F = ctorch.nn.functional
+
+    def grads(dev):
+        ps = [p.to(dev).requires_grad_() for p in params]
+        h = F.relu(F.linear(x.to(dev), ps[0], ps[1]))
+        F.cross_entropy(F.linear(h, ps[2], ps[3]), t.to(dev)).backward()
+        return [p.grad for p in ps]
+
+    for g, c in zip(grads("cuda"), grads("cpu")):
+        same(g, c)
+
+
+def test_pinning_needs_a_gpu_and_plain_tensors_are_not_pinned():
+    x = ctorch.ones(3)
+    assert x.is_pinned() is False
+    if not HAS_GPU:
+        with pytest.raises(RuntimeError):
+            x.pin_memory()
+        exc = AssertionError if ctorch.version.cuda is None else RuntimeError
+        with pytest.raises(exc):
+            ctorch.cuda.Stream()
+        with pytest.raises(exc):
+            ctorch.cuda.Event()
+
+
+@gpu
+def test_pinned_memory_round_trip():
+    x = rand((4, 5), ctorch.float32)
+    p = x.pin_memory()
+    assert p.is_pinned() and not x.is_pinned() and p.pin_memory().is_pinned()
+    np.testing.assert_array_equal(p.numpy(), x.numpy())
+    same(p.cuda(), x)
+
+
+@gpu
+def test_streams_and_events():
+    x = rand((256, 256), ctorch.float32)
+    g = x.cuda()
+    s = ctorch.cuda.Stream()
+    assert ctorch.cuda.current_stream() == ctorch.cuda.default_stream()
+    start, end = ctorch.cuda.Event(enable_timing=True), ctorch.cuda.Event(enable_timing=True)
+    s.wait_stream(ctorch.cuda.current_stream())
+    with ctorch.cuda.stream(s):
+        assert ctorch.cuda.current_stream() == s
+        start.record()
+        y = (g @ g).sum(1)
+        end.record()
+    assert ctorch.cuda.current_stream() == ctorch.cuda.default_stream()
+    end.synchronize()
+    assert end.query() and s.query()
+    assert start.elapsed_time(end) >= 0
+    ctorch.cuda.current_stream().wait_stream(s)
+    same(y, (x @ x).sum(1))
+
+
+@gpu
+def test_gpu_random_is_reproducible_and_dropout_runs():
+    x = ctorch.empty(10000, device="cuda")
+    ctorch.manual_seed(3)
+    a = x.uniform_().cpu()
+    ctorch.manual_seed(3)
+    b = x.uniform_().cpu()
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert 0 <= a.min().item() and a.max().item() < 1 and abs(a.mean().item() - 0.5) < 0.02
+    n = x.normal_(1, 2)
+    assert n.is_cuda and abs(n.mean().item() - 1) < 0.1
+    d = ctorch.nn.functional.dropout(ctorch.ones(10000, device="cuda"), 0.5)
+    assert d.is_cuda and abs(d.mean().item() - 1) < 0.1
