@@ -2,6 +2,7 @@
  * (torch.randperm / torch.multinomial with torch.Generator().manual_seed). */
 #include "harness.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 TEST(data_sampler, orders) {
@@ -284,5 +285,46 @@ TEST(data_loader, tensor_dataset_batches_equal_rows_for_every_layout) {
         }
         ct_dataset_free(ds);
     }
+    ct_scope_end(sc);
+}
+
+/* A worker thread's own default generator (what the Python DataLoader
+ * gives each worker): its draws and manual_seed stay in that thread. */
+typedef struct {
+    double first, reseeded;
+    bool restored;
+} thread_draws;
+
+static void *own_generator_thread(void *arg) {
+    thread_draws *d = arg;
+    ct_scope sc = ct_scope_begin();
+    ct_generator *g = ct_generator_new(7);
+    ct_generator *prev = ct_set_thread_default_generator(g);
+    d->first = ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, NULL), 0);
+    ct_manual_seed(9); /* seeds g: the thread's default */
+    d->reseeded = ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, NULL), 0);
+    d->restored = ct_set_thread_default_generator(prev) == g && ct_default_generator() != g;
+    ct_generator_free(g);
+    ct_scope_end(sc);
+    return NULL;
+}
+
+TEST(data_loader, worker_thread_default_generator_is_its_own) {
+    ct_scope sc = ct_scope_begin();
+    ct_manual_seed(1);
+    double main_first = ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, NULL), 0);
+    ct_manual_seed(1);
+    thread_draws d = {0};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, own_generator_thread, &d) == 0);
+    pthread_join(th, NULL);
+    /* the process-wide generator was neither drawn from nor reseeded */
+    CHECK(ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, NULL), 0) == main_first);
+    ct_generator *g7 = ct_generator_new(7), *g9 = ct_generator_new(9);
+    CHECK(d.first == ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, g7), 0));
+    CHECK(d.reseeded == ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, g9), 0));
+    CHECK(d.restored);
+    ct_generator_free(g7);
+    ct_generator_free(g9);
     ct_scope_end(sc);
 }
