@@ -28,8 +28,14 @@ typedef struct ct_generator ct_generator;
 ct_generator *ct_generator_new(uint64_t seed);
 void ct_generator_free(ct_generator *g);
 /* The process-wide default generator (never freed). Like PyTorch's, it
- * starts from a non-deterministic seed (see ct_initial_seed). */
+ * starts from a non-deterministic seed (see ct_initial_seed). In a thread
+ * that set its own (below), that one. */
 ct_generator *ct_default_generator(void);
+/* Makes g (borrowed; NULL: none) the calling thread's default generator, so
+ * that its random ops and manual_seed neither touch nor depend on the
+ * process-wide one: a DataLoader worker thread seeded like PyTorch's worker
+ * processes. Returns the previous one (NULL: the process-wide default). */
+ct_generator *ct_set_thread_default_generator(ct_generator *g);
 
 /* g NULL = the default generator in all of these. */
 void ct_generator_manual_seed(ct_generator *g, uint64_t seed);

@@ -601,7 +601,31 @@ static PyObject *f_idx_read(PyObject *m, PyObject *po) {
     return ctpy_finish(sc, t);
 }
 
+/* ------------------------------------------------------------------ worker threads */
+/* The generator a DataLoader worker thread made its default (owned). */
+static _Thread_local ct_generator *worker_gen;
+
+/* _worker_seed(seed): the calling thread gets its own default generator
+ * seeded with seed (PyTorch's torch.manual_seed(base_seed + id) in a worker
+ * process), leaving the process-wide one alone; None: back to the
+ * process-wide one. */
+static PyObject *f_worker_seed(PyObject *m, PyObject *arg) {
+    if (arg == Py_None) {
+        ct_set_thread_default_generator(NULL);
+        ct_generator_free(worker_gen);
+        worker_gen = NULL;
+        Py_RETURN_NONE;
+    }
+    unsigned long long seed = PyLong_AsUnsignedLongLongMask(arg);
+    if (PyErr_Occurred()) return NULL;
+    if (!worker_gen && !(worker_gen = ct_generator_new(seed))) return ctpy_raise();
+    ct_generator_manual_seed(worker_gen, seed);
+    ct_set_thread_default_generator(worker_gen);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef data_functions[] = {
+    {"_worker_seed", f_worker_seed, METH_O, "_worker_seed(seed or None): this thread's own default generator"},
     {"_idx_read", f_idx_read, METH_O, "_idx_read(path): an IDX file (plain or gzip) as a tensor"},
     {"_tensor_dataset", f_tensor_dataset, METH_O, NULL},
     {"_transformed_dataset", f_transformed_dataset, METH_VARARGS, NULL},

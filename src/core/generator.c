@@ -38,9 +38,19 @@ static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 static uint64_t nondeterministic_seed(void);
 static void default_init(void) { mt_seed(&default_gen, nondeterministic_seed()); }
 
+/* The calling thread's own default, when set (DataLoader worker threads). */
+static _Thread_local ct_generator *thread_default;
+
 ct_generator *ct_default_generator(void) {
+    if (thread_default) return thread_default;
     pthread_once(&default_once, default_init);
     return &default_gen;
+}
+
+ct_generator *ct_set_thread_default_generator(ct_generator *g) {
+    ct_generator *prev = thread_default;
+    thread_default = g;
+    return prev;
 }
 
 ct_generator *ct__gen(ct_generator *g) { return g ? g : ct_default_generator(); }

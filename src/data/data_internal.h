@@ -21,6 +21,12 @@ int ct__dataset_get_owned(ct_dataset *ds, int64_t index, ct_tensor **out);
 /* A TensorDataset named after the file format it was read from. */
 enum { CT__DS_TENSOR, CT__DS_MNIST, CT__DS_CIFAR10, CT__DS_CIFAR100 };
 ct_dataset *ct__tensor_dataset_kind(ct_tensor *const *ts, int n, int kind);
+/* The batch of items idx[0..n) (checked indices) of a TensorDataset (or
+ * MNIST/CIFAR) whose rows are contiguous, gathered field by field with one
+ * copy per row (what stacking its items would give): returns 1 with owned
+ * batch tensors in out, 0 when ds is not such a dataset (nothing done), -1
+ * on error. */
+int ct__dataset_gather_owned(ct_dataset *ds, const int64_t *idx, int64_t n, ct_tensor **out);
 /* Stacks n owned-or-borrowed items into an owned batch tensor. */
 ct_tensor *ct__collate_owned(ct_tensor *const *items, int64_t n);
 

@@ -63,10 +63,16 @@ static int make_batch(ct_dataloader *dl, int64_t k, ct_generator *g, ct_tensor *
     int64_t n = dl->norder - start < dl->batch_size ? dl->norder - start : dl->batch_size;
     if (dl->bstart) start = dl->bstart[k], n = dl->bstart[k + 1] - dl->bstart[k];
     int nf = dl->nfields;
-    ct_tensor **items = calloc((size_t)(n * nf), sizeof *items);
-    ct_tensor **col = malloc(sizeof *col * (size_t)n);
+    ct_tensor **items = NULL, **col = NULL;
     int64_t got = 0, failed_index = -1;
-    int rc = -1;
+    int rc = ct__dataset_gather_owned(dl->ds, dl->order + start, n, out);
+    if (rc != 0) { /* gathered in one pass (1), or failed (-1) */
+        rc = rc > 0 ? 0 : -1;
+        goto done;
+    }
+    rc = -1;
+    items = calloc((size_t)(n * nf), sizeof *items);
+    col = malloc(sizeof *col * (size_t)n);
     if (!items || !col) {
         ct_set_error(CT_ERR_MEMORY, "out of memory");
         goto done;

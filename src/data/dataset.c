@@ -107,6 +107,46 @@ static const ct_dataset_vtable tensor_ds_vts[] = {
     {"CIFAR100", tensor_ds_length, tensor_ds_get, tensor_ds_free},
 };
 
+/* Rows of t (its dims 1..) laid out contiguously, whatever dim 0's stride. */
+static bool rows_contiguous(const ct_tensor *t) {
+    int64_t want = 1;
+    for (int d = t->ndim - 1; d >= 1; d--) {
+        if (t->sizes[d] != 1 && t->strides[d] != want) return false;
+        want *= t->sizes[d];
+    }
+    return true;
+}
+
+static bool is_tensor_ds(const ct_dataset *ds) {
+    return ds->vt >= tensor_ds_vts &&
+           ds->vt < tensor_ds_vts + sizeof tensor_ds_vts / sizeof tensor_ds_vts[0];
+}
+
+int ct__dataset_gather_owned(ct_dataset *ds, const int64_t *idx, int64_t n, ct_tensor **out) {
+    if (!is_tensor_ds(ds) || n < 1) return 0;
+    tensor_ds *c = ds->ctx;
+    for (int f = 0; f < c->n; f++)
+        if (!rows_contiguous(c->ts[f])) return 0;
+    for (int f = 0; f < c->n; f++) {
+        const ct_tensor *t = c->ts[f];
+        int64_t sizes[CT_MAX_DIMS];
+        memcpy(sizes, t->sizes, sizeof(int64_t) * (size_t)t->ndim);
+        sizes[0] = n;
+        out[f] = ct__empty(sizes, t->ndim, t->dtype);
+        if (!out[f]) {
+            ct__data_release_all(out, f);
+            return -1;
+        }
+        size_t esz = ct_dtype_size(t->dtype), row = (size_t)(t->numel / t->sizes[0]) * esz;
+        const char *src = ct_data_ptr(t);
+        char *dst = ct_data_ptr(out[f]);
+        int64_t s0 = t->strides[0] * (int64_t)esz;
+        if (row == 0) continue;
+        for (int64_t i = 0; i < n; i++) memcpy(dst + (size_t)i * row, src + idx[i] * s0, row);
+    }
+    return 1;
+}
+
 ct_dataset *ct_tensor_dataset(ct_tensor *const *ts, int n) {
     return ct__tensor_dataset_kind(ts, n, CT__DS_TENSOR);
 }

@@ -2,6 +2,7 @@
  * (torch.randperm / torch.multinomial with torch.Generator().manual_seed). */
 #include "harness.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 TEST(data_sampler, orders) {
@@ -240,4 +241,90 @@ TEST(data_loader, explicit_sampler) {
     o = (ct_dataloader_options){.num_workers = -1};
     CHECK_ERR(ct_dataloader_new(ds, &o), "num_workers option should be non-negative");
     ct_dataset_free(ds);
+}
+
+/* TensorDataset batches are gathered row by row in one pass where rows are
+ * contiguous (plain, every other row, expanded dim 0, 0-size rows) and
+ * stacked from items otherwise (transposed rows); every batch equals
+ * t[indices] of the loader's order. */
+TEST(data_loader, tensor_dataset_batches_equal_rows_for_every_layout) {
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *base = tt_rand(SHAPE(12, 3, 4), 3, CT_FLOAT32, -1, 1, 7);
+    ct_tensor *stepped = ct_slice(base, 0, 0, 12, 2);             /* rows of 12 floats, stride 24 */
+    ct_tensor *trans = ct_transpose(ct_slice(base, 0, 0, 6, 1), 1, 2); /* rows (4, 3), not contiguous */
+    ct_tensor *expd = ct_expand(ct_slice(base, 0, 5, 6, 1), SHAPE(6, 3, 4), 3); /* stride 0 */
+    ct_tensor *empty = ct_empty(SHAPE(6, 0), 2, CT_FLOAT64);
+    double lv[6] = {0, 1, 2, 3, 4, 5};
+    ct_tensor *lab = ct_slice(tt_tensor(lv, SHAPE(6), 1, CT_INT64), 0, 0, 6, 1);
+    ct_tensor *const fields[4][2] = {{stepped, lab}, {trans, lab}, {expd, lab}, {empty, lab}};
+    for (int v = 0; v < 4; v++) {
+        ct_dataset *ds = ct_tensor_dataset(fields[v], 2);
+        CHECK_OK(ds);
+        for (int w = 0; w < 2; w++) {
+            ct_dataloader_options o = {.batch_size = 4, .num_workers = w, .shuffle = true, .seed = 5};
+            ct_dataloader *dl = ct_dataloader_new(ds, &o);
+            CHECK_OK(dl);
+            ct_tensor *b[2];
+            int nb = 0;
+            while (ct_dataloader_next(dl, b) > 0) {
+                nb++;
+                const ct_tensor *t = fields[v][0];
+                int64_t n = b[1]->sizes[0], per = t->numel / t->sizes[0];
+                CHECK(n == (nb == 1 ? 4 : 2) && b[0]->ndim == t->ndim && b[0]->sizes[0] == n);
+                CHECK(ct_is_contiguous(b[0]) && b[0]->dtype == t->dtype);
+                for (int d = 1; d < t->ndim; d++) CHECK(b[0]->sizes[d] == t->sizes[d]);
+                for (int64_t i = 0; i < n; i++) {
+                    int64_t row = ct_item_at_int(b[1], i);
+                    double *want = tt_values(ct_select(t, 0, row));
+                    for (int64_t j = 0; j < per; j++) CHECK(ct_item_at(b[0], i * per + j) == want[j]);
+                    free(want);
+                }
+            }
+            CHECK(nb == 2);
+            ct_dataloader_free(dl);
+        }
+        ct_dataset_free(ds);
+    }
+    ct_scope_end(sc);
+}
+
+/* A worker thread's own default generator (what the Python DataLoader
+ * gives each worker): its draws and manual_seed stay in that thread. */
+typedef struct {
+    double first, reseeded;
+    bool restored;
+} thread_draws;
+
+static void *own_generator_thread(void *arg) {
+    thread_draws *d = arg;
+    ct_scope sc = ct_scope_begin();
+    ct_generator *g = ct_generator_new(7);
+    ct_generator *prev = ct_set_thread_default_generator(g);
+    d->first = ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, NULL), 0);
+    ct_manual_seed(9); /* seeds g: the thread's default */
+    d->reseeded = ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, NULL), 0);
+    d->restored = ct_set_thread_default_generator(prev) == g && ct_default_generator() != g;
+    ct_generator_free(g);
+    ct_scope_end(sc);
+    return NULL;
+}
+
+TEST(data_loader, worker_thread_default_generator_is_its_own) {
+    ct_scope sc = ct_scope_begin();
+    ct_manual_seed(1);
+    double main_first = ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, NULL), 0);
+    ct_manual_seed(1);
+    thread_draws d = {0};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, own_generator_thread, &d) == 0);
+    pthread_join(th, NULL);
+    /* the process-wide generator was neither drawn from nor reseeded */
+    CHECK(ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, NULL), 0) == main_first);
+    ct_generator *g7 = ct_generator_new(7), *g9 = ct_generator_new(9);
+    CHECK(d.first == ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, g7), 0));
+    CHECK(d.reseeded == ct_item_at(ct_rand(SHAPE(1), 1, CT_FLOAT64, g9), 0));
+    CHECK(d.restored);
+    ct_generator_free(g7);
+    ct_generator_free(g9);
+    ct_scope_end(sc);
 }

@@ -246,6 +246,87 @@ def test_worker_info_and_init_fn():
     assert cud.get_worker_info() is None
 
 
+def rand_items(lib, lib_data, n=8):
+    """Items drawing from Python's random, NumPy's global RNG and the
+    library's default generator, with the worker's info."""
+    import random
+
+    class DS(lib_data.Dataset):
+        def __len__(self):
+            return n
+
+        def __getitem__(self, i):
+            info = lib_data.get_worker_info()
+            assert info.dataset is self
+            return [i, info.id, info.num_workers, info.seed, random.random(), random.randint(0, 1 << 30),
+                    float(np.random.rand()), float(lib.rand(()))]
+    return DS()
+
+
+def run_rand(lib, lib_data, seed, nw=2, **kw):
+    g = lib.Generator().manual_seed(seed)
+    return [[v.tolist() for v in b] for b in lib_data.DataLoader(
+        rand_items(lib, lib_data), batch_size=2, num_workers=nw, generator=g, **kw)]
+
+
+def test_workers_seed_random_numpy_and_generator_like_torch():
+    """Worker k seeds random and the default generator with base_seed + k
+    and NumPy with PyTorch's _generate_state: the same draws as PyTorch's
+    worker processes for the same loader generator."""
+    want = run_rand(torch, tud, 11)
+    got = run_rand(ctorch, cud, 11)
+    assert len(got) == 4
+    for bw, bg in zip(want, got):
+        assert bg[:6] == bw[:6]  # index, id, num_workers, seed, random.random, randint
+        assert np.allclose(bg[6], bw[6], rtol=0, atol=0) and np.allclose(bg[7], bw[7], rtol=1e-7)
+    # batch k is made by worker k % 2: the two workers draw different numbers
+    assert got[0][4] != got[1][4] and got[0][7] != got[1][7]
+    assert got[0][1] == [0, 0] and got[1][1] == [1, 1]
+
+
+def test_worker_seeding_reproduces_epochs_and_leaves_main_thread_rngs():
+    import random
+    ctorch.manual_seed(1)
+    random.seed(1)
+    np.random.seed(1)
+    before = (ctorch.rand(3).tolist(), random.random(), np.random.rand())
+    a = run_rand(ctorch, cud, 5, persistent_workers=True)
+    b = run_rand(ctorch, cud, 5)
+    c = run_rand(ctorch, cud, 6)
+    assert a == b and a != c
+    ctorch.manual_seed(1)
+    random.seed(1)
+    np.random.seed(1)
+    # workers drew from their own RNGs, and seeding them did not reset ours
+    assert (ctorch.rand(3).tolist(), random.random(), np.random.rand()) == before
+    # main thread: plain functions again, and no worker info
+    assert cud.get_worker_info() is None
+
+
+def test_worker_init_fn_seeds_only_its_worker():
+    """np.random.seed / ctorch.manual_seed / random.seed in worker_init_fn
+    (the usual idiom) seed that worker's RNGs."""
+    import random
+
+    def init(i):
+        random.seed(100)
+        np.random.seed(100)
+        ctorch.manual_seed(100)
+
+    random.seed(3)
+    r0 = random.random()
+    random.seed(3)
+    got = run_rand(ctorch, cud, 5, worker_init_fn=init)
+    assert random.random() == r0
+    random.seed(100)
+    np.random.seed(100)
+    ctorch.manual_seed(100)
+    first = [random.random(), random.randint(0, 1 << 30), float(np.random.rand()), float(ctorch.rand(()))]
+    for b in got[:2]:  # each worker's first item
+        assert [b[4][0], b[5][0]] == first[:2]
+        assert b[6][0] == first[2] and abs(b[7][0] - first[3]) < 1e-7
+
+
 # ---------------------------------------------------------------- errors and shutdown
 @pytest.mark.parametrize("nw", [0, 1, 2])
 def test_worker_error_names_item(nw):

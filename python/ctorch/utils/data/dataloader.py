@@ -16,8 +16,10 @@ Workers are threads, not processes. Why:
   correct with any num_workers but no faster than num_workers=0.
 - Consequences: worker_init_fn runs in each worker thread; get_worker_info()
   is per thread (id, num_workers, seed = base_seed + id as in PyTorch,
-  dataset = the same object); the global RNGs (random, NumPy, ctorch's
-  default generator) are shared, not re-seeded per worker;
+  dataset = the same object); each worker thread has its own `random`,
+  ctorch default generator and NumPy global RNG, seeded as PyTorch seeds
+  its worker processes (see _worker.py), so the main thread's streams are
+  untouched and an epoch is reproducible from the loader's generator;
   multiprocessing_context is accepted for compatibility and not used.
 
 The batch order equals PyTorch's for the same generator state: the iterator
