@@ -14,6 +14,7 @@
 #include "ctorch/nn_conv.h"
 #include "ctorch/nn_norm.h"
 #include "ctorch/nn_extra.h"
+#include "ctorch/nn_pool2.h"
 #include "ctorch/rnn.h"
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"
