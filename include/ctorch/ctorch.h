@@ -15,6 +15,7 @@
 #include "ctorch/nn_norm.h"
 #include "ctorch/nn_extra.h"
 #include "ctorch/compare.h"
+#include "ctorch/nn_pool2.h"
 #include "ctorch/rnn.h"
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"

@@ -448,4 +448,5 @@ void ct__ag_register_all(void) {
     ct__ag_register_nn_norm();
     ct__ag_register_nn_extra();
     ct__ag_register_rnn();
+    ct__ag_register_nn_pool2();
 }

@@ -875,37 +875,18 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
 # ---------------------------------------------------------------- more pooling (compositions)
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Windows [floor(i*H/oh), ceil((i+1)*H/oh)): through max_pool2d when they
-    tile the input evenly, else one max per output cell (stacked). Indices
-    are flat (h * W + w) within each plane, as PyTorch's."""
+    """Windows [floor(i*H/oh), ceil((i+1)*H/oh)) in C (_C._adaptive_max_pool2d);
+    indices are flat (h * W + w) within each plane, as PyTorch's."""
     if input.dim() not in (3, 4):
         raise RuntimeError("adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {}".format(list(input.shape)))
-    H, W = input.shape[-2], input.shape[-1]
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 2:
             raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() must be 2")
-        oh = H if output_size[0] is None else output_size[0]
-        ow = W if output_size[1] is None else output_size[1]
+        output_size = (input.shape[-2] if output_size[0] is None else output_size[0],
+                       input.shape[-1] if output_size[1] is None else output_size[1])
     else:
-        oh = ow = output_size
-    if oh > 0 and ow > 0 and H % oh == 0 and W % ow == 0:
-        k = (H // oh, W // ow)
-        r = _C.max_pool2d(input, k, k, 0, 1, False, True)
-        return r if return_indices else r[0]
-    vals, idxs = [], []
-    for i in range(oh):
-        hs, he = (i * H) // oh, -(-((i + 1) * H) // oh)
-        row_v, row_i = [], []
-        for j in range(ow):
-            ws, we = (j * W) // ow, -(-((j + 1) * W) // ow)
-            win = input[..., hs:he, ws:we].flatten(-2)
-            v, a = win.max(-1)
-            row_v.append(v)
-            row_i.append((hs + a // (we - ws)) * W + ws + a % (we - ws))
-        vals.append(ctorch.stack(row_v, -1))
-        idxs.append(ctorch.stack(row_i, -1))
-    out = ctorch.stack(vals, -2)
-    return (out, ctorch.stack(idxs, -2)) if return_indices else out
+        output_size = (output_size, output_size)
+    return _C._adaptive_max_pool2d(input, output_size, return_indices)
 
 
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):

@@ -1,0 +1,119 @@
+/* adaptive_max_pool2d (and adaptive_max_pool1d through it): checks, shapes
+ * and the kernel over contiguous planes [np][H][W]. The gradient is
+ * max_pool2d_backward: the indices share its format (flat h*W+w per plane). */
+#include "ctorch/ctorch.h"
+#include "nn/nn_internal.h"
+
+#include <math.h>
+
+/* PyTorch's scalar type names, for its "not implemented for" messages. */
+static const char *type_name(ct_dtype dt) {
+    static const char *const names[CT_NUM_DTYPES] = {
+        "Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float", "Double"};
+    return (unsigned)dt < CT_NUM_DTYPES ? names[dt] : "?";
+}
+
+/* One plane: window rows [floor(i*H/OH), ceil((i+1)*H/OH)), columns likewise;
+ * a NaN wins (the last one), else the first strict maximum (PyTorch's rule). */
+#define ADAPTIVE_MAX(T)                                                                  \
+    do {                                                                                 \
+        const T *xs = (const T *)x;                                                      \
+        T *os = (T *)out;                                                                \
+        int64_t HW = H * W, L = OH * OW;                                                 \
+        _Pragma("omp parallel for schedule(static) if (np * HW >= CT_GRAIN)")           \
+        for (int64_t p = 0; p < np; p++) {                                               \
+            const T *xp = xs + p * HW;                                                   \
+            T *op = os + p * L;                                                          \
+            int64_t *ip = idx + p * L;                                                   \
+            for (int64_t i = 0; i < OH; i++) {                                           \
+                int64_t h0 = i * H / OH, h1 = ((i + 1) * H + OH - 1) / OH;               \
+                for (int64_t j = 0; j < OW; j++) {                                       \
+                    int64_t w0 = j * W / OW, w1 = ((j + 1) * W + OW - 1) / OW;           \
+                    T m = -(T)INFINITY;                                                  \
+                    int64_t mi = h0 * W + w0;                                            \
+                    for (int64_t h = h0; h < h1; h++)                                    \
+                        for (int64_t w = w0; w < w1; w++) {                              \
+                            T v = xp[h * W + w];                                         \
+                            if (v > m || v != v) {                               \
+                                m = v;                                                   \
+                                mi = h * W + w;                                          \
+                            }                                                            \
+                        }                                                                \
+                    op[i * OW + j] = m;                                                  \
+                    ip[i * OW + j] = mi;                                                 \
+                }                                                                        \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+
+static void adaptive_max_kernel(ct_dtype dt, const void *x, int64_t np, int64_t H, int64_t W, int64_t OH,
+                                int64_t OW, void *out, int64_t *idx) {
+    CT_DISPATCH_FLOATING(dt, ADAPTIVE_MAX(T));
+}
+
+ct_tensor *ct_adaptive_max_pool2d(const ct_tensor *x, const int64_t output_size[2], ct_tensor **indices) {
+    const char *op = "adaptive_max_pool2d";
+    if (indices) *indices = NULL;
+    if (!x || !output_size) return CT_FAIL(CT_ERR_VALUE, "%s: input and output_size must not be NULL", op);
+    if (ct__require_cpu(op, x) < 0) return NULL;
+    if (x->ndim != 3 && x->ndim != 4)
+        return CT_FAIL(CT_ERR_RUNTIME, "%s(): Expected 3D or 4D tensor, but got: %s", op, ct__shp(x));
+    for (int d = x->ndim - 3; d < x->ndim; d++)
+        if (x->sizes[d] == 0)
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "%s(): Expected input to have non-zero size for non-batch dimensions, but input "
+                           "has sizes %s with dimension %d being empty",
+                           op, ct__shp(x), d);
+    int64_t OH = output_size[0], OW = output_size[1];
+    if (OH < 0 || OW < 0)
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "%s(): elements of output_size must be greater than or equal to 0 but received "
+                       "{%lld, %lld}",
+                       op, (long long)OH, (long long)OW);
+    if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64)
+        return CT_FAIL(CT_ERR_NOT_IMPL, "\"%s\" not implemented for '%s'", op, type_name(x->dtype));
+    int nd = x->ndim;
+    int64_t H = x->sizes[nd - 2], W = x->sizes[nd - 1], sizes[4];
+    for (int i = 0; i < nd - 2; i++) sizes[i] = x->sizes[i];
+    sizes[nd - 2] = OH, sizes[nd - 1] = OW;
+    ct_tensor *xc = ct__contiguous(x);
+    ct_tensor *out = ct__empty(sizes, nd, x->dtype), *idx = ct__empty(sizes, nd, CT_INT64);
+    if (!xc || !out || !idx) {
+        ct_release(xc), ct_release(out), ct_release(idx);
+        return NULL;
+    }
+    if (out->numel)
+        adaptive_max_kernel(x->dtype, ct_data_ptr(xc), x->numel / (H * W), H, W, OH, OW, ct_data_ptr(out),
+                            ct_data_ptr(idx));
+    ct_release(xc);
+    ct_op_args a = {.dims = {OH, OW}, .ndims = 2};
+    out = ct__nn_record(CT_OP_adaptive_max_pool2d, out, (const ct_tensor *[]){x}, 1, (const ct_tensor *[]){idx},
+                        1, &a);
+    if (!out) {
+        ct_release(idx);
+        return NULL;
+    }
+    if (indices) *indices = ct_autorelease(idx);
+    else ct_release(idx);
+    return ct_autorelease(out);
+}
+
+ct_tensor *ct_adaptive_max_pool1d(const ct_tensor *x, int64_t output_size, ct_tensor **indices) {
+    if (indices) *indices = NULL;
+    if (!x) return CT_FAIL(CT_ERR_VALUE, "adaptive_max_pool1d: input must not be NULL");
+    if (x->ndim != 2 && x->ndim != 3)
+        return CT_FAIL(CT_ERR_RUNTIME, "adaptive_max_pool1d(): Expected 2D or 3D tensor, but got: %s",
+                       ct__shp(x));
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *i2 = NULL, *r = NULL, *ri = NULL;
+    ct_tensor *x2 = ct_unsqueeze(x, x->ndim - 1);
+    ct_tensor *y2 = x2 ? ct_adaptive_max_pool2d(x2, (const int64_t[]){1, output_size}, &i2) : NULL;
+    if (y2) r = ct_squeeze_dim(y2, x->ndim - 1);
+    if (r && i2) ri = ct_squeeze_dim(i2, x->ndim - 1);
+    if (r && ri) ct_keep(r), ct_keep(ri);
+    ct_scope_end(sc);
+    if (!r || !ri) return NULL;
+    if (indices) *indices = ct_autorelease(ri);
+    else ct_release(ri);
+    return ct_autorelease(r);
+}
