@@ -577,8 +577,7 @@ PyMODINIT_FUNC PyInit__C(void) {
     PyMethodDef *tables[] = {ctpy_autograd_methods, ctpy_interop_methods, ctpy_view_methods, ctpy_factory_methods,
                              ctpy_linalg_methods, ctpy_shape_methods, ctpy_reduce_methods,
                              ctpy_index_methods, ctpy_random_methods, ctpy_pointwise_methods, ctpy_nn_methods,
-                             ctpy_compare_methods, ctpy_table_methods()};
-                             ctpy_cuda_methods, ctpy_table_methods()};
+                             ctpy_compare_methods, ctpy_cuda_methods, ctpy_table_methods()};
     int ntables = sizeof tables / sizeof *tables;
     if (!tables[ntables - 1] || ctpy_tensor_add_methods(tables, ntables) < 0) return NULL;
     if (ctpy_factory_init(NULL) < 0) return NULL;
