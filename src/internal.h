@@ -175,4 +175,16 @@ bool ct__needs_grad(const ct_tensor *const *inputs, int n);
 int ct__ag_record(int op_id, ct_tensor *out, const ct_tensor *const *inputs, int ninputs,
                   const ct_tensor *const *extra, int nextra, const ct_op_args *args);
 
+/* ---------------------------------------------------------------- CUDA kernels, part 2
+ * More of the CUDA layer for device-independent code (src/cuda/ext.c);
+ * NULL in a CPU-only build (src/core/cuda_ext.c). Called only for tensors
+ * already on a GPU. Each returns 0, or -1 after ct_set_error naming op. */
+typedef struct ct_cuda_ext_hooks {
+    /* ct__sg_run (ops/index_internal.h; op a ct__sg_op) for indexed, index
+     * and other on one GPU: 0, 1 with *bad set (an index out of range), -1 */
+    int (*sg_run)(int op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other, int dim,
+                  double value, int64_t *bad);
+} ct_cuda_ext_hooks;
+extern const ct_cuda_ext_hooks *const ct__cuda_ext;
+
 #endif

@@ -52,6 +52,20 @@ static ct_tensor *expand_vector(const ct_tensor *index, const int64_t *shape, in
     return ct__tensor_new(index->storage, CT_INT64, shape, st, ndim, index->offset);
 }
 
+/* Every tensor of t[0..n) (NULL skipped) on the device of t[0]. */
+static int same_device(const char *op, const ct_tensor *const *t, int n) {
+    ct_device d = t[0]->storage->device;
+    for (int k = 1; k < n; k++)
+        if (t[k] && (t[k]->storage->device.type != d.type || t[k]->storage->device.index != d.index)) {
+            ct_set_error(CT_ERR_RUNTIME,
+                         "%s(): Expected all tensors to be on the same device, but found at least "
+                         "two devices, %s and %s!",
+                         op, d.type == CT_CPU ? "cpu" : "cuda", d.type == CT_CPU ? "cuda" : "cpu");
+            return -1;
+        }
+    return 0;
+}
+
 static const char *reduce_name(int r) {
     static const char *names[] = {"none", "sum", "prod", "mean", "amax", "amin"};
     return names[r];
@@ -72,6 +86,7 @@ static int sg(ct__sg_op op, ct_tensor *indexed, const ct_tensor *index, ct_tenso
 }
 
 ct_tensor *ct_gather(const ct_tensor *x, int dim, const ct_tensor *index) {
+    if (same_device("gather", (const ct_tensor *[]){x, index}, 2) < 0) return NULL;
     int nd = x->ndim ? x->ndim : 1;
     int d = ct_wrap_dim("gather", dim, nd);
     if (d < 0) return NULL;
@@ -116,9 +131,7 @@ ct_tensor *ct_gather(const ct_tensor *x, int dim, const ct_tensor *index) {
 /* ---------------------------------------------------------------- index_select */
 
 ct_tensor *ct_index_select(const ct_tensor *x, int dim, const ct_tensor *index) {
-    if (ct__require_cpu("index_select", x) < 0 ||
-        ct__require_cpu("index_select", index) < 0)
-        return NULL;
+    if (same_device("index_select", (const ct_tensor *[]){x, index}, 2) < 0) return NULL;
     int d = ct_wrap_dim("index_select", dim, x->ndim ? x->ndim : 1);
     if (d < 0) return NULL;
     if (index->dtype != CT_INT64 && index->dtype != CT_INT32)
@@ -135,7 +148,7 @@ ct_tensor *ct_index_select(const ct_tensor *x, int dim, const ct_tensor *index) 
     int64_t shape[CT_MAX_DIMS];
     memcpy(shape, x->sizes, sizeof(int64_t) * (size_t)x->ndim);
     if (x->ndim) shape[d] = index->numel;
-    ct_tensor *out = ct__empty(shape, x->ndim, x->dtype);
+    ct_tensor *out = ct__empty_on(shape, x->ndim, x->dtype, x->storage->device);
     ct_tensor *ev = out ? expand_vector(idx, shape, x->ndim, d) : NULL;
     if (!ev) {
         ct_release(out);
@@ -221,6 +234,8 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
     /* the GPU has scatter (copy, fill) and scatter_add */
     if ((reduce != R_NONE && reduce != R_SUM) || (!src && reduce != R_NONE))
         if (ct__require_cpu(name, x) < 0) return NULL;
+    if (same_device(name, (const ct_tensor *[]){x, index, src}, 3) < 0) return NULL;
+    if (reduce == R_MEAN && ct__require_cpu("scatter_reduce(mean)", x) < 0) return NULL;
     if (scatter_check(name, x, &dim, index, src) < 0) return NULL;
     a->i[0] = dim;
     if (ct__idx_begin_inplace(inplace, opid, x, src) < 0) return NULL;
@@ -261,6 +276,15 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
             ct_tensor *one = ct__empty(NULL, 0, out->dtype);
             int64_t zero[CT_MAX_DIMS] = {0};
             if (one) ct__index_value_bits(ct_data_ptr(one), out->dtype, value);
+            if (one && !ct__on_cpu(out)) { /* the value moves to out's GPU */
+                ct_tensor *g = ct__empty_on(NULL, 0, out->dtype, out->storage->device);
+                if (g && ct__copy_into(g, one) < 0) {
+                    ct_release(g);
+                    g = NULL;
+                }
+                ct_release(one);
+                one = g;
+            }
             sc = one ? ct__tensor_new(one->storage, out->dtype, index->sizes, zero, index->ndim, 0) : NULL;
             ct_release(one);
         } else if (src && src->storage == out->storage) {
@@ -438,6 +462,7 @@ static ct_tensor *index_src_check(const char *op, const ct_tensor *x, int *dim,
 static ct_tensor *index_src_impl(const char *name, int opid, ct__sg_op op, const ct_tensor *x,
                                  bool inplace, int dim, const ct_tensor *index,
                                  const ct_tensor *source, double alpha) {
+    if (same_device(name, (const ct_tensor *[]){x, index, source}, 3) < 0) return NULL;
     ct_tensor *idx = index_src_check(name, x, &dim, index, source);
     if (!idx) return NULL;
     if (ct__idx_begin_inplace(inplace, opid, x, source) < 0) {

@@ -239,6 +239,14 @@ ct_optimizer *ct_optim_radam(ct_tensor *const *params, int n, const ct_radam_opt
 /* ---------------------------------------------------------------- state */
 /* A contiguous tensor like p filled with v (owned, no scope). */
 static ct_tensor *state_new(const ct_tensor *p, double v) {
+    if (!ct__on_cpu(p)) { /* the state lives on the parameter's GPU */
+        ct_tensor *g = ct__empty_on(p->sizes, p->ndim, p->dtype, p->storage->device);
+        if (g && g->numel && ct__cuda->fill(g, v) < 0) {
+            ct_release(g);
+            return NULL;
+        }
+        return g;
+    }
     ct_tensor *t = ct__empty(p->sizes, p->ndim, p->dtype);
     if (!t) return NULL;
     if (v == 0) {

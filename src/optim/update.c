@@ -48,8 +48,18 @@ static void par_run(int64_t n, void (*fn)(void *ctx, int64_t b, int64_t e), void
 
 /* param must be a contiguous float32/float64 tensor; every other non-NULL
  * operand must match its shape and dtype and be contiguous. */
-int ct__optim_check(const char *op, const ct_tensor *param, const ct_tensor *const *others,
-                    const char *const *names, int n) {
+#ifndef CT_HAVE_CUDA
+const ct__cuda_optim_hooks *const ct__cuda_optim = NULL;
+#endif
+
+static bool same_dev(const ct_tensor *a, const ct_tensor *b) {
+    ct_device x = ct_tensor_device(a), y = ct_tensor_device(b);
+    return x.type == y.type && x.index == y.index;
+}
+
+/* ct__optim_check; gpu_ok: param may be on a GPU (the others on its device). */
+static int optim_check_dev(const char *op, const ct_tensor *param, const ct_tensor *const *others,
+                           const char *const *names, int n, bool gpu_ok) {
     if (!param) {
         ct_set_error(CT_ERR_VALUE, "%s: param is NULL", op);
         return -1;
@@ -60,7 +70,7 @@ int ct__optim_check(const char *op, const ct_tensor *param, const ct_tensor *con
                      ct_dtype_name(param->dtype));
         return -1;
     }
-    if (ct_tensor_device(param).type != CT_CPU) {
+    if (ct_tensor_device(param).type != CT_CPU && !(gpu_ok && ct__cuda_optim)) {
         ct_set_error(CT_ERR_NOT_IMPL, "%s: only CPU tensors are supported", op);
         return -1;
     }
@@ -84,8 +94,10 @@ int ct__optim_check(const char *op, const ct_tensor *param, const ct_tensor *con
                          names[i], ct__shp(t), ct__shp(param));
             return -1;
         }
-        if (ct_tensor_device(t).type != CT_CPU) {
-            ct_set_error(CT_ERR_NOT_IMPL, "%s: only CPU tensors are supported", op);
+        if (!same_dev(t, param)) {
+            ct_set_error(CT_ERR_RUNTIME,
+                         "%s: Expected all tensors to be on the same device (%s and param)", op,
+                         names[i]);
             return -1;
         }
         if (!ct_is_contiguous(t)) {
@@ -95,6 +107,11 @@ int ct__optim_check(const char *op, const ct_tensor *param, const ct_tensor *con
         }
     }
     return 0;
+}
+
+int ct__optim_check(const char *op, const ct_tensor *param, const ct_tensor *const *others,
+                    const char *const *names, int n) {
+    return optim_check_dev(op, param, others, names, n, false);
 }
 
 static int need(const char *op, const ct_tensor *t, const char *name, const char *why) {
@@ -126,10 +143,15 @@ int ct_sgd_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *momentum_
     if (need(op, grad, "grad", "") < 0 ||
         (o->momentum != 0 && need(op, momentum_buffer, "momentum_buffer",
                                   "when momentum != 0") < 0) ||
-        ct__optim_check(op, param, others, (const char *[]){"grad", "momentum_buffer"}, 2) < 0)
+        optim_check_dev(op, param, others, (const char *[]){"grad", "momentum_buffer"}, 2, true) < 0)
         return -1;
     int64_t n = param->numel;
     ct_tensor *buf = o->momentum != 0 ? momentum_buffer : NULL;
+    if (!ct__on_cpu(param)) {
+        if (ct__cuda_optim->sgd(param, grad, buf, first, o) < 0) return -1;
+        bump((ct_tensor *[]){param, buf}, 2);
+        return 0;
+    }
     if (param->dtype == CT_FLOAT32)
         sgd_loop_f32(P(param, float), CP(grad, float), PO(buf, float), n, first, o);
     else
@@ -147,12 +169,18 @@ int ct_adam_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg,
         need(op, exp_avg_sq, "exp_avg_sq", "") < 0 ||
         (o->amsgrad && need(op, max_exp_avg_sq, "max_exp_avg_sq", "with amsgrad") < 0) ||
         check_step(op, step) < 0 ||
-        ct__optim_check(op, param, others,
+        optim_check_dev(op, param, others,
                         (const char *[]){"grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
-                        4) < 0)
+                        4, true) < 0)
         return -1;
     int64_t n = param->numel;
     ct_tensor *mx = o->amsgrad ? max_exp_avg_sq : NULL;
+    if (!ct__on_cpu(param)) {
+        if (ct__cuda_optim->adam(param, grad, exp_avg, exp_avg_sq, mx, step, o, decoupled) < 0)
+            return -1;
+        bump((ct_tensor *[]){param, exp_avg, exp_avg_sq, mx}, 4);
+        return 0;
+    }
     if (param->dtype == CT_FLOAT32)
         adam_loop_f32(P(param, float), CP(grad, float), P(exp_avg, float),
                       P(exp_avg_sq, float), PO(mx, float), n, step, o, decoupled);

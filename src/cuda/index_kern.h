@@ -1,0 +1,49 @@
+/* Interface between src/cuda/index.c (host) and src/cuda/index.cu (kernels):
+ * the dim-wise scatter/gather of ct__sg_run on the GPU. Not installed. */
+#ifndef CTORCH_CUDA_INDEX_KERN_H
+#define CTORCH_CUDA_INDEX_KERN_H
+
+#include <stdint.h>
+
+#include "cuda/cuda_internal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One launch over every element of index (nd dims, sizes outermost first,
+ * a 0-d index read as [1]): with idx = index[pos] and pos' = pos with
+ * pos'[dim] = idx, op (a ct__sg_op) acts on indexed[pos'] and other[pos].
+ * Strides in elements. An idx outside [0, lim) sets err[0] = 1 and err[1] =
+ * the first such idx seen (err: two device int64, zeroed by the caller). */
+/* The ct__sg_op values (ops/index_internal.h; checked in index.c). */
+enum {
+    CT_CUDA_SG_GATHER,
+    CT_CUDA_SG_COPY,
+    CT_CUDA_SG_FILL,
+    CT_CUDA_SG_ADD,
+    CT_CUDA_SG_MUL,
+    CT_CUDA_SG_MAX,
+    CT_CUDA_SG_MIN,
+    CT_CUDA_SG_COUNT,
+};
+
+typedef struct ct_cuda_sg {
+    int op, dt, nd, dim;
+    int64_t numel, lim;
+    int64_t sizes[CT_CUDA_MAX_DIMS];
+    int64_t st_ix[CT_CUDA_MAX_DIMS], st_idx[CT_CUDA_MAX_DIMS], st_oth[CT_CUDA_MAX_DIMS];
+    void *ix;
+    const int64_t *idx;
+    void *oth;
+    double value;  /* alpha of ADD */
+    uint64_t bits; /* FILL value in dt */
+    int64_t *err;
+} ct_cuda_sg;
+
+int ct__cuda_sg_launch(const ct_cuda_sg *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
