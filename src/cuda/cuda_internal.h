@@ -81,28 +81,7 @@ typedef struct ct_cuda_red {
 
 int ct__cuda_reduce_launch(const ct_cuda_red *a);
 
-/* One gather/scatter (index.cu; built by index.c): for each position p of
- * index (sizes, strides in elements per operand; the indexed operand's
- * stride along dim is 0 in ix_strides and s_dim apart), j = index[p]:
- *   GATHER: other[p] = indexed[p with j along dim]
- *   COPY:   indexed[..j..] = other[p];  FILL: = value;
- *   ADD:    indexed[..j..] += value * other[p]  (atomics)
- * An index outside [0, lim) sets *bad_flag to 1 and bad_value to it. */
-typedef struct ct_cuda_sg {
-    int op, dt, nd;
-    int64_t numel, lim, s_dim;
-    int64_t sizes[CT_CUDA_MAX_DIMS];
-    int64_t ix_strides[CT_CUDA_MAX_DIMS], idx_strides[CT_CUDA_MAX_DIMS],
-        oth_strides[CT_CUDA_MAX_DIMS];
-    void *indexed;
-    const int64_t *index;
-    void *other;
-    double value;
-    int *bad_flag;
-    long long *bad_value;
-} ct_cuda_sg;
-
-int ct__cuda_sg_launch(const ct_cuda_sg *a);
+/* The gather/scatter kernel's arguments: index_kern.h. */
 
 /* softmax / log_softmax of a contiguous [outer, D, inner] float32/float64
  * block into out (softmax.cu). outer * D * inner > 0. */

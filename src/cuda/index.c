@@ -1,68 +1,32 @@
-/* Host side of gather/scatter on the GPU (the ct__cuda->sg_run hook of
- * src/ops/index.c): device and dtype checks, the launch (index.cu), and the
- * out-of-range check, read back from the device after the kernel: a
- * synchronisation, the price of reporting a bad index as an error the way
- * the CPU does (PyTorch raises a device-side assert instead). */
-#include "ops/index_internal.h"
-#include "cuda/cuda_internal.h"
-
-#include <cuda_runtime_api.h>
-
-_Static_assert(CT__SG_GATHER == 0 && CT__SG_COPY == 1 && CT__SG_FILL == 2 && CT__SG_ADD == 3,
-               "index.cu numbers the gather/scatter ops as index_internal.h does");
-
-static bool on(const ct_tensor *t, ct_device d) {
-    return !t || (t->storage->device.type == d.type && t->storage->device.index == d.index);
-}
-
-int ct__cuda_sg_run(int op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other,
-                    int dim, double value, int64_t *bad) {
-    ct_device dev = indexed->storage->device;
-    if (!on(index, dev) || !on(other, dev)) {
-        char b1[16], b2[16];
-        const ct_tensor *t = !on(index, dev) ? index : other;
-        ct_set_error(CT_ERR_RUNTIME,
-                     "Expected all tensors to be on the same device, but found at least two "
-                     "devices, %s and %s! (gather/scatter)",
-                     ct_device_str(dev, b1, sizeof b1),
-                     ct_device_str(t->storage->device, b2, sizeof b2));
-        return -1;
-    }
-    if (op != CT__SG_GATHER && op != CT__SG_COPY && op != CT__SG_FILL && op != CT__SG_ADD) {
-        ct_set_error(CT_ERR_NOT_IMPL,
-                     "scatter_reduce: reductions other than sum are not implemented for CUDA "
-                     "tensors");
-        return -1;
-    }
-    if (other && other->dtype != indexed->dtype) {
-        ct_set_error(CT_ERR_RUNTIME, "gather/scatter: internal error: dtypes %s and %s",
-                     ct_dtype_name(indexed->dtype), ct_dtype_name(other->dtype));
-        return -1;
-    }
-    if (index->numel == 0) return 0;
-    if (index->ndim != indexed->ndim || (other && other->ndim != index->ndim)) {
-        ct_set_error(CT_ERR_RUNTIME, "gather/scatter: internal error: shapes %s, %s",
-                     ct__shp(indexed), ct__shp(index));
 /* Host side of the dim-wise indexing kernel (index.cu): ct__sg_run for
  * tensors on a GPU. Bounds are checked on the device; the flag comes back
  * with one synchronising copy, so an out-of-range index is a clean error
  * like on the CPU (not a device assert). */
 #include "internal.h"
+#include "ops/index_internal.h"
 #include "cuda/index_kern.h"
+
+#include <cuda_runtime_api.h>
+
 _Static_assert((int)CT_CUDA_SG_GATHER == (int)CT__SG_GATHER && (int)CT_CUDA_SG_COPY == (int)CT__SG_COPY &&
                    (int)CT_CUDA_SG_FILL == (int)CT__SG_FILL && (int)CT_CUDA_SG_ADD == (int)CT__SG_ADD &&
                    (int)CT_CUDA_SG_MUL == (int)CT__SG_MUL && (int)CT_CUDA_SG_MAX == (int)CT__SG_MAX &&
                    (int)CT_CUDA_SG_MIN == (int)CT__SG_MIN && (int)CT_CUDA_SG_COUNT == (int)CT__SG_COUNT,
                "index_kern.h op ids follow ct__sg_op");
+
 static const char *sg_name(int op) {
     static const char *n[] = {"gather", "scatter", "index_fill", "scatter_add/index_add",
                               "scatter_reduce(prod)", "scatter_reduce(amax)",
                               "scatter_reduce(amin)", "scatter_reduce(mean)"};
     return op >= 0 && op <= CT__SG_COUNT ? n[op] : "scatter/gather";
+}
+
 int ct__cuda_sg_run(int op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other, int dim,
                     double value, int64_t *bad) {
     const char *name = sg_name(op);
+    if (index->numel == 0) return 0;
     int nd = index->ndim ? index->ndim : 1;
+    ct_device dev = indexed->storage->device;
     const ct_tensor *ts[2] = {index, other};
     for (int k = 0; k < 2; k++)
         if (ts[k] && (ts[k]->storage->device.type != dev.type ||
@@ -81,51 +45,21 @@ int ct__cuda_sg_run(int op, ct_tensor *indexed, const ct_tensor *index, ct_tenso
     ct_cuda_sg a;
     memset(&a, 0, sizeof a);
     a.op = op;
-    a.dt = indexed->dtype;
-    a.nd = index->ndim;
-    a.numel = index->numel;
-    a.lim = indexed->ndim ? indexed->sizes[dim] : 1;
-    a.s_dim = indexed->ndim ? indexed->strides[dim] : 0;
-    for (int d = 0; d < index->ndim; d++) {
-        a.sizes[d] = index->sizes[d];
-        a.ix_strides[d] = d == dim ? 0 : indexed->strides[d];
-        a.idx_strides[d] = index->strides[d];
-        a.oth_strides[d] = other ? other->strides[d] : 0;
-    }
-    a.indexed = ct_data_ptr(indexed);
-    a.index = ct_data_ptr(index);
-    a.other = other ? ct_data_ptr(other) : NULL;
-    a.value = value;
-    int64_t two = 2;
-    ct_tensor *flag = ct__empty_on(&two, 1, CT_INT64, dev);
-    if (!flag) return -1;
-    int rc = -1;
-    a.bad_value = ct_data_ptr(flag);
-    a.bad_flag = (int *)((int64_t *)ct_data_ptr(flag) + 1);
-    if (ct__cuda_fill(flag->storage->data, CT_INT64, 2, 0) == 0 && ct__cuda_sg_launch(&a) == 0) {
-        int64_t host[2] = {0, 0};
-        if (ct__cuda_check(cudaMemcpy(host, flag->storage->data, sizeof host,
-                                      cudaMemcpyDeviceToHost),
-                           "cudaMemcpy") == 0) {
-            rc = 0;
-            if (host[1]) {
-                *bad = host[0];
-                rc = 1;
-            }
-        }
-    }
-    ct_release(flag);
     a.dt = (int)indexed->dtype;
     a.nd = nd;
     a.dim = dim;
+    a.numel = index->numel;
+    a.lim = indexed->ndim ? indexed->sizes[dim] : 1;
     for (int k = 0; k < nd; k++) {
         a.sizes[k] = index->ndim ? index->sizes[k] : 1;
         a.st_ix[k] = indexed->ndim ? indexed->strides[k] : 0;
         a.st_idx[k] = index->ndim ? index->strides[k] : 0;
         a.st_oth[k] = other && other->ndim ? other->strides[k] : 0;
+    }
     a.ix = ct_data_ptr(indexed);
     a.idx = ct_data_ptr(index);
     a.oth = other ? ct_data_ptr(other) : NULL;
+    a.value = value;
     if (op == CT__SG_FILL) ct__index_value_bits(&a.bits, indexed->dtype, value);
     ct_tensor *err = ct__empty_on((int64_t[]){2}, 1, CT_INT64, dev);
     if (!err) return -1;
@@ -146,6 +80,7 @@ int ct__cuda_sg_run(int op, ct_tensor *indexed, const ct_tensor *index, ct_tenso
     if (host[0]) {
         *bad = host[1];
         rc = 1;
+    }
 restore:
     if (dev.index >= 0 && dev.index != prev) cudaSetDevice(prev);
 out:

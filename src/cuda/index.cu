@@ -1,8 +1,3 @@
-// Gather and scatter along one dim on the GPU (the ct__cuda->sg_run hook,
-// behind gather, scatter, scatter_add and their backward): one thread per
-// element of the index tensor. Scatter-add uses atomics, so duplicate
-// indices accumulate correctly (in an unspecified order, as in PyTorch);
-// scatter-copy with duplicates keeps one of the values.
 // Dim-wise indexing on the GPU (gather, scatter and its reductions,
 // index_select, index_add/copy/fill): one thread per index element.
 // Writes that may collide (duplicate indices) go through atomics: native
@@ -14,83 +9,19 @@
 #include <cuda_bf16.h>
 #include <stdint.h>
 
-#include "cuda/cuda_internal.h"
 #include "cuda/index_kern.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
 namespace {
 
-enum { SG_GATHER, SG_COPY, SG_FILL, SG_ADD };
 enum { D_BOOL = 0, D_U8, D_I8, D_I16, D_I32, D_I64, D_F16, D_BF16, D_F32, D_F64 };
 
-template <typename T> __device__ __forceinline__ T from_double(double v) {
-    return (T)v;
-}
-template <> __device__ __forceinline__ __half from_double<__half>(double v) { return __float2half((float)v); }
-template <> __device__ __forceinline__ __nv_bfloat16 from_double<__nv_bfloat16>(double v) {
-    return __float2bfloat16((float)v);
-}
-template <> __device__ __forceinline__ bool from_double<bool>(double v) { return v != 0; }
-template <> __device__ __forceinline__ int64_t from_double<int64_t>(double v) { return (int64_t)v; }
-
-__device__ __forceinline__ void atomic_add(float *p, float v) { atomicAdd(p, v); }
-__device__ __forceinline__ void atomic_add(double *p, double v) { atomicAdd(p, v); }
-__device__ __forceinline__ void atomic_add(int32_t *p, int32_t v) { atomicAdd((int *)p, (int)v); }
-__device__ __forceinline__ void atomic_add(int64_t *p, int64_t v) {
-    atomicAdd((unsigned long long *)p, (unsigned long long)v); // wraps like int64
-}
-
-template <typename T> __global__ void sg_kernel(const ct_cuda_sg a) {
-    T *ix = (T *)a.indexed;
-    T *oth = (T *)a.other;
-    int64_t stride = (int64_t)gridDim.x * blockDim.x;
-    for (int64_t p = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; p < a.numel; p += stride) {
-        int64_t rest = p, o_ix = 0, o_idx = 0, o_oth = 0;
-        for (int d = a.nd - 1; d >= 0; d--) {
-            int64_t c = rest % a.sizes[d];
-            rest /= a.sizes[d];
-            o_ix += c * a.ix_strides[d];
-            o_idx += c * a.idx_strides[d];
-            o_oth += c * a.oth_strides[d];
-        }
-        int64_t j = a.index[o_idx];
-        if (j < 0 || j >= a.lim) {
-            if (atomicExch(a.bad_flag, 1) == 0) *a.bad_value = (long long)j;
-            continue;
-        }
-        T *dst = ix + o_ix + j * a.s_dim;
-        switch (a.op) {
-        case SG_GATHER: oth[o_oth] = *dst; break;
-        case SG_COPY: *dst = oth[o_oth]; break;
-        case SG_FILL: *dst = from_double<T>(a.value); break;
-        }
-    }
-}
-
-template <typename T> __global__ void sg_add_kernel(const ct_cuda_sg a) {
-    T *ix = (T *)a.indexed;
-    const T *oth = (const T *)a.other;
-    T alpha = (T)a.value;
-    int64_t stride = (int64_t)gridDim.x * blockDim.x;
-    for (int64_t p = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; p < a.numel; p += stride) {
-        int64_t rest = p, o_ix = 0, o_idx = 0, o_oth = 0;
-        for (int d = a.nd - 1; d >= 0; d--) {
-            int64_t c = rest % a.sizes[d];
-            rest /= a.sizes[d];
-            o_ix += c * a.ix_strides[d];
-            o_idx += c * a.idx_strides[d];
-            o_oth += c * a.oth_strides[d];
-        }
-        int64_t j = a.index[o_idx];
-        if (j < 0 || j >= a.lim) {
-            if (atomicExch(a.bad_flag, 1) == 0) *a.bad_value = (long long)j;
-            continue;
-        }
-        atomic_add(ix + o_ix + j * a.s_dim, (T)(alpha * oth[o_oth]));
 __device__ __forceinline__ int dsize(int dt) {
     return dt <= D_I8 ? 1 : dt == D_I16 || dt == D_F16 || dt == D_BF16 ? 2 : dt == D_I32 || dt == D_F32 ? 4 : 8;
+}
 __device__ __forceinline__ bool is_float(int dt) { return dt >= D_F16; }
+
 // Element bits (low dsize(dt) bytes of a uint64) <-> values.
 __device__ __forceinline__ double bits_f(uint64_t b, int dt) {
     switch (dt) {
@@ -98,28 +29,43 @@ __device__ __forceinline__ double bits_f(uint64_t b, int dt) {
     case D_BF16: { __nv_bfloat16_raw r; r.x = (unsigned short)b; return (double)__bfloat162float(__nv_bfloat16(r)); }
     case D_F32: return (double)__uint_as_float((unsigned)b);
     default: return __longlong_as_double((long long)b);
+    }
+}
 __device__ __forceinline__ uint64_t f_bits(double v, int dt) {
+    switch (dt) {
     case D_F16: { __half_raw r = __half(__double2half(v)); return r.x; }
     case D_BF16: { __nv_bfloat16_raw r = __nv_bfloat16(__double2bfloat16(v)); return r.x; }
     case D_F32: return __float_as_uint((float)v);
     default: return (uint64_t)__double_as_longlong(v);
+    }
+}
 __device__ __forceinline__ int64_t bits_i(uint64_t b, int dt) {
+    switch (dt) {
     case D_BOOL: case D_U8: return (int64_t)(uint8_t)b;
     case D_I8: return (int64_t)(int8_t)b;
     case D_I16: return (int64_t)(int16_t)b;
     case D_I32: return (int64_t)(int32_t)b;
     default: return (int64_t)b;
+    }
+}
+
 __device__ __forceinline__ uint64_t load_bits(const void *p, int sz) {
     switch (sz) {
     case 1: return *(const uint8_t *)p;
     case 2: return *(const uint16_t *)p;
     case 4: return *(const uint32_t *)p;
     default: return *(const uint64_t *)p;
+    }
+}
 __device__ __forceinline__ void store_bits(void *p, int sz, uint64_t b) {
+    switch (sz) {
     case 1: *(uint8_t *)p = (uint8_t)b; break;
     case 2: *(uint16_t *)p = (uint16_t)b; break;
     case 4: *(uint32_t *)p = (uint32_t)b; break;
     default: *(uint64_t *)p = b; break;
+    }
+}
+
 // new bits of the destination from its old bits and the operand's bits,
 // the same rules as sg_arith of src/kernels/cpu/index.c.
 __device__ uint64_t combine(int op, int dt, uint64_t d, uint64_t o, double alpha) {
@@ -129,24 +75,33 @@ __device__ uint64_t combine(int op, int dt, uint64_t d, uint64_t o, double alpha
         case CT_CUDA_SG_ADD: return x || (y && alpha != 0);
         case CT_CUDA_SG_MAX: return x || y;
         default: return x && y; // MUL, MIN
+        }
+    }
     if (is_float(dt)) {
         double x = bits_f(d, dt), y = bits_f(o, dt), r = x;
+        switch (op) {
         case CT_CUDA_SG_ADD: r = dt == D_F32 ? (double)((float)x + (float)alpha * (float)y) : x + alpha * y; break;
         case CT_CUDA_SG_MUL: r = dt == D_F32 ? (double)((float)x * (float)y) : x * y; break;
         case CT_CUDA_SG_MAX: if (y > x || y != y) return o; return d;
         case CT_CUDA_SG_MIN: if (y < x || y != y) return o; return d;
+        }
         return f_bits(r, dt);
+    }
     int64_t x = bits_i(d, dt), y = bits_i(o, dt);
     switch (op) {
     case CT_CUDA_SG_ADD: {
         // (T)alpha in the dtype, then wrapping arithmetic
         int64_t a = bits_i((uint64_t)(int64_t)alpha, dt);
         return (uint64_t)x + (uint64_t)a * (uint64_t)y;
+    }
     case CT_CUDA_SG_MUL: return (uint64_t)x * (uint64_t)y;
     case CT_CUDA_SG_MAX: return y > x ? (uint64_t)y : (uint64_t)x;
     case CT_CUDA_SG_MIN: return y < x ? (uint64_t)y : (uint64_t)x;
     case CT_CUDA_SG_COUNT: return (uint64_t)x + 1;
+    }
     return d;
+}
+
 // dst = combine(dst, o) atomically; sub-word dtypes through a CAS on the
 // aligned 32-bit word that holds them (storage is 512-byte aligned and
 // rounded up, so the word lies inside the allocation).
@@ -159,18 +114,25 @@ __device__ void atomic_combine(void *p, int op, int dt, uint64_t o, double alpha
             unsigned a = (unsigned)(int32_t)(int64_t)alpha;
             atomicAdd((unsigned *)p, a * (unsigned)o);
             return;
+        }
         if (dt == D_I64) {
             unsigned long long a = (unsigned long long)(int64_t)alpha;
             atomicAdd((unsigned long long *)p, a * (unsigned long long)o);
+            return;
+        }
+    }
     if (op == CT_CUDA_SG_COUNT && dt == D_I64) {
         atomicAdd((unsigned long long *)p, 1ull);
         return;
+    }
     if (sz == 8) {
         unsigned long long *w = (unsigned long long *)p, old = *w, seen;
         do {
             seen = old;
             old = atomicCAS(w, seen, (unsigned long long)combine(op, dt, seen, o, alpha));
         } while (old != seen);
+        return;
+    }
     uintptr_t addr = (uintptr_t)p;
     unsigned *w = (unsigned *)(addr & ~(uintptr_t)3);
     unsigned shift = (unsigned)(addr & 3) * 8;
@@ -183,6 +145,8 @@ __device__ void atomic_combine(void *p, int op, int dt, uint64_t o, double alpha
         unsigned next = sz == 4 ? nv : ((seen & ~mask) | ((nv << shift) & mask));
         old = atomicCAS(w, seen, next);
     } while (old != seen);
+}
+
 __global__ void sg_kernel(ct_cuda_sg a) {
     const int sz = dsize(a.dt);
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < a.numel;
@@ -194,16 +158,21 @@ __global__ void sg_kernel(ct_cuda_sg a) {
             if (k != a.dim) oix += c * a.st_ix[k];
             oidx += c * a.st_idx[k];
             ooth += c * a.st_oth[k];
+        }
         int64_t idx = a.idx[oidx];
         if ((uint64_t)idx >= (uint64_t)a.lim) {
             if (atomicCAS((unsigned long long *)a.err, 0ull, 1ull) == 0ull) a.err[1] = idx;
+            continue;
+        }
         char *d = (char *)a.ix + (oix + idx * a.st_ix[a.dim]) * sz;
         char *o = a.oth ? (char *)a.oth + ooth * sz : NULL;
+        switch (a.op) {
         case CT_CUDA_SG_GATHER: store_bits(o, sz, load_bits(d, sz)); break;
         case CT_CUDA_SG_COPY: store_bits(d, sz, load_bits(o, sz)); break;
         case CT_CUDA_SG_FILL: store_bits(d, sz, a.bits); break;
         case CT_CUDA_SG_COUNT: atomic_combine(d, a.op, a.dt, 0, 0); break;
         default: atomic_combine(d, a.op, a.dt, load_bits(o, sz), a.value); break;
+        }
     }
 }
 
@@ -211,41 +180,13 @@ __global__ void sg_kernel(ct_cuda_sg a) {
 
 extern "C" int ct__cuda_sg_launch(const ct_cuda_sg *a) {
     if (a->numel <= 0) return 0;
-    const int threads = 256;
-    int64_t b = (a->numel + threads - 1) / threads;
-    unsigned blocks = (unsigned)(b > (1 << 20) ? (1 << 20) : b);
-    cudaStream_t st = (cudaStream_t)ct__cuda_stream();
-    if (a->op == SG_ADD) {
-        switch (a->dt) {
-        case D_I32: sg_add_kernel<int32_t><<<blocks, threads, 0, st>>>(*a); break;
-        case D_I64: sg_add_kernel<int64_t><<<blocks, threads, 0, st>>>(*a); break;
-        case D_F32: sg_add_kernel<float><<<blocks, threads, 0, st>>>(*a); break;
-        case D_F64: sg_add_kernel<double><<<blocks, threads, 0, st>>>(*a); break;
-        default: ct_set_error(5 /* CT_ERR_NOT_IMPL */, "scatter_add: dtype %d not implemented for CUDA tensors", a->dt); return -1;
-        }
-    } else {
-        switch (a->dt) {
-        case D_BOOL: sg_kernel<bool><<<blocks, threads, 0, st>>>(*a); break;
-        case D_U8: sg_kernel<uint8_t><<<blocks, threads, 0, st>>>(*a); break;
-        case D_I8: sg_kernel<int8_t><<<blocks, threads, 0, st>>>(*a); break;
-        case D_I16: sg_kernel<int16_t><<<blocks, threads, 0, st>>>(*a); break;
-        case D_I32: sg_kernel<int32_t><<<blocks, threads, 0, st>>>(*a); break;
-        case D_I64: sg_kernel<int64_t><<<blocks, threads, 0, st>>>(*a); break;
-        case D_F16: sg_kernel<__half><<<blocks, threads, 0, st>>>(*a); break;
-        case D_BF16: sg_kernel<__nv_bfloat16><<<blocks, threads, 0, st>>>(*a); break;
-        case D_F32: sg_kernel<float><<<blocks, threads, 0, st>>>(*a); break;
-        default: sg_kernel<double><<<blocks, threads, 0, st>>>(*a); break;
-        }
-    }
-    cudaError_t e = cudaGetLastError();
-    if (e == cudaSuccess) return 0;
-    ct_set_error(1 /* CT_ERR_RUNTIME */, "CUDA error: %s (gather/scatter kernel)", cudaGetErrorString(e));
-    return -1;
     int64_t blocks = (a->numel + 255) / 256;
     if (blocks > 65535 * 8) blocks = 65535 * 8;
     sg_kernel<<<(unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream()>>>(*a);
+    cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) {
         ct_set_error(1 /* CT_ERR_RUNTIME */, "CUDA error: %s (scatter/gather kernel launch)", cudaGetErrorString(e));
         return -1;
+    }
     return 0;
 }
