@@ -38,7 +38,7 @@ NVCCFLAGS ?= -O3 -std=c++17 -diag-suppress 186 $(NVCC_ARCH) -Xcompiler -fPIC -Ii
 CPPFLAGS += -DCT_HAVE_CUDA -I$(CUDA_HOME)/include
 LIB_SRCS += $(sort $(wildcard src/cuda/*.c))
 CU_SRCS  := $(sort $(wildcard src/cuda/*.cu))
-LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lstdc++
+LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
 endif
 # oneDNN (Debian's libdnnl-dev): convolutions run through it whenever its
 # headers are found (src/kernels/cpu/conv_dnnl.c); DNNL=0 forces the
@@ -97,7 +97,7 @@ $(BUILD)/examples/%: examples/c/%.c $(BUILD)/libctorch.a
 
 # Python extension (python/ctorch/_C*.so); empty until python/csrc exists.
 PY_SRCS := $(sort $(wildcard python/csrc/*.c))
-python:
+python: lib
 ifneq ($(PY_SRCS),)
 	$(MAKE) --no-print-directory -f python/Makefile.inc PYTHON=$(PYTHON) BUILD=$(BUILD) LDLIBS='$(LDLIBS)'
 endif

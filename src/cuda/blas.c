@@ -7,15 +7,64 @@
  * transposed view is passed as CUBLAS_OP_T, not copied). One handle per
  * device, created on first use. PyTorch's TF32 switch
  * (torch.backends.cuda.matmul.allow_tf32, default False) selects the math
- * mode of every float32 product. */
+ * mode of every float32 product.
+ *
+ * cuBLAS (with cuBLASLt, some 600 MB) is opened with dlopen on the first GPU
+ * product, not linked: loading it at startup made `import ctorch` take
+ * ~400 ms on every machine, GPU or not. */
 #include "internal.h"
 #include "cuda/cuda_internal.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
+#include <dlfcn.h>
+#include <stdio.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+
+
+/* The cuBLAS entry points used here, resolved from the library on first
+ * use (the names are cublas_v2.h's macros, e.g. cublasSgemm_v2). */
+#define CT_CUBLAS_FNS(X)                                                      \
+    X(cublasCreate) X(cublasSgemm) X(cublasDgemm) X(cublasSgemmStridedBatched) \
+    X(cublasDgemmStridedBatched) X(cublasSetStream) X(cublasSetMathMode)       \
+    X(cublasGetStatusString)
+#define CT_STR_(x) #x
+#define CT_STR(x) CT_STR_(x)
+static struct {
+#define X(f) __typeof__(f) *f;
+    CT_CUBLAS_FNS(X)
+#undef X
+} cb;
+static pthread_once_t cublas_once = PTHREAD_ONCE_INIT;
+static char cublas_error[256];
+
+static void cublas_open(void) {
+    void *lib = dlopen("libcublas.so." CT_STR(CUBLAS_VER_MAJOR), RTLD_NOW | RTLD_LOCAL);
+    if (!lib) lib = dlopen("libcublas.so", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *e = dlerror();
+        snprintf(cublas_error, sizeof cublas_error, "%s", e ? e : "dlopen failed");
+        return;
+    }
+#define X(f)                                                                     \
+    if (!(*(void **)&cb.f = dlsym(lib, CT_STR(f)))) {                            \
+        snprintf(cublas_error, sizeof cublas_error, "symbol %s not found", CT_STR(f)); \
+        return;                                                                  \
+    }
+    CT_CUBLAS_FNS(X)
+#undef X
+}
+
+/* 0 once cuBLAS is loaded, else -1 with an error. */
+static int cublas_load(void) {
+    pthread_once(&cublas_once, cublas_open);
+    if (!cublas_error[0]) return 0;
+    ct_set_error(CT_ERR_RUNTIME, "CUDA error: cannot load cuBLAS (libcublas.so.%d): %s",
+                 CUBLAS_VER_MAJOR, cublas_error);
+    return -1;
+}
 
 static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
 static cublasHandle_t handles[CT_CUDA_MAX_DEVICES];
@@ -27,13 +76,14 @@ bool ct_cuda_allow_tf32(void) { return atomic_load(&allow_tf32); }
 static int blas_check(cublasStatus_t st, const char *what) {
     if (st == CUBLAS_STATUS_SUCCESS) return 0;
     ct_set_error(st == CUBLAS_STATUS_ALLOC_FAILED ? CT_ERR_MEMORY : CT_ERR_RUNTIME,
-                 "CUDA error: %s when calling `%s`", cublasGetStatusString(st), what);
+                 "CUDA error: %s when calling `%s`", cb.cublasGetStatusString(st), what);
     return -1;
 }
 
 /* The current device's handle, bound to the current stream, with the
  * math mode of the TF32 switch. Called with handle_lock held. */
 static cublasHandle_t handle_locked(void) {
+    if (cublas_load() < 0) return NULL;
     int dev = 0;
     if (ct__cuda_check(cudaGetDevice(&dev), "cudaGetDevice") < 0) return NULL;
     if (dev < 0 || dev >= CT_CUDA_MAX_DEVICES) {
@@ -41,15 +91,15 @@ static cublasHandle_t handle_locked(void) {
                      CT_CUDA_MAX_DEVICES);
         return NULL;
     }
-    if (!handles[dev] && blas_check(cublasCreate(&handles[dev]), "cublasCreate(handle)") < 0) {
+    if (!handles[dev] && blas_check(cb.cublasCreate(&handles[dev]), "cublasCreate(handle)") < 0) {
         handles[dev] = NULL;
         return NULL;
     }
     cublasHandle_t h = handles[dev];
-    if (blas_check(cublasSetStream(h, (cudaStream_t)ct__cuda_stream()), "cublasSetStream") < 0)
+    if (blas_check(cb.cublasSetStream(h, (cudaStream_t)ct__cuda_stream()), "cublasSetStream") < 0)
         return NULL;
     cublasMath_t mode = atomic_load(&allow_tf32) ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
-    if (blas_check(cublasSetMathMode(h, mode), "cublasSetMathMode") < 0) return NULL;
+    if (blas_check(cb.cublasSetMathMode(h, mode), "cublasSetMathMode") < 0) return NULL;
     return h;
 }
 
@@ -114,7 +164,7 @@ int ct__cuda_gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, d
         if (accumulate || batch == 1) {
             for (int64_t b = 0; rc == 0 && b < batch; b++) {
                 float beb = accumulate && b > 0 ? 1.0f : be;
-                rc = blas_check(cublasSgemm(h, opb, opa, (int)N, (int)M, (int)K, &al, bm + b * b_bs,
+                rc = blas_check(cb.cublasSgemm(h, opb, opa, (int)N, (int)M, (int)K, &al, bm + b * b_bs,
                                             ldb, a + b * a_bs, lda, &beb, c + (accumulate ? 0 : b * c_bs),
                                             (int)ldc),
                                 "cublasSgemm");
@@ -122,7 +172,7 @@ int ct__cuda_gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, d
         } else {
             for (int64_t b0 = 0; rc == 0 && b0 < batch; b0 += INT_MAX) {
                 int nb = (int)(batch - b0 < INT_MAX ? batch - b0 : INT_MAX);
-                rc = blas_check(cublasSgemmStridedBatched(h, opb, opa, (int)N, (int)M, (int)K, &al,
+                rc = blas_check(cb.cublasSgemmStridedBatched(h, opb, opa, (int)N, (int)M, (int)K, &al,
                                                           bm + b0 * b_bs, ldb, b_bs, a + b0 * a_bs,
                                                           lda, a_bs, &be, c + b0 * c_bs, (int)ldc,
                                                           c_bs, nb),
@@ -135,7 +185,7 @@ int ct__cuda_gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, d
         if (accumulate || batch == 1) {
             for (int64_t b = 0; rc == 0 && b < batch; b++) {
                 double beb = accumulate && b > 0 ? 1.0 : beta;
-                rc = blas_check(cublasDgemm(h, opb, opa, (int)N, (int)M, (int)K, &alpha,
+                rc = blas_check(cb.cublasDgemm(h, opb, opa, (int)N, (int)M, (int)K, &alpha,
                                             bm + b * b_bs, ldb, a + b * a_bs, lda, &beb,
                                             c + (accumulate ? 0 : b * c_bs), (int)ldc),
                                 "cublasDgemm");
@@ -143,7 +193,7 @@ int ct__cuda_gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, d
         } else {
             for (int64_t b0 = 0; rc == 0 && b0 < batch; b0 += INT_MAX) {
                 int nb = (int)(batch - b0 < INT_MAX ? batch - b0 : INT_MAX);
-                rc = blas_check(cublasDgemmStridedBatched(h, opb, opa, (int)N, (int)M, (int)K,
+                rc = blas_check(cb.cublasDgemmStridedBatched(h, opb, opa, (int)N, (int)M, (int)K,
                                                           &alpha, bm + b0 * b_bs, ldb, b_bs,
                                                           a + b0 * a_bs, lda, a_bs, &beta,
                                                           c + b0 * c_bs, (int)ldc, c_bs, nb),
