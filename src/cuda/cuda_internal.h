@@ -98,7 +98,8 @@ void *ct__cuda_stream(void);
  * Element i uses counter i, so the result depends only on (seed, i), not on
  * the launch shape. src/ops/random.c draws seed from the ctorch generator
  * (one 64-bit draw per call), so ct_manual_seed makes GPU draws
- * reproducible. A CPU-only build has a stub that fails. */
+ * reproducible. In a CPU-only build it returns the "not compiled with
+ * CUDA" error (src/core/device.c). */
 #define CT_CUDA_RAND_UNIFORM 0
 #define CT_CUDA_RAND_NORMAL 1
 #define CT_CUDA_RAND_BERNOULLI 2
