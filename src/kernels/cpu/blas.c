@@ -1,9 +1,43 @@
 /* Matrix products: OpenBLAS for float32/float64 (operands passed with their
- * own strides, transposed ones as CblasTrans), plain loops for integers. */
+ * own strides, transposed ones as CblasTrans), oneDNN's dnnl_sgemm for the
+ * float32 products where it is faster, plain loops for integers.
+ *
+ * Why oneDNN for float32: this machine's OpenBLAS runs its AVX2 (Haswell)
+ * kernel (OPENBLAS_CORETYPE=Haswell in the environment, and Debian's
+ * PyTorch uses the same library); dnnl_sgemm JITs AVX-512 kernels. Measured
+ * (row-major, CPU time, 1 thread, GF/s OpenBLAS vs oneDNN): 64^3 92 vs 165,
+ * 128^3 98 vs 205, 64x784x256 97 vs 208, 784x256x64 105 vs 205; skinny
+ * products (one row or one column) 10 vs 60; at 2 threads 2048^3 170 vs 300.
+ * Below about M*N*K = 16384 oneDNN's fixed cost (0.2-0.7 us a call) loses:
+ * 20^3 0.31 vs 0.34 us, 8x32x32 0.26 vs 0.28, 32^3 0.93 vs 0.70; one-row or
+ * one-column products win from M*N*K = 1024 (1x32x32 0.19 vs 0.14 us).
+ * oneDNN threads a product over every OpenMP thread, which costs more than
+ * it brings below about M*N*K = 2^20 at 2 threads (64^3: 88 GF/s threaded,
+ * 166 on one thread; 1x256x784: 30 vs 57; 128^3: 239 vs 193), so smaller
+ * products run on the calling thread alone. float64 stays on OpenBLAS
+ * (oneDNN has no dgemm), and so do the matrix-vector products (cblas_sgemv
+ * and oneDNN with N = 1 measure the same, 40-45 GF/s, memory-bound).
+ *
+ * CT_GEMM in the environment (read once) picks the float32 library:
+ *   unset or "auto": oneDNN above the thresholds above, OpenBLAS below;
+ *   "dnnl": oneDNN for every float32 product (to compare A/B);
+ *   "openblas": OpenBLAS for every product.
+ * Without oneDNN (no libdnnl-dev, or make DNNL=0) everything is OpenBLAS.
+ * A oneDNN call that fails (any status but success) is redone by OpenBLAS.
+ *
+ * Threads: dnnl_sgemm, like this OpenMP build of OpenBLAS, runs on libgomp
+ * and reads omp_get_max_threads() at each call, so ct_set_num_threads
+ * (omp_set_num_threads) governs it too; inside a parallel region it runs on
+ * the calling thread. */
 #include "kernels/cpu/blas.h"
 
 #include <limits.h>
+#include <omp.h>
 #include <openblas-openmp/cblas.h>
+#include <stdatomic.h>
+#ifdef CT_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
 
 bool ct__blas_fits(int64_t n) { return n >= 0 && n <= INT_MAX; }
 
@@ -107,6 +141,40 @@ static void gemm_int(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K
 #undef GI
 }
 
+/* ---------------------------------------------------- float32 backend */
+static _Atomic int backend = -1; /* a ct_gemm_backend, -1 until CT_GEMM is read */
+
+ct_gemm_backend ct__gemm_backend(void) {
+    int b = atomic_load_explicit(&backend, memory_order_relaxed);
+    if (b < 0) {
+        const char *v = getenv("CT_GEMM");
+        b = !v || !*v || strcmp(v, "auto") == 0 ? CT_GEMM_AUTO
+            : strcmp(v, "openblas") == 0        ? CT_GEMM_OPENBLAS
+            : strcmp(v, "dnnl") == 0            ? CT_GEMM_DNNL
+                                                : CT_GEMM_AUTO;
+#ifndef CT_HAVE_DNNL
+        b = CT_GEMM_OPENBLAS;
+#endif
+        atomic_store_explicit(&backend, b, memory_order_relaxed);
+    }
+    return (ct_gemm_backend)b;
+}
+
+void ct__gemm_set_backend(ct_gemm_backend b) {
+#ifndef CT_HAVE_DNNL
+    b = CT_GEMM_OPENBLAS;
+#endif
+    atomic_store_explicit(&backend, (int)b, memory_order_relaxed);
+}
+
+/* Whether an M x K by K x N float32 product goes to oneDNN (see the top). */
+static bool use_dnnl(int64_t M, int64_t N, int64_t K) {
+    ct_gemm_backend b = ct__gemm_backend();
+    if (b != CT_GEMM_AUTO) return b == CT_GEMM_DNNL;
+    double f = (double)M * N * K;
+    return f >= 16384 || ((M == 1) != (N == 1) && f >= 1024);
+}
+
 /* ------------------------------------------------------------ floats */
 /* C = beta * C for M x N rows of C (K == 0: BLAS is not asked). */
 #define SCALE_ROWS(T, C, M, N, ldc, beta)                                                    \
@@ -114,6 +182,40 @@ static void gemm_int(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K
         T *c_ = (T *)(C) + i_ * (ldc);                                                       \
         for (int64_t j_ = 0; j_ < (N); j_++) c_[j_] = (beta) == 0 ? (T)0 : (T)(beta) * c_[j_]; \
     }
+
+/* A series of products of one shape (ct__gemm's arguments, operands in
+ * CBLAS terms). */
+typedef struct gemm_series {
+    ct_dtype dt;
+    bool dnnl;
+    enum CBLAS_TRANSPOSE ta, tb;
+    int64_t M, N, K, lda, ldb, ldc, a_bs, b_bs, c_bs;
+    double alpha;
+    const void *A, *B;
+    void *C;
+} gemm_series;
+
+/* Product b of the series, scaling C by beta. */
+static void gemm_one(const gemm_series *g, int64_t b, double beta) {
+    enum CBLAS_ORDER rm = CblasRowMajor;
+    if (g->dt == CT_FLOAT32) {
+        const float *a = (const float *)g->A + b * g->a_bs, *bm = (const float *)g->B + b * g->b_bs;
+        float *c = (float *)g->C + b * g->c_bs;
+#ifdef CT_HAVE_DNNL
+        if (g->dnnl && dnnl_sgemm(g->ta == CblasTrans ? 'T' : 'N', g->tb == CblasTrans ? 'T' : 'N',
+                                  g->M, g->N, g->K, (float)g->alpha, a, g->lda, bm, g->ldb,
+                                  (float)beta, c, g->ldc) == dnnl_success)
+            return;
+#endif
+        cblas_sgemm(rm, g->ta, g->tb, (int)g->M, (int)g->N, (int)g->K, (float)g->alpha, a,
+                    (int)g->lda, bm, (int)g->ldb, (float)beta, c, (int)g->ldc);
+    } else {
+        cblas_dgemm(rm, g->ta, g->tb, (int)g->M, (int)g->N, (int)g->K, g->alpha,
+                    (const double *)g->A + b * g->a_bs, (int)g->lda,
+                    (const double *)g->B + b * g->b_bs, (int)g->ldb, beta,
+                    (double *)g->C + b * g->c_bs, (int)g->ldc);
+    }
+}
 
 void ct__gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, double alpha,
               const void *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const void *B,
@@ -133,56 +235,28 @@ void ct__gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, doubl
         });
         return;
     }
-    enum CBLAS_TRANSPOSE ta, tb;
-    int64_t lda, ldb;
-    layout(M, K, a_rs, a_cs, &ta, &lda);
-    layout(K, N, b_rs, b_cs, &tb, &ldb);
-    /* Many small products: one per thread (OpenBLAS runs single-threaded
-     * inside a parallel region). Large ones: OpenBLAS threads each call. */
+    gemm_series g = {.dt = dt, .dnnl = dt == CT_FLOAT32 && use_dnnl(M, N, K), .M = M, .N = N,
+                     .K = K, .ldc = ldc, .a_bs = a_bs, .b_bs = b_bs, .c_bs = c_bs,
+                     .alpha = alpha, .A = A, .B = B, .C = C};
+    layout(M, K, a_rs, a_cs, &g.ta, &g.lda);
+    layout(K, N, b_rs, b_cs, &g.tb, &g.ldb);
+    /* Many small products: one per thread (OpenBLAS and oneDNN run
+     * single-threaded inside a parallel region). Large ones: the library
+     * threads each call. */
     double flops = (double)M * N * K;
     bool par = !accumulate && batch > 1 && flops <= 128.0 * 128 * 128 &&
                flops * batch >= 64.0 * 64 * 64;
-    enum CBLAS_ORDER rm = CblasRowMajor;
-    if (dt == CT_FLOAT32) {
-        const float *a = A, *bm = B;
-        float *c = C;
-        if (accumulate) {
-            for (int64_t b = 0; b < batch; b++)
-                cblas_sgemm(rm, ta, tb, (int)M, (int)N, (int)K, (float)alpha, a + b * a_bs,
-                            (int)lda, bm + b * b_bs, (int)ldb, b == 0 ? (float)beta : 1.0f, c,
-                            (int)ldc);
-            return;
-        }
-        if (!par) { /* no parallel region at all: it costs a microsecond even when off */
-            for (int64_t b = 0; b < batch; b++)
-                cblas_sgemm(rm, ta, tb, (int)M, (int)N, (int)K, (float)alpha, a + b * a_bs,
-                            (int)lda, bm + b * b_bs, (int)ldb, (float)beta, c + b * c_bs, (int)ldc);
-            return;
-        }
+    if (par) {
 #pragma omp parallel for schedule(static)
-        for (int64_t b = 0; b < batch; b++)
-            cblas_sgemm(rm, ta, tb, (int)M, (int)N, (int)K, (float)alpha, a + b * a_bs, (int)lda,
-                        bm + b * b_bs, (int)ldb, (float)beta, c + b * c_bs, (int)ldc);
-    } else {
-        const double *a = A, *bm = B;
-        double *c = C;
-        if (accumulate) {
-            for (int64_t b = 0; b < batch; b++)
-                cblas_dgemm(rm, ta, tb, (int)M, (int)N, (int)K, alpha, a + b * a_bs, (int)lda,
-                            bm + b * b_bs, (int)ldb, b == 0 ? beta : 1.0, c, (int)ldc);
-            return;
-        }
-        if (!par) {
-            for (int64_t b = 0; b < batch; b++)
-                cblas_dgemm(rm, ta, tb, (int)M, (int)N, (int)K, alpha, a + b * a_bs, (int)lda,
-                            bm + b * b_bs, (int)ldb, beta, c + b * c_bs, (int)ldc);
-            return;
-        }
-#pragma omp parallel for schedule(static)
-        for (int64_t b = 0; b < batch; b++)
-            cblas_dgemm(rm, ta, tb, (int)M, (int)N, (int)K, alpha, a + b * a_bs, (int)lda,
-                        bm + b * b_bs, (int)ldb, beta, c + b * c_bs, (int)ldc);
+        for (int64_t b = 0; b < batch; b++) gemm_one(&g, b, beta);
+        return;
     }
+    /* no parallel region at all: it costs a microsecond even when off.
+     * oneDNN on products below 2^20 multiply-adds: the calling thread alone. */
+    int nt = g.dnnl && flops < 1048576.0 && !omp_in_parallel() ? omp_get_max_threads() : 1;
+    if (nt > 1) omp_set_num_threads(1);
+    for (int64_t b = 0; b < batch; b++) gemm_one(&g, b, accumulate && b > 0 ? 1.0 : beta);
+    if (nt > 1) omp_set_num_threads(nt);
 }
 
 void ct__gemv(ct_dtype dt, int64_t M, int64_t K, double alpha, const void *A, int64_t rs,

@@ -1,5 +1,6 @@
 /* Matrix products over strided memory: OpenBLAS (CBLAS) for float32/float64,
- * plain loops for the integer dtypes. Strides are in elements. Internal to
+ * oneDNN's sgemm for the larger float32 ones, plain loops for the integer
+ * dtypes. Strides are in elements. Internal to
  * the linalg family (src/ops/linalg*.c). */
 #ifndef CT_KERNELS_CPU_BLAS_H
 #define CT_KERNELS_CPU_BLAS_H
@@ -24,6 +25,15 @@ void ct__gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, doubl
               const void *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const void *B,
               int64_t b_bs, int64_t b_rs, int64_t b_cs, double beta, void *C, int64_t c_bs,
               int64_t ldc);
+
+/* The library of float32 products (blas.c's top comment says where each
+ * wins): AUTO (the default) oneDNN above a size threshold, else OpenBLAS;
+ * the environment's CT_GEMM=auto|dnnl|openblas sets it on first use. Without
+ * oneDNN in the build it is always OPENBLAS. set_backend is for tests and
+ * benchmarks (not synchronised with products running at the same time). */
+typedef enum { CT_GEMM_AUTO, CT_GEMM_OPENBLAS, CT_GEMM_DNNL } ct_gemm_backend;
+ct_gemm_backend ct__gemm_backend(void);
+void ct__gemm_set_backend(ct_gemm_backend b);
 
 /* y = alpha * A @ x + beta * y with A M x K (strides rs, cs), x of stride incx,
  * y contiguous. Float: A passes ct__blas_layout_ok and incx > 0. */
