@@ -1,12 +1,19 @@
 /* Engine benchmarks (issue: tensor engine): per-op overhead, bandwidth-bound
  * elementwise and reduction ops, transcendental ops, GEMM; plus the machine's
- * own limits measured in the same run (a plain C copy loop, OpenBLAS called
- * directly). Prints one JSON object per line; bench/run.py adds PyTorch. */
+ * own limits measured in the same run (a plain C copy loop, OpenBLAS and
+ * oneDNN's sgemm called directly). Prints one JSON object per line; bench/run.py adds PyTorch. */
 #include "bench_util.h"
 #include "ctorch/ctorch.h"
 
 #include <cblas.h>
 #include <omp.h>
+#if __has_include(<oneapi/dnnl/dnnl.h>)
+#include <oneapi/dnnl/dnnl.h>
+/* weak: a build without oneDNN (make DNNL=0) links no libdnnl, and the
+ * oneDNN row is left out */
+#pragma weak dnnl_sgemm
+#define HAVE_DNNL_H 1
+#endif
 #include <string.h>
 #include <sys/mman.h>
 
@@ -80,6 +87,14 @@ static void sgemm_direct(void *p) {
                 c->z, n);
 }
 
+#ifdef HAVE_DNNL_H
+static void dnnl_direct(void *p) { /* oneDNN's sgemm, which ctorch's float32 mm runs on */
+    ctx_t *c = p;
+    dnnl_dim_t n = c->n;
+    dnnl_sgemm('N', 'N', n, n, n, 1.0f, c->x, n, c->y, n, 0.0f, c->z, n);
+}
+#endif
+
 int main(int argc, char **argv) {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     int reps = quick ? 5 : 15;
@@ -127,8 +142,8 @@ int main(int argc, char **argv) {
     ct_release(c.a);
     ct_release(c.b);
 
-    /* GEMM 2048 against OpenBLAS called directly (own warm output buffer),
-     * alternating the two */
+    /* GEMM 2048 against OpenBLAS and oneDNN called directly (own warm output
+     * buffer), round-robin */
     int n = 2048;
     int64_t ms[2] = {n, n};
     c.n = n;
@@ -137,13 +152,19 @@ int main(int argc, char **argv) {
     c.z = aligned_alloc(64, sizeof(float) * (size_t)n * n);
     memset(c.z, 0, sizeof(float) * (size_t)n * n);
     double fl = 2.0 * n * (double)n * n;
-    void (*const mmf[2])(void *) = {sgemm_direct, mm_op};
-    double mms[2];
-    bench_time_rr(2, mmf, &c, 1, quick ? 3 : 7, mms);
+    void (*mmf[3])(void *) = {sgemm_direct, mm_op, NULL};
+    int nmm = 2;
+#ifdef HAVE_DNNL_H
+    if (dnnl_sgemm) mmf[nmm++] = dnnl_direct;
+#endif
+    double mms[3];
+    bench_time_rr(nmm, mmf, &c, 1, quick ? 3 : 7, mms);
     bench_report("sgemm_2048_openblas_direct", mms[0], 0, fl);
+    if (nmm > 2) bench_report("sgemm_2048_dnnl_direct", mms[2], 0, fl);
     bench_report("mm_2048_f32", mms[1], 0, fl);
-    /* speed as a fraction of OpenBLAS direct (goal: 0.95) */
+    /* speed as a fraction of OpenBLAS direct (goal: 0.95), and of oneDNN */
     bench_value("mm_2048_f32_of_openblas_direct", mms[0] / mms[1]);
+    if (nmm > 2) bench_value("mm_2048_f32_of_dnnl_direct", mms[2] / mms[1]);
     ct_release(c.a);
     ct_release(c.b);
     free(c.z);

@@ -103,6 +103,10 @@ def main():
             h["bytes"] / h["sec"] / 1e9))
     print("sgemm 2048, OpenBLAS direct: %.1f GFLOP/s" % (
         c["sgemm_2048_openblas_direct"]["flops"] / c["sgemm_2048_openblas_direct"]["sec"] / 1e9))
+    if "sgemm_2048_dnnl_direct" in c:  # what ctorch's float32 mm runs on (CT_GEMM)
+        d = c["sgemm_2048_dnnl_direct"]
+        print("sgemm 2048, oneDNN direct: %.1f GFLOP/s (mm_2048 at %.2f of it)" % (
+            d["flops"] / d["sec"] / 1e9, d["sec"] / c["mm_2048_f32"]["sec"]))
     print()
     print("%-22s %12s %12s %10s %14s" % ("workload", "ctorch", "torch", "ct/torch", "ct vs machine"))
     rows = [("add_1elem", "add_1elem_owned"), ("add_16M_f32", None), ("sum_16M_f32", None),
