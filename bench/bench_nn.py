@@ -161,6 +161,10 @@ def main():
     import ctorch
     A = arrays()
     states = torch_states()
+    # import torch sets the process's OpenMP thread count (shared with
+    # ctorch, one libgomp) to its own default, 1 on this 2-core VM: give
+    # ctorch its default (all cores) back, or its rows run at 1 thread.
+    ctorch.set_num_threads(os.cpu_count())
     c = workloads(ctorch, A, states, reps)
     t = {}
     for threads in (1, 2):

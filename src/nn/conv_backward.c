@@ -98,10 +98,12 @@ ct_tensor *ct_conv2d_backward_input(const ct_tensor *grad_out, const ct_tensor *
     if (!dx) return NULL;
     if (dx->numel > 0) {
         ct_tensor *gc = ct__contiguous(grad_out), *wc = ct__contiguous(weight);
+        CT_CONV_NOTE(wc);
         int rc = gc && wc ? ct__conv2d_backward_input_kernel(grad_out->dtype, ct_data_ptr(gc),
                                                               ct_data_ptr(wc), ct_data_ptr(dx), N,
                                                               C, O, groups, &g)
                           : -1;
+        CT_CONV_NOTE(NULL);
         ct_release(gc);
         ct_release(wc);
         if (rc < 0) {

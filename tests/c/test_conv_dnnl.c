@@ -10,6 +10,7 @@
 #include "ctorch/nn.h"
 #include "nn/nn_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #define RND(seed, ...) \
@@ -64,4 +65,92 @@ TEST(conv2d, onednn_path_matches_im2col) {
             free(av);
         }
     }
+}
+
+/* The reordered weights are cached across calls (keyed on the weight's
+ * storage and version): every result below is checked against the
+ * im2col path computed at the same moment. */
+static int agree(const ct_tensor *x, const ct_tensor *w, const int64_t *s, const int64_t *p,
+                 const int64_t *d, int64_t G) {
+    set_dnnl(true);
+    ct_tensor *a = ct_conv2d(x, w, NULL, s, p, d, G);
+    ct_tensor *ga = a ? ct_conv2d_backward_input(a, w, &x->sizes[2], s, p, d, G) : NULL;
+    set_dnnl(false);
+    ct_tensor *b = ct_conv2d(x, w, NULL, s, p, d, G);
+    ct_tensor *gb = b ? ct_conv2d_backward_input(b, w, &x->sizes[2], s, p, d, G) : NULL;
+    set_dnnl(true);
+    if (!a || !b || !ga || !gb) return -1;
+    double *av = tt_values(a), *bv = tt_values(b), *gav = tt_values(ga), *gbv = tt_values(gb);
+    int bad = 0;
+    for (int64_t i = 0; i < a->numel; i++) bad |= fabs(av[i] - bv[i]) > 1e-4 * (1 + fabs(bv[i]));
+    for (int64_t i = 0; i < ga->numel; i++)
+        bad |= fabs(gav[i] - gbv[i]) > 1e-4 * (1 + fabs(gbv[i]));
+    free(av), free(bv), free(gav), free(gbv);
+    return bad ? -1 : 0;
+}
+
+TEST(conv2d, onednn_weight_cache_sees_in_place_updates) {
+    ct_tensor *x = RND(11, 2, 16, 9, 9), *w = RND(12, 16, 16, 3, 3);
+    const int64_t *one = I2(1, 1);
+    CHECK(agree(x, w, one, one, one, 1) == 0);
+    CHECK(agree(x, w, one, one, one, 1) == 0); /* a cache hit */
+    /* an in-place write (an optimizer step) between calls */
+    CHECK(ct_copy_(w, RND(13, 16, 16, 3, 3)) == w);
+    CHECK(agree(x, w, one, one, one, 1) == 0);
+    /* a write through a view of the weight's storage */
+    ct_tensor *row = ct_select(w, 0, 3);
+    CHECK(row && ct_fill_(row, 0.5) == row);
+    CHECK(agree(x, w, one, one, one, 1) == 0);
+    /* the same weight over other image sizes, strides, dilations */
+    CHECK(agree(RND(14, 3, 16, 12, 7), w, one, one, one, 1) == 0);
+    CHECK(agree(RND(15, 1, 16, 13, 11), w, I2(2, 1), I2(0, 1), I2(2, 1), 1) == 0);
+    /* a weight slice starting past element 0 of its storage */
+    ct_tensor *big = RND(16, 32, 16, 3, 3);
+    ct_tensor *half = ct_narrow(big, 0, 16, 16);
+    CHECK(half && ct_is_contiguous(half));
+    CHECK(agree(x, half, one, one, one, 1) == 0);
+    CHECK(ct_copy_(big, RND(17, 32, 16, 3, 3)) == big); /* written through the parent */
+    CHECK(agree(x, half, one, one, one, 1) == 0);
+}
+
+TEST(conv2d, onednn_weight_cache_new_weight_at_a_freed_address) {
+    ct_tensor *x = RND(21, 2, 16, 8, 8);
+    const int64_t *one = I2(1, 1);
+    for (unsigned k = 0; k < 4; k++) {
+        /* each weight is freed before the next one is made, so without the
+         * cache's reference the allocator would hand back the same block
+         * at version 0 */
+        ct_scope sc = ct_scope_begin();
+        ct_tensor *w = RND(22 + k, 16, 16, 3, 3);
+        int rc = agree(x, w, one, one, one, 1);
+        ct_scope_end(sc);
+        CHECK(rc == 0);
+    }
+}
+
+TEST(conv2d, onednn_weight_cache_groups_and_depthwise) {
+    const int64_t *one = I2(1, 1);
+    ct_tensor *x = RND(31, 2, 32, 10, 10);
+    ct_tensor *wg = RND(32, 32, 8, 3, 3), *wd = RND(33, 32, 1, 3, 3);
+    for (int rep = 0; rep < 2; rep++) {
+        CHECK(agree(x, wg, one, one, one, 4) == 0);
+        CHECK(agree(x, wd, I2(2, 2), one, I2(2, 2), 32) == 0);
+    }
+    CHECK(ct_copy_(wg, RND(34, 32, 8, 3, 3)) == wg);
+    CHECK(agree(x, wg, one, one, one, 4) == 0);
+}
+
+/* oneDNN's kernels fix their split over threads when the primitive is
+ * made: a change of thread count makes a new primitive (the result is the
+ * same either way). */
+TEST(conv2d, onednn_follows_thread_count) {
+    int nt = ct_get_num_threads();
+    ct_tensor *x = RND(41, 4, 32, 20, 20), *w = RND(42, 32, 32, 3, 3);
+    const int64_t *one = I2(1, 1);
+    ct_set_num_threads(1);
+    int r1 = agree(x, w, one, one, one, 1);
+    ct_set_num_threads(2);
+    int r2 = agree(x, w, one, one, one, 1);
+    ct_set_num_threads(nt);
+    CHECK(r1 == 0 && r2 == 0);
 }

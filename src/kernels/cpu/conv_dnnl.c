@@ -26,12 +26,17 @@
 #include "nn/nn_internal.h"
 
 #include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct dnnl_key {
     int kind, nd;
+    /* oneDNN's JIT kernels fix their split of the work over threads when
+     * the primitive is made: a primitive made at 1 thread runs on 1 thread
+     * forever, so the thread count is part of the key. */
+    int nthr;
     int64_t N, C, O, G, in[3], out[3], k[3], s[3], p[3], d[3];
     bool bias;
 } dnnl_key;
@@ -267,9 +272,13 @@ static dnnl_memory_t mem(const dnnl_memory_desc_t *md, void *p) {
     return m;
 }
 
-/* Runs e on user buffers a, b (inputs), bias (forward, or NULL) and out. */
-static int execute(entry *e, const void *a, const void *b, const void *bias, void *out) {
-    size_t ab = e->a.reorder ? e->a.bytes : 0, bb = e->b.reorder ? e->b.bytes : 0,
+/* Runs e on user buffers a, b (inputs), bias (forward, or NULL) and out;
+ * b_ready: b already in the primitive's layout there (the weight cache),
+ * or NULL. */
+static int execute(entry *e, const void *a, const void *b, const void *b_ready, const void *bias,
+                   void *out) {
+    bool reorder_b = e->b.reorder && !b_ready;
+    size_t ab = e->a.reorder ? e->a.bytes : 0, bb = reorder_b ? e->b.bytes : 0,
            ob = e->out.reorder ? e->out.bytes : 0;
     size_t total = ab + bb + ob + e->scratch + 4 * 64;
     ct_tensor *buf = ct__empty((int64_t[]){(int64_t)(total / 4 + 1)}, 1, CT_FLOAT32);
@@ -287,7 +296,7 @@ static int execute(entry *e, const void *a, const void *b, const void *bias, voi
     ub = mem(&e->b.user, (void *)b);
     uo = mem(&e->out.user, out);
     ma = e->a.reorder ? mem(&e->a.prim, pa) : ua;
-    mb = e->b.reorder ? mem(&e->b.prim, pb) : ub;
+    mb = b_ready ? mem(&e->b.prim, (void *)b_ready) : reorder_b ? mem(&e->b.prim, pb) : ub;
     mo = e->out.reorder ? mem(&e->out.prim, po) : uo;
     if (!ua || !ub || !uo || !ma || !mb || !mo) goto done;
     if (e->scratch) {
@@ -301,7 +310,7 @@ static int execute(entry *e, const void *a, const void *b, const void *bias, voi
         dnnl_primitive_execute(e->a.reorder, s, 2,
                                (dnnl_exec_arg_t[]){{DNNL_ARG_FROM, ua}, {DNNL_ARG_TO, ma}}))
         goto done;
-    if (e->b.reorder &&
+    if (reorder_b &&
         dnnl_primitive_execute(e->b.reorder, s, 2,
                                (dnnl_exec_arg_t[]){{DNNL_ARG_FROM, ub}, {DNNL_ARG_TO, mb}}))
         goto done;
@@ -329,6 +338,144 @@ done:
     return rc;
 }
 
+/* ------------------------------------------------------------ weights
+ * The weights, reordered into the primitive's layout, kept across calls:
+ * a layer's weight changes once per optimizer step but is read by the
+ * forward and the input gradient of every call. An entry is keyed on the
+ * weight's storage, its data pointer, the target layout and the storage's
+ * version counter (bumped by every in-place write: an optimizer step, a
+ * copy_ under no_grad): a new version reorders again into the same buffer.
+ * The entry holds a reference to the storage, so that its memory cannot be
+ * freed and handed to another tensor of version 0 at the same address
+ * while the entry could still match; an entry whose storage only the cache
+ * still holds can never match again and is dropped at the next lookup. At
+ * most WCACHE_SIZE entries (least recently used goes first), emptied at
+ * library teardown. Only memory ctorch allocated is cached: a weight over a
+ * NumPy array (or DLPack) can be written through that array, which bumps
+ * no version. Writes through a NumPy view of a ctorch tensor (t.numpy())
+ * bump none either: they bypass the version counter, as they do autograd's
+ * saved-tensor checks. The nn ops name the weight tensor behind the pointer
+ * they pass (ct__conv_dnnl_note), so the kernels keep their plain-pointer
+ * interface. */
+
+typedef struct wentry {
+    ct_storage *storage; /* retained; NULL = free slot */
+    const void *ptr;
+    dnnl_memory_desc_t md;
+    uint64_t version;
+    bool ready; /* buf holds the weights of `version` */
+    int users;
+    unsigned long stamp;
+    ct_tensor *buf;
+} wentry;
+
+#define WCACHE_SIZE 32
+static wentry wcache[WCACHE_SIZE];
+static unsigned long wticks;
+static pthread_mutex_t wlock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local const ct_tensor *noted;
+
+void ct__conv_dnnl_note(const ct_tensor *weight) { noted = weight; }
+
+static void wentry_clear(wentry *w) {
+    ct__storage_release(w->storage);
+    ct_release(w->buf);
+    memset(w, 0, sizeof *w);
+}
+
+__attribute__((destructor)) static void wcache_teardown(void) {
+    for (int i = 0; i < WCACHE_SIZE; i++)
+        if (wcache[i].storage && !wcache[i].users) wentry_clear(&wcache[i]);
+}
+
+/* Reorders the user weights at src into w->buf with op's reorder. */
+static int wfill(wentry *w, const operand *op, const void *src) {
+    dnnl_stream_t s = NULL;
+    dnnl_memory_t from = mem(&op->user, (void *)src), to = mem(&op->prim, ct_data_ptr(w->buf));
+    int rc = -1;
+    if (from && to && dnnl_stream_create(&s, engine, dnnl_stream_default_flags) == dnnl_success &&
+        dnnl_primitive_execute(op->reorder, s, 2,
+                               (dnnl_exec_arg_t[]){{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}) ==
+            dnnl_success &&
+        dnnl_stream_wait(s) == dnnl_success)
+        rc = 0;
+    if (s) dnnl_stream_destroy(s);
+    if (from) dnnl_memory_destroy(from);
+    if (to) dnnl_memory_destroy(to);
+    return rc;
+}
+
+/* The cached reorder (op) of the noted weight t at ptr, its use count
+ * taken, or NULL (the caller reorders into its own buffer). */
+static wentry *wcache_get(const ct_tensor *t, const void *ptr, const operand *op) {
+    ct_storage *st = t->storage;
+    uint64_t version = ct_version(t);
+    wentry *w = NULL, *victim = NULL;
+    pthread_mutex_lock(&wlock);
+    for (int i = 0; i < WCACHE_SIZE; i++) {
+        wentry *c = &wcache[i];
+        if (c->storage && !c->users && c->storage != st &&
+            atomic_load_explicit(&c->storage->refcount, memory_order_acquire) == 1)
+            wentry_clear(c); /* its weight is gone */
+        if (!c->storage) {
+            if (!victim || victim->storage) victim = c;
+            continue;
+        }
+        if (c->storage == st && c->ptr == ptr && dnnl_memory_desc_equal(&c->md, &op->prim)) {
+            w = c;
+            break;
+        }
+        if (!c->users && (!victim || (victim->storage && c->stamp < victim->stamp))) victim = c;
+    }
+    if (w && w->ready && w->version == version) {
+        w->users++;
+        w->stamp = ++wticks;
+        pthread_mutex_unlock(&wlock);
+        return w;
+    }
+    if (w && w->users) { /* stale, and read by another thread now */
+        pthread_mutex_unlock(&wlock);
+        return NULL;
+    }
+    if (!w && victim) {
+        ct_tensor *buf = ct__empty((int64_t[]){(int64_t)(op->bytes / 4 + 1)}, 1, CT_FLOAT32);
+        if (buf) {
+            if (victim->storage) wentry_clear(victim);
+            w = victim;
+            atomic_fetch_add_explicit(&st->refcount, 1, memory_order_relaxed);
+            w->storage = st;
+            w->ptr = ptr;
+            w->md = op->prim;
+            w->buf = buf;
+        }
+    }
+    if (!w) {
+        pthread_mutex_unlock(&wlock);
+        return NULL;
+    }
+    /* (re)fill outside the lock; others see it not ready and pass by */
+    w->users = 1;
+    w->ready = false;
+    w->stamp = ++wticks;
+    pthread_mutex_unlock(&wlock);
+    int rc = wfill(w, op, ptr);
+    pthread_mutex_lock(&wlock);
+    w->version = version;
+    w->ready = rc == 0;
+    if (rc < 0) {
+        w->users = 0;
+        w = NULL;
+    }
+    pthread_mutex_unlock(&wlock);
+    return w;
+}
+
+static void wcache_put(wentry *w) {
+    pthread_mutex_lock(&wlock);
+    w->users--;
+    pthread_mutex_unlock(&wlock);
+}
+
 bool ct__conv_dnnl_on = true;
 
 int ct__conv_dnnl(int kind, int nd, const void *a, const void *b, const void *bias, void *out,
@@ -345,6 +492,7 @@ int ct__conv_dnnl(int kind, int nd, const void *a, const void *b, const void *bi
     memset(&key, 0, sizeof key);
     key.kind = kind;
     key.nd = nd;
+    key.nthr = omp_get_max_threads();
     key.N = N, key.C = C, key.O = O, key.G = groups;
     key.bias = bias != NULL;
     for (int i = 0; i < nd; i++) {
@@ -354,7 +502,15 @@ int ct__conv_dnnl(int kind, int nd, const void *a, const void *b, const void *bi
     }
     entry *e = acquire(&key);
     if (!e) return 0;
-    int rc = execute(e, a, b, bias, out);
+    /* b is the weight of the forward and the input gradient */
+    const ct_tensor *t = noted;
+    wentry *w = NULL;
+    if (kind != 2 && e->b.reorder && t && !t->storage->deleter && t->dtype == CT_FLOAT32 &&
+        ct_data_ptr(t) == b &&
+        ct_is_contiguous(t) && (size_t)t->numel * 4 == dnnl_memory_desc_get_size(&e->b.user))
+        w = wcache_get(t, b, &e->b);
+    int rc = execute(e, a, b, w ? ct_data_ptr(w->buf) : NULL, bias, out);
+    if (w) wcache_put(w);
     release_entry(e);
     return rc < 0 ? 0 : 1;
 }
