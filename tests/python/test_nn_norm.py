@@ -261,3 +261,58 @@ def test_instance_norm_functional_and_torch_level_binding():
     for T in LIBS:
         with pytest.raises(ValueError, match="Expected more than 1 spatial element"):
             T.nn.functional.instance_norm(T.zeros(2, 3, 1))
+
+
+# The kernels sum in the element type over chunks of 2048 elements (four
+# vector accumulators, tails shorter than a vector) and merge the chunks in
+# double: shapes whose blocks cross chunks and end off the vector width,
+# sizes above the threading grain (32768 elements), transposed inputs and
+# data far from zero, against PyTorch in float64 on the same values.
+BIG = [("bn", (4, 3, 50, 41), None),       # channel blocks of 2050: a chunk and a tail of 2
+       ("bn", (8, 16, 33, 31), None),      # threaded over channels
+       ("gn", (3, 8, 45, 47), 2),          # groups of 4 x 2115
+       ("gn", (4, 32, 20, 21), 8),         # threaded over (sample, group)
+       ("in", (2, 6, 70, 33), None),       # instance norm: 2310 per instance
+       ("ln", (40, 2100), None),           # rows over one chunk
+       ("ln", (300, 257), None),           # threaded rows, odd width
+       ("ln", (6, 7, 5, 300), None)]       # normalized over the last two dims
+
+
+def _big_norm(T, kind, x, w, b, G):
+    F = T.nn.functional
+    if kind == "bn":
+        return F.batch_norm(x, None, None, w, b, training=True)
+    if kind == "gn":
+        return F.group_norm(x, G, w, b)
+    if kind == "in":
+        return F.instance_norm(x, weight=w, bias=b)
+    ns = tuple(x.shape[-2:]) if x.dim() == 4 else (x.shape[-1],)
+    return F.layer_norm(x, ns, w.reshape(ns) if w.numel() > 1 else None, b.reshape(ns))
+
+
+@pytest.mark.parametrize("kind,shape,G", BIG)
+@pytest.mark.parametrize("dtype,offset,transpose", [(np.float32, 0.0, False), (np.float32, 300.0, False),
+                                                    (np.float32, 0.0, True), (np.float64, 0.0, True)])
+def test_norms_chunked_threaded_match_torch_float64(kind, shape, G, dtype, offset, transpose):
+    x = rn(*shape, seed=120, lo=offset - 2, hi=offset + 3, dtype=dtype)
+    C = shape[-1] * (shape[-2] if len(shape) == 4 else 1) if kind == "ln" else shape[1]
+    w, b = rn(C, seed=121, lo=0.5, hi=1.5, dtype=dtype), rn(C, seed=122, dtype=dtype)
+    gy = rn(*shape, seed=123, dtype=dtype)
+    res = []
+    for T, dt in ((ctorch, dtype), (torch, np.float64)):
+        ts = [T.from_numpy(a.astype(dt)).requires_grad_(True) for a in (x, w, b)]
+        xin = ts[0]
+        if transpose:  # the same values, read through a transposed view
+            xin = T.from_numpy(np.ascontiguousarray(np.swapaxes(x, 0, -1)).astype(dt)).requires_grad_(True)
+            ts[0] = xin
+            xin = xin.transpose(0, -1)
+        out = _big_norm(T, kind, xin, ts[1], ts[2], G)
+        out.backward(T.from_numpy(gy.astype(dt)))
+        res.append([out] + [t.grad for t in ts])
+    tol = 1e-10 if dtype == np.float64 else 2e-5 * (1 + offset / 4)
+    for k, (a, r) in enumerate(zip(*res)):
+        a, r = arr(a).astype(np.float64), arr(r)
+        if transpose and k == 1:
+            a, r = np.swapaxes(a, 0, -1), np.swapaxes(r, 0, -1)
+        scale = max(1.0, float(np.abs(r).max())) if k >= 2 else 1.0  # parameter grads are sums
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * scale, err_msg="%s output %d" % (kind, k))

@@ -115,7 +115,7 @@ int ct__ln_backward_kernel(ct_dtype dt, const void *g, const void *x, void *dx, 
                            double *dw, double *db) {
     int nt = R * D >= CT_GRAIN ? ct_get_num_threads() : 1;
     if (nt > R) nt = R > 0 ? (int)R : 1;
-    double *ws = malloc(sizeof(double) * (size_t)(2 * D * nt > 0 ? 2 * D * nt : 1));
+    double *ws = malloc(sizeof(double) * (size_t)(4 * D * nt > 0 ? 4 * D * nt : 1));
     if (!ws) {
         ct_set_error(CT_ERR_MEMORY, "layer_norm backward: out of memory");
         return -1;

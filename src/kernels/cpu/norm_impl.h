@@ -1,6 +1,7 @@
 /* The normalisation kernels, written once and compiled per dtype: norm.c
  * includes this file with T (the element type) and SUF (a name suffix)
- * defined. Every buffer is contiguous. Statistics accumulate in double;
+ * defined. Every buffer is contiguous. Statistics accumulate in T over
+ * short chunks and in double across them (see VW below);
  * the per-channel / per-row scalars are cast to T once, so the inner loops
  * are one multiply-add per element in T, which the compiler vectorizes.
  *
@@ -11,67 +12,143 @@
 #define FN2(name, suf) FN_(name, suf)
 #define FN(name) FN2(name, SUF)
 
-/* Mean and biased variance of nb blocks of L elements, block k at
- * x + k * bstride. float: one pass over the data, shifted by the first
- * element (the shifted-data algorithm; the double sums keep far more digits
- * than float has). double: two passes (mean, then squared deviations). */
-/* s1 += sum(p - x0), s2 += sum((p - x0)^2) over L elements. The block
- * helpers are kept out of line and uncloned: GCC's constant-propagated
- * clones of them (nb = 1) lost the vectorization of the omp simd loops. */
-static NOCLONE void FN(shifted_sums)(const T *restrict p, int64_t L, double x0, double *s1,
-                                     double *s2) {
-    double a = 0, b = 0;
-#pragma omp simd reduction(+ : a, b)
-    for (int64_t i = 0; i < L; i++) {
-        double d = (double)p[i] - x0;
-        a += d;
-        b += d * d;
-    }
-    *s1 += a, *s2 += b;
+/* Sums run in T over chunks of at most CHUNK elements, in four vector
+ * accumulators of VW lanes (GCC vector types: 32 bytes, one AVX2 register
+ * each, so no add waits on the previous one), and each chunk's sums are
+ * added into double: a float sum never runs over more than CHUNK / (4 VW)
+ * terms per lane, and the totals keep double's digits. */
+#define VW ((int)(32 / sizeof(T)))
+#define CHUNK 2048
+typedef T FN(vec) __attribute__((vector_size(32)));
+
+static inline FN(vec) FN(vld)(const T *p) {
+    FN(vec) v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
+static inline T FN(vsum)(FN(vec) v) {
+    T s = 0;
+    for (int j = 0; j < VW; j++) s += v[j];
+    return s;
+}
+
+/* sum(p - c) over L <= CHUNK elements, in T (c near the values: the sum
+ * then keeps the digits of their spread, not of their offset). */
+static inline T FN(csum)(const T *restrict p, int64_t L, T c) {
+    FN(vec) a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    int64_t i = 0;
+    for (; i + 4 * VW <= L; i += 4 * VW) {
+        a0 += FN(vld)(p + i) - c, a1 += FN(vld)(p + i + VW) - c;
+        a2 += FN(vld)(p + i + 2 * VW) - c, a3 += FN(vld)(p + i + 3 * VW) - c;
+    }
+    for (; i + VW <= L; i += VW) a0 += FN(vld)(p + i) - c;
+    T s = FN(vsum)((a0 + a1) + (a2 + a3));
+    for (; i < L; i++) s += p[i] - c;
+    return s;
+}
+
+/* sum((p - c)^2) over L <= CHUNK elements, in T. */
+static inline T FN(csq)(const T *restrict p, int64_t L, T c) {
+    FN(vec) a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, d0, d1, d2, d3;
+    int64_t i = 0;
+    for (; i + 4 * VW <= L; i += 4 * VW) {
+        d0 = FN(vld)(p + i) - c, d1 = FN(vld)(p + i + VW) - c;
+        d2 = FN(vld)(p + i + 2 * VW) - c, d3 = FN(vld)(p + i + 3 * VW) - c;
+        a0 += d0 * d0, a1 += d1 * d1, a2 += d2 * d2, a3 += d3 * d3;
+    }
+    for (; i + VW <= L; i += VW) {
+        d0 = FN(vld)(p + i) - c;
+        a0 += d0 * d0;
+    }
+    T s = FN(vsum)((a0 + a1) + (a2 + a3));
+    for (; i < L; i++) s += (p[i] - c) * (p[i] - c);
+    return s;
+}
+
+/* sum(u) and sum(u (x - c)) over L <= CHUNK elements in T, u = g w (w may
+ * be NULL: u = g). Out of line: inlined into the OpenMP bodies, GCC kept
+ * an accumulator on the stack. */
+static NOCLONE void FN(cgrad)(const T *restrict g, const T *restrict x, const T *restrict w,
+                              int64_t L, T c, T *sg, T *sgx) {
+    FN(vec) a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0}, u0, u1;
+    int64_t i = 0;
+    if (w) {
+        for (; i + 2 * VW <= L; i += 2 * VW) {
+            u0 = FN(vld)(g + i) * FN(vld)(w + i), u1 = FN(vld)(g + i + VW) * FN(vld)(w + i + VW);
+            a0 += u0, a1 += u1;
+            b0 += u0 * (FN(vld)(x + i) - c), b1 += u1 * (FN(vld)(x + i + VW) - c);
+        }
+    } else {
+        for (; i + 2 * VW <= L; i += 2 * VW) {
+            u0 = FN(vld)(g + i), u1 = FN(vld)(g + i + VW);
+            a0 += u0, a1 += u1;
+            b0 += u0 * (FN(vld)(x + i) - c), b1 += u1 * (FN(vld)(x + i + VW) - c);
+        }
+    }
+    T s = FN(vsum)(a0 + a1), t = FN(vsum)(b0 + b1);
+    for (; i < L; i++) {
+        T u = w ? g[i] * w[i] : g[i];
+        s += u, t += u * (x[i] - c);
+    }
+    *sg = s, *sgx = t;
+}
+
+/* Running (count, mean, sum of squared deviations) in double; a chunk's
+ * own mean and deviations are computed from the chunk (two passes over it
+ * while it is in L1) and merged with Chan et al.'s formula. */
+typedef struct FN(mom_acc) {
+    double n, mean, m2;
+} FN(mom_acc);
+
+static void FN(mom_add)(FN(mom_acc) *a, const T *restrict p, int64_t L) {
+    for (int64_t i = 0; i < L; i += CHUNK) {
+        int64_t nc = L - i < CHUNK ? L - i : CHUNK;
+        /* shifted by the mean so far (the chunk's first element at first) */
+        const T sh = a->n > 0 ? (T)a->mean : p[i];
+        double s = (double)FN(csum)(p + i, nc, sh), dn = (double)nc;
+        double mc = (double)sh + s / dn;
+        T ct = (T)mc;
+        /* deviations from the rounded mean ct: remove the offset's share */
+        double off = s + dn * ((double)sh - (double)ct);
+        double q = (double)FN(csq)(p + i, nc, ct) - off * off / dn;
+        double n = a->n + dn, d = mc - a->mean;
+        a->mean += d * dn / n;
+        a->m2 += q + d * d * a->n * dn / n;
+        a->n = n;
+    }
+}
+
+/* Mean and biased variance of nb blocks of L elements, block k at
+ * x + k * bstride. */
 static void FN(moments)(const T *x, int64_t nb, int64_t bstride, int64_t L, double *mean,
                         double *var) {
-    int64_t n = nb * L;
-    if (n == 0) {
+    if (nb * L == 0) {
         *mean = NAN, *var = NAN;
         return;
     }
-    if (sizeof(T) == sizeof(float)) {
-        const double x0 = (double)x[0];
-        double s1 = 0, s2 = 0;
-        for (int64_t k = 0; k < nb; k++) FN(shifted_sums)(x + k * bstride, L, x0, &s1, &s2);
-        double m1 = s1 / (double)n, v = s2 / (double)n - m1 * m1;
-        *mean = x0 + m1;
-        *var = v > 0 ? v : 0;
-        return;
-    }
-    double s = 0, q = 0, unused = 0;
-    for (int64_t k = 0; k < nb; k++) FN(shifted_sums)(x + k * bstride, L, 0.0, &s, &unused);
-    const double m = s / (double)n;
-    for (int64_t k = 0; k < nb; k++) FN(shifted_sums)(x + k * bstride, L, m, &unused, &q);
-    *mean = m;
-    *var = q / (double)n;
+    FN(mom_acc) a = {0, 0, 0};
+    for (int64_t k = 0; k < nb; k++) FN(mom_add)(&a, x + k * bstride, L);
+    *mean = a.mean;
+    *var = a.m2 > 0 ? a.m2 / a.n : 0;
 }
 
-/* sum(g) and sum(g * (x - m)) over one block of L elements, added to *sg, *sgx. */
-static NOCLONE void FN(grad_block)(const T *restrict g, const T *restrict x, int64_t L, double m,
-                                   double *sg, double *sgx) {
-    double a = 0, b = 0;
-#pragma omp simd reduction(+ : a, b)
-    for (int64_t i = 0; i < L; i++) {
-        double gi = (double)g[i];
-        a += gi;
-        b += gi * ((double)x[i] - m);
-    }
-    *sg += a, *sgx += b;
-}
-
-/* The same over nb blocks, block k at offset k * bstride. */
+/* sum(g) and sum(g * (x - m)) over nb blocks of L elements, block k at
+ * offset k * bstride: sums of g (x - (T)m) in T per chunk, then the
+ * rounding of m corrected in double. */
 static void FN(grad_sums)(const T *g, const T *x, int64_t nb, int64_t bstride, int64_t L,
                           double m, double *sg, double *sgx) {
-    *sg = 0, *sgx = 0;
-    for (int64_t k = 0; k < nb; k++) FN(grad_block)(g + k * bstride, x + k * bstride, L, m, sg, sgx);
+    const T mt = (T)m;
+    double a = 0, b = 0;
+    for (int64_t k = 0; k < nb; k++)
+        for (int64_t i = 0; i < L; i += CHUNK) {
+            int64_t nc = L - i < CHUNK ? L - i : CHUNK;
+            T s, t;
+            FN(cgrad)(g + k * bstride + i, x + k * bstride + i, NULL, nc, mt, &s, &t);
+            a += (double)s, b += (double)t;
+        }
+    *sg = a;
+    *sgx = b + ((double)mt - m) * a;
 }
 
 /* y = x * a + c over L elements. */
@@ -351,42 +428,71 @@ static void FN(ln_forward)(const T *x, T *y, int64_t R, int64_t D, const T *w, c
     }
 }
 
+/* pw += tw, pb += tb (T partials into double), then tw = tb = 0. */
+static void FN(ln_flush)(double *restrict pw, double *restrict pb, T *restrict tw,
+                         T *restrict tb, int64_t D) {
+    for (int64_t i = 0; i < D; i++) {
+        pw[i] += (double)tw[i], pb[i] += (double)tb[i];
+        tw[i] = tb[i] = 0;
+    }
+}
+
+/* A row's sum(u) and sum(u (x - m)), u = w g (w may be NULL): T per chunk
+ * against (T)m, the rounding of m corrected in double. */
+static void FN(row_usums)(const T *restrict g, const T *restrict x, const T *restrict w,
+                          int64_t D, double m, double *su, double *sux) {
+    const T mt = (T)m;
+    double a = 0, b = 0;
+    for (int64_t i0 = 0; i0 < D; i0 += CHUNK) {
+        int64_t nc = D - i0 < CHUNK ? D - i0 : CHUNK;
+        T s, t;
+        FN(cgrad)(g + i0, x + i0, w ? w + i0 : NULL, nc, mt, &s, &t);
+        a += (double)s, b += (double)t;
+    }
+    *su = a;
+    *sux = b + ((double)mt - m) * a;
+}
+
 /* Per row, with u = w g: dx = rstd (u - sum(u)/D - xhat sum(u xhat)/D),
  * xhat = (x - mean) rstd. dw = sum_r g xhat, db = sum_r g: per-thread
- * partial sums in ws (2 D doubles per thread of nt), reduced at the end. */
+ * partial sums, added in T over LN_FLUSH rows and then into double; ws
+ * holds 4 D doubles per thread of nt (2 D double partials, 2 D T ones),
+ * reduced at the end. */
+#define LN_FLUSH 32
 static void FN(ln_backward)(const T *g, const T *x, T *dx, int64_t R, int64_t D, const T *w,
                             const double *mean, const double *rstd, double *dw, double *db,
                             double *ws, int nt) {
     const double Dd = (double)D;
-    memset(ws, 0, sizeof(double) * 2 * (size_t)D * (size_t)nt);
+    const bool acc = dw || db;
+    memset(ws, 0, sizeof(double) * 4 * (size_t)D * (size_t)nt);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         int tid = 0;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        double *pw = ws + 2 * D * tid, *pb = pw + D;
+        double *pw = ws + 4 * D * tid, *pb = pw + D;
+        T *tw = (T *)(pb + D), *tb = tw + D;
+        int rows = 0;
 #pragma omp for schedule(static)
         for (int64_t r = 0; r < R; r++) {
             const T *gr = g + r * D, *xr = x + r * D;
             const double m = mean[r], s = rstd[r];
-            /* one pass: the parameter gradients' partial sums and the row's
-             * sums of u = w g and u (x - mean) */
-            double su = 0, sux = 0;
-            const double sm = -m * s;
-            const bool acc = dw || db;
-#pragma omp simd reduction(+ : su, sux)
-            for (int64_t i = 0; i < D; i++) {
-                double gi = (double)gr[i], xm = (double)xr[i] - m;
-                if (acc) {
-                    pw[i] += gi * ((double)xr[i] * s + sm);
-                    pb[i] += gi;
+            if (acc) {
+                const T st = (T)s, sm = (T)(-m * s);
+#pragma omp simd
+                for (int64_t i = 0; i < D; i++) {
+                    tw[i] += gr[i] * (xr[i] * st + sm);
+                    tb[i] += gr[i];
                 }
-                double u = w ? gi * (double)w[i] : gi;
-                su += u;
-                sux += u * xm;
+                if (++rows == LN_FLUSH) {
+                    FN(ln_flush)(pw, pb, tw, tb, D);
+                    rows = 0;
+                }
             }
             if (!dx) continue;
+            double su, sux;
+            FN(row_usums)(gr, xr, w, D, m, &su, &sux);
             const double p = -s * s * s * sux / Dd, q = -p * m - s * su / Dd;
             T *dr = dx + r * D;
             const T a = (T)s, pt = (T)p, qt = (T)q;
@@ -397,16 +503,20 @@ static void FN(ln_backward)(const T *g, const T *x, T *dx, int64_t R, int64_t D,
                 FN(gxpq)(gr, xr, dr, D, a, pt, qt);
             }
         }
+        if (acc && rows) FN(ln_flush)(pw, pb, tw, tb, D);
     }
     for (int64_t i = 0; i < D; i++) {
         double s1 = 0, s2 = 0;
-        for (int t = 0; t < nt; t++) s1 += ws[2 * D * t + i], s2 += ws[2 * D * t + D + i];
+        for (int t = 0; t < nt; t++) s1 += ws[4 * D * t + i], s2 += ws[4 * D * t + D + i];
         if (dw) dw[i] = s1;
         if (db) db[i] = s2;
     }
 }
+#undef LN_FLUSH
 
 #undef PAR_IF
+#undef VW
+#undef CHUNK
 #undef FN
 #undef FN2
 #undef FN_
