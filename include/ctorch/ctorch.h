@@ -16,6 +16,7 @@
 #include "ctorch/nn_extra.h"
 #include "ctorch/compare.h"
 #include "ctorch/nn_pool2.h"
+#include "ctorch/nn_embpool.h"
 #include "ctorch/rnn.h"
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"

@@ -148,6 +148,7 @@ void ct__ag_register_nn_norm(void);
 void ct__ag_register_nn_extra(void);
 void ct__ag_register_rnn(void);
 void ct__ag_register_nn_pool2(void);
+void ct__ag_register_nn_embpool(void);
 /* For ops composed of recorded ops (never recorded themselves). */
 int ct__ag_d_composite(ct_node *n, ct_tensor *const *g, ct_tensor **gin);
 void ct__ag_register_engine(void);

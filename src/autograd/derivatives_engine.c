@@ -449,4 +449,5 @@ void ct__ag_register_all(void) {
     ct__ag_register_nn_extra();
     ct__ag_register_rnn();
     ct__ag_register_nn_pool2();
+    ct__ag_register_nn_embpool();
 }

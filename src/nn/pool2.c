@@ -1,4 +1,4 @@
-/* adaptive_max_pool2d (and adaptive_max_pool1d through it): checks, shapes
+/* adaptive_max_pool2d: checks, shapes (adaptive_max_pool1d is in pool1d.c)
  * and the kernel over contiguous planes [np][H][W]. The gradient is
  * max_pool2d_backward: the indices share its format (flat h*W+w per plane). */
 #include "ctorch/ctorch.h"
@@ -96,24 +96,4 @@ ct_tensor *ct_adaptive_max_pool2d(const ct_tensor *x, const int64_t output_size[
     if (indices) *indices = ct_autorelease(idx);
     else ct_release(idx);
     return ct_autorelease(out);
-}
-
-ct_tensor *ct_adaptive_max_pool1d(const ct_tensor *x, int64_t output_size, ct_tensor **indices) {
-    if (indices) *indices = NULL;
-    if (!x) return CT_FAIL(CT_ERR_VALUE, "adaptive_max_pool1d: input must not be NULL");
-    if (x->ndim != 2 && x->ndim != 3)
-        return CT_FAIL(CT_ERR_RUNTIME, "adaptive_max_pool1d(): Expected 2D or 3D tensor, but got: %s",
-                       ct__shp(x));
-    ct_scope sc = ct_scope_begin();
-    ct_tensor *i2 = NULL, *r = NULL, *ri = NULL;
-    ct_tensor *x2 = ct_unsqueeze(x, x->ndim - 1);
-    ct_tensor *y2 = x2 ? ct_adaptive_max_pool2d(x2, (const int64_t[]){1, output_size}, &i2) : NULL;
-    if (y2) r = ct_squeeze_dim(y2, x->ndim - 1);
-    if (r && i2) ri = ct_squeeze_dim(i2, x->ndim - 1);
-    if (r && ri) ct_keep(r), ct_keep(ri);
-    ct_scope_end(sc);
-    if (!r || !ri) return NULL;
-    if (indices) *indices = ct_autorelease(ri);
-    else ct_release(ri);
-    return ct_autorelease(r);
 }
