@@ -17,6 +17,7 @@
 #include "ctorch/compare.h"
 #include "ctorch/nn_pool2.h"
 #include "ctorch/rnn.h"
+#include "ctorch/ctc.h"
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"
 #include "ctorch/optim.h"

@@ -147,6 +147,7 @@ void ct__ag_register_nn_conv(void);
 void ct__ag_register_nn_norm(void);
 void ct__ag_register_nn_extra(void);
 void ct__ag_register_rnn(void);
+void ct__ag_register_ctc(void);
 void ct__ag_register_nn_pool2(void);
 /* For ops composed of recorded ops (never recorded themselves). */
 int ct__ag_d_composite(ct_node *n, ct_tensor *const *g, ct_tensor **gin);
