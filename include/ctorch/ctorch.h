@@ -18,6 +18,7 @@
 #include "ctorch/nn_pool2.h"
 #include "ctorch/nn_embpool.h"
 #include "ctorch/rnn.h"
+#include "ctorch/ctc.h"
 #include "ctorch/data.h"
 #include "ctorch/autograd.h"
 #include "ctorch/optim.h"

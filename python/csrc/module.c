@@ -521,6 +521,7 @@ extern PyMethodDef ctpy_io_functions[];
 extern PyMethodDef ctpy_data_functions[];
 extern PyMethodDef ctpy_cuda_functions[], ctpy_cuda_methods[];
 extern PyMethodDef ctpy_rnn_functions[];
+extern PyMethodDef ctpy_ctc_functions[];
 extern PyMethodDef ctpy_nn_conv_functions[];
 extern PyMethodDef ctpy_nn_norm_functions[];
 extern PyMethodDef ctpy_nn_extra_functions[];
@@ -625,6 +626,7 @@ PyMODINIT_FUNC PyInit__C(void) {
                               ctpy_data_functions,
                               ctpy_cuda_functions,
                               ctpy_rnn_functions,
+                              ctpy_ctc_functions,
                               ctpy_nn_conv_functions,
                               ctpy_nn_norm_functions,
                               ctpy_nn_extra_functions,

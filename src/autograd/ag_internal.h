@@ -147,6 +147,7 @@ void ct__ag_register_nn_conv(void);
 void ct__ag_register_nn_norm(void);
 void ct__ag_register_nn_extra(void);
 void ct__ag_register_rnn(void);
+void ct__ag_register_ctc(void);
 void ct__ag_register_nn_pool2(void);
 void ct__ag_register_nn_embpool(void);
 /* For ops composed of recorded ops (never recorded themselves). */

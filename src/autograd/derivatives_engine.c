@@ -448,6 +448,7 @@ void ct__ag_register_all(void) {
     ct__ag_register_nn_norm();
     ct__ag_register_nn_extra();
     ct__ag_register_rnn();
+    ct__ag_register_ctc();
     ct__ag_register_nn_pool2();
     ct__ag_register_nn_embpool();
 }

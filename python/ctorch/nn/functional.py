@@ -470,6 +470,19 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _C._nll_loss(input, target, weight, ignore_index, _reduction(size_average, reduce, reduction))
 
 
+def _length_list(v):
+    if isinstance(v, ctorch.Tensor):
+        v = v.tolist()
+    return [v] if isinstance(v, int) else v
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """The CTC loss in C (ct_ctc_loss, include/ctorch/ctc.h); lengths as
+    tensors or sequences of ints."""
+    return _C._ctc_loss(log_probs, targets, _length_list(input_lengths), _length_list(target_lengths), blank,
+                        _reduction_enum(reduction), zero_infinity)
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     return _C._cross_entropy(input, target, weight, ignore_index, _reduction(size_average, reduce, reduction),

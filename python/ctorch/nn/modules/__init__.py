@@ -31,6 +31,7 @@ from ctorch.nn.modules.container import (  # noqa: F401
 from ctorch.nn.modules.loss import (  # noqa: F401
     L1Loss, MSELoss, SmoothL1Loss, HuberLoss, NLLLoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,
     PoissonNLLLoss, GaussianNLLLoss, SoftMarginLoss, MarginRankingLoss, HingeEmbeddingLoss, CosineEmbeddingLoss,
-    MultiLabelSoftMarginLoss, MultiLabelMarginLoss, TripletMarginLoss, NLLLoss2d, MultiMarginLoss, TripletMarginWithDistanceLoss)
+    MultiLabelSoftMarginLoss, MultiLabelMarginLoss, TripletMarginLoss, NLLLoss2d, MultiMarginLoss, TripletMarginWithDistanceLoss,
+    CTCLoss)
 
 __all__ = [_n for _n, _v in list(globals().items()) if isinstance(_v, type) and not _n.startswith("_")]
