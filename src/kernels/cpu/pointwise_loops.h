@@ -136,6 +136,18 @@ static inline void ct_pw_stream_fence(void) {
                 TZ z = pz[k];                                                            \
                 o[k] = (OT)(EXPR);                                                       \
             }                                                                            \
+        } else if (s[0] == sizeof(OT) && s[1] == sizeof(T) && s[2] == sizeof(TY) &&      \
+                   s[3] == 0) {                                                          \
+            /* broadcast last operand (where(c, g, 0): relu's backward) */               \
+            OT *restrict o = (OT *)d[0];                                                 \
+            const T *restrict px = (const T *)d[1];                                      \
+            const TY *restrict py = (const TY *)d[2];                                    \
+            const TZ z = *(const TZ *)d[3];                                              \
+            for (int64_t k = 0; k < n; k++) {                                            \
+                T x = px[k];                                                             \
+                TY y = py[k];                                                            \
+                o[k] = (OT)(EXPR);                                                       \
+            }                                                                            \
         } else {                                                                         \
             char *o = d[0], *px = d[1], *py = d[2], *pz = d[3];                          \
             for (int64_t k = 0; k < n; k++, o += s[0], px += s[1], py += s[2], pz += s[3]) { \
