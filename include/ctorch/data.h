@@ -341,6 +341,11 @@ typedef struct ct_dataloader_options {
      * to be used elsewhere while the loader lives). Overrides batch_size,
      * shuffle, sampler and drop_last. */
     ct_batch_sampler *batch_sampler;
+    /* Each batch in page-locked host memory (ct_pin_memory; the worker that
+     * makes a batch pins it) when CUDA is available (ct_cuda_is_available());
+     * without CUDA the option is ignored and batches are ordinary memory, as
+     * PyTorch's DataLoader(pin_memory=True) does silently. */
+    bool pin_memory;
 } ct_dataloader_options;
 
 typedef struct ct_dataloader ct_dataloader;
@@ -348,6 +353,9 @@ typedef struct ct_dataloader ct_dataloader;
 ct_dataloader *ct_dataloader_new(ct_dataset *ds, const ct_dataloader_options *opt);
 /* Batches per epoch. */
 int64_t ct_dataloader_length(const ct_dataloader *dl);
+/* Whether this loader's batches are pinned (pin_memory asked and CUDA
+ * available when the loader was made). */
+bool ct_dataloader_pins(const ct_dataloader *dl);
 /* Starts an epoch (draws its order, starts the workers); an unfinished
  * epoch is abandoned. ct_dataloader_next starts one when none runs. 0 / -1. */
 int ct_dataloader_begin_epoch(ct_dataloader *dl);

@@ -478,16 +478,33 @@ static void cloader_dealloc(CLoaderObject *o) {
 
 /* _CLoader(dataset, indices, batch_size, drop_last, num_workers, prefetch_factor):
  * one epoch over the given indices. */
+static PyObject *cloader_make(PyTypeObject *type, PyObject *dso, int64_t *idx, int64_t n,
+                              long long bs, int drop_last, int nw, int pf,
+                              unsigned long long seed, int pin);
 static PyObject *cloader_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     static char *kwl[] = {"dataset", "indices", "batch_size", "drop_last", "num_workers",
-                          "prefetch_factor", "seed", NULL};
+                          "prefetch_factor", "seed", "pin_memory", NULL};
     PyObject *dso, *io;
     long long bs = 1;
     unsigned long long seed = 0;
-    int drop_last = 0, nw = 0, pf = 2;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O|LpiiK", kwl, &CDatasetType, &dso, &io, &bs,
-                                     &drop_last, &nw, &pf, &seed))
+    int drop_last = 0, nw = 0, pf = 2, pin = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O|LpiiKp", kwl, &CDatasetType, &dso, &io, &bs,
+                                     &drop_last, &nw, &pf, &seed, &pin))
         return NULL;
+    /* indices: a 1-d int64 CPU tensor (the sampler's permutation, read
+     * without making 60000 Python ints) or a sequence of ints */
+    ct_tensor *it = ctpy_Tensor_Check(io) ? CTPY_T(io) : NULL;
+    if (it && (it->ndim != 1 || it->dtype != CT_INT64 ||
+               ct_tensor_device(it).type != CT_CPU))
+        it = NULL;
+    if (it) {
+        int64_t n = it->sizes[0];
+        int64_t *idx = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+        if (!idx) return PyErr_NoMemory();
+        const int64_t *src = ct_data_ptr(it);
+        for (int64_t i = 0; i < n; i++) idx[i] = src[i * it->strides[0]];
+        return cloader_make(type, dso, idx, n, bs, drop_last, nw, pf, seed, pin);
+    }
     PyObject *seq = PySequence_Fast(io, "indices must be a sequence of ints");
     if (!seq) return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
@@ -504,6 +521,13 @@ static PyObject *cloader_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
         }
     }
     Py_DECREF(seq);
+    return cloader_make(type, dso, idx, n, bs, drop_last, nw, pf, seed, pin);
+}
+
+/* The loader over the indices idx[0..n) (taken: freed here). */
+static PyObject *cloader_make(PyTypeObject *type, PyObject *dso, int64_t *idx, int64_t n,
+                              long long bs, int drop_last, int nw, int pf,
+                              unsigned long long seed, int pin) {
     CLoaderObject *o = (CLoaderObject *)type->tp_alloc(type, 0);
     if (!o) {
         PyMem_Free(idx);
@@ -519,7 +543,8 @@ static PyObject *cloader_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
         return ctpy_raise();
     }
     ct_dataloader_options opt = {.batch_size = bs, .drop_last = drop_last, .num_workers = nw,
-                                 .prefetch_factor = pf, .sampler = o->sampler, .seed = seed};
+                                 .prefetch_factor = pf, .sampler = o->sampler, .seed = seed,
+                                 .pin_memory = pin};
     if (bs < 1) {
         Py_DECREF(o);
         PyErr_Format(PyExc_ValueError, "batch_size should be a positive integer value, but got "

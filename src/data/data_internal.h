@@ -30,6 +30,14 @@ int ct__dataset_gather_owned(ct_dataset *ds, const int64_t *idx, int64_t n, ct_t
 /* Stacks n owned-or-borrowed items into an owned batch tensor. */
 ct_tensor *ct__collate_owned(ct_tensor *const *items, int64_t n);
 
+/* How a DataLoader made after this call pins a batch field, and whether it
+ * takes CUDA as available for pin_memory: ct_pin_memory and
+ * ct_cuda_is_available() by default (fn NULL). For the tests, which run the
+ * pinned path on machines without a GPU with a stand-in for fn. Not
+ * thread-safe: call it while no loader is being made. */
+typedef ct_tensor *(*ct__pin_fn)(const ct_tensor *t);
+void ct__dataloader_pin_hook(ct__pin_fn fn, bool cuda_available);
+
 /* The batch size a batch sampler was made with. */
 int64_t ct__batch_sampler_batch_size(const ct_batch_sampler *b);
 

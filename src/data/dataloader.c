@@ -11,7 +11,12 @@
  * Random transforms: while batch k is made, the thread's data generator
  * (ct_data_generator) is a generator of that thread reseeded with
  * epoch_seed + k, epoch_seed drawn per epoch from a generator seeded with
- * the options' seed; so the draws do not depend on the number of workers. */
+ * the options' seed; so the draws do not depend on the number of workers.
+ *
+ * pin_memory: the worker that makes a batch (the caller's thread without
+ * workers) replaces each field by its pinned copy, so pinning runs in
+ * parallel with the consumer as PyTorch's pin-memory thread does. Whether a
+ * loader pins is decided once, when it is made (CUDA available or not). */
 #include "data_internal.h"
 
 #include <omp.h>
@@ -19,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ctorch/cuda.h"
 
 enum { SLOT_EMPTY, SLOT_READY, SLOT_ERROR };
 
@@ -51,14 +58,44 @@ struct ct_dataloader {
     slot *slots;
     pthread_t *threads;
     int nthreads;
+    ct__pin_fn pin; /* NULL: batches are not pinned */
 };
+
+static ct__pin_fn pin_hook_fn;
+static bool pin_hook_set, pin_hook_cuda;
+
+void ct__dataloader_pin_hook(ct__pin_fn fn, bool cuda_available) {
+    pin_hook_fn = fn;
+    pin_hook_set = fn != NULL;
+    pin_hook_cuda = cuda_available;
+}
+
+/* Replaces the nf owned fields of out by pinned copies (owned); on failure
+ * releases them all and returns -1. */
+static int pin_batch(ct__pin_fn pin, ct_tensor **out, int nf) {
+    ct_scope sc = ct_scope_begin();
+    int rc = 0;
+    for (int f = 0; f < nf; f++) {
+        ct_tensor *p = pin(out[f]);
+        if (!p) {
+            rc = -1;
+            break;
+        }
+        p = ct_keep(p);
+        ct_release(out[f]);
+        out[f] = p;
+    }
+    ct_scope_end(sc);
+    if (rc < 0) ct__data_release_all(out, nf);
+    return rc;
+}
 
 /* Makes batch k into out (owned); on failure fills *kind and msg with
  * "DataLoader: item <index>: <message>" and returns -1. */
 static int make_batch(ct_dataloader *dl, int64_t k, ct_generator *g, ct_tensor **out,
                       ct_error_kind *kind, char *msg, size_t msglen) {
-    ct_generator_manual_seed(g, dl->epoch_seed + (uint64_t)k);
-    ct_generator *prev_gen = ct_data_set_generator(g);
+    ct_generator *prev_gen = NULL;
+    bool seeded = false;
     int64_t start = k * dl->batch_size;
     int64_t n = dl->norder - start < dl->batch_size ? dl->norder - start : dl->batch_size;
     if (dl->bstart) start = dl->bstart[k], n = dl->bstart[k + 1] - dl->bstart[k];
@@ -66,10 +103,13 @@ static int make_batch(ct_dataloader *dl, int64_t k, ct_generator *g, ct_tensor *
     ct_tensor **items = NULL, **col = NULL;
     int64_t got = 0, failed_index = -1;
     int rc = ct__dataset_gather_owned(dl->ds, dl->order + start, n, out);
-    if (rc != 0) { /* gathered in one pass (1), or failed (-1) */
+    if (rc != 0) { /* gathered in one pass (1), or failed (-1); draws nothing */
         rc = rc > 0 ? 0 : -1;
         goto done;
     }
+    ct_generator_manual_seed(g, dl->epoch_seed + (uint64_t)k);
+    prev_gen = ct_data_set_generator(g);
+    seeded = true;
     rc = -1;
     items = calloc((size_t)(n * nf), sizeof *items);
     col = malloc(sizeof *col * (size_t)n);
@@ -95,6 +135,7 @@ static int make_batch(ct_dataloader *dl, int64_t k, ct_generator *g, ct_tensor *
     }
     rc = 0;
 done:
+    if (rc == 0 && dl->pin) rc = pin_batch(dl->pin, out, nf);
     if (rc < 0) {
         *kind = ct_last_error_kind() != CT_OK ? ct_last_error_kind() : CT_ERR_RUNTIME;
         if (failed_index >= 0)
@@ -107,7 +148,7 @@ done:
         for (int64_t i = 0; i < got; i++) ct__data_release_all(items + i * nf, nf);
     free(items);
     free(col);
-    ct_data_set_generator(prev_gen);
+    if (seeded) ct_data_set_generator(prev_gen);
     return rc;
 }
 
@@ -195,6 +236,8 @@ ct_dataloader *ct_dataloader_new(ct_dataset *ds, const ct_dataloader_options *op
     dl->batch_size = o.batch_size;
     dl->drop_last = o.drop_last;
     dl->nworkers = o.num_workers;
+    if (o.pin_memory && (pin_hook_set ? pin_hook_cuda : ct_cuda_is_available()))
+        dl->pin = pin_hook_set ? pin_hook_fn : ct_pin_memory;
     int64_t cap = (int64_t)o.prefetch_factor * (o.num_workers ? o.num_workers : 1);
     dl->cap = cap > 4096 ? 4096 : (int)cap;
     if (o.batch_sampler) {
@@ -233,6 +276,8 @@ ct_dataloader *ct_dataloader_new(ct_dataset *ds, const ct_dataloader_options *op
 }
 
 int64_t ct_dataloader_length(const ct_dataloader *dl) { return dl->nbatches; }
+
+bool ct_dataloader_pins(const ct_dataloader *dl) { return dl->pin != NULL; }
 
 int ct_dataloader_begin_epoch(ct_dataloader *dl) {
     if (dl->active) end_epoch(dl);

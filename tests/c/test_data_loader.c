@@ -2,7 +2,11 @@
  * (torch.randperm / torch.multinomial with torch.Generator().manual_seed). */
 #include "harness.h"
 
+#include "ctorch/cuda.h"
+#include "data/data_internal.h"
+
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 TEST(data_sampler, orders) {
@@ -327,4 +331,105 @@ TEST(data_loader, worker_thread_default_generator_is_its_own) {
     ct_generator_free(g7);
     ct_generator_free(g9);
     ct_scope_end(sc);
+}
+
+/* pin_memory: pinned batches where CUDA is available, ordinary ones (no
+ * error) where it is not, decided when the loader is made. The pinned path
+ * runs here on any machine with a stand-in for ct_pin_memory (a copy that
+ * counts its calls, or fails on the batch that starts at item 8). */
+static atomic_int pin_calls;
+static ct_tensor *fake_pin(const ct_tensor *t) {
+    atomic_fetch_add(&pin_calls, 1);
+    if (t->dtype == CT_INT64 && t->numel > 0 && ct_item_at_int(t, 0) == 8) {
+        ct_set_error(CT_ERR_RUNTIME, "cudaHostAlloc failed (test)");
+        return NULL;
+    }
+    return ct_clone(t);
+}
+
+TEST(data_loader, pin_memory_when_cuda_is_available) {
+    counting_ds c = {23, -1};
+    ct_dataset *ds = ct_dataset_new(&cnt_vt, 2, &c);
+    CHECK_OK(ds);
+    int64_t seen[23];
+    /* the real decision: pinned exactly when CUDA is available */
+    for (int w = 0; w < 3; w += 2) {
+        ct_dataloader_options o = {.batch_size = 4, .num_workers = w, .pin_memory = true};
+        ct_dataloader *dl = ct_dataloader_new(ds, &o);
+        CHECK_OK(dl);
+        CHECK(ct_dataloader_pins(dl) == ct_cuda_is_available());
+        ct_scope sc = ct_scope_begin();
+        ct_tensor *b[2];
+        int nb = 0;
+        while (ct_dataloader_next(dl, b) > 0) {
+            nb++;
+            CHECK(ct_is_pinned(b[0]) == ct_cuda_is_available());
+            CHECK(ct_is_pinned(b[1]) == ct_cuda_is_available());
+        }
+        CHECK(nb == 6);
+        ct_scope_end(sc);
+        CHECK(run_epoch(dl, seen, 4, false, 23) == 23);
+        for (int i = 0; i < 23; i++) CHECK(seen[i] == i);
+        ct_dataloader_free(dl);
+        /* not asked: never pinned */
+        o.pin_memory = false;
+        dl = ct_dataloader_new(ds, &o);
+        CHECK(!ct_dataloader_pins(dl));
+        ct_dataloader_free(dl);
+    }
+    /* the pinned path with a stand-in: every field of every batch, by any worker */
+    ct__dataloader_pin_hook(fake_pin, true);
+    c.n = 8; /* no batch starts at item 8 */
+    for (int w = 0; w < 4; w++) {
+        ct_dataloader_options o = {.batch_size = 3, .num_workers = w, .pin_memory = true};
+        ct_dataloader *dl = ct_dataloader_new(ds, &o);
+        CHECK(ct_dataloader_pins(dl));
+        atomic_store(&pin_calls, 0);
+        CHECK(run_epoch(dl, seen, 3, false, 8) == 8);
+        for (int i = 0; i < 8; i++) CHECK(seen[i] == i);
+        CHECK(atomic_load(&pin_calls) == 3 * 2);
+        ct_dataloader_free(dl);
+    }
+    /* a failing pin ends the epoch with the batch's error, leaking nothing */
+    c.n = 23;
+    for (int w = 0; w < 3; w++) {
+        ct_dataloader_options o = {.batch_size = 4, .num_workers = w, .pin_memory = true};
+        ct_dataloader *dl = ct_dataloader_new(ds, &o);
+        ct_scope sc = ct_scope_begin();
+        ct_tensor *b[2];
+        int rc, good = 0;
+        while ((rc = ct_dataloader_next(dl, b)) > 0) good++;
+        CHECK(rc == -1 && good == 2);
+        CHECK(strstr(ct_last_error(), "DataLoader: batch 2: cudaHostAlloc failed (test)") != NULL);
+        ct_scope_end(sc);
+        ct_dataloader_free(dl);
+    }
+    /* the gathered batches of a TensorDataset too */
+    ct_scope sc = ct_scope_begin();
+    double v[5] = {0, 1, 2, 3, 4};
+    ct_tensor *fields[2] = {tt_tensor(v, SHAPE(5), 1, CT_FLOAT32), tt_tensor(v, SHAPE(5), 1, CT_INT64)};
+    ct_dataset *tds = ct_tensor_dataset(fields, 2);
+    ct_dataloader_options o = {.batch_size = 2, .pin_memory = true};
+    ct_dataloader *dl = ct_dataloader_new(tds, &o);
+    atomic_store(&pin_calls, 0);
+    ct_tensor *b[2];
+    int nb = 0;
+    while (ct_dataloader_next(dl, b) > 0) {
+        CHECK(ct_item_at(b[0], 0) == 2.0 * nb && ct_item_at_int(b[1], 0) == 2 * nb);
+        nb++;
+    }
+    CHECK(nb == 3 && atomic_load(&pin_calls) == 6);
+    ct_dataloader_free(dl);
+    ct_dataset_free(tds);
+    ct_scope_end(sc);
+    /* CUDA taken as absent: the option is ignored */
+    ct__dataloader_pin_hook(fake_pin, false);
+    o = (ct_dataloader_options){.batch_size = 4, .pin_memory = true};
+    dl = ct_dataloader_new(ds, &o);
+    CHECK(!ct_dataloader_pins(dl));
+    atomic_store(&pin_calls, 0);
+    CHECK(run_epoch(dl, seen, 4, false, 23) == 23 && atomic_load(&pin_calls) == 0);
+    ct_dataloader_free(dl);
+    ct__dataloader_pin_hook(NULL, false);
+    ct_dataset_free(ds);
 }

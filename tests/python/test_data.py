@@ -5,6 +5,7 @@ import collections
 import gc
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -431,3 +432,81 @@ def test_persistent_workers_order_matches_torch():
         key = (lambda t: t[0].tolist()) if isinstance(ds, cud.TensorDataset) else \
             (lambda t: t["i"].tolist())
         assert [[key(t) for t in b] for _ in range(3)] == want
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_pin_memory_true_follows_torch(workers):
+    """pin_memory=True: pinned batches where CUDA is available; elsewhere
+    ordinary batches, silently (no warning), as Debian's torch 1.13 gives.
+    Batches equal those of pin_memory=False, on the C and Python paths."""
+    y = np.arange(11)
+    t = next(iter(tud.DataLoader(tud.TensorDataset(torch.from_numpy(y)), batch_size=4,
+                                 pin_memory=True)))
+    assert t[0].is_pinned() == torch.cuda.is_available()
+    pinned = ctorch.cuda.is_available()
+    for make in (lambda: cud.TensorDataset(ctorch.from_numpy(y)), lambda: items_of(ctorch, 11)):
+        got = {}
+        for pin in (False, True):
+            dl = cud.DataLoader(make(), batch_size=4, num_workers=workers, pin_memory=pin)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                batches = list(dl)
+            for b in batches:
+                for v in (b if isinstance(b, list) else b.values()):
+                    if isinstance(v, ctorch.Tensor):
+                        assert v.is_pinned() == (pin and pinned)
+            got[pin] = [to_py(b) for b in batches]
+        assert got[True] == got[False] and len(got[True]) == 3
+
+
+def test_pin_memory_device():
+    """pin_memory_device: a warning without pin_memory (torch's words);
+    with it, pinning is asked for whatever is_available() says, so without
+    CUDA the first batch raises, as in torch."""
+    for lib, tl in ((torch, tud), (ctorch, cud)):
+        ds = tl.TensorDataset(lib.arange(5))
+        with pytest.warns(UserWarning, match="pin memory device is set and pin_memory flag is not used"):
+            b = next(iter(tl.DataLoader(ds, batch_size=2, pin_memory_device="cuda")))
+        assert not b[0].is_pinned()
+        if not lib.cuda.is_available():
+            with pytest.raises((RuntimeError, NotImplementedError)):
+                next(iter(tl.DataLoader(ds, batch_size=2, pin_memory=True, pin_memory_device="cuda")))
+
+
+def test_pin_memory_function_keeps_structure_like_torch():
+    """_utils.pin_memory.pin_memory walks a batch as torch's does (tuples
+    become lists, named tuples, mappings and strings kept), calling
+    pin_memory() on what has one."""
+    from torch.utils.data._utils.pin_memory import pin_memory as tpin
+    from ctorch.utils.data._utils.pin_memory import pin_memory as cpin
+
+    class P:
+        def __init__(self, v):
+            self.v = v
+
+        def pin_memory(self, *a):
+            return ("pinned", self.v)
+
+    NT = collections.namedtuple("NT", "a b")
+    batch = {"t": (P(1), [P(2), "s"]), "n": NT(P(3), 4), "o": collections.OrderedDict(k=P(5))}
+    assert to_py(cpin(batch)) == to_py(tpin(batch))
+    assert type(cpin(batch)["o"]) is collections.OrderedDict and type(cpin(batch)["n"]) is NT
+
+
+@pytest.mark.parametrize("kw", [{}, {"num_samples": 25}, {"num_samples": 7},
+                                {"replacement": True, "num_samples": 70}, {"replacement": True}])
+def test_random_sampler_index_tensor_draws_like_iterating(kw):
+    """The C loader's sampler epoch as a tensor: the same indices as list()
+    of the sampler, and the generator left in the same state."""
+    for seeded in (True, False):
+        gens, outs = [], []
+        for way in (list, lambda s: s._index_tensor().tolist()):
+            ctorch.manual_seed(3)
+            g = ctorch.Generator().manual_seed(5) if seeded else None
+            s = cud.RandomSampler(range(10), generator=g, **kw)
+            outs.append(way(s))
+            gens.append(ctorch.rand(3, generator=g).tolist())
+        assert outs[0] == outs[1] and len(outs[0]) == kw.get("num_samples", 10)
+        assert gens[0] == gens[1]
+    s = cud.SequentialSampler(range(6))
+    assert s._index_tensor().tolist() == list(s)

@@ -35,6 +35,7 @@ import warnings
 import ctorch
 from ctorch.utils.data import _worker
 from ctorch.utils.data._collate import default_collate, default_convert
+from ctorch.utils.data._pin_memory import pin_memory as _pin
 from ctorch.utils.data.dataset import IterableDataset, Subset
 from ctorch.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
@@ -220,7 +221,19 @@ class _BaseDataLoaderIter:
         self._index_sampler = loader._index_sampler
         self._num_workers = loader.num_workers
         self._prefetch_factor = loader.prefetch_factor
-        self._pin_memory = loader.pin_memory and ctorch.cuda.is_available()
+        # PyTorch 1.13: pin_memory=True without CUDA silently gives ordinary
+        # memory; with a pin_memory_device, pinning is asked for regardless
+        # (and fails without CUDA when the first batch is pinned)
+        if len(loader.pin_memory_device) == 0:
+            self._pin_memory = loader.pin_memory and ctorch.cuda.is_available()
+            self._pin_memory_device = None
+        else:
+            if not loader.pin_memory:
+                warnings.warn("pin memory device is set and pin_memory flag is not used then device "
+                              "pinned memory won't be usedplease set pin_memory to true, if you need "
+                              "to use the device pin memory")
+            self._pin_memory = loader.pin_memory
+            self._pin_memory_device = loader.pin_memory_device
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn
         self._sampler_iter = iter(self._index_sampler)
@@ -271,7 +284,10 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
 
     def _next_data(self):
         index = self._next_index()
-        return self._dataset_fetcher.fetch(index)
+        data = self._dataset_fetcher.fetch(index)
+        if self._pin_memory:
+            data = _pin(data, self._pin_memory_device)
+        return data
 
 
 class _CLoaderIter(_BaseDataLoaderIter):
@@ -292,7 +308,14 @@ class _CLoaderIter(_BaseDataLoaderIter):
         self._epoch = 0
 
     def _start(self):
-        indices = list(self._sampler)
+        # the sampler's own types draw their epoch as a tensor (the same
+        # generator calls as iterating them), read by the C loader without
+        # a Python int per index
+        sampler = self._sampler
+        if self._mapping is None and type(sampler) in (RandomSampler, SequentialSampler):
+            indices = sampler._index_tensor()
+        else:
+            indices = list(sampler)
         if self._mapping is not None:
             m = self._mapping
             indices = [m[i] for i in indices]
@@ -300,8 +323,11 @@ class _CLoaderIter(_BaseDataLoaderIter):
         # from (base seed, e, k), whatever the number of workers
         seed = (self._base_seed + self._epoch * 0x9E3779B97F4A7C15) % (1 << 64)
         self._epoch += 1
+        # the C workers pin (pin_memory and CUDA available); with a
+        # pin_memory_device, __next__ pins as PyTorch would, failing without CUDA
         self._c = ctorch._C._CLoader(self._cds, indices, self._batch_size, self._drop_last,
-                                     self._num_workers, self._prefetch_factor, seed)
+                                     self._num_workers, self._prefetch_factor, seed,
+                                     self._pin_memory and self._pin_memory_device is None)
 
     def _reset(self, loader, first_iter=False):
         super()._reset(loader, first_iter)
@@ -312,7 +338,15 @@ class _CLoaderIter(_BaseDataLoaderIter):
     def _next_data(self):
         if self._c is None:
             self._start()
-        return list(next(self._c))
+        data = list(next(self._c))
+        if self._pin_memory and self._pin_memory_device is not None:
+            data = _pin(data, self._pin_memory_device)
+        return data
+
+    def __next__(self):  # _BaseDataLoaderIter.__next__ for a map-style dataset
+        data = self._next_data()
+        self._num_yielded += 1
+        return data
 
     def _shutdown_workers(self):
         if self._c is not None:
@@ -443,6 +477,8 @@ class _ThreadedDataLoaderIter(_BaseDataLoaderIter):
         self._try_put_index()
         if isinstance(data, _worker.ExceptionWrapper):
             data.reraise()
+        if self._pin_memory:
+            data = _pin(data, self._pin_memory_device)
         return data
 
     def _mark_worker_as_unavailable(self, worker_id):

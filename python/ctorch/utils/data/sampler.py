@@ -25,6 +25,10 @@ class SequentialSampler(Sampler):
     def __iter__(self):
         return iter(range(len(self.data_source)))
 
+    def _index_tensor(self):
+        """list(iter(self)) as an int64 tensor (for the C DataLoader)."""
+        return ctorch.arange(len(self.data_source), dtype=ctorch.int64)
+
     def __len__(self):
         return len(self.data_source)
 
@@ -72,6 +76,26 @@ class RandomSampler(Sampler):
 
     def __len__(self):
         return self.num_samples
+
+    def _index_tensor(self):
+        """list(iter(self)) as an int64 tensor, drawn with the same calls on
+        the same generator (for the C DataLoader)."""
+        n = len(self.data_source)
+        if self.generator is None:
+            seed = int(ctorch.empty((), dtype=ctorch.int64).random_().item())
+            generator = ctorch.Generator()
+            generator.manual_seed(seed)
+        else:
+            generator = self.generator
+        if self.replacement:
+            parts = [ctorch.randint(high=n, size=(32,), dtype=ctorch.int64, generator=generator)
+                     for _ in range(self.num_samples // 32)]
+            parts.append(ctorch.randint(high=n, size=(self.num_samples % 32,), dtype=ctorch.int64,
+                                        generator=generator))
+        else:
+            parts = [ctorch.randperm(n, generator=generator) for _ in range(self.num_samples // n)]
+            parts.append(ctorch.randperm(n, generator=generator)[:self.num_samples % n])
+        return parts[0] if len(parts) == 1 else ctorch.cat(parts)
 
 
 class SubsetRandomSampler(Sampler):
