@@ -2,7 +2,7 @@
 """Paired benchmark: ctorch and Debian's PyTorch in the SAME process,
 interleaved call by call, at the same thread count (the machine's cores).
 
-    PYTHONPATH=python /usr/bin/python3 bench/bench_paired.py [--quick] [--only name,...]
+    PYTHONPATH=python /usr/bin/python3 bench/bench_paired.py [--quick] [--only name,...] [--threads N]
 
 Each round times a batch of calls of ctorch and a batch of torch (the order
 alternates between rounds) and takes their ratio, so a slow moment of a shared
@@ -123,6 +123,9 @@ def main():
     import ctorch as C
     import torch as T
     nt = os.cpu_count()
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            nt = int(sys.argv[i + 1])
     C.set_num_threads(nt)
     T.set_num_threads(nt)
     sel = only()
