@@ -3,6 +3,12 @@
 run on one machine; prints each time, the machine fraction and the ratio
 ctorch/PyTorch (below 1 means ctorch is faster).
 
+The first table puts the C benchmark (its own process) next to PyTorch timed
+here a moment later; on a busy machine single rows of it swing by more than
+the differences it shows. The paired table (bench_paired.py) times ctorch's
+Python module and PyTorch in one process, interleaved call by call, and is
+the one to read for ctorch/PyTorch ratios.
+
     make bench            (or: /usr/bin/python3 bench/run.py [--quick])
 """
 import json
@@ -123,6 +129,13 @@ def main():
             mach = "%.2f of BLAS" % (c["sgemm_2048_openblas_direct"]["sec"] / cr["sec"])
         print("%-22s %12s %12s %10.2f %14s" % (name, fmt_s(cr["sec"]), fmt_s(ts), cr["sec"] / ts, mach))
         out[name] = {"ctorch": cr["sec"], "torch": ts}
+    print("(C bench and PyTorch timed in different processes at different moments: see the "
+          "paired table for ratios)")
+    print()
+    paired = run_py("bench_paired.py")
+    os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
+    with open(os.path.join(HERE, "out", "paired.json"), "w") as f:
+        json.dump(paired, f, indent=1)
 
     # autograd from C: per node, next to PyTorch's from Python (no C++ API here)
     a = run_c(os.path.join(HERE, "..", "build", "bench", "bench_autograd"))

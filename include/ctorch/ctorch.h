@@ -25,5 +25,6 @@
 #include "ctorch/module.h"
 #include "ctorch/serialize.h"
 #include "ctorch/cuda.h"
+#include "ctorch/view_inplace.h"
 
 #endif

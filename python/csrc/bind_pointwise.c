@@ -128,18 +128,18 @@ static PyObject *clamp_common(int ip, PyObject *self, PyObject *const *args, Py_
 }
 CTPY_IMPL(clamp) { return clamp_common(0, self, args, n, kwn); }
 CTPY_IMPL(clamp_) { return clamp_common(1, self, args, n, kwn); }
-#define CLAMP1(name, kw)                                                                          \
+/* in place with a tensor bound: clamp_ with that one bound (LO, HI) */
+#define CLAMP1(name, kw, LO, HI)                                                                  \
     static PyObject *name##_common(int ip, PyObject *self, PyObject *const *args, Py_ssize_t n,   \
                                    PyObject *kwn) {                                              \
         static const char *const names[] = {"input", kw, NULL};                                   \
         PyObject *a[2];                                                                           \
         CTPY_PARSE(#name, names, a, NULL);                                                        \
         if (a[1] && ctpy_Tensor_Check(a[1])) {                                                    \
-            if (ip) {                                                                             \
-                PyErr_SetString(PyExc_NotImplementedError, #name "_ with a tensor bound is not implemented"); \
-                return NULL;                                                                      \
-            }                                                                                     \
-            CTPY_RETURN(ct_##name##_tensor(x, CTPY_T(a[1])));                                    \
+            ct_tensor *b = CTPY_T(a[1]);                                                          \
+            (void)b;                                                                              \
+            if (ip) CTPY_RETURN(ct_clamp_tensor_(x, LO, HI));                                     \
+            CTPY_RETURN(ct_##name##_tensor(x, b));                                                \
         }                                                                                         \
         double v;                                                                                 \
         if (!a[1] || ctpy_double(#name, kw, a[1], &v) < 0) {                                      \
@@ -150,8 +150,8 @@ CTPY_IMPL(clamp_) { return clamp_common(1, self, args, n, kwn); }
     }                                                                                             \
     CTPY_IMPL(name) { return name##_common(0, self, args, n, kwn); }                              \
     CTPY_IMPL(name##_) { return name##_common(1, self, args, n, kwn); }
-CLAMP1(clamp_min, "min")
-CLAMP1(clamp_max, "max")
+CLAMP1(clamp_min, "min", b, NULL)
+CLAMP1(clamp_max, "max", NULL, b)
 
 /* where(cond, a, b) with numbers allowed; where(cond) = nonzero(as_tuple) */
 CTPY_IMPL(where) {

@@ -241,6 +241,124 @@ CTPY_WRAPPERS(reshape_as)
 CTPY_WRAPPERS(expand_as)
 CTPY_WRAPPERS(swapaxes)
 
+/* ---------------------------------------------------------------- in place (src/ops/view_inplace.c) */
+CTPY_IMPL(t_) {
+    static const char *const names[] = {"input", NULL};
+    PyObject *a[1];
+    CTPY_PARSE("t_", names, a, NULL);
+    CTPY_RETURN(ct_t_(x));
+}
+CTPY_IMPL(transpose_) {
+    static const char *const names[] = {"input", "dim0", "dim1", NULL};
+    PyObject *a[3];
+    CTPY_PARSE("transpose_", names, a, NULL);
+    int64_t d0, d1;
+    if (ctpy_req_int("transpose_", "dim0", a[1], &d0) < 0 || ctpy_req_int("transpose_", "dim1", a[2], &d1) < 0)
+        return NULL;
+    CTPY_RETURN(ct_transpose_(x, (int)d0, (int)d1));
+}
+CTPY_IMPL(squeeze_) {
+    static const char *const names[] = {"input", "dim", NULL};
+    PyObject *a[2];
+    CTPY_PARSE("squeeze_", names, a, NULL);
+    if (CTPY_NOARG(a[1])) CTPY_RETURN(ct_squeeze_(x));
+    int64_t d;
+    if (ctpy_int("squeeze_", "dim", a[1], &d) < 0) return NULL;
+    CTPY_RETURN(ct_squeeze_dim_(x, (int)d));
+}
+CTPY_IMPL(unsqueeze_) {
+    static const char *const names[] = {"input", "dim", NULL};
+    PyObject *a[2];
+    CTPY_PARSE("unsqueeze_", names, a, NULL);
+    int64_t d;
+    if (ctpy_req_int("unsqueeze_", "dim", a[1], &d) < 0) return NULL;
+    CTPY_RETURN(ct_unsqueeze_(x, (int)d));
+}
+CTPY_IMPL(as_strided_) {
+    static const char *const names[] = {"input", "size", "stride", "storage_offset", NULL};
+    PyObject *a[4];
+    CTPY_PARSE("as_strided_", names, a, NULL);
+    int64_t s[CT_MAX_DIMS], st[CT_MAX_DIMS], off;
+    int ns, nst;
+    if (ctpy_intlist("as_strided_", a[1], NULL, s, &ns) < 0 || ctpy_intlist("as_strided_", a[2], NULL, st, &nst) < 0 ||
+        ctpy_opt_int("as_strided_", "storage_offset", a[3], x->offset, &off) < 0)
+        return NULL;
+    if (ns != nst) {
+        PyErr_Format(PyExc_RuntimeError, "mismatch in length of strides and shape");
+        return NULL;
+    }
+    CTPY_RETURN(ct_as_strided_(x, s, st, ns, off));
+}
+CTPY_IMPL(fill_diagonal_) {
+    static const char *const names[] = {"input", "fill_value", "wrap", NULL};
+    PyObject *a[3];
+    CTPY_PARSE("fill_diagonal_", names, a, NULL);
+    double v;
+    bool wrap;
+    if (!a[1]) {
+        PyErr_SetString(PyExc_TypeError, "fill_diagonal_() missing required argument 'fill_value'");
+        return NULL;
+    }
+    if (ctpy_double("fill_diagonal_", "fill_value", a[1], &v) < 0 || ctpy_opt_bool(a[2], false, &wrap) < 0)
+        return NULL;
+    CTPY_RETURN(ct_fill_diagonal_(x, v, wrap));
+}
+CTPY_IMPL(resize_) {
+    static const char *const names[] = {"input", "+size", "*", "memory_format", NULL};
+    PyObject *a[3];
+    ctpy_va va;
+    CTPY_PARSE("resize_", names, a, &va);
+    int64_t s[CT_MAX_DIMS];
+    int nd;
+    if (ctpy_shape("resize_", a[1], &va, s, &nd) < 0) return NULL;
+    CTPY_RETURN(ct_resize_(x, s, nd));
+}
+CTPY_IMPL(resize_as_) {
+    static const char *const names[] = {"input", "the_template", "*", "memory_format", NULL};
+    PyObject *a[3];
+    CTPY_PARSE("resize_as_", names, a, NULL);
+    ct_tensor *o;
+    if (ctpy_tensor_arg("resize_as_", "the_template", a[1], &o) < 0) return NULL;
+    CTPY_RETURN(ct_resize_as_(x, o));
+}
+/* x.set_(), x.set_(source), x.set_(source, storage_offset, size, stride=None):
+ * a tensor stands for its storage (ctorch has no storage objects). */
+CTPY_IMPL(set_) {
+    static const char *const names[] = {"input", "source", "storage_offset", "size", "stride", NULL};
+    PyObject *a[5];
+    CTPY_PARSE("set_", names, a, NULL);
+    if (CTPY_NOARG(a[1])) CTPY_RETURN(ct_set_(x, NULL));
+    ct_tensor *src;
+    if (ctpy_tensor_arg("set_", "source", a[1], &src) < 0) return NULL;
+    if (CTPY_NOARG(a[2]) && CTPY_NOARG(a[3]) && CTPY_NOARG(a[4])) CTPY_RETURN(ct_set_(x, src));
+    int64_t off, s[CT_MAX_DIMS], st[CT_MAX_DIMS];
+    int ns = 0, nst = 0;
+    if (ctpy_opt_int("set_", "storage_offset", a[2], 0, &off) < 0) return NULL;
+    if (CTPY_NOARG(a[3])) {
+        PyErr_SetString(PyExc_TypeError, "set_(): argument 'size' is required with 'storage_offset'");
+        return NULL;
+    }
+    if (ctpy_intlist("set_", a[3], NULL, s, &ns) < 0) return NULL;
+    if (!CTPY_NOARG(a[4])) {
+        if (ctpy_intlist("set_", a[4], NULL, st, &nst) < 0) return NULL;
+        if (nst != ns) {
+            PyErr_Format(PyExc_RuntimeError, "mismatch in length of strides and shape");
+            return NULL;
+        }
+    }
+    CTPY_RETURN(ct_set_storage_(x, src, off, s, CTPY_NOARG(a[4]) ? NULL : st, ns));
+}
+
+CTPY_WRAPPERS(t_)
+CTPY_WRAPPERS(transpose_)
+CTPY_WRAPPERS(squeeze_)
+CTPY_WRAPPERS(unsqueeze_)
+CTPY_WRAPPERS(as_strided_)
+CTPY_WRAPPERS(fill_diagonal_)
+CTPY_WRAPPERS(resize_)
+CTPY_WRAPPERS(resize_as_)
+CTPY_WRAPPERS(set_)
+
 PyMethodDef ctpy_view_methods[] = {
     CTPY_METHOD("view", view), CTPY_METHOD("reshape", reshape), CTPY_METHOD("expand", expand),
     CTPY_METHOD("permute", permute), CTPY_METHOD("transpose", transpose), CTPY_METHOD("t", t),
@@ -251,6 +369,11 @@ PyMethodDef ctpy_view_methods[] = {
     CTPY_METHOD("fill_", fill_), CTPY_METHOD("zero_", zero_), CTPY_METHOD("view_as", view_as),
     CTPY_METHOD("reshape_as", reshape_as), CTPY_METHOD("expand_as", expand_as),
     CTPY_METHOD("swapaxes", swapaxes), CTPY_METHOD("swapdims", swapaxes),
+    CTPY_METHOD("t_", t_), CTPY_METHOD("transpose_", transpose_), CTPY_METHOD("swapaxes_", transpose_),
+    CTPY_METHOD("swapdims_", transpose_), CTPY_METHOD("squeeze_", squeeze_),
+    CTPY_METHOD("unsqueeze_", unsqueeze_), CTPY_METHOD("as_strided_", as_strided_),
+    CTPY_METHOD("fill_diagonal_", fill_diagonal_), CTPY_METHOD("resize_", resize_),
+    CTPY_METHOD("resize_as_", resize_as_), CTPY_METHOD("set_", set_),
     {NULL}};
 
 PyMethodDef ctpy_view_functions[] = {
@@ -260,4 +383,5 @@ PyMethodDef ctpy_view_functions[] = {
     CTPY_FUNCTION("flatten", flatten), CTPY_FUNCTION("unflatten", unflatten),
     CTPY_FUNCTION("diagonal", diagonal), CTPY_FUNCTION("as_strided", as_strided),
     CTPY_FUNCTION("clone", clone), CTPY_FUNCTION("swapaxes", swapaxes), CTPY_FUNCTION("swapdims", swapaxes),
+    CTPY_FUNCTION("as_strided_", as_strided_), CTPY_FUNCTION("resize_as_", resize_as_),
     {NULL}};

@@ -321,3 +321,16 @@ TEST(sum, reduced_dims_that_do_not_merge_in_both_walks) {
     CHECK_REF(ct_argmax(d, &one, false), d, &one, 1, false, R_ARGMAX, 0, 0, 0);
     CHECK_REF(ct_prod_dim(d, 1, false, -1), d, &one, 1, false, R_PROD, 0, 0, 0);
 }
+
+TEST(sum, float32_column_sums_over_tiles_and_row_groups_with_remainders) {
+    /* colsum_f32 folds 16 rows in float per column before adding in double,
+     * over tiles of 2048 columns: 2500 columns cross a tile, 500 rows split
+     * into chunks of 104 rows leave groups of 8 and 2 rows; the odd shapes
+     * leave rows outside the four-row passes */
+    ct_tensor *a = tt_rand(SHAPE(500, 2500), 2, CT_FLOAT32, -1, 1, 19);
+    CHECK_REF(ct_sum_dims(a, D0, 1, false, -1), a, D0, 1, false, R_SUM, 0, 0, 1e-4);
+    ct_tensor *b = tt_rand(SHAPE(19, 37), 2, CT_FLOAT32, -1, 1, 20);
+    CHECK_REF(ct_sum_dims(b, D0, 1, false, -1), b, D0, 1, false, R_SUM, 0, 0, 1e-5);
+    ct_tensor *c = tt_rand(SHAPE(3, 4099, 5), 3, CT_FLOAT32, -1, 1, 21);
+    CHECK_REF(ct_sum_dims(c, D1, 1, false, -1), c, D1, 1, false, R_SUM, 0, 0, 1e-4);
+}

@@ -35,3 +35,22 @@ def test_sum_of_a_constant_no_worse_than_torch():
     # equal terms: rounding errors do not cancel, the worst case of a cascade
     e = _errors(torch.full((1 << 24,), 0.1))
     assert e[0] <= e[1] and e[2] <= e[3], e
+
+
+def test_column_sums_no_worse_than_torch():
+    # float32 column sums fold 16 rows in float before adding in double
+    # (reduce.c: colsum_f32); shapes with many, few and a handful of columns
+    g = torch.Generator().manual_seed(1)
+    for shape in ((2048, 2048), (16384, 64), (50000, 3)):
+        ec = et = 0.0
+        for _ in range(2):
+            v = (torch.rand(*shape, generator=g) * 2 - 1) * torch.exp(torch.randn(*shape, generator=g) * 3)
+            ref = v.double().sum(0)
+            c = torch.from_numpy(ctorch.from_numpy(v.numpy()).sum(0).numpy())
+            ec += (c.double() - ref).abs().sum().item()
+            et += (v.sum(0).double() - ref).abs().sum().item()
+        assert ec <= et, (shape, ec, et)
+        w = torch.full(shape, 0.1)
+        ref = w.double().sum(0)
+        c = torch.from_numpy(ctorch.from_numpy(w.numpy()).sum(0).numpy())
+        assert (c.double() - ref).abs().max() <= (w.sum(0).double() - ref).abs().max(), shape
