@@ -69,10 +69,18 @@ typedef struct ct_device_hooks {
     /* softmax (log = false) or log_softmax of x (contiguous) along dim into
      * out (contiguous, same shape; float32/float64 for both). Returns 0 or -1. */
     int (*softmax)(const ct_tensor *x, int dim, bool log, ct_tensor *out);
-    /* ct__sg_run (ops/index_internal.h) on the GPU for GATHER, COPY, FILL
-     * and ADD; -1 with an error for the other ops. */
+    /* ct__sg_run (ops/index_internal.h; op a ct__sg_op) for indexed, index
+     * and other on one GPU: 0, 1 with *bad set (an index out of range), -1.
+     * ct__sg_run is the one entry that calls it. */
     int (*sg_run)(int op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other, int dim,
                   double value, int64_t *bad);
+    /* The fused SGD and Adam/AdamW steps (src/optim/update.c, after its
+     * checks: every operand contiguous, of param's dtype and shape, on its
+     * GPU). 0 or -1. */
+    int (*sgd)(ct_tensor *param, const ct_tensor *grad, ct_tensor *buf, bool first,
+               const ct_sgd_options *o);
+    int (*adam)(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg, ct_tensor *exp_avg_sq,
+                ct_tensor *max_exp_avg_sq, double step, const ct_adam_options *o, bool decoupled);
 } ct_device_hooks;
 extern const ct_device_hooks *const ct__cuda;
 static inline bool ct__on_cpu(const ct_tensor *t) { return t->storage->device.type == CT_CPU; }
@@ -175,16 +183,5 @@ bool ct__needs_grad(const ct_tensor *const *inputs, int n);
 int ct__ag_record(int op_id, ct_tensor *out, const ct_tensor *const *inputs, int ninputs,
                   const ct_tensor *const *extra, int nextra, const ct_op_args *args);
 
-/* ---------------------------------------------------------------- CUDA kernels, part 2
- * More of the CUDA layer for device-independent code (src/cuda/ext.c);
- * NULL in a CPU-only build (src/core/cuda_ext.c). Called only for tensors
- * already on a GPU. Each returns 0, or -1 after ct_set_error naming op. */
-typedef struct ct_cuda_ext_hooks {
-    /* ct__sg_run (ops/index_internal.h; op a ct__sg_op) for indexed, index
-     * and other on one GPU: 0, 1 with *bad set (an index out of range), -1 */
-    int (*sg_run)(int op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other, int dim,
-                  double value, int64_t *bad);
-} ct_cuda_ext_hooks;
-extern const ct_cuda_ext_hooks *const ct__cuda_ext;
 
 #endif

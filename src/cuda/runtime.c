@@ -372,6 +372,10 @@ int ct__cuda_reduce(const ct_tensor *x, const bool *mask, int kind, double p,
 int ct__cuda_softmax(const ct_tensor *x, int dim, bool log, ct_tensor *out);
 int ct__cuda_sg_run(int op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other,
                     int dim, double value, int64_t *bad);
+int ct__cuda_sgd(ct_tensor *param, const ct_tensor *grad, ct_tensor *buf, bool first,
+                 const ct_sgd_options *o);
+int ct__cuda_adam(ct_tensor *param, const ct_tensor *grad, ct_tensor *m, ct_tensor *v,
+                  ct_tensor *vmax, double step, const ct_adam_options *o, bool decoupled);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -382,5 +386,7 @@ static const ct_device_hooks hooks = {
     .reduce = ct__cuda_reduce,
     .softmax = ct__cuda_softmax,
     .sg_run = ct__cuda_sg_run,
+    .sgd = ct__cuda_sgd,
+    .adam = ct__cuda_adam,
 };
 const ct_device_hooks *const ct__cuda = &hooks;
