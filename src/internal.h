@@ -40,6 +40,7 @@ ct_tensor *ct__to_dtype(const ct_tensor *t, ct_dtype dt, bool copy);
 /* ---------------------------------------------------------------- devices */
 /* What the CUDA layer (src/cuda/) provides to the device-independent code.
  * ct__cuda is NULL in a CPU-only build; no CUDA tensor can exist then. */
+struct ct_win2d;
 typedef struct ct_device_hooks {
     /* uninitialised contiguous tensor on dev, owned, not in any scope */
     ct_tensor *(*empty)(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev);
@@ -69,10 +70,39 @@ typedef struct ct_device_hooks {
     /* softmax (log = false) or log_softmax of x (contiguous) along dim into
      * out (contiguous, same shape; float32/float64 for both). Returns 0 or -1. */
     int (*softmax)(const ct_tensor *x, int dim, bool log, ct_tensor *out);
-    /* ct__sg_run (ops/index_internal.h) on the GPU for GATHER, COPY, FILL
-     * and ADD; -1 with an error for the other ops. */
+    /* ct__sg_run (ops/index_internal.h; op a ct__sg_op) for indexed, index
+     * and other on one GPU: 0, 1 with *bad set (an index out of range), -1.
+     * ct__sg_run is the one entry that calls it. */
     int (*sg_run)(int op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other, int dim,
                   double value, int64_t *bad);
+    /* The fused SGD and Adam/AdamW steps (src/optim/update.c, after its
+     * checks: every operand contiguous, of param's dtype and shape, on its
+     * GPU). 0 or -1. */
+    int (*sgd)(ct_tensor *param, const ct_tensor *grad, ct_tensor *buf, bool first,
+               const ct_sgd_options *o);
+    int (*adam)(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg, ct_tensor *exp_avg_sq,
+                ct_tensor *max_exp_avg_sq, double step, const ct_adam_options *o, bool decoupled);
+    /* Sorts every row of work (contiguous on a GPU, rows along its last dim,
+     * a dtype other than float16/bfloat16) into idx (int64, contiguous, work's
+     * shape) and, when vals is not NULL, vals (work's dtype and shape):
+     * ascending or descending, NaN above every number, equal keys in index
+     * order (stable). 0 or -1. */
+    int (*sort)(const ct_tensor *work, ct_tensor *vals, ct_tensor *idx, bool desc);
+    /* ct__scan_kernel (ops/reduce_internal.h; kind a ct_skind) on the GPU. */
+    int (*scan)(const ct_tensor *x, int dim, int kind, ct_tensor *out, ct_tensor *idx);
+    /* Indexing by precomputed element offsets; a, b and off (int64) are
+     * strided views of one shape on one GPU. put false: a[p] =
+     * b.data[b.strides . p + off[p]]; put true: a.data[a.strides . p + off[p]]
+     * = b[p] (+= with accumulate, atomically; b has a's dtype). 0 or -1. */
+    int (*index_offsets)(ct_tensor *a, const ct_tensor *b, const ct_tensor *off, bool put,
+                         bool accumulate);
+    /* conv2d through cuDNN (opened on first use) for contiguous NCHW
+     * float32/float64 tensors on one GPU, geometry g (nn/nn_internal.h):
+     * which 0: out = conv(a = x, b = w) + bias (may be NULL); 1: out = grad
+     * of x from a = grad_out, b = w; 2: out = grad of w from a = grad_out,
+     * b = x. 0 or -1 (no cuDNN: a "not implemented" error). */
+    int (*conv2d)(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
+                  ct_tensor *out, int64_t groups, const struct ct_win2d *g);
 } ct_device_hooks;
 extern const ct_device_hooks *const ct__cuda;
 static inline bool ct__on_cpu(const ct_tensor *t) { return t->storage->device.type == CT_CPU; }
@@ -175,16 +205,5 @@ bool ct__needs_grad(const ct_tensor *const *inputs, int n);
 int ct__ag_record(int op_id, ct_tensor *out, const ct_tensor *const *inputs, int ninputs,
                   const ct_tensor *const *extra, int nextra, const ct_op_args *args);
 
-/* ---------------------------------------------------------------- CUDA kernels, part 2
- * More of the CUDA layer for device-independent code (src/cuda/ext.c);
- * NULL in a CPU-only build (src/core/cuda_ext.c). Called only for tensors
- * already on a GPU. Each returns 0, or -1 after ct_set_error naming op. */
-typedef struct ct_cuda_ext_hooks {
-    /* ct__sg_run (ops/index_internal.h; op a ct__sg_op) for indexed, index
-     * and other on one GPU: 0, 1 with *bad set (an index out of range), -1 */
-    int (*sg_run)(int op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other, int dim,
-                  double value, int64_t *bad);
-} ct_cuda_ext_hooks;
-extern const ct_cuda_ext_hooks *const ct__cuda_ext;
 
 #endif

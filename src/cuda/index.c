@@ -1,5 +1,6 @@
-/* Host side of the dim-wise indexing kernel (index.cu): ct__sg_run for
- * tensors on a GPU. Bounds are checked on the device; the flag comes back
+/* Host side of the indexing kernels (index.cu): ct__sg_run for tensors on
+ * a GPU (ct__cuda->sg_run), and indexing by precomputed element offsets
+ * (ct__cuda->index_offsets: index, index_put, masked_select). Bounds are checked on the device; the flag comes back
  * with one synchronising copy, so an out-of-range index is a clean error
  * like on the CPU (not a device assert). */
 #include "internal.h"
@@ -85,5 +86,57 @@ restore:
     if (dev.index >= 0 && dev.index != prev) cudaSetDevice(prev);
 out:
     ct_release(err);
+    return rc;
+}
+
+int ct__cuda_index_offsets(ct_tensor *a, const ct_tensor *b, const ct_tensor *off, bool put,
+                           bool accumulate) {
+    const char *name = put ? "index_put" : "index";
+    ct_device dev = a->storage->device;
+    const ct_tensor *ts[2] = {b, off};
+    for (int k = 0; k < 2; k++)
+        if (ts[k]->storage->device.type != dev.type || ts[k]->storage->device.index != dev.index) {
+            char b1[16], b2[16];
+            ct_set_error(CT_ERR_RUNTIME,
+                         "Expected all tensors to be on the same device, but found at least two "
+                         "devices, %s and %s!",
+                         ct_device_str(dev, b1, sizeof b1),
+                         ct_device_str(ts[k]->storage->device, b2, sizeof b2));
+            return -1;
+        }
+    int nd = a->ndim;
+    if (b->ndim != nd || off->ndim != nd || off->dtype != CT_INT64 || b->dtype != a->dtype) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: internal error: operands %s, %s, %s do not line up", name,
+                     ct__shp(a), ct__shp(b), ct__shp(off));
+        return -1;
+    }
+    if (nd > CT_CUDA_MAX_DIMS) {
+        ct_set_error(CT_ERR_NOT_IMPL, "%s: more than %d dims is not implemented for CUDA tensors",
+                     name, CT_CUDA_MAX_DIMS);
+        return -1;
+    }
+    if (a->numel == 0) return 0;
+    ct_cuda_offs o;
+    memset(&o, 0, sizeof o);
+    o.dt = (int)a->dtype;
+    o.nd = nd;
+    o.put = put;
+    o.acc = put && accumulate;
+    o.numel = a->numel;
+    for (int k = 0; k < nd; k++) {
+        o.sizes[k] = a->sizes[k];
+        o.st_a[k] = a->strides[k];
+        o.st_b[k] = b->strides[k];
+        o.st_off[k] = off->strides[k];
+    }
+    o.a = ct_data_ptr(a);
+    o.b = ct_data_ptr(b);
+    o.off = ct_data_ptr(off);
+    int prev = -1, rc = -1;
+    if (ct__cuda_check(cudaGetDevice(&prev), name) < 0) return -1;
+    if (dev.index >= 0 && dev.index != prev && ct__cuda_check(cudaSetDevice(dev.index), name) < 0)
+        return -1;
+    rc = ct__cuda_offs_launch(&o);
+    if (dev.index >= 0 && dev.index != prev) cudaSetDevice(prev);
     return rc;
 }

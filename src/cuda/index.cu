@@ -176,7 +176,44 @@ __global__ void sg_kernel(ct_cuda_sg a) {
     }
 }
 
+__global__ void offs_kernel(ct_cuda_offs a) {
+    const int sz = dsize(a.dt);
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < a.numel;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t rem = i, oa = 0, ob = 0, oo = 0;
+        for (int k = a.nd - 1; k >= 0; k--) {
+            int64_t c = rem % a.sizes[k];
+            rem /= a.sizes[k];
+            oa += c * a.st_a[k];
+            ob += c * a.st_b[k];
+            oo += c * a.st_off[k];
+        }
+        int64_t off = a.off[oo];
+        if (!a.put) {
+            store_bits((char *)a.a + oa * sz, sz, load_bits((const char *)a.b + (ob + off) * sz, sz));
+        } else {
+            char *d = (char *)a.a + (oa + off) * sz;
+            uint64_t v = load_bits((const char *)a.b + ob * sz, sz);
+            if (a.acc) atomic_combine(d, CT_CUDA_SG_ADD, a.dt, v, 1.0);
+            else store_bits(d, sz, v);
+        }
+    }
+}
+
 } // namespace
+
+extern "C" int ct__cuda_offs_launch(const ct_cuda_offs *a) {
+    if (a->numel <= 0) return 0;
+    int64_t blocks = (a->numel + 255) / 256;
+    if (blocks > 65535 * 8) blocks = 65535 * 8;
+    offs_kernel<<<(unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream()>>>(*a);
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) {
+        ct_set_error(1 /* CT_ERR_RUNTIME */, "CUDA error: %s (index by offsets kernel launch)", cudaGetErrorString(e));
+        return -1;
+    }
+    return 0;
+}
 
 extern "C" int ct__cuda_sg_launch(const ct_cuda_sg *a) {
     if (a->numel <= 0) return 0;

@@ -43,6 +43,23 @@ typedef struct ct_cuda_sg {
 
 int ct__cuda_sg_launch(const ct_cuda_sg *a);
 
+/* Indexing by element offsets (advanced indexing, masked_select): one
+ * thread per position p of sizes (nd dims, outermost first; nd 0 = one
+ * element); off[p] (int64) is added to b's offset (put = 0: a[p] = b[p +
+ * off]) or to a's (put = 1: a[p + off] = b[p], acc = 1: += atomically).
+ * Strides in elements; a and b have dtype dt. */
+typedef struct ct_cuda_offs {
+    int dt, nd, put, acc;
+    int64_t numel;
+    int64_t sizes[CT_CUDA_MAX_DIMS];
+    int64_t st_a[CT_CUDA_MAX_DIMS], st_b[CT_CUDA_MAX_DIMS], st_off[CT_CUDA_MAX_DIMS];
+    void *a;
+    const void *b;
+    const int64_t *off;
+} ct_cuda_offs;
+
+int ct__cuda_offs_launch(const ct_cuda_offs *a);
+
 #ifdef __cplusplus
 }
 #endif

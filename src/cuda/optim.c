@@ -17,7 +17,7 @@ static int on_device(const ct_tensor *param, int *prev, const char *op) {
     return 0;
 }
 
-static int cuda_sgd(ct_tensor *param, const ct_tensor *grad, ct_tensor *buf, bool first,
+int ct__cuda_sgd(ct_tensor *param, const ct_tensor *grad, ct_tensor *buf, bool first,
                     const ct_sgd_options *o) {
     ct_cuda_sgd a = {
         .gs = o->maximize ? -1 : 1, .wd = o->weight_decay, .mom = o->momentum,
@@ -33,7 +33,7 @@ static int cuda_sgd(ct_tensor *param, const ct_tensor *grad, ct_tensor *buf, boo
     return rc;
 }
 
-static int cuda_adam(ct_tensor *param, const ct_tensor *grad, ct_tensor *m, ct_tensor *v,
+int ct__cuda_adam(ct_tensor *param, const ct_tensor *grad, ct_tensor *m, ct_tensor *v,
                      ct_tensor *vmax, double step, const ct_adam_options *o, bool decoupled) {
     const double bc1 = 1 - pow(o->beta1, step), bc2 = 1 - pow(o->beta2, step);
     ct_cuda_adam a = {
@@ -53,5 +53,3 @@ static int cuda_adam(ct_tensor *param, const ct_tensor *grad, ct_tensor *m, ct_t
     return rc;
 }
 
-static const ct__cuda_optim_hooks optim_hooks = {.sgd = cuda_sgd, .adam = cuda_adam};
-const ct__cuda_optim_hooks *const ct__cuda_optim = &optim_hooks;

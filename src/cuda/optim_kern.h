@@ -1,5 +1,5 @@
 /* Interface between the fused optimizer steps' host side (src/optim/update.c
- * through ct__cuda_optim, src/cuda/optim.c) and their kernels (optim.cu).
+ * through ct__cuda, src/cuda/optim.c) and their kernels (optim.cu).
  * Coefficients as in src/optim/update_impl.h, converted to the parameter's
  * dtype in the kernel. Not installed. */
 #ifndef CTORCH_CUDA_OPTIM_KERN_H

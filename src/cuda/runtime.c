@@ -372,6 +372,16 @@ int ct__cuda_reduce(const ct_tensor *x, const bool *mask, int kind, double p,
 int ct__cuda_softmax(const ct_tensor *x, int dim, bool log, ct_tensor *out);
 int ct__cuda_sg_run(int op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other,
                     int dim, double value, int64_t *bad);
+int ct__cuda_sgd(ct_tensor *param, const ct_tensor *grad, ct_tensor *buf, bool first,
+                 const ct_sgd_options *o);
+int ct__cuda_adam(ct_tensor *param, const ct_tensor *grad, ct_tensor *m, ct_tensor *v,
+                  ct_tensor *vmax, double step, const ct_adam_options *o, bool decoupled);
+int ct__cuda_sort(const ct_tensor *work, ct_tensor *vals, ct_tensor *idx, bool desc);
+int ct__cuda_scan(const ct_tensor *x, int dim, int kind, ct_tensor *out, ct_tensor *idx);
+int ct__cuda_index_offsets(ct_tensor *a, const ct_tensor *b, const ct_tensor *off, bool put,
+                           bool accumulate);
+int ct__cuda_conv2d(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
+                    ct_tensor *out, int64_t groups, const struct ct_win2d *g);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -382,5 +392,11 @@ static const ct_device_hooks hooks = {
     .reduce = ct__cuda_reduce,
     .softmax = ct__cuda_softmax,
     .sg_run = ct__cuda_sg_run,
+    .sgd = ct__cuda_sgd,
+    .adam = ct__cuda_adam,
+    .sort = ct__cuda_sort,
+    .scan = ct__cuda_scan,
+    .index_offsets = ct__cuda_index_offsets,
+    .conv2d = ct__cuda_conv2d,
 };
 const ct_device_hooks *const ct__cuda = &hooks;

@@ -35,13 +35,15 @@ ct_tensor *ct_linear(const ct_tensor *x, const ct_tensor *weight, const ct_tenso
 /* Owned 4-d result of the convolution of 4-d x; checks done by the caller. */
 static ct_tensor *conv2d_forward(const ct_tensor *x, const ct_tensor *w, const ct_tensor *b,
                                  const ct_win2d *g, int64_t groups) {
-    if (ct__require_cpu("conv2d", x) < 0 || ct__require_cpu("conv2d", w) < 0) return NULL;
+    bool gpu = !ct__on_cpu(x) || !ct__on_cpu(w) || (b && !ct__on_cpu(b)); /* cuDNN */
     int64_t N = x->sizes[0], C = x->sizes[1], O = w->sizes[0];
-    ct_tensor *out = ct__empty((int64_t[]){N, O, g->OH, g->OW}, 4, x->dtype);
+    ct_tensor *out = ct__empty_on((int64_t[]){N, O, g->OH, g->OW}, 4, x->dtype, x->storage->device);
     if (!out || out->numel == 0) return out;
     ct_tensor *xc = ct__contiguous(x), *wc = ct__contiguous(w), *bc = b ? ct__contiguous(b) : NULL;
     int rc = xc && wc && (!b || bc) ? 0 : -1;
-    if (rc == 0) {
+    if (rc == 0 && gpu) {
+        rc = ct__cuda->conv2d(0, xc, wc, bc, out, groups, g);
+    } else if (rc == 0) {
         CT_CONV_NOTE(wc);
         rc = ct__conv2d_forward_kernel(x->dtype, ct_data_ptr(xc), ct_data_ptr(wc),
                                        bc ? ct_data_ptr(bc) : NULL, ct_data_ptr(out), N, C, O,

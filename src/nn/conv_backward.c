@@ -76,9 +76,7 @@ ct_tensor *ct_conv2d_backward_input(const ct_tensor *grad_out, const ct_tensor *
                                     const int64_t input_hw[2], const int64_t stride[2],
                                     const int64_t padding[2], const int64_t dilation[2],
                                     int64_t groups) {
-    if (ct__require_cpu("conv2d_backward", grad_out) < 0 ||
-        ct__require_cpu("conv2d_backward", weight) < 0)
-        return NULL;
+    bool gpu = !ct__on_cpu(grad_out) || !ct__on_cpu(weight); /* cuDNN */
     const char *op = "conv2d_backward_input";
     int64_t s[2] = {at(stride, 0, 1), at(stride, 1, 1)};
     int64_t p[2] = {at(padding, 0, 0), at(padding, 1, 0)};
@@ -94,12 +92,14 @@ ct_tensor *ct_conv2d_backward_input(const ct_tensor *grad_out, const ct_tensor *
                        op, ct__shp(weight), (long long)weight->sizes[0], ct__shp(grad_out),
                        (long long)grad_out->sizes[1]);
     int64_t N = grad_out->sizes[0], O = grad_out->sizes[1], C = weight->sizes[1] * groups;
-    ct_tensor *dx = ct__empty((int64_t[]){N, C, g.H, g.W}, 4, grad_out->dtype);
+    ct_tensor *dx = ct__empty_on((int64_t[]){N, C, g.H, g.W}, 4, grad_out->dtype,
+                                 grad_out->storage->device);
     if (!dx) return NULL;
     if (dx->numel > 0) {
         ct_tensor *gc = ct__contiguous(grad_out), *wc = ct__contiguous(weight);
         CT_CONV_NOTE(wc);
-        int rc = gc && wc ? ct__conv2d_backward_input_kernel(grad_out->dtype, ct_data_ptr(gc),
+        int rc = gc && wc && gpu ? ct__cuda->conv2d(1, gc, wc, NULL, dx, groups, &g)
+                 : gc && wc ? ct__conv2d_backward_input_kernel(grad_out->dtype, ct_data_ptr(gc),
                                                               ct_data_ptr(wc), ct_data_ptr(dx), N,
                                                               C, O, groups, &g)
                           : -1;
@@ -122,9 +122,7 @@ ct_tensor *ct_conv2d_backward_weight(const ct_tensor *grad_out, const ct_tensor 
                                      const int64_t kernel_hw[2], const int64_t stride[2],
                                      const int64_t padding[2], const int64_t dilation[2],
                                      int64_t groups) {
-    if (ct__require_cpu("conv2d_backward", grad_out) < 0 ||
-        ct__require_cpu("conv2d_backward", input) < 0)
-        return NULL;
+    bool gpu = !ct__on_cpu(grad_out) || !ct__on_cpu(input); /* cuDNN */
     const char *op = "conv2d_backward_weight";
     int64_t s[2] = {at(stride, 0, 1), at(stride, 1, 1)};
     int64_t p[2] = {at(padding, 0, 0), at(padding, 1, 0)};
@@ -141,11 +139,13 @@ ct_tensor *ct_conv2d_backward_weight(const ct_tensor *grad_out, const ct_tensor 
                        "dividing the input channels",
                        op, ct__shp(input), ct__shp(grad_out), (long long)groups);
     int64_t N = grad_out->sizes[0], O = grad_out->sizes[1], C = input->sizes[1];
-    ct_tensor *dw = ct__empty((int64_t[]){O, C / groups, g.kh, g.kw}, 4, grad_out->dtype);
+    ct_tensor *dw = ct__empty_on((int64_t[]){O, C / groups, g.kh, g.kw}, 4, grad_out->dtype,
+                                 grad_out->storage->device);
     if (!dw) return NULL;
     if (dw->numel > 0) {
         ct_tensor *gc = ct__contiguous(grad_out), *xc = ct__contiguous(input);
-        int rc = gc && xc ? ct__conv2d_backward_weight_kernel(grad_out->dtype, ct_data_ptr(gc),
+        int rc = gc && xc && gpu ? ct__cuda->conv2d(2, gc, xc, NULL, dw, groups, &g)
+                 : gc && xc ? ct__conv2d_backward_weight_kernel(grad_out->dtype, ct_data_ptr(gc),
                                                                ct_data_ptr(xc), ct_data_ptr(dw),
                                                                N, C, O, groups, &g)
                           : -1;

@@ -73,18 +73,6 @@ static const char *reduce_name(int r) {
 
 /* ---------------------------------------------------------------- gather */
 
-/* ct__sg_run on the device of indexed (the GPU's kernel: src/cuda/index.cu). */
-static int sg(ct__sg_op op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other, int dim,
-              double value, int64_t *bad) {
-    if (CT_LIKELY(ct__on_cpu(indexed) && ct__on_cpu(index) && (!other || ct__on_cpu(other))))
-        return ct__sg_run(op, indexed, index, other, dim, value, bad);
-    if (!ct__cuda) {
-        ct_set_error(CT_ERR_RUNTIME, "Torch not compiled with CUDA enabled");
-        return -1;
-    }
-    return ct__cuda->sg_run((int)op, indexed, index, other, dim, value, bad);
-}
-
 ct_tensor *ct_gather(const ct_tensor *x, int dim, const ct_tensor *index) {
     if (same_device("gather", (const ct_tensor *[]){x, index}, 2) < 0) return NULL;
     int nd = x->ndim ? x->ndim : 1;
@@ -113,7 +101,7 @@ ct_tensor *ct_gather(const ct_tensor *x, int dim, const ct_tensor *index) {
                        (long long)ct_item_at_int(index, 0), d);
     }
     int64_t bad;
-    int rc = sg(CT__SG_GATHER, (ct_tensor *)x, index, out, d, 0, &bad);
+    int rc = ct__sg_run(CT__SG_GATHER, (ct_tensor *)x, index, out, d, 0, &bad);
     if (rc < 0) {
         ct_release(out);
         return NULL;
@@ -250,7 +238,7 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
     }
     if (!rc && reduce != R_NONE && !include_self) {
         double id = reduce == R_PROD ? 1 : reduce == R_AMAX ? -INFINITY : reduce == R_AMIN ? INFINITY : 0;
-        rc = sg(CT__SG_FILL, out, index, NULL, dim, id, &bad);
+        rc = ct__sg_run(CT__SG_FILL, out, index, NULL, dim, id, &bad);
     }
     if (!rc && reduce == R_MEAN) {
         count = ct__empty(out->sizes, out->ndim, CT_INT64);
@@ -293,7 +281,7 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
             sc = src ? ct_retain((ct_tensor *)src) : NULL;
         }
         bool need_src = src || reduce != R_NONE;
-        rc = need_src && !sc ? -1 : sg(op, out, index, sc, dim, need_src ? 1.0 : value, &bad);
+        rc = need_src && !sc ? -1 : ct__sg_run(op, out, index, sc, dim, need_src ? 1.0 : value, &bad);
         ct_release(sc);
         if (rc < 0) {
             ct_release(count);

@@ -23,13 +23,41 @@ static void slots_free(slots *s) {
 
 static bool is_mask(ct_dtype dt) { return dt == CT_BOOL || dt == CT_UINT8; }
 
+static int slot_one(const ct_tensor *x, const ct_tensor *t, slots *s, int *dp);
+
 /* Expands the user's index list against x: masks become their nonzero
- * columns, int32 becomes int64. Returns 0 or -1 (error set, nothing held). */
+ * columns, int32 becomes int64; every slot is a CPU tensor. Returns 0 or -1
+ * (error set, nothing held). */
 static int make_slots(const ct_tensor *x, const ct_tensor *const *indices, int n, slots *s) {
     memset(s, 0, sizeof *s);
     int d = 0;
     for (int k = 0; k < n; k++) {
         const ct_tensor *t = indices[k];
+        /* indices on a GPU: their offsets are computed (and bounds-checked)
+         * on the CPU from a copy, then moved to x's GPU (offsets_on) */
+        ct_tensor *host = NULL;
+        if (t && !ct__on_cpu(t)) {
+            host = ct__empty(t->sizes, t->ndim, t->dtype);
+            if (!host || ct__copy_into(host, t) < 0) {
+                ct_release(host);
+                slots_free(s);
+                return -1;
+            }
+            t = host;
+        }
+        int rc = slot_one(x, t, s, &d);
+        ct_release(host);
+        if (rc < 0) return -1;
+    }
+    /* trailing whole dims need no slot */
+    while (s->n > 0 && !s->t[s->n - 1]) s->n--;
+    return 0;
+}
+
+/* One entry t (CPU, may be NULL) of the index list at dim *d of x. */
+static int slot_one(const ct_tensor *x, const ct_tensor *t, slots *s, int *dp) {
+    int d = *dp;
+    {
         int consumes = !t ? 1 : is_mask(t->dtype) ? t->ndim : 1;
         if (t && !is_mask(t->dtype) && t->dtype != CT_INT64 && t->dtype != CT_INT32) {
             slots_free(s);
@@ -83,8 +111,7 @@ static int make_slots(const ct_tensor *x, const ct_tensor *const *indices, int n
         }
         s->n = d;
     }
-    /* trailing whole dims need no slot */
-    while (s->n > 0 && !s->t[s->n - 1]) s->n--;
+    *dp = d;
     return 0;
 }
 
@@ -194,18 +221,43 @@ static ct_op_args slot_args(const ct_tensor *x, const slots *s, const ct_tensor 
     return a;
 }
 
+/* The offsets of L on dev (owned): L->off itself on the CPU, else a copy
+ * on the GPU, viewed over L's shape. */
+static ct_tensor *offsets_on(const layout *L, ct_device dev) {
+    ct_tensor *o = ct_retain(L->off);
+    if (dev.type != CT_CPU) {
+        ct_release(o);
+        o = ct__empty_on(L->off->sizes, L->off->ndim, CT_INT64, dev);
+        if (o && ct__copy_into(o, L->off) < 0) {
+            ct_release(o);
+            o = NULL;
+        }
+    }
+    ct_tensor *v = o ? ct__tensor_new(o->storage, CT_INT64, L->sizes, L->off_strides, L->ndim, o->offset)
+                     : NULL;
+    ct_release(o);
+    return v;
+}
+
 static ct_tensor *index_slots(const ct_tensor *x, const slots *s) {
-    if (ct__require_cpu("index", x) < 0) return NULL;
     layout L;
     if (make_layout("index", x, s, &L) < 0) return NULL;
-    ct_tensor *out = ct__empty(L.sizes, L.ndim, x->dtype);
+    ct_device dev = x->storage->device;
+    ct_tensor *out = ct__empty_on(L.sizes, L.ndim, x->dtype, dev);
     ct_tensor *src = ct__tensor_new(x->storage, x->dtype, L.sizes, L.src_strides, L.ndim, x->offset);
-    ct_tensor *off = ct__tensor_new(L.off->storage, CT_INT64, L.sizes, L.off_strides, L.ndim, 0);
-    if (out && src && off) ct__index_gather_offsets(out, src, off);
+    ct_tensor *off = offsets_on(&L, dev);
+    int rc = out && src && off ? 0 : -1;
+    if (rc == 0) {
+        if (dev.type == CT_CPU) ct__index_gather_offsets(out, src, off);
+        else rc = ct__cuda->index_offsets(out, src, off, false, false);
+    }
     ct_release(src);
     ct_release(off);
     ct_release(L.off);
-    if (!out) return NULL;
+    if (rc < 0) {
+        ct_release(out);
+        return NULL;
+    }
     const ct_tensor *ex[CT_MAX_DIMS];
     int nex;
     ct_op_args a = slot_args(x, s, ex, &nex);
@@ -252,20 +304,32 @@ static int put_slots(ct_tensor *dst, const slots *s, const ct_tensor *values, bo
                      ct__shp(values));
         return -1;
     }
+    ct_device dev = dst->storage->device;
     ct_tensor *dv = ct__tensor_new(dst->storage, dst->dtype, L.sizes, L.src_strides, L.ndim, dst->offset);
     ct_tensor *vv = ct__tensor_new(values->storage, values->dtype, L.sizes, vst, L.ndim, values->offset);
-    ct_tensor *ov = ct__tensor_new(L.off->storage, CT_INT64, L.sizes, L.off_strides, L.ndim, 0);
-    if (dv && vv && ov) ct__index_put_offsets(dv, vv, ov, accumulate);
+    ct_tensor *ov = offsets_on(&L, dev);
+    int rc = dv && vv && ov ? 0 : -1;
+    if (rc == 0) {
+        if (dev.type == CT_CPU) ct__index_put_offsets(dv, vv, ov, accumulate);
+        else rc = ct__cuda->index_offsets(dv, vv, ov, true, accumulate);
+    }
     ct_release(dv);
     ct_release(vv);
     ct_release(ov);
     ct_release(L.off);
-    return 0;
+    return rc;
 }
 
 static ct_tensor *index_put_impl(const ct_tensor *x, bool inplace, const ct_tensor *const *indices,
                                  int n, const ct_tensor *values, bool accumulate) {
-    if (ct__require_cpu("index_put", x) < 0) return NULL;
+    ct_device xd = x->storage->device, vd = values->storage->device;
+    if (xd.type != vd.type || xd.index != vd.index) {
+        char b1[16], b2[16];
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "index_put_(): Expected all tensors to be on the same device, but found at "
+                       "least two devices, %s and %s!",
+                       ct_device_str(xd, b1, sizeof b1), ct_device_str(vd, b2, sizeof b2));
+    }
     if (values->dtype != x->dtype)
         return CT_FAIL(CT_ERR_RUNTIME,
                        "Index put requires the source and destination dtypes match, got %s for the "
@@ -360,7 +424,6 @@ ct_tensor *ct_index_put_(ct_tensor *x, const ct_tensor *const *indices, int n,
  * (scope-owned) or NULL. */
 static ct_tensor *apply_basic(const ct_tensor *x, const ct_index_item *idx, int n,
                               const ct_tensor **adv, int *nadv) {
-    if (ct__require_cpu("index", x) < 0) return NULL;
     int consumed = 0, ellipses = 0;
     for (int k = 0; k < n; k++) {
         switch (idx[k].kind) {
@@ -423,6 +486,7 @@ static ct_tensor *apply_basic(const ct_tensor *x, const ct_index_item *idx, int 
                                ct_dtype_name(t->dtype));
             if (is_mask(t->dtype) && t->ndim == 0) {
                 /* x[True] adds a dim of size 1 and takes it (or none of it) */
+                if (ct__require_cpu("index with a 0-dim mask", t) < 0) return NULL;
                 if (v->ndim >= CT_MAX_DIMS)
                     return CT_FAIL(CT_ERR_INDEX, "index: too many dims (at most %d)", CT_MAX_DIMS);
                 v = ct_unsqueeze(v, d);
@@ -477,6 +541,9 @@ int ct_index_set(ct_tensor *x, const ct_index_item *idx, int n, const ct_tensor 
     int rc = -1;
     ct_tensor *v = apply_basic(x, idx, n, adv, &nadv);
     const ct_tensor *val = v ? ct_to_dtype(value, x->dtype, false) : NULL;
+    ct_device xd = x->storage->device;
+    if (val && (val->storage->device.type != xd.type || val->storage->device.index != xd.index))
+        val = ct_to_device(val, xd); /* x_gpu[i] = 1.0: the value moves to x */
     /* PyTorch drops leading size-1 dims of the value (x[0] = ones(1, 3)) */
     if (val) {
         int lead = 0;

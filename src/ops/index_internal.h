@@ -40,7 +40,9 @@ void ct__div_by_count(ct_tensor *x, const ct_tensor *count);
  * given, has the dtype of indexed and at least index's sizes). Work is split
  * across threads over the positions off dim only, so writes never collide,
  * even with duplicate indices. Returns 0; 1 when an index is outside
- * [0, indexed.size(dim)) (*bad = that index; output partly written). */
+ * [0, indexed.size(dim)) (*bad = that index; output partly written), -1
+ * with an error. Tensors on a GPU go to ct__cuda->sg_run (the one GPU entry;
+ * mixed devices are an error there). */
 int ct__sg_run(ct__sg_op op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other,
                int dim, double value, int64_t *bad);
 

@@ -141,10 +141,48 @@ ct_tensor *ct_masked_fill_tensor_(ct_tensor *x, const ct_tensor *mask, const ct_
 
 /* ---------------------------------------------------------------- masked_select */
 
-ct_tensor *ct_masked_select(const ct_tensor *x, const ct_tensor *mask) {
-    if (ct__require_cpu("masked_select", x) < 0 ||
-        ct__require_cpu("masked_select", mask) < 0)
+/* masked_select of xc and mc (contiguous, one shape, on one GPU): the
+ * mask is read on the CPU, which gives the positions to take; the GPU then
+ * gathers them (ct__cuda->index_offsets). Owned 1-d result on x's GPU. */
+static ct_tensor *gpu_masked_select(const ct_tensor *xc, const ct_tensor *mc) {
+    ct_device dev = xc->storage->device;
+    ct_tensor *mh = ct__empty(mc->sizes, mc->ndim, mc->dtype), *offh = NULL, *offg = NULL;
+    ct_tensor *src = NULL, *out = NULL;
+    int rc = -1;
+    if (!mh || ct__copy_into(mh, mc) < 0) goto done;
+    const uint8_t *m = ct_data_ptr(mh);
+    int64_t n = ct__count_nonzero_bytes(m, mh->numel);
+    offh = ct__empty(&n, 1, CT_INT64);
+    if (!offh) goto done;
+    int64_t *o = ct_data_ptr(offh);
+    for (int64_t i = 0, k = 0; i < mh->numel; i++)
+        if (m[i]) o[k++] = i;
+    offg = ct__empty_on(&n, 1, CT_INT64, dev);
+    src = ct__tensor_new(xc->storage, xc->dtype, &n, (int64_t[]){0}, 1, xc->offset);
+    out = ct__empty_on(&n, 1, xc->dtype, dev);
+    if (!offg || !src || !out || ct__copy_into(offg, offh) < 0) goto done;
+    rc = ct__cuda->index_offsets(out, src, offg, false, false);
+done:
+    ct_release(mh);
+    ct_release(offh);
+    ct_release(offg);
+    ct_release(src);
+    if (rc < 0) {
+        ct_release(out);
         return NULL;
+    }
+    return out;
+}
+
+ct_tensor *ct_masked_select(const ct_tensor *x, const ct_tensor *mask) {
+    ct_device xd = x->storage->device, md = mask->storage->device;
+    if (xd.type != md.type || xd.index != md.index) {
+        char b1[16], b2[16];
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "masked_select(): Expected all tensors to be on the same device, but found "
+                       "at least two devices, %s and %s!",
+                       ct_device_str(xd, b1, sizeof b1), ct_device_str(md, b2, sizeof b2));
+    }
     if (!is_mask(mask->dtype))
         return CT_FAIL(CT_ERR_RUNTIME, "masked_select: expected BoolTensor or ByteTensor for mask, got %s",
                        ct_dtype_name(mask->dtype));
@@ -157,11 +195,16 @@ ct_tensor *ct_masked_select(const ct_tensor *x, const ct_tensor *mask) {
         ct_release(xc);
         return NULL;
     }
-    int64_t n = ct__count_nonzero_bytes(ct_data_ptr(mc), mc->numel);
-    ct_tensor *out = ct__empty(&n, 1, x->dtype);
-    if (out)
-        ct__masked_select_contig(ct_data_ptr(out), ct_data_ptr(xc), ct_data_ptr(mc), mc->numel,
-                                 ct_dtype_size(x->dtype));
+    ct_tensor *out;
+    if (xd.type != CT_CPU) {
+        out = gpu_masked_select(xc, mc);
+    } else {
+        int64_t n = ct__count_nonzero_bytes(ct_data_ptr(mc), mc->numel);
+        out = ct__empty(&n, 1, x->dtype);
+        if (out)
+            ct__masked_select_contig(ct_data_ptr(out), ct_data_ptr(xc), ct_data_ptr(mc), mc->numel,
+                                     ct_dtype_size(x->dtype));
+    }
     ct_release(xc);
     ct_release(mc);
     if (!out) return NULL;

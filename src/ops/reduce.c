@@ -677,7 +677,8 @@ ct_tensor *ct_count_nonzero(const ct_tensor *x, const int *dims, int ndims) {
 /* ------------------------------------------------------------ scans */
 static ct_tensor *scan(const char *op, int opid, const ct_tensor *x, int dim, int dtype,
                        ct_skind kind, ct_tensor **indices) {
-    if (ct__require_cpu(op, x) < 0 || !valid_dtype_arg(op, dtype)) return NULL;
+    if (!valid_dtype_arg(op, dtype)) return NULL;
+    bool gpu = !ct__on_cpu(x); /* ct__cuda exists: x is on a GPU */
     int d = ct_wrap_dim(op, dim, x->ndim);
     if (d < 0) return NULL;
     ct_dtype rd = x->dtype;
@@ -688,10 +689,14 @@ static ct_tensor *scan(const char *op, int opid, const ct_tensor *x, int dim, in
     ct_tensor *xc = xt ? ct__contiguous(xt) : NULL;
     ct_release(xt);
     if (!xc) return NULL;
-    ct_tensor *out = ct__empty(x->sizes, x->ndim, cd);
-    ct_tensor *idx = indices || kind >= CT_SK_CUMMAX ? ct__empty(x->sizes, x->ndim, CT_INT64) : NULL;
+    ct_device dev = x->storage->device;
+    ct_tensor *out = ct__empty_on(x->sizes, x->ndim, cd, dev);
+    ct_tensor *idx = indices || kind >= CT_SK_CUMMAX ? ct__empty_on(x->sizes, x->ndim, CT_INT64, dev)
+                                                     : NULL;
     int rc = out && (idx || kind < CT_SK_CUMMAX) ? 0 : -1;
-    if (rc == 0 && x->numel > 0) rc = ct__scan_kernel(xc, x->ndim ? d : 0, kind, out, idx);
+    if (rc == 0 && x->numel > 0)
+        rc = gpu ? ct__cuda->scan(xc, x->ndim ? d : 0, (int)kind, out, idx)
+                 : ct__scan_kernel(xc, x->ndim ? d : 0, kind, out, idx);
     ct_release(xc);
     if (rc == 0 && cd != rd) {
         ct_tensor *o2 = ct__to_dtype(out, rd, false);

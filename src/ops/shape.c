@@ -15,10 +15,20 @@ static bool legacy_skipped(const ct_tensor *t) { return t->ndim == 1 && t->sizes
 /* cat without autograd: returns an owned tensor. */
 static ct_tensor *cat_impl(const ct_tensor *const *xs, int n, int dim, const char *op,
                            int *dim_out) {
-    for (int k_ = 0; k_ < n; k_++)
-        if (ct__require_cpu(op, xs[k_]) < 0) return NULL;
     if (n <= 0)
         return CT_FAIL(CT_ERR_RUNTIME, "torch.%s(): expected a non-empty list of Tensors", op);
+    /* any one device; the copies below run there (a GPU's copy kernel) */
+    ct_device dev = xs[0]->storage->device;
+    for (int k = 1; k < n; k++) {
+        ct_device e = xs[k]->storage->device;
+        if (e.type != dev.type || e.index != dev.index) {
+            char b1[16], b2[16];
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "Expected all tensors to be on the same device, but found at least two "
+                           "devices, %s and %s! (torch.%s)",
+                           ct_device_str(dev, b1, sizeof b1), ct_device_str(e, b2, sizeof b2), op);
+        }
+    }
     int ref = -1;
     ct_dtype dt = xs[0]->dtype;
     for (int k = 0; k < n; k++) {
@@ -31,7 +41,7 @@ static ct_tensor *cat_impl(const ct_tensor *const *xs, int n, int dim, const cha
     if (ref < 0) { /* every input is a legacy empty 1-d tensor: any dim is accepted */
         if (dim_out) *dim_out = 0;
         int64_t zero = 0;
-        return ct__empty(&zero, 1, dt);
+        return ct__empty_on(&zero, 1, dt, dev);
     }
     const ct_tensor *r = xs[ref];
     int nd = r->ndim;
@@ -56,7 +66,7 @@ static ct_tensor *cat_impl(const ct_tensor *const *xs, int n, int dim, const cha
                                d, (long long)r->sizes[i], (long long)x->sizes[i], k);
         sizes[d] += x->sizes[d];
     }
-    ct_tensor *out = ct__empty(sizes, nd, dt);
+    ct_tensor *out = ct__empty_on(sizes, nd, dt, dev);
     if (!out) return NULL;
     int64_t off = 0;
     for (int k = 0; k < n; k++) {

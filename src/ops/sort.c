@@ -29,17 +29,25 @@ static ct_tensor *swapped(const ct_tensor *t, int a, int b) {
  * 0-d results). Returns 0 or -1. */
 static int sort_keep(const ct_tensor *x, int d, bool desc, int64_t start, int64_t len,
                      int64_t topk, ct_tensor **vals, ct_tensor **idx) {
-    if (ct__require_cpu("sort", x) < 0) return -1;
     if (vals) *vals = NULL;
     *idx = NULL;
+    /* on a GPU: every row fully sorted by ct__cuda->sort, then kept as on the CPU */
+    ct_device dev = x->storage->device;
+    bool gpu = !ct__on_cpu(x);
+    if (gpu && !ct__cuda) {
+        ct_set_error(CT_ERR_RUNTIME, "Torch not compiled with CUDA enabled");
+        return -1;
+    }
     if (x->ndim == 0) {
         if (vals && !(*vals = ct__to_dtype(x, x->dtype, true))) return -1;
-        *idx = ct__empty(NULL, 0, CT_INT64);
-        if (!*idx) {
+        *idx = ct__empty_on(NULL, 0, CT_INT64, dev);
+        if (*idx && !gpu) *(int64_t *)ct_data_ptr(*idx) = 0;
+        if (!*idx || (gpu && ct__cuda->fill(*idx, 0) < 0)) {
             if (vals) ct_release(*vals);
+            ct_release(*idx);
+            *idx = NULL;
             return -1;
         }
-        *(int64_t *)ct_data_ptr(*idx) = 0;
         return 0;
     }
     int last = x->ndim - 1;
@@ -52,15 +60,16 @@ static int sort_keep(const ct_tensor *x, int d, bool desc, int64_t start, int64_
     int64_t n = x->sizes[d], rows = n ? x->numel / n : 0;
     int64_t ks[CT_MAX_DIMS];
     memcpy(ks, xt->sizes, sizeof(int64_t) * (size_t)x->ndim);
-    if (topk >= 0) ks[last] = topk;
-    it = ct__empty(ks, x->ndim, CT_INT64);
-    if (vals) vt = ct__empty(ks, x->ndim, wdt);
+    if (topk >= 0 && !gpu) ks[last] = topk;
+    it = ct__empty_on(ks, x->ndim, CT_INT64, dev);
+    if (vals) vt = ct__empty_on(ks, x->ndim, wdt, dev);
     if (!it || (vals && !vt)) goto done;
-    int krc = topk >= 0 ? ct__topk_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL,
-                                        ct_data_ptr(it), rows, n, topk, desc)
-                        : ct__sort_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL,
-                                        ct_data_ptr(it), rows, n, desc);
-    if (krc < 0) {
+    if (gpu) {
+        if (ct__cuda->sort(work, vt, it, desc) < 0) goto done;
+    } else if ((topk >= 0 ? ct__topk_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL,
+                                          ct_data_ptr(it), rows, n, topk, desc)
+                          : ct__sort_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL,
+                                          ct_data_ptr(it), rows, n, desc)) < 0) {
         ct_set_error(CT_ERR_MEMORY, "sort: out of memory sorting rows of %lld elements of %s",
                      (long long)n, ct_dtype_name(x->dtype));
         goto done;

@@ -10,16 +10,7 @@
 int ct__optim_check(const char *op, const ct_tensor *param, const ct_tensor *const *others,
                     const char *const *names, int n);
 
-/* The fused SGD and Adam/AdamW steps on a GPU (src/cuda/optim.c), called
- * by ct_sgd_update_/ct_adam_update_ after their checks for a param on a
- * GPU; NULL in a CPU-only build (update.c). 0 or -1. */
-typedef struct ct__cuda_optim_hooks {
-    int (*sgd)(ct_tensor *param, const ct_tensor *grad, ct_tensor *buf, bool first,
-               const ct_sgd_options *o);
-    int (*adam)(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg, ct_tensor *exp_avg_sq,
-                ct_tensor *max_exp_avg_sq, double step, const ct_adam_options *o, bool decoupled);
-} ct__cuda_optim_hooks;
-extern const ct__cuda_optim_hooks *const ct__cuda_optim;
+/* The fused steps on a GPU: ct__cuda->sgd / ct__cuda->adam (internal.h). */
 
 typedef enum ct__optim_kind {
     CT__OPT_SGD,

@@ -48,9 +48,6 @@ static void par_run(int64_t n, void (*fn)(void *ctx, int64_t b, int64_t e), void
 
 /* param must be a contiguous float32/float64 tensor; every other non-NULL
  * operand must match its shape and dtype and be contiguous. */
-#ifndef CT_HAVE_CUDA
-const ct__cuda_optim_hooks *const ct__cuda_optim = NULL;
-#endif
 
 static bool same_dev(const ct_tensor *a, const ct_tensor *b) {
     ct_device x = ct_tensor_device(a), y = ct_tensor_device(b);
@@ -70,7 +67,7 @@ static int optim_check_dev(const char *op, const ct_tensor *param, const ct_tens
                      ct_dtype_name(param->dtype));
         return -1;
     }
-    if (ct_tensor_device(param).type != CT_CPU && !(gpu_ok && ct__cuda_optim)) {
+    if (ct_tensor_device(param).type != CT_CPU && !(gpu_ok && ct__cuda)) {
         ct_set_error(CT_ERR_NOT_IMPL, "%s: only CPU tensors are supported", op);
         return -1;
     }
@@ -148,7 +145,7 @@ int ct_sgd_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *momentum_
     int64_t n = param->numel;
     ct_tensor *buf = o->momentum != 0 ? momentum_buffer : NULL;
     if (!ct__on_cpu(param)) {
-        if (ct__cuda_optim->sgd(param, grad, buf, first, o) < 0) return -1;
+        if (ct__cuda->sgd(param, grad, buf, first, o) < 0) return -1;
         bump((ct_tensor *[]){param, buf}, 2);
         return 0;
     }
@@ -176,7 +173,7 @@ int ct_adam_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg,
     int64_t n = param->numel;
     ct_tensor *mx = o->amsgrad ? max_exp_avg_sq : NULL;
     if (!ct__on_cpu(param)) {
-        if (ct__cuda_optim->adam(param, grad, exp_avg, exp_avg_sq, mx, step, o, decoupled) < 0)
+        if (ct__cuda->adam(param, grad, exp_avg, exp_avg_sq, mx, step, o, decoupled) < 0)
             return -1;
         bump((ct_tensor *[]){param, exp_avg, exp_avg_sq, mx}, 4);
         return 0;

@@ -233,7 +233,7 @@ TEST(cuda_reduce, var_std_norm_all_any) {
     ct_tensor *e = ct_zeros(SHAPE(0, 3), 2, CT_BOOL);
     CLOSE(ct_all(ct_cuda(e)), ct_all(e), 0);
     CLOSE(ct_any(ct_cuda(e)), ct_any(e), 0);
-    CHECK_ERR(ct_cumsum(g, 0, -1), "not implemented for CUDA");
+    CLOSE(ct_cumsum(g, 0, -1), ct_cumsum(x, 0, -1), 1e-12);
     CHECK_ERR(ct_logsumexp(g, d1, 1, false), "not implemented for CUDA");
 }
 
@@ -340,10 +340,8 @@ TEST(cuda_guard, ops_without_cuda_kernels_refuse) {
     ct_tensor *x = ct_cuda(R(SHAPE(2, 3), 2, CT_FLOAT32, 1));
     ct_tensor *i = ct_cuda(ct_zeros(SHAPE(2, 1), 2, CT_INT64));
     CHECK_OK(x);
-    CHECK_ERR(ct_gather(x, 1, i), "gather: not implemented for CUDA");
-    CHECK_ERR(ct_cat((const ct_tensor *const[]){x, x}, 2, 0), "not implemented for CUDA");
+    CHECK_OK(ct_gather(x, 1, i));
     CHECK_ERR(ct_flip(x, (const int[]){0}, 1), "flip: not implemented for CUDA");
-    CHECK_ERR(ct_sort(x, -1, false, false, NULL), "sort: not implemented for CUDA");
     CHECK_ERR(ct_exponential_(x, 1.0, NULL), "random: not implemented for CUDA");
     CHECK_ERR(ct_linalg_inv(ct_cuda(ct_eye(3, 3, CT_FLOAT32))), "linalg_inv: not implemented for CUDA");
 }

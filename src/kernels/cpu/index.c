@@ -241,7 +241,13 @@ static void squashed(ct_tensor *v, const ct_tensor *t, const ct_tensor *index, i
 int ct__sg_run(ct__sg_op op, ct_tensor *indexed, const ct_tensor *index, ct_tensor *other,
                int dim, double value, int64_t *bad) {
     if (index->numel == 0) return 0;
-    if (!ct__on_cpu(indexed)) return ct__cuda_ext->sg_run((int)op, indexed, index, other, dim, value, bad);
+    if (!ct__on_cpu(indexed) || !ct__on_cpu(index) || (other && !ct__on_cpu(other))) {
+        if (!ct__cuda) {
+            ct_set_error(CT_ERR_RUNTIME, "Torch not compiled with CUDA enabled");
+            return -1;
+        }
+        return ct__cuda->sg_run((int)op, indexed, index, other, dim, value, bad);
+    }
     ct_tensor vi, vx, vo;
     squashed(&vi, indexed, index, dim);
     squashed(&vx, index, index, dim);

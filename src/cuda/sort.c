@@ -1,0 +1,87 @@
+/* Host side of the GPU sorts (ct__cuda->sort: sort, argsort, msort, topk,
+ * kthvalue of src/ops/sort.c) and scans (ct__cuda->scan: cumsum, cumprod,
+ * cummax, cummin of src/ops/reduce.c). Kernels in sort.cu. Nothing here
+ * waits for the GPU; scratch tensors come from the caching allocator on the
+ * current stream and are released after the launches are queued (the
+ * allocator reuses a block only on its stream, so later work sees it after
+ * these kernels). */
+#include "internal.h"
+#include "cuda/sort_kern.h"
+
+#include <cuda_runtime_api.h>
+
+static bool same_dev(const ct_tensor *a, const ct_tensor *b) {
+    ct_device x = a->storage->device, y = b->storage->device;
+    return x.type == y.type && x.index == y.index;
+}
+
+/* Makes dev current; *prev gets the previous device. 0 or -1. */
+static int enter(ct_device dev, int *prev, const char *op) {
+    if (ct__cuda_check(cudaGetDevice(prev), op) < 0) return -1;
+    if (dev.index >= 0 && dev.index != *prev) return ct__cuda_check(cudaSetDevice(dev.index), op);
+    return 0;
+}
+static void leave(ct_device dev, int prev) {
+    if (dev.index >= 0 && dev.index != prev) cudaSetDevice(prev);
+}
+
+static int internal_error(const char *op, const char *what) {
+    ct_set_error(CT_ERR_RUNTIME, "%s: internal error: %s", op, what);
+    return -1;
+}
+
+int ct__cuda_sort(const ct_tensor *work, ct_tensor *vals, ct_tensor *idx, bool desc) {
+    const char *op = "sort";
+    if (!same_dev(work, idx) || (vals && !same_dev(work, vals)))
+        return internal_error(op, "operands on different devices");
+    if (!ct_is_contiguous(work) || !ct_is_contiguous(idx) || (vals && !ct_is_contiguous(vals)) ||
+        idx->dtype != CT_INT64 || (vals && vals->dtype != work->dtype) ||
+        work->dtype == CT_FLOAT16 || work->dtype == CT_BFLOAT16)
+        return internal_error(op, "unexpected layout or dtype of a CUDA sort operand");
+    if (work->numel == 0) return 0;
+    int64_t n = work->ndim ? work->sizes[work->ndim - 1] : 1, rows = work->numel / n;
+    int64_t P = ct__cuda_pow2(n);
+    ct_device dev = work->storage->device;
+    int prev = -1, rc = -1;
+    if (enter(dev, &prev, op) < 0) return -1;
+    ct_tensor *keys = NULL, *ix = NULL;
+    if (P > CT_CUDA_SORT_SMALL) {
+        int64_t m = rows * P;
+        keys = ct__empty_on(&m, 1, work->dtype, dev);
+        ix = keys ? ct__empty_on(&m, 1, CT_INT64, dev) : NULL;
+        if (!ix) goto out;
+    }
+    rc = ct__cuda_sort_launch((int)work->dtype, ct_data_ptr(work), vals ? ct_data_ptr(vals) : NULL,
+                              ct_data_ptr(idx), rows, n, desc, keys ? ct_data_ptr(keys) : NULL,
+                              ix ? ct_data_ptr(ix) : NULL);
+out:
+    ct_release(keys);
+    ct_release(ix);
+    leave(dev, prev);
+    return rc;
+}
+
+int ct__cuda_scan(const ct_tensor *x, int dim, int kind, ct_tensor *out, ct_tensor *idx) {
+    const char *names[] = {"cumsum", "cumprod", "cummax", "cummin"};
+    if (kind < 0 || kind > 3) return internal_error("scan", "unknown scan kind");
+    const char *op = names[kind];
+    if (!same_dev(x, out) || (idx && !same_dev(x, idx)))
+        return internal_error(op, "operands on different devices");
+    if (!ct_is_contiguous(x) || !ct_is_contiguous(out) || out->dtype != x->dtype ||
+        (kind >= 2 && (!idx || !ct_is_contiguous(idx) || idx->dtype != CT_INT64)) ||
+        x->dtype == CT_FLOAT16 || x->dtype == CT_BFLOAT16)
+        return internal_error(op, "unexpected layout or dtype of a CUDA scan operand");
+    if (x->numel == 0) return 0;
+    int64_t L = x->ndim ? x->sizes[dim] : 1, outer = 1, inner = 1;
+    for (int d = 0; d < x->ndim; d++) {
+        if (d < dim) outer *= x->sizes[d];
+        if (d > dim) inner *= x->sizes[d];
+    }
+    ct_device dev = x->storage->device;
+    int prev = -1;
+    if (enter(dev, &prev, op) < 0) return -1;
+    int rc = ct__cuda_scan_launch((int)x->dtype, kind, ct_data_ptr(x), ct_data_ptr(out),
+                                  kind >= 2 ? ct_data_ptr(idx) : NULL, outer, L, inner);
+    leave(dev, prev);
+    return rc;
+}
