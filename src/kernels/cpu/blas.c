@@ -24,6 +24,11 @@
  *   "openblas": OpenBLAS for every product.
  * Without oneDNN (no libdnnl-dev, or make DNNL=0) everything is OpenBLAS.
  * A oneDNN call that fails (any status but success) is redone by OpenBLAS.
+ * oneDNN checks its arguments before it writes C; its only other failure,
+ * out of memory for the packing buffers of one of its threads, can leave
+ * the other threads' parts of C written, which the redo overwrites when
+ * beta == 0 but would add to twice when beta != 0 (not guarded: a failed
+ * allocation of a few hundred KB).
  *
  * Threads: dnnl_sgemm, like this OpenMP build of OpenBLAS, runs on libgomp
  * and reads omp_get_max_threads() at each call, so ct_set_num_threads
