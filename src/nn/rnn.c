@@ -296,7 +296,7 @@ static int layers(ct_rnn_mode mode, const char *f, const ct_tensor *input, const
     if (unbatched) x = ct_unsqueeze(x, 1);
     else if (batch_first && !packed) x = ct_transpose(x, 0, 1);
     if (!x) return -1;
-    int64_t T = packed ? nbsz : x->sizes[0], B = packed ? bsz[0] : x->sizes[1];
+    int64_t T = packed ? nbsz : x->sizes[0], B = packed ? (nbsz ? bsz[0] : 0) : x->sizes[1];
     if (T == 0) {
         ct_set_error(CT_ERR_RUNTIME, "%s: Expected sequence length to be larger than 0 in RNN", f);
         return -1;
