@@ -62,6 +62,24 @@ int ct_rnn_forward(ct_rnn_mode mode, const ct_tensor *input, const ct_tensor *hx
                    double dropout, bool training, bool bidirectional, bool batch_first, ct_generator *g,
                    ct_tensor **output, ct_tensor **h_n, ct_tensor **c_n);
 
+/* ct_rnn_forward with two more features of PyTorch's layers:
+ * has_proj: LSTM projections (nn.LSTM(proj_size = R)): params hold, per
+ * layer and direction, w_ih, w_hh [4*H, R], (b_ih, b_hh,) w_hr [R, H]; h
+ * has R columns (output [.., D*R], hx and h_n [L*D, B, R]; cx, c_n
+ * [L*D, B, H]).
+ * batch_sizes (n_batch_sizes = T values, positive, non-increasing; NULL
+ * for none): input is a packed sequence's data [sum(batch_sizes), I] (rows
+ * of step t are the batch_sizes[t] longest sequences), output its packed
+ * output [sum(batch_sizes), D*R]; h_n and c_n hold each sequence's state
+ * after its own last step (B = batch_sizes[0] sequences, in packed order);
+ * batch_first does not apply. Packed input runs the fused layers only (CPU
+ * float32/float64). */
+int ct_rnn_forward_ex(ct_rnn_mode mode, const ct_tensor *input, const ct_tensor *hx, const ct_tensor *cx,
+                      const ct_tensor *const *params, int nparams, bool has_biases, bool has_proj,
+                      int64_t num_layers, double dropout, bool training, bool bidirectional, bool batch_first,
+                      const int64_t *batch_sizes, int64_t n_batch_sizes, ct_generator *g, ct_tensor **output,
+                      ct_tensor **h_n, ct_tensor **c_n);
+
 /* Fused layers (ops lstm_layer, gru_layer, rnn_layer): one direction of one
  * layer over a whole sequence, recorded as one autograd node; what
  * ct_rnn_forward and the cells run on CPU float32/float64. gi [T, B, G*H]
@@ -78,6 +96,20 @@ ct_tensor *ct_gru_layer(const ct_tensor *gi, const ct_tensor *h0, const ct_tenso
                         bool reverse);
 ct_tensor *ct_rnn_layer(const ct_tensor *gi, const ct_tensor *h0, const ct_tensor *w_hh, const ct_tensor *b_hh,
                         bool relu, bool reverse);
+
+/* The general fused layer (the three above are its special cases): mode
+ * any ct_rnn_mode. w_hr [R, H] (LSTM only, NULL for none) projects the
+ * cell output, h = (o * tanh(c)) W_hr^T, as PyTorch's LSTM(proj_size = R):
+ * then h0 and hs have R columns and w_hh is [4*H, R]. batch_sizes (NULL
+ * for none) holds T non-increasing counts (<= B): at step t only rows
+ * [0, batch_sizes[t]) take the step and the other rows keep their state
+ * (hs[t] holds it), which runs a packed sequence whose rows are sorted by
+ * decreasing length (forward: a row stops after its last step; reverse:
+ * it starts at its last step from h0). c_n is the last cell state of every
+ * row (LSTM; c_n may be NULL otherwise). Results in the current scope. */
+int ct_recurrent_layer(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h0, const ct_tensor *c0,
+                       const ct_tensor *w_hh, const ct_tensor *b_hh, const ct_tensor *w_hr,
+                       const int64_t *batch_sizes, bool reverse, ct_tensor **hs, ct_tensor **c_n);
 
 #ifdef __cplusplus
 }

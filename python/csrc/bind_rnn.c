@@ -46,25 +46,46 @@ static PyObject *f_cell(PyObject *m, PyObject *args) {
 }
 
 /* _rnn_forward(mode, input, hx, cx, params, has_biases, num_layers, dropout,
- * train, bidirectional, batch_first): (output, h_n) or (output, h_n, c_n) */
+ * train, bidirectional, batch_first[, has_proj, batch_sizes]): (output,
+ * h_n) or (output, h_n, c_n). batch_sizes: None, or a sequence of ints
+ * (input is then a packed sequence's data; ct_rnn_forward_ex). */
 static PyObject *f_forward(PyObject *m, PyObject *args) {
-    int mode, bias, train, bidir, bf;
+    int mode, bias, train, bidir, bf, proj = 0;
     long long L;
     double p;
-    PyObject *xo, *ho, *co, *po;
-    if (!PyArg_ParseTuple(args, "iOOOOpLdppp:_rnn_forward", &mode, &xo, &ho, &co, &po, &bias, &L, &p, &train,
-                          &bidir, &bf))
+    PyObject *xo, *ho, *co, *po, *bso = Py_None;
+    if (!PyArg_ParseTuple(args, "iOOOOpLdppp|pO:_rnn_forward", &mode, &xo, &ho, &co, &po, &bias, &L, &p, &train,
+                          &bidir, &bf, &proj, &bso))
         return NULL;
     ct_tensor *x, *hx, *cx, **params;
     int np;
     if (ctpy_tensor_arg("rnn", "input", xo, &x) < 0 || opt_t("rnn", "hx", ho, &hx) < 0 ||
-        opt_t("rnn", "cx", co, &cx) < 0 || ctpy_tensor_seq("rnn", po, &params, &np) < 0)
+        opt_t("rnn", "cx", co, &cx) < 0)
         return NULL;
+    int64_t *bs = NULL;
+    Py_ssize_t nbs = 0;
+    if (bso != Py_None) {
+        PyObject *seq = PySequence_Fast(bso, "rnn: batch_sizes must be a sequence of ints");
+        if (!seq) return NULL;
+        nbs = PySequence_Fast_GET_SIZE(seq);
+        bs = PyMem_Malloc(sizeof(int64_t) * (size_t)(nbs ? nbs : 1));
+        for (Py_ssize_t i = 0; bs && i < nbs; i++) bs[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
+        Py_DECREF(seq);
+        if (!bs || PyErr_Occurred()) {
+            PyMem_Free(bs);
+            return bs ? NULL : PyErr_NoMemory();
+        }
+    }
+    if (ctpy_tensor_seq("rnn", po, &params, &np) < 0) {
+        PyMem_Free(bs);
+        return NULL;
+    }
     ct_scope sc = ct_scope_begin();
     ct_tensor *r[3] = {NULL, NULL, NULL};
-    int rc = ct_rnn_forward((ct_rnn_mode)mode, x, hx, cx, (const ct_tensor *const *)params, np, bias, L, p, train,
-                            bidir, bf, NULL, &r[0], &r[1], &r[2]);
+    int rc = ct_rnn_forward_ex((ct_rnn_mode)mode, x, hx, cx, (const ct_tensor *const *)params, np, bias, proj, L, p,
+                               train, bidir, bf, bs, (int64_t)nbs, NULL, &r[0], &r[1], &r[2]);
     PyMem_Free(params);
+    PyMem_Free(bs);
     return ctpy_finish_tuple(sc, r, rc < 0 ? -1 : mode == CT_RNN_LSTM ? 3 : 2);
 }
 

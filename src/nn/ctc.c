@@ -160,8 +160,7 @@ static ct_tensor *ctc_nll(const ct_tensor *lp, const ct_tensor *targets, const i
         goto done;
     }
     int64_t *lv = ct_data_ptr(lens);
-    memcpy(lv, il, sizeof(int64_t) * (size_t)N);
-    memcpy(lv + N, tl, sizeof(int64_t) * (size_t)N);
+    for (int64_t b = 0; b < N; b++) lv[b] = il[b], lv[N + b] = tl[b];
     int64_t Smax = 0;
     for (int64_t b = 0; b < N; b++) {
         off[b] = two_d ? b * targets->sizes[1] : (b ? off[b - 1] + tl[b - 1] : 0);

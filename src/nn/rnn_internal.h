@@ -61,13 +61,15 @@ void ct__rnn_step_forward(ct_dtype dt, const ct__rnn_step *s);
 void ct__rnn_step_backward(ct_dtype dt, const ct__rnn_step_back *s);
 
 /* The fused layer's backward (fast path, no graph): from the saved inputs
- * h0, c0, w_hh, the output hs [T, B, H] and workspace ws [T, B, W*H], the
- * gradients ghs [T, B, H] and gcn [B, H] (LSTM, may be NULL), computes the
- * gradients of gi, h0, c0, w_hh, b_hh (entries of need[] false are left
- * NULL). Results are owned (not in a scope). 0 or -1 with an error. */
+ * h0, c0, w_hh, w_hr (NULL without projection), the output hs [T, B, R],
+ * workspace ws [T, B, W*H], the projection's inputs hp [T, B, H] (with
+ * w_hr) and batch_sizes (NULL: every row takes every step), the gradients
+ * ghs [T, B, R] and gcn [B, H] (LSTM, may be NULL), computes the gradients
+ * of gi, h0, c0, w_hh, b_hh, w_hr (entries of need[] false are left NULL).
+ * Results are owned (not in a scope). 0 or -1 with an error. */
 int ct__rnn_layer_backward(ct_rnn_mode mode, bool reverse, const ct_tensor *h0, const ct_tensor *c0,
-                           const ct_tensor *w_hh, const ct_tensor *hs, const ct_tensor *ws,
-                           const ct_tensor *ghs, const ct_tensor *gcn, const bool need[5],
-                           ct_tensor *out[5]);
+                           const ct_tensor *w_hh, const ct_tensor *w_hr, const ct_tensor *hs, const ct_tensor *ws,
+                           const ct_tensor *hp, const int64_t *batch_sizes, const ct_tensor *ghs,
+                           const ct_tensor *gcn, const bool need[6], ct_tensor *out[6]);
 
 #endif

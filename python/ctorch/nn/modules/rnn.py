@@ -3,7 +3,9 @@ sigmoid/tanh, chunk, stack) with PyTorch 1.13's parameter names, layout,
 initialisation order and gate equations (the input projection of a whole
 sequence is one matmul, the recurrence one small matmul per step, as
 PyTorch's CPU kernel); PackedSequence inputs run the active rows of each
-step."""
+step. On CPU float32/float64 every layer runs in C instead (ct_rnn_forward_ex:
+the fused layers, LSTM projections and packed sequences included); the
+Python steps remain for the other dtypes and devices."""
 import math
 import numbers
 import warnings
@@ -160,11 +162,13 @@ class RNNBase(Module):
 
     def _run(self, x, h0, c0):
         """x [T, B, I] (time-major); h0/c0 [L*D, B, *] -> output, h_n, c_n.
-        Without a projection the whole layer stack runs in C (ct_rnn_forward,
-        include/ctorch/rnn.h); LSTM projections (proj_size) run the steps below."""
-        if self.proj_size == 0 and x.size(0) > 0:
+        The whole layer stack runs in C (ct_rnn_forward_ex, include/ctorch/rnn.h),
+        LSTM projections (proj_size) included; the steps below are the
+        reference for what it computes."""
+        if x.size(0) > 0:
             r = ctorch._C._rnn_forward(_C_MODES[self.mode], x, h0, c0, self._flat_weights, self.bias,
-                                       self.num_layers, self.dropout, self.training, self.bidirectional, False)
+                                       self.num_layers, self.dropout, self.training, self.bidirectional, False,
+                                       self.proj_size > 0)
             return r[0], r[1], (r[2] if len(r) > 2 else None)
         num_directions = 2 if self.bidirectional else 1
         T = x.size(0)
@@ -261,7 +265,15 @@ class RNNBase(Module):
         if lstm:
             self.check_hidden_size(c0, (self.num_layers * num_directions, B, self.hidden_size),
                                    "Expected hidden[1] size {}, got {}")
-        out, h, c = self._run_packed(packed.data, batch_sizes, h0, c0)
+        data = packed.data
+        if data.device.type == "cpu" and data.dtype in (ctorch.float32, ctorch.float64) and batch_sizes:
+            # the fused C layers over the variable batch of each step
+            r = ctorch._C._rnn_forward(_C_MODES[self.mode], data, h0, c0, self._flat_weights, self.bias,
+                                       self.num_layers, self.dropout, self.training, self.bidirectional, False,
+                                       self.proj_size > 0, batch_sizes)
+            out, h, c = r[0], r[1], (r[2] if len(r) > 2 else None)
+        else:
+            out, h, c = self._run_packed(data, batch_sizes, h0, c0)
         if packed.unsorted_indices is not None:
             h = h.index_select(1, packed.unsorted_indices)
             c = c.index_select(1, packed.unsorted_indices) if c is not None else None

@@ -1,5 +1,7 @@
 """nn.utils.rnn: PackedSequence and the pack/pad helpers, composed of
-tensor ops (index_select, cat, pad, stack)."""
+tensor ops (packing and unpacking are one index_select each, so they are
+differentiable). nn.RNN/LSTM/GRU take a PackedSequence and run its steps
+with a decreasing batch in C (ct_rnn_forward_ex)."""
 from collections import namedtuple
 
 import ctorch
@@ -31,10 +33,15 @@ class PackedSequence(_PackedSequenceBase):
         return super().__new__(cls, data[0], data[1], sorted_indices, unsorted_indices)
 
     def to(self, *args, **kwargs):
+        """data.to(...); the index tensors follow data to its device,
+        batch_sizes stays on the CPU (as PyTorch's)."""
         data = self.data.to(*args, **kwargs)
         if data is self.data:
             return self
-        return type(self)(data, self.batch_sizes, self.sorted_indices, self.unsorted_indices)
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("device", "dtype")}
+        idx = [None if t is None else t.to(data.device, **kwargs) for t in (self.sorted_indices,
+                                                                            self.unsorted_indices)]
+        return type(self)(data, self.batch_sizes, idx[0], idx[1])
 
     def double(self):
         return self.to(dtype=ctorch.float64)
@@ -101,7 +108,11 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     if T > input.size(0):
         raise RuntimeError("Expected sequence length to be at most {}, but got {}".format(input.size(0), T))
     batch_sizes = [sum(1 for n in lens if n > t) for t in range(T)]
-    data = ctorch.cat([input[t, :bs] for t, bs in enumerate(batch_sizes)], 0)
+    # one gather of the packed rows (position t * B + b of the padded input)
+    B = input.size(1)
+    rows = ctorch.tensor([t * B + b for t, bs in enumerate(batch_sizes) for b in range(bs)], dtype=ctorch.int64)
+    flat = input[:T].reshape([T * B] + list(input.shape[2:]))
+    data = flat.index_select(0, rows.to(flat.device))
     return PackedSequence(data, ctorch.tensor(batch_sizes, dtype=ctorch.int64), sorted_indices, None)
 
 
@@ -115,17 +126,18 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
                              "got total_length={} and max sequence length being {}".format(total_length, T))
     else:
         total_length = T
-    steps, off = [], 0
-    for bs in batch_sizes:
-        chunk = data[off:off + bs]
-        if bs < B:
-            chunk = F.pad(chunk, [0, 0] * (chunk.dim() - 1) + [0, B - bs], value=padding_value)
-        steps.append(chunk)
-        off += bs
+    # one gather from the packed rows and one padding row (index N)
     trailing = list(data.shape[1:])
-    for _ in range(total_length - T):
-        steps.append(ctorch.full([B] + trailing, padding_value, dtype=data.dtype))
-    padded = ctorch.stack(steps, 0) if steps else ctorch.zeros([0, B] + trailing, dtype=data.dtype)
+    N = data.size(0)
+    src = [N] * (total_length * B)
+    k = 0
+    for t, bs in enumerate(batch_sizes):
+        for b in range(bs):
+            src[t * B + b] = k
+            k += 1
+    fill = ctorch.full([1] + trailing, padding_value, dtype=data.dtype, device=data.device)
+    rows = ctorch.tensor(src, dtype=ctorch.int64).to(data.device)
+    padded = ctorch.cat([data, fill], 0).index_select(0, rows).reshape([total_length, B] + trailing)
     lengths = [sum(1 for bs in batch_sizes if bs > b) for b in range(B)]
     lengths = ctorch.tensor(lengths, dtype=ctorch.int64)
     if sequence.unsorted_indices is not None:
