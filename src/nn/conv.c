@@ -44,11 +44,11 @@ static ct_tensor *conv2d_forward(const ct_tensor *x, const ct_tensor *w, const c
     if (rc == 0 && gpu) {
         rc = ct__cuda->conv2d(0, xc, wc, bc, out, groups, g);
     } else if (rc == 0) {
-        CT_CONV_NOTE(wc);
+        CT_CONV_NOTE(wc, NULL);
         rc = ct__conv2d_forward_kernel(x->dtype, ct_data_ptr(xc), ct_data_ptr(wc),
                                        bc ? ct_data_ptr(bc) : NULL, ct_data_ptr(out), N, C, O,
                                        groups, g);
-        CT_CONV_NOTE(NULL);
+        CT_CONV_NOTE(NULL, NULL);
     }
     ct_release(xc);
     ct_release(wc);

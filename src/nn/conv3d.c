@@ -150,11 +150,11 @@ static ct_tensor *conv3d5(const ct_tensor *x, const ct_tensor *w, const ct_tenso
                   *bc = b ? ct__contiguous(b) : NULL;
         int rc = xc && wc && (!b || bc) ? 0 : -1;
         if (rc == 0) {
-            CT_CONV_NOTE(wc);
+            CT_CONV_NOTE(wc, NULL);
             rc = ct__conv3d_forward_kernel(x->dtype, ct_data_ptr(xc), ct_data_ptr(wc),
                                            bc ? ct_data_ptr(bc) : NULL, ct_data_ptr(out), N, C, O,
                                            groups, &g);
-            CT_CONV_NOTE(NULL);
+            CT_CONV_NOTE(NULL, NULL);
         }
         ct_release(xc);
         ct_release(wc);
@@ -309,12 +309,12 @@ ct_tensor *ct_conv3d_backward_input(const ct_tensor *grad_out, const ct_tensor *
     if (!dx) return NULL;
     if (dx->numel > 0) {
         ct_tensor *gc = ct__contiguous(grad_out), *wc = ct__contiguous(weight);
-        CT_CONV_NOTE(wc);
+        CT_CONV_NOTE(wc, gc);
         int rc = gc && wc ? ct__conv3d_backward_input_kernel(grad_out->dtype, ct_data_ptr(gc),
                                                               ct_data_ptr(wc), ct_data_ptr(dx), N,
                                                               C, O, groups, &g)
                           : -1;
-        CT_CONV_NOTE(NULL);
+        CT_CONV_NOTE(NULL, NULL);
         ct_release(gc);
         ct_release(wc);
         if (rc < 0) {
@@ -354,10 +354,12 @@ ct_tensor *ct_conv3d_backward_weight(const ct_tensor *grad_out, const ct_tensor 
     if (!dw) return NULL;
     if (dw->numel > 0) {
         ct_tensor *gc = ct__contiguous(grad_out), *xc = ct__contiguous(input);
+        CT_CONV_NOTE(NULL, gc);
         int rc = gc && xc ? ct__conv3d_backward_weight_kernel(grad_out->dtype, ct_data_ptr(gc),
                                                                ct_data_ptr(xc), ct_data_ptr(dw),
                                                                N, C, O, groups, &g)
                           : -1;
+        CT_CONV_NOTE(NULL, NULL);
         ct_release(gc);
         ct_release(xc);
         if (rc < 0) {

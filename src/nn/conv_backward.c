@@ -97,13 +97,13 @@ ct_tensor *ct_conv2d_backward_input(const ct_tensor *grad_out, const ct_tensor *
     if (!dx) return NULL;
     if (dx->numel > 0) {
         ct_tensor *gc = ct__contiguous(grad_out), *wc = ct__contiguous(weight);
-        CT_CONV_NOTE(wc);
+        CT_CONV_NOTE(wc, gc);
         int rc = gc && wc && gpu ? ct__cuda->conv2d(1, gc, wc, NULL, dx, groups, &g)
                  : gc && wc ? ct__conv2d_backward_input_kernel(grad_out->dtype, ct_data_ptr(gc),
                                                               ct_data_ptr(wc), ct_data_ptr(dx), N,
                                                               C, O, groups, &g)
                           : -1;
-        CT_CONV_NOTE(NULL);
+        CT_CONV_NOTE(NULL, NULL);
         ct_release(gc);
         ct_release(wc);
         if (rc < 0) {
@@ -144,11 +144,13 @@ ct_tensor *ct_conv2d_backward_weight(const ct_tensor *grad_out, const ct_tensor 
     if (!dw) return NULL;
     if (dw->numel > 0) {
         ct_tensor *gc = ct__contiguous(grad_out), *xc = ct__contiguous(input);
+        CT_CONV_NOTE(NULL, gc);
         int rc = gc && xc && gpu ? ct__cuda->conv2d(2, gc, xc, NULL, dw, groups, &g)
                  : gc && xc ? ct__conv2d_backward_weight_kernel(grad_out->dtype, ct_data_ptr(gc),
                                                                ct_data_ptr(xc), ct_data_ptr(dw),
                                                                N, C, O, groups, &g)
                           : -1;
+        CT_CONV_NOTE(NULL, NULL);
         ct_release(gc);
         ct_release(xc);
         if (rc < 0) {

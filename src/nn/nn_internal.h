@@ -53,13 +53,15 @@ int ct__conv_dnnl(int kind, int nd, const void *a, const void *b, const void *bi
                   int64_t N, int64_t C, int64_t O, int64_t groups, const int64_t *in,
                   const int64_t *outsz, const int64_t *k, const int64_t *s, const int64_t *p,
                   const int64_t *d);
-/* Names the weight tensor whose data pointer this thread's next kernel
- * calls pass as the weight, so that oneDNN's reordered copy of it is kept
- * across calls (keyed on its storage and version); NULL after the call. */
-void ct__conv_dnnl_note(const ct_tensor *weight);
-#define CT_CONV_NOTE(w) ct__conv_dnnl_note(w)
+/* Names the tensors whose data pointers this thread's next kernel calls
+ * pass as the weight and the output gradient, so that oneDNN's reordered
+ * copies are kept across calls (keyed on storage and version: the weight
+ * across calls, the output gradient from the input gradient to the weight
+ * gradient); NULLs after the call. */
+void ct__conv_dnnl_note(const ct_tensor *weight, const ct_tensor *grad_out);
+#define CT_CONV_NOTE(w, gy) ct__conv_dnnl_note((w), (gy))
 #else
-#define CT_CONV_NOTE(w) ((void)0)
+#define CT_CONV_NOTE(w, gy) ((void)0)
 #endif
 /* The same over volumes: x [N, C, D, H, W], w [O, C/groups, kd, kh, kw],
  * out and gout [N, O, OD, OH, OW]. */

@@ -154,3 +154,35 @@ TEST(conv2d, onednn_follows_thread_count) {
     ct_set_num_threads(nt);
     CHECK(r1 == 0 && r2 == 0);
 }
+
+/* dw of (gy, x) by oneDNN right after dx of (gy_first, w), against im2col. */
+static int weight_grad_agrees(const ct_tensor *gy_first, const ct_tensor *gy, const ct_tensor *x,
+                              const ct_tensor *w, bool write_between) {
+    const int64_t *one = I2(1, 1);
+    set_dnnl(true);
+    ct_tensor *dx = ct_conv2d_backward_input(gy_first, w, &x->sizes[2], one, one, one, 1);
+    if (write_between && ct_fill_((ct_tensor *)gy, 0.25) != gy) return -1;
+    ct_tensor *a = ct_conv2d_backward_weight(gy, x, I2(3, 3), one, one, one, 1);
+    set_dnnl(false);
+    ct_tensor *b = ct_conv2d_backward_weight(gy, x, I2(3, 3), one, one, one, 1);
+    set_dnnl(true);
+    if (!dx || !a || !b) return -1;
+    double *av = tt_values(a), *bv = tt_values(b);
+    int bad = 0;
+    for (int64_t i = 0; i < a->numel; i++) bad |= fabs(av[i] - bv[i]) > 1e-4 * (1 + fabs(bv[i]));
+    free(av), free(bv);
+    return bad ? -1 : 0;
+}
+
+/* The input gradient keeps its blocked copy of gy for the weight gradient:
+ * taken only for the same gy, unchanged. */
+TEST(conv2d_backward_weight, onednn_reuses_grad_output_only_when_unchanged) {
+    ct_tensor *x = RND(51, 2, 16, 9, 9), *w = RND(52, 16, 16, 3, 3);
+    ct_tensor *gy = RND(53, 2, 16, 9, 9), *gy2 = RND(54, 2, 16, 9, 9);
+    CHECK(weight_grad_agrees(gy, gy, x, w, false) == 0);  /* reused */
+    CHECK(weight_grad_agrees(gy, gy2, x, w, false) == 0); /* another gy */
+    CHECK(weight_grad_agrees(gy, gy, x, w, true) == 0);   /* gy written in between */
+    /* a non-contiguous gy (a temporary contiguous copy per op) */
+    ct_tensor *gt = ct_transpose(RND(55, 2, 16, 9, 9), 2, 3);
+    CHECK(weight_grad_agrees(gt, gt, x, w, false) == 0);
+}

@@ -16,10 +16,15 @@
  *
  * Tensors stay NCHW (NCDHW): each call reorders the operands into the
  * layout the primitive chose and the result back, as PyTorch does for
- * NCHW tensors. Primitives and reorders are built once per shape and kept in
- * a small cache (a mutex, and a use count so that an entry in use is never
- * evicted); the scratchpad is the caller's (user scratchpad mode), so one
- * primitive runs concurrently from several threads. float32 only: oneDNN
+ * NCHW tensors (measured: plain NCHW src/dst makes oneDNN pick its
+ * gemm:jit kernels, 2x slower on both gradients; NHWC costs more in
+ * transposes than the blocked reorders). Primitives and reorders are built
+ * once per shape and thread count and kept in a small cache (a mutex, and a
+ * use count so that an entry in use is never evicted); the reordered
+ * weights are kept across calls and the blocked output gradient from the
+ * input gradient to the weight gradient (below); the scratchpad is the
+ * caller's (user scratchpad mode), so one primitive runs concurrently from
+ * several threads. float32 only: oneDNN
  * has no float64 convolution. */
 #ifdef CT_HAVE_DNNL
 
@@ -272,13 +277,15 @@ static dnnl_memory_t mem(const dnnl_memory_desc_t *md, void *p) {
     return m;
 }
 
-/* Runs e on user buffers a, b (inputs), bias (forward, or NULL) and out;
- * b_ready: b already in the primitive's layout there (the weight cache),
- * or NULL. */
-static int execute(entry *e, const void *a, const void *b, const void *b_ready, const void *bias,
-                   void *out) {
-    bool reorder_b = e->b.reorder && !b_ready;
-    size_t ab = e->a.reorder ? e->a.bytes : 0, bb = reorder_b ? e->b.bytes : 0,
+/* Runs e on user buffers a, b (inputs), bias (forward, or NULL) and out.
+ * Where a needs a reorder, a_blk (or NULL: a piece of the call's own
+ * buffer) receives it, or already holds it when a_ready (the kept output
+ * gradient); b_ready: b already in the primitive's layout there (the
+ * weight cache), or NULL. */
+static int execute(entry *e, const void *a, const void *b, const void *bias, void *out,
+                   void *a_blk, bool a_ready, const void *b_ready) {
+    bool reorder_a = e->a.reorder && !a_ready, reorder_b = e->b.reorder && !b_ready;
+    size_t ab = e->a.reorder && !a_blk ? e->a.bytes : 0, bb = reorder_b ? e->b.bytes : 0,
            ob = e->out.reorder ? e->out.bytes : 0;
     size_t total = ab + bb + ob + e->scratch + 4 * 64;
     ct_tensor *buf = ct__empty((int64_t[]){(int64_t)(total / 4 + 1)}, 1, CT_FLOAT32);
@@ -295,7 +302,7 @@ static int execute(entry *e, const void *a, const void *b, const void *b_ready, 
     ua = mem(&e->a.user, (void *)a);
     ub = mem(&e->b.user, (void *)b);
     uo = mem(&e->out.user, out);
-    ma = e->a.reorder ? mem(&e->a.prim, pa) : ua;
+    ma = e->a.reorder ? mem(&e->a.prim, a_blk ? a_blk : pa) : ua;
     mb = b_ready ? mem(&e->b.prim, (void *)b_ready) : reorder_b ? mem(&e->b.prim, pb) : ub;
     mo = e->out.reorder ? mem(&e->out.prim, po) : uo;
     if (!ua || !ub || !uo || !ma || !mb || !mo) goto done;
@@ -306,7 +313,7 @@ static int execute(entry *e, const void *a, const void *b, const void *b_ready, 
             goto done;
     }
     if (bias && !(mbias = mem(&e->bias_md, (void *)bias))) goto done;
-    if (e->a.reorder &&
+    if (reorder_a &&
         dnnl_primitive_execute(e->a.reorder, s, 2,
                                (dnnl_exec_arg_t[]){{DNNL_ARG_FROM, ua}, {DNNL_ARG_TO, ma}}))
         goto done;
@@ -373,9 +380,12 @@ typedef struct wentry {
 static wentry wcache[WCACHE_SIZE];
 static unsigned long wticks;
 static pthread_mutex_t wlock = PTHREAD_MUTEX_INITIALIZER;
-static _Thread_local const ct_tensor *noted;
+static _Thread_local const ct_tensor *noted, *noted_grad;
 
-void ct__conv_dnnl_note(const ct_tensor *weight) { noted = weight; }
+void ct__conv_dnnl_note(const ct_tensor *weight, const ct_tensor *grad_out) {
+    noted = weight;
+    noted_grad = grad_out;
+}
 
 static void wentry_clear(wentry *w) {
     ct__storage_release(w->storage);
@@ -476,6 +486,59 @@ static void wcache_put(wentry *w) {
     pthread_mutex_unlock(&wlock);
 }
 
+/* ------------------------------------------------------ output gradient
+ * conv2d's backward runs the input gradient, then the weight gradient, on
+ * the same output gradient gy, and both primitives want it in the same
+ * blocked layout: the input gradient keeps its reorder of gy here, and the
+ * weight gradient takes it (one reorder of gy instead of two; PyTorch does
+ * two). One slot, keyed like the weights (storage held, pointer, layout,
+ * version), emptied by the next gradient call whichever it is, and at
+ * teardown. */
+static struct {
+    ct_storage *storage;
+    const void *ptr;
+    uint64_t version;
+    dnnl_memory_desc_t md;
+    ct_tensor *buf;
+} kept;
+
+static void kept_clear(void) {
+    ct__storage_release(kept.storage);
+    ct_release(kept.buf);
+    memset(&kept, 0, sizeof kept);
+}
+
+__attribute__((destructor)) static void kept_teardown(void) { kept_clear(); }
+
+/* The kept blocked gy of tensor t at ptr in layout md (owned), or NULL;
+ * the slot is empty afterwards either way. */
+static ct_tensor *kept_take(const ct_tensor *t, const void *ptr, const dnnl_memory_desc_t *md) {
+    ct_tensor *r = NULL;
+    pthread_mutex_lock(&wlock);
+    if (kept.buf && t && kept.storage == t->storage && kept.ptr == ptr &&
+        kept.version == ct_version(t) && dnnl_memory_desc_equal(&kept.md, md)) {
+        r = kept.buf;
+        kept.buf = NULL;
+    }
+    kept_clear();
+    pthread_mutex_unlock(&wlock);
+    return r;
+}
+
+/* Keeps buf (owned, taken) as the blocked gy of t at ptr in layout md. */
+static void kept_put(const ct_tensor *t, const void *ptr, const dnnl_memory_desc_t *md,
+                     ct_tensor *buf) {
+    pthread_mutex_lock(&wlock);
+    kept_clear();
+    atomic_fetch_add_explicit(&t->storage->refcount, 1, memory_order_relaxed);
+    kept.storage = t->storage;
+    kept.ptr = ptr;
+    kept.version = ct_version(t);
+    kept.md = *md;
+    kept.buf = buf;
+    pthread_mutex_unlock(&wlock);
+}
+
 bool ct__conv_dnnl_on = true;
 
 int ct__conv_dnnl(int kind, int nd, const void *a, const void *b, const void *bias, void *out,
@@ -509,8 +572,24 @@ int ct__conv_dnnl(int kind, int nd, const void *a, const void *b, const void *bi
         ct_data_ptr(t) == b &&
         ct_is_contiguous(t) && (size_t)t->numel * 4 == dnnl_memory_desc_get_size(&e->b.user))
         w = wcache_get(t, b, &e->b);
-    int rc = execute(e, a, b, w ? ct_data_ptr(w->buf) : NULL, bias, out);
+    /* a is the output gradient of both gradients */
+    const ct_tensor *gy = noted_grad;
+    ct_tensor *ablk = NULL;
+    bool a_ready = false;
+    if (kind != 0 && e->a.reorder) {
+        bool named = gy && !gy->storage->deleter && gy->dtype == CT_FLOAT32 &&
+                     ct_data_ptr(gy) == a && ct_is_contiguous(gy) &&
+                     (size_t)gy->numel * 4 == dnnl_memory_desc_get_size(&e->a.user);
+        ablk = kept_take(named ? gy : NULL, a, &e->a.prim);
+        a_ready = ablk != NULL;
+        if (!ablk && named && kind == 1)
+            ablk = ct__empty((int64_t[]){(int64_t)(e->a.bytes / 4 + 1)}, 1, CT_FLOAT32);
+    }
+    int rc = execute(e, a, b, bias, out, ablk ? ct_data_ptr(ablk) : NULL, a_ready,
+                     w ? ct_data_ptr(w->buf) : NULL);
     if (w) wcache_put(w);
+    if (ablk && kind == 1 && rc == 0) kept_put(gy, a, &e->a.prim, ablk);
+    else ct_release(ablk);
     release_entry(e);
     return rc < 0 ? 0 : 1;
 }
