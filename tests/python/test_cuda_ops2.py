@@ -258,3 +258,12 @@ def test_conv2d_forward_backward(device, cfg, dtype):
     check(cx.grad, tx.grad, device, tol=tol)
     check(cw.grad, tw.grad, device, tol=tol)
     check(cb.grad, tb.grad, device, tol=tol)
+
+
+def test_cudnn_backend_answers_truthfully():
+    c = ctorch.backends.cudnn
+    assert c.enabled is True and c.benchmark is False and c.deterministic is False
+    if not HAS_GPU:
+        assert c.is_available() is False and c.version() is None
+    elif c.is_available():
+        assert c.version() >= 8000
