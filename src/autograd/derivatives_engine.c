@@ -4,6 +4,7 @@
  * create_graph differentiates through them. Also: the registry of every
  * derivative family. */
 #include "autograd/ag_internal.h"
+#include "ops/index_internal.h"
 #include "ops/pointwise_kops.h"
 #include "ops/reduce_internal.h"
 
@@ -269,11 +270,18 @@ static int check_idx(const char *op, const ct_tensor *idx, const ct_tensor *x) {
 
 ct_tensor *ct__ag_scatter_dim(const ct_tensor *x, const ct_tensor *idx, int d,
                               const int64_t *sizes, int ndim) {
-    if (ct__require_cpu("scatter backward", x) < 0 || check_idx("scatter backward", idx, x) < 0)
-        return NULL;
+    if (check_idx("scatter backward", idx, x) < 0) return NULL;
     ct_tensor *r = zeros_owned(sizes, ndim, x->dtype, x->storage->device);
     if (!r) return NULL;
-    if (x->ndim == 0) {
+    if (!ct__on_cpu(x) && x->ndim > 0) { /* the GPU's scatter kernel (ct__sg_run) */
+        int64_t bad = 0;
+        int rc = ct__sg_run(CT__SG_COPY, r, idx, (ct_tensor *)x, d, 0, &bad);
+        if (rc != 0) {
+            if (rc > 0) ct_set_error(CT_ERR_INDEX, "scatter backward: index %lld out of range", (long long)bad);
+            ct_release(r);
+            return NULL;
+        }
+    } else if (x->ndim == 0) {
         if (ct__copy_into(r, x) < 0) {
             ct_release(r);
             return NULL;
@@ -293,11 +301,18 @@ ct_tensor *ct__ag_scatter_dim(const ct_tensor *x, const ct_tensor *idx, int d,
 }
 
 ct_tensor *ct__ag_gather_dim(const ct_tensor *x, const ct_tensor *idx, int d) {
-    if (ct__require_cpu("gather backward", x) < 0 || check_idx("gather backward", idx, x) < 0)
-        return NULL;
-    ct_tensor *r = ct__empty(idx->sizes, idx->ndim, x->dtype);
+    if (check_idx("gather backward", idx, x) < 0) return NULL;
+    ct_tensor *r = ct__empty_on(idx->sizes, idx->ndim, x->dtype, x->storage->device);
     if (!r) return NULL;
-    if (x->ndim == 0) {
+    if (!ct__on_cpu(x) && x->ndim > 0) { /* the GPU's gather kernel (ct__sg_run) */
+        int64_t bad = 0;
+        int rc = ct__sg_run(CT__SG_GATHER, (ct_tensor *)x, idx, r, d, 0, &bad);
+        if (rc != 0) {
+            if (rc > 0) ct_set_error(CT_ERR_INDEX, "gather backward: index %lld out of range", (long long)bad);
+            ct_release(r);
+            return NULL;
+        }
+    } else if (x->ndim == 0) {
         if (ct__copy_into(r, x) < 0) {
             ct_release(r);
             return NULL;

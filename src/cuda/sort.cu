@@ -72,7 +72,7 @@ __device__ __forceinline__ void order_pair(T *key, int64_t *ix, int64_t i, int64
 }
 
 template <typename T>
-__global__ void sort_small(const T *x, T *vals, int64_t *idx, int64_t rows, int64_t n, int64_t P, int desc) {
+__global__ void __launch_bounds__(1024) sort_small(const T *x, T *vals, int64_t *idx, int64_t rows, int64_t n, int64_t P, int desc) {
     extern __shared__ int64_t smem[]; // P indices, then P keys
     int64_t *six = smem;
     T *skey = (T *)(smem + P);

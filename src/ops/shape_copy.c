@@ -35,7 +35,6 @@ static ct_tensor *record1(ct_tensor *out, int op, const ct_tensor *x, const ct_t
 
 /* ---------------------------------------------------------------- flip */
 ct_tensor *ct_flip(const ct_tensor *x, const int *dims, int ndims) {
-    if (ct__require_cpu("flip", x) < 0) return NULL;
     bool seen[CT_MAX_DIMS] = {0};
     int64_t st[CT_MAX_DIMS];
     int64_t off = x->offset;
@@ -53,7 +52,8 @@ ct_tensor *ct_flip(const ct_tensor *x, const int *dims, int ndims) {
         st[d] = -st[d];
     }
     a.i[0] = a.ndims;
-    ct_tensor *out = ct__empty(x->sizes, x->ndim, x->dtype);
+    /* any device: the copy of the reversed view runs there */
+    ct_tensor *out = ct__empty_on(x->sizes, x->ndim, x->dtype, x->storage->device);
     if (!out) return NULL;
     if (x->numel > 0) {
         ct_tensor *rev = raw_view(x, x->sizes, st, x->ndim, off);

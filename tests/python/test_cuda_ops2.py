@@ -258,3 +258,29 @@ def test_conv2d_forward_backward(device, cfg, dtype):
     check(cx.grad, tx.grad, device, tol=tol)
     check(cw.grad, tw.grad, device, tol=tol)
     check(cb.grad, tb.grad, device, tol=tol)
+
+
+def test_cudnn_backend_answers_truthfully():
+    c = ctorch.backends.cudnn
+    assert c.enabled is True and c.benchmark is False and c.deterministic is False
+    if not HAS_GPU:
+        assert c.is_available() is False and c.version() is None
+    elif c.is_available():
+        assert c.version() >= 8000
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradients_of_scans_sorts_joins_and_flip(device):
+    a, b = data((4, 6), seed=11), data((4, 6), seed=12)
+    w = data((4, 12), seed=13)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ca, cb = on(a, device).requires_grad_(), on(b, device).requires_grad_()
+    def f(lib, x, y, g):
+        s = lib.cat([lib.cumsum(x, 1), lib.cumprod(y, 0)], 1) * g
+        v = lib.sort(x, dim=1, descending=True)[0] + lib.topk(y, 6, dim=1)[0]
+        return s.sum() + (v * lib.flip(x, [0])).sum()
+    f(ctorch, ca, cb, on(w, device)).backward()
+    f(torch, ta, tb, torch.tensor(w)).backward()
+    check(ca.grad, ta.grad, device, tol=1e-10)
+    check(cb.grad, tb.grad, device, tol=1e-10)
+    check(ctorch.flip(on(a, device), [0, 1]), torch.flip(torch.tensor(a), [0, 1]), device)
