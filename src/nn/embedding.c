@@ -7,13 +7,19 @@
 
 #include <math.h>
 
+static const char *scalar_name(ct_dtype dt) {
+    static const char *const names[CT_NUM_DTYPES] = {
+        "Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float", "Double"};
+    return (unsigned)dt < CT_NUM_DTYPES ? names[dt] : "?";
+}
+
 ct_tensor *ct__emb_flat_indices(const char *op, const ct_tensor *indices) {
     if (ct__require_cpu(op, indices) < 0) return NULL;
     if (indices->dtype != CT_INT64 && indices->dtype != CT_INT32)
         return CT_FAIL(CT_ERR_RUNTIME,
                        "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                        "Long, Int; but got %s instead (while checking arguments for %s)",
-                       ct_dtype_name(indices->dtype), op);
+                       ct__emb_type_name(indices->dtype), op);
     ct_tensor *c = indices->dtype == CT_INT64 ? ct__contiguous(indices) : ct__to_dtype(indices, CT_INT64, true);
     if (!c) return NULL;
     int64_t n = c->numel;
@@ -66,7 +72,7 @@ ct_tensor *ct_embedding_renorm_(ct_tensor *weight, const ct_tensor *indices, dou
     if (weight->dtype != CT_FLOAT32 && weight->dtype != CT_FLOAT64)
         return CT_FAIL(CT_ERR_RUNTIME,
                        "norm(): input dtype should be either floating point or complex. Got %s instead.",
-                       ct_dtype_name(weight->dtype));
+                       scalar_name(weight->dtype));
     ct_tensor *flat = ct__emb_flat_indices(op, indices);
     if (!flat) return NULL;
     const int64_t *idx = ct_data_ptr(flat);
@@ -100,7 +106,7 @@ ct_tensor *ct_embedding_ex(ct_tensor *weight, const ct_tensor *indices, int64_t 
         return CT_FAIL(CT_ERR_RUNTIME,
                        "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                        "Long, Int; but got %s instead (while checking arguments for embedding)",
-                       ct_dtype_name(indices->dtype));
+                       ct__emb_type_name(indices->dtype));
     if (weight->ndim != 2) return CT_FAIL(CT_ERR_RUNTIME, "'weight' must be 2-D, got %s", ct__shp(weight));
     if (indices->ndim >= CT_MAX_DIMS)
         return CT_FAIL(CT_ERR_RUNTIME, "embedding: indices have too many dims (%d)", indices->ndim);
@@ -194,7 +200,7 @@ ct_tensor *ct_embedding_dense_backward(const ct_tensor *grad, const ct_tensor *i
     if (!grad || !indices) return CT_FAIL(CT_ERR_VALUE, "%s: grad and indices must not be NULL", op);
     if (ct__require_cpu(op, grad) < 0) return NULL;
     if (grad->dtype != CT_FLOAT32 && grad->dtype != CT_FLOAT64)
-        return CT_FAIL(CT_ERR_NOT_IMPL, "\"%s\" not implemented for '%s'", op, ct_dtype_name(grad->dtype));
+        return CT_FAIL(CT_ERR_NOT_IMPL, "\"%s\" not implemented for '%s'", op, scalar_name(grad->dtype));
     if (num_weights < 0 || padding_idx < -1 || padding_idx >= num_weights)
         return CT_FAIL(CT_ERR_RUNTIME, "%s: num_weights %lld and padding_idx %lld are out of range", op,
                        (long long)num_weights, (long long)padding_idx);
