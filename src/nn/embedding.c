@@ -200,7 +200,7 @@ ct_tensor *ct_embedding_dense_backward(const ct_tensor *grad, const ct_tensor *i
     if (!grad || !indices) return CT_FAIL(CT_ERR_VALUE, "%s: grad and indices must not be NULL", op);
     if (ct__require_cpu(op, grad) < 0) return NULL;
     if (grad->dtype != CT_FLOAT32 && grad->dtype != CT_FLOAT64)
-        return CT_FAIL(CT_ERR_NOT_IMPL, "\"%s\" not implemented for '%s'", op, scalar_name(grad->dtype));
+        return CT_FAIL(CT_ERR_RUNTIME, "\"%s\" not implemented for '%s'", op, scalar_name(grad->dtype));
     if (num_weights < 0 || padding_idx < -1 || padding_idx >= num_weights)
         return CT_FAIL(CT_ERR_RUNTIME, "%s: num_weights %lld and padding_idx %lld are out of range", op,
                        (long long)num_weights, (long long)padding_idx);

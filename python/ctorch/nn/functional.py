@@ -1232,6 +1232,9 @@ _BAG_MODES = {"sum": 0, "mean": 1, "max": 2}
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     """The C op embedding_bag (checks and messages in C)."""
+    if input.dim() == 2 and offsets is not None:
+        raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed "
+                         "length sequences. However, found offsets of type {}".format(type(offsets)))
     if mode not in _BAG_MODES:
         raise ValueError("mode has to be one of sum, mean or max")
     return _C._embedding_bag(weight, input, offsets, _BAG_MODES[mode], per_sample_weights, include_last_offset,
