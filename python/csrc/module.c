@@ -526,6 +526,7 @@ extern PyMethodDef ctpy_nn_conv_functions[];
 extern PyMethodDef ctpy_nn_norm_functions[];
 extern PyMethodDef ctpy_nn_extra_functions[];
 extern PyMethodDef ctpy_nn_pool2_functions[];
+extern PyMethodDef ctpy_nn_embpool_functions[];
 int ctpy_autograd_init(PyObject *m);
 int ctpy_data_init(PyObject *m);
 PyObject *ctpy_result_type(PyObject *m, PyObject *const *args, Py_ssize_t n);
@@ -632,6 +633,7 @@ PyMODINIT_FUNC PyInit__C(void) {
                               ctpy_nn_extra_functions,
                               ctpy_compare_functions,
                               ctpy_nn_pool2_functions,
+                              ctpy_nn_embpool_functions,
                               };
     for (size_t i = 0; i < sizeof ftables / sizeof *ftables; i++)
         if (add_functions(m, ftables[i]) < 0) return NULL;

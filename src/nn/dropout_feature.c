@@ -97,7 +97,6 @@ static ct_tensor *feature_dropout(int opid, const char *name, int mode, bool alp
                        "and an optional batch dimension (i.e. 2D or 3D inputs).",
                        x->ndim);
     if (!training || p == 0 || x->numel == 0) return inplace ? x : ct_alias(x);
-    if (ct__require_cpu(name, x) < 0) return NULL;
     if (!ct_dtype_is_floating(x->dtype)) {
         static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte", "Char", "Short", "Int",
                                                          "Long", "Half", "BFloat16", "Float", "Double"};
@@ -107,6 +106,26 @@ static ct_tensor *feature_dropout(int opid, const char *name, int mode, bool alp
     int64_t ms[CT_MAX_DIMS];
     ct_tensor *mul, *add;
     if (mask_shape(name, mode, x, ms) < 0 || draw_masks(x, ms, p, alpha, g, &mul, &add) < 0) return NULL;
+    if (!ct__on_cpu(x)) {
+        /* x on a GPU: the masks (drawn on the CPU) move there, the product
+         * goes through the pointwise ops (which record themselves) */
+        ct_device dev = x->storage->device;
+        ct_scope sc = ct_scope_begin();
+        ct_tensor *m = ct_to_device(mul, dev), *a = add ? ct_to_device(add, dev) : NULL, *r = NULL;
+        if (m && (!add || a)) {
+            if (inplace) {
+                r = ct_mul_(x, m);
+                if (r && a) r = ct_add_(x, a);
+            } else {
+                r = ct_mul(x, m);
+                if (r && a) r = ct_add(r, a);
+                if (r) ct_keep(r);
+            }
+        }
+        ct_scope_end(sc);
+        ct_release(mul), ct_release(add);
+        return r && !inplace ? ct_autorelease(r) : r;
+    }
     if (inplace) {
         ct_tensor *r = ct_mul_(x, mul);
         if (r && add) r = ct_add_(x, add);

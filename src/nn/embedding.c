@@ -7,13 +7,19 @@
 
 #include <math.h>
 
+static const char *scalar_name(ct_dtype dt) {
+    static const char *const names[CT_NUM_DTYPES] = {
+        "Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float", "Double"};
+    return (unsigned)dt < CT_NUM_DTYPES ? names[dt] : "?";
+}
+
 ct_tensor *ct__emb_flat_indices(const char *op, const ct_tensor *indices) {
     if (ct__require_cpu(op, indices) < 0) return NULL;
     if (indices->dtype != CT_INT64 && indices->dtype != CT_INT32)
         return CT_FAIL(CT_ERR_RUNTIME,
                        "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                        "Long, Int; but got %s instead (while checking arguments for %s)",
-                       ct_dtype_name(indices->dtype), op);
+                       ct__emb_type_name(indices->dtype), op);
     ct_tensor *c = indices->dtype == CT_INT64 ? ct__contiguous(indices) : ct__to_dtype(indices, CT_INT64, true);
     if (!c) return NULL;
     int64_t n = c->numel;
@@ -66,7 +72,7 @@ ct_tensor *ct_embedding_renorm_(ct_tensor *weight, const ct_tensor *indices, dou
     if (weight->dtype != CT_FLOAT32 && weight->dtype != CT_FLOAT64)
         return CT_FAIL(CT_ERR_RUNTIME,
                        "norm(): input dtype should be either floating point or complex. Got %s instead.",
-                       ct_dtype_name(weight->dtype));
+                       scalar_name(weight->dtype));
     ct_tensor *flat = ct__emb_flat_indices(op, indices);
     if (!flat) return NULL;
     const int64_t *idx = ct_data_ptr(flat);
@@ -91,16 +97,37 @@ static void gather_rows(const char *w, const int64_t *idx, int64_t n, size_t row
     for (int64_t i = 0; i < n; i++) memcpy(out + (size_t)i * rowbytes, w + (size_t)idx[i] * rowbytes, rowbytes);
 }
 
+/* A weight on a GPU: index_select (whose backward is index_add) and where
+ * for padding_idx, ops that have CUDA kernels. */
+static ct_tensor *embedding_composite(const ct_tensor *weight, const ct_tensor *indices, int64_t pad) {
+    int64_t shape[CT_MAX_DIMS];
+    for (int d = 0; d < indices->ndim; d++) shape[d] = indices->sizes[d];
+    shape[indices->ndim] = weight->sizes[1];
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *r = NULL;
+    ct_tensor *flat = ct_reshape(indices, (const int64_t[]){-1}, 1);
+    ct_tensor *rows = flat ? ct_index_select(weight, 0, flat) : NULL;
+    if (rows && pad >= 0) {
+        ct_tensor *keep = ct_ne_scalar(flat, (double)pad);
+        keep = keep ? ct_unsqueeze(keep, 1) : NULL;
+        ct_tensor *frozen = keep ? ct_detach(rows) : NULL;
+        rows = frozen ? ct_where(keep, rows, frozen) : NULL;
+    }
+    if (rows) r = ct_reshape(rows, shape, indices->ndim + 1);
+    if (r) ct_keep(r);
+    ct_scope_end(sc);
+    return r ? ct_autorelease(r) : NULL;
+}
+
 ct_tensor *ct_embedding_ex(ct_tensor *weight, const ct_tensor *indices, int64_t padding_idx, double max_norm,
                            double norm_type, bool scale_grad_by_freq, bool sparse) {
     const char *op = "embedding";
     if (!weight || !indices) return CT_FAIL(CT_ERR_VALUE, "embedding: weight and indices must not be NULL");
-    if (ct__require_cpu(op, weight) < 0) return NULL;
     if (indices->dtype != CT_INT64 && indices->dtype != CT_INT32)
         return CT_FAIL(CT_ERR_RUNTIME,
                        "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                        "Long, Int; but got %s instead (while checking arguments for embedding)",
-                       ct_dtype_name(indices->dtype));
+                       ct__emb_type_name(indices->dtype));
     if (weight->ndim != 2) return CT_FAIL(CT_ERR_RUNTIME, "'weight' must be 2-D, got %s", ct__shp(weight));
     if (indices->ndim >= CT_MAX_DIMS)
         return CT_FAIL(CT_ERR_RUNTIME, "embedding: indices have too many dims (%d)", indices->ndim);
@@ -116,6 +143,9 @@ ct_tensor *ct_embedding_ex(ct_tensor *weight, const ct_tensor *indices, int64_t 
         return CT_FAIL(CT_ERR_NOT_IMPL,
                        "embedding: sparse=True is not implemented (ctorch has no sparse tensors); use "
                        "sparse=False");
+    if (!ct__on_cpu(weight) && isnan(max_norm) && !scale_grad_by_freq)
+        return embedding_composite(weight, indices, padding_idx);
+    if (ct__require_cpu(op, weight) < 0) return NULL;
     if (!isnan(max_norm) && !ct_embedding_renorm_(weight, indices, max_norm, norm_type)) return NULL;
     ct_tensor *flat = ct__emb_flat_indices(op, indices);
     if (!flat) return NULL;
@@ -194,7 +224,7 @@ ct_tensor *ct_embedding_dense_backward(const ct_tensor *grad, const ct_tensor *i
     if (!grad || !indices) return CT_FAIL(CT_ERR_VALUE, "%s: grad and indices must not be NULL", op);
     if (ct__require_cpu(op, grad) < 0) return NULL;
     if (grad->dtype != CT_FLOAT32 && grad->dtype != CT_FLOAT64)
-        return CT_FAIL(CT_ERR_NOT_IMPL, "\"%s\" not implemented for '%s'", op, ct_dtype_name(grad->dtype));
+        return CT_FAIL(CT_ERR_RUNTIME, "\"%s\" not implemented for '%s'", op, scalar_name(grad->dtype));
     if (num_weights < 0 || padding_idx < -1 || padding_idx >= num_weights)
         return CT_FAIL(CT_ERR_RUNTIME, "%s: num_weights %lld and padding_idx %lld are out of range", op,
                        (long long)num_weights, (long long)padding_idx);

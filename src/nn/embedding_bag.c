@@ -52,7 +52,7 @@ static ct_tensor *bad_index_dtype(const ct_tensor *t) {
     return CT_FAIL(CT_ERR_RUNTIME,
                    "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
                    "Int; but got %s instead (while checking arguments for embedding_bag)",
-                   ct_dtype_name(t->dtype));
+                   ct__emb_type_name(t->dtype));
 }
 
 /* Checks everything but the values of indices and offsets. */
@@ -87,13 +87,13 @@ static ct_tensor *check_args(const ct_tensor *weight, const ct_tensor *indices, 
         return CT_FAIL(CT_ERR_RUNTIME,
                        "Expected tensor for argument #1 'weight' to have one of the following scalar types: "
                        "Float, Double; but got %s instead (while checking arguments for embedding_bag)",
-                       ct_dtype_name(weight->dtype));
+                       ct__emb_type_name(weight->dtype));
     if (psw && psw->dtype != weight->dtype)
         return CT_FAIL(CT_ERR_RUNTIME,
                        "Expected tensor for argument #1 'weight' to have the same type as tensor for argument #1 "
                        "'per_sample_weights'; but type %s does not equal %s (while checking arguments for "
                        "embedding_bag)",
-                       ct_dtype_name(weight->dtype), ct_dtype_name(psw->dtype));
+                       ct__emb_type_name(weight->dtype), ct__emb_type_name(psw->dtype));
     int64_t num = weight->sizes[0];
     if (padding_idx != CT_NO_PADDING_IDX && (padding_idx < -num || padding_idx >= num))
         return CT_FAIL(CT_ERR_RUNTIME,

@@ -5,6 +5,15 @@
 
 #include "nn/nn_internal.h"
 
+/* PyTorch's legacy type name of a CPU tensor of dtype dt ("torch.FloatTensor"),
+ * the wording of its "Expected tensor for argument" messages. */
+static inline const char *ct__emb_type_name(ct_dtype dt) {
+    static const char *const names[CT_NUM_DTYPES] = {
+        "torch.BoolTensor", "torch.ByteTensor", "torch.CharTensor",     "torch.ShortTensor", "torch.IntTensor",
+        "torch.LongTensor", "torch.HalfTensor", "torch.BFloat16Tensor", "torch.FloatTensor", "torch.DoubleTensor"};
+    return (unsigned)dt < CT_NUM_DTYPES ? names[dt] : "?";
+}
+
 /* indices (int32/int64, CPU, any layout) as a contiguous 1-d int64 tensor
  * (owned); PyTorch's dtype message naming op otherwise. */
 ct_tensor *ct__emb_flat_indices(const char *op, const ct_tensor *indices);

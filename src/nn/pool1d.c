@@ -94,7 +94,7 @@ ct_tensor *ct_max_pool1d(const ct_tensor *x, int64_t kernel, int64_t stride, int
         return CT_FAIL(CT_ERR_RUNTIME, "max_pool1d() dilation must be greater than zero, but got %lld",
                        (long long)dilation);
     if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64)
-        return CT_FAIL(CT_ERR_NOT_IMPL, "\"max_pool1d_impl\" not implemented for '%s'", type_name(x->dtype));
+        return CT_FAIL(CT_ERR_RUNTIME, "\"max_pool1d_impl\" not implemented for '%s'", type_name(x->dtype));
     win1d w = {x->sizes[x->ndim - 1], 0, kernel, stride, padding, dilation}, *g = &w;
     w.OL = pool_out(w.L, kernel, padding, stride, dilation, ceil_mode);
     if (w.OL < 0)
@@ -214,7 +214,7 @@ ct_tensor *ct_avg_pool1d(const ct_tensor *x, int64_t kernel, int64_t stride, int
                        "input, but got:%s",
                        ct__shp(x));
     if (x->dtype == CT_BOOL || x->dtype == CT_FLOAT16 || x->dtype == CT_BFLOAT16)
-        return CT_FAIL(CT_ERR_NOT_IMPL, "\"avg_pool2d\" not implemented for '%s'", type_name(x->dtype));
+        return CT_FAIL(CT_ERR_RUNTIME, "\"avg_pool2d\" not implemented for '%s'", type_name(x->dtype));
     win1d w, *g = &w;
     if (avg_window(op, x->sizes[x->ndim - 1], x->sizes[x->ndim - 2], kernel, stride, padding, ceil_mode, &w) < 0)
         return NULL;
@@ -251,7 +251,7 @@ static int grad_shape(const char *op, const ct_tensor *grad_out, int64_t L, int6
         return -1;
     }
     if (grad_out->dtype != CT_FLOAT32 && grad_out->dtype != CT_FLOAT64) {
-        ct_set_error(CT_ERR_NOT_IMPL, "\"%s\" not implemented for '%s'", op, type_name(grad_out->dtype));
+        ct_set_error(CT_ERR_RUNTIME, "\"%s\" not implemented for '%s'", op, type_name(grad_out->dtype));
         return -1;
     }
     return 0;
@@ -369,7 +369,7 @@ static int adaptive_check(const char *op, const ct_tensor *x, int64_t O) {
         return -1;
     }
     if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64) {
-        ct_set_error(CT_ERR_NOT_IMPL, "\"%s\" not implemented for '%s'", op, type_name(x->dtype));
+        ct_set_error(CT_ERR_RUNTIME, "\"%s\" not implemented for '%s'", op, type_name(x->dtype));
         return -1;
     }
     return 0;

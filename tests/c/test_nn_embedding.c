@@ -271,7 +271,7 @@ TEST(embedding_bag, errors_with_torch_messages) {
               "offsets[-1] can not be greater than input's length 3 but got offsets[-1] of 4");
     CHECK_ERR(BAG(w, in, ids(VALS(0, 2, 1), SHAPE(3), 1), 0, NULL, CT_NO_PADDING_IDX), "non-decreasing");
     CHECK_ERR(BAG(w, in, tt_tensor(VALS(0, 1), SHAPE(2), 1, CT_FLOAT32), 0, NULL, CT_NO_PADDING_IDX),
-              "Long, Int; but got float32 instead (while checking arguments for embedding_bag)");
+              "Long, Int; but got torch.FloatTensor instead (while checking arguments for embedding_bag)");
     CHECK_ERR(BAG(w, tt_tensor(VALS(0, 1), SHAPE(2), 1, CT_FLOAT64), off, 0, NULL, CT_NO_PADDING_IDX),
               "'indices' to have one of the following scalar types");
     CHECK_ERR(BAG(w, ct_zeros(SHAPE(1, 1, 1), 3, CT_INT64), NULL, 0, NULL, CT_NO_PADDING_IDX),

@@ -80,17 +80,17 @@ def _single(v, name):
     return v
 
 
+def _stride1d(kernel, stride):
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        return kernel
+    return _single(stride, "stride")
+
+
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Through max_pool2d over a unit height (indices are then the 1-d positions)."""
-    if input.dim() not in (2, 3):
-        raise RuntimeError("max_pool1d() Expected 2D or 3D input tensor, but got {}".format(list(input.shape)))
+    """The C op max_pool1d (indices are positions in L)."""
     k = _single(kernel_size, "kernel_size")
-    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else _single(stride, "stride")
-    r = _C.max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding")),
-                      (1, _single(dilation, "dilation")), ceil_mode, return_indices)
-    if return_indices:
-        return r[0].squeeze(-2), r[1].squeeze(-2)
-    return r.squeeze(-2)
+    return _C._max_pool1d(input, k, _stride1d(k, stride), _single(padding, "padding"), _single(dilation, "dilation"),
+                          ceil_mode, return_indices)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -99,12 +99,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    if input.dim() not in (2, 3):
-        raise RuntimeError("avg_pool1d() Expected 2D or 3D input tensor, but got {}".format(list(input.shape)))
     k = _single(kernel_size, "kernel_size")
-    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else _single(stride, "stride")
-    return _C._avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding")), ceil_mode,
-                          count_include_pad, None).squeeze(-2)
+    return _C._avg_pool1d(input, k, _stride1d(k, stride), _single(padding, "padding"), ceil_mode, count_include_pad)
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -112,10 +108,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_avg_pool1d(input, output_size):
-    if input.dim() not in (2, 3):
-        raise RuntimeError("adaptive_avg_pool1d() Expected 2D or 3D input tensor, but got {}".format(
-            list(input.shape)))
-    return _C._adaptive_avg_pool2d(input.unsqueeze(-2), (1, _single(output_size, "output_size"))).squeeze(-2)
+    return _C._adaptive_avg_pool1d(input, _single(output_size, "output_size"))
 
 
 # ---------------------------------------------------------------- softmax family
@@ -165,35 +158,13 @@ def _check_p(p):
         raise ValueError("dropout probability has to be between 0 and 1, but got {}".format(p))
 
 
-def _feature_dropout(x, p, training, inplace):
-    """Drops whole channels of x [N, C, *]: one Bernoulli draw per (batch,
-    channel), the stream of PyTorch's CPU feature dropout."""
-    if not training or p == 0.0:
-        return x
-    shape = list(x.shape[:2]) + [1] * (x.dim() - 2)
-    if p == 1.0:
-        noise = ctorch.zeros(shape, dtype=x.dtype)
-    else:
-        noise = ctorch.empty(shape, dtype=x.dtype).bernoulli_(1.0 - p).div_(1.0 - p)
-    return x.mul_(noise) if inplace else x * noise
-
-
-def _unbatched_feature_dropout(input, p, training, inplace, batched):
-    if batched:
-        return _feature_dropout(input, p, training, inplace)
-    r = _feature_dropout(input.unsqueeze(0), p, training, False).squeeze(0)
-    return input.copy_(r) if inplace and training and p > 0 else r
+# The feature dropouts are C ops (one Bernoulli draw per channel from the
+# default generator, PyTorch's stream): kinds of _C._feature_dropout.
+_DROPOUT1D, _DROPOUT2D, _DROPOUT3D, _ALPHA_DROPOUT, _FEATURE_ALPHA_DROPOUT = 1, 2, 3, 4, 5
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
-    _check_p(p)
-    inp_dim = input.dim()
-    if inp_dim not in (2, 3):
-        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {inp_dim}D input. "
-                           "Note that dropout1d exists to provide channel-wise dropout on inputs with 1 "
-                           "spatial dimension, a channel dimension, and an optional batch dimension "
-                           "(i.e. 2D or 3D inputs).")
-    return _unbatched_feature_dropout(input, p, training, inplace, inp_dim == 3)
+    return _C._feature_dropout(input, _DROPOUT1D, p, training, inplace)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -211,7 +182,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                       "is the channel dim. This behavior will change in a future release to interpret the "
                       "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
                       "channel-wise dropout behavior, please switch to using dropout1d instead.")
-    return _feature_dropout(input, p, training, inplace)
+    return _C._feature_dropout(input, _DROPOUT2D, p, training, inplace)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
@@ -223,7 +194,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
                       "and silence this warning, please use dropout instead. Note that dropout3d "
                       "exists to provide channel-wise dropout on inputs with 3 spatial dimensions, "
                       "a channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).")
-    return _unbatched_feature_dropout(input, p, training, inplace, inp_dim == 5)
+    return _C._feature_dropout(input, _DROPOUT3D, p, training, inplace)
 
 
 def _verify_batch_size(size):
@@ -415,22 +386,15 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
-    """Rows of weight picked by index_select (whose backward is index_add).
-    PyTorch leaves the padding_idx row without gradient; so does this, by
-    detaching the rows picked at padding_idx."""
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not implemented")
-    if input.dtype not in (ctorch.int64, ctorch.int32):
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           "Long, Int; but got {} instead (while checking arguments for embedding)".format(input.type()))
-    flat = input.reshape(-1)
-    rows = weight.index_select(0, flat)
+    """The C op embedding: max_norm renormalises the looked-up rows of weight
+    in place (outside autograd); sparse gradients are not implemented."""
     if padding_idx is not None:
-        if padding_idx < 0:
-            padding_idx += weight.shape[0]
-        keep = (flat != padding_idx).unsqueeze(-1)
-        rows = ctorch.where(keep, rows, rows.detach())
-    return rows.reshape(list(input.shape) + [weight.shape[1]])
+        if padding_idx > 0:
+            assert padding_idx < weight.size(0), "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -weight.size(0), "Padding_idx must be within num_embeddings"
+            padding_idx = weight.size(0) + padding_idx
+    return _C._embedding(weight, input, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
 
 
 # ---------------------------------------------------------------- losses
@@ -597,34 +561,12 @@ def softshrink(input, lambd=0.5):
     return ctorch.where(input > lambd, input - lambd, ctorch.where(input < -lambd, input + lambd, zero))
 
 
-def _alpha_dropout(input, p, training, inplace, feature):
-    _check_p(p)
-    if p == 0.0 or not training or input.numel() == 0:
-        return input
-    if p == 1.0:
-        return input.mul_(0.0) if inplace else input * 0.0
-    if feature:
-        if input.dim() < 2:
-            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-        shape = list(input.shape[:2]) + [1] * (input.dim() - 2)
-    else:
-        shape = list(input.shape)
-    noise = ctorch.empty(shape, dtype=input.dtype).bernoulli_(1.0 - p)
-    alpha = 1.7580993408473766
-    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    b = noise.add(-1).mul_(alpha * a).add_(alpha * a * p)
-    noise.mul_(a)
-    if inplace:
-        return input.mul_(noise).add_(b)
-    return input * noise + b
-
-
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
-    return _alpha_dropout(input, p, training, inplace, False)
+    return _C._feature_dropout(input, _ALPHA_DROPOUT, p, training, inplace)
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
-    return _alpha_dropout(input, p, training, inplace, True)
+    return _C._feature_dropout(input, _FEATURE_ALPHA_DROPOUT, p, training, inplace)
 
 
 def _verify_spatial_size(size):
@@ -907,13 +849,7 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    if input.dim() not in (2, 3):
-        raise RuntimeError("adaptive_max_pool1d() argument 'input' (position 1) must be 2D or 3D, got {}D".format(
-            input.dim()))
-    r = adaptive_max_pool2d(input.unsqueeze(-2), (1, _single(output_size, "output_size")), return_indices)
-    if return_indices:
-        return r[0].squeeze(-2), r[1].squeeze(-2)
-    return r.squeeze(-2)
+    return _C._adaptive_max_pool1d(input, _single(output_size, "output_size"), return_indices)
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
@@ -1303,68 +1239,16 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     return rrelu(input, lower, upper, training, True)
 
 
+_BAG_MODES = {"sum": 0, "mean": 1, "max": 2}
+
+
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
-    """Bags of rows reduced by sum / mean / max: index_select of the rows,
-    then index_add into the bags (sum, mean) or one amax per bag (max);
-    padding_idx entries are left out; empty bags are zeros."""
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding_bag: max_norm, scale_grad_by_freq and sparse are not implemented")
-    if mode not in ("sum", "mean", "max"):
+    """The C op embedding_bag (checks and messages in C)."""
+    if input.dim() == 2 and offsets is not None:
+        raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed "
+                         "length sequences. However, found offsets of type {}".format(type(offsets)))
+    if mode not in _BAG_MODES:
         raise ValueError("mode has to be one of sum, mean or max")
-    if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
-                                  "supported for mode='sum' (got mode='{}'). Please open a feature request on "
-                                  "GitHub.".format(mode))
-    if input.dim() == 2:
-        if offsets is not None:
-            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
-                             "fixed length sequences. However, found offsets of type {}".format(type(offsets)))
-        B, L = input.shape
-        bag = ctorch.arange(B).repeat_interleave(L)
-        flat = input.reshape(-1)
-        if per_sample_weights is not None:
-            per_sample_weights = per_sample_weights.reshape(-1)
-    elif input.dim() == 1:
-        if offsets is None:
-            raise ValueError("offsets has to be a 1D Tensor but got None")
-        if offsets.dim() != 1:
-            raise ValueError("offsets has to be a 1D Tensor")
-        offs = [int(v) for v in offsets.tolist()]
-        if include_last_offset:
-            starts, end = offs[:-1], offs[-1]
-        else:
-            starts, end = offs, input.numel()
-        B = len(starts)
-        bounds = starts + [end]
-        counts = [max(0, bounds[i + 1] - bounds[i]) for i in range(B)]
-        bag = ctorch.arange(B).repeat_interleave(ctorch.tensor(counts, dtype=ctorch.int64)) if B else \
-            ctorch.zeros(0, dtype=ctorch.int64)
-        flat = input[starts[0]:end] if B else input[:0]
-        if per_sample_weights is not None:
-            per_sample_weights = per_sample_weights[starts[0]:end] if B else per_sample_weights[:0]
-    else:
-        raise ValueError("input has to be 1D or 2D Tensor, but got Tensor of dimension {}".format(input.dim()))
-    if padding_idx is not None:
-        if padding_idx < 0:
-            padding_idx += weight.shape[0]
-        keep = flat != padding_idx
-        flat, bag = flat[keep], bag[keep]
-        if per_sample_weights is not None:
-            per_sample_weights = per_sample_weights[keep]
-    rows = weight.index_select(0, flat)
-    if per_sample_weights is not None:
-        rows = rows * per_sample_weights.unsqueeze(1)
-    D = weight.shape[1]
-    if mode == "max":  # bags are contiguous runs of rows: one amax per bag
-        counts = ctorch.bincount(bag, minlength=B).tolist() if bag.numel() else [0] * B
-        outs, start = [], 0
-        for n in counts:
-            outs.append(rows[start:start + n].amax(0) if n else ctorch.zeros(D, dtype=weight.dtype))
-            start += n
-        return ctorch.stack(outs, 0) if outs else ctorch.zeros(0, D, dtype=weight.dtype)
-    out = ctorch.zeros(B, D, dtype=weight.dtype).index_add(0, bag, rows)
-    if mode == "mean":
-        n = ctorch.zeros(B, dtype=weight.dtype).index_add(0, bag, ctorch.ones(bag.numel(), dtype=weight.dtype))
-        out = out / n.clamp_min(1).unsqueeze(1)
-    return out
+    return _C._embedding_bag(weight, input, offsets, _BAG_MODES[mode], per_sample_weights, include_last_offset,
+                             padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)

@@ -9,8 +9,8 @@ __all__ = ["Embedding", "EmbeddingBag"]
 
 
 class Embedding(Module):
-    """Rows of a weight table (F.embedding: index_select, whose backward is
-    index_add; max_norm / sparse gradients are not implemented)."""
+    """Rows of a weight table (F.embedding, a C op; sparse gradients are not
+    implemented: sparse=True fails in forward)."""
     __constants__ = ["num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type",
                      "scale_grad_by_freq", "sparse"]
 
@@ -26,8 +26,6 @@ class Embedding(Module):
             elif padding_idx < 0:
                 assert padding_idx >= -self.num_embeddings, "Padding_idx must be within num_embeddings"
                 padding_idx = self.num_embeddings + padding_idx
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not implemented")
         self.padding_idx = padding_idx
         self.max_norm = max_norm
         self.norm_type = norm_type
@@ -51,12 +49,21 @@ class Embedding(Module):
                 self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input):
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self):
         s = "{num_embeddings}, {embedding_dim}"
         if self.padding_idx is not None:
             s += ", padding_idx={padding_idx}"
+        if self.max_norm is not None:
+            s += ", max_norm={max_norm}"
+        if self.norm_type != 2:
+            s += ", norm_type={norm_type}"
+        if self.scale_grad_by_freq is not False:
+            s += ", scale_grad_by_freq={scale_grad_by_freq}"
+        if self.sparse is not False:
+            s += ", sparse=True"
         return s.format(**self.__dict__)
 
     @classmethod
@@ -72,7 +79,7 @@ class Embedding(Module):
 
 
 class EmbeddingBag(Module):
-    """F.embedding_bag (composed in Python; max_norm / sparse not implemented)."""
+    """F.embedding_bag (a C op; sparse gradients are not implemented)."""
     __constants__ = ["num_embeddings", "embedding_dim", "max_norm", "norm_type", "scale_grad_by_freq", "mode",
                      "sparse", "include_last_offset", "padding_idx"]
 
@@ -127,3 +134,14 @@ class EmbeddingBag(Module):
         if self.padding_idx is not None:
             s += ", padding_idx={padding_idx}"
         return s.format(**self.__dict__)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                        mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
+        assert embeddings.dim() == 2, "Embeddings parameter is expected to be 2-dimensional"
+        rows, cols = embeddings.shape
+        embeddingbag = cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, max_norm=max_norm,
+                           norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse,
+                           include_last_offset=include_last_offset, padding_idx=padding_idx)
+        embeddingbag.weight.requires_grad = not freeze
+        return embeddingbag
