@@ -176,7 +176,7 @@ ct_tensor *ct_resize_(ct_tensor *t, const int64_t *sizes, int ndim) {
     if (t->requires_grad)
         return CT_FAIL(CT_ERR_RUNTIME, "cannot resize variables that require grad");
     if (check_sizes("resize_", sizes, ndim) < 0) return NULL;
-    if (ndim == t->ndim && !memcmp(sizes, t->sizes, sizeof(int64_t) * (size_t)ndim))
+    if (ndim == t->ndim && (ndim == 0 || !memcmp(sizes, t->sizes, sizeof(int64_t) * (size_t)ndim)))
         return t; /* PyTorch keeps the strides of an unchanged shape */
     int64_t st[CT_MAX_DIMS], numel = ct__shape_numel(sizes, ndim);
     ct__contiguous_strides(sizes, ndim, st);
@@ -186,8 +186,10 @@ ct_tensor *ct_resize_(ct_tensor *t, const int64_t *sizes, int ndim) {
     }
     t->ndim = ndim;
     t->numel = numel;
-    memcpy(t->sizes, sizes, sizeof(int64_t) * (size_t)ndim);
-    memcpy(t->strides, st, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0) { /* sizes may be NULL for a 0-d shape */
+        memcpy(t->sizes, sizes, sizeof(int64_t) * (size_t)ndim);
+        memcpy(t->strides, st, sizeof(int64_t) * (size_t)ndim);
+    }
     return t;
 }
 
@@ -208,8 +210,10 @@ static void rebind(ct_tensor *t, ct_storage *s, int64_t offset, const int64_t *s
     t->ndim = ndim;
     t->offset = offset;
     t->numel = ct__shape_numel(sizes, ndim);
-    memcpy(t->sizes, sizes, sizeof(int64_t) * (size_t)ndim);
-    memcpy(t->strides, strides, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0) {
+        memcpy(t->sizes, sizes, sizeof(int64_t) * (size_t)ndim);
+        memcpy(t->strides, strides, sizeof(int64_t) * (size_t)ndim);
+    }
 }
 
 /* set_ builds no graph: PyTorch records a node whose backward fails. */
