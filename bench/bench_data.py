@@ -12,10 +12,14 @@ in one process on the same files:
    each framework's TensorDataset and DataLoader (shuffle, num_workers=0),
    from the same initial weights; time per epoch and test accuracy after it.
 
-    PYTHONPATH=python /usr/bin/python3 bench/bench_data.py [--quick]
+    PYTHONPATH=python /usr/bin/python3 bench/bench_data.py [--quick] [--mlp]
 
 One JSON line per workload, then a table. PyTorch runs at 1 and 2 threads
-(its best is compared); ctorch at its default thread setting.
+(its best is compared); ctorch at its default thread setting. The MLP
+epochs of the three settings are interleaved (torch 1 thread, torch 2
+threads, ctorch, and again), so that a load change on the machine hits all
+of them; each epoch's process CPU time is reported next to its wall time.
+--mlp runs the MLP workload only.
 """
 import gzip
 import json
@@ -30,6 +34,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 QUICK = "--quick" in sys.argv
+MLP_ONLY = "--mlp" in sys.argv
 FMNIST = "/usr/share/datasets/fashion-mnist"
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -37,6 +42,10 @@ MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 def median(xs):
     xs = sorted(xs)
     return xs[len(xs) // 2]
+
+
+class _SkipImages(Exception):
+    pass
 
 
 # ---------------------------------------------------------------- images
@@ -99,7 +108,8 @@ def mlp_init():
 
 
 def mlp_epoch(T, init, train, test, steps=None):
-    """(seconds for one epoch incl. the DataLoader, test accuracy after it)."""
+    """(seconds for one epoch incl. the DataLoader, test accuracy after it,
+    process CPU seconds of the epoch)."""
     nn, F = T.nn, T.nn.functional
     from_np = T.from_numpy
     m = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
@@ -107,18 +117,18 @@ def mlp_epoch(T, init, train, test, steps=None):
     opt = T.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
     ds = T.utils.data.TensorDataset(from_np(train[0]), from_np(train[1]))
     dl = T.utils.data.DataLoader(ds, batch_size=64, shuffle=True)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i, (x, y) in enumerate(dl):
         if steps is not None and i == steps:
             break
         opt.zero_grad(set_to_none=True)
         F.cross_entropy(m(x), y).backward()
         opt.step()
-    sec = time.perf_counter() - t0
+    sec, cpu = time.perf_counter() - t0, time.process_time() - c0
     with T.no_grad():
         pred = m(from_np(test[0])).argmax(1)
         acc = float((pred == from_np(test[1])).float().mean())
-    return sec, acc
+    return sec, acc, cpu
 
 
 def main():
@@ -140,6 +150,8 @@ def main():
     nimg, epochs = (384, 3) if QUICK else (1024, 5)
     root = tempfile.mkdtemp(prefix="ctorch_bench_jpeg_")
     try:
+        if MLP_ONLY:
+            raise _SkipImages
         write_jpegs(root, nimg)
         trate = {w: image_rate(torchvision.datasets, torchvision.transforms,
                                torch.utils.data.DataLoader, root, w, epochs)[0] for w in (1, 2)}
@@ -152,6 +164,8 @@ def main():
             # images/s: higher is better; ratio ctorch/torch above 1 = ctorch faster
             emit("jpeg_rrc64_flip_norm_%dworker_img_per_s" % w, crate[w], trate[w], c_loader=c_path)
         emit("jpeg_pipeline_2w_over_1w_speedup", crate[2] / crate[1], trate[2] / trate[1])
+    except _SkipImages:
+        pass
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -159,22 +173,27 @@ def main():
     train, test = fmnist()
     init = mlp_init()
     runs = 1 if QUICK else 3
-    res = {}
-    for name, T, settings in (("torch", torch, (1, 2)), ("ctorch", ctorch, (None,))):
-        best = None
-        for threads in settings:
+    settings = (("torch", torch, 1), ("torch", torch, 2), ("ctorch", ctorch, None))
+    runs_of = {s[::2]: [] for s in settings}
+    for name, T, threads in settings:  # warm-up
+        if threads:
+            torch.set_num_threads(threads)
+        mlp_epoch(T, init, train, test, steps=30)
+    for _ in range(runs):
+        for name, T, threads in settings:
             if threads:
                 torch.set_num_threads(threads)
-            mlp_epoch(T, init, train, test, steps=30)  # warm-up
-            r = [mlp_epoch(T, init, train, test) for _ in range(runs)]
-            sec, acc = median([x[0] for x in r]), r[0][1]
-            if best is None or sec < best[0]:
-                best = (sec, acc, threads)
-        res[name] = best
+            runs_of[(name, threads)].append(mlp_epoch(T, init, train, test))
+    res = {}
+    for (name, threads), r in runs_of.items():
+        sec, acc, cpu = median([x[0] for x in r]), r[0][1], median([x[2] for x in r])
+        if name not in res or sec < res[name][0]:
+            res[name] = (sec, acc, threads, cpu)
     torch.set_num_threads(1)
     emit("mlp_784_256_10_fmnist_epoch_s", res["ctorch"][0], res["torch"][0],
          ctorch_test_acc=res["ctorch"][1], torch_test_acc=res["torch"][1],
-         torch_threads=res["torch"][2])
+         torch_threads=res["torch"][2], ctorch_cpu_s=res["ctorch"][3], torch_cpu_s=res["torch"][3],
+         cpu_ratio=res["ctorch"][3] / res["torch"][3])
 
     print()
     print("data (torch: best of 1 and 2 threads; ctorch: default threads; images/s: higher is better)")

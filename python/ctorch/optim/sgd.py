@@ -37,17 +37,21 @@ class SGD(Optimizer):
     @_no_grad_step
     def step(self, closure=None):
         loss = self._call_closure(closure)
+        update, state = _C._sgd_update, self.state
         for group in self.param_groups:
-            momentum = group['momentum']
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                buf = state.get('momentum_buffer') if momentum != 0 else None
+            momentum, lr = group['momentum'], group['lr']
+            damp, wd = group['dampening'], group['weight_decay']
+            nesterov, maximize = group['nesterov'], group['maximize']
+            for p in group['params']:
+                g = p.grad
+                if g is None:
+                    continue
+                st = state[p]
+                buf = st.get('momentum_buffer') if momentum != 0 else None
                 first = momentum != 0 and buf is None
                 if first:
                     buf = ctorch.empty_like(p)  # filled with the gradient by the update
-                _C._sgd_update(p, p.grad, buf, first, group['lr'], momentum,
-                               group['dampening'], group['weight_decay'],
-                               group['nesterov'], group['maximize'])
+                update(p, g, buf, first, lr, momentum, damp, wd, nesterov, maximize)
                 # as PyTorch: the key exists (None without momentum) once stepped
-                state['momentum_buffer'] = buf
+                st['momentum_buffer'] = buf
         return loss
