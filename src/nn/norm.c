@@ -61,6 +61,41 @@ void ct__norm_store(ct_tensor *t, const double *v) {
     ct_bump_version(t);
 }
 
+ct_tensor *ct__norm_contig(const ct_tensor *t, ct_dtype dt) {
+    ct_tensor *a = ct__to_dtype(t, dt, false);
+    if (!a) return NULL;
+    ct_tensor *b = ct__contiguous(a);
+    ct_release(a);
+    return b;
+}
+
+int ct__norm_record(int op, ct_tensor *y, const ct_tensor *const *in, const double *s0,
+                    const double *s1, int64_t n, ct_dtype dt, const ct_op_args *a) {
+    ct_tensor *t0 = ct__norm_from_doubles(s0, &n, 1, dt);
+    ct_tensor *t1 = t0 ? ct__norm_from_doubles(s1, &n, 1, dt) : NULL;
+    const ct_tensor *extra[2] = {t0, t1};
+    int rc = t1 ? ct__ag_record(op, y, in, 3, extra, 2, a) : -1;
+    if (t0) ct_release(t0);
+    if (t1) ct_release(t1);
+    return rc < 0 ? -1 : 0;
+}
+
+int ct__norm_hand_out(int rc, ct_tensor *const *outs, ct_tensor **const *dst) {
+    for (int k = 0; k < 3; k++) {
+        if (!outs[k]) continue;
+        if (rc == 0 && dst[k]) *dst[k] = ct_autorelease(outs[k]);
+        else ct_release(outs[k]);
+    }
+    return rc;
+}
+
+int ct__norm_param_grads(const double *dw, const double *db, const int64_t *sizes, int ndim,
+                         ct_dtype dt, ct_tensor **gw, ct_tensor **gb) {
+    if (dw && !(*gw = ct__norm_from_doubles(dw, sizes, ndim, dt))) return -1;
+    if (db && !(*gb = ct__norm_from_doubles(db, sizes, ndim, dt))) return -1;
+    return 0;
+}
+
 static bool fused_ok(const ct_tensor *x) {
     return (x->dtype == CT_FLOAT32 || x->dtype == CT_FLOAT64) && ct__on_cpu(x);
 }
@@ -160,7 +195,6 @@ ct_tensor *ct_batch_norm(const ct_tensor *x, ct_tensor *running_mean, ct_tensor 
     double *st = err ? NULL : malloc(sizeof(double) * (size_t)(3 * C + 1));
     ct_tensor *xc = st ? ct__contiguous(x) : NULL;
     ct_tensor *y = xc ? ct__empty(x->sizes, x->ndim, x->dtype) : NULL;
-    ct_tensor *sm = NULL, *si = NULL;
     if (!y) {
         if (!err && !st) ct_set_error(CT_ERR_MEMORY, "batch_norm: out of memory");
         goto fail;
@@ -197,22 +231,14 @@ ct_tensor *ct_batch_norm(const ct_tensor *x, ct_tensor *running_mean, ct_tensor 
     }
     const ct_tensor *in[3] = {x, weight, bias};
     if (ct__needs_grad(in, 3)) {
-        sm = ct__norm_from_doubles(mean, &C, 1, x->dtype);
-        si = sm ? ct__norm_from_doubles(invstd, &C, 1, x->dtype) : NULL;
-        if (!si) goto fail;
-        const ct_tensor *extra[2] = {sm, si};
         ct_op_args a = {0};
         a.b[0] = training, a.b[1] = weight != NULL, a.f[0] = eps;
-        if (ct__ag_record(CT_OP_batch_norm, y, in, 3, extra, 2, &a) < 0) goto fail;
-        ct_release(sm);
-        ct_release(si);
+        if (ct__norm_record(CT_OP_batch_norm, y, in, mean, invstd, C, x->dtype, &a) < 0) goto fail;
     }
     ct_release(xc);
     free(w), free(b), free(st);
     return ct_autorelease(y);
 fail:
-    if (sm) ct_release(sm);
-    if (si) ct_release(si);
     if (xc) ct_release(xc);
     if (y) ct_release(y);
     free(w), free(b), free(st);
@@ -301,10 +327,9 @@ int ct_batch_norm_backward(const ct_tensor *grad_out, const ct_tensor *x, const 
                                     gi ? ct_data_ptr(gi) : NULL, N, C, S, w, mean, invstd,
                                     training, dw, db) < 0)
         goto done;
-    const int64_t *ps = weight ? weight->sizes : &C;
-    int pn = weight ? weight->ndim : 1;
-    if (want_w && !(gw = ct__norm_from_doubles(dw, ps, pn, x->dtype))) goto done;
-    if (want_b && !(gb = ct__norm_from_doubles(db, ps, pn, x->dtype))) goto done;
+    if (ct__norm_param_grads(dw, db, weight ? weight->sizes : &C, weight ? weight->ndim : 1,
+                             x->dtype, &gw, &gb) < 0)
+        goto done;
     if (record) {
         const ct_tensor *extra[4] = {gw, gb, save_mean, save_invstd};
         ct_op_args a = {0};
@@ -317,12 +342,7 @@ done:
     if (xc) ct_release(xc);
     if (gc) ct_release(gc);
     ct_tensor *outs[3] = {gi, gw, gb}, **dst[3] = {grad_input, grad_weight, grad_bias};
-    for (int k = 0; k < 3; k++) {
-        if (!outs[k]) continue;
-        if (rc == 0 && dst[k]) *dst[k] = ct_autorelease(outs[k]);
-        else ct_release(outs[k]);
-    }
-    return rc;
+    return ct__norm_hand_out(rc, outs, dst);
 }
 
 /* ------------------------------------------------------------ layer_norm */
@@ -383,7 +403,6 @@ ct_tensor *ct_layer_norm(const ct_tensor *x, const int64_t *normalized_shape, in
     ct_tensor *wc = xc && weight ? ct__contiguous(weight) : NULL;
     ct_tensor *bc = xc && bias ? ct__contiguous(bias) : NULL;
     ct_tensor *y = xc ? ct__empty(x->sizes, x->ndim, x->dtype) : NULL;
-    ct_tensor *mt = NULL, *rt = NULL;
     double *st = y ? malloc(sizeof(double) * (size_t)(2 * R + 1)) : NULL;
     if (!st || (weight && !wc) || (bias && !bc)) {
         if (y && !st) ct_set_error(CT_ERR_MEMORY, "layer_norm: out of memory");
@@ -395,24 +414,16 @@ ct_tensor *ct_layer_norm(const ct_tensor *x, const int64_t *normalized_shape, in
                               st + R);
     const ct_tensor *in[3] = {x, weight, bias};
     if (ct__needs_grad(in, 3)) {
-        mt = ct__norm_from_doubles(st, &R, 1, x->dtype);
-        rt = mt ? ct__norm_from_doubles(st + R, &R, 1, x->dtype) : NULL;
-        if (!rt) goto fail;
-        const ct_tensor *extra[2] = {mt, rt};
         ct_op_args a = {0};
         a.i[0] = nshape, a.b[1] = weight != NULL, a.f[0] = eps;
-        if (ct__ag_record(CT_OP_layer_norm, y, in, 3, extra, 2, &a) < 0) goto fail;
+        if (ct__norm_record(CT_OP_layer_norm, y, in, st, st + R, R, x->dtype, &a) < 0) goto fail;
     }
-    if (mt) ct_release(mt);
-    if (rt) ct_release(rt);
     ct_release(xc);
     if (wc) ct_release(wc);
     if (bc) ct_release(bc);
     free(st);
     return ct_autorelease(y);
 fail:
-    if (mt) ct_release(mt);
-    if (rt) ct_release(rt);
     if (xc) ct_release(xc);
     if (wc) ct_release(wc);
     if (bc) ct_release(bc);
@@ -437,18 +448,8 @@ int ct__layer_norm_backward(const ct_tensor *g, const ct_tensor *x, const ct_ten
         goto done;
     }
     xc = ct__contiguous(x);
-    gc = xc ? ct__to_dtype(g, x->dtype, false) : NULL;
-    if (gc) {
-        ct_tensor *t = ct__contiguous(gc);
-        ct_release(gc);
-        gc = t;
-    }
-    wc = gc && weight ? ct__to_dtype(weight, x->dtype, false) : NULL;
-    if (wc) {
-        ct_tensor *t = ct__contiguous(wc);
-        ct_release(wc);
-        wc = t;
-    }
+    gc = xc ? ct__norm_contig(g, x->dtype) : NULL;
+    wc = gc && weight ? ct__norm_contig(weight, x->dtype) : NULL;
     if (!gc || (weight && !wc)) goto done;
     if (dx && !(gi = ct__empty(x->sizes, x->ndim, x->dtype))) goto done;
     for (int64_t i = 0; i < 2 * D; i++) st[i] = 0;
@@ -457,8 +458,8 @@ int ct__layer_norm_backward(const ct_tensor *g, const ct_tensor *x, const ct_ten
                                R, D, wc ? ct_data_ptr(wc) : NULL, m, r, dw ? st : NULL,
                                db ? st + D : NULL) < 0)
         goto done;
-    if (dw && !(gw = ct__norm_from_doubles(st, ps, nshape, x->dtype))) goto done;
-    if (db && !(gb = ct__norm_from_doubles(st + D, ps, nshape, x->dtype))) goto done;
+    if (ct__norm_param_grads(dw ? st : NULL, db ? st + D : NULL, ps, nshape, x->dtype, &gw, &gb) < 0)
+        goto done;
     rc = 0;
 done:
     free(m), free(r), free(st);
@@ -466,10 +467,5 @@ done:
     if (gc) ct_release(gc);
     if (wc) ct_release(wc);
     ct_tensor *outs[3] = {gi, gw, gb}, **dst[3] = {dx, dw, db};
-    for (int k = 0; k < 3; k++) {
-        if (!outs[k]) continue;
-        if (rc == 0) *dst[k] = ct_autorelease(outs[k]);
-        else ct_release(outs[k]);
-    }
-    return rc;
+    return ct__norm_hand_out(rc, outs, dst);
 }

@@ -45,7 +45,6 @@ static ct_tensor *gn_fused(int op, const ct_tensor *x, int64_t G, const ct_tenso
     double *st = err ? NULL : malloc(sizeof(double) * (size_t)(3 * N * G + 1));
     ct_tensor *xc = st ? ct__contiguous(x) : NULL;
     ct_tensor *y = xc ? ct__empty(x->sizes, x->ndim, x->dtype) : NULL;
-    ct_tensor *mt = NULL, *rt = NULL;
     if (!y) {
         if (!err && !st) ct_set_error(CT_ERR_MEMORY, "group_norm: out of memory");
         goto fail;
@@ -55,17 +54,9 @@ static ct_tensor *gn_fused(int op, const ct_tensor *x, int64_t G, const ct_tenso
                               st, st + N * G, st + 2 * N * G);
     const ct_tensor *in[3] = {x, weight, bias};
     if (ct__needs_grad(in, 3)) {
-        int64_t ng = N * G;
-        mt = ct__norm_from_doubles(st, &ng, 1, x->dtype);
-        rt = mt ? ct__norm_from_doubles(st + ng, &ng, 1, x->dtype) : NULL;
-        if (!rt) goto fail;
-        const ct_tensor *extra[2] = {mt, rt};
         ct_op_args a = {0};
         a.i[0] = G, a.b[1] = weight != NULL, a.f[0] = eps;
-        if (ct__ag_record(op, y, in, 3, extra, 2, &a) < 0) goto fail;
-        ct_release(mt);
-        ct_release(rt);
-        mt = rt = NULL;
+        if (ct__norm_record(op, y, in, st, st + N * G, N * G, x->dtype, &a) < 0) goto fail;
     }
     if (var_out) { /* [mean of each instance, then its biased variance] */
         int64_t ng = N * G;
@@ -82,8 +73,6 @@ static ct_tensor *gn_fused(int op, const ct_tensor *x, int64_t G, const ct_tenso
     free(w), free(b), free(st);
     return y;
 fail:
-    if (mt) ct_release(mt);
-    if (rt) ct_release(rt);
     if (xc) ct_release(xc);
     if (y) ct_release(y);
     free(w), free(b), free(st);
@@ -213,12 +202,7 @@ int ct__group_norm_backward(const ct_tensor *g, const ct_tensor *x, const ct_ten
         goto done;
     }
     xc = ct__contiguous(x);
-    gc = xc ? ct__to_dtype(g, x->dtype, false) : NULL;
-    if (gc) {
-        ct_tensor *t = ct__contiguous(gc);
-        ct_release(gc);
-        gc = t;
-    }
+    gc = xc ? ct__norm_contig(g, x->dtype) : NULL;
     if (!gc) goto done;
     if (dx && !(gi = ct__empty(x->sizes, x->ndim, x->dtype))) goto done;
     for (int64_t c = 0; c < 2 * C; c++) st[c] = 0;
@@ -226,18 +210,13 @@ int ct__group_norm_backward(const ct_tensor *g, const ct_tensor *x, const ct_ten
         ct__gn_backward_kernel(x->dtype, ct_data_ptr(gc), ct_data_ptr(xc), gi ? ct_data_ptr(gi) : NULL,
                                N, C, S, G, w, m, r, dw ? st : NULL, db ? st + C : NULL) < 0)
         goto done;
-    if (dw && !(gw = ct__norm_from_doubles(st, &C, 1, x->dtype))) goto done;
-    if (db && !(gb = ct__norm_from_doubles(st + C, &C, 1, x->dtype))) goto done;
+    if (ct__norm_param_grads(dw ? st : NULL, db ? st + C : NULL, &C, 1, x->dtype, &gw, &gb) < 0)
+        goto done;
     rc = 0;
 done:
     free(w), free(m), free(r), free(st);
     if (xc) ct_release(xc);
     if (gc) ct_release(gc);
     ct_tensor *outs[3] = {gi, gw, gb}, **dst[3] = {dx, dw, db};
-    for (int k = 0; k < 3; k++) {
-        if (!outs[k]) continue;
-        if (rc == 0) *dst[k] = ct_autorelease(outs[k]);
-        else ct_release(outs[k]);
-    }
-    return rc;
+    return ct__norm_hand_out(rc, outs, dst);
 }

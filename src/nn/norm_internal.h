@@ -56,5 +56,21 @@ double *ct__norm_doubles(const ct_tensor *t, bool *err);
 void ct__norm_store(ct_tensor *t, const double *v);
 /* A new owned tensor of shape sizes/ndim and dtype dt from doubles. */
 ct_tensor *ct__norm_from_doubles(const double *v, const int64_t *sizes, int ndim, ct_dtype dt);
+/* t converted to dtype dt and made contiguous (t itself, one more
+ * reference, when it already is): owned, NULL on error. */
+ct_tensor *ct__norm_contig(const ct_tensor *t, ct_dtype dt);
+/* Records op on y (inputs {x, weight, bias}) with extra = the two [n]
+ * statistics s0, s1 (doubles, stored in dtype dt) and args a. 0 or -1. */
+int ct__norm_record(int op, ct_tensor *y, const ct_tensor *const *in, const double *s0,
+                    const double *s1, int64_t n, ct_dtype dt, const ct_op_args *a);
+/* The end of a backward helper: on rc == 0 each outs[k] goes to *dst[k]
+ * (handed to the current scope; a NULL dst[k] drops it), else every
+ * output is released. Returns rc. */
+int ct__norm_hand_out(int rc, ct_tensor *const *outs, ct_tensor **const *dst);
+/* The gradients of the fused backward kernels from the kernel's double
+ * sums: *gw from dw, *gb from db (each asked for by a non-NULL dw/db), of
+ * shape sizes/ndim and dtype dt. 0 or -1. */
+int ct__norm_param_grads(const double *dw, const double *db, const int64_t *sizes, int ndim,
+                         ct_dtype dt, ct_tensor **gw, ct_tensor **gb);
 
 #endif
