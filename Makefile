@@ -54,7 +54,7 @@ endif
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CU_SRCS:%.cu=$(BUILD)/%.cu.o)
 TEST_SRCS := $(sort $(wildcard tests/c/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
-HEADERS  := $(wildcard include/ctorch/*.h include/ctorch/def/*.def src/*.h src/*/*.h tests/c/*.h)
+HEADERS  := $(wildcard include/ctorch/*.h include/ctorch/def/*.def src/*.h src/*/*.h src/*/*/*.h tests/c/*.h)
 
 .PHONY: install-python demo asan-build examples all lib test test-cuda test-c test-asan test-python bench install clean deps deps-test python
 
