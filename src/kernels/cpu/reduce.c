@@ -22,6 +22,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdatomic.h>
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -660,6 +661,26 @@ static double pairwise_f64(const double *v, int64_t n) {
     return pairwise_f64(v, n / 2) + pairwise_f64(v + n / 2, n - n / 2);
 }
 
+/* A range of chunks [front, back) packed in one word (front in the low 32
+ * bits): the owner takes from the front, other threads from the back. */
+#define MAX_STEAL 64
+typedef struct {
+    _Atomic uint64_t r;
+    char pad[56]; /* one cache line per range */
+} steal_range;
+static bool take_chunk(_Atomic uint64_t *r, bool front, int64_t *ch) {
+    uint64_t v = atomic_load_explicit(r, memory_order_relaxed);
+    for (;;) {
+        uint64_t f = v & 0xffffffffu, b = v >> 32;
+        if (f >= b) return false;
+        uint64_t nv = front ? (b << 32 | (f + 1)) : ((b - 1) << 32 | f);
+        if (atomic_compare_exchange_weak_explicit(r, &v, nv, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            *ch = (int64_t)(front ? f : b - 1);
+            return true;
+        }
+    }
+}
 static bool may_thread(int64_t work) { return work >= CT_GRAIN && !omp_in_parallel(); }
 
 /* INNER over the outputs [b, e), walking the kept dims (in output order)
@@ -691,6 +712,7 @@ static void inner_outputs(const rplan *pl, char *acc, int64_t *idx, int64_t b, i
 static int run_inner(const rplan *pl, void *accv, int64_t *idx) {
     char *acc = accv;
     if (pl->nred >= 2 * CHUNK && pl->nout <= 64) {
+        steal_range ranges[MAX_STEAL];
         int64_t nch = (pl->nred + CHUNK - 1) / CHUNK;
         size_t pbytes = sizeof(uint64_t) * (size_t)nch;
         uint64_t *part = ct_host_alloc(pbytes);
@@ -704,12 +726,32 @@ static int run_inner(const rplan *pl, void *accv, int64_t *idx) {
         for (int64_t o = 0; o < pl->nout; o++) {
             const char *base = pl->base + kept_off(pl, o, 0) * pl->isz;
             double c = pl->centre ? pl->centre[o] : 0;
-            /* static: each thread streams one contiguous range */
-#pragma omp parallel for schedule(static) if (may_thread(pl->nred))
-            for (int64_t ch = 0; ch < nch; ch++) {
-                int64_t e = (ch + 1) * CHUNK;
-                inner_range(pl, base, ch * CHUNK, e < pl->nred ? e : pl->nred, c, &part[ch],
-                            &pidx[ch]);
+            /* Each thread streams its own contiguous range of chunks from
+             * the front; a thread that is done takes chunks from the back
+             * of the others' ranges. With an even static split one thread
+             * often finished early (interrupts, the other core's luck with
+             * the cache) and spun at the barrier: ~5% of the CPU time of a
+             * 16M-element float sum. Every chunk lands in its own slot of
+             * part and the slots combine in a fixed order, so the result
+             * does not depend on which thread summed which chunk. */
+            int T = may_thread(pl->nred) && nch <= (int64_t)UINT32_MAX ? omp_get_max_threads() : 1;
+            if (T > MAX_STEAL) T = MAX_STEAL;
+            for (int t = 0; t < T; t++) {
+                uint64_t f = (uint64_t)(nch * t / T), e = (uint64_t)(nch * (t + 1) / T);
+                atomic_init(&ranges[t].r, e << 32 | f);
+            }
+#pragma omp parallel num_threads(T) if (T > 1)
+            {
+                int tid = omp_get_thread_num();
+                int64_t ch;
+                for (int k = 0; k < T; k++) {
+                    int t = (tid + k) % T;
+                    while (take_chunk(&ranges[t].r, k == 0, &ch)) {
+                        int64_t e = (ch + 1) * CHUNK;
+                        inner_range(pl, base, ch * CHUNK, e < pl->nred ? e : pl->nred, c,
+                                    &part[ch], &pidx[ch]);
+                    }
+                }
             }
             int64_t bi = pidx[0];
             if (!pl->isint && pl->kind != CT_RK_PROD && pl->kind < CT_RK_MAX) {
