@@ -2,52 +2,10 @@
  * index_select, scatter and its reductions (atomics on duplicate indices),
  * index_add/index_copy, embedding forward and backward. Without a GPU each
  * test counts itself as skipped (`make test-cuda` runs them on a GPU). */
-#include "harness.h"
+#define CUDA_TEST_GROUP "cuda index"
+#include "cuda_check.h"
 
-#include <stdio.h>
-
-static int skipped;
-
-__attribute__((destructor)) static void report_skipped(void) {
-    if (skipped) fprintf(stderr, "cuda index: %d GPU tests skipped (no GPU)\n", skipped);
-}
-
-static bool gpu(void) {
-    if (ct_cuda_is_available()) return true;
-    skipped++;
-    return false;
-}
-
-/* max relative |g - c| (g must be a GPU tensor); INFINITY on a shape,
- * device or NaN mismatch. */
-static double diff(const ct_tensor *g, const ct_tensor *c) {
-    if (!g || !c) return INFINITY;
-    if (g->ndim != c->ndim || memcmp(g->sizes, c->sizes, sizeof(int64_t) * (size_t)g->ndim))
-        return INFINITY;
-    if (g->storage->device.type != CT_CUDA || g->dtype != c->dtype) return INFINITY;
-    ct_tensor *h = ct_contiguous(ct_to_dtype(ct_cpu(g), CT_FLOAT64, false));
-    ct_tensor *r = ct_contiguous(ct_to_dtype(c, CT_FLOAT64, false));
-    if (!h || !r) return INFINITY;
-    const double *a = ct_data_ptr(h), *b = ct_data_ptr(r);
-    double m = 0;
-    for (int64_t i = 0; i < h->numel; i++) {
-        if (isnan(a[i]) != isnan(b[i])) return INFINITY;
-        if (isnan(a[i]) || a[i] == b[i]) continue;
-        double d = fabs(a[i] - b[i]) / (1 + fabs(b[i]));
-        if (d > m) m = d;
-    }
-    return m;
-}
-
-#define CLOSE(g, c, tol)                                                              \
-    do {                                                                              \
-        double d_ = diff((g), (c));                                                   \
-        if (!(d_ <= (tol))) {                                                         \
-            ct_test_fail(__FILE__, __LINE__, "%s vs %s: max rel diff %g (error: %s)", \
-                         #g, #c, d_, ct_last_error());                                \
-            return;                                                                   \
-        }                                                                             \
-    } while (0)
+#define CLOSE(g, c, tol) CLOSE_GPU(g, c, tol, true)
 
 static const ct_dtype DTS[] = {CT_FLOAT32, CT_FLOAT64, CT_FLOAT16, CT_BFLOAT16, CT_INT64,
                                CT_INT32,   CT_INT16,   CT_UINT8,   CT_BOOL};

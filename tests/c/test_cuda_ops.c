@@ -3,56 +3,14 @@
  * Every GPU comparison needs a GPU: without one each test counts itself as
  * skipped, and the count is printed when the runner exits (`make test-cuda`
  * runs them on a GPU machine). The CPU tests at the end always run. */
-#include "harness.h"
-
-#include <stdio.h>
-
-static int skipped;
-
-__attribute__((destructor)) static void report_skipped(void) {
-    if (skipped) fprintf(stderr, "cuda ops: %d GPU tests skipped (no GPU)\n", skipped);
-}
-
-static bool gpu(void) {
-    if (ct_cuda_is_available()) return true;
-    skipped++;
-    return false;
-}
-
-/* max |g - c| over the elements (g copied from the GPU); INFINITY when the
- * shapes differ or NaNs disagree. */
-static double diff(const ct_tensor *g, const ct_tensor *c) {
-    if (!g || !c) return INFINITY;
-    if (g->ndim != c->ndim || memcmp(g->sizes, c->sizes, sizeof(int64_t) * (size_t)g->ndim))
-        return INFINITY;
-    if (g->storage->device.type != CT_CUDA) return INFINITY; /* the result must stay on the GPU */
-    ct_tensor *h = ct_contiguous(ct_to_dtype(ct_cpu(g), CT_FLOAT64, false));
-    ct_tensor *r = ct_contiguous(ct_to_dtype(c, CT_FLOAT64, false));
-    if (!h || !r) return INFINITY;
-    const double *a = ct_data_ptr(h), *b = ct_data_ptr(r);
-    double m = 0;
-    for (int64_t i = 0; i < h->numel; i++) {
-        if (isnan(a[i]) != isnan(b[i])) return INFINITY;
-        if (isnan(a[i]) || a[i] == b[i]) continue;
-        double d = fabs(a[i] - b[i]) / (1 + fabs(b[i]));
-        if (d > m) m = d;
-    }
-    return m;
-}
+#define CUDA_TEST_GROUP "cuda ops"
+#include "cuda_check.h"
 
 static ct_tensor *R(const int64_t *shape, int nd, ct_dtype dt, unsigned seed) {
     return tt_rand(shape, nd, dt, -1, 1, seed);
 }
 
-#define CLOSE(g, c, tol)                                                           \
-    do {                                                                           \
-        double d_ = diff((g), (c));                                                \
-        if (!(d_ <= (tol))) {                                                      \
-            ct_test_fail(__FILE__, __LINE__, "%s vs %s: max rel diff %g (error: %s)", \
-                         #g, #c, d_, ct_last_error());                             \
-            return;                                                                \
-        }                                                                          \
-    } while (0)
+#define CLOSE(g, c, tol) CLOSE_GPU(g, c, tol, false)
 
 /* ---------------------------------------------------------------- matmul */
 TEST(cuda_matmul, mm_bmm_and_strided_operands) {
@@ -132,7 +90,7 @@ TEST(cuda_matmul, errors_and_tf32) {
     /* TF32 keeps about 3 decimal digits of float32 products */
     ct_tensor *x = R(SHAPE(64, 256), 2, CT_FLOAT32, 3), *y = R(SHAPE(256, 64), 2, CT_FLOAT32, 4);
     ct_cuda_set_allow_tf32(true);
-    double d = diff(ct_mm(ct_cuda(x), ct_cuda(y)), ct_mm(x, y));
+    double d = gpu_cpu_diff(ct_mm(ct_cuda(x), ct_cuda(y)), ct_mm(x, y), false);
     ct_cuda_set_allow_tf32(false);
     CHECK(d < 5e-2);
     CLOSE(ct_mm(ct_cuda(x), ct_cuda(y)), ct_mm(x, y), 1e-5);
@@ -280,7 +238,7 @@ TEST(cuda_autograd, mlp_backward_matches_cpu) {
     ct_tensor *gc[4], *gg[4];
     CHECK(mlp_grads(params, x, false, gc) == 0);
     CHECK(mlp_grads(params, x, true, gg) == 0);
-    for (int i = 0; i < 4; i++) CLOSE(gg[i], gc[i], 1e-10); /* diff() also checks they stay on the GPU */
+    for (int i = 0; i < 4; i++) CLOSE(gg[i], gc[i], 1e-10); /* gpu_cpu_diff() also checks they stay on the GPU */
 }
 
 TEST(cuda_autograd, broadcast_and_accumulated_grads_stay_on_gpu) {

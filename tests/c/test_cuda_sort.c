@@ -2,52 +2,10 @@
  * select, advanced indexing and index_put, sort/topk (shared-memory and
  * global-memory rows), scans, cuDNN conv2d. Each GPU test counts itself as
  * skipped without a GPU (the count is printed when the runner exits). */
-#include "harness.h"
+#define CUDA_TEST_GROUP "cuda sort/join/index"
+#include "cuda_check.h"
 
-#include <stdio.h>
-
-static int skipped;
-
-__attribute__((destructor)) static void report_skipped(void) {
-    if (skipped) fprintf(stderr, "cuda sort/join/index: %d GPU tests skipped (no GPU)\n", skipped);
-}
-
-static bool gpu(void) {
-    if (ct_cuda_is_available()) return true;
-    skipped++;
-    return false;
-}
-
-/* max relative |g - c| (g must be on the GPU); INFINITY on a shape, dtype
- * or NaN mismatch. */
-static double diff(const ct_tensor *g, const ct_tensor *c) {
-    if (!g || !c || g->ndim != c->ndim || g->dtype != c->dtype ||
-        memcmp(g->sizes, c->sizes, sizeof(int64_t) * (size_t)g->ndim) ||
-        g->storage->device.type != CT_CUDA)
-        return INFINITY;
-    ct_tensor *h = ct_contiguous(ct_to_dtype(ct_cpu(g), CT_FLOAT64, false));
-    ct_tensor *r = ct_contiguous(ct_to_dtype(c, CT_FLOAT64, false));
-    if (!h || !r) return INFINITY;
-    const double *a = ct_data_ptr(h), *b = ct_data_ptr(r);
-    double m = 0;
-    for (int64_t i = 0; i < h->numel; i++) {
-        if (isnan(a[i]) != isnan(b[i])) return INFINITY;
-        if (isnan(a[i]) || a[i] == b[i]) continue;
-        double d = fabs(a[i] - b[i]) / (1 + fabs(b[i]));
-        if (d > m) m = d;
-    }
-    return m;
-}
-
-#define CLOSE(g, c, tol)                                                              \
-    do {                                                                              \
-        double d_ = diff((g), (c));                                                   \
-        if (!(d_ <= (tol))) {                                                         \
-            ct_test_fail(__FILE__, __LINE__, "%s vs %s: max rel diff %g (error: %s)", \
-                         #g, #c, d_, ct_last_error());                                \
-            return;                                                                   \
-        }                                                                             \
-    } while (0)
+#define CLOSE(g, c, tol) CLOSE_GPU(g, c, tol, true)
 
 TEST(cuda_cat, cat_stack_strided_any_dim) {
     if (!gpu()) return;
