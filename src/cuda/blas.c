@@ -17,7 +17,6 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <limits.h>
 #include <pthread.h>
@@ -41,20 +40,14 @@ static pthread_once_t cublas_once = PTHREAD_ONCE_INIT;
 static char cublas_error[256];
 
 static void cublas_open(void) {
-    void *lib = dlopen("libcublas.so." CT_STR(CUBLAS_VER_MAJOR), RTLD_NOW | RTLD_LOCAL);
-    if (!lib) lib = dlopen("libcublas.so", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        const char *e = dlerror();
-        snprintf(cublas_error, sizeof cublas_error, "%s", e ? e : "dlopen failed");
-        return;
-    }
-#define X(f)                                                                     \
-    if (!(*(void **)&cb.f = dlsym(lib, CT_STR(f)))) {                            \
-        snprintf(cublas_error, sizeof cublas_error, "symbol %s not found", CT_STR(f)); \
-        return;                                                                  \
-    }
-    CT_CUBLAS_FNS(X)
+#define X(f) CT_STR(f),
+    static const char *const names[] = {CT_CUBLAS_FNS(X)};
 #undef X
+#define X(f) (void **)&cb.f,
+    void **const slots[] = {CT_CUBLAS_FNS(X)};
+#undef X
+    ct__cuda_dlopen("libcublas.so." CT_STR(CUBLAS_VER_MAJOR), "libcublas.so", (int)(sizeof names / sizeof names[0]),
+                    names, slots, cublas_error, sizeof cublas_error);
 }
 
 /* 0 once cuBLAS is loaded, else -1 with an error. */

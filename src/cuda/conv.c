@@ -16,7 +16,6 @@
 
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
-#include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -45,20 +44,14 @@ static pthread_once_t cudnn_once = PTHREAD_ONCE_INIT;
 static char cudnn_error[256];
 
 static void cudnn_open(void) {
-    void *lib = dlopen("libcudnn.so." CT_STR(CUDNN_MAJOR), RTLD_NOW | RTLD_LOCAL);
-    if (!lib) lib = dlopen("libcudnn.so", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        const char *e = dlerror();
-        snprintf(cudnn_error, sizeof cudnn_error, "%s", e ? e : "dlopen failed");
-        return;
-    }
-#define X(f)                                                                            \
-    if (!(*(void **)&dn.f = dlsym(lib, CT_STR(f)))) {                                   \
-        snprintf(cudnn_error, sizeof cudnn_error, "symbol %s not found", CT_STR(f));    \
-        return;                                                                         \
-    }
-    CT_CUDNN_FNS(X)
+#define X(f) CT_STR(f),
+    static const char *const names[] = {CT_CUDNN_FNS(X)};
 #undef X
+#define X(f) (void **)&dn.f,
+    void **const slots[] = {CT_CUDNN_FNS(X)};
+#undef X
+    ct__cuda_dlopen("libcudnn.so." CT_STR(CUDNN_MAJOR), "libcudnn.so", (int)(sizeof names / sizeof names[0]),
+                    names, slots, cudnn_error, sizeof cudnn_error);
 }
 
 static int cudnn_load(const char *op) {

@@ -5,6 +5,7 @@
 #define CTORCH_CUDA_INTERNAL_H
 
 #include <stdint.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -109,6 +110,11 @@ int ct__cuda_random_fill(void *data, int dt, int64_t numel, int kind, double a, 
 /* Host side (runtime.c): sets the ctorch error from a CUDA error code and
  * returns -1 (0 when code is cudaSuccess). */
 int ct__cuda_check(int code, const char *what);
+/* Opens `versioned` (else `plain`) with dlopen and stores symbol names[i] in
+ * *slots[i]; 0, or -1 with a message in err (the libraries opened on first
+ * use: cuBLAS, cuDNN). */
+int ct__cuda_dlopen(const char *versioned, const char *plain, int n, const char *const *names,
+                    void **const *slots, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include "cuda/cuda_internal.h"
 
 #include <cuda_runtime_api.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 
@@ -23,6 +24,23 @@ int ct__cuda_check(int code, const char *what) {
     ct_set_error(code == cudaErrorMemoryAllocation ? CT_ERR_MEMORY : CT_ERR_RUNTIME,
                  "CUDA error: %s (%s)", cudaGetErrorString((cudaError_t)code), what);
     return -1;
+}
+
+int ct__cuda_dlopen(const char *versioned, const char *plain, int n, const char *const *names,
+                    void **const *slots, char *err, size_t errlen) {
+    void *lib = dlopen(versioned, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) lib = dlopen(plain, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *e = dlerror();
+        snprintf(err, errlen, "%s", e ? e : "dlopen failed");
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (!(*slots[i] = dlsym(lib, names[i]))) {
+            snprintf(err, errlen, "symbol %s not found", names[i]);
+            return -1;
+        }
+    return 0;
 }
 
 const char *ct_cuda_version(void) {
