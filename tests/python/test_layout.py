@@ -244,3 +244,25 @@ def test_gradcheck_permuted():
     q = ctorch.tensor(_B.tolist(), dtype=ctorch.float64, requires_grad=True)
     assert ctorch.autograd.gradcheck(lambda p, q: (p.t().exp() * q).sigmoid(), (p, q))
     assert ctorch.autograd.gradcheck(lambda p, q: ctorch.where(q > 0, p.t(), q).tanh() + p.t(), (p, q))
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+                                  "Adamax", "NAdam", "RAdam"])
+def test_optimizers_take_a_permuted_parameter(name):
+    """w.t().clone() is transposed now (as in PyTorch): the fused updates
+    walk it in memory order with states laid out alike."""
+    def run(lib):
+        w = lib.nn.Parameter(_t(lib, _A).t().clone())
+        W = _t(lib, _A)
+        kw = {"SGD": dict(lr=0.1, momentum=0.9), "RMSprop": dict(lr=0.01, momentum=0.5, centered=True)}
+        opt = getattr(lib.optim, name)([w], **kw.get(name, {}))
+        for _ in range(3):
+            opt.zero_grad()
+            loss = ((W @ w).tanh() ** 2).sum() + (w * w.detach().contiguous()).sum()
+            loss.backward()
+            opt.step()
+        return w.detach().numpy().copy(), w.stride()
+
+    ours, ref = run(ctorch), run(torch)
+    assert ours[1] == ref[1] == (1, 4)
+    np.testing.assert_allclose(ours[0], ref[0], rtol=1e-5, atol=1e-6)
