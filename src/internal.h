@@ -138,6 +138,22 @@ void ct_iter_run(const ct_iter *it, ct_loop_fn fn, void *ctx, int64_t grain);
 /* Runs the elements [begin, end) of the iteration order on this thread. */
 void ct_iter_run_range(const ct_iter *it, ct_loop_fn fn, void *ctx, int64_t begin, int64_t end);
 
+/* Result layout, as PyTorch chooses it (kernels/cpu/iter.c). ct__out_strides:
+ * the strides (in elements) of a new elementwise result of shape[nd] computed
+ * from in[0..n) (TensorIterator's rule: the inputs' dim order, the first
+ * input deciding; contiguous for contiguous inputs). ct__like_strides: those
+ * of preserve_format (empty_like, clone, to): t's strides when t is
+ * non-overlapping and dense, else dense ones in t's dim order. */
+bool ct__is_dense(const ct_tensor *t);
+void ct__out_strides(int n, const ct_tensor *const *in, const int64_t *shape, int nd,
+                     int64_t *strides);
+void ct__like_strides(const ct_tensor *t, int64_t *strides);
+/* Uninitialised dense tensors with given strides (a permutation of dense
+ * ones) or t's preserve_format layout; owned, not in any scope. */
+ct_tensor *ct__empty_strided_on(const int64_t *sizes, const int64_t *strides, int nd, ct_dtype dt,
+                                ct_device dev);
+ct_tensor *ct__empty_like_layout(const ct_tensor *t, ct_dtype dt, ct_device dev);
+
 /* Typed dispatch: runs BODY with T defined as the C type of dtype DT. */
 #define CT__CASE(DTC, TYPE, ...) \
     case DTC: {                  \

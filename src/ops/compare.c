@@ -60,7 +60,10 @@ static ct_tensor *isclose_owned(const ct_tensor *a, const ct_tensor *b, double r
     int64_t shape[CT_MAX_DIMS];
     int nd = ct_broadcast_shapes("isclose", a->sizes, a->ndim, b->sizes, b->ndim, shape);
     if (nd < 0) return NULL;
-    ct_tensor *out = ct__empty(shape, nd, CT_BOOL);
+    const ct_tensor *in[2] = {a, b};
+    int64_t st[CT_MAX_DIMS]; /* laid out as the inputs, as torch's == and & do */
+    ct__out_strides(2, in, shape, nd, st);
+    ct_tensor *out = ct__empty_strided_on(shape, st, nd, CT_BOOL, CT_DEVICE_CPU);
     if (!out || out->numel == 0) return out;
     close_ctx c = {rtol, atol, equal_nan, a->dtype};
     ct_loop_fn fn = a->dtype == CT_FLOAT32   ? close_f32
@@ -81,7 +84,7 @@ ct_tensor *ct_isclose(const ct_tensor *a, const ct_tensor *b, double rtol, doubl
     return r ? ct_autorelease(r) : NULL;
 }
 
-/* every element of a fresh contiguous bool tensor is true */
+/* every element of a fresh dense bool tensor is true (any dim order) */
 static bool all_true(const ct_tensor *t) {
     const bool *p = ct_data_ptr(t);
     for (int64_t i = 0; i < t->numel; i++)
