@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cuda/index_kern.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -206,7 +207,7 @@ extern "C" int ct__cuda_offs_launch(const ct_cuda_offs *a) {
     if (a->numel <= 0) return 0;
     int64_t blocks = (a->numel + 255) / 256;
     if (blocks > 65535 * 8) blocks = 65535 * 8;
-    offs_kernel<<<(unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream()>>>(*a);
+    CT_LAUNCH(offs_kernel, (unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream(), *a);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) {
         ct_set_error(1 /* CT_ERR_RUNTIME */, "CUDA error: %s (index by offsets kernel launch)", cudaGetErrorString(e));
@@ -219,7 +220,7 @@ extern "C" int ct__cuda_sg_launch(const ct_cuda_sg *a) {
     if (a->numel <= 0) return 0;
     int64_t blocks = (a->numel + 255) / 256;
     if (blocks > 65535 * 8) blocks = 65535 * 8;
-    sg_kernel<<<(unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream()>>>(*a);
+    CT_LAUNCH(sg_kernel, (unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream(), *a);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) {
         ct_set_error(1 /* CT_ERR_RUNTIME */, "CUDA error: %s (scatter/gather kernel launch)", cudaGetErrorString(e));
