@@ -481,7 +481,27 @@ static ct_tensor *put_impl(const ct_tensor *x, bool inplace, const ct_tensor *in
                        "put_(): Expected source and index to have the same number of elements, "
                        "but got source.numel() = %lld, index.numel() = %lld",
                        (long long)source->numel, (long long)index->numel);
-    ct_tensor *off = flat_offsets("put_", index, x->numel);
+    if (same_device("put_", (const ct_tensor *[]){x, index, source}, 3) < 0) return NULL;
+    /* on a GPU the offsets are computed and checked on the CPU from one copy
+     * of the indices, then move back (as for advanced indexing) */
+    ct_device dev = x->storage->device;
+    ct_tensor *ih = ct__on_cpu(index) ? ct_retain((ct_tensor *)index)
+                                      : ct__empty(index->sizes, index->ndim, index->dtype);
+    if (!ih || (ih != index && ct__copy_into(ih, index) < 0)) {
+        ct_release(ih);
+        return NULL;
+    }
+    ct_tensor *off = flat_offsets("put_", ih, x->numel);
+    ct_release(ih);
+    if (off && dev.type != CT_CPU) {
+        ct_tensor *g = ct__empty_on(off->sizes, off->ndim, CT_INT64, dev);
+        if (g && ct__copy_into(g, off) < 0) {
+            ct_release(g);
+            g = NULL;
+        }
+        ct_release(off);
+        off = g;
+    }
     if (!off) return NULL;
     if (ct__idx_begin_inplace(inplace, CT_OP_put, x, source) < 0) {
         ct_release(off);
@@ -499,10 +519,20 @@ static ct_tensor *put_impl(const ct_tensor *x, bool inplace, const ct_tensor *in
         ct_tensor *dv = ct__tensor_new(work->storage, x->dtype, &m, &zero, 1, work->offset);
         ct_tensor *vv = ct__tensor_new(sc->storage, x->dtype, &m, &one, 1, sc->offset);
         ct_tensor *ov = ct__tensor_new(off->storage, CT_INT64, &m, &one, 1, off->offset);
-        if (dv && vv && ov && m) ct__index_put_offsets(dv, vv, ov, accumulate);
+        int rc = dv && vv && ov ? 0 : -1;
+        if (rc == 0 && m) {
+            if (dev.type == CT_CPU) ct__index_put_offsets(dv, vv, ov, accumulate);
+            else rc = ct__cuda->index_offsets(dv, vv, ov, true, accumulate);
+        }
         ct_release(dv);
         ct_release(vv);
         ct_release(ov);
+        if (rc < 0) {
+            ct_release(sc);
+            sc = NULL;
+            ct_release(work);
+            work = NULL;
+        }
     }
     ct_release(sc);
     ct_release(off);

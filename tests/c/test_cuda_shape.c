@@ -1,7 +1,7 @@
 /* The shape, indexing and counting ops on the GPU (src/cuda/shape.c,
  * shape.cu and the compositions in src/ops) against the same ops on the CPU:
  * roll, repeat, repeat_interleave, tril/triu, pad; index_fill,
- * scatter_reduce mean, masked_scatter, take, nonzero, x[0-dim mask];
+ * scatter_reduce mean, masked_scatter, take, put, nonzero, x[0-dim mask];
  * unique, unique_consecutive, searchsorted, bincount, histc, histogram;
  * isclose, allclose, equal. Without a GPU each test counts itself as
  * skipped (`make test-cuda` runs them on a GPU). */
@@ -191,6 +191,15 @@ TEST(cuda_shape_index, masked_scatter_take_nonzero) {
             SAME(gi, ct_masked_scatter_(ci, m, src));
             ct_tensor *ix = tt_rand(SHAPE(3, 4), 2, CT_INT64, -35, 35, 83);
             SAME(ct_take(g, ct_cuda(ix)), ct_take(c, ix));
+            /* put: distinct indices, or duplicates summed */
+            ct_tensor *pu = tt_tensor(VALS(0, -1, 5, 17, 33, -20), SHAPE(2, 3), 2, CT_INT64);
+            ct_tensor *pv = rnd(SHAPE(2, 3), 2, dt, 87);
+            SAME(ct_put(g, ct_cuda(pu), ct_cuda(pv), false), ct_put(c, pu, pv, false));
+            if (dt != CT_BOOL) {
+                ct_tensor *pd = rnd(SHAPE(3, 4), 2, dt, 88);
+                CLOSE_GPU(ct_put(g, ct_cuda(ix), ct_cuda(pd), true), ct_put(c, ix, pd, true),
+                          dt == CT_FLOAT16 ? 1e-2 : 1e-6, true);
+            }
             SAME(ct_nonzero(g), ct_nonzero(c));
         }
         CHECK_ERR(ct_masked_scatter(ct_cuda(x), ct_cuda(m), ct_cuda(rnd(SHAPE(3), 1, dt, 1))),
@@ -199,6 +208,9 @@ TEST(cuda_shape_index, masked_scatter_take_nonzero) {
                   "out of range: tried to access index 35 on a tensor of 35 elements");
         CHECK_ERR(ct_take(ct_cuda(x), ct_cuda(tt_tensor(VALS(-36), SHAPE(1), 1, CT_INT64))),
                   "tried to access index -36");
+        CHECK_ERR(ct_put(ct_cuda(x), ct_cuda(tt_tensor(VALS(35), SHAPE(1), 1, CT_INT64)),
+                         ct_cuda(rnd(SHAPE(1), 1, dt, 2)), false),
+                  "out of range");
     }
     /* 0-d, empty and large inputs of nonzero; nonzero as a tuple */
     ct_tensor *s = ct_full(NULL, 0, 2, CT_FLOAT32), *z = ct_zeros(NULL, 0, CT_FLOAT32);

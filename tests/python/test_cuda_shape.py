@@ -1,6 +1,6 @@
 """The shape, indexing and counting ops on the GPU against the same ops on the
 CPU: roll, repeat, repeat_interleave, tril/triu, pad, index_fill,
-scatter_reduce mean, masked_scatter, take, nonzero, x[0-dim mask], unique,
+scatter_reduce mean, masked_scatter, take, put, nonzero, x[0-dim mask], unique,
 unique_consecutive, searchsorted, bincount, histc, histogram, isclose,
 allclose, equal. Without a GPU every case is skipped (`make test-cuda` runs
 them on a GPU)."""
@@ -116,6 +116,8 @@ def test_masked_scatter_take_nonzero(dtype):
         same(x.cuda().masked_scatter(m.cuda(), src.cuda()), x.masked_scatter(m, src))
         same(x.cuda().masked_scatter(m[1].cuda(), src.cuda()), x.masked_scatter(m[1], src))
         same(ctorch.take(x.cuda(), index.cuda()), ctorch.take(x, index))
+        distinct, vals = ctorch.tensor([0, -1, 5, 17, 33, -20]), rand((6,), dtype, seed=24)
+        same(x.cuda().put(distinct.cuda(), vals.cuda()), x.put(distinct, vals))
         same(x.cuda().nonzero(), x.nonzero())
         for g, c in zip(x.cuda().nonzero(as_tuple=True), x.nonzero(as_tuple=True)):
             same(g, c)
