@@ -103,6 +103,38 @@ typedef struct ct_device_hooks {
      * b = x. 0 or -1 (no cuDNN: a "not implemented" error). */
     int (*conv2d)(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
                   ct_tensor *out, int64_t groups, const struct ct_win2d *g);
+    /* The shape, indexing and counting family (src/cuda/shape.c, shape.cu),
+     * called by src/ops/shape_copy.c, index_mask.c, sort_count.c and
+     * compare.c after their checks. Each returns 0 or -1 unless said.
+     * tri: zeroes the elements of t (contiguous, >= 2 dims) outside the band
+     * (upper: col - row >= k; else col - row <= k). */
+    int (*tri)(ct_tensor *t, int64_t k, bool upper);
+    /* compact: over x (contiguous), the elements flagged by x[i] != 0, or
+     * (newrun) by i == 0 || !(x[i] == x[i-1]); returns their count (one
+     * device-to-host copy) or -1. When asked: *pos (owned, new) [count, nd]
+     * int64 coordinates in sizes when nd > 0, else [count] flat positions;
+     * *rank (owned, new) [numel] int64 flagged elements at or before i,
+     * minus 1; dst (contiguous, x's numel): dst[i] = src[r] for the r-th
+     * flagged i, src contiguous of dst's dtype, written only when count <=
+     * src numel (the caller reports the shortfall). */
+    int64_t (*compact)(const ct_tensor *x, bool newrun, const int64_t *sizes, int nd,
+                       ct_tensor **pos, ct_tensor **rank, ct_tensor *dst, const ct_tensor *src);
+    /* take: out[i] = x[idx[i]] (negative idx from the end; all contiguous,
+     * idx int64): 0, 1 with *bad = an index outside [-numel, numel), -1. */
+    int (*take)(ct_tensor *out, const ct_tensor *x, const ct_tensor *idx, int64_t *bad);
+    /* searchsorted: out (int32/int64) = insertion points of vals in the rows
+     * of seq (last dim; one row, or the row of each value's leading index);
+     * seq and vals contiguous, one dtype other than float16/bfloat16. */
+    int (*searchsorted)(const ct_tensor *seq, const ct_tensor *vals, ct_tensor *out, bool right);
+    /* hist: acc (float64 [nb]) = counts (or sums of w) of x (float32/64,
+     * contiguous) per bin; mode 0: histc's bins over [lo, hi]; 1: edges
+     * (nb + 1, x's dtype) of equal widths; 2: any increasing edges. */
+    int (*hist)(const ct_tensor *x, const ct_tensor *w, int mode, const ct_tensor *edges, int64_t nb,
+                double lo, double hi, ct_tensor *acc);
+    /* isclose: out (bool, contiguous, the broadcast shape) for a and b of
+     * one dtype, computed in double (dbl) or float. */
+    int (*isclose)(const ct_tensor *a, const ct_tensor *b, double rtol, double atol, bool equal_nan,
+                   bool dbl, ct_tensor *out);
 } ct_device_hooks;
 extern const ct_device_hooks *const ct__cuda;
 static inline bool ct__on_cpu(const ct_tensor *t) { return t->storage->device.type == CT_CPU; }

@@ -400,6 +400,16 @@ int ct__cuda_index_offsets(ct_tensor *a, const ct_tensor *b, const ct_tensor *of
                            bool accumulate);
 int ct__cuda_conv2d(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
                     ct_tensor *out, int64_t groups, const struct ct_win2d *g);
+/* the shape, indexing and counting family (shape.c) */
+int ct__cuda_tri(ct_tensor *t, int64_t k, bool upper);
+int64_t ct__cuda_compact(const ct_tensor *x, bool newrun, const int64_t *sizes, int nd,
+                         ct_tensor **pos, ct_tensor **rank, ct_tensor *dst, const ct_tensor *src);
+int ct__cuda_take(ct_tensor *out, const ct_tensor *x, const ct_tensor *idx, int64_t *bad);
+int ct__cuda_searchsorted(const ct_tensor *seq, const ct_tensor *vals, ct_tensor *out, bool right);
+int ct__cuda_hist(const ct_tensor *x, const ct_tensor *w, int mode, const ct_tensor *edges,
+                  int64_t nb, double lo, double hi, ct_tensor *acc);
+int ct__cuda_isclose(const ct_tensor *a, const ct_tensor *b, double rtol, double atol,
+                     bool equal_nan, bool dbl, ct_tensor *out);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -416,5 +426,12 @@ static const ct_device_hooks hooks = {
     .scan = ct__cuda_scan,
     .index_offsets = ct__cuda_index_offsets,
     .conv2d = ct__cuda_conv2d,
+    /* the shape, indexing and counting family (shape.c) */
+    .tri = ct__cuda_tri,
+    .compact = ct__cuda_compact,
+    .take = ct__cuda_take,
+    .searchsorted = ct__cuda_searchsorted,
+    .hist = ct__cuda_hist,
+    .isclose = ct__cuda_isclose,
 };
 const ct_device_hooks *const ct__cuda = &hooks;
