@@ -398,8 +398,8 @@ int ct__cuda_sort(const ct_tensor *work, ct_tensor *vals, ct_tensor *idx, bool d
 int ct__cuda_scan(const ct_tensor *x, int dim, int kind, ct_tensor *out, ct_tensor *idx);
 int ct__cuda_index_offsets(ct_tensor *a, const ct_tensor *b, const ct_tensor *off, bool put,
                            bool accumulate);
-int ct__cuda_conv2d(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
-                    ct_tensor *out, int64_t groups, const struct ct_win2d *g);
+int ct__cuda_conv(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
+                  ct_tensor *out, int64_t groups, const struct ct_win3d *g);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -415,6 +415,6 @@ static const ct_device_hooks hooks = {
     .sort = ct__cuda_sort,
     .scan = ct__cuda_scan,
     .index_offsets = ct__cuda_index_offsets,
-    .conv2d = ct__cuda_conv2d,
+    .conv = ct__cuda_conv,
 };
 const ct_device_hooks *const ct__cuda = &hooks;
