@@ -41,6 +41,7 @@ ct_tensor *ct__to_dtype(const ct_tensor *t, ct_dtype dt, bool copy);
 /* What the CUDA layer (src/cuda/) provides to the device-independent code.
  * ct__cuda is NULL in a CPU-only build; no CUDA tensor can exist then. */
 struct ct_win3d;
+struct ct_window_op;
 typedef struct ct_device_hooks {
     /* uninitialised contiguous tensor on dev, owned, not in any scope */
     ct_tensor *(*empty)(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev);
@@ -104,6 +105,12 @@ typedef struct ct_device_hooks {
      * a = grad_out, b = x. 0 or -1 (no cuDNN: a "not implemented" error). */
     int (*conv)(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
                 ct_tensor *out, int64_t groups, const struct ct_win3d *g);
+    /* The poolings and resamplings of src/nn/pool*.c and upsample.c on the
+     * GPU (src/cuda/pool.c, pool.cu; own kernels, PyTorch's index rules): a
+     * the op (nn/window.h); x, out and idx (may be NULL) contiguous on one
+     * GPU. 0, -1, or 1 when an index of idx is outside its plane. */
+    int (*window)(const struct ct_window_op *a, const ct_tensor *x, ct_tensor *out,
+                  ct_tensor *idx);
 } ct_device_hooks;
 extern const ct_device_hooks *const ct__cuda;
 static inline bool ct__on_cpu(const ct_tensor *t) { return t->storage->device.type == CT_CPU; }

@@ -398,8 +398,11 @@ int ct__cuda_sort(const ct_tensor *work, ct_tensor *vals, ct_tensor *idx, bool d
 int ct__cuda_scan(const ct_tensor *x, int dim, int kind, ct_tensor *out, ct_tensor *idx);
 int ct__cuda_index_offsets(ct_tensor *a, const ct_tensor *b, const ct_tensor *off, bool put,
                            bool accumulate);
+/* conv.c, pool.c: the convolutions (cuDNN), the poolings and resamplings */
 int ct__cuda_conv(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
                   ct_tensor *out, int64_t groups, const struct ct_win3d *g);
+int ct__cuda_window(const struct ct_window_op *a, const ct_tensor *x, ct_tensor *out,
+                    ct_tensor *idx);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -416,5 +419,6 @@ static const ct_device_hooks hooks = {
     .scan = ct__cuda_scan,
     .index_offsets = ct__cuda_index_offsets,
     .conv = ct__cuda_conv,
+    .window = ct__cuda_window,
 };
 const ct_device_hooks *const ct__cuda = &hooks;
