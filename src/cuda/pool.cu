@@ -144,8 +144,8 @@ template <typename T> __global__ void max_bwd(ct_cuda_win a, int64_t total) {
     }
 }
 
-// Nearest: y[c] = x[i0 tables at c]; the gradient scatters back.
-template <typename T> __global__ void nearest(ct_cuda_win a, int64_t total, bool bwd) {
+// Nearest: y[c] = x[i0 tables at c]; the gradient (BWD) scatters back.
+template <typename T, bool BWD> __global__ void nearest(ct_cuda_win a, int64_t total) {
     const ct_window_op &w = a.op;
     const int64_t IH = w.in[1], IW = w.in[2], isz = plane(w.in);
     for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total;
@@ -153,21 +153,8 @@ template <typename T> __global__ void nearest(ct_cuda_win a, int64_t total, bool
         int64_t c[3];
         int64_t p = split(e, w.out, c);
         int64_t src = p * isz + (a.i0[0][c[0]] * IH + a.i0[1][c[1]]) * IW + a.i0[2][c[2]];
-        if (bwd) atomicAdd((T *)a.y + src, ((const T *)a.x)[e]);
+        if constexpr (BWD) atomicAdd((T *)a.y + src, ((const T *)a.x)[e]);
         else ((T *)a.y)[e] = ((const T *)a.x)[src];
-    }
-}
-
-// uint8 nearest forward (no arithmetic).
-__global__ void nearest_u8(ct_cuda_win a, int64_t total) {
-    const ct_window_op &w = a.op;
-    const int64_t IH = w.in[1], IW = w.in[2], isz = plane(w.in);
-    for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total;
-         e += (int64_t)gridDim.x * blockDim.x) {
-        int64_t c[3];
-        int64_t p = split(e, w.out, c);
-        int64_t src = p * isz + (a.i0[0][c[0]] * IH + a.i0[1][c[1]]) * IW + a.i0[2][c[2]];
-        ((uint8_t *)a.y)[e] = ((const uint8_t *)a.x)[src];
     }
 }
 
@@ -209,8 +196,8 @@ template <typename T> void launch(const ct_cuda_win &a, int64_t total, unsigned 
     case CT_WIN_AVG_BWD:
     case CT_WIN_ADAPTIVE_AVG_BWD: avg_bwd<T><<<blocks, 256, 0, s>>>(a, total); break;
     case CT_WIN_MAX_BWD: max_bwd<T><<<blocks, 256, 0, s>>>(a, total); break;
-    case CT_WIN_NEAREST:
-    case CT_WIN_NEAREST_BWD: nearest<T><<<blocks, 256, 0, s>>>(a, total, a.op.kind == CT_WIN_NEAREST_BWD); break;
+    case CT_WIN_NEAREST: nearest<T, false><<<blocks, 256, 0, s>>>(a, total); break;
+    case CT_WIN_NEAREST_BWD: nearest<T, true><<<blocks, 256, 0, s>>>(a, total); break;
     default: linear<T><<<blocks, 256, 0, s>>>(a, total, a.op.kind == CT_WIN_LINEAR_BWD); break;
     }
 }
@@ -226,7 +213,7 @@ extern "C" int ct__cuda_window_launch(const ct_cuda_win *a) {
     int64_t blocks = (total + 255) / 256;
     if (blocks > 65535 * 8) blocks = 65535 * 8;
     cudaStream_t s = (cudaStream_t)ct__cuda_stream();
-    if (w.dt == D_U8) nearest_u8<<<(unsigned)blocks, 256, 0, s>>>(*a, total);
+    if (w.dt == D_U8) nearest<uint8_t, false><<<(unsigned)blocks, 256, 0, s>>>(*a, total);
     else if (w.dt == D_F32) launch<float>(*a, total, (unsigned)blocks, s);
     else launch<double>(*a, total, (unsigned)blocks, s);
     cudaError_t e = cudaGetLastError();
