@@ -40,7 +40,8 @@ ct_tensor *ct__to_dtype(const ct_tensor *t, ct_dtype dt, bool copy);
 /* ---------------------------------------------------------------- devices */
 /* What the CUDA layer (src/cuda/) provides to the device-independent code.
  * ct__cuda is NULL in a CPU-only build; no CUDA tensor can exist then. */
-struct ct_win2d;
+struct ct_win3d;
+struct ct_window_op;
 typedef struct ct_device_hooks {
     /* uninitialised contiguous tensor on dev, owned, not in any scope */
     ct_tensor *(*empty)(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev);
@@ -96,13 +97,6 @@ typedef struct ct_device_hooks {
      * = b[p] (+= with accumulate, atomically; b has a's dtype). 0 or -1. */
     int (*index_offsets)(ct_tensor *a, const ct_tensor *b, const ct_tensor *off, bool put,
                          bool accumulate);
-    /* conv2d through cuDNN (opened on first use) for contiguous NCHW
-     * float32/float64 tensors on one GPU, geometry g (nn/nn_internal.h):
-     * which 0: out = conv(a = x, b = w) + bias (may be NULL); 1: out = grad
-     * of x from a = grad_out, b = w; 2: out = grad of w from a = grad_out,
-     * b = x. 0 or -1 (no cuDNN: a "not implemented" error). */
-    int (*conv2d)(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
-                  ct_tensor *out, int64_t groups, const struct ct_win2d *g);
     /* The shape, indexing and counting family (src/cuda/shape.c, shape.cu),
      * called by src/ops/shape_copy.c, index_mask.c, sort_count.c and
      * compare.c after their checks. Each returns 0 or -1 unless said.
@@ -135,6 +129,20 @@ typedef struct ct_device_hooks {
      * one dtype, computed in double (dbl) or float. */
     int (*isclose)(const ct_tensor *a, const ct_tensor *b, double rtol, double atol, bool equal_nan,
                    bool dbl, ct_tensor *out);
+    /* The convolutions (src/nn/conv_nd.c) through cuDNN (opened on first
+     * use) for contiguous float32/float64 tensors on one GPU with 2 or 3
+     * spatial dims (out->ndim - 2), geometry g (nn/nn_internal.h; a 2-d one
+     * has depth 1): which 0: out = conv(a = x, b = w) + bias (may be NULL);
+     * 1: out = grad of x from a = grad_out, b = w; 2: out = grad of w from
+     * a = grad_out, b = x. 0 or -1 (no cuDNN: a "not implemented" error). */
+    int (*conv)(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
+                ct_tensor *out, int64_t groups, const struct ct_win3d *g);
+    /* The poolings and resamplings of src/nn/pool*.c and upsample.c on the
+     * GPU (src/cuda/pool.c, pool.cu; own kernels, PyTorch's index rules): a
+     * the op (nn/window.h); x, out and idx (may be NULL) contiguous on one
+     * GPU. 0, -1, or 1 when an index of idx is outside its plane. */
+    int (*window)(const struct ct_window_op *a, const ct_tensor *x, ct_tensor *out,
+                  ct_tensor *idx);
 } ct_device_hooks;
 extern const ct_device_hooks *const ct__cuda;
 static inline bool ct__on_cpu(const ct_tensor *t) { return t->storage->device.type == CT_CPU; }

@@ -398,8 +398,6 @@ int ct__cuda_sort(const ct_tensor *work, ct_tensor *vals, ct_tensor *idx, bool d
 int ct__cuda_scan(const ct_tensor *x, int dim, int kind, ct_tensor *out, ct_tensor *idx);
 int ct__cuda_index_offsets(ct_tensor *a, const ct_tensor *b, const ct_tensor *off, bool put,
                            bool accumulate);
-int ct__cuda_conv2d(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
-                    ct_tensor *out, int64_t groups, const struct ct_win2d *g);
 /* the shape, indexing and counting family (shape.c) */
 int ct__cuda_tri(ct_tensor *t, int64_t k, bool upper);
 int64_t ct__cuda_compact(const ct_tensor *x, bool newrun, const int64_t *sizes, int nd,
@@ -410,6 +408,11 @@ int ct__cuda_hist(const ct_tensor *x, const ct_tensor *w, int mode, const ct_ten
                   int64_t nb, double lo, double hi, ct_tensor *acc);
 int ct__cuda_isclose(const ct_tensor *a, const ct_tensor *b, double rtol, double atol,
                      bool equal_nan, bool dbl, ct_tensor *out);
+/* conv.c, pool.c: the convolutions (cuDNN), the poolings and resamplings */
+int ct__cuda_conv(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
+                  ct_tensor *out, int64_t groups, const struct ct_win3d *g);
+int ct__cuda_window(const struct ct_window_op *a, const ct_tensor *x, ct_tensor *out,
+                    ct_tensor *idx);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -425,7 +428,6 @@ static const ct_device_hooks hooks = {
     .sort = ct__cuda_sort,
     .scan = ct__cuda_scan,
     .index_offsets = ct__cuda_index_offsets,
-    .conv2d = ct__cuda_conv2d,
     /* the shape, indexing and counting family (shape.c) */
     .tri = ct__cuda_tri,
     .compact = ct__cuda_compact,
@@ -433,5 +435,7 @@ static const ct_device_hooks hooks = {
     .searchsorted = ct__cuda_searchsorted,
     .hist = ct__cuda_hist,
     .isclose = ct__cuda_isclose,
+    .conv = ct__cuda_conv,
+    .window = ct__cuda_window,
 };
 const ct_device_hooks *const ct__cuda = &hooks;
