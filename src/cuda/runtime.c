@@ -400,6 +400,12 @@ int ct__cuda_index_offsets(ct_tensor *a, const ct_tensor *b, const ct_tensor *of
                            bool accumulate);
 int ct__cuda_conv2d(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
                     ct_tensor *out, int64_t groups, const struct ct_win2d *g);
+/* the nn family (nn.c) */
+int ct__cuda_emb_backward(const ct_tensor *grad, const ct_tensor *order, const ct_tensor *start,
+                          int64_t pad, bool scaled, ct_tensor *out);
+int ct__cuda_emb_bag(const ct_tensor *w, const ct_tensor *idx, const ct_tensor *bounds,
+                     const ct_tensor *psw, int mode, int64_t pad, ct_tensor *out, ct_tensor *mi);
+int ct__cuda_trunc_normal(ct_tensor *t, double mean, double std, double a, double b);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -416,5 +422,8 @@ static const ct_device_hooks hooks = {
     .scan = ct__cuda_scan,
     .index_offsets = ct__cuda_index_offsets,
     .conv2d = ct__cuda_conv2d,
+    .emb_backward = ct__cuda_emb_backward,
+    .emb_bag = ct__cuda_emb_bag,
+    .trunc_normal = ct__cuda_trunc_normal,
 };
 const ct_device_hooks *const ct__cuda = &hooks;
