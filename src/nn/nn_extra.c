@@ -189,14 +189,14 @@ static ct_tensor *max_unpool2d_gpu(const ct_tensor *x, const ct_tensor *indices,
     ct_tensor *h = ct__nn_host(indices, CT_INT64);
     if (!h) return NULL;
     const int64_t *iv = ct_data_ptr(h);
-    for (int64_t k = 0; ohw && k < h->numel; k++)
-        if (iv[k] < 0 || iv[k] >= ohw) {
-            int64_t bad = iv[k];
-            ct_release(h);
-            return CT_FAIL(CT_ERR_RUNTIME, "Found an invalid max index: %lld (output volumes are of size %lldx%lld)",
-                           (long long)bad, (long long)OH, (long long)OW);
-        }
+    int64_t bad = 0;
+    bool any = false;
+    for (int64_t k = 0; ohw && k < h->numel; k++) /* the last one, as PyTorch reports it */
+        if (iv[k] < 0 || iv[k] >= ohw) bad = iv[k], any = true;
     ct_release(h);
+    if (any)
+        return CT_FAIL(CT_ERR_RUNTIME, "Found an invalid max index: %lld (output volumes are of size %lldx%lld)",
+                       (long long)bad, (long long)OH, (long long)OW);
     ct_tensor *z = ct__nn_zeros_on((const int64_t[]){np, ohw}, 2, x->dtype, x->storage->device), *r = NULL;
     if (!z) return NULL;
     ct_scope sc = ct_scope_begin();
