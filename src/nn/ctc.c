@@ -203,7 +203,7 @@ static ct_tensor *ctc_nll_gpu(const ct_tensor *lp, const ct_tensor *targets, con
         Tmax = il[b] > Tmax ? il[b] : Tmax;
     }
     int64_t L = 2 * Smax + 1, NL = N * L;
-    int64_t *lab = malloc(sizeof(int64_t) * (size_t)(NL + 2 * N));
+    int64_t *lab = malloc(sizeof(int64_t) * (size_t)(NL + 2 * N + 1));
     bool *msk = malloc((size_t)(4 * NL + T * N + 3 * N + 1));
     ct_tensor *r = NULL;
     if (!lab || !msk) {
