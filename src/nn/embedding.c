@@ -169,9 +169,9 @@ static ct_tensor *embedding_gpu(ct_tensor *weight, const ct_tensor *indices, int
     ct_grad_mode gm = ct_no_grad_begin();
     ct_scope sc = ct_scope_begin();
     ct_tensor *out = NULL, *rows = ct_index_select(weight, 0, flat);
-    rows = rows ? ct_reshape(rows, shape, indices->ndim + 1) : NULL;
     rows = rows ? ct_contiguous(rows) : NULL;
-    if (rows) out = ct_keep(rows);
+    /* a fresh tensor of the result's shape over the rows (not a view) */
+    if (rows) out = ct__tensor_new(rows->storage, rows->dtype, shape, NULL, indices->ndim + 1, rows->offset);
     ct_scope_end(sc);
     ct_grad_mode_end(gm);
     ct_op_args a = {.i = {weight->sizes[0], pad}, .b = {scale_grad_by_freq}};
