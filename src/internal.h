@@ -143,6 +143,21 @@ typedef struct ct_device_hooks {
      * GPU. 0, -1, or 1 when an index of idx is outside its plane. */
     int (*window)(const struct ct_window_op *a, const ct_tensor *x, ct_tensor *out,
                   ct_tensor *idx);
+    /* The nn family's kernels (src/cuda/nn.c, nn.cu; callers in src/nn).
+     * Operands contiguous on one GPU, float32/float64 (indices int64).
+     * emb_backward: out [num, D] row r = sum over k in [start[r], start[r+1])
+     * of grad [n, D] row order[k] (times 1/count when scaled; zeros at row
+     * pad, -1 for none): a thread per (row, column) in a fixed order, so
+     * deterministic. emb_bag: embedding_bag's forward of bag b over entries
+     * [bounds[b], bounds[b+1]) of idx (padding entries skipped), out [B, D],
+     * max-mode argmax rows mi [B, D] (-1 in an empty bag, else NULL), psw
+     * [ne] or NULL. trunc_normal: t (uniform draws u) = clamp(mean + std *
+     * sqrt(2) * erfinv(u), a, b). Each returns 0 or -1. */
+    int (*emb_backward)(const ct_tensor *grad, const ct_tensor *order, const ct_tensor *start,
+                        int64_t pad, bool scaled, ct_tensor *out);
+    int (*emb_bag)(const ct_tensor *w, const ct_tensor *idx, const ct_tensor *bounds,
+                   const ct_tensor *psw, int mode, int64_t pad, ct_tensor *out, ct_tensor *mi);
+    int (*trunc_normal)(ct_tensor *t, double mean, double std, double a, double b);
 } ct_device_hooks;
 extern const ct_device_hooks *const ct__cuda;
 static inline bool ct__on_cpu(const ct_tensor *t) { return t->storage->device.type == CT_CPU; }

@@ -413,6 +413,12 @@ int ct__cuda_conv(int which, const ct_tensor *a, const ct_tensor *b, const ct_te
                   ct_tensor *out, int64_t groups, const struct ct_win3d *g);
 int ct__cuda_window(const struct ct_window_op *a, const ct_tensor *x, ct_tensor *out,
                     ct_tensor *idx);
+/* the nn family (nn.c) */
+int ct__cuda_emb_backward(const ct_tensor *grad, const ct_tensor *order, const ct_tensor *start,
+                          int64_t pad, bool scaled, ct_tensor *out);
+int ct__cuda_emb_bag(const ct_tensor *w, const ct_tensor *idx, const ct_tensor *bounds,
+                     const ct_tensor *psw, int mode, int64_t pad, ct_tensor *out, ct_tensor *mi);
+int ct__cuda_trunc_normal(ct_tensor *t, double mean, double std, double a, double b);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -437,5 +443,8 @@ static const ct_device_hooks hooks = {
     .isclose = ct__cuda_isclose,
     .conv = ct__cuda_conv,
     .window = ct__cuda_window,
+    .emb_backward = ct__cuda_emb_backward,
+    .emb_bag = ct__cuda_emb_bag,
+    .trunc_normal = ct__cuda_trunc_normal,
 };
 const ct_device_hooks *const ct__cuda = &hooks;
