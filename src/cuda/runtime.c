@@ -400,6 +400,19 @@ int ct__cuda_index_offsets(ct_tensor *a, const ct_tensor *b, const ct_tensor *of
                            bool accumulate);
 int ct__cuda_conv2d(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
                     ct_tensor *out, int64_t groups, const struct ct_win2d *g);
+/* random distributions (random.c) and decompositions (solver.c) */
+int ct__cuda_random(int device, const ct_cuda_rand *r);
+int ct__cuda_multinomial(const ct_tensor *p, ct_tensor *out, bool keyed, bool single, uint64_t seed,
+                         int *code);
+int ct__cuda_la_inv(ct_tensor *a, int64_t batch, int64_t n, int64_t *bad);
+int ct__cuda_la_solve(ct_tensor *a, ct_tensor *b, int64_t batch, int64_t n, int64_t k, int64_t *bad);
+int ct__cuda_la_det(ct_tensor *a, ct_tensor *sign, ct_tensor *out, int64_t batch, int64_t n);
+int ct__cuda_la_cholesky(ct_tensor *a, int64_t batch, int64_t n, bool upper, int64_t *bad);
+int ct__cuda_la_qr(ct_tensor *a, ct_tensor *q, ct_tensor *r, int64_t batch, int64_t m, int64_t n,
+                   int64_t qcols, int64_t rrows);
+int ct__cuda_la_svd(ct_tensor *a, ct_tensor *u, ct_tensor *s, ct_tensor *vt, int64_t batch, int64_t m,
+                    int64_t n, bool full, int64_t *bad);
+int ct__cuda_la_eigh(ct_tensor *a, ct_tensor *w, int64_t batch, int64_t n, bool upper, int64_t *bad);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -416,5 +429,15 @@ static const ct_device_hooks hooks = {
     .scan = ct__cuda_scan,
     .index_offsets = ct__cuda_index_offsets,
     .conv2d = ct__cuda_conv2d,
+    /* random distributions and decompositions */
+    .random = ct__cuda_random,
+    .multinomial = ct__cuda_multinomial,
+    .la_inv = ct__cuda_la_inv,
+    .la_solve = ct__cuda_la_solve,
+    .la_det = ct__cuda_la_det,
+    .la_cholesky = ct__cuda_la_cholesky,
+    .la_qr = ct__cuda_la_qr,
+    .la_svd = ct__cuda_la_svd,
+    .la_eigh = ct__cuda_la_eigh,
 };
 const ct_device_hooks *const ct__cuda = &hooks;
