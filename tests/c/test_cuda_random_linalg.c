@@ -165,6 +165,21 @@ TEST(cuda_random, manual_seed_reproduces_and_any_strides_give_the_same_values) {
               "more than one element");
 }
 
+TEST(cuda_random, like_samplers_stay_on_the_input_device) {
+    if (!gpu()) return;
+    ct_tensor *x = gpu_empty(SHAPE(400, 100), 2, CT_FLOAT32);
+    ct_tensor *r = ct_randn_like(x, CT_DTYPE_DEFAULT, NULL);
+    CHECK(r && r->storage->device.type == CT_CUDA && r->dtype == CT_FLOAT32);
+    CHECK_MOMENTS(stats_of(r, -1), 0, 1, 3);
+    r = ct_rand_like(x, CT_FLOAT64, NULL);
+    CHECK(r && r->storage->device.type == CT_CUDA && r->dtype == CT_FLOAT64);
+    CHECK_MOMENTS(stats_of(r, -1), 0.5, 1.0 / 12, 1.0 / 80);
+    r = ct_randint_like(x, 3, 5, CT_INT32, NULL);
+    stats s = stats_of(r, -1);
+    CHECK(r && r->storage->device.type == CT_CUDA && s.min == 3 && s.max == 4);
+    CHECK_ERR(ct_randn_like(x, CT_INT64, NULL), "not implemented for 'Long'");
+}
+
 /* ---------------------------------------------------------------- tensor parameters */
 TEST(cuda_random, bernoulli_with_a_tensor_of_probabilities) {
     if (!gpu()) return;
