@@ -285,10 +285,11 @@ int ct__cuda_la_qr(ct_tensor *a, ct_tensor *q, ct_tensor *r, int64_t batch, int6
         if (rc == 0 && qb && k > 0) {
             /* Q's first columns start as the reflectors geqrf left in a */
             int64_t ncopy = n < qcols ? n : qcols;
-            rc = ct__cuda_check(cudaMemcpy2DAsync(qb, (size_t)(m * qcols) * esz, ab, (size_t)(m * n) * esz,
-                                                  (size_t)(m * ncopy) * esz, (size_t)batch,
-                                                  cudaMemcpyDeviceToDevice, stream()),
-                                "cudaMemcpy2DAsync");
+            for (int64_t b = 0; b < batch && rc == 0; b++)
+                rc = ct__cuda_check(cudaMemcpyAsync(qb + b * m * qcols, ab + b * m * n,
+                                                    (size_t)(m * ncopy) * esz, cudaMemcpyDeviceToDevice,
+                                                    stream()),
+                                    "cudaMemcpyAsync");
             for (int64_t b = 0; b < batch && rc == 0; b++)
                 rc = solver_check(SV(orgqr)(c.h, mm, (int)qcols, (int)k, qb + b * m * qcols, mm,
                                             (T *)tau + b * k, work, lw, info + b),
