@@ -42,6 +42,7 @@ ct_tensor *ct__to_dtype(const ct_tensor *t, ct_dtype dt, bool copy);
  * ct__cuda is NULL in a CPU-only build; no CUDA tensor can exist then. */
 struct ct_win3d;
 struct ct_window_op;
+struct ct_cuda_rand;
 typedef struct ct_device_hooks {
     /* uninitialised contiguous tensor on dev, owned, not in any scope */
     ct_tensor *(*empty)(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev);
@@ -158,6 +159,29 @@ typedef struct ct_device_hooks {
     int (*emb_bag)(const ct_tensor *w, const ct_tensor *idx, const ct_tensor *bounds,
                    const ct_tensor *psw, int mode, int64_t pad, ct_tensor *out, ct_tensor *mi);
     int (*trunc_normal)(ct_tensor *t, double mean, double std, double a, double b);
+    /* Random distributions and decompositions (src/cuda/random.c with
+     * random.cu, src/cuda/solver.c with solver.cu). random: one launch of
+     * the Philox kernel (cuda/cuda_internal.h: kinds, parameters, seed) on
+     * device `device`. multinomial: out (int64, contiguous [rows, n], on p's
+     * GPU) from the rows of p (float64, contiguous [rows, ncat]); keyed:
+     * without replacement (exponential keys p / E sorted per row), else the
+     * inverse CDF of each row (accumulated in float32 when single); *code
+     * gets 0 or the check that failed first (1 inf/nan/negative for keyed,
+     * 2 negative, 3 inf/nan, 4 sum <= 0). la_*: the ct__lapack_* kernels of
+     * kernels/cpu/blas.h (same buffers, column-major, same return values)
+     * on GPU tensors through cuSOLVER (opened on first use); q may be NULL. */
+    int (*random)(int device, const struct ct_cuda_rand *r);
+    int (*multinomial)(const ct_tensor *p, ct_tensor *out, bool keyed, bool single, uint64_t seed,
+                       int *code);
+    int (*la_inv)(ct_tensor *a, int64_t batch, int64_t n, int64_t *bad);
+    int (*la_solve)(ct_tensor *a, ct_tensor *b, int64_t batch, int64_t n, int64_t k, int64_t *bad);
+    int (*la_det)(ct_tensor *a, ct_tensor *sign, ct_tensor *out, int64_t batch, int64_t n);
+    int (*la_cholesky)(ct_tensor *a, int64_t batch, int64_t n, bool upper, int64_t *bad);
+    int (*la_qr)(ct_tensor *a, ct_tensor *q, ct_tensor *r, int64_t batch, int64_t m, int64_t n,
+                 int64_t qcols, int64_t rrows);
+    int (*la_svd)(ct_tensor *a, ct_tensor *u, ct_tensor *s, ct_tensor *vt, int64_t batch, int64_t m,
+                  int64_t n, bool full, int64_t *bad);
+    int (*la_eigh)(ct_tensor *a, ct_tensor *w, int64_t batch, int64_t n, bool upper, int64_t *bad);
 } ct_device_hooks;
 extern const ct_device_hooks *const ct__cuda;
 static inline bool ct__on_cpu(const ct_tensor *t) { return t->storage->device.type == CT_CPU; }

@@ -419,6 +419,19 @@ int ct__cuda_emb_backward(const ct_tensor *grad, const ct_tensor *order, const c
 int ct__cuda_emb_bag(const ct_tensor *w, const ct_tensor *idx, const ct_tensor *bounds,
                      const ct_tensor *psw, int mode, int64_t pad, ct_tensor *out, ct_tensor *mi);
 int ct__cuda_trunc_normal(ct_tensor *t, double mean, double std, double a, double b);
+/* random distributions (random.c) and decompositions (solver.c) */
+int ct__cuda_random(int device, const ct_cuda_rand *r);
+int ct__cuda_multinomial(const ct_tensor *p, ct_tensor *out, bool keyed, bool single, uint64_t seed,
+                         int *code);
+int ct__cuda_la_inv(ct_tensor *a, int64_t batch, int64_t n, int64_t *bad);
+int ct__cuda_la_solve(ct_tensor *a, ct_tensor *b, int64_t batch, int64_t n, int64_t k, int64_t *bad);
+int ct__cuda_la_det(ct_tensor *a, ct_tensor *sign, ct_tensor *out, int64_t batch, int64_t n);
+int ct__cuda_la_cholesky(ct_tensor *a, int64_t batch, int64_t n, bool upper, int64_t *bad);
+int ct__cuda_la_qr(ct_tensor *a, ct_tensor *q, ct_tensor *r, int64_t batch, int64_t m, int64_t n,
+                   int64_t qcols, int64_t rrows);
+int ct__cuda_la_svd(ct_tensor *a, ct_tensor *u, ct_tensor *s, ct_tensor *vt, int64_t batch, int64_t m,
+                    int64_t n, bool full, int64_t *bad);
+int ct__cuda_la_eigh(ct_tensor *a, ct_tensor *w, int64_t batch, int64_t n, bool upper, int64_t *bad);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -446,5 +459,15 @@ static const ct_device_hooks hooks = {
     .emb_backward = ct__cuda_emb_backward,
     .emb_bag = ct__cuda_emb_bag,
     .trunc_normal = ct__cuda_trunc_normal,
+    /* random distributions and decompositions */
+    .random = ct__cuda_random,
+    .multinomial = ct__cuda_multinomial,
+    .la_inv = ct__cuda_la_inv,
+    .la_solve = ct__cuda_la_solve,
+    .la_det = ct__cuda_la_det,
+    .la_cholesky = ct__cuda_la_cholesky,
+    .la_qr = ct__cuda_la_qr,
+    .la_svd = ct__cuda_la_svd,
+    .la_eigh = ct__cuda_la_eigh,
 };
 const ct_device_hooks *const ct__cuda = &hooks;
