@@ -107,6 +107,11 @@ void *ct__cuda_stream(void);
 int ct__cuda_random_fill(void *data, int dt, int64_t numel, int kind, double a, double b,
                          uint64_t seed);
 
+/* Reports an out-of-range index recorded by advanced indexing on the
+ * device since the last call (index.c): -1 with the IndexError set, else
+ * 0. Called at the synchronising points (it may itself synchronise). */
+int ct__cuda_index_errcheck(void);
+
 /* Host side (runtime.c): sets the ctorch error from a CUDA error code and
  * returns -1 (0 when code is cudaSuccess). */
 int ct__cuda_check(int code, const char *what);
