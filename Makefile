@@ -145,6 +145,7 @@ test-asan: asan-build
 
 bench: all
 	@$(MAKE) --no-print-directory -C bench BENCH_LIBS='$(LDLIBS)'
+	@PYTHONPATH=python $(PYTHON) bench/bench_cuda.py $(BENCH_CUDA_ARGS) # one "skipped" line without a GPU
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/ctorch/def $(DESTDIR)$(PREFIX)/lib/pkgconfig

@@ -182,6 +182,20 @@ typedef struct ct_device_hooks {
     int (*la_svd)(ct_tensor *a, ct_tensor *u, ct_tensor *s, ct_tensor *vt, int64_t batch, int64_t m,
                   int64_t n, bool full, int64_t *bad);
     int (*la_eigh)(ct_tensor *a, ct_tensor *w, int64_t batch, int64_t n, bool upper, int64_t *bad);
+    /* The first k (0 <= k <= n) of every row of work (as for sort) in the
+     * stable sorted order, descending when largest, into idx (int64) and
+     * vals (may be NULL; work's dtype), both contiguous [rows, k]. 0 or -1. */
+    int (*topk)(const ct_tensor *work, int64_t k, bool largest, ct_tensor *vals, ct_tensor *idx);
+    /* Advanced indexing's offsets on the GPU: off (int64, contiguous) +=
+     * wrap(idx) * stride, idx (int64, same GPU) broadcast to off's shape. An
+     * index outside [-size, size) is reported as the IndexError "index i is
+     * out of bounds for dimension dim with size size" at the next
+     * synchronising point (ct_cuda_synchronize, a copy to the host). 0 or -1. */
+    int (*index_add_offsets)(ct_tensor *off, const ct_tensor *idx, int64_t size, int64_t stride,
+                             int dim);
+    /* ct__nonzero of a tensor on a GPU (one synchronising read of the count):
+     * owned [n, ndim] int64 on its GPU. */
+    ct_tensor *(*nonzero)(const ct_tensor *x);
 } ct_device_hooks;
 extern const ct_device_hooks *const ct__cuda;
 static inline bool ct__on_cpu(const ct_tensor *t) { return t->storage->device.type == CT_CPU; }

@@ -139,6 +139,9 @@ ct_tensor *ct_pin_memory(const ct_tensor *t) {
     return NULL;
 }
 bool ct_is_pinned(const ct_tensor *t) { return false; }
+ct_cuda_host_memory_stats ct_cuda_host_memory_stats_get(void) {
+    return (ct_cuda_host_memory_stats){0};
+}
 int ct_cuda_copy_nonblocking(ct_tensor *dst, const ct_tensor *src) { return ct__copy_into(dst, src); }
 static bool allow_tf32;
 void ct_cuda_set_allow_tf32(bool allow) { allow_tf32 = allow; }

@@ -142,6 +142,11 @@ int ct__cuda_multinomial_keys(const double *p, double *keys, int64_t numel, uint
 int ct__cuda_multinomial_draw(const double *cum, const double *p, int64_t rows, int64_t ncat,
                               int64_t n, int64_t *out, uint64_t seed);
 
+/* Reports an out-of-range index recorded by advanced indexing on the
+ * device since the last call (index.c): -1 with the IndexError set, else
+ * 0. Called at the synchronising points (it may itself synchronise). */
+int ct__cuda_index_errcheck(void);
+
 /* Host side (runtime.c): sets the ctorch error from a CUDA error code and
  * returns -1 (0 when code is cudaSuccess). */
 int ct__cuda_check(int code, const char *what);

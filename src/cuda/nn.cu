@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "cuda/nn_kern.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -118,10 +119,10 @@ extern "C" int ct__cuda_emb_bwd_launch(int f64, const void *g, const int64_t *or
     if (n <= 0) return 0;
     cudaStream_t s = (cudaStream_t)ct__cuda_stream();
     if (f64)
-        emb_bwd_kernel<double><<<grid_of(n), 256, 0, s>>>((const double *)g, order, start, num, D, pad,
+        CT_LAUNCH(emb_bwd_kernel<double>, grid_of(n), 256, 0, s, (const double *)g, order, start, num, D, pad,
                                                           scaled, (double *)out);
     else
-        emb_bwd_kernel<float><<<grid_of(n), 256, 0, s>>>((const float *)g, order, start, num, D, pad,
+        CT_LAUNCH(emb_bwd_kernel<float>, grid_of(n), 256, 0, s, (const float *)g, order, start, num, D, pad,
                                                          scaled, (float *)out);
     return launched("embedding_dense_backward");
 }
@@ -133,11 +134,11 @@ extern "C" int ct__cuda_emb_bag_launch(int f64, const void *w, const int64_t *id
     if (n <= 0) return 0;
     cudaStream_t s = (cudaStream_t)ct__cuda_stream();
     if (f64)
-        emb_bag_kernel<double><<<grid_of(n), 256, 0, s>>>((const double *)w, idx, bounds,
+        CT_LAUNCH(emb_bag_kernel<double>, grid_of(n), 256, 0, s, (const double *)w, idx, bounds,
                                                           (const double *)psw, B, D, mode, pad,
                                                           (double *)out, mi);
     else
-        emb_bag_kernel<float><<<grid_of(n), 256, 0, s>>>((const float *)w, idx, bounds, (const float *)psw,
+        CT_LAUNCH(emb_bag_kernel<float>, grid_of(n), 256, 0, s, (const float *)w, idx, bounds, (const float *)psw,
                                                          B, D, mode, pad, (float *)out, mi);
     return launched("embedding_bag");
 }
@@ -146,7 +147,7 @@ extern "C" int ct__cuda_trunc_normal_launch(int f64, void *x, int64_t n, double 
                                             double lo, double hi) {
     if (n <= 0) return 0;
     cudaStream_t s = (cudaStream_t)ct__cuda_stream();
-    if (f64) trunc_normal_kernel<double><<<grid_of(n), 256, 0, s>>>((double *)x, n, mean, scale, lo, hi);
-    else trunc_normal_kernel<float><<<grid_of(n), 256, 0, s>>>((float *)x, n, mean, scale, lo, hi);
+    if (f64) CT_LAUNCH(trunc_normal_kernel<double>, grid_of(n), 256, 0, s, (double *)x, n, mean, scale, lo, hi);
+    else CT_LAUNCH(trunc_normal_kernel<float>, grid_of(n), 256, 0, s, (float *)x, n, mean, scale, lo, hi);
     return launched("trunc_normal_");
 }

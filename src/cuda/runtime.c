@@ -97,6 +97,7 @@ int ct_cuda_synchronize(int index) {
     if (with_device(index, &prev) < 0) return -1;
     int rc = ct__cuda_check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
     if (index >= 0) cudaSetDevice(prev);
+    if (rc == 0) rc = ct__cuda_index_errcheck();
     return rc;
 }
 
@@ -166,10 +167,13 @@ static void free_cached_locked(int dev) {
     if (prev >= 0) cudaSetDevice(prev);
 }
 
+void ct__cuda_pinned_empty(void); /* pinned.c */
+
 void ct_cuda_empty_cache(void) {
     pthread_mutex_lock(&A.lock);
     free_cached_locked(-1);
     pthread_mutex_unlock(&A.lock);
+    ct__cuda_pinned_empty();
 }
 
 ct_cuda_memory_stats ct_cuda_memory_stats_get(int index) {
@@ -352,7 +356,8 @@ static int cuda_copy(ct_tensor *dst, const ct_tensor *src) {
     if (copy_on_device(g, src) == 0 && (h = ct__empty(src->sizes, src->ndim, src->dtype)) &&
         ct__cuda_check(cudaMemcpy(ct_data_ptr(h), g->storage->data,
                                   (size_t)g->numel * ct_dtype_size(g->dtype), cudaMemcpyDeviceToHost),
-                       "cudaMemcpy to host") == 0)
+                       "cudaMemcpy to host") == 0 &&
+        ct__cuda_index_errcheck() == 0)
         rc = ct__copy_into(dst, h);
     ct_release(g);
     ct_release(h);
@@ -432,6 +437,11 @@ int ct__cuda_la_qr(ct_tensor *a, ct_tensor *q, ct_tensor *r, int64_t batch, int6
 int ct__cuda_la_svd(ct_tensor *a, ct_tensor *u, ct_tensor *s, ct_tensor *vt, int64_t batch, int64_t m,
                     int64_t n, bool full, int64_t *bad);
 int ct__cuda_la_eigh(ct_tensor *a, ct_tensor *w, int64_t batch, int64_t n, bool upper, int64_t *bad);
+/* sort.c, index.c, pinned.c (the infrastructure family's hooks) */
+int ct__cuda_topk(const ct_tensor *work, int64_t k, bool largest, ct_tensor *vals, ct_tensor *idx);
+int ct__cuda_index_add_offsets(ct_tensor *off, const ct_tensor *idx, int64_t size, int64_t stride,
+                               int dim);
+ct_tensor *ct__cuda_nonzero(const ct_tensor *x);
 
 static const ct_device_hooks hooks = {
     .empty = cuda_empty,
@@ -469,5 +479,9 @@ static const ct_device_hooks hooks = {
     .la_qr = ct__cuda_la_qr,
     .la_svd = ct__cuda_la_svd,
     .la_eigh = ct__cuda_la_eigh,
+    /* the infrastructure family's hooks */
+    .topk = ct__cuda_topk,
+    .index_add_offsets = ct__cuda_index_add_offsets,
+    .nonzero = ct__cuda_nonzero,
 };
 const ct_device_hooks *const ct__cuda = &hooks;

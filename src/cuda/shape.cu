@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "cuda/shape_kern.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -258,14 +259,14 @@ template <typename C> __global__ void close_kernel(ct_cuda_close c) {
 
 template <typename T> int compact_as(const ct_cuda_compact *a, int pass) {
     int64_t blocks = (a->n + CT_CUDA_CMP_CHUNK - 1) / CT_CUDA_CMP_CHUNK;
-    compact_kernel<T><<<(unsigned)blocks, CT_CUDA_CMP_THREADS, 0, stream()>>>(*a, pass);
+    CT_LAUNCH(compact_kernel<T>, (unsigned)blocks, CT_CUDA_CMP_THREADS, 0, stream(), *a, pass);
     return launched("compaction");
 }
 
 template <typename T>
 int search_as(const void *seq, const void *vals, void *out, int64_t n, int64_t nv, int64_t inner,
               int batched, int right, int o32) {
-    search_kernel<T><<<grid_for(nv, 256), 256, 0, stream()>>>((const T *)seq, (const T *)vals, out, n,
+    CT_LAUNCH(search_kernel<T>, grid_for(nv, 256), 256, 0, stream(), (const T *)seq, (const T *)vals, out, n,
                                                               nv, inner, batched, right, o32);
     return launched("searchsorted");
 }
@@ -275,7 +276,7 @@ int search_as(const void *seq, const void *vals, void *out, int64_t n, int64_t n
 extern "C" int ct__cuda_tri_launch(void *data, int64_t numel, int64_t rows, int64_t cols, int esz,
                                    int64_t k, int upper) {
     if (numel <= 0) return 0;
-    tri_kernel<<<grid_for(numel, 256), 256, 0, stream()>>>((char *)data, numel, rows, cols, esz, k, upper);
+    CT_LAUNCH(tri_kernel, grid_for(numel, 256), 256, 0, stream(), (char *)data, numel, rows, cols, esz, k, upper);
     return launched("tril/triu");
 }
 
@@ -298,7 +299,7 @@ extern "C" int ct__cuda_compact_launch(const ct_cuda_compact *a, int pass) {
 extern "C" int ct__cuda_take_launch(void *out, const void *x, const int64_t *idx, int64_t m, int64_t n,
                                     int esz, int64_t *err) {
     if (m <= 0) return 0;
-    take_kernel<<<grid_for(m, 256), 256, 0, stream()>>>((char *)out, (const char *)x, idx, m, n, esz, err);
+    CT_LAUNCH(take_kernel, grid_for(m, 256), 256, 0, stream(), (char *)out, (const char *)x, idx, m, n, esz, err);
     return launched("take");
 }
 
@@ -322,11 +323,11 @@ extern "C" int ct__cuda_hist_launch(int dt, int mode, const void *x, const void 
                                     const void *e, int64_t nb, double lo, double hi, double *acc) {
     if (n <= 0 || nb <= 0) return 0;
     if (dt == D_F32)
-        hist_kernel<float><<<grid_for(n, 256), 256, 0, stream()>>>((const float *)x, (const float *)w, n,
+        CT_LAUNCH(hist_kernel<float>, grid_for(n, 256), 256, 0, stream(), (const float *)x, (const float *)w, n,
                                                                   mode, (const float *)e, nb,
                                                                   (float)lo, (float)hi, acc);
     else
-        hist_kernel<double><<<grid_for(n, 256), 256, 0, stream()>>>((const double *)x, (const double *)w,
+        CT_LAUNCH(hist_kernel<double>, grid_for(n, 256), 256, 0, stream(), (const double *)x, (const double *)w,
                                                                    n, mode, (const double *)e, nb, lo,
                                                                    hi, acc);
     return launched("histogram");
@@ -334,7 +335,7 @@ extern "C" int ct__cuda_hist_launch(int dt, int mode, const void *x, const void 
 
 extern "C" int ct__cuda_isclose_launch(const ct_cuda_close *c) {
     if (c->numel <= 0) return 0;
-    if (c->dbl) close_kernel<double><<<grid_for(c->numel, 256), 256, 0, stream()>>>(*c);
-    else close_kernel<float><<<grid_for(c->numel, 256), 256, 0, stream()>>>(*c);
+    if (c->dbl) CT_LAUNCH(close_kernel<double>, grid_for(c->numel, 256), 256, 0, stream(), *c);
+    else CT_LAUNCH(close_kernel<float>, grid_for(c->numel, 256), 256, 0, stream(), *c);
     return launched("isclose");
 }

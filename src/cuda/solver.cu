@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "cuda/solver_kern.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -88,16 +89,16 @@ int launched(const char *what) {
 extern "C" int ct__cuda_lak_eye(int dt, void *a, int64_t batch, int64_t m, int64_t c) {
     int64_t total = batch * m * c;
     if (total <= 0) return 0;
-    if (dt == D_F32) eye_kernel<float><<<grid(total, 256), 256, 0, cur()>>>((float *)a, total, m, c);
-    else eye_kernel<double><<<grid(total, 256), 256, 0, cur()>>>((double *)a, total, m, c);
+    if (dt == D_F32) CT_LAUNCH(eye_kernel<float>, grid(total, 256), 256, 0, cur(), (float *)a, total, m, c);
+    else CT_LAUNCH(eye_kernel<double>, grid(total, 256), 256, 0, cur(), (double *)a, total, m, c);
     return launched("identity kernel");
 }
 
 extern "C" int ct__cuda_lak_zero_tri(int dt, void *a, int64_t batch, int64_t n, int upper) {
     int64_t total = batch * n * n;
     if (total <= 0) return 0;
-    if (dt == D_F32) zero_tri_kernel<float><<<grid(total, 256), 256, 0, cur()>>>((float *)a, total, n, upper);
-    else zero_tri_kernel<double><<<grid(total, 256), 256, 0, cur()>>>((double *)a, total, n, upper);
+    if (dt == D_F32) CT_LAUNCH(zero_tri_kernel<float>, grid(total, 256), 256, 0, cur(), (float *)a, total, n, upper);
+    else CT_LAUNCH(zero_tri_kernel<double>, grid(total, 256), 256, 0, cur(), (double *)a, total, n, upper);
     return launched("triangle kernel");
 }
 
@@ -105,10 +106,10 @@ extern "C" int ct__cuda_lak_det(int dt, const void *lu, const int *ipiv, int64_t
                                 void *sign, void *out) {
     if (batch <= 0) return 0;
     if (dt == D_F32)
-        det_kernel<float><<<grid(batch, 128), 128, 0, cur()>>>((const float *)lu, ipiv, batch, n, (float *)sign,
+        CT_LAUNCH(det_kernel<float>, grid(batch, 128), 128, 0, cur(), (const float *)lu, ipiv, batch, n, (float *)sign,
                                                         (float *)out);
     else
-        det_kernel<double><<<grid(batch, 128), 128, 0, cur()>>>((const double *)lu, ipiv, batch, n,
+        CT_LAUNCH(det_kernel<double>, grid(batch, 128), 128, 0, cur(), (const double *)lu, ipiv, batch, n,
                                                         (double *)sign, (double *)out);
     return launched("determinant kernel");
 }
@@ -118,9 +119,9 @@ extern "C" int ct__cuda_lak_qr_r(int dt, const void *a, void *r, int64_t batch, 
     int64_t total = batch * rrows * n;
     if (total <= 0) return 0;
     if (dt == D_F32)
-        qr_r_kernel<float><<<grid(total, 256), 256, 0, cur()>>>((const float *)a, (float *)r, total, m, n, rrows);
+        CT_LAUNCH(qr_r_kernel<float>, grid(total, 256), 256, 0, cur(), (const float *)a, (float *)r, total, m, n, rrows);
     else
-        qr_r_kernel<double><<<grid(total, 256), 256, 0, cur()>>>((const double *)a, (double *)r, total, m, n,
+        CT_LAUNCH(qr_r_kernel<double>, grid(total, 256), 256, 0, cur(), (const double *)a, (double *)r, total, m, n,
                                                          rrows);
     return launched("qr kernel");
 }
@@ -130,10 +131,10 @@ extern "C" int ct__cuda_lak_transpose(int dt, const void *src, void *dst, int64_
     int64_t total = batch * rows * cols;
     if (total <= 0) return 0;
     if (dt == D_F32)
-        transpose_kernel<float><<<grid(total, 256), 256, 0, cur()>>>((const float *)src, (float *)dst, total, rows,
+        CT_LAUNCH(transpose_kernel<float>, grid(total, 256), 256, 0, cur(), (const float *)src, (float *)dst, total, rows,
                                                               cols);
     else
-        transpose_kernel<double><<<grid(total, 256), 256, 0, cur()>>>((const double *)src, (double *)dst, total,
+        CT_LAUNCH(transpose_kernel<double>, grid(total, 256), 256, 0, cur(), (const double *)src, (double *)dst, total,
                                                               rows, cols);
     return launched("transpose kernel");
 }

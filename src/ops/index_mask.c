@@ -142,29 +142,23 @@ ct_tensor *ct_masked_fill_tensor_(ct_tensor *x, const ct_tensor *mask, const ct_
 /* ---------------------------------------------------------------- masked_select */
 
 /* masked_select of xc and mc (contiguous, one shape, on one GPU): the
- * mask is read on the CPU, which gives the positions to take; the GPU then
+ * positions of the true elements come from the GPU's nonzero of the flat
+ * mask (one synchronising read of their count, as in PyTorch), then the GPU
  * gathers them (ct__cuda->index_offsets). Owned 1-d result on x's GPU. */
 static ct_tensor *gpu_masked_select(const ct_tensor *xc, const ct_tensor *mc) {
     ct_device dev = xc->storage->device;
-    ct_tensor *mh = ct__empty(mc->sizes, mc->ndim, mc->dtype), *offh = NULL, *offg = NULL;
-    ct_tensor *src = NULL, *out = NULL;
+    int64_t numel = mc->numel;
+    ct_tensor *flat = ct__tensor_new(mc->storage, mc->dtype, &numel, NULL, 1, mc->offset);
+    ct_tensor *pos = flat ? ct__cuda->nonzero(flat) : NULL, *offg = NULL, *src = NULL, *out = NULL;
     int rc = -1;
-    if (!mh || ct__copy_into(mh, mc) < 0) goto done;
-    const uint8_t *m = ct_data_ptr(mh);
-    int64_t n = ct__count_nonzero_bytes(m, mh->numel);
-    offh = ct__empty(&n, 1, CT_INT64);
-    if (!offh) goto done;
-    int64_t *o = ct_data_ptr(offh);
-    for (int64_t i = 0, k = 0; i < mh->numel; i++)
-        if (m[i]) o[k++] = i;
-    offg = ct__empty_on(&n, 1, CT_INT64, dev);
+    ct_release(flat);
+    if (!pos) return NULL;
+    int64_t n = pos->sizes[0];
+    offg = ct__tensor_new(pos->storage, CT_INT64, &n, NULL, 1, pos->offset);
     src = ct__tensor_new(xc->storage, xc->dtype, &n, (int64_t[]){0}, 1, xc->offset);
     out = ct__empty_on(&n, 1, xc->dtype, dev);
-    if (!offg || !src || !out || ct__copy_into(offg, offh) < 0) goto done;
-    rc = ct__cuda->index_offsets(out, src, offg, false, false);
-done:
-    ct_release(mh);
-    ct_release(offh);
+    if (offg && src && out) rc = ct__cuda->index_offsets(out, src, offg, false, false);
+    ct_release(pos);
     ct_release(offg);
     ct_release(src);
     if (rc < 0) {
