@@ -433,9 +433,10 @@ int ct__rnn_layer_backward(ct_rnn_mode mode, bool reverse, const ct_tensor *h0, 
         if (gru) copy_rows(st.dgh, NULL, Bt, B, GH, 0, isz);
         /* dhn = (GRU: dh z) + dgh[t] W_hh on the rows that took the step;
          * the others pass dh on unchanged (and dc stays as it is) */
-        if (Bt > 0 && (!first || need[1]))
+        if (Bt > 0 && (!first || need[1]) &&
             ct__gemm(dt, 1, Bt, R, GH, 1.0, st.dgh, 0, GH, 1, ct_data_ptr(wc), 0, R, 1, gru ? 1.0 : 0.0,
-                     ct_data_ptr(dhn), 0, R);
+                     ct_data_ptr(dhn), 0, R) < 0)
+            goto done;
         copy_rows(ct_data_ptr(dhn), ct_data_ptr(dh), Bt, B, R, R, isz);
     }
     if (dw) {
@@ -445,8 +446,9 @@ int ct__rnn_layer_backward(ct_rnn_mode mode, bool reverse, const ct_tensor *h0, 
         if (T > 1)
             ct__gemm(dt, 1, GH, R, (T - 1) * B, 1.0, PTR(dgh, reverse ? 0 : B * GH), 0, 1, GH,
                      PTR(hs, reverse ? B * R : 0), 0, R, 1, 0.0, ct_data_ptr(dw), 0, R);
-        ct__gemm(dt, 1, GH, R, B, 1.0, PTR(dgh, t0 * B * GH), 0, 1, GH, ct_data_ptr(h0c), 0, R, 1,
-                 T > 1 ? 1.0 : 0.0, ct_data_ptr(dw), 0, R);
+        if (ct__gemm(dt, 1, GH, R, B, 1.0, PTR(dgh, t0 * B * GH), 0, 1, GH, ct_data_ptr(h0c), 0, R,
+                     1, T > 1 ? 1.0 : 0.0, ct_data_ptr(dw), 0, R) < 0)
+            goto done;
     }
     if (dwr) /* dW_hr = sum_t dh[t]^T cell[t] */
         ct__gemm(dt, 1, R, H, T * B, 1.0, ct_data_ptr(dhs), 0, 1, R, ct_data_ptr(hp), 0, H, 1, 0.0,
