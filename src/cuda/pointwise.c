@@ -116,6 +116,22 @@ ct_tensor *ct__cuda_pw_run(const char *kname, int kop, int mode, ct_tensor *out,
         }
     }
     (void)cast_mask; /* every input is converted to the compute dtype as it is read */
+    /* the kernel walks the dims in the result's memory order (largest
+     * stride outermost): neighbouring threads write neighbouring addresses
+     * of a permuted result too. Any order of the dims covers every element. */
+    int order[CT_MAX_DIMS];
+    for (int d = 0; d < nd; d++) order[d] = d;
+    for (int i = 1; i < nd; i++)
+        for (int j = i; j > 0 && a.strides[0][order[j]] > a.strides[0][order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    ct_cuda_ew by = a;
+    for (int d = 0; d < nd; d++) {
+        a.sizes[d] = by.sizes[order[d]];
+        for (int k = 0; k <= nin; k++) a.strides[k][d] = by.strides[k][order[d]];
+    }
 
     /* integer division by zero is an error, as on the CPU: the kernel
      * raises a flag that is read back (a synchronisation, integers only) */

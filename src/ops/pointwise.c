@@ -143,6 +143,18 @@ static inline bool same_sizes(const ct_tensor *t, const int64_t *shape, int nd) 
     return true;
 }
 
+/* Non-empty with exactly the strides of a new contiguous tensor (dims of
+ * size 1 included): TensorIterator's general rule gives such operands a
+ * contiguous result too. */
+static inline bool canonical(const ct_tensor *t) {
+    int64_t st = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        if (t->strides[i] != st || t->sizes[i] == 0) return false;
+        st *= t->sizes[i];
+    }
+    return true;
+}
+
 /* a and b lay out the same elements at the same offsets (dims of size 1
  * aside): one flat loop over both walks them element for element. */
 static bool same_layout(const ct_tensor *a, const ct_tensor *b) {
@@ -273,7 +285,9 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
          * 0-d operands or permuted ones, TensorIterator's rule decides
          * (it differs only in the strides of size-1 and empty dims) */
         int64_t st[CT_MAX_DIMS];
-        bool plain = contig && !scalars;
+        bool plain = contig && (!scalars || canonical(a));
+        for (int k = 1; plain && scalars && k < nin; k++)
+            plain = in[k]->ndim == 0 || !memcmp(in[k]->strides, a->strides, sizeof(int64_t) * (size_t)a->ndim);
         if (fast && !plain) {
             ct__out_strides(nin, in, a->sizes, a->ndim, st);
             for (int d = 0; fast && d < a->ndim; d++) fast = a->sizes[d] == 1 || st[d] == a->strides[d];

@@ -266,3 +266,48 @@ def test_optimizers_take_a_permuted_parameter(name):
     ours, ref = run(ctorch), run(torch)
     assert ours[1] == ref[1] == (1, 4)
     np.testing.assert_allclose(ours[0], ref[0], rtol=1e-5, atol=1e-6)
+
+
+def _fuzz_input(lib, base, perm, steps):
+    t = lib.tensor(base.tolist()).permute(*perm)
+    for d, step in enumerate(steps):
+        if step > 1:
+            t = t[tuple([slice(None)] * d + [slice(0, None, step)])]
+    return t
+
+
+def test_random_layouts_match_pytorch():
+    """Random shapes (size-0 and size-1 dims included), permutations, steps
+    and broadcasts: strides and values of unary, scalar, binary, clone and
+    zeros_like results equal PyTorch's."""
+    rng = np.random.default_rng(123)
+    checked = 0
+    for _ in range(60):
+        nd = int(rng.integers(1, 5))
+        shape = tuple(int(s) for s in rng.integers(1, 5, nd))
+        if rng.random() < 0.1:
+            shape = (0,) + shape[1:]
+        base = rng.standard_normal(shape).astype(np.float32)
+        perm = tuple(int(p) for p in rng.permutation(nd))
+        steps = [int(rng.integers(1, 3)) if rng.random() < 0.3 else 1 for _ in range(nd)]
+        shape2 = tuple(1 if rng.random() < 0.3 else s for s in shape)
+        base2 = rng.standard_normal(shape2).astype(np.float32)
+        perm2 = tuple(int(p) for p in rng.permutation(nd)) if rng.random() < 0.5 else perm
+        cases = [
+            lambda L: _fuzz_input(L, base, perm, steps).exp(),
+            lambda L: _fuzz_input(L, base, perm, steps) + 1,
+            lambda L: _fuzz_input(L, base, perm, steps).clone(),
+            lambda L: L.zeros_like(_fuzz_input(L, base, perm, steps)),
+            lambda L: _fuzz_input(L, base, perm, steps) + _fuzz_input(L, base2, perm, [1] * nd),
+            lambda L: _fuzz_input(L, base2, perm2, [1] * nd) * _fuzz_input(L, base, perm, steps),
+        ]
+        for f in cases:
+            try:
+                ref = f(torch)
+            except RuntimeError:  # shapes that do not broadcast
+                continue
+            ours = f(ctorch)
+            assert ours.stride() == ref.stride(), (shape, perm, steps, shape2, perm2)
+            np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-6)
+            checked += 1
+    assert checked > 200
