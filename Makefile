@@ -77,6 +77,63 @@ $(BUILD)/%.cu.o: %.cu Makefile
 
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
 
+# ---- CUDA CPU emulator (src/cuda/emu; `make test-cuda-emu`) ----------------
+# The CUDA build in build-emu/, with the .cu files compiled by g++ against
+# src/cuda/emu/cuda_emu.hh (threads as fibers, real barriers and atomics) and
+# linked against the emulated runtime and cuBLAS (src/cuda/emu/*.cc) instead
+# of libcudart: the CUDA code and its tests run on a machine without a GPU.
+# A .cu file still holding `<<<` or `extern __shared__` fails the build (use
+# CT_LAUNCH / CT_DYNAMIC_SHARED of src/cuda/launch.h). Not part of `make
+# test` (see test-cuda-emu); without the CUDA toolkit it says it is skipped.
+EMU_BUILD ?= build-emu
+ifeq ($(CUDA_EMU),1)
+ifeq ($(strip $(NVCC)),)
+$(error CUDA_EMU=1 needs the CUDA toolkit's headers (nvcc not found))
+endif
+EMU_CXX      ?= g++
+EMU_CXXFLAGS := -std=c++17 -O2 -g -fPIC -fopenmp -Wall -Wextra -Wno-unused-parameter \
+                -Iinclude -Isrc -I$(CUDA_HOME)/include -I/usr/include/x86_64-linux-gnu \
+                -D_GNU_SOURCE -DCT_HAVE_CUDA -DCT_CUDA_EMU
+CPPFLAGS     += -DCT_CUDA_EMU
+LIB_OBJS     += $(patsubst %.cc,$(BUILD)/%.o,$(sort $(wildcard src/cuda/emu/*.cc)))
+TEST_OBJS    += $(patsubst %.cu,$(BUILD)/%.cu.o,$(sort $(wildcard tests/c/*.cu)))
+LDLIBS       := $(filter-out -lcudart,$(LDLIBS))
+# the emulator's headers are .hh: outside $(HEADERS), so that editing them
+# rebuilds only the emulator's objects
+EMU_HDRS     := $(wildcard src/cuda/emu/*.hh)
+EMU_PY_EXT   := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+# (the same prerequisites as the nvcc rule above, which this one replaces)
+$(BUILD)/%.cu.o: %.cu $(HEADERS) Makefile
+	@mkdir -p $(dir $@)
+	@if grep -nE '^[^/]*(<<<|extern +__shared__)' $<; then \
+	  echo "$<: a kernel launch with <<<>>> or an extern __shared__ array: the CUDA emulator cannot" \
+	       "compile it; use CT_LAUNCH / CT_DYNAMIC_SHARED (src/cuda/launch.h;" \
+	       "perl src/cuda/emu/convert_launches.pl $< rewrites launches)" >&2; exit 1; fi
+	$(EMU_CXX) $(EMU_CXXFLAGS) -x c++ -include src/cuda/emu/cuda_emu.hh -c $< -o $@
+$(patsubst %.cu,$(BUILD)/%.cu.o,$(CU_SRCS) $(wildcard tests/c/*.cu)): $(EMU_HDRS)
+$(BUILD)/src/cuda/emu/%.o: src/cuda/emu/%.cc $(HEADERS) $(EMU_HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(EMU_CXX) $(EMU_CXXFLAGS) -c $< -o $@
+# the Python package with the emulator's extension, beside the normal one
+emu-python: lib
+	@rm -rf $(BUILD)/pypkg && mkdir -p $(BUILD)/pypkg
+	@cd python && find ctorch -name __pycache__ -prune -o -name '*.so' -prune -o -type f -print | \
+	  while read f; do mkdir -p "$(CURDIR)/$(BUILD)/pypkg/$$(dirname $$f)"; \
+	    ln -s "$(CURDIR)/python/$$f" "$(CURDIR)/$(BUILD)/pypkg/$$f"; done
+	$(MAKE) --no-print-directory -f python/Makefile.inc PYTHON=$(PYTHON) BUILD=$(BUILD) LDLIBS='$(LDLIBS)' \
+	  PY_SO=$(BUILD)/pypkg/ctorch/_C$(EMU_PY_EXT)
+endif
+.PHONY: test-cuda-emu emu-python
+test-cuda-emu:
+ifeq ($(strip $(NVCC)),)
+	@echo "test-cuda-emu: skipped (no CUDA toolkit: nvcc not found)"
+else
+	+@$(MAKE) --no-print-directory CUDA_EMU=1 BUILD=$(EMU_BUILD) $(EMU_BUILD)/ctorch_tests emu-python
+	$(EMU_BUILD)/ctorch_tests cuda
+	PYTHONPATH=$(EMU_BUILD)/pypkg $(PYTHON) -m pytest -q -p no:cacheprovider -rs tests/python/test_cuda*.py
+endif
+# ---- end of the CUDA CPU emulator ------------------------------------------
+
 $(BUILD)/libctorch.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -165,4 +222,4 @@ install-python: python
 	  while read f; do install -D -m 644 "$$f" "$(DESTDIR)$(PY_SITE)/$$f"; done
 
 clean:
-	rm -rf build build-asan python/ctorch/_C*.so
+	rm -rf build build-asan build-emu python/ctorch/_C*.so

@@ -1,6 +1,6 @@
 /* Kernel launches and dynamic shared memory through macros, so that the
  * same .cu source builds with nvcc and under the CPU emulator (g++ with
- * src/cuda/emu/cuda_emu.h force-included: `make test-cuda-emu`), which
+ * src/cuda/emu/cuda_emu.hh force-included: `make test-cuda-emu`), which
  * cannot parse `<<<>>>`.
  *
  *   CT_LAUNCH(kernel, grid, block, shmem, stream, args...)

@@ -26,8 +26,17 @@ int ct__cuda_check(int code, const char *what) {
     return -1;
 }
 
+#ifdef CT_CUDA_EMU
+/* The CPU emulator (src/cuda/emu/cublas_emu.cc) answers for the libraries. */
+int ct__cuda_emu_dlopen(const char *versioned, const char *plain, int n, const char *const *names,
+                        void **const *slots, char *err, size_t errlen);
+#endif
+
 int ct__cuda_dlopen(const char *versioned, const char *plain, int n, const char *const *names,
                     void **const *slots, char *err, size_t errlen) {
+#ifdef CT_CUDA_EMU
+    return ct__cuda_emu_dlopen(versioned, plain, n, names, slots, err, errlen);
+#endif
     void *lib = dlopen(versioned, RTLD_NOW | RTLD_LOCAL);
     if (!lib) lib = dlopen(plain, RTLD_NOW | RTLD_LOCAL);
     if (!lib) {

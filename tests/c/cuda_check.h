@@ -31,7 +31,12 @@ static double gpu_cpu_diff(const ct_tensor *g, const ct_tensor *c, bool same_dty
         return INFINITY;
     if (g->storage->device.type != CT_CUDA || (same_dtype && g->dtype != c->dtype))
         return INFINITY;
-    ct_tensor *h = ct_contiguous(ct_to_dtype(ct_cpu(g), CT_FLOAT64, false));
+    /* values only (a copy of a tensor that requires grad is not recorded
+     * by autograd across devices); NULL when the copy fails: the error
+     * stays for the report */
+    ct_tensor *hc = ct_cpu(ct_detach(g));
+    if (!hc) return INFINITY;
+    ct_tensor *h = ct_contiguous(ct_to_dtype(hc, CT_FLOAT64, false));
     ct_tensor *r = ct_contiguous(ct_to_dtype(c, CT_FLOAT64, false));
     if (!h || !r) return INFINITY;
     const double *a = ct_data_ptr(h), *b = ct_data_ptr(r);

@@ -40,7 +40,8 @@ static bool gpu(const char *what) {
 }
 
 static double max_abs_diff(const ct_tensor *g, const ct_tensor *c) {
-    ct_tensor *h = ct_to_dtype(ct_cpu(g), CT_FLOAT64, false);
+    if (!g || !c || !(g = ct_cpu(ct_detach(g)))) return INFINITY;
+    ct_tensor *h = ct_to_dtype(g, CT_FLOAT64, false);
     ct_tensor *r = ct_to_dtype(c, CT_FLOAT64, false);
     if (!h || !r || h->numel != r->numel) return INFINITY;
     h = ct_contiguous(h);

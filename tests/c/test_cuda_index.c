@@ -30,8 +30,12 @@ TEST(cuda_gather, gather_and_index_select_every_dtype) {
         ct_tensor *xt = ct_t(x), *gxt = ct_t(gx);
         ct_tensor *is = ct_slice(tt_rand(SHAPE(40, 8), 2, CT_INT64, 0, 6, 4), 1, 0, 8, 2);
         CLOSE(ct_gather(gxt, 1, ct_cuda(is)), ct_gather(xt, 1, is), 0);
-        ct_tensor *v = tt_rand(SHAPE(50), 1, CT_INT64, -40, 40, 5);
+        ct_tensor *v = tt_rand(SHAPE(50), 1, CT_INT64, 0, 40, 5);
         CLOSE(ct_index_select(gx, 1, ct_cuda(v)), ct_index_select(x, 1, v), 0);
+        /* negative indices are out of range for index_select, as in PyTorch */
+        ct_tensor *neg = ct_full_int(SHAPE(2), 1, -1, CT_INT64);
+        CHECK_ERR(ct_index_select(gx, 1, ct_cuda(neg)), "index out of range");
+        CHECK_ERR(ct_index_select(x, 1, neg), "index out of range");
         ct_tensor *v32 = ct_to_dtype(tt_rand(SHAPE(9), 1, CT_INT64, 0, 40, 6), CT_INT32, false);
         CLOSE(ct_index_select(gxt, 0, ct_cuda(v32)), ct_index_select(xt, 0, v32), 0);
         /* empty index, 0-d input */

@@ -21,7 +21,8 @@ static bool gpu(void) {
 /* max relative |g - c|; INFINITY unless g is on the GPU with c's shape. */
 static double diff(const ct_tensor *g, const ct_tensor *c) {
     if (!g || !c || g->numel != c->numel || g->storage->device.type != CT_CUDA) return INFINITY;
-    ct_tensor *h = ct_contiguous(ct_to_dtype(ct_cpu(g), CT_FLOAT64, false));
+    if (!(g = ct_cpu(ct_detach(g)))) return INFINITY; /* values only */
+    ct_tensor *h = ct_contiguous(ct_to_dtype(g, CT_FLOAT64, false));
     ct_tensor *r = ct_contiguous(ct_to_dtype(c, CT_FLOAT64, false));
     if (!h || !r) return INFINITY;
     const double *a = ct_data_ptr(h), *b = ct_data_ptr(r);

@@ -15,8 +15,8 @@ TEST(cuda_cat, cat_stack_strided_any_dim) {
     for (int d = -1; d < 3; d++) {
         CLOSE(ct_cat((const ct_tensor *const[]){gx, gy, gx}, 3, d),
               ct_cat((const ct_tensor *const[]){x, y, x}, 3, d), 0);
-        CLOSE(ct_stack((const ct_tensor *const[]){ct_t(gx), ct_t(gx)}, 2, d),
-              ct_stack((const ct_tensor *const[]){ct_t(x), ct_t(x)}, 2, d), 0);
+        CLOSE(ct_stack((const ct_tensor *const[]){ct_transpose(gx, 0, 2), ct_transpose(gx, 0, 2)}, 2, d),
+              ct_stack((const ct_tensor *const[]){ct_transpose(x, 0, 2), ct_transpose(x, 0, 2)}, 2, d), 0);
     }
     CHECK_ERR(ct_cat((const ct_tensor *const[]){gx, x}, 2, 0), "same device");
 }
@@ -44,7 +44,7 @@ TEST(cuda_scan, cumsum_cumprod_cummax) {
     ct_tensor *x = tt_rand(SHAPE(4, 9, 5), 3, CT_FLOAT64, -1, 1, 4), *g = ct_cuda(x);
     for (int d = 0; d < 3; d++) {
         CLOSE(ct_cumsum(g, d, -1), ct_cumsum(x, d, -1), 1e-12);
-        CLOSE(ct_cumprod(ct_t(g), d, -1), ct_cumprod(ct_t(x), d, -1), 1e-12);
+        CLOSE(ct_cumprod(ct_transpose(g, 0, 2), d, -1), ct_cumprod(ct_transpose(x, 0, 2), d, -1), 1e-12);
         ct_tensor *gi = NULL, *ci = NULL;
         CLOSE(ct_cummax(g, d, &gi), ct_cummax(x, d, &ci), 0);
         CLOSE(gi, ci, 0);
