@@ -106,14 +106,14 @@ typedef struct ct_device_hooks {
     int (*tri)(ct_tensor *t, int64_t k, bool upper);
     /* compact: over x (contiguous), the elements flagged by x[i] != 0, or
      * (newrun) by i == 0 || !(x[i] == x[i-1]); returns their count (one
-     * device-to-host copy) or -1. When asked: *pos (owned, new) [count, nd]
-     * int64 coordinates in sizes when nd > 0, else [count] flat positions;
-     * *rank (owned, new) [numel] int64 flagged elements at or before i,
-     * minus 1; dst (contiguous, x's numel): dst[i] = src[r] for the r-th
-     * flagged i, src contiguous of dst's dtype, written only when count <=
-     * src numel (the caller reports the shortfall). */
-    int64_t (*compact)(const ct_tensor *x, bool newrun, const int64_t *sizes, int nd,
-                       ct_tensor **pos, ct_tensor **rank, ct_tensor *dst, const ct_tensor *src);
+     * device-to-host copy) or -1. When asked: *pos (owned, new) [count]
+     * int64 flat positions of the flagged elements; *rank (owned, new)
+     * [numel] int64 flagged elements at or before i, minus 1; dst
+     * (contiguous, x's numel): dst[i] = src[r] for the r-th flagged i, src
+     * contiguous of dst's dtype, written only when count <= src numel (the
+     * caller reports the shortfall). */
+    int64_t (*compact)(const ct_tensor *x, bool newrun, ct_tensor **pos, ct_tensor **rank,
+                       ct_tensor *dst, const ct_tensor *src);
     /* take: out[i] = x[idx[i]] (negative idx from the end; all contiguous,
      * idx int64): 0, 1 with *bad = an index outside [-numel, numel), -1. */
     int (*take)(ct_tensor *out, const ct_tensor *x, const ct_tensor *idx, int64_t *bad);

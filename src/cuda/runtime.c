@@ -414,8 +414,8 @@ int ct__cuda_index_offsets(ct_tensor *a, const ct_tensor *b, const ct_tensor *of
                            bool accumulate);
 /* the shape, indexing and counting family (shape.c) */
 int ct__cuda_tri(ct_tensor *t, int64_t k, bool upper);
-int64_t ct__cuda_compact(const ct_tensor *x, bool newrun, const int64_t *sizes, int nd,
-                         ct_tensor **pos, ct_tensor **rank, ct_tensor *dst, const ct_tensor *src);
+int64_t ct__cuda_compact(const ct_tensor *x, bool newrun, ct_tensor **pos, ct_tensor **rank,
+                         ct_tensor *dst, const ct_tensor *src);
 int ct__cuda_take(ct_tensor *out, const ct_tensor *x, const ct_tensor *idx, int64_t *bad);
 int ct__cuda_searchsorted(const ct_tensor *seq, const ct_tensor *vals, ct_tensor *out, bool right);
 int ct__cuda_hist(const ct_tensor *x, const ct_tensor *w, int mode, const ct_tensor *edges,

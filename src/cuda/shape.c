@@ -1,8 +1,8 @@
 /* Host side of the shape, indexing and counting kernels (shape.cu): the
  * ct__cuda hooks tri, compact, take, searchsorted, hist and isclose, used by
  * src/ops/shape_copy.c, index_mask.c, sort_count.c and compare.c after their
- * checks. A hook that needs a count on the host (compact: the sizes of
- * nonzero and unique; take: the bounds flag) makes one synchronising
+ * checks. A hook that needs a count on the host (compact: the size of
+ * unique, masked_scatter's check; take: the bounds flag) makes one synchronising
  * device-to-host copy, as PyTorch does; the others only queue work. */
 #include "internal.h"
 #include "cuda/shape_kern.h"
@@ -47,19 +47,18 @@ int ct__cuda_tri(ct_tensor *t, int64_t k, bool upper) {
     return rc;
 }
 
-int64_t ct__cuda_compact(const ct_tensor *x, bool newrun, const int64_t *sizes, int nd,
-                         ct_tensor **pos, ct_tensor **rank, ct_tensor *dst, const ct_tensor *src) {
+int64_t ct__cuda_compact(const ct_tensor *x, bool newrun, ct_tensor **pos, ct_tensor **rank,
+                         ct_tensor *dst, const ct_tensor *src) {
     const char *op = newrun ? "unique" : "nonzero";
     if (pos) *pos = NULL;
     if (rank) *rank = NULL;
     if (!ct_is_contiguous(x) || (dst && (!on_gpu_contig(dst, x) || dst->numel != x->numel)) ||
-        (dst && (!src || !on_gpu_contig(src, x) || src->dtype != dst->dtype)) || nd > CT_CUDA_MAX_DIMS)
+        (dst && (!src || !on_gpu_contig(src, x) || src->dtype != dst->dtype)))
         return internal_error(op, "unexpected operand layout");
     int64_t n = x->numel;
     ct_device dev = x->storage->device;
     if (n == 0) {
-        int64_t ps[2] = {0, nd};
-        if (pos && !(*pos = ct__empty_on(ps, nd > 0 ? 2 : 1, CT_INT64, dev))) return -1;
+        if (pos && !(*pos = ct__empty_on(&n, 1, CT_INT64, dev))) return -1;
         if (rank && !(*rank = ct__empty_on(&n, 1, CT_INT64, dev))) {
             if (pos) {
                 ct_release(*pos);
@@ -101,18 +100,13 @@ int64_t ct__cuda_compact(const ct_tensor *x, bool newrun, const int64_t *sizes, 
         total += c;
     }
     bool write_dst = dst && total <= src->numel;
-    if (pos) {
-        int64_t ps[2] = {total, nd};
-        if (!(p = ct__empty_on(ps, nd > 0 ? 2 : 1, CT_INT64, dev))) goto out;
-    }
+    if (pos && !(p = ct__empty_on(&total, 1, CT_INT64, dev))) goto out;
     if (rank && !(r = ct__empty_on(&n, 1, CT_INT64, dev))) goto out;
     if (p || r || write_dst) {
         /* pageable memory: the copy has read hb when it returns */
         if (ct__cuda_check(cudaMemcpyAsync(a.blk, hb, sizeof(int64_t) * (size_t)nb, cudaMemcpyHostToDevice, s), op) < 0)
             goto out;
         a.pos = p && total > 0 ? ct_data_ptr(p) : NULL;
-        a.nd = nd;
-        for (int k = 0; k < nd; k++) a.sizes[k] = sizes[k];
         a.rank = r ? ct_data_ptr(r) : NULL;
         a.dst = write_dst ? ct_data_ptr(dst) : NULL;
         a.src = write_dst ? ct_data_ptr(src) : NULL;

@@ -1,6 +1,6 @@
 // Shape, indexing and counting kernels (host side: shape.c): the band
-// zeroing of tril/triu, a two-pass stream compaction (nonzero,
-// masked_scatter, unique), take, searchsorted, histograms (histc,
+// zeroing of tril/triu, a two-pass stream compaction (masked_scatter,
+// unique), take, searchsorted, histograms (histc,
 // histogram) and isclose. Plain CUDA C++: shared memory and __syncthreads,
 // atomicAdd/atomicCAS only.
 #include <cuda_runtime.h>
@@ -118,17 +118,7 @@ template <typename T> __global__ void compact_kernel(ct_cuda_compact a, int pass
     int64_t r = a.blk[blockIdx.x] + excl; // rank of the next flagged element
     for (int64_t i = lo; i < hi; i++) {
         if (flagged<T>(a, x, i)) {
-            if (a.pos) {
-                if (a.nd > 0) {
-                    int64_t rem = i;
-                    for (int k = a.nd - 1; k >= 0; k--) {
-                        a.pos[r * a.nd + k] = rem % a.sizes[k];
-                        rem /= a.sizes[k];
-                    }
-                } else {
-                    a.pos[r] = i;
-                }
-            }
+            if (a.pos) a.pos[r] = i;
             if (a.dst) copy_elem((char *)a.dst + i * a.esz, (const char *)a.src + r * a.esz, a.esz);
             r++;
         }

@@ -26,8 +26,7 @@ int ct__cuda_tri_launch(void *data, int64_t numel, int64_t rows, int64_t cols, i
  * (every NaN starts a run). Pass 1 writes the flagged count of block b to
  * blk[b]; the host turns them into exclusive offsets; pass 2 then gives the
  * r-th flagged element i (in index order):
- *   pos: pos[r] = i, or the nd coordinates of i in sizes at pos[r * nd..]
- *        when nd > 0 (NULL: none);
+ *   pos: pos[r] = i (NULL: none);
  *   rank: rank[i] = (flagged elements at or before i) - 1, for every i;
  *   dst/src: dst[i] = src[r] (esz bytes each). */
 enum { CT_CUDA_CMP_NONZERO, CT_CUDA_CMP_NEWRUN };
@@ -41,8 +40,6 @@ typedef struct ct_cuda_compact {
     const void *x;
     int64_t *blk;
     int64_t *pos;
-    int nd;
-    int64_t sizes[CT_CUDA_MAX_DIMS];
     int64_t *rank;
     void *dst;
     const void *src;

@@ -232,7 +232,7 @@ static int same_device(const char *op, const ct_tensor *const *t, int n) {
 /* The number of set elements of a contiguous mask, on its device. -1 on error. */
 static int64_t mask_count(const ct_tensor *mc) {
     if (ct__on_cpu(mc)) return ct__count_nonzero_bytes(ct_data_ptr(mc), mc->numel);
-    return ct__cuda->compact(mc, false, NULL, 0, NULL, NULL, NULL, NULL);
+    return ct__cuda->compact(mc, false, NULL, NULL, NULL, NULL);
 }
 
 static ct_tensor *masked_scatter_impl(const ct_tensor *x, bool inplace, const ct_tensor *mask,
@@ -302,7 +302,7 @@ static ct_tensor *masked_scatter_impl(const ct_tensor *x, bool inplace, const ct
         ct__masked_scatter_contig(ct_data_ptr(work), ct_data_ptr(sc), ct_data_ptr(mc), mc->numel,
                                   ct_dtype_size(x->dtype));
     else
-        wrc = ct__cuda->compact(mc, false, NULL, 0, NULL, NULL, work, sc);
+        wrc = ct__cuda->compact(mc, false, NULL, NULL, work, sc);
     ct_release(sc);
     ct_release(mc);
     if (wrc < 0) {
@@ -339,21 +339,10 @@ ct_tensor *ct_masked_scatter_(ct_tensor *x, const ct_tensor *mask, const ct_tens
 
 /* ---------------------------------------------------------------- nonzero */
 
-/* nonzero of x on a GPU: the count comes to the host once (it sizes the
- * result, as in PyTorch), the coordinates are written on the GPU. Owned. */
-static ct_tensor *gpu_nonzero(const ct_tensor *x) {
-    ct_tensor *c = ct__contiguous(x), *pos = NULL;
-    if (!c) return NULL;
-    int64_t n = ct__cuda->compact(c, false, c->sizes, c->ndim, x->ndim ? &pos : NULL, NULL, NULL, NULL);
-    ct_release(c);
-    if (n < 0) return NULL;
-    if (x->ndim) return pos;
-    int64_t shape[2] = {n, 0};
-    return ct__empty_on(shape, 2, CT_INT64, x->storage->device);
-}
-
+/* nonzero on x's device (on a GPU the count comes to the host once: it
+ * sizes the result, as in PyTorch). Owned. */
 static ct_tensor *nonzero_any(const ct_tensor *x) {
-    return ct__on_cpu(x) ? ct__nonzero(x) : gpu_nonzero(x);
+    return ct__on_cpu(x) ? ct__nonzero(x) : ct__cuda->nonzero(x);
 }
 
 ct_tensor *ct_nonzero(const ct_tensor *x) {

@@ -90,7 +90,7 @@ static ct_tensor *gpu_unique(const ct_tensor *x, bool sort, ct_tensor **inverse,
     } else {
         sv = ct_retain(f);
     }
-    int64_t ng = ct__cuda->compact(sv, true, NULL, 0, &first, inverse ? &rank : NULL, NULL, NULL);
+    int64_t ng = ct__cuda->compact(sv, true, &first, inverse ? &rank : NULL, NULL, NULL);
     if (ng < 0) goto done;
     vals = ct__empty_on(&ng, 1, f->dtype, dev);
     if (!vals || (ng > 0 && ct__sg_run(CT__SG_GATHER, sv, first, vals, 0, 0, &bad) != 0)) goto done;
