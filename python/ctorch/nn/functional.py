@@ -946,9 +946,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return out if batched else out.squeeze(0)
 
 
-# ---------------------------------------------------------------- transposed convolution (C: ct_conv_transpose2d/1d)
+# ---------------------------------------------------------------- transposed convolution (C: ct_conv_transpose3d/2d/1d)
 conv_transpose2d = _C.conv_transpose2d
 conv_transpose1d = _C.conv_transpose1d
+conv_transpose3d = _C.conv_transpose3d
 
 
 # ---------------------------------------------------------------- interpolate (separable index_select + lerp)
