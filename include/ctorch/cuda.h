@@ -75,8 +75,20 @@ int ct_cuda_event_query(void *event);
 int ct_cuda_event_elapsed_ms(void *start, void *end, float *ms);
 
 /* Tensor.pin_memory(): a copy of the CPU tensor t in page-locked host
- * memory (cudaHostAlloc), t itself when already pinned. Needs a GPU. */
+ * memory, t itself when already pinned. Needs a GPU. The memory comes from
+ * a caching host allocator (blocks of power-of-two sizes from
+ * cudaHostAlloc, reused once the non-blocking copies that use them are
+ * done; ct_cuda_empty_cache returns the unused ones). */
 ct_tensor *ct_pin_memory(const ct_tensor *t);
+/* Statistics of the pinned host cache, in bytes: held by tensors now,
+ * held from the driver now (cached included), the peak of allocated. */
+typedef struct ct_cuda_host_memory_stats {
+    size_t allocated, reserved, max_allocated;
+    uint64_t driver_allocs;  /* cudaHostAlloc calls so far */
+    uint64_t cache_hits;     /* requests served from the cache */
+    uint64_t pending_blocks; /* freed blocks still waiting for their copies */
+} ct_cuda_host_memory_stats;
+ct_cuda_host_memory_stats ct_cuda_host_memory_stats_get(void);
 /* Tensor.is_pinned() (false in a CPU-only build). */
 bool ct_is_pinned(const ct_tensor *t);
 /* dst.copy_(src, non_blocking=True): queued on the current stream without

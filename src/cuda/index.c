@@ -1,13 +1,20 @@
 /* Host side of the indexing kernels (index.cu): ct__sg_run for tensors on
  * a GPU (ct__cuda->sg_run), and indexing by precomputed element offsets
- * (ct__cuda->index_offsets: index, index_put, masked_select). Bounds are checked on the device; the flag comes back
- * with one synchronising copy, so an out-of-range index is a clean error
- * like on the CPU (not a device assert). */
+ * (ct__cuda->index_offsets: index, index_put, masked_select), the offsets
+ * of advanced indexing computed on the device (ct__cuda->index_add_offsets)
+ * and nonzero (ct__cuda->nonzero). Bounds are checked on the device: sg_run
+ * reads its flag back with one synchronising copy; advanced indexing sets a
+ * per-device record read at the next synchronising point (below). Either
+ * way an out-of-range index is a clean IndexError like on the CPU, not a
+ * device assert. */
 #include "internal.h"
 #include "ops/index_internal.h"
 #include "cuda/index_kern.h"
+#include "cuda/sort_kern.h"
 
 #include <cuda_runtime_api.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 _Static_assert((int)CT_CUDA_SG_GATHER == (int)CT__SG_GATHER && (int)CT_CUDA_SG_COPY == (int)CT__SG_COPY &&
                    (int)CT_CUDA_SG_FILL == (int)CT__SG_FILL && (int)CT_CUDA_SG_ADD == (int)CT__SG_ADD &&
@@ -139,4 +146,144 @@ int ct__cuda_index_offsets(ct_tensor *a, const ct_tensor *b, const ct_tensor *of
     rc = ct__cuda_offs_launch(&o);
     if (dev.index >= 0 && dev.index != prev) cudaSetDevice(prev);
     return rc;
+}
+
+/* ---------------------------------------------------------------- deferred index errors */
+/* Advanced indexing checks its indices on the device without waiting for
+ * it: a bad index sets the record of its device (flag, dim, index, size;
+ * the kernel adds 0 for it, so the gather or put that follows stays inside
+ * the tensor) and the record is read at the next synchronising point
+ * (ct_cuda_synchronize, a copy to the host, a stream or event
+ * synchronize), which then fails with the CPU's IndexError message. A
+ * device whose kernels were not launched since the last check costs
+ * nothing there. */
+static long long *err_rec[CT_CUDA_MAX_DEVICES];
+static _Atomic int err_dirty[CT_CUDA_MAX_DEVICES];
+static pthread_mutex_t err_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The record of device d (current), made on first use. NULL with the error set. */
+static long long *err_record(int d) {
+    pthread_mutex_lock(&err_lock);
+    if (!err_rec[d]) {
+        void *p = NULL;
+        if (ct__cuda_check(cudaMalloc(&p, 4 * sizeof(long long)), "index error record") == 0 &&
+            ct__cuda_check(cudaMemset(p, 0, 4 * sizeof(long long)), "index error record") == 0)
+            err_rec[d] = p;
+        else if (p)
+            cudaFree(p);
+    }
+    long long *r = err_rec[d];
+    pthread_mutex_unlock(&err_lock);
+    return r;
+}
+
+int ct__cuda_index_errcheck(void) {
+    int rc = 0, prev = -1;
+    for (int d = 0; d < CT_CUDA_MAX_DEVICES; d++) {
+        if (!atomic_exchange(&err_dirty[d], 0)) continue;
+        if (prev < 0 && cudaGetDevice(&prev) != cudaSuccess) prev = 0;
+        cudaSetDevice(d);
+        long long h[4] = {0, 0, 0, 0};
+        if (ct__cuda_check(cudaMemcpy(h, err_rec[d], sizeof h, cudaMemcpyDeviceToHost),
+                           "index error record") < 0) {
+            rc = -1;
+            continue;
+        }
+        if (h[0] && rc == 0) {
+            ct_set_error(CT_ERR_INDEX, "index %lld is out of bounds for dimension %d with size %lld",
+                         h[2], (int)h[1], h[3]);
+            rc = -1;
+        }
+        if (h[0]) cudaMemset(err_rec[d], 0, sizeof h);
+    }
+    if (prev >= 0) cudaSetDevice(prev);
+    return rc;
+}
+
+int ct__cuda_index_add_offsets(ct_tensor *off, const ct_tensor *idx, int64_t size, int64_t stride,
+                               int dim) {
+    const char *name = "index";
+    ct_device dev = off->storage->device;
+    if (idx->storage->device.type != dev.type || idx->storage->device.index != dev.index ||
+        !ct_is_contiguous(off) || off->dtype != CT_INT64 || idx->dtype != CT_INT64 ||
+        idx->ndim > off->ndim) {
+        ct_set_error(CT_ERR_RUNTIME, "%s: internal error: offsets %s and index %s do not line up",
+                     name, ct__shp(off), ct__shp(idx));
+        return -1;
+    }
+    if (off->ndim > CT_CUDA_MAX_DIMS) {
+        ct_set_error(CT_ERR_NOT_IMPL, "%s: more than %d dims is not implemented for CUDA tensors",
+                     name, CT_CUDA_MAX_DIMS);
+        return -1;
+    }
+    if (off->numel == 0) return 0;
+    ct_cuda_addoff a;
+    memset(&a, 0, sizeof a);
+    a.nd = off->ndim;
+    a.dim = dim;
+    a.numel = off->numel;
+    a.lim = size;
+    a.stride = stride;
+    int lead = off->ndim - idx->ndim;
+    for (int k = 0; k < off->ndim; k++) {
+        a.sizes[k] = off->sizes[k];
+        int j = k - lead;
+        a.st_idx[k] = j < 0 || idx->sizes[j] == 1 ? 0 : idx->strides[j];
+    }
+    a.off = ct_data_ptr(off);
+    a.idx = ct_data_ptr(idx);
+    int prev = -1, rc = -1;
+    if (ct__cuda_check(cudaGetDevice(&prev), name) < 0) return -1;
+    int d = dev.index >= 0 ? dev.index : prev;
+    if (d != prev && ct__cuda_check(cudaSetDevice(d), name) < 0) return -1;
+    if ((a.err = err_record(d))) {
+        rc = ct__cuda_addoff_launch(&a);
+        if (rc == 0) atomic_store(&err_dirty[d], 1);
+    }
+    if (d != prev) cudaSetDevice(prev);
+    return rc;
+}
+
+/* ct_nonzero for a tensor on a GPU: the flags' running count on the
+ * device, one synchronising read of the total (the result's size), then
+ * the coordinates written in row-major order. Owned [n, ndim] int64. */
+ct_tensor *ct__cuda_nonzero(const ct_tensor *x) {
+    const char *name = "nonzero";
+    ct_device dev = x->storage->device;
+    if (x->ndim > CT_CUDA_MAX_DIMS)
+        return CT_FAIL(CT_ERR_NOT_IMPL, "%s: more than %d dims is not implemented for CUDA tensors",
+                       name, CT_CUDA_MAX_DIMS);
+    ct_tensor *b = ct__to_dtype(x, CT_BOOL, false);
+    ct_tensor *m = b ? ct__contiguous(b) : NULL;
+    ct_release(b);
+    if (!m) return NULL;
+    int64_t n = m->numel, total = 0, nscr = ct__cuda_scan_scratch(5, 0, 1, n, 1);
+    ct_tensor *cnt = ct__empty_on(&n, 1, CT_INT64, dev), *scr = NULL, *out = NULL;
+    int prev = -1;
+    if (!cnt || (nscr && !(scr = ct__empty_on(&nscr, 1, CT_UINT8, dev))) ||
+        ct__cuda_check(cudaGetDevice(&prev), name) < 0)
+        goto done;
+    int d = dev.index >= 0 ? dev.index : prev;
+    if (d != prev && ct__cuda_check(cudaSetDevice(d), name) < 0) goto done;
+    cudaStream_t s = (cudaStream_t)ct__cuda_stream();
+    if (n > 0 &&
+        (ct__cuda_nz_count(ct_data_ptr(m), n, ct_data_ptr(cnt), scr ? ct_data_ptr(scr) : NULL) < 0 ||
+         ct__cuda_check(cudaMemcpyAsync(&total, (int64_t *)ct_data_ptr(cnt) + n - 1, sizeof total,
+                                        cudaMemcpyDeviceToHost, s), name) < 0 ||
+         ct__cuda_check(cudaStreamSynchronize(s), name) < 0))
+        goto restore;
+    int64_t shape[2] = {total, x->ndim};
+    out = ct__empty_on(shape, 2, CT_INT64, dev);
+    if (out && total > 0 && x->ndim > 0 &&
+        ct__cuda_nz_fill(ct_data_ptr(m), ct_data_ptr(cnt), n, x->ndim, x->sizes, ct_data_ptr(out)) < 0) {
+        ct_release(out);
+        out = NULL;
+    }
+restore:
+    if (d != prev) cudaSetDevice(prev);
+done:
+    ct_release(m);
+    ct_release(cnt);
+    ct_release(scr);
+    return out;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include "cuda/index_kern.h"
+#include "cuda/launch.h"
+#include "cuda/sort_kern.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -200,13 +202,90 @@ __global__ void offs_kernel(ct_cuda_offs a) {
     }
 }
 
+__global__ void addoff_kernel(ct_cuda_addoff a) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < a.numel;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t rem = i, oi = 0;
+        for (int k = a.nd - 1; k >= 0; k--) {
+            oi += (rem % a.sizes[k]) * a.st_idx[k];
+            rem /= a.sizes[k];
+        }
+        int64_t v = a.idx[oi], w = v < 0 ? v + a.lim : v;
+        if (w < 0 || w >= a.lim) {
+            if (atomicCAS((unsigned long long *)a.err, 0ull, 1ull) == 0ull) {
+                a.err[1] = a.dim;
+                a.err[2] = v;
+                a.err[3] = a.lim;
+            }
+            w = 0; // the gather that follows stays inside the tensor
+        }
+        a.off[i] += w * a.stride;
+    }
+}
+
+__global__ void nz_flags(const uint8_t *m, int64_t n, int64_t *cnt) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        cnt[i] = m[i] != 0;
+}
+
+struct nz_dims {
+    int64_t s[CT_CUDA_MAX_DIMS];
+};
+
+__global__ void nz_fill(const uint8_t *m, const int64_t *cnt, int64_t n, int nd, nz_dims sz, int64_t *out) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        if (!m[i]) continue;
+        int64_t *o = out + (cnt[i] - 1) * nd, rem = i;
+        for (int k = nd - 1; k >= 0; k--) {
+            o[k] = rem % sz.s[k];
+            rem /= sz.s[k];
+        }
+    }
+}
+
+unsigned blocks_for(int64_t n) {
+    int64_t b = (n + 255) / 256;
+    return (unsigned)(b < 1 ? 1 : b > 65535 * 8 ? 65535 * 8 : b);
+}
+
+int launched(const char *what) {
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) {
+        ct_set_error(1 /* CT_ERR_RUNTIME */, "CUDA error: %s (%s kernel launch)", cudaGetErrorString(e), what);
+        return -1;
+    }
+    return 0;
+}
+
 } // namespace
+
+extern "C" int ct__cuda_addoff_launch(const ct_cuda_addoff *a) {
+    if (a->numel <= 0) return 0;
+    CT_LAUNCH(addoff_kernel, blocks_for(a->numel), 256, 0, (cudaStream_t)ct__cuda_stream(), *a);
+    return launched("index offsets");
+}
+
+extern "C" int ct__cuda_nz_count(const uint8_t *m, int64_t n, int64_t *cnt, void *scratch) {
+    if (n <= 0) return 0;
+    CT_LAUNCH(nz_flags, blocks_for(n), 256, 0, (cudaStream_t)ct__cuda_stream(), m, n, cnt);
+    if (launched("nonzero") < 0) return -1;
+    return ct__cuda_scan_launch(5 /* int64 */, 0 /* cumsum */, cnt, cnt, NULL, 1, n, 1, scratch);
+}
+
+extern "C" int ct__cuda_nz_fill(const uint8_t *m, const int64_t *cnt, int64_t n, int nd, const int64_t *sizes,
+                                int64_t *out) {
+    if (n <= 0) return 0;
+    nz_dims sz;
+    for (int k = 0; k < nd && k < CT_CUDA_MAX_DIMS; k++) sz.s[k] = sizes[k];
+    CT_LAUNCH(nz_fill, blocks_for(n), 256, 0, (cudaStream_t)ct__cuda_stream(), m, cnt, n, nd, sz, out);
+    return launched("nonzero");
+}
 
 extern "C" int ct__cuda_offs_launch(const ct_cuda_offs *a) {
     if (a->numel <= 0) return 0;
     int64_t blocks = (a->numel + 255) / 256;
     if (blocks > 65535 * 8) blocks = 65535 * 8;
-    offs_kernel<<<(unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream()>>>(*a);
+    CT_LAUNCH(offs_kernel, (unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream(), *a);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) {
         ct_set_error(1 /* CT_ERR_RUNTIME */, "CUDA error: %s (index by offsets kernel launch)", cudaGetErrorString(e));
@@ -219,7 +298,7 @@ extern "C" int ct__cuda_sg_launch(const ct_cuda_sg *a) {
     if (a->numel <= 0) return 0;
     int64_t blocks = (a->numel + 255) / 256;
     if (blocks > 65535 * 8) blocks = 65535 * 8;
-    sg_kernel<<<(unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream()>>>(*a);
+    CT_LAUNCH(sg_kernel, (unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream(), *a);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) {
         ct_set_error(1 /* CT_ERR_RUNTIME */, "CUDA error: %s (scatter/gather kernel launch)", cudaGetErrorString(e));

@@ -60,6 +60,32 @@ typedef struct ct_cuda_offs {
 
 int ct__cuda_offs_launch(const ct_cuda_offs *a);
 
+/* Advanced indexing's offsets on the device: off[p] += wrap(idx[p]) *
+ * stride for every position p of off (contiguous, nd dims, sizes outermost
+ * first); idx (int64) read with st_idx (0 over broadcast dims). An index
+ * outside [-lim, lim) adds 0 and records (dim, index, lim) in err (four
+ * device int64: flag, dim, index, lim; the first launch that fails wins). */
+typedef struct ct_cuda_addoff {
+    int nd, dim;
+    int64_t numel, lim, stride;
+    int64_t sizes[CT_CUDA_MAX_DIMS], st_idx[CT_CUDA_MAX_DIMS];
+    int64_t *off;
+    const int64_t *idx;
+    long long *err;
+} ct_cuda_addoff;
+
+int ct__cuda_addoff_launch(const ct_cuda_addoff *a);
+
+/* nonzero of a contiguous bool tensor m of n elements (nd dims, sizes):
+ * ct__cuda_nz_count writes the inclusive count of true elements before each
+ * position into cnt (n int64; scratch of ct__cuda_scan_scratch(int64,
+ * cumsum, 1, n, 1) bytes); after the host has read cnt[n - 1],
+ * ct__cuda_nz_fill writes the coordinates of the k-th true element to
+ * out[k * nd .. k * nd + nd). */
+int ct__cuda_nz_count(const uint8_t *m, int64_t n, int64_t *cnt, void *scratch);
+int ct__cuda_nz_fill(const uint8_t *m, const int64_t *cnt, int64_t n, int nd, const int64_t *sizes,
+                     int64_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cuda/pool_kern.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 extern "C" void *ct__cuda_stream(void);
@@ -192,13 +193,13 @@ template <typename T> void launch(const ct_cuda_win &a, int64_t total, unsigned 
     case CT_WIN_MAX:
     case CT_WIN_AVG:
     case CT_WIN_ADAPTIVE_MAX:
-    case CT_WIN_ADAPTIVE_AVG: pool_fwd<T><<<blocks, 256, 0, s>>>(a, total); break;
+    case CT_WIN_ADAPTIVE_AVG: CT_LAUNCH(pool_fwd<T>, blocks, 256, 0, s, a, total); break;
     case CT_WIN_AVG_BWD:
-    case CT_WIN_ADAPTIVE_AVG_BWD: avg_bwd<T><<<blocks, 256, 0, s>>>(a, total); break;
-    case CT_WIN_MAX_BWD: max_bwd<T><<<blocks, 256, 0, s>>>(a, total); break;
-    case CT_WIN_NEAREST: nearest<T, false><<<blocks, 256, 0, s>>>(a, total); break;
-    case CT_WIN_NEAREST_BWD: nearest<T, true><<<blocks, 256, 0, s>>>(a, total); break;
-    default: linear<T><<<blocks, 256, 0, s>>>(a, total, a.op.kind == CT_WIN_LINEAR_BWD); break;
+    case CT_WIN_ADAPTIVE_AVG_BWD: CT_LAUNCH(avg_bwd<T>, blocks, 256, 0, s, a, total); break;
+    case CT_WIN_MAX_BWD: CT_LAUNCH(max_bwd<T>, blocks, 256, 0, s, a, total); break;
+    case CT_WIN_NEAREST: CT_LAUNCH((nearest<T, false>), blocks, 256, 0, s, a, total); break;
+    case CT_WIN_NEAREST_BWD: CT_LAUNCH((nearest<T, true>), blocks, 256, 0, s, a, total); break;
+    default: CT_LAUNCH(linear<T>, blocks, 256, 0, s, a, total, a.op.kind == CT_WIN_LINEAR_BWD); break;
     }
 }
 
@@ -213,7 +214,7 @@ extern "C" int ct__cuda_window_launch(const ct_cuda_win *a) {
     int64_t blocks = (total + 255) / 256;
     if (blocks > 65535 * 8) blocks = 65535 * 8;
     cudaStream_t s = (cudaStream_t)ct__cuda_stream();
-    if (w.dt == D_U8) nearest<uint8_t, false><<<(unsigned)blocks, 256, 0, s>>>(*a, total);
+    if (w.dt == D_U8) CT_LAUNCH((nearest<uint8_t, false>), (unsigned)blocks, 256, 0, s, *a, total);
     else if (w.dt == D_F32) launch<float>(*a, total, (unsigned)blocks, s);
     else launch<double>(*a, total, (unsigned)blocks, s);
     cudaError_t e = cudaGetLastError();

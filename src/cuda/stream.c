@@ -1,5 +1,5 @@
-/* Streams, events and pinned host memory (torch.cuda.Stream, Event,
- * Tensor.pin_memory). A stream made current on a thread receives every
+/* Streams and events (torch.cuda.Stream, Event; pinned host memory is in
+ * pinned.c). A stream made current on a thread receives every
  * kernel and cuBLAS call of that thread on that device (ct__cuda_stream);
  * the caching allocator hands a freed block only to later requests of the
  * same stream, so work on another stream never reuses memory still in use
@@ -57,7 +57,9 @@ int ct_cuda_set_stream(int device, void *stream) {
 }
 
 int ct_cuda_stream_synchronize(void *stream) {
-    return ct__cuda_check(cudaStreamSynchronize((cudaStream_t)stream), "cudaStreamSynchronize");
+    if (ct__cuda_check(cudaStreamSynchronize((cudaStream_t)stream), "cudaStreamSynchronize") < 0)
+        return -1;
+    return ct__cuda_index_errcheck();
 }
 
 int ct_cuda_stream_query(void *stream) {
@@ -97,7 +99,9 @@ int ct_cuda_event_record(void *event, void *stream) {
 }
 
 int ct_cuda_event_synchronize(void *event) {
-    return ct__cuda_check(cudaEventSynchronize((cudaEvent_t)event), "cudaEventSynchronize");
+    if (ct__cuda_check(cudaEventSynchronize((cudaEvent_t)event), "cudaEventSynchronize") < 0)
+        return -1;
+    return ct__cuda_index_errcheck();
 }
 
 int ct_cuda_event_query(void *event) {
@@ -113,56 +117,4 @@ int ct_cuda_event_query(void *event) {
 int ct_cuda_event_elapsed_ms(void *start, void *end, float *ms) {
     return ct__cuda_check(cudaEventElapsedTime(ms, (cudaEvent_t)start, (cudaEvent_t)end),
                           "cudaEventElapsedTime");
-}
-
-/* ---------------------------------------------------------------- pinned memory */
-static void pinned_free(void *ctx, void *data) {
-    (void)ctx;
-    cudaFreeHost(data);
-}
-
-bool ct_is_pinned(const ct_tensor *t) {
-    return ct__on_cpu(t) && t->storage->deleter == pinned_free;
-}
-
-ct_tensor *ct_pin_memory(const ct_tensor *t) {
-    if (!ct__on_cpu(t))
-        return CT_FAIL(CT_ERR_RUNTIME, "cannot pin '%s' only dense CPU tensors can be pinned",
-                       "torch.cuda.FloatTensor");
-    if (ct_is_pinned(t)) return ct_autorelease(ct_retain((ct_tensor *)t));
-    if (ct_cuda_device_count() <= 0)
-        return CT_FAIL(CT_ERR_RUNTIME, "Found no NVIDIA driver on your system. Please check that "
-                                       "you have an NVIDIA GPU and installed a driver");
-    size_t nbytes = (size_t)t->numel * ct_dtype_size(t->dtype);
-    void *p = NULL;
-    if (ct__cuda_check(cudaHostAlloc(&p, nbytes ? nbytes : 1, cudaHostAllocDefault),
-                       "cudaHostAlloc") < 0)
-        return NULL;
-    ct_storage *s = ct__storage_wrap(p, nbytes, CT_DEVICE_CPU, pinned_free, NULL);
-    if (!s) {
-        cudaFreeHost(p);
-        return NULL;
-    }
-    ct_tensor *r = ct__tensor_new(s, t->dtype, t->sizes, NULL, t->ndim, 0);
-    ct__storage_release(s);
-    if (r && t->numel && ct__copy_into(r, t) < 0) {
-        ct_release(r);
-        return NULL;
-    }
-    return r ? ct_autorelease(r) : NULL;
-}
-
-int ct_cuda_copy_nonblocking(ct_tensor *dst, const ct_tensor *src) {
-    bool h2d = ct__on_cpu(src) && !ct__on_cpu(dst), d2h = !ct__on_cpu(src) && ct__on_cpu(dst);
-    const ct_tensor *host = h2d ? src : dst;
-    bool async = (h2d || d2h) && ct_is_pinned(host) && dst->dtype == src->dtype &&
-                 ct_is_contiguous(dst) && ct_is_contiguous(src) && dst->ndim == src->ndim &&
-                 memcmp(dst->sizes, src->sizes, sizeof(int64_t) * (size_t)dst->ndim) == 0;
-    if (!async) return ct__copy_into(dst, src);
-    if (dst->numel == 0) return 0;
-    size_t n = (size_t)src->numel * ct_dtype_size(src->dtype);
-    return ct__cuda_check(cudaMemcpyAsync(ct_data_ptr(dst), ct_data_ptr(src), n,
-                                          h2d ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost,
-                                          (cudaStream_t)ct__cuda_stream()),
-                          "cudaMemcpyAsync");
 }

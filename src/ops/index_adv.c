@@ -25,18 +25,24 @@ static bool is_mask(ct_dtype dt) { return dt == CT_BOOL || dt == CT_UINT8; }
 
 static int slot_one(const ct_tensor *x, const ct_tensor *t, slots *s, int *dp);
 
+static bool same_gpu(const ct_tensor *x, const ct_tensor *t) {
+    ct_device a = x->storage->device, b = t->storage->device;
+    return a.type != CT_CPU && a.type == b.type && a.index == b.index;
+}
+
 /* Expands the user's index list against x: masks become their nonzero
- * columns, int32 becomes int64; every slot is a CPU tensor. Returns 0 or -1
+ * columns, int32 becomes int64; every slot is on the CPU or on x's GPU. Returns 0 or -1
  * (error set, nothing held). */
 static int make_slots(const ct_tensor *x, const ct_tensor *const *indices, int n, slots *s) {
     memset(s, 0, sizeof *s);
     int d = 0;
     for (int k = 0; k < n; k++) {
         const ct_tensor *t = indices[k];
-        /* indices on a GPU: their offsets are computed (and bounds-checked)
-         * on the CPU from a copy, then moved to x's GPU (offsets_on) */
+        /* indices on x's GPU stay there: their offsets are computed and
+         * bounds-checked on the device (make_layout); others are read on
+         * the CPU */
         ct_tensor *host = NULL;
-        if (t && !ct__on_cpu(t)) {
+        if (t && !ct__on_cpu(t) && !same_gpu(x, t)) {
             host = ct__empty(t->sizes, t->ndim, t->dtype);
             if (!host || ct__copy_into(host, t) < 0) {
                 ct_release(host);
@@ -54,7 +60,7 @@ static int make_slots(const ct_tensor *x, const ct_tensor *const *indices, int n
     return 0;
 }
 
-/* One entry t (CPU, may be NULL) of the index list at dim *d of x. */
+/* One entry t (on the CPU or x's GPU, may be NULL) of the index list at dim *d of x. */
 static int slot_one(const ct_tensor *x, const ct_tensor *t, slots *s, int *dp) {
     int d = *dp;
     {
@@ -90,7 +96,7 @@ static int slot_one(const ct_tensor *x, const ct_tensor *t, slots *s, int *dp) {
                                  ct__shp(t), j, ct__shp(x), d + j);
                     return -1;
                 }
-            ct_tensor *nz = ct__nonzero(t);
+            ct_tensor *nz = ct__on_cpu(t) ? ct__nonzero(t) : ct__cuda->nonzero(t);
             if (!nz) {
                 slots_free(s);
                 return -1;
@@ -168,11 +174,34 @@ static int make_layout(const char *op, const ct_tensor *x, const slots *s, layou
                      nb + rest, CT_MAX_DIMS);
         return -1;
     }
-    L->off = ct__empty(B, nb, CT_INT64);
-    if (!L->off) return -1;
-    memset(ct_data_ptr(L->off), 0, sizeof(int64_t) * (size_t)L->off->numel);
+    ct_device dev = x->storage->device;
+    if (dev.type != CT_CPU) { /* on the GPU; a bad index is reported at the next sync */
+        L->off = ct__empty_on(B, nb, CT_INT64, dev);
+        if (!L->off || ct__cuda->fill(L->off, 0) < 0) {
+            ct_release(L->off);
+            L->off = NULL;
+            return -1;
+        }
+    } else {
+        L->off = ct__empty(B, nb, CT_INT64);
+        if (!L->off) return -1;
+        memset(ct_data_ptr(L->off), 0, sizeof(int64_t) * (size_t)L->off->numel);
+    }
     for (int k = 0; k < s->n; k++) {
         if (!s->t[k]) continue;
+        if (dev.type != CT_CPU) {
+            ct_tensor *g = same_gpu(x, s->t[k]) ? ct_retain(s->t[k])
+                                                : ct__empty_on(s->t[k]->sizes, s->t[k]->ndim, CT_INT64, dev);
+            int rc = !g || (g != s->t[k] && ct__copy_into(g, s->t[k]) < 0) ? -1
+                     : ct__cuda->index_add_offsets(L->off, g, x->sizes[k], x->strides[k], k);
+            ct_release(g);
+            if (rc < 0) {
+                ct_release(L->off);
+                L->off = NULL;
+                return -1;
+            }
+            continue;
+        }
         int64_t bad;
         if (ct__index_add_offsets(L->off, s->t[k], x->sizes[k], x->strides[k], &bad)) {
             ct_release(L->off);
@@ -221,11 +250,13 @@ static ct_op_args slot_args(const ct_tensor *x, const slots *s, const ct_tensor 
     return a;
 }
 
-/* The offsets of L on dev (owned): L->off itself on the CPU, else a copy
- * on the GPU, viewed over L's shape. */
+/* The offsets of L on dev (owned): L->off itself when it is there (always,
+ * today: make_layout computes them on x's device), else a copy, viewed
+ * over L's shape. */
 static ct_tensor *offsets_on(const layout *L, ct_device dev) {
     ct_tensor *o = ct_retain(L->off);
-    if (dev.type != CT_CPU) {
+    ct_device od = o->storage->device;
+    if (od.type != dev.type || od.index != dev.index) {
         ct_release(o);
         o = ct__empty_on(L->off->sizes, L->off->ndim, CT_INT64, dev);
         if (o && ct__copy_into(o, L->off) < 0) {
@@ -485,8 +516,9 @@ static ct_tensor *apply_basic(const ct_tensor *x, const ct_index_item *idx, int 
                                "(got %s)",
                                ct_dtype_name(t->dtype));
             if (is_mask(t->dtype) && t->ndim == 0) {
-                /* x[True] adds a dim of size 1 and takes it (or none of it) */
-                if (ct__require_cpu("index with a 0-dim mask", t) < 0) return NULL;
+                /* x[True] adds a dim of size 1 and takes it (or none of it);
+                 * a mask on a GPU is read with one copy, the index stays on
+                 * the CPU (its offsets move to x's device) */
                 if (v->ndim >= CT_MAX_DIMS)
                     return CT_FAIL(CT_ERR_INDEX, "index: too many dims (at most %d)", CT_MAX_DIMS);
                 v = ct_unsqueeze(v, d);

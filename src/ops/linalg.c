@@ -132,7 +132,7 @@ static ct_tensor *la_gemm(const char *op, const ct_tensor *self, const ct_tensor
     }
     int an = A->ndim, bn = B->ndim, rc = 0;
     if (dev.type == CT_CPU)
-        ct__gemm(cdt, batch, M, N, K, alpha, ct_data_ptr(A), batched ? A->strides[0] : 0,
+        rc = ct__gemm(cdt, batch, M, N, K, alpha, ct_data_ptr(A), batched ? A->strides[0] : 0,
                  A->strides[an - 2], A->strides[an - 1], ct_data_ptr(B), batched ? B->strides[0] : 0,
                  B->strides[bn - 2], B->strides[bn - 1], beta, ct_data_ptr(out),
                  accumulate ? 0 : M * N, N);

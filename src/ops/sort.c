@@ -31,7 +31,7 @@ static int sort_keep(const ct_tensor *x, int d, bool desc, int64_t start, int64_
                      int64_t topk, ct_tensor **vals, ct_tensor **idx) {
     if (vals) *vals = NULL;
     *idx = NULL;
-    /* on a GPU: every row fully sorted by ct__cuda->sort, then kept as on the CPU */
+    /* on a GPU: rows sorted by ct__cuda->sort, or their first topk by ct__cuda->topk */
     ct_device dev = x->storage->device;
     bool gpu = !ct__on_cpu(x);
     if (gpu && !ct__cuda) {
@@ -60,12 +60,13 @@ static int sort_keep(const ct_tensor *x, int d, bool desc, int64_t start, int64_
     int64_t n = x->sizes[d], rows = n ? x->numel / n : 0;
     int64_t ks[CT_MAX_DIMS];
     memcpy(ks, xt->sizes, sizeof(int64_t) * (size_t)x->ndim);
-    if (topk >= 0 && !gpu) ks[last] = topk;
+    if (topk >= 0) ks[last] = topk;
     it = ct__empty_on(ks, x->ndim, CT_INT64, dev);
     if (vals) vt = ct__empty_on(ks, x->ndim, wdt, dev);
     if (!it || (vals && !vt)) goto done;
     if (gpu) {
-        if (ct__cuda->sort(work, vt, it, desc) < 0) goto done;
+        if ((topk >= 0 ? ct__cuda->topk(work, topk, desc, vt, it) : ct__cuda->sort(work, vt, it, desc)) < 0)
+            goto done;
     } else if ((topk >= 0 ? ct__topk_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL,
                                           ct_data_ptr(it), rows, n, topk, desc)
                           : ct__sort_rows(wdt, ct_data_ptr(work), vals ? ct_data_ptr(vt) : NULL,

@@ -361,3 +361,53 @@ TEST(gemm_backend, recurrent_layer_on_dnnl_gemm) {
         if (rc) return;
     }
 }
+
+/* oneDNN failing (out of memory) after it has written C: with beta == 0 the
+ * product is redone by OpenBLAS and comes out right; with beta != 0 it
+ * would be accumulated twice, so it fails with an error instead, and
+ * addmm's self is left as it was. ct__gemm_inject_dnnl_failures makes the
+ * next oneDNN products run and then report failure, the worst case. */
+TEST(gemm_backend, dnnl_failure_redone_or_reported) {
+#ifdef CT_HAVE_DNNL
+    ct_gemm_backend saved = ct__gemm_backend();
+    ct__gemm_set_backend(CT_GEMM_DNNL);
+    gcase q0 = {1, 32, 24, 40, false, false, 0, 1.0, 0.0, false};
+    ct__gemm_inject_dnnl_failures(1);
+    int rc = run_case(__FILE__, __LINE__, &q0, CT_FLOAT32);
+    ct__gemm_inject_dnnl_failures(0);
+    if (rc < 0) goto done;
+    enum { M = 32, N = 24, K = 40 };
+    static float A[M * K], B[K * N], C[M * N], C0[M * N];
+    for (int i = 0; i < M * K; i++) A[i] = (float)((i * 7) % 11) - 5;
+    for (int i = 0; i < K * N; i++) B[i] = (float)((i * 5) % 13) - 6;
+    for (int i = 0; i < M * N; i++) C0[i] = C[i] = (float)(i % 9);
+    ct_clear_error();
+    ct__gemm_inject_dnnl_failures(1);
+    rc = ct__gemm(CT_FLOAT32, 1, M, N, K, 1.0, A, 0, K, 1, B, 0, N, 1, 1.0, C, 0, N);
+    ct__gemm_inject_dnnl_failures(0);
+    if (rc != -1 || ct_last_error_kind() != CT_ERR_MEMORY || !strstr(ct_last_error(), "oneDNN")) {
+        ct_test_fail(__FILE__, __LINE__, "accumulating product after a oneDNN failure: rc %d, '%s'",
+                     rc, ct_last_error());
+        goto done;
+    }
+    {
+        ct_scope s = ct_scope_begin();
+        ct_tensor *self = ct_from_data(C0, (int64_t[]){M, N}, 2, CT_FLOAT32);
+        ct_tensor *m1 = ct_from_data(A, (int64_t[]){M, K}, 2, CT_FLOAT32);
+        ct_tensor *m2 = ct_from_data(B, (int64_t[]){K, N}, 2, CT_FLOAT32);
+        ct_tensor *keep = self ? ct_clone(self) : NULL;
+        ct__gemm_inject_dnnl_failures(1);
+        ct_clear_error();
+        ct_tensor *r = self && m1 && m2 ? ct_addmm(self, m1, m2, 1.0, 1.0) : NULL;
+        ct__gemm_inject_dnnl_failures(0);
+        if (r || !strstr(ct_last_error(), "oneDNN"))
+            ct_test_fail(__FILE__, __LINE__, "addmm after a oneDNN failure: %s",
+                         r ? "succeeded" : ct_last_error());
+        else if (!keep || ct_equal(self, keep) != 1)
+            ct_test_fail(__FILE__, __LINE__, "addmm's self changed by a failed product");
+        ct_scope_end(s);
+    }
+done:
+    ct__gemm_set_backend(saved);
+#endif
+}

@@ -23,12 +23,12 @@
  *   "dnnl": oneDNN for every float32 product (to compare A/B);
  *   "openblas": OpenBLAS for every product.
  * Without oneDNN (no libdnnl-dev, or make DNNL=0) everything is OpenBLAS.
- * A oneDNN call that fails (any status but success) is redone by OpenBLAS.
- * oneDNN checks its arguments before it writes C; its only other failure,
- * out of memory for the packing buffers of one of its threads, can leave
- * the other threads' parts of C written, which the redo overwrites when
- * beta == 0 but would add to twice when beta != 0 (not guarded: a failed
- * allocation of a few hundred KB).
+ * A oneDNN call that fails (any status but success) is redone by OpenBLAS
+ * when beta == 0. oneDNN checks its arguments before it writes C; its only
+ * other failure, out of memory for the packing buffers of one of its
+ * threads, can leave the other threads' parts of C written. With beta == 0
+ * the redo overwrites them; with beta != 0 they would be added twice, so
+ * the product fails instead (ct__gemm returns -1: out of memory).
  *
  * Threads: dnnl_sgemm, like this OpenMP build of OpenBLAS, runs on libgomp
  * and reads omp_get_max_threads() at each call, so ct_set_num_threads
@@ -200,17 +200,30 @@ typedef struct gemm_series {
     void *C;
 } gemm_series;
 
-/* Product b of the series, scaling C by beta. */
-static void gemm_one(const gemm_series *g, int64_t b, double beta) {
+/* Test hook: the next n oneDNN products run, then report failure. */
+static _Atomic int inject_dnnl_failures;
+void ct__gemm_inject_dnnl_failures(int n) { atomic_store(&inject_dnnl_failures, n); }
+
+/* Product b of the series, scaling C by beta: 0, or -1 when oneDNN failed
+ * and beta != 0 (C may be partly accumulated: see the top). Sets no error
+ * (it may run on a worker thread). */
+static int gemm_one(const gemm_series *g, int64_t b, double beta) {
     enum CBLAS_ORDER rm = CblasRowMajor;
     if (g->dt == CT_FLOAT32) {
         const float *a = (const float *)g->A + b * g->a_bs, *bm = (const float *)g->B + b * g->b_bs;
         float *c = (float *)g->C + b * g->c_bs;
 #ifdef CT_HAVE_DNNL
-        if (g->dnnl && dnnl_sgemm(g->ta == CblasTrans ? 'T' : 'N', g->tb == CblasTrans ? 'T' : 'N',
-                                  g->M, g->N, g->K, (float)g->alpha, a, g->lda, bm, g->ldb,
-                                  (float)beta, c, g->ldc) == dnnl_success)
-            return;
+        if (g->dnnl) {
+            dnnl_status_t st = dnnl_sgemm(g->ta == CblasTrans ? 'T' : 'N',
+                                          g->tb == CblasTrans ? 'T' : 'N', g->M, g->N, g->K,
+                                          (float)g->alpha, a, g->lda, bm, g->ldb, (float)beta, c,
+                                          g->ldc);
+            if (atomic_load_explicit(&inject_dnnl_failures, memory_order_relaxed) > 0 &&
+                atomic_fetch_sub(&inject_dnnl_failures, 1) > 0)
+                st = dnnl_out_of_memory;
+            if (st == dnnl_success) return 0;
+            if (beta != 0) return -1;
+        }
 #endif
         cblas_sgemm(rm, g->ta, g->tb, (int)g->M, (int)g->N, (int)g->K, (float)g->alpha, a,
                     (int)g->lda, bm, (int)g->ldb, (float)beta, c, (int)g->ldc);
@@ -220,17 +233,26 @@ static void gemm_one(const gemm_series *g, int64_t b, double beta) {
                     (const double *)g->B + b * g->b_bs, (int)g->ldb, beta,
                     (double *)g->C + b * g->c_bs, (int)g->ldc);
     }
+    return 0;
 }
 
-void ct__gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, double alpha,
-              const void *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const void *B,
-              int64_t b_bs, int64_t b_rs, int64_t b_cs, double beta, void *C, int64_t c_bs,
-              int64_t ldc) {
-    if (batch <= 0 || M == 0 || N == 0) return;
+static int gemm_failed(int64_t M, int64_t N, int64_t K) {
+    ct_set_error(CT_ERR_MEMORY,
+                 "gemm: oneDNN's sgemm failed (out of memory) on a [%lld, %lld] x [%lld, %lld] "
+                 "float32 product that accumulates into its output",
+                 (long long)M, (long long)K, (long long)K, (long long)N);
+    return -1;
+}
+
+int ct__gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, double alpha,
+             const void *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const void *B,
+             int64_t b_bs, int64_t b_rs, int64_t b_cs, double beta, void *C, int64_t c_bs,
+             int64_t ldc) {
+    if (batch <= 0 || M == 0 || N == 0) return 0;
     if (ct_dtype_is_integral(dt)) {
         gemm_int(dt, batch, M, N, K, (int64_t)alpha, A, a_bs, a_rs, a_cs, B, b_bs, b_rs, b_cs,
                  (int64_t)beta, C, c_bs, ldc);
-        return;
+        return 0;
     }
     bool accumulate = c_bs == 0;
     int64_t nc = accumulate ? 1 : batch;
@@ -238,7 +260,7 @@ void ct__gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, doubl
         CT_DISPATCH_FLOATING(dt, for (int64_t b = 0; b < nc; b++) {
             SCALE_ROWS(T, (T *)C + b * c_bs, M, N, ldc, beta);
         });
-        return;
+        return 0;
     }
     gemm_series g = {.dt = dt, .dnnl = dt == CT_FLOAT32 && use_dnnl(M, N, K), .M = M, .N = N,
                      .K = K, .ldc = ldc, .a_bs = a_bs, .b_bs = b_bs, .c_bs = c_bs,
@@ -251,17 +273,20 @@ void ct__gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, doubl
     double flops = (double)M * N * K;
     bool par = !accumulate && batch > 1 && flops <= 128.0 * 128 * 128 &&
                flops * batch >= 64.0 * 64 * 64;
+    int failed = 0;
     if (par) {
-#pragma omp parallel for schedule(static)
-        for (int64_t b = 0; b < batch; b++) gemm_one(&g, b, beta);
-        return;
+#pragma omp parallel for schedule(static) reduction(| : failed)
+        for (int64_t b = 0; b < batch; b++) failed |= gemm_one(&g, b, beta) < 0;
+        return failed ? gemm_failed(M, N, K) : 0;
     }
     /* no parallel region at all: it costs a microsecond even when off.
      * oneDNN on products below 2^20 multiply-adds: the calling thread alone. */
     int nt = g.dnnl && flops < 1048576.0 && !omp_in_parallel() ? omp_get_max_threads() : 1;
     if (nt > 1) omp_set_num_threads(1);
-    for (int64_t b = 0; b < batch; b++) gemm_one(&g, b, accumulate && b > 0 ? 1.0 : beta);
+    for (int64_t b = 0; b < batch && !failed; b++)
+        failed = gemm_one(&g, b, accumulate && b > 0 ? 1.0 : beta) < 0;
     if (nt > 1) omp_set_num_threads(nt);
+    return failed ? gemm_failed(M, N, K) : 0;
 }
 
 void ct__gemv(ct_dtype dt, int64_t M, int64_t K, double alpha, const void *A, int64_t rs,

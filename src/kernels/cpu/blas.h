@@ -20,11 +20,17 @@ bool ct__blas_fits(int64_t n);
  * reads C (it may be uninitialised). c_bs == 0 accumulates every batch into
  * the one C (beta applies once): addbmm. Float operands must pass
  * ct__blas_layout_ok; integer dtypes take any strides. dt is float32,
- * float64 or an integer dtype. */
-void ct__gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, double alpha,
-              const void *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const void *B,
-              int64_t b_bs, int64_t b_rs, int64_t b_cs, double beta, void *C, int64_t c_bs,
-              int64_t ldc);
+ * float64 or an integer dtype. Returns 0, or -1 with the error set when
+ * oneDNN ran out of memory in a product with beta != 0 (blas.c's top): C
+ * is then partly written. Called inside a parallel region, the error is set
+ * on that thread: the caller sets its own after the region. */
+int ct__gemm(ct_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, double alpha,
+             const void *A, int64_t a_bs, int64_t a_rs, int64_t a_cs, const void *B,
+             int64_t b_bs, int64_t b_rs, int64_t b_cs, double beta, void *C, int64_t c_bs,
+             int64_t ldc);
+/* Test hook: the next n oneDNN products run and then report failure, as an
+ * out-of-memory failure after writing C would. */
+void ct__gemm_inject_dnnl_failures(int n);
 
 /* The library of float32 products (blas.c's top comment says where each
  * wins): AUTO (the default) oneDNN above a size threshold, else OpenBLAS;

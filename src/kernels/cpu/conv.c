@@ -269,7 +269,8 @@ int ct__conv3d_backward_weight_kernel(ct_dtype dt, const void *gout, const void 
     char *bp = ct_data_ptr(buf);
     /* only the partial sums need zeros: the col buffers are overwritten */
     for (int t = 0; t < nt; t++) memset(bp + (size_t)(t * slot + slot - wn) * es, 0, (size_t)wn * es);
-#pragma omp parallel num_threads(nt) if (nt > 1)
+    int failed = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1) reduction(| : failed)
     {
         int t = omp_get_thread_num();
         char *col = bp + (size_t)(t * slot) * es, *part = col + (size_t)(slot - wn) * es;
@@ -282,10 +283,15 @@ int ct__conv3d_backward_weight_kernel(ct_dtype dt, const void *gout, const void 
                 src = col;
             }
             for (int64_t gi = 0; gi < groups; gi++)
-                ct__gemm(dt, 1, Og, K, L, 1.0, gn + (size_t)(gi * Og * L) * es, 0, L, 1,
-                         src + (size_t)(gi * K * L) * es, 0, 1, L, 1.0,
-                         part + (size_t)(gi * Og * K) * es, 0, K);
+                failed |= ct__gemm(dt, 1, Og, K, L, 1.0, gn + (size_t)(gi * Og * L) * es, 0, L,
+                                   1, src + (size_t)(gi * K * L) * es, 0, 1, L, 1.0,
+                                   part + (size_t)(gi * Og * K) * es, 0, K) < 0;
         }
+    }
+    if (failed) { /* the error was set on a worker thread */
+        ct_release(buf);
+        ct_set_error(CT_ERR_MEMORY, "conv backward (weight): out of memory in oneDNN's sgemm");
+        return -1;
     }
     /* dw = the sum of the partials */
     if (dt == CT_FLOAT32) {
