@@ -176,6 +176,18 @@ def test_max_pool_nan_and_unbatched(device):
             lambda x: TF.max_pool2d(x, 3, 2, 1, return_indices=True), [x], device, 0)
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_pool3d_compositions(device):
+    """max_pool3d, avg_pool3d, adaptive_avg_pool3d: Python compositions of
+    the 2-d C poolings (their kernels on the GPU)."""
+    x = data((2, 3, 5, 6, 7))
+    compare(lambda x: F.max_pool3d(x, 3, 2, 1), lambda x: TF.max_pool3d(x, 3, 2, 1), [x], device, 1e-10)
+    compare(lambda x: F.avg_pool3d(x, 2, ceil_mode=True, count_include_pad=False),
+            lambda x: TF.avg_pool3d(x, 2, ceil_mode=True, count_include_pad=False), [x], device, 1e-10)
+    compare(lambda x: F.adaptive_avg_pool3d(x, (2, 3, 4)), lambda x: TF.adaptive_avg_pool3d(x, (2, 3, 4)), [x],
+            device, 1e-10)
+
+
 # ---------------------------------------------------------------- resampling
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("kind", ["f32", "f64"])
