@@ -26,6 +26,15 @@ ct_tensor *ct_conv_transpose1d(const ct_tensor *x, const ct_tensor *weight, cons
                                int64_t stride, int64_t padding, int64_t output_padding,
                                int64_t groups, int64_t dilation);
 
+/* F.conv_transpose3d: x [N, Cin, D, H, W] or [Cin, D, H, W], weight
+ * [Cin, Cout/groups, kD, kH, kW]; the arguments as conv_transpose2d's, as
+ * (d, h, w). The input gradient of conv3d (ct_conv3d_backward_input) with
+ * the bias added: differentiable to any order. */
+ct_tensor *ct_conv_transpose3d(const ct_tensor *x, const ct_tensor *weight, const ct_tensor *bias,
+                               const int64_t stride[3], const int64_t padding[3],
+                               const int64_t output_padding[3], int64_t groups,
+                               const int64_t dilation[3]);
+
 /* F.conv3d: x [N, C, D, H, W] or [C, D, H, W], weight [O, C/groups, kD, kH,
  * kW], bias [O] or NULL. stride, padding, dilation: (d, h, w); NULL
  * stride/dilation = 1, NULL padding = 0. */

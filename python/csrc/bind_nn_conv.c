@@ -1,5 +1,5 @@
 /* Bindings of the nn_conv family (include/ctorch/nn_conv.h):
- * torch.conv_transpose1d/2d and torch.conv3d, also
+ * torch.conv_transpose1d/2d/3d and torch.conv3d, also
  * ctorch.nn.functional's. */
 #include "bind.h"
 
@@ -62,24 +62,34 @@ static PyObject *f_conv3d(PyObject *m, PyObject *const *args, Py_ssize_t n, PyOb
     return ctpy_finish(sc, r);
 }
 
-static PyObject *f_conv_transpose2d(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+/* conv_transpose2d / conv_transpose3d (nd 2 or 3) */
+static PyObject *conv_transpose_nd(int nd, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     static const char *const names[] = {"input", "weight", "bias", "stride", "padding", "output_padding",
                                         "groups", "dilation", NULL};
-    const char *f = "conv_transpose2d";
+    const char *f = nd == 2 ? "conv_transpose2d" : "conv_transpose3d";
     PyObject *a[8];
     PyObject *self = NULL;
     CTPY_PARSE(f, names, a, NULL);
     ct_tensor *w, *b;
-    int64_t st[2], pad[2], op[2], dil[2], g;
+    int64_t st[3], pad[3], op[3], dil[3], g;
     if (ctpy_tensor_arg(f, "weight", a[1], &w) < 0 || opt_tensor(f, "bias", a[2], &b) < 0 ||
-        ntuple(f, "stride", a[3], 1, 2, st) < 0 || ntuple(f, "padding", a[4], 0, 2, pad) < 0 ||
-        ntuple(f, "output_padding", a[5], 0, 2, op) < 0 || ctpy_opt_int(f, "groups", a[6], 1, &g) < 0 ||
-        ntuple(f, "dilation", a[7], 1, 2, dil) < 0)
+        ntuple(f, "stride", a[3], 1, nd, st) < 0 || ntuple(f, "padding", a[4], 0, nd, pad) < 0 ||
+        ntuple(f, "output_padding", a[5], 0, nd, op) < 0 || ctpy_opt_int(f, "groups", a[6], 1, &g) < 0 ||
+        ntuple(f, "dilation", a[7], 1, nd, dil) < 0)
         return NULL;
     ct_scope sc = ct_scope_begin();
     ct_tensor *r;
-    RUN(r, x->numel > CTPY_NOGIL_NUMEL, ct_conv_transpose2d(x, w, b, st, pad, op, g, dil));
+    RUN(r, x->numel > CTPY_NOGIL_NUMEL,
+        nd == 2 ? ct_conv_transpose2d(x, w, b, st, pad, op, g, dil) : ct_conv_transpose3d(x, w, b, st, pad, op, g, dil));
     return ctpy_finish(sc, r);
+}
+
+static PyObject *f_conv_transpose2d(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    return conv_transpose_nd(2, args, n, kwn);
+}
+
+static PyObject *f_conv_transpose3d(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    return conv_transpose_nd(3, args, n, kwn);
 }
 
 static PyObject *f_conv_transpose1d(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
@@ -104,4 +114,5 @@ static PyObject *f_conv_transpose1d(PyObject *m, PyObject *const *args, Py_ssize
 
 #define FAST(pyname, fn) {pyname, (PyCFunction)(void (*)(void))fn, METH_FASTCALL | METH_KEYWORDS, NULL}
 PyMethodDef ctpy_nn_conv_functions[] = {FAST("conv3d", f_conv3d), FAST("conv_transpose2d", f_conv_transpose2d),
+                                        FAST("conv_transpose3d", f_conv_transpose3d),
                                         FAST("conv_transpose1d", f_conv_transpose1d), {NULL}};

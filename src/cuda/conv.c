@@ -1,7 +1,8 @@
 /* The convolutions on the GPU through cuDNN: the ct__cuda->conv hook behind
  * conv2d, conv3d, their input and weight gradients and the transposed
  * convolutions (src/nn/conv_nd.c does the checks and shapes for every
- * device). One code for 2 and 3 spatial dims: cuDNN's Nd descriptors.
+ * device). One code for 2 and 3 spatial dims (the 4-d descriptors for 2-d,
+ * the Nd ones for 3-d).
  *
  * cuDNN is opened with dlopen on the first GPU convolution, like cuBLAS
  * (blas.c): import stays fast, and a machine without cuDNN runs everything
@@ -21,12 +22,14 @@
 #include <pthread.h>
 #include <stdio.h>
 
+/* 2-d convolutions use the 4-d descriptors, 3-d ones the Nd descriptors,
+ * loaded apart: a cuDNN without them (the CPU emulator's) still runs 2-d. */
 #define CT_CUDNN_FNS(X)                                                                       \
     X(cudnnCreate) X(cudnnSetStream) X(cudnnGetErrorString) X(cudnnCreateTensorDescriptor)     \
-    X(cudnnSetTensorNdDescriptor) X(cudnnDestroyTensorDescriptor)                              \
-    X(cudnnCreateFilterDescriptor) X(cudnnSetFilterNdDescriptor)                               \
+    X(cudnnSetTensor4dDescriptor) X(cudnnDestroyTensorDescriptor)                              \
+    X(cudnnCreateFilterDescriptor) X(cudnnSetFilter4dDescriptor)                               \
     X(cudnnDestroyFilterDescriptor) X(cudnnCreateConvolutionDescriptor)                        \
-    X(cudnnSetConvolutionNdDescriptor) X(cudnnSetConvolutionGroupCount)                        \
+    X(cudnnSetConvolution2dDescriptor) X(cudnnSetConvolutionGroupCount)                        \
     X(cudnnSetConvolutionMathType) X(cudnnDestroyConvolutionDescriptor)                        \
     X(cudnnGetConvolutionForwardAlgorithm_v7) X(cudnnGetConvolutionForwardWorkspaceSize)       \
     X(cudnnConvolutionForward) X(cudnnGetConvolutionBackwardDataAlgorithm_v7)                  \
@@ -34,32 +37,39 @@
     X(cudnnGetConvolutionBackwardFilterAlgorithm_v7)                                           \
     X(cudnnGetConvolutionBackwardFilterWorkspaceSize) X(cudnnConvolutionBackwardFilter)        \
     X(cudnnAddTensor)
+#define CT_CUDNN_ND_FNS(X)                                                                    \
+    X(cudnnSetTensorNdDescriptor) X(cudnnSetFilterNdDescriptor) X(cudnnSetConvolutionNdDescriptor)
 #define CT_STR_(x) #x
 #define CT_STR(x) CT_STR_(x)
 static struct {
 #define X(f) __typeof__(f) *f;
-    CT_CUDNN_FNS(X)
+    CT_CUDNN_FNS(X) CT_CUDNN_ND_FNS(X)
 #undef X
 } dn;
 static pthread_once_t cudnn_once = PTHREAD_ONCE_INIT;
-static char cudnn_error[256];
+static char cudnn_error[256], cudnn_nd_error[256];
 
 static void cudnn_open(void) {
 #define X(f) CT_STR(f),
-    static const char *const names[] = {CT_CUDNN_FNS(X)};
+    static const char *const names[] = {CT_CUDNN_FNS(X)}, *const nd_names[] = {CT_CUDNN_ND_FNS(X)};
 #undef X
 #define X(f) (void **)&dn.f,
-    void **const slots[] = {CT_CUDNN_FNS(X)};
+    void **const slots[] = {CT_CUDNN_FNS(X)}, **const nd_slots[] = {CT_CUDNN_ND_FNS(X)};
 #undef X
-    ct__cuda_dlopen("libcudnn.so." CT_STR(CUDNN_MAJOR), "libcudnn.so", (int)(sizeof names / sizeof names[0]),
-                    names, slots, cudnn_error, sizeof cudnn_error);
+    const char *lib = "libcudnn.so." CT_STR(CUDNN_MAJOR);
+    if (ct__cuda_dlopen(lib, "libcudnn.so", (int)(sizeof names / sizeof names[0]), names, slots, cudnn_error,
+                        sizeof cudnn_error) == 0)
+        ct__cuda_dlopen(lib, "libcudnn.so", (int)(sizeof nd_names / sizeof nd_names[0]), nd_names, nd_slots,
+                        cudnn_nd_error, sizeof cudnn_nd_error);
 }
 
-static int cudnn_load(const char *op) {
+/* cuDNN with what a convolution of nd spatial dims needs; 0 or -1. */
+static int cudnn_load(const char *op, int nd) {
     pthread_once(&cudnn_once, cudnn_open);
-    if (!cudnn_error[0]) return 0;
+    const char *err = cudnn_error[0] ? cudnn_error : nd > 2 ? cudnn_nd_error : "";
+    if (!err[0]) return 0;
     ct_set_error(CT_ERR_NOT_IMPL, "%s: CUDA tensors need cuDNN (libcudnn.so.%d), which cannot be loaded: %s",
-                 op, CUDNN_MAJOR, cudnn_error);
+                 op, CUDNN_MAJOR, err);
     return -1;
 }
 
@@ -111,12 +121,33 @@ static void descs_free(descs *d) {
     if (d->conv) dn.cudnnDestroyConvolutionDescriptor(d->conv);
 }
 
-/* A packed NC... tensor descriptor of n dims. */
+/* A packed NC... tensor descriptor of n (4 or 5) dims. */
 static int set_tensor(cudnnTensorDescriptor_t t, cudnnDataType_t dt, int n, const int *dims) {
+    if (n == 4)
+        return dn_check(dn.cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NCHW, dt, dims[0], dims[1], dims[2], dims[3]),
+                        "cudnnSetTensor4dDescriptor");
     int strides[5];
     strides[n - 1] = 1;
     for (int i = n - 2; i >= 0; i--) strides[i] = strides[i + 1] * dims[i + 1];
     return dn_check(dn.cudnnSetTensorNdDescriptor(t, dt, n, dims, strides), "cudnnSetTensorNdDescriptor");
+}
+
+static int set_filter(cudnnFilterDescriptor_t f, cudnnDataType_t dt, int n, const int *dims) {
+    if (n == 4)
+        return dn_check(dn.cudnnSetFilter4dDescriptor(f, dt, CUDNN_TENSOR_NCHW, dims[0], dims[1], dims[2], dims[3]),
+                        "cudnnSetFilter4dDescriptor");
+    return dn_check(dn.cudnnSetFilterNdDescriptor(f, dt, CUDNN_TENSOR_NCHW, n, dims), "cudnnSetFilterNdDescriptor");
+}
+
+/* nd spatial dims of padding p, stride s, dilation d */
+static int set_conv(cudnnConvolutionDescriptor_t c, cudnnDataType_t dt, int nd, const int *p, const int *s,
+                    const int *d) {
+    if (nd == 2)
+        return dn_check(dn.cudnnSetConvolution2dDescriptor(c, p[0], p[1], s[0], s[1], d[0], d[1],
+                                                           CUDNN_CROSS_CORRELATION, dt),
+                        "cudnnSetConvolution2dDescriptor");
+    return dn_check(dn.cudnnSetConvolutionNdDescriptor(c, nd, p, s, d, CUDNN_CROSS_CORRELATION, dt),
+                    "cudnnSetConvolutionNdDescriptor");
 }
 
 /* Runs with dev current and the lock held. */
@@ -159,11 +190,7 @@ static int run(int which, const ct_tensor *a, const ct_tensor *b, const ct_tenso
         dn_check(dn.cudnnCreateConvolutionDescriptor(&d.conv), "cudnnCreateConvolutionDescriptor") < 0)
         goto done;
     if (set_tensor(d.x, dt, nd + 2, xd) < 0 || set_tensor(d.y, dt, nd + 2, yd) < 0 ||
-        dn_check(dn.cudnnSetFilterNdDescriptor(d.w, dt, CUDNN_TENSOR_NCHW, nd + 2, wd),
-                 "cudnnSetFilterNdDescriptor") < 0 ||
-        dn_check(dn.cudnnSetConvolutionNdDescriptor(d.conv, nd, pads, strides, dils,
-                                                    CUDNN_CROSS_CORRELATION, dt),
-                 "cudnnSetConvolutionNdDescriptor") < 0 ||
+        set_filter(d.w, dt, nd + 2, wd) < 0 || set_conv(d.conv, dt, nd, pads, strides, dils) < 0 ||
         dn_check(dn.cudnnSetConvolutionGroupCount(d.conv, (int)groups), "cudnnSetConvolutionGroupCount") < 0 ||
         dn_check(dn.cudnnSetConvolutionMathType(d.conv, dt == CUDNN_DATA_FLOAT ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH),
                  "cudnnSetConvolutionMathType") < 0)
@@ -291,7 +318,7 @@ int ct__cuda_conv(int which, const ct_tensor *a, const ct_tensor *b, const ct_te
         }
         return ct__cuda->fill(out, 0);
     }
-    if (cudnn_load(op) < 0) return -1;
+    if (cudnn_load(op, out->ndim - 2) < 0) return -1;
     int prev = -1;
     if (ct__cuda_check(cudaGetDevice(&prev), op) < 0) return -1;
     if (dev.index >= 0 && dev.index != prev && ct__cuda_check(cudaSetDevice(dev.index), op) < 0)

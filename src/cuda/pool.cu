@@ -8,6 +8,7 @@
 // windows hold it, in output order like the CPU: exact); the max and
 // resampling gradients scatter with atomicAdd into a zeroed result.
 #include <cuda_runtime.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "cuda/pool_kern.h"

@@ -1,4 +1,4 @@
-/* conv_transpose2d and conv_transpose1d. A transposed convolution is the
+/* conv_transpose3d, conv_transpose2d and conv_transpose1d. A transposed convolution is the
  * input gradient of the convolution with the same weight (conv_nd.c:
  * ct__conv_transpose), so its derivatives (the convolution for the input,
  * the weight gradient for the weight) give every order of gradient; the
@@ -18,6 +18,18 @@ ct_tensor *ct_conv_transpose2d(const ct_tensor *x, const ct_tensor *weight, cons
     ct__conv_args(2, output_padding, 0, op);
     ct__conv_args(2, dilation, 1, d);
     return ct__conv_transpose(2, x, weight, bias, s, p, op, groups, d);
+}
+
+ct_tensor *ct_conv_transpose3d(const ct_tensor *x, const ct_tensor *weight, const ct_tensor *bias,
+                               const int64_t stride[3], const int64_t padding[3],
+                               const int64_t output_padding[3], int64_t groups,
+                               const int64_t dilation[3]) {
+    int64_t s[3], p[3], op[3], d[3];
+    ct__conv_args(3, stride, 1, s);
+    ct__conv_args(3, padding, 0, p);
+    ct__conv_args(3, output_padding, 0, op);
+    ct__conv_args(3, dilation, 1, d);
+    return ct__conv_transpose(3, x, weight, bias, s, p, op, groups, d);
 }
 
 ct_tensor *ct_conv_transpose1d(const ct_tensor *x, const ct_tensor *weight, const ct_tensor *bias,

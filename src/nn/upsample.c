@@ -97,51 +97,34 @@ static int64_t *nearest_tables(const int64_t in[3], const int64_t out[3], const 
 }
 
 /* ---------------------------------------------------------------- nearest kernels
- * planes of ID x IH x IW (contiguous) <-> planes of OD x OH x OW. */
-#define NEAREST_FWD(NAME, T)                                                                      \
-    static void NAME(const T *x, T *y, int64_t np, const int64_t *in, const int64_t *out,         \
-                     int64_t *const *tab) {                                                       \
+ * planes of ID x IH x IW (contiguous) <-> planes of OD x OH x OW: the
+ * forward reads every output's source, the gradient (bwd) adds it back
+ * into a zeroed dx. */
+#define NEAREST(NAME, T)                                                                          \
+    static void NAME(bool bwd, const T *src, T *dst, int64_t np, const int64_t *in,               \
+                     const int64_t *out, int64_t *const *tab) {                                   \
         const int64_t IH = in[1], IW = in[2], OD = out[0], OH = out[1], OW = out[2];              \
         const int64_t ip = in[0] * IH * IW, op = OD * OH * OW;                                    \
         const int64_t *td = tab[0], *th = tab[1], *tw = tab[2];                                   \
         _Pragma("omp parallel for schedule(static) if (np * op >= CT_GRAIN)")                     \
         for (int64_t p = 0; p < np; p++) {                                                        \
-            const T *xp = x + p * ip;                                                             \
-            T *yp = y + p * op;                                                                   \
+            const T *sp = src + p * (bwd ? op : ip);                                              \
+            T *dp = dst + p * (bwd ? ip : op);                                                    \
+            if (bwd)                                                                              \
+                for (int64_t i = 0; i < ip; i++) dp[i] = 0;                                       \
             for (int64_t od = 0; od < OD; od++)                                                   \
                 for (int64_t oh = 0; oh < OH; oh++) {                                             \
-                    const T *row = xp + (td[od] * IH + th[oh]) * IW;                              \
-                    T *yr = yp + (od * OH + oh) * OW;                                             \
-                    for (int64_t ow = 0; ow < OW; ow++) yr[ow] = row[tw[ow]];                     \
+                    int64_t irow = (td[od] * IH + th[oh]) * IW, orow = (od * OH + oh) * OW;       \
+                    if (bwd)                                                                      \
+                        for (int64_t ow = 0; ow < OW; ow++) dp[irow + tw[ow]] += sp[orow + ow];   \
+                    else                                                                          \
+                        for (int64_t ow = 0; ow < OW; ow++) dp[orow + ow] = sp[irow + tw[ow]];    \
                 }                                                                                 \
         }                                                                                         \
     }
-NEAREST_FWD(nearest_fwd_u8, uint8_t)
-NEAREST_FWD(nearest_fwd_f32, float)
-NEAREST_FWD(nearest_fwd_f64, double)
-
-/* dx (zeroed here) += g at every output's source. */
-#define NEAREST_BWD(NAME, T)                                                                      \
-    static void NAME(const T *g, T *dx, int64_t np, const int64_t *in, const int64_t *out,        \
-                     int64_t *const *tab) {                                                       \
-        const int64_t IH = in[1], IW = in[2], OD = out[0], OH = out[1], OW = out[2];              \
-        const int64_t ip = in[0] * IH * IW, op = OD * OH * OW;                                    \
-        const int64_t *td = tab[0], *th = tab[1], *tw = tab[2];                                   \
-        _Pragma("omp parallel for schedule(static) if (np * op >= CT_GRAIN)")                     \
-        for (int64_t p = 0; p < np; p++) {                                                        \
-            const T *gp = g + p * op;                                                             \
-            T *dp = dx + p * ip;                                                                  \
-            for (int64_t i = 0; i < ip; i++) dp[i] = 0;                                           \
-            for (int64_t od = 0; od < OD; od++)                                                   \
-                for (int64_t oh = 0; oh < OH; oh++) {                                             \
-                    T *row = dp + (td[od] * IH + th[oh]) * IW;                                    \
-                    const T *gr = gp + (od * OH + oh) * OW;                                       \
-                    for (int64_t ow = 0; ow < OW; ow++) row[tw[ow]] += gr[ow];                    \
-                }                                                                                 \
-        }                                                                                         \
-    }
-NEAREST_BWD(nearest_bwd_f32, float)
-NEAREST_BWD(nearest_bwd_f64, double)
+NEAREST(nearest_u8, uint8_t)
+NEAREST(nearest_f32, float)
+NEAREST(nearest_f64, double)
 
 /* The nearest kernels over np planes of src into dst, on src's device. */
 static int nearest_run(int kind, const ct_tensor *src, ct_tensor *dst, int64_t np, const int64_t *in,
@@ -153,16 +136,10 @@ static int nearest_run(int kind, const ct_tensor *src, ct_tensor *dst, int64_t n
     }
     const void *sp = ct_data_ptr(src);
     void *dp = ct_data_ptr(dst);
-    if (kind == CT_WIN_NEAREST_BWD) {
-        if (src->dtype == CT_FLOAT32) nearest_bwd_f32(sp, dp, np, in, out, tab);
-        else nearest_bwd_f64(sp, dp, np, in, out, tab);
-    } else if (src->dtype == CT_UINT8) {
-        nearest_fwd_u8(sp, dp, np, in, out, tab);
-    } else if (src->dtype == CT_FLOAT32) {
-        nearest_fwd_f32(sp, dp, np, in, out, tab);
-    } else {
-        nearest_fwd_f64(sp, dp, np, in, out, tab);
-    }
+    bool bwd = kind == CT_WIN_NEAREST_BWD;
+    if (src->dtype == CT_UINT8) nearest_u8(bwd, sp, dp, np, in, out, tab);
+    else if (src->dtype == CT_FLOAT32) nearest_f32(bwd, sp, dp, np, in, out, tab);
+    else nearest_f64(bwd, sp, dp, np, in, out, tab);
     return 0;
 }
 
@@ -310,48 +287,39 @@ ct_tensor *ct_upsample_nearest3d_backward(const ct_tensor *grad_out, const int64
         }                                                                                         \
     }
 
-#define BILINEAR_FWD(NAME, T)                                                                     \
-    static void NAME(const T *x, T *y, int64_t np, int64_t IH, int64_t IW, int64_t OH, int64_t OW, \
-                     const int64_t *h0, const int64_t *h1, const T *a0, const T *a1,              \
-                     const int64_t *w0, const int64_t *w1, const T *b0, const T *b1) {            \
+/* The forward (bwd false: y from x) or the gradient (dx, zeroed here, from
+ * g) over np planes, the same four taps and weights per output. */
+#define BILINEAR(NAME, T)                                                                         \
+    static void NAME(bool bwd, const T *src, T *dst, int64_t np, int64_t IH, int64_t IW,          \
+                     int64_t OH, int64_t OW, const int64_t *h0, const int64_t *h1, const T *a0,   \
+                     const T *a1, const int64_t *w0, const int64_t *w1, const T *b0,              \
+                     const T *b1) {                                                               \
         const int64_t ip = IH * IW, op = OH * OW;                                                 \
         _Pragma("omp parallel for schedule(static) if (np * op >= CT_GRAIN)")                     \
         for (int64_t p = 0; p < np; p++) {                                                        \
-            const T *xp = x + p * ip;                                                             \
-            T *yp = y + p * op;                                                                   \
+            const T *sp = src + p * (bwd ? op : ip);                                              \
+            T *dp = dst + p * (bwd ? ip : op);                                                    \
+            if (bwd)                                                                              \
+                for (int64_t i = 0; i < ip; i++) dp[i] = 0;                                       \
             for (int64_t oh = 0; oh < OH; oh++) {                                                 \
-                const T *r0 = xp + h0[oh] * IW, *r1 = xp + h1[oh] * IW;                           \
+                const int64_t r0 = h0[oh] * IW, r1 = h1[oh] * IW;                                 \
                 const T c0 = a0[oh], c1 = a1[oh];                                                 \
-                T *yr = yp + oh * OW;                                                             \
-                for (int64_t ow = 0; ow < OW; ow++) {                                             \
-                    T t0 = r0[w0[ow]] * b0[ow] + r0[w1[ow]] * b1[ow];                             \
-                    T t1 = r1[w0[ow]] * b0[ow] + r1[w1[ow]] * b1[ow];                             \
-                    yr[ow] = t0 * c0 + t1 * c1;                                                   \
-                }                                                                                 \
-            }                                                                                     \
-        }                                                                                         \
-    }
-
-#define BILINEAR_BWD(NAME, T)                                                                     \
-    static void NAME(const T *g, T *dx, int64_t np, int64_t IH, int64_t IW, int64_t OH, int64_t OW, \
-                     const int64_t *h0, const int64_t *h1, const T *a0, const T *a1,              \
-                     const int64_t *w0, const int64_t *w1, const T *b0, const T *b1) {            \
-        const int64_t ip = IH * IW, op = OH * OW;                                                 \
-        _Pragma("omp parallel for schedule(static) if (np * op >= CT_GRAIN)")                     \
-        for (int64_t p = 0; p < np; p++) {                                                        \
-            const T *gp = g + p * op;                                                             \
-            T *dp = dx + p * ip;                                                                  \
-            for (int64_t i = 0; i < ip; i++) dp[i] = 0;                                           \
-            for (int64_t oh = 0; oh < OH; oh++) {                                                 \
-                T *r0 = dp + h0[oh] * IW, *r1 = dp + h1[oh] * IW;                                 \
-                const T c0 = a0[oh], c1 = a1[oh];                                                 \
-                const T *gr = gp + oh * OW;                                                       \
-                for (int64_t ow = 0; ow < OW; ow++) {                                             \
-                    T v = gr[ow];                                                                 \
-                    r0[w0[ow]] += c0 * b0[ow] * v;                                                \
-                    r0[w1[ow]] += c0 * b1[ow] * v;                                                \
-                    r1[w0[ow]] += c1 * b0[ow] * v;                                                \
-                    r1[w1[ow]] += c1 * b1[ow] * v;                                                \
+                if (bwd) {                                                                        \
+                    const T *gr = sp + oh * OW;                                                   \
+                    for (int64_t ow = 0; ow < OW; ow++) {                                         \
+                        T v = gr[ow];                                                             \
+                        dp[r0 + w0[ow]] += c0 * b0[ow] * v;                                       \
+                        dp[r0 + w1[ow]] += c0 * b1[ow] * v;                                       \
+                        dp[r1 + w0[ow]] += c1 * b0[ow] * v;                                       \
+                        dp[r1 + w1[ow]] += c1 * b1[ow] * v;                                       \
+                    }                                                                             \
+                } else {                                                                          \
+                    T *yr = dp + oh * OW;                                                         \
+                    for (int64_t ow = 0; ow < OW; ow++) {                                         \
+                        T t0 = sp[r0 + w0[ow]] * b0[ow] + sp[r0 + w1[ow]] * b1[ow];               \
+                        T t1 = sp[r1 + w0[ow]] * b0[ow] + sp[r1 + w1[ow]] * b1[ow];               \
+                        yr[ow] = t0 * c0 + t1 * c1;                                               \
+                    }                                                                             \
                 }                                                                                 \
             }                                                                                     \
         }                                                                                         \
@@ -361,8 +329,7 @@ ct_tensor *ct_upsample_nearest3d_backward(const ct_tensor *grad_out, const int64
  * (dir 1) kernel over np planes of src into dst. */
 #define BILINEAR_RUN(NAME, T)                                                                     \
     LINEAR_TABLE(NAME##_table, T)                                                                 \
-    BILINEAR_FWD(NAME##_fwd, T)                                                                   \
-    BILINEAR_BWD(NAME##_bwd, T)                                                                   \
+    BILINEAR(NAME##_kernel, T)                                                                    \
     static int NAME(int dir, const ct_tensor *src, ct_tensor *dst, int64_t np, int64_t IH,         \
                     int64_t IW, int64_t OH, int64_t OW, bool align, const double *sc) {           \
         size_t n = (size_t)(OH + OW);                                                             \
@@ -387,12 +354,9 @@ ct_tensor *ct_upsample_nearest3d_backward(const ct_tensor *grad_out, const int64
             w.i0[1] = h0, w.i1[1] = h1, w.l0[1] = a0, w.l1[1] = a1;                               \
             w.i0[2] = w0, w.i1[2] = w1, w.l0[2] = b0, w.l1[2] = b1;                               \
             rc = ct__cuda->window(&w, src, dst, NULL);                                            \
-        } else if (dir == 0) {                                                                    \
-            NAME##_fwd(ct_data_ptr(src), ct_data_ptr(dst), np, IH, IW, OH, OW, h0, h1, a0, a1,    \
-                       w0, w1, b0, b1);                                                           \
         } else {                                                                                  \
-            NAME##_bwd(ct_data_ptr(src), ct_data_ptr(dst), np, IH, IW, OH, OW, h0, h1, a0, a1,    \
-                       w0, w1, b0, b1);                                                           \
+            NAME##_kernel(dir != 0, ct_data_ptr(src), ct_data_ptr(dst), np, IH, IW, OH, OW, h0,   \
+                          h1, a0, a1, w0, w1, b0, b1);                                            \
         }                                                                                         \
         free(idx);                                                                                \
         free(lam);                                                                                \

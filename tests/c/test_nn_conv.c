@@ -401,6 +401,62 @@ TEST(conv_transpose1d, values_and_errors) {
     CHECK(yu->ndim == 2 && yu->sizes[0] == 2 && yu->sizes[1] == 10);
 }
 
+/* ------------------------------------------------------ conv_transpose3d */
+static int check_convt3(const cv *q, ct_dtype dt, bool noncontig, double tol) {
+    int64_t O = q->O, Cg = O / q->G;
+    ct_tensor *x = noncontig ? ct_transpose(tt_rand(SHAPE(q->N, q->C, q->in[0], q->in[2], q->in[1]), 5, dt,
+                                                    -1, 1, 1),
+                                            3, 4)
+                             : tt_rand(SHAPE(q->N, q->C, q->in[0], q->in[1], q->in[2]), 5, dt, -1, 1, 1);
+    ct_tensor *w = tt_rand(SHAPE(q->C, Cg, q->k[0], q->k[1], q->k[2]), 5, dt, -1, 1, 2);
+    ct_tensor *b = q->bias ? tt_rand(SHAPE(O), 1, dt, -1, 1, 3) : NULL;
+    ct_tensor *y = ct_conv_transpose3d(x, w, b, q->s, q->p, q->op, q->G, q->d);
+    if (!y) {
+        ct_test_fail(__FILE__, __LINE__, "conv_transpose3d: %s", ct_last_error());
+        return -1;
+    }
+    double *xv = tt_values(x), *wv = tt_values(w), *bv = b ? tt_values(b) : NULL;
+    double *r = convt_ref(q, xv, wv, bv);
+    int rc = tt_expect(__FILE__, __LINE__, y,
+                       SHAPE(q->N, O, convt_out(q, 0), convt_out(q, 1), convt_out(q, 2)), 5, r, tol);
+    free(xv), free(wv), free(bv), free(r);
+    return rc;
+}
+
+TEST(conv_transpose3d, values_vs_a_double_scatter_and_errors) {
+    static const cv cases[] = {
+        {2, 3, 4, 1, {3, 4, 5}, {2, 3, 3}, {2, 1, 1}, {1, 0, 0}, {1, 1, 1}, {1, 0, 0}, true},
+        {1, 4, 6, 2, {2, 3, 4}, {2, 3, 2}, {1, 2, 3}, {0, 1, 0}, {3, 1, 2}, {2, 1, 2}, false}, /* op >= stride */
+    };
+    for (int i = 0; i < 2; i++) {
+        CHECK(check_convt3(&cases[i], CT_FLOAT64, i == 0, 1e-12) == 0);
+        CHECK(check_convt3(&cases[i], CT_FLOAT32, i == 1, 1e-4) == 0);
+    }
+    ct_tensor *x = tt_rand(SHAPE(1, 4, 3, 3, 3), 5, CT_FLOAT32, -1, 1, 1);
+    ct_tensor *w = tt_rand(SHAPE(4, 2, 2, 2, 2), 5, CT_FLOAT32, -1, 1, 2);
+    ct_tensor *yu = ct_conv_transpose3d(ct_select(x, 0, 0), w, NULL, NULL, NULL, NULL, 1, NULL);
+    CHECK_OK(yu);
+    CHECK(yu->ndim == 4 && yu->sizes[0] == 2 && yu->sizes[3] == 4);
+    CHECK_ERR(ct_conv_transpose3d(x, w, NULL, NULL, NULL, SHAPE(0, 1, 0), 1, NULL),
+              "output padding must be smaller than either stride or dilation, but got "
+              "output_padding_depth: 0 output_padding_height: 1 output_padding_width: 0 stride_depth: 1");
+    CHECK_ERR(ct_conv_transpose3d(x, w, NULL, NULL, SHAPE(3, 3, 3), NULL, 1, NULL),
+              "Given input size per channel: (3 x 3 x 3). Calculated output size per channel: (-2 x -2 x "
+              "-2). Output size is too small");
+    CHECK_ERR(ct_conv_transpose3d(x, ct_select(w, 0, 0), NULL, NULL, NULL, NULL, 1, NULL),
+              "conv_transpose3d: Expected 5-dimensional weight");
+    CHECK_ERR(ct_conv_transpose3d(ct_select(ct_select(x, 0, 0), 0, 0), w, NULL, NULL, NULL, NULL, 1, NULL),
+              "Expected 4D (unbatched) or 5D (batched) input to conv_transpose3d");
+}
+
+FN(f_convt3, ct_conv_transpose3d(x[0], x[1], x[2], SHAPE(2, 1, 1), SHAPE(1, 0, 0), SHAPE(1, 0, 0), 1,
+                                 SHAPE(1, 1, 2)))
+
+TEST(grad_conv_transpose3d, first_and_second_order) {
+    GRADCHECK(f_convt3, rleaf(SHAPE(1, 2, 2, 3, 2), 5, -1, 1, 40), rleaf(SHAPE(2, 2, 2, 2, 2), 5, -1, 1, 41),
+              rleaf(SHAPE(2), 1, -1, 1, 42));
+}
+
 FN(f_convt2, ct_conv_transpose2d(x[0], x[1], x[2], SHAPE(2, 1), SHAPE(1, 0), SHAPE(1, 0), 1, SHAPE(1, 2)))
 FN(f_convt2_groups, ct_conv_transpose2d(x[0], x[1], NULL, SHAPE(1, 2), NULL, SHAPE(1, 1), 2, SHAPE(2, 1)))
 FN(f_convt1, ct_conv_transpose1d(x[0], x[1], x[2], 2, 1, 1, 1, 1))

@@ -94,6 +94,17 @@ def test_conv_transpose2d(device, kind, cfg):
 
 
 @pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("kind", ["f32", "f64"])
+@pytest.mark.parametrize("cfg", [dict(stride=2, padding=1, output_padding=1, groups=2),
+                                 dict(stride=(1, 2, 1), dilation=(3, 1, 2), output_padding=(2, 1, 1), padding=(0, 1, 1))])
+def test_conv_transpose3d(device, kind, cfg):
+    g = cfg.get("groups", 1)
+    arrays = [data((2, 4, 3, 4, 5), kind), data((4, 2, 2, 3, 2), kind, 1), data((2 * g,), kind, 2)]
+    compare(lambda x, w, b: F.conv_transpose3d(x, w, b, **cfg), lambda x, w, b: TF.conv_transpose3d(x, w, b, **cfg),
+            arrays, device, tol_of(kind), conv=True)
+
+
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("strided", [False, True])
 def test_conv_transpose1d_and_conv1d(device, strided):
     arrays = [data((2, 4, 14)), data((4, 2, 3), seed=1)]
@@ -163,6 +174,18 @@ def test_max_pool_nan_and_unbatched(device):
     x[0, 1, 2] = np.nan
     compare(lambda x: F.max_pool2d(x, 3, 2, 1, return_indices=True),
             lambda x: TF.max_pool2d(x, 3, 2, 1, return_indices=True), [x], device, 0)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_pool3d_compositions(device):
+    """max_pool3d, avg_pool3d, adaptive_avg_pool3d: Python compositions of
+    the 2-d C poolings (their kernels on the GPU)."""
+    x = data((2, 3, 5, 6, 7))
+    compare(lambda x: F.max_pool3d(x, 3, 2, 1), lambda x: TF.max_pool3d(x, 3, 2, 1), [x], device, 1e-10)
+    compare(lambda x: F.avg_pool3d(x, 2, ceil_mode=True, count_include_pad=False),
+            lambda x: TF.avg_pool3d(x, 2, ceil_mode=True, count_include_pad=False), [x], device, 1e-10)
+    compare(lambda x: F.adaptive_avg_pool3d(x, (2, 3, 4)), lambda x: TF.adaptive_avg_pool3d(x, (2, 3, 4)), [x],
+            device, 1e-10)
 
 
 # ---------------------------------------------------------------- resampling

@@ -946,9 +946,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return out if batched else out.squeeze(0)
 
 
-# ---------------------------------------------------------------- transposed convolution (C: ct_conv_transpose2d/1d)
+# ---------------------------------------------------------------- transposed convolution (C: ct_conv_transpose3d/2d/1d)
 conv_transpose2d = _C.conv_transpose2d
 conv_transpose1d = _C.conv_transpose1d
+conv_transpose3d = _C.conv_transpose3d
 
 
 # ---------------------------------------------------------------- interpolate (separable index_select + lerp)
@@ -1119,7 +1120,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     for od in range(Do):
         idx = [od * s[0] - p[0] + j * d[0] for j in range(k[0])]
         idx = [i for i in idx if 0 <= i < D]
-        outs.append(y.index_select(2, ctorch.tensor(idx, dtype=ctorch.int64)).amax(2))
+        outs.append(y.index_select(2, ctorch.tensor(idx, dtype=ctorch.int64, device=y.device)).amax(2))
     out = ctorch.stack(outs, 2)
     return out if batched else out.squeeze(0)
 
