@@ -12,6 +12,7 @@
 
 #include "cuda/cuda_internal.h"
 #include "ops/pointwise_kops.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -360,14 +361,14 @@ extern "C" int ct__cuda_ew_launch(const ct_cuda_ew *a) {
     const int threads = 256;
     unsigned blocks = grid_for(a->numel, threads);
     switch (a->compute_dt) {
-    case D_BOOL: ew_kernel<bool><<<blocks, threads, 0, stream()>>>(*a); break;
-    case D_U8: ew_kernel<uint8_t><<<blocks, threads, 0, stream()>>>(*a); break;
-    case D_I8: ew_kernel<int8_t><<<blocks, threads, 0, stream()>>>(*a); break;
-    case D_I16: ew_kernel<int16_t><<<blocks, threads, 0, stream()>>>(*a); break;
-    case D_I32: ew_kernel<int32_t><<<blocks, threads, 0, stream()>>>(*a); break;
-    case D_I64: ew_kernel<int64_t><<<blocks, threads, 0, stream()>>>(*a); break;
-    case D_F64: ew_kernel<double><<<blocks, threads, 0, stream()>>>(*a); break;
-    default: ew_kernel<float><<<blocks, threads, 0, stream()>>>(*a); break; // float32, and float16/bfloat16 computed in float32
+    case D_BOOL: CT_LAUNCH(ew_kernel<bool>, blocks, threads, 0, stream(), *a); break;
+    case D_U8: CT_LAUNCH(ew_kernel<uint8_t>, blocks, threads, 0, stream(), *a); break;
+    case D_I8: CT_LAUNCH(ew_kernel<int8_t>, blocks, threads, 0, stream(), *a); break;
+    case D_I16: CT_LAUNCH(ew_kernel<int16_t>, blocks, threads, 0, stream(), *a); break;
+    case D_I32: CT_LAUNCH(ew_kernel<int32_t>, blocks, threads, 0, stream(), *a); break;
+    case D_I64: CT_LAUNCH(ew_kernel<int64_t>, blocks, threads, 0, stream(), *a); break;
+    case D_F64: CT_LAUNCH(ew_kernel<double>, blocks, threads, 0, stream(), *a); break;
+    default: CT_LAUNCH(ew_kernel<float>, blocks, threads, 0, stream(), *a); break; // float32, and float16/bfloat16 computed in float32
     }
     return launch_check("elementwise kernel");
 }
@@ -377,18 +378,18 @@ extern "C" int ct__cuda_fill(void *data, int dt, int64_t numel, double v) {
     const int threads = 256;
     unsigned blocks = grid_for(numel, threads);
     switch (dt) {
-    case D_BOOL: fill_kernel<bool><<<blocks, threads, 0, stream()>>>((bool *)data, numel, v != 0); break;
-    case D_U8: fill_kernel<uint8_t><<<blocks, threads, 0, stream()>>>((uint8_t *)data, numel, (uint8_t)(int64_t)v); break;
-    case D_I8: fill_kernel<int8_t><<<blocks, threads, 0, stream()>>>((int8_t *)data, numel, (int8_t)(int64_t)v); break;
-    case D_I16: fill_kernel<int16_t><<<blocks, threads, 0, stream()>>>((int16_t *)data, numel, (int16_t)(int64_t)v); break;
-    case D_I32: fill_kernel<int32_t><<<blocks, threads, 0, stream()>>>((int32_t *)data, numel, (int32_t)(int64_t)v); break;
-    case D_I64: fill_kernel<int64_t><<<blocks, threads, 0, stream()>>>((int64_t *)data, numel, (int64_t)v); break;
-    case D_F16: fill_kernel<__half><<<blocks, threads, 0, stream()>>>((__half *)data, numel, __float2half((float)v)); break;
+    case D_BOOL: CT_LAUNCH(fill_kernel<bool>, blocks, threads, 0, stream(), (bool *)data, numel, v != 0); break;
+    case D_U8: CT_LAUNCH(fill_kernel<uint8_t>, blocks, threads, 0, stream(), (uint8_t *)data, numel, (uint8_t)(int64_t)v); break;
+    case D_I8: CT_LAUNCH(fill_kernel<int8_t>, blocks, threads, 0, stream(), (int8_t *)data, numel, (int8_t)(int64_t)v); break;
+    case D_I16: CT_LAUNCH(fill_kernel<int16_t>, blocks, threads, 0, stream(), (int16_t *)data, numel, (int16_t)(int64_t)v); break;
+    case D_I32: CT_LAUNCH(fill_kernel<int32_t>, blocks, threads, 0, stream(), (int32_t *)data, numel, (int32_t)(int64_t)v); break;
+    case D_I64: CT_LAUNCH(fill_kernel<int64_t>, blocks, threads, 0, stream(), (int64_t *)data, numel, (int64_t)v); break;
+    case D_F16: CT_LAUNCH(fill_kernel<__half>, blocks, threads, 0, stream(), (__half *)data, numel, __float2half((float)v)); break;
     case D_BF16:
-        fill_kernel<__nv_bfloat16><<<blocks, threads, 0, stream()>>>((__nv_bfloat16 *)data, numel, __float2bfloat16((float)v));
+        CT_LAUNCH(fill_kernel<__nv_bfloat16>, blocks, threads, 0, stream(), (__nv_bfloat16 *)data, numel, __float2bfloat16((float)v));
         break;
-    case D_F32: fill_kernel<float><<<blocks, threads, 0, stream()>>>((float *)data, numel, (float)v); break;
-    default: fill_kernel<double><<<blocks, threads, 0, stream()>>>((double *)data, numel, v); break;
+    case D_F32: CT_LAUNCH(fill_kernel<float>, blocks, threads, 0, stream(), (float *)data, numel, (float)v); break;
+    default: CT_LAUNCH(fill_kernel<double>, blocks, threads, 0, stream(), (double *)data, numel, v); break;
     }
     return launch_check("fill kernel");
 }
@@ -397,7 +398,7 @@ extern "C" int ct__cuda_scale_rows(void *C, int dt, int64_t M, int64_t N, int64_
     if (M == 0 || N == 0) return 0;
     const int threads = 256;
     unsigned blocks = grid_for(M * N, threads);
-    if (dt == D_F64) scale_rows_kernel<double><<<blocks, threads, 0, stream()>>>((double *)C, M, N, ldc, beta);
-    else scale_rows_kernel<float><<<blocks, threads, 0, stream()>>>((float *)C, M, N, ldc, (float)beta);
+    if (dt == D_F64) CT_LAUNCH(scale_rows_kernel<double>, blocks, threads, 0, stream(), (double *)C, M, N, ldc, beta);
+    else CT_LAUNCH(scale_rows_kernel<float>, blocks, threads, 0, stream(), (float *)C, M, N, ldc, (float)beta);
     return launch_check("scale kernel");
 }

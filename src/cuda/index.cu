@@ -11,6 +11,7 @@
 
 #include "cuda/index_kern.h"
 #include "cuda/sort_kern.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -260,13 +261,13 @@ int launched(const char *what) {
 
 extern "C" int ct__cuda_addoff_launch(const ct_cuda_addoff *a) {
     if (a->numel <= 0) return 0;
-    addoff_kernel<<<blocks_for(a->numel), 256, 0, (cudaStream_t)ct__cuda_stream()>>>(*a);
+    CT_LAUNCH(addoff_kernel, blocks_for(a->numel), 256, 0, (cudaStream_t)ct__cuda_stream(), *a);
     return launched("index offsets");
 }
 
 extern "C" int ct__cuda_nz_count(const uint8_t *m, int64_t n, int64_t *cnt, void *scratch) {
     if (n <= 0) return 0;
-    nz_flags<<<blocks_for(n), 256, 0, (cudaStream_t)ct__cuda_stream()>>>(m, n, cnt);
+    CT_LAUNCH(nz_flags, blocks_for(n), 256, 0, (cudaStream_t)ct__cuda_stream(), m, n, cnt);
     if (launched("nonzero") < 0) return -1;
     return ct__cuda_scan_launch(5 /* int64 */, 0 /* cumsum */, cnt, cnt, NULL, 1, n, 1, scratch);
 }
@@ -276,7 +277,7 @@ extern "C" int ct__cuda_nz_fill(const uint8_t *m, const int64_t *cnt, int64_t n,
     if (n <= 0) return 0;
     nz_dims sz;
     for (int k = 0; k < nd && k < CT_CUDA_MAX_DIMS; k++) sz.s[k] = sizes[k];
-    nz_fill<<<blocks_for(n), 256, 0, (cudaStream_t)ct__cuda_stream()>>>(m, cnt, n, nd, sz, out);
+    CT_LAUNCH(nz_fill, blocks_for(n), 256, 0, (cudaStream_t)ct__cuda_stream(), m, cnt, n, nd, sz, out);
     return launched("nonzero");
 }
 
@@ -284,7 +285,7 @@ extern "C" int ct__cuda_offs_launch(const ct_cuda_offs *a) {
     if (a->numel <= 0) return 0;
     int64_t blocks = (a->numel + 255) / 256;
     if (blocks > 65535 * 8) blocks = 65535 * 8;
-    offs_kernel<<<(unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream()>>>(*a);
+    CT_LAUNCH(offs_kernel, (unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream(), *a);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) {
         ct_set_error(1 /* CT_ERR_RUNTIME */, "CUDA error: %s (index by offsets kernel launch)", cudaGetErrorString(e));
@@ -297,7 +298,7 @@ extern "C" int ct__cuda_sg_launch(const ct_cuda_sg *a) {
     if (a->numel <= 0) return 0;
     int64_t blocks = (a->numel + 255) / 256;
     if (blocks > 65535 * 8) blocks = 65535 * 8;
-    sg_kernel<<<(unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream()>>>(*a);
+    CT_LAUNCH(sg_kernel, (unsigned)blocks, 256, 0, (cudaStream_t)ct__cuda_stream(), *a);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) {
         ct_set_error(1 /* CT_ERR_RUNTIME */, "CUDA error: %s (scatter/gather kernel launch)", cudaGetErrorString(e));

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "cuda/optim_kern.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -69,8 +70,8 @@ extern "C" int ct__cuda_sgd_launch(int f64, void *p, const void *g, void *buf, i
                                    const ct_cuda_sgd *a) {
     if (n <= 0) return 0;
     cudaStream_t s = (cudaStream_t)ct__cuda_stream();
-    if (f64) sgd_kernel<double><<<grid_of(n), 256, 0, s>>>((double *)p, (const double *)g, (double *)buf, n, *a);
-    else sgd_kernel<float><<<grid_of(n), 256, 0, s>>>((float *)p, (const float *)g, (float *)buf, n, *a);
+    if (f64) CT_LAUNCH(sgd_kernel<double>, grid_of(n), 256, 0, s, (double *)p, (const double *)g, (double *)buf, n, *a);
+    else CT_LAUNCH(sgd_kernel<float>, grid_of(n), 256, 0, s, (float *)p, (const float *)g, (float *)buf, n, *a);
     return launched("sgd_update_");
 }
 
@@ -79,10 +80,10 @@ extern "C" int ct__cuda_adam_launch(int f64, void *p, const void *g, void *m, vo
     if (n <= 0) return 0;
     cudaStream_t s = (cudaStream_t)ct__cuda_stream();
     if (f64)
-        adam_kernel<double><<<grid_of(n), 256, 0, s>>>((double *)p, (const double *)g, (double *)m,
+        CT_LAUNCH(adam_kernel<double>, grid_of(n), 256, 0, s, (double *)p, (const double *)g, (double *)m,
                                                        (double *)v, (double *)vmax, n, *a);
     else
-        adam_kernel<float><<<grid_of(n), 256, 0, s>>>((float *)p, (const float *)g, (float *)m,
+        CT_LAUNCH(adam_kernel<float>, grid_of(n), 256, 0, s, (float *)p, (const float *)g, (float *)m,
                                                       (float *)v, (float *)vmax, n, *a);
     return launched("adam_update_");
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cuda/cuda_internal.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -83,7 +84,7 @@ extern "C" int ct__cuda_random_fill(void *data, int dt, int64_t numel, int kind,
     const int threads = 256;
     int64_t blocks = (numel + threads - 1) / threads;
     if (blocks > (1 << 20)) blocks = 1 << 20;
-    random_kernel<<<(unsigned)blocks, threads, 0, (cudaStream_t)ct__cuda_stream()>>>(
+    CT_LAUNCH(random_kernel, (unsigned)blocks, threads, 0, (cudaStream_t)ct__cuda_stream(),
         data, dt, numel, kind, a, b, (uint32_t)seed, (uint32_t)(seed >> 32));
     cudaError_t e = cudaGetLastError();
     if (e == cudaSuccess) return 0;

@@ -17,6 +17,7 @@
 #include <type_traits>
 
 #include "cuda/cuda_internal.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -259,11 +260,11 @@ unsigned grid_of(int64_t jobs) {
 template <typename T, typename A> void launch(const ct_cuda_red &a, cudaStream_t st) {
     const int threads = 256;
     if (a.nred <= CT_CUDA_RED_SMALL) {
-        reduce_small<T, A><<<grid_of((a.nout + threads - 1) / threads), threads, 0, st>>>(a);
+        CT_LAUNCH((reduce_small<T, A>), grid_of((a.nout + threads - 1) / threads), threads, 0, st, a);
         return;
     }
-    reduce_blocks<T, A><<<grid_of(a.nout * a.groups), threads, 0, st>>>(a);
-    if (a.groups > 1) reduce_partials<A><<<grid_of(a.nout), threads, 0, st>>>(a);
+    CT_LAUNCH((reduce_blocks<T, A>), grid_of(a.nout * a.groups), threads, 0, st, a);
+    if (a.groups > 1) CT_LAUNCH(reduce_partials<A>, grid_of(a.nout), threads, 0, st, a);
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cuda/cuda_internal.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -98,10 +99,10 @@ template <typename T>
 void launch(const void *x, void *out, int64_t outer, int64_t D, int64_t inner, int log, cudaStream_t st) {
     if (inner == 1) {
         int threads = D >= 1024 ? 1024 : D > 256 ? 256 : 128;
-        softmax_rows<T><<<grid_of(outer), threads, 0, st>>>((const T *)x, (T *)out, outer, D, log);
+        CT_LAUNCH(softmax_rows<T>, grid_of(outer), threads, 0, st, (const T *)x, (T *)out, outer, D, log);
     } else {
         const int threads = 256;
-        softmax_cols<T><<<grid_of((outer * inner + threads - 1) / threads), threads, 0, st>>>(
+        CT_LAUNCH(softmax_cols<T>, grid_of((outer * inner + threads - 1) / threads), threads, 0, st,
             (const T *)x, (T *)out, outer, D, inner, log);
     }
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cuda/sort_kern.h"
+#include "cuda/launch.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 
@@ -77,7 +78,7 @@ __device__ __forceinline__ void order_pair(T *key, int64_t *ix, int64_t i, int64
 template <typename T>
 __global__ void __launch_bounds__(1024) sort_small(const T *x, T *vals, int64_t *idx, int64_t rows, int64_t n, int64_t P, int desc,
                                                    const int64_t *src, int64_t nout) {
-    extern __shared__ int64_t smem[]; // P indices, then P keys
+    CT_DYNAMIC_SHARED(int64_t, smem); // P indices, then P keys
     int64_t *six = smem;
     T *skey = (T *)(smem + P);
     for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
@@ -154,19 +155,19 @@ int sort_t(const void *xv, void *valsv, int64_t *idx, int64_t rows, int64_t n, i
         int threads = P / 2 < 32 ? 32 : (int)(P / 2); // P / 2 pairs per step; at most 1024
         size_t sh = (size_t)P * (sizeof(int64_t) + sizeof(T));
         unsigned blocks = (unsigned)(rows < 65535 * 16 ? rows : 65535 * 16);
-        sort_small<T><<<blocks, threads, sh, stream()>>>(x, vals, idx, rows, n, P, desc, src, nout);
+        CT_LAUNCH(sort_small<T>, blocks, threads, sh, stream(), x, vals, idx, rows, n, P, desc, src, nout);
         return launched("sort");
     }
     T *key = (T *)keysv;
     const int th = 256;
-    sort_fill<T><<<grid_for(rows * P, th), th, 0, stream()>>>(x, key, ix, rows, n, P);
+    CT_LAUNCH(sort_fill<T>, grid_for(rows * P, th), th, 0, stream(), x, key, ix, rows, n, P);
     if (launched("sort") < 0) return -1;
     for (int64_t k = 2; k <= P; k <<= 1)
         for (int64_t j = k >> 1; j > 0; j >>= 1) {
-            sort_step<T><<<grid_for(rows * (P / 2), th), th, 0, stream()>>>(key, ix, rows, P, k, j, desc);
+            CT_LAUNCH(sort_step<T>, grid_for(rows * (P / 2), th), th, 0, stream(), key, ix, rows, P, k, j, desc);
             if (launched("sort") < 0) return -1;
         }
-    sort_out<T><<<grid_for(rows * nout, th), th, 0, stream()>>>(key, ix, vals, idx, rows, nout, P);
+    CT_LAUNCH(sort_out<T>, grid_for(rows * nout, th), th, 0, stream(), key, ix, vals, idx, rows, nout, P);
     return launched("sort");
 }
 
@@ -308,7 +309,7 @@ __global__ void __launch_bounds__(SEL_TH) topk_select(const T *x, T *vsel, int64
 template <typename T>
 int topk_t(const void *x, void *vals, int64_t *idx, int64_t rows, int64_t n, int64_t k, int desc, void *vsel, int64_t *isel) {
     unsigned blocks = (unsigned)(rows < 65535 * 16 ? rows : 65535 * 16);
-    topk_select<T><<<blocks, SEL_TH, 0, stream()>>>((const T *)x, (T *)vsel, isel, rows, n, k, desc);
+    CT_LAUNCH(topk_select<T>, blocks, SEL_TH, 0, stream(), (const T *)x, (T *)vsel, isel, rows, n, k, desc);
     if (launched("topk") < 0) return -1;
     return sort_t<T>(vsel, vals, idx, rows, k, desc, NULL, NULL, isel, k);
 }
@@ -517,11 +518,11 @@ int scan_long(const void *xv, void *outv, int64_t *idx, int64_t outer, int64_t L
     V *tot = (V *)scratch, *pre = tot + lines * nt;
     unsigned g = (unsigned)(lines * nt < 65535 * 16 ? lines * nt : 65535 * 16);
     unsigned gl = (unsigned)(lines < 65535 * 16 ? lines : 65535 * 16);
-    scan_tiles<T, Op><<<g, SCAN_TH, 0, stream()>>>(x, out, idx, outer, L, inner, nt, tot, NULL);
+    CT_LAUNCH((scan_tiles<T, Op>), g, SCAN_TH, 0, stream(), x, out, idx, outer, L, inner, nt, tot, NULL);
     if (launched("scan") < 0) return -1;
-    scan_totals<Op><<<gl, SCAN_TH, 0, stream()>>>(tot, pre, lines, nt);
+    CT_LAUNCH(scan_totals<Op>, gl, SCAN_TH, 0, stream(), tot, pre, lines, nt);
     if (launched("scan") < 0) return -1;
-    scan_tiles<T, Op><<<g, SCAN_TH, 0, stream()>>>(x, out, idx, outer, L, inner, nt, tot, pre);
+    CT_LAUNCH((scan_tiles<T, Op>), g, SCAN_TH, 0, stream(), x, out, idx, outer, L, inner, nt, tot, pre);
     return launched("scan");
 }
 
@@ -545,9 +546,9 @@ int scan_t(int kind, const void *x, void *out, int64_t *idx, int64_t outer, int6
     const int th = 256;
     unsigned g = grid_for(outer * inner, th);
     if (kind <= 1)
-        scan_arith<T, ACC><<<g, th, 0, stream()>>>((const T *)x, (T *)out, outer, L, inner, kind == 1);
+        CT_LAUNCH((scan_arith<T, ACC>), g, th, 0, stream(), (const T *)x, (T *)out, outer, L, inner, kind == 1);
     else
-        scan_ext<T><<<g, th, 0, stream()>>>((const T *)x, (T *)out, idx, outer, L, inner, kind == 2);
+        CT_LAUNCH(scan_ext<T>, g, th, 0, stream(), (const T *)x, (T *)out, idx, outer, L, inner, kind == 2);
     return launched("scan");
 }
 
