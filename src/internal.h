@@ -40,7 +40,9 @@ ct_tensor *ct__to_dtype(const ct_tensor *t, ct_dtype dt, bool copy);
 /* ---------------------------------------------------------------- devices */
 /* What the CUDA layer (src/cuda/) provides to the device-independent code.
  * ct__cuda is NULL in a CPU-only build; no CUDA tensor can exist then. */
-struct ct_win2d;
+struct ct_win3d;
+struct ct_window_op;
+struct ct_cuda_rand;
 typedef struct ct_device_hooks {
     /* uninitialised contiguous tensor on dev, owned, not in any scope */
     ct_tensor *(*empty)(const int64_t *sizes, int ndim, ct_dtype dt, ct_device dev);
@@ -96,13 +98,90 @@ typedef struct ct_device_hooks {
      * = b[p] (+= with accumulate, atomically; b has a's dtype). 0 or -1. */
     int (*index_offsets)(ct_tensor *a, const ct_tensor *b, const ct_tensor *off, bool put,
                          bool accumulate);
-    /* conv2d through cuDNN (opened on first use) for contiguous NCHW
-     * float32/float64 tensors on one GPU, geometry g (nn/nn_internal.h):
-     * which 0: out = conv(a = x, b = w) + bias (may be NULL); 1: out = grad
-     * of x from a = grad_out, b = w; 2: out = grad of w from a = grad_out,
-     * b = x. 0 or -1 (no cuDNN: a "not implemented" error). */
-    int (*conv2d)(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
-                  ct_tensor *out, int64_t groups, const struct ct_win2d *g);
+    /* The shape, indexing and counting family (src/cuda/shape.c, shape.cu),
+     * called by src/ops/shape_copy.c, index_mask.c, sort_count.c and
+     * compare.c after their checks. Each returns 0 or -1 unless said.
+     * tri: zeroes the elements of t (contiguous, >= 2 dims) outside the band
+     * (upper: col - row >= k; else col - row <= k). */
+    int (*tri)(ct_tensor *t, int64_t k, bool upper);
+    /* compact: over x (contiguous), the elements flagged by x[i] != 0, or
+     * (newrun) by i == 0 || !(x[i] == x[i-1]); returns their count (one
+     * device-to-host copy) or -1. When asked: *pos (owned, new) [count, nd]
+     * int64 coordinates in sizes when nd > 0, else [count] flat positions;
+     * *rank (owned, new) [numel] int64 flagged elements at or before i,
+     * minus 1; dst (contiguous, x's numel): dst[i] = src[r] for the r-th
+     * flagged i, src contiguous of dst's dtype, written only when count <=
+     * src numel (the caller reports the shortfall). */
+    int64_t (*compact)(const ct_tensor *x, bool newrun, const int64_t *sizes, int nd,
+                       ct_tensor **pos, ct_tensor **rank, ct_tensor *dst, const ct_tensor *src);
+    /* take: out[i] = x[idx[i]] (negative idx from the end; all contiguous,
+     * idx int64): 0, 1 with *bad = an index outside [-numel, numel), -1. */
+    int (*take)(ct_tensor *out, const ct_tensor *x, const ct_tensor *idx, int64_t *bad);
+    /* searchsorted: out (int32/int64) = insertion points of vals in the rows
+     * of seq (last dim; one row, or the row of each value's leading index);
+     * seq and vals contiguous, one dtype other than float16/bfloat16. */
+    int (*searchsorted)(const ct_tensor *seq, const ct_tensor *vals, ct_tensor *out, bool right);
+    /* hist: acc (float64 [nb]) = counts (or sums of w) of x (float32/64,
+     * contiguous) per bin; mode 0: histc's bins over [lo, hi]; 1: edges
+     * (nb + 1, x's dtype) of equal widths; 2: any increasing edges. */
+    int (*hist)(const ct_tensor *x, const ct_tensor *w, int mode, const ct_tensor *edges, int64_t nb,
+                double lo, double hi, ct_tensor *acc);
+    /* isclose: out (bool, contiguous, the broadcast shape) for a and b of
+     * one dtype, computed in double (dbl) or float. */
+    int (*isclose)(const ct_tensor *a, const ct_tensor *b, double rtol, double atol, bool equal_nan,
+                   bool dbl, ct_tensor *out);
+    /* The convolutions (src/nn/conv_nd.c) through cuDNN (opened on first
+     * use) for contiguous float32/float64 tensors on one GPU with 2 or 3
+     * spatial dims (out->ndim - 2), geometry g (nn/nn_internal.h; a 2-d one
+     * has depth 1): which 0: out = conv(a = x, b = w) + bias (may be NULL);
+     * 1: out = grad of x from a = grad_out, b = w; 2: out = grad of w from
+     * a = grad_out, b = x. 0 or -1 (no cuDNN: a "not implemented" error). */
+    int (*conv)(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
+                ct_tensor *out, int64_t groups, const struct ct_win3d *g);
+    /* The poolings and resamplings of src/nn/pool*.c and upsample.c on the
+     * GPU (src/cuda/pool.c, pool.cu; own kernels, PyTorch's index rules): a
+     * the op (nn/window.h); x, out and idx (may be NULL) contiguous on one
+     * GPU. 0, -1, or 1 when an index of idx is outside its plane. */
+    int (*window)(const struct ct_window_op *a, const ct_tensor *x, ct_tensor *out,
+                  ct_tensor *idx);
+    /* The nn family's kernels (src/cuda/nn.c, nn.cu; callers in src/nn).
+     * Operands contiguous on one GPU, float32/float64 (indices int64).
+     * emb_backward: out [num, D] row r = sum over k in [start[r], start[r+1])
+     * of grad [n, D] row order[k] (times 1/count when scaled; zeros at row
+     * pad, -1 for none): a thread per (row, column) in a fixed order, so
+     * deterministic. emb_bag: embedding_bag's forward of bag b over entries
+     * [bounds[b], bounds[b+1]) of idx (padding entries skipped), out [B, D],
+     * max-mode argmax rows mi [B, D] (-1 in an empty bag, else NULL), psw
+     * [ne] or NULL. trunc_normal: t (uniform draws u) = clamp(mean + std *
+     * sqrt(2) * erfinv(u), a, b). Each returns 0 or -1. */
+    int (*emb_backward)(const ct_tensor *grad, const ct_tensor *order, const ct_tensor *start,
+                        int64_t pad, bool scaled, ct_tensor *out);
+    int (*emb_bag)(const ct_tensor *w, const ct_tensor *idx, const ct_tensor *bounds,
+                   const ct_tensor *psw, int mode, int64_t pad, ct_tensor *out, ct_tensor *mi);
+    int (*trunc_normal)(ct_tensor *t, double mean, double std, double a, double b);
+    /* Random distributions and decompositions (src/cuda/random.c with
+     * random.cu, src/cuda/solver.c with solver.cu). random: one launch of
+     * the Philox kernel (cuda/cuda_internal.h: kinds, parameters, seed) on
+     * device `device`. multinomial: out (int64, contiguous [rows, n], on p's
+     * GPU) from the rows of p (float64, contiguous [rows, ncat]); keyed:
+     * without replacement (exponential keys p / E sorted per row), else the
+     * inverse CDF of each row (accumulated in float32 when single); *code
+     * gets 0 or the check that failed first (1 inf/nan/negative for keyed,
+     * 2 negative, 3 inf/nan, 4 sum <= 0). la_*: the ct__lapack_* kernels of
+     * kernels/cpu/blas.h (same buffers, column-major, same return values)
+     * on GPU tensors through cuSOLVER (opened on first use); q may be NULL. */
+    int (*random)(int device, const struct ct_cuda_rand *r);
+    int (*multinomial)(const ct_tensor *p, ct_tensor *out, bool keyed, bool single, uint64_t seed,
+                       int *code);
+    int (*la_inv)(ct_tensor *a, int64_t batch, int64_t n, int64_t *bad);
+    int (*la_solve)(ct_tensor *a, ct_tensor *b, int64_t batch, int64_t n, int64_t k, int64_t *bad);
+    int (*la_det)(ct_tensor *a, ct_tensor *sign, ct_tensor *out, int64_t batch, int64_t n);
+    int (*la_cholesky)(ct_tensor *a, int64_t batch, int64_t n, bool upper, int64_t *bad);
+    int (*la_qr)(ct_tensor *a, ct_tensor *q, ct_tensor *r, int64_t batch, int64_t m, int64_t n,
+                 int64_t qcols, int64_t rrows);
+    int (*la_svd)(ct_tensor *a, ct_tensor *u, ct_tensor *s, ct_tensor *vt, int64_t batch, int64_t m,
+                  int64_t n, bool full, int64_t *bad);
+    int (*la_eigh)(ct_tensor *a, ct_tensor *w, int64_t batch, int64_t n, bool upper, int64_t *bad);
     /* The first k (0 <= k <= n) of every row of work (as for sort) in the
      * stable sorted order, descending when largest, into idx (int64) and
      * vals (may be NULL; work's dtype), both contiguous [rows, k]. 0 or -1. */
@@ -151,6 +230,22 @@ void ct_iter_init(ct_iter *it, int nops, const ct_tensor *const *ops, const int6
 void ct_iter_run(const ct_iter *it, ct_loop_fn fn, void *ctx, int64_t grain);
 /* Runs the elements [begin, end) of the iteration order on this thread. */
 void ct_iter_run_range(const ct_iter *it, ct_loop_fn fn, void *ctx, int64_t begin, int64_t end);
+
+/* Result layout, as PyTorch chooses it (kernels/cpu/iter.c). ct__out_strides:
+ * the strides (in elements) of a new elementwise result of shape[nd] computed
+ * from in[0..n) (TensorIterator's rule: the inputs' dim order, the first
+ * input deciding; contiguous for contiguous inputs). ct__like_strides: those
+ * of preserve_format (empty_like, clone, to): t's strides when t is
+ * non-overlapping and dense, else dense ones in t's dim order. */
+bool ct__is_dense(const ct_tensor *t);
+void ct__out_strides(int n, const ct_tensor *const *in, const int64_t *shape, int nd,
+                     int64_t *strides);
+void ct__like_strides(const ct_tensor *t, int64_t *strides);
+/* Uninitialised dense tensors with given strides (a permutation of dense
+ * ones) or t's preserve_format layout; owned, not in any scope. */
+ct_tensor *ct__empty_strided_on(const int64_t *sizes, const int64_t *strides, int nd, ct_dtype dt,
+                                ct_device dev);
+ct_tensor *ct__empty_like_layout(const ct_tensor *t, ct_dtype dt, ct_device dev);
 
 /* Typed dispatch: runs BODY with T defined as the C type of dtype DT. */
 #define CT__CASE(DTC, TYPE, ...) \

@@ -108,53 +108,52 @@ static PyObject *f_upsample_nearest_backward(PyObject *m, PyObject *const *args,
                                               : k == 4 ? ct_upsample_nearest2d_backward(x, isz, sc)
                                                        : ct_upsample_nearest3d_backward(x, isz, sc));
 }
-/* _upsample_bilinear2d(input, output_size, align_corners, scales=None) */
-static PyObject *f_upsample_bilinear2d(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
-    static const char *const names[] = {"input", "output_size", "align_corners", "scales", NULL};
+/* _upsample_bilinear2d(input, output_size, align_corners, scales=None) and
+ * _upsample_bilinear2d_backward(grad_output, input_size, align_corners,
+ * scales=None): one body, sizes of `want` elements for fn. */
+typedef ct_tensor *(*bilinear2d_fn)(const ct_tensor *, const int64_t *, bool, const double *);
+static PyObject *bilinear2d_call(const char *f, const char *const *names, int want, bilinear2d_fn fn,
+                                 PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     PyObject *a[4];
     PyObject *self = NULL;
-    CTPY_PARSE("upsample_bilinear2d", names, a, NULL);
-    int64_t osz[2];
+    CTPY_PARSE(f, names, a, NULL);
+    int64_t sz[4];
     double sc[2];
     int k;
     bool ac;
-    if (sizes_arg("upsample_bilinear2d", "output_size", a[1], 2, 2, osz, &k) < 0 ||
-        ctpy_opt_bool(a[2], false, &ac) < 0 || scales_arg("upsample_bilinear2d", a[3], 2, sc) < 0)
+    if (sizes_arg(f, names[1], a[1], want, want, sz, &k) < 0 || ctpy_opt_bool(a[2], false, &ac) < 0 ||
+        scales_arg(f, a[3], 2, sc) < 0)
         return NULL;
-    RETURN_NOGIL(x->numel > CTPY_NOGIL_NUMEL, ct_upsample_bilinear2d(x, osz, ac, sc));
+    RETURN_NOGIL(x->numel > CTPY_NOGIL_NUMEL, fn(x, sz, ac, sc));
+}
+static PyObject *f_upsample_bilinear2d(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"input", "output_size", "align_corners", "scales", NULL};
+    return bilinear2d_call("upsample_bilinear2d", names, 2, ct_upsample_bilinear2d, args, n, kwn);
 }
 static PyObject *f_upsample_bilinear2d_backward(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     static const char *const names[] = {"grad_output", "input_size", "align_corners", "scales", NULL};
-    PyObject *a[4];
-    PyObject *self = NULL;
-    CTPY_PARSE("upsample_bilinear2d_backward", names, a, NULL);
-    int64_t isz[4];
-    double sc[2];
-    int k;
-    bool ac;
-    if (sizes_arg("upsample_bilinear2d_backward", "input_size", a[1], 4, 4, isz, &k) < 0 ||
-        ctpy_opt_bool(a[2], false, &ac) < 0 || scales_arg("upsample_bilinear2d_backward", a[3], 2, sc) < 0)
-        return NULL;
-    RETURN_NOGIL(x->numel > CTPY_NOGIL_NUMEL, ct_upsample_bilinear2d_backward(x, isz, ac, sc));
+    return bilinear2d_call("upsample_bilinear2d_backward", names, 4, ct_upsample_bilinear2d_backward, args, n,
+                           kwn);
 }
 
-static PyObject *f_pixel_shuffle(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
-    static const char *const names[] = {"input", "upscale_factor", NULL};
+/* pixel_shuffle(input, upscale_factor) and pixel_unshuffle(input,
+ * downscale_factor): one body. */
+static PyObject *factor_call(const char *f, const char *const *names, ct_tensor *(*fn)(const ct_tensor *, int64_t),
+                             PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     PyObject *a[2];
     PyObject *self = NULL;
-    CTPY_PARSE("pixel_shuffle", names, a, NULL);
+    CTPY_PARSE(f, names, a, NULL);
     int64_t r;
-    if (ctpy_req_int("pixel_shuffle", "upscale_factor", a[1], &r) < 0) return NULL;
-    CTPY_RETURN(ct_pixel_shuffle(x, r));
+    if (ctpy_req_int(f, names[1], a[1], &r) < 0) return NULL;
+    CTPY_RETURN(fn(x, r));
+}
+static PyObject *f_pixel_shuffle(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    static const char *const names[] = {"input", "upscale_factor", NULL};
+    return factor_call("pixel_shuffle", names, ct_pixel_shuffle, args, n, kwn);
 }
 static PyObject *f_pixel_unshuffle(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     static const char *const names[] = {"input", "downscale_factor", NULL};
-    PyObject *a[2];
-    PyObject *self = NULL;
-    CTPY_PARSE("pixel_unshuffle", names, a, NULL);
-    int64_t r;
-    if (ctpy_req_int("pixel_unshuffle", "downscale_factor", a[1], &r) < 0) return NULL;
-    CTPY_RETURN(ct_pixel_unshuffle(x, r));
+    return factor_call("pixel_unshuffle", names, ct_pixel_unshuffle, args, n, kwn);
 }
 static PyObject *f_one_hot(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     static const char *const names[] = {"input", "num_classes", NULL};
@@ -199,11 +198,14 @@ static PyObject *f_bilinear(PyObject *m, PyObject *const *args, Py_ssize_t n, Py
 }
 
 /* ---------------------------------------------------------------- losses */
-static PyObject *f_margin_ranking_loss(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+/* margin_ranking_loss and cosine_embedding_loss: (input1, input2, target,
+ * margin=0, reduction=mean), one body. */
+typedef ct_tensor *(*pair_margin_fn)(const ct_tensor *, const ct_tensor *, const ct_tensor *, double, int);
+static PyObject *pair_margin_call(const char *f, pair_margin_fn fn, PyObject *const *args, Py_ssize_t n,
+                                  PyObject *kwn) {
     static const char *const names[] = {"input1", "input2", "target", "margin", "reduction", NULL};
     PyObject *a[5];
     PyObject *self = NULL;
-    const char *f = "margin_ranking_loss";
     CTPY_PARSE(f, names, a, NULL);
     ct_tensor *x2, *t;
     double mg;
@@ -211,7 +213,10 @@ static PyObject *f_margin_ranking_loss(PyObject *m, PyObject *const *args, Py_ss
     if (ctpy_tensor_arg(f, "input2", a[1], &x2) < 0 || ctpy_tensor_arg(f, "target", a[2], &t) < 0 ||
         ctpy_opt_double(f, "margin", a[3], 0, &mg) < 0 || reduction_arg(f, a[4], &r) < 0)
         return NULL;
-    CTPY_RETURN(ct_margin_ranking_loss(x, x2, t, mg, (int)r));
+    CTPY_RETURN(fn(x, x2, t, mg, (int)r));
+}
+static PyObject *f_margin_ranking_loss(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    return pair_margin_call("margin_ranking_loss", ct_margin_ranking_loss, args, n, kwn);
 }
 static PyObject *f_triplet_margin_loss(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     static const char *const names[] = {"anchor", "positive", "negative", "margin", "p", "eps", "swap", "reduction", NULL};
@@ -231,18 +236,7 @@ static PyObject *f_triplet_margin_loss(PyObject *m, PyObject *const *args, Py_ss
     CTPY_RETURN(ct_triplet_margin_loss(x, pos, neg, mg, p, eps, swap, (int)r));
 }
 static PyObject *f_cosine_embedding_loss(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
-    static const char *const names[] = {"input1", "input2", "target", "margin", "reduction", NULL};
-    PyObject *a[5];
-    PyObject *self = NULL;
-    const char *f = "cosine_embedding_loss";
-    CTPY_PARSE(f, names, a, NULL);
-    ct_tensor *x2, *t;
-    double mg;
-    int64_t r;
-    if (ctpy_tensor_arg(f, "input2", a[1], &x2) < 0 || ctpy_tensor_arg(f, "target", a[2], &t) < 0 ||
-        ctpy_opt_double(f, "margin", a[3], 0, &mg) < 0 || reduction_arg(f, a[4], &r) < 0)
-        return NULL;
-    CTPY_RETURN(ct_cosine_embedding_loss(x, x2, t, mg, (int)r));
+    return pair_margin_call("cosine_embedding_loss", ct_cosine_embedding_loss, args, n, kwn);
 }
 static PyObject *f_hinge_embedding_loss(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     static const char *const names[] = {"input", "target", "margin", "reduction", NULL};
@@ -274,16 +268,21 @@ static PyObject *f_poisson_nll_loss(PyObject *m, PyObject *const *args, Py_ssize
         return NULL;
     CTPY_RETURN(ct_poisson_nll_loss(x, t, li, full, eps, (int)r));
 }
-static PyObject *f_soft_margin_loss(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+/* _soft_margin_loss and _multilabel_margin_loss: (input, target,
+ * reduction=mean), one body. */
+static PyObject *target_loss_call(const char *f, ct_tensor *(*fn)(const ct_tensor *, const ct_tensor *, int),
+                                  PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     static const char *const names[] = {"input", "target", "reduction", NULL};
     PyObject *a[3];
     PyObject *self = NULL;
-    const char *f = "soft_margin_loss";
     CTPY_PARSE(f, names, a, NULL);
     ct_tensor *t;
     int64_t r;
     if (ctpy_tensor_arg(f, "target", a[1], &t) < 0 || reduction_arg(f, a[2], &r) < 0) return NULL;
-    CTPY_RETURN(ct_soft_margin_loss(x, t, (int)r));
+    CTPY_RETURN(fn(x, t, (int)r));
+}
+static PyObject *f_soft_margin_loss(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
+    return target_loss_call("soft_margin_loss", ct_soft_margin_loss, args, n, kwn);
 }
 static PyObject *f_multilabel_soft_margin_loss(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
     static const char *const names[] = {"input", "target", "weight", "reduction", NULL};
@@ -330,15 +329,7 @@ static PyObject *f_multi_margin_loss(PyObject *m, PyObject *const *args, Py_ssiz
     CTPY_RETURN(ct_multi_margin_loss(x, t, p, mg, w, (int)r));
 }
 static PyObject *f_multilabel_margin_loss(PyObject *m, PyObject *const *args, Py_ssize_t n, PyObject *kwn) {
-    static const char *const names[] = {"input", "target", "reduction", NULL};
-    PyObject *a[3];
-    PyObject *self = NULL;
-    const char *f = "multilabel_margin_loss";
-    CTPY_PARSE(f, names, a, NULL);
-    ct_tensor *t;
-    int64_t r;
-    if (ctpy_tensor_arg(f, "target", a[1], &t) < 0 || reduction_arg(f, a[2], &r) < 0) return NULL;
-    CTPY_RETURN(ct_multilabel_margin_loss(x, t, (int)r));
+    return target_loss_call("multilabel_margin_loss", ct_multilabel_margin_loss, args, n, kwn);
 }
 
 #define FAST(pyname, fn) {pyname, (PyCFunction)(void (*)(void))fn, METH_FASTCALL | METH_KEYWORDS, NULL}

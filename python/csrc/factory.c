@@ -2,8 +2,9 @@
 #include "bind.h"
 
 /* Common keywords: dtype, device, requires_grad, out (slots 1..4 of a[]). */
+/* like: the *_like forms lay the result out as like (preserve_format). */
 static PyObject *make(const char *fname, const int64_t *sizes, int nd, PyObject *fill, ct_dtype dt,
-                      PyObject *const *kw) {
+                      PyObject *const *kw, const ct_tensor *like) {
     bool rg = false;
     ct_device dev;
     if (ctpy_device_usable(kw[1], &dev) < 0) return NULL;
@@ -26,7 +27,9 @@ static PyObject *make(const char *fname, const int64_t *sizes, int nd, PyObject 
                          ct_shape_str(r->sizes, r->ndim, b1, sizeof b1), ct_shape_str(sizes, nd, b2, sizeof b2));
             return NULL;
         }
-    } else
+    } else if (like && ct_tensor_device(like).type == CT_CPU)
+        r = ct_empty_like_dtype(like, dt);
+    else
         r = ct_empty(sizes, nd, dt);
     if (r && fill) {
         ct_tensor *v = ctpy_scalar(fill);
@@ -80,7 +83,7 @@ static PyObject *sized(const char *fname, PyObject *fill_default, bool has_fill,
         if (PyBool_Check(fill)) dt = CT_BOOL;
         else if (PyLong_Check(fill)) dt = CT_INT64;
     }
-    return make(fname, s, nd, fill, dt, kw);
+    return make(fname, s, nd, fill, dt, kw, NULL);
 }
 
 static PyObject *like(const char *fname, PyObject *fill_default, bool has_fill, PyObject *const *args,
@@ -102,7 +105,7 @@ static PyObject *like(const char *fname, PyObject *fill_default, bool has_fill, 
     ct_dtype dt = x->dtype;
     bool given;
     if (ctpy_opt_dtype(kw[0], &dt, &given) < 0) return NULL;
-    return make(fname, x->sizes, x->ndim, fill, dt, kw);
+    return make(fname, x->sizes, x->ndim, fill, dt, kw, x);
 }
 
 static PyObject *zero_obj, *one_obj;

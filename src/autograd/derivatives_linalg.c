@@ -162,8 +162,12 @@ static int d_kron(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
 static ct_tensor *mmT(ct_tensor *a, ct_tensor *b) { return a && b ? ct_matmul(a, b) : NULL; }
 static ct_tensor *unsq2(ct_tensor *t) { return t ? ct_unsqueeze(ct_unsqueeze(t, -1), -1) : NULL; }
 
-/* identity of size k (constant), batched by broadcasting */
-static ct_tensor *eye(int64_t k, ct_dtype dt) { return ct_eye(k, k, dt); }
+/* identity of size k (constant) of like's dtype on like's device, batched
+ * by broadcasting */
+static ct_tensor *eye(int64_t k, const ct_tensor *like) {
+    ct_tensor *e = ct_eye(k, k, like->dtype);
+    return e && !ct__on_cpu(like) ? ct_to_device(e, like->storage->device) : e;
+}
 
 /* inv: dA = -Y^T G Y^T with Y = A^-1 */
 static int d_inv(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
@@ -223,7 +227,7 @@ static int d_cholesky(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
 static ct_tensor *gap_inverse(ct_tensor *w) {
     ct_tensor *e = ct_sub(ct_unsqueeze(w, -2), ct_unsqueeze(w, -1));
     if (!e) return NULL;
-    ct_tensor *I = eye(w->sizes[w->ndim - 1], w->dtype);
+    ct_tensor *I = eye(w->sizes[w->ndim - 1], w);
     ct_tensor *on = I ? ct_gt_scalar(I, 0.5) : NULL;
     return on ? ct_where(on, ct_wrapped_float(0), ct_reciprocal(ct_where(on, ct_wrapped_float(1), e)))
               : NULL;
@@ -234,7 +238,7 @@ static int d_eigh(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     ct_tensor *w = OUT(), *v = EX(0);
     if (!w || !v) return -1;
     int64_t k = w->sizes[w->ndim - 1];
-    ct_tensor *inner = ct_mul(ct_unsqueeze(g[0], -1), eye(k, w->dtype));
+    ct_tensor *inner = ct_mul(ct_unsqueeze(g[0], -1), eye(k, w));
     if (n->nout > 1) {
         ct_tensor *F = gap_inverse(w);
         ct_tensor *t = F ? ct_mul(F, mmT(tr(v), g[1])) : NULL;
@@ -262,7 +266,7 @@ static int d_svd(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
         if (!u || !vh || !gU || !gVh) return -1;
     }
     ct_tensor *v = tr(vh), *gV = tr(gVh);
-    ct_tensor *I = eye(k, s->dtype);
+    ct_tensor *I = eye(k, s);
     ct_tensor *S = ct_mul(ct_unsqueeze(s, -1), I);
     ct_tensor *Sinv = ct_mul(ct_unsqueeze(ct_reciprocal(s), -1), I);
     ct_tensor *F = gap_inverse(ct_mul(s, s));
@@ -273,8 +277,8 @@ static int d_svd(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     ct_tensor *mid = ct_add(ct_add(ct_mul(ct_unsqueeze(g[0], -1), I), mmT(J, S)), mmT(S, K));
     ct_tensor *r = mmT(mmT(u, mid), tr(v));
     int64_t m = u->sizes[u->ndim - 2], nn = v->sizes[v->ndim - 2];
-    ct_tensor *Pu = ct_sub(eye(m, s->dtype), mmT(u, tr(u)));
-    ct_tensor *Pv = ct_sub(eye(nn, s->dtype), mmT(v, tr(v)));
+    ct_tensor *Pu = ct_sub(eye(m, s), mmT(u, tr(u)));
+    ct_tensor *Pv = ct_sub(eye(nn, s), mmT(v, tr(v)));
     ct_tensor *extra1 = mmT(mmT(mmT(Pu, gU), Sinv), tr(v));
     ct_tensor *extra2 = mmT(mmT(mmT(u, Sinv), tr(gV)), Pv);
     SET(0, r && extra1 && extra2 ? ct_add(ct_add(r, extra1), extra2) : NULL);

@@ -112,6 +112,10 @@ static int pool_grad(ct_node *n, ct_tensor *const *g, ct_tensor **gin, pool1d *q
     qh->OL = g[0]->sizes[g[0]->ndim - 2], qw->OL = g[0]->sizes[g[0]->ndim - 1];
     ct_tensor *ah_t = pool_matrix(qh, true, g[0]->dtype);
     ct_tensor *aw = pool_matrix(qw, false, g[0]->dtype);
+    if (ah_t && aw && !ct__on_cpu(g[0])) { /* built on the host: to g's GPU */
+        ah_t = ct_to_device(ah_t, g[0]->storage->device);
+        aw = ah_t ? ct_to_device(aw, g[0]->storage->device) : NULL;
+    }
     if (!ah_t || !aw) return -1;
     ct_tensor *r = ct_matmul(ah_t, g[0]);
     SET(0, r ? ct_matmul(r, aw) : NULL);

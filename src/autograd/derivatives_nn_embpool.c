@@ -42,7 +42,10 @@ static int d_embedding_dense_backward(ct_node *n, ct_tensor *const *g, ct_tensor
     ct_tensor *rows = ct_index_select(g[0], 0, idx);
     if (!rows) return -1;
     if (pad >= 0 || scaled) {
-        const int64_t *iv = ct_data_ptr(idx);
+        /* the counts from the indices on the host (a copy when on a GPU) */
+        ct_tensor *ih = ct_cpu(idx);
+        if (!ih || !(ih = ct_contiguous(ih))) return -1;
+        const int64_t *iv = ct_data_ptr(ih);
         int64_t *cnt = calloc((size_t)num + 1, sizeof(int64_t));
         double *f = malloc(sizeof(double) * (size_t)(m + 1));
         if (!cnt || !f) {
@@ -54,6 +57,7 @@ static int d_embedding_dense_backward(ct_node *n, ct_tensor *const *g, ct_tensor
         for (int64_t i = 0; i < m; i++) f[i] = iv[i] == pad ? 0.0 : scaled ? 1.0 / (double)cnt[iv[i]] : 1.0;
         ct_tensor *fac = ct_tensor_from_doubles(f, (const int64_t[]){m, 1}, 2, rows->dtype);
         free(cnt), free(f);
+        if (fac) fac = ct_to_device(fac, rows->storage->device);
         if (!fac) return -1;
         rows = ct_mul(rows, fac);
         if (!rows) return -1;
@@ -63,8 +67,9 @@ static int d_embedding_dense_backward(ct_node *n, ct_tensor *const *g, ct_tensor
     return 0;
 }
 
-static ct_tensor *zeros_on(const int64_t *sizes, int nd, ct_dtype dt) {
-    return ct__ag_zeros(sizes, nd, dt, CT_DEVICE_CPU);
+/* zeros on the device of the gradient g (CPU or GPU) */
+static ct_tensor *zeros_on(const int64_t *sizes, int nd, ct_dtype dt, const ct_tensor *g) {
+    return ct__ag_zeros(sizes, nd, dt, g->storage->device);
 }
 
 /* extra: idx [ne], bag [ne], factor [ne] or (max) argmax rows [B, D]. */
@@ -77,10 +82,10 @@ static int d_embedding_bag(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
     if (NEED(0)) {
         if (mode == CT_BAG_MAX) {
             ct_tensor *valid = ct_ge_scalar(e2, 0);
-            ct_tensor *zero = valid ? zeros_on(NULL, 0, g[0]->dtype) : NULL;
+            ct_tensor *zero = valid ? zeros_on(NULL, 0, g[0]->dtype, g[0]) : NULL;
             ct_tensor *gm = zero ? ct_where(valid, g[0], zero) : NULL;
             ct_tensor *mi = gm ? ct_clamp_min(e2, 0) : NULL;
-            ct_tensor *z = mi ? zeros_on((const int64_t[]){num, D}, 2, g[0]->dtype) : NULL;
+            ct_tensor *z = mi ? zeros_on((const int64_t[]){num, D}, 2, g[0]->dtype, g[0]) : NULL;
             SET(0, z ? ct_scatter_add(z, 0, mi, gm) : NULL);
         } else {
             ct_tensor *s = e2;
@@ -107,7 +112,7 @@ static int d_embedding_bag(ct_node *n, ct_tensor *const *g, ct_tensor **gin) {
         int64_t total = 1;
         for (int d = 0; d < in->ndim; d++) total *= in->sizes[d];
         if (v && total > ne) {
-            ct_tensor *z = zeros_on((const int64_t[]){total - ne}, 1, v->dtype);
+            ct_tensor *z = zeros_on((const int64_t[]){total - ne}, 1, v->dtype, v);
             v = z ? ct_cat((const ct_tensor *[]){v, z}, 2, 0) : NULL;
         }
         SET(1, v ? ct_reshape(v, in->sizes, in->ndim) : NULL);

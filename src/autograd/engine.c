@@ -479,6 +479,46 @@ static ct_node *make_node(int op, const ct_tensor *out, const ct_tensor *const *
     return n;
 }
 
+/* The geometry of view v of the dense base b in the coordinates of a
+ * contiguous tensor of b's shape (the ones CopySlices and as_strided's
+ * backward work in): strides cst and offset *coff from b's first element.
+ * False when v's elements do not lie on such a grid (no carries between
+ * b's dims), which autograd does not support. */
+static bool contiguous_geometry(const ct_tensor *b, const ct_tensor *v, int64_t *cst, int64_t *coff) {
+    int nd = b->ndim, order[CT_MAX_DIMS], n = 0;
+    int64_t cs[CT_MAX_DIMS], j0[CT_MAX_DIMS], reach[CT_MAX_DIMS];
+    ct__contiguous_strides(b->sizes, nd, cs);
+    for (int d = 0; d < nd; d++)
+        if (b->sizes[d] > 1) order[n++] = d;
+    for (int i = 1; i < n; i++) /* largest stride first */
+        for (int j = i; j > 0 && b->strides[order[j]] > b->strides[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    /* r as a sum of b's strides, digit by digit (b is dense: unique) */
+#define DIGITS(r, dig)                                                                              do {                                                                                                int64_t rest_ = (r);                                                                            if (rest_ < 0) return false;                                                                    for (int i_ = 0; i_ < n; i_++) {                                                                    (dig)[order[i_]] = rest_ / b->strides[order[i_]];                                               rest_ -= (dig)[order[i_]] * b->strides[order[i_]];                                          }                                                                                               if (rest_ != 0) return false;                                                               } while (0)
+    memset(j0, 0, sizeof j0);
+    DIGITS(v->offset - b->offset, j0);
+    memcpy(reach, j0, sizeof reach);
+    *coff = 0;
+    for (int d = 0; d < nd; d++) *coff += j0[d] * cs[d];
+    for (int k = 0; k < v->ndim; k++) {
+        int64_t dig[CT_MAX_DIMS] = {0};
+        cst[k] = 0;
+        if (v->sizes[k] <= 1) continue;
+        DIGITS(v->strides[k], dig);
+        for (int d = 0; d < nd; d++) {
+            reach[d] += (v->sizes[k] - 1) * dig[d];
+            cst[k] += dig[d] * cs[d];
+        }
+    }
+#undef DIGITS
+    for (int d = 0; d < nd; d++)
+        if (reach[d] >= (b->sizes[d] > 1 ? b->sizes[d] : 1)) return false;
+    return true;
+}
+
 /* In-place op on a view V of base B that is part of a graph: B's history
  * becomes CopySlices(B_old, op_node) and V a fresh as_strided view of B. */
 static int record_on_view(int op, ct_tensor *v, const ct_tensor *const *inputs, int ninputs,
@@ -492,7 +532,11 @@ static int record_on_view(int op, ct_tensor *v, const ct_tensor *const *inputs, 
             return -1;
         }
     }
-    if (!ct_is_contiguous(b)) {
+    /* a dense base in another dim order (a result that kept its inputs'
+     * layout): the view's geometry is rewritten for a contiguous base */
+    int64_t cst[CT_MAX_DIMS], coff = 0;
+    bool remap = !ct_is_contiguous(b) && v->numel > 0;
+    if (remap && !(ct__is_dense(b) && contiguous_geometry(b, v, cst, &coff))) {
         ct_set_error(CT_ERR_NOT_IMPL,
                      "%s: in-place operation on a view of a non-contiguous base of shape %s is "
                      "not supported by autograd",
@@ -514,6 +558,10 @@ static int record_on_view(int op, ct_tensor *v, const ct_tensor *const *inputs, 
         g.dims[v->ndim + d] = v->strides[d];
     }
     g.i[0] = v->offset; /* absolute, as as_strided takes it */
+    if (remap) {
+        for (int d = 0; d < v->ndim; d++) g.dims[v->ndim + d] = cst[d];
+        g.i[0] = b->offset + coff;
+    }
     ct_node *cs = node_alloc(CT_AG_COPY_SLICES, 2, 0, 0);
     if (!cs) {
         ct_node_release(opn);
@@ -546,6 +594,7 @@ static int record_on_view(int op, ct_tensor *v, const ct_tensor *const *inputs, 
     vn->next[0].fn = cs; /* our extra reference */
     vn->next[0].nr = 0;
     fill_meta(&vn->in[0], b);
+    vn->in[0].contiguous |= remap; /* its args are in contiguous coordinates */
     fill_meta(&vn->out_meta, v);
     return set_history(v, vn, 0);
 }

@@ -143,10 +143,6 @@ ct_cuda_host_memory_stats ct_cuda_host_memory_stats_get(void) {
     return (ct_cuda_host_memory_stats){0};
 }
 int ct_cuda_copy_nonblocking(ct_tensor *dst, const ct_tensor *src) { return ct__copy_into(dst, src); }
-int ct__cuda_random_fill(void *data, int dt, int64_t numel, int kind, double a, double b,
-                         uint64_t seed) {
-    return no_cuda();
-}
 static bool allow_tf32;
 void ct_cuda_set_allow_tf32(bool allow) { allow_tf32 = allow; }
 bool ct_cuda_allow_tf32(void) { return allow_tf32; }

@@ -275,7 +275,8 @@ ct_tensor *ct_empty(const int64_t *sizes, int ndim, ct_dtype dtype) {
 }
 
 ct_tensor *ct_empty_like(const ct_tensor *t) {
-    return ct_autorelease(ct__empty(t->sizes, t->ndim, t->dtype));
+    /* preserve_format: laid out as t (kernels/cpu/iter.c) */
+    return ct_autorelease(ct__empty_like_layout(t, t->dtype, CT_DEVICE_CPU));
 }
 
 static void borrowed_memory(void *ctx, void *data) {

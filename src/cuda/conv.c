@@ -1,6 +1,7 @@
-/* conv2d on the GPU through cuDNN: the ct__cuda->conv2d hook behind
- * conv2d's forward and conv2d_backward_input/_weight (src/nn/conv.c and
- * conv_backward.c do the checks and shapes for every device).
+/* The convolutions on the GPU through cuDNN: the ct__cuda->conv hook behind
+ * conv2d, conv3d, their input and weight gradients and the transposed
+ * convolutions (src/nn/conv_nd.c does the checks and shapes for every
+ * device). One code for 2 and 3 spatial dims: cuDNN's Nd descriptors.
  *
  * cuDNN is opened with dlopen on the first GPU convolution, like cuBLAS
  * (blas.c): import stays fast, and a machine without cuDNN runs everything
@@ -22,10 +23,10 @@
 
 #define CT_CUDNN_FNS(X)                                                                       \
     X(cudnnCreate) X(cudnnSetStream) X(cudnnGetErrorString) X(cudnnCreateTensorDescriptor)     \
-    X(cudnnSetTensor4dDescriptor) X(cudnnDestroyTensorDescriptor)                              \
-    X(cudnnCreateFilterDescriptor) X(cudnnSetFilter4dDescriptor)                               \
+    X(cudnnSetTensorNdDescriptor) X(cudnnDestroyTensorDescriptor)                              \
+    X(cudnnCreateFilterDescriptor) X(cudnnSetFilterNdDescriptor)                               \
     X(cudnnDestroyFilterDescriptor) X(cudnnCreateConvolutionDescriptor)                        \
-    X(cudnnSetConvolution2dDescriptor) X(cudnnSetConvolutionGroupCount)                        \
+    X(cudnnSetConvolutionNdDescriptor) X(cudnnSetConvolutionGroupCount)                        \
     X(cudnnSetConvolutionMathType) X(cudnnDestroyConvolutionDescriptor)                        \
     X(cudnnGetConvolutionForwardAlgorithm_v7) X(cudnnGetConvolutionForwardWorkspaceSize)       \
     X(cudnnConvolutionForward) X(cudnnGetConvolutionBackwardDataAlgorithm_v7)                  \
@@ -110,21 +111,43 @@ static void descs_free(descs *d) {
     if (d->conv) dn.cudnnDestroyConvolutionDescriptor(d->conv);
 }
 
+/* A packed NC... tensor descriptor of n dims. */
+static int set_tensor(cudnnTensorDescriptor_t t, cudnnDataType_t dt, int n, const int *dims) {
+    int strides[5];
+    strides[n - 1] = 1;
+    for (int i = n - 2; i >= 0; i--) strides[i] = strides[i + 1] * dims[i + 1];
+    return dn_check(dn.cudnnSetTensorNdDescriptor(t, dt, n, dims, strides), "cudnnSetTensorNdDescriptor");
+}
+
 /* Runs with dev current and the lock held. */
 static int run(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
-               ct_tensor *out, int64_t groups, const ct_win2d *g, const char *op) {
+               ct_tensor *out, int64_t groups, const ct_win3d *g, const char *op) {
     cudnnHandle_t h = handle_locked();
     if (!h) return -1;
-    /* x [N, C, H, W], w [O, C / groups, kh, kw], y [N, O, OH, OW] (y: out of the
-     * forward, a of the backward passes) */
+    /* x [N, C, sp...], w [O, C / groups, k...], y [N, O, osp...] (y: out of
+     * the forward, a of the backward passes); nd spatial dims, the last nd
+     * of g's three */
     const ct_tensor *xt = which == 0 ? a : which == 1 ? out : b;
     const ct_tensor *wt = which == 2 ? out : b;
+    int nd = out->ndim - 2, o = 3 - nd;
     int64_t N = xt->sizes[0], C = xt->sizes[1], O = wt->sizes[0];
-    int64_t dims[] = {N, C, g->H, g->W, O, wt->sizes[1], g->kh, g->kw, g->OH, g->OW,
-                      g->ph, g->pw, g->sh, g->sw, g->dh, g->dw, groups};
-    if (!fits_int(dims, (int)(sizeof dims / sizeof dims[0]))) {
+    const int64_t sp[3] = {g->D, g->H, g->W}, osp[3] = {g->OD, g->OH, g->OW},
+                  k[3] = {g->kd, g->kh, g->kw}, st[3] = {g->sd, g->sh, g->sw},
+                  pd[3] = {g->pd, g->ph, g->pw}, dl[3] = {g->dd, g->dh, g->dw};
+    int64_t all[5 + 6 * 3] = {N, C, O, wt->sizes[1], groups};
+    for (int i = 0; i < 3; i++) {
+        all[5 + i] = sp[i], all[8 + i] = osp[i], all[11 + i] = k[i];
+        all[14 + i] = st[i], all[17 + i] = pd[i], all[20 + i] = dl[i];
+    }
+    if (!fits_int(all, (int)(sizeof all / sizeof all[0]))) {
         ct_set_error(CT_ERR_NOT_IMPL, "%s: sizes beyond int32 are not implemented for CUDA tensors", op);
         return -1;
+    }
+    int xd[5] = {(int)N, (int)C}, yd[5] = {(int)N, (int)O}, wd[5] = {(int)O, (int)wt->sizes[1]},
+        bd[5] = {1, (int)O, 1, 1, 1}, pads[3], strides[3], dils[3];
+    for (int i = 0; i < nd; i++) {
+        xd[2 + i] = (int)sp[o + i], yd[2 + i] = (int)osp[o + i], wd[2 + i] = (int)k[o + i];
+        pads[i] = (int)pd[o + i], strides[i] = (int)st[o + i], dils[i] = (int)dl[o + i];
     }
     cudnnDataType_t dt = xt->dtype == CT_FLOAT64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
     descs d = {0};
@@ -135,16 +158,12 @@ static int run(int which, const ct_tensor *a, const ct_tensor *b, const ct_tenso
         dn_check(dn.cudnnCreateFilterDescriptor(&d.w), "cudnnCreateFilterDescriptor") < 0 ||
         dn_check(dn.cudnnCreateConvolutionDescriptor(&d.conv), "cudnnCreateConvolutionDescriptor") < 0)
         goto done;
-    if (dn_check(dn.cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NCHW, dt, (int)N, (int)C, (int)g->H,
-                                               (int)g->W), "cudnnSetTensor4dDescriptor") < 0 ||
-        dn_check(dn.cudnnSetTensor4dDescriptor(d.y, CUDNN_TENSOR_NCHW, dt, (int)N, (int)O, (int)g->OH,
-                                               (int)g->OW), "cudnnSetTensor4dDescriptor") < 0 ||
-        dn_check(dn.cudnnSetFilter4dDescriptor(d.w, dt, CUDNN_TENSOR_NCHW, (int)O, (int)wt->sizes[1],
-                                               (int)g->kh, (int)g->kw), "cudnnSetFilter4dDescriptor") < 0 ||
-        dn_check(dn.cudnnSetConvolution2dDescriptor(d.conv, (int)g->ph, (int)g->pw, (int)g->sh,
-                                                    (int)g->sw, (int)g->dh, (int)g->dw,
+    if (set_tensor(d.x, dt, nd + 2, xd) < 0 || set_tensor(d.y, dt, nd + 2, yd) < 0 ||
+        dn_check(dn.cudnnSetFilterNdDescriptor(d.w, dt, CUDNN_TENSOR_NCHW, nd + 2, wd),
+                 "cudnnSetFilterNdDescriptor") < 0 ||
+        dn_check(dn.cudnnSetConvolutionNdDescriptor(d.conv, nd, pads, strides, dils,
                                                     CUDNN_CROSS_CORRELATION, dt),
-                 "cudnnSetConvolution2dDescriptor") < 0 ||
+                 "cudnnSetConvolutionNdDescriptor") < 0 ||
         dn_check(dn.cudnnSetConvolutionGroupCount(d.conv, (int)groups), "cudnnSetConvolutionGroupCount") < 0 ||
         dn_check(dn.cudnnSetConvolutionMathType(d.conv, dt == CUDNN_DATA_FLOAT ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH),
                  "cudnnSetConvolutionMathType") < 0)
@@ -209,8 +228,7 @@ static int run(int which, const ct_tensor *a, const ct_tensor *b, const ct_tenso
             goto done;
         if (bias) {
             if (dn_check(dn.cudnnCreateTensorDescriptor(&d.bias), "cudnnCreateTensorDescriptor") < 0 ||
-                dn_check(dn.cudnnSetTensor4dDescriptor(d.bias, CUDNN_TENSOR_NCHW, dt, 1, (int)O, 1, 1),
-                         "cudnnSetTensor4dDescriptor") < 0 ||
+                set_tensor(d.bias, dt, nd + 2, bd) < 0 ||
                 dn_check(dn.cudnnAddTensor(h, one, d.bias, ct_data_ptr(bias), one, d.y, ct_data_ptr(out)),
                          "cudnnAddTensor") < 0)
                 goto done;
@@ -235,10 +253,13 @@ done:
     return rc;
 }
 
-int ct__cuda_conv2d(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
-                    ct_tensor *out, int64_t groups, const ct_win2d *g) {
-    static const char *names[] = {"conv2d", "conv2d_backward_input", "conv2d_backward_weight"};
-    const char *op = which >= 0 && which <= 2 ? names[which] : "conv2d";
+int ct__cuda_conv(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
+                  ct_tensor *out, int64_t groups, const ct_win3d *g) {
+    static const char *names[2][3] = {
+        {"conv2d", "conv2d_backward_input", "conv2d_backward_weight"},
+        {"conv3d", "conv3d_backward_input", "conv3d_backward_weight"}};
+    bool nd3 = out->ndim == 5;
+    const char *op = which >= 0 && which <= 2 ? names[nd3][which] : names[nd3][0];
     ct_device dev = out->storage->device;
     const ct_tensor *ts[3] = {a, b, bias};
     for (int k = 0; k < 3; k++) {
@@ -258,7 +279,7 @@ int ct__cuda_conv2d(int which, const ct_tensor *a, const ct_tensor *b, const ct_
         }
     }
     if (which < 0 || which > 2 || (out->dtype != CT_FLOAT32 && out->dtype != CT_FLOAT64) ||
-        !ct_is_contiguous(out)) {
+        !ct_is_contiguous(out) || (out->ndim != 4 && out->ndim != 5)) {
         ct_set_error(CT_ERR_RUNTIME, "%s: internal error: unexpected CUDA convolution operands", op);
         return -1;
     }

@@ -93,19 +93,54 @@ int ct__cuda_softmax_launch(int dt, const void *x, void *out, int64_t outer, int
  * cudaStream_t; NULL = the legacy default stream). runtime.c. */
 void *ct__cuda_stream(void);
 
-/* Random numbers on the GPU (random.cu): numel contiguous elements of
- * dtype dt from the counter-based Philox4x32-10 generator keyed by seed:
- * kind 0 uniform [a, b), 1 normal (mean a, std b), 2 bernoulli (p = a).
- * Element i uses counter i, so the result depends only on (seed, i), not on
- * the launch shape. src/ops/random.c draws seed from the ctorch generator
- * (one 64-bit draw per call), so ct_manual_seed makes GPU draws
- * reproducible. In a CPU-only build it returns the "not compiled with
- * CUDA" error (src/core/device.c). */
+/* Random numbers on the GPU (random.cu): the counter-based
+ * Philox4x32-10 generator keyed by seed. Element i of a launch draws from
+ * counters (i, r, 0, 0), r = 0, 1, ... for the rounds a sampler needs (one
+ * round for every kind but poisson's rejection loops), so a result depends
+ * only on (seed, i), never on the launch shape or the number of threads.
+ * src/ops/random.c draws seed from the ctorch generator (one 64-bit draw
+ * per call), so ct_manual_seed makes GPU draws reproducible; the values
+ * differ from the CPU's (and from PyTorch's CUDA generator). Kinds and
+ * their parameters (a, b, or per element pa[i], pb[i] when not NULL):
+ * uniform [a, b); normal (mean a, std b); bernoulli (p = a); exponential
+ * (lambda a); geometric (p a); log_normal (mean a, std b of the log);
+ * cauchy (median a, sigma b); randint (base + 64 random bits mod range,
+ * stored exactly for integer dtypes); poisson (rate a). */
 #define CT_CUDA_RAND_UNIFORM 0
 #define CT_CUDA_RAND_NORMAL 1
 #define CT_CUDA_RAND_BERNOULLI 2
-int ct__cuda_random_fill(void *data, int dt, int64_t numel, int kind, double a, double b,
-                         uint64_t seed);
+#define CT_CUDA_RAND_EXPONENTIAL 3
+#define CT_CUDA_RAND_GEOMETRIC 4
+#define CT_CUDA_RAND_LOG_NORMAL 5
+#define CT_CUDA_RAND_CAUCHY 6
+#define CT_CUDA_RAND_RANDINT 7
+#define CT_CUDA_RAND_POISSON 8
+typedef struct ct_cuda_rand {
+    int kind, dt;          /* dt: the ct_dtype of data */
+    int64_t numel;
+    void *data;            /* numel contiguous elements */
+    double a, b;
+    const double *pa, *pb; /* per-element parameters on the GPU, or NULL */
+    int64_t base;
+    uint64_t range;
+    uint64_t seed;
+    int *bad; /* device int set to 1 when a per-element parameter is out of
+                 range (bernoulli p outside [0, 1], std or rate < 0), or NULL */
+} ct_cuda_rand;
+int ct__cuda_random_launch(const ct_cuda_rand *r);
+/* multinomial's kernels (random.cu; ct__cuda->multinomial in random.c):
+ * check: a thread per row of p (rows x ncat float64) sets *code (device,
+ * preset to INT_MAX) to the smallest 8 * row + check code of a bad row (the
+ * codes of the hook) and, unless keyed, cum to each row's normalised
+ * cumulative sums (in float32 when single). keys: keys[i] = p[i] / E with
+ * E ~ Exp(1) from counter i. draw: out[r * n + k] = the first category of
+ * row r whose cum reaches a uniform from counter r * n + k, skipping
+ * zero-probability categories. */
+int ct__cuda_multinomial_check(const double *p, int64_t rows, int64_t ncat, int keyed, int single,
+                               double *cum, int *code);
+int ct__cuda_multinomial_keys(const double *p, double *keys, int64_t numel, uint64_t seed);
+int ct__cuda_multinomial_draw(const double *cum, const double *p, int64_t rows, int64_t ncat,
+                              int64_t n, int64_t *out, uint64_t seed);
 
 /* Reports an out-of-range index recorded by advanced indexing on the
  * device since the last call (index.c): -1 with the IndexError set, else

@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "cuda/index_kern.h"
-#include "cuda/sort_kern.h"
 #include "cuda/launch.h"
+#include "cuda/sort_kern.h"
 
 extern "C" void ct_set_error(int kind, const char *fmt, ...);
 

@@ -82,7 +82,9 @@ ct_tensor *ct__cuda_pw_run(const char *kname, int kop, int mode, ct_tensor *out,
     }
     ct_tensor *dst = out;
     if (!dst) {
-        dst = ct__empty_on(shape, nd, result_dt, dev);
+        int64_t st[CT_MAX_DIMS]; /* laid out as the inputs, as on the CPU */
+        ct__out_strides(nin, in, shape, nd, st);
+        dst = ct__empty_strided_on(shape, st, nd, result_dt, dev);
         if (!dst) return NULL;
     } else if (dst->ndim != nd || memcmp(dst->sizes, shape, sizeof(int64_t) * (size_t)nd) != 0) {
         char b[160];

@@ -403,8 +403,40 @@ int ct__cuda_sort(const ct_tensor *work, ct_tensor *vals, ct_tensor *idx, bool d
 int ct__cuda_scan(const ct_tensor *x, int dim, int kind, ct_tensor *out, ct_tensor *idx);
 int ct__cuda_index_offsets(ct_tensor *a, const ct_tensor *b, const ct_tensor *off, bool put,
                            bool accumulate);
-int ct__cuda_conv2d(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
-                    ct_tensor *out, int64_t groups, const struct ct_win2d *g);
+/* the shape, indexing and counting family (shape.c) */
+int ct__cuda_tri(ct_tensor *t, int64_t k, bool upper);
+int64_t ct__cuda_compact(const ct_tensor *x, bool newrun, const int64_t *sizes, int nd,
+                         ct_tensor **pos, ct_tensor **rank, ct_tensor *dst, const ct_tensor *src);
+int ct__cuda_take(ct_tensor *out, const ct_tensor *x, const ct_tensor *idx, int64_t *bad);
+int ct__cuda_searchsorted(const ct_tensor *seq, const ct_tensor *vals, ct_tensor *out, bool right);
+int ct__cuda_hist(const ct_tensor *x, const ct_tensor *w, int mode, const ct_tensor *edges,
+                  int64_t nb, double lo, double hi, ct_tensor *acc);
+int ct__cuda_isclose(const ct_tensor *a, const ct_tensor *b, double rtol, double atol,
+                     bool equal_nan, bool dbl, ct_tensor *out);
+/* conv.c, pool.c: the convolutions (cuDNN), the poolings and resamplings */
+int ct__cuda_conv(int which, const ct_tensor *a, const ct_tensor *b, const ct_tensor *bias,
+                  ct_tensor *out, int64_t groups, const struct ct_win3d *g);
+int ct__cuda_window(const struct ct_window_op *a, const ct_tensor *x, ct_tensor *out,
+                    ct_tensor *idx);
+/* the nn family (nn.c) */
+int ct__cuda_emb_backward(const ct_tensor *grad, const ct_tensor *order, const ct_tensor *start,
+                          int64_t pad, bool scaled, ct_tensor *out);
+int ct__cuda_emb_bag(const ct_tensor *w, const ct_tensor *idx, const ct_tensor *bounds,
+                     const ct_tensor *psw, int mode, int64_t pad, ct_tensor *out, ct_tensor *mi);
+int ct__cuda_trunc_normal(ct_tensor *t, double mean, double std, double a, double b);
+/* random distributions (random.c) and decompositions (solver.c) */
+int ct__cuda_random(int device, const ct_cuda_rand *r);
+int ct__cuda_multinomial(const ct_tensor *p, ct_tensor *out, bool keyed, bool single, uint64_t seed,
+                         int *code);
+int ct__cuda_la_inv(ct_tensor *a, int64_t batch, int64_t n, int64_t *bad);
+int ct__cuda_la_solve(ct_tensor *a, ct_tensor *b, int64_t batch, int64_t n, int64_t k, int64_t *bad);
+int ct__cuda_la_det(ct_tensor *a, ct_tensor *sign, ct_tensor *out, int64_t batch, int64_t n);
+int ct__cuda_la_cholesky(ct_tensor *a, int64_t batch, int64_t n, bool upper, int64_t *bad);
+int ct__cuda_la_qr(ct_tensor *a, ct_tensor *q, ct_tensor *r, int64_t batch, int64_t m, int64_t n,
+                   int64_t qcols, int64_t rrows);
+int ct__cuda_la_svd(ct_tensor *a, ct_tensor *u, ct_tensor *s, ct_tensor *vt, int64_t batch, int64_t m,
+                    int64_t n, bool full, int64_t *bad);
+int ct__cuda_la_eigh(ct_tensor *a, ct_tensor *w, int64_t batch, int64_t n, bool upper, int64_t *bad);
 /* sort.c, index.c, pinned.c (the infrastructure family's hooks) */
 int ct__cuda_topk(const ct_tensor *work, int64_t k, bool largest, ct_tensor *vals, ct_tensor *idx);
 int ct__cuda_index_add_offsets(ct_tensor *off, const ct_tensor *idx, int64_t size, int64_t stride,
@@ -425,7 +457,28 @@ static const ct_device_hooks hooks = {
     .sort = ct__cuda_sort,
     .scan = ct__cuda_scan,
     .index_offsets = ct__cuda_index_offsets,
-    .conv2d = ct__cuda_conv2d,
+    /* the shape, indexing and counting family (shape.c) */
+    .tri = ct__cuda_tri,
+    .compact = ct__cuda_compact,
+    .take = ct__cuda_take,
+    .searchsorted = ct__cuda_searchsorted,
+    .hist = ct__cuda_hist,
+    .isclose = ct__cuda_isclose,
+    .conv = ct__cuda_conv,
+    .window = ct__cuda_window,
+    .emb_backward = ct__cuda_emb_backward,
+    .emb_bag = ct__cuda_emb_bag,
+    .trunc_normal = ct__cuda_trunc_normal,
+    /* random distributions and decompositions */
+    .random = ct__cuda_random,
+    .multinomial = ct__cuda_multinomial,
+    .la_inv = ct__cuda_la_inv,
+    .la_solve = ct__cuda_la_solve,
+    .la_det = ct__cuda_la_det,
+    .la_cholesky = ct__cuda_la_cholesky,
+    .la_qr = ct__cuda_la_qr,
+    .la_svd = ct__cuda_la_svd,
+    .la_eigh = ct__cuda_la_eigh,
     /* the infrastructure family's hooks */
     .topk = ct__cuda_topk,
     .index_add_offsets = ct__cuda_index_add_offsets,

@@ -7,8 +7,18 @@
  * log_softmax, as PyTorch's formula does). Everything is computed in
  * float64 (log_probs converted once); the loss and its gradient are returned
  * in log_probs' dtype. The op records the per-sample loss; the reduction is
- * composed of ops (ctorch/def/ctc.def). */
+ * composed of ops (ctorch/def/ctc.def).
+ *
+ * On a GPU (ctc_nll_gpu) the same alpha recursion is composed of GPU ops
+ * in float64, one step of [N, 2 Smax + 1] ops per time step, and autograd
+ * differentiates it: the gradient that gives is the true one,
+ * -exp(lcab + nll - lp); a term exp(lp) - detach(exp(lp)) (zero in value)
+ * over the steps t < input_length adds PyTorch's exp(lp), so the gradient
+ * equals the CPU op's. Unreachable states hold -1e30 instead of -inf (so
+ * that no gradient is NaN); a loss above 1e29 is an impossible alignment,
+ * returned as inf (0 with zero_infinity, gradient 0). */
 #include "nn/ctc_internal.h"
+#include "nn/nn_gpu_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -145,6 +155,149 @@ static int check_lengths(const char *what, const int64_t *v, int64_t n, int64_t 
     return 0;
 }
 
+/* An impossible alignment's log probability stands in for -inf on a GPU. */
+#define CTC_NEG (-1e30)
+
+/* x (float64, on the GPU) filled with v; NULL on error. In the scope. */
+static ct_tensor *full_on(const int64_t *sizes, int nd, double v, ct_device dev) {
+    ct_tensor *t = ct__empty_on(sizes, nd, CT_FLOAT64, dev);
+    if (t && t->numel && ct__cuda->fill(t, v) < 0) {
+        ct_release(t);
+        return NULL;
+    }
+    return t ? ct_autorelease(t) : NULL;
+}
+
+/* host [n] int64/bool data to a tensor on dev, in the scope */
+static ct_tensor *upload(const void *data, const int64_t *sizes, int nd, ct_dtype dt, ct_device dev) {
+    ct_tensor *h = ct__empty(sizes, nd, dt), *d = NULL;
+    if (h) {
+        if (h->numel) memcpy(ct_data_ptr(h), data, (size_t)h->numel * ct_dtype_size(dt));
+        d = ct__nn_on(h, dev);
+        ct_release(h);
+    }
+    return d ? ct_autorelease(d) : NULL;
+}
+
+/* alpha [N, L] shifted k places to the right along s, CTC_NEG (negs)
+ * coming in: alpha(s - k). */
+static ct_tensor *shift_right(ct_tensor *alpha, ct_tensor *negs, int64_t k, int64_t L) {
+    if (L <= k) return negs;
+    ct_tensor *a = ct_narrow(negs, 1, 0, k), *b = a ? ct_narrow(alpha, 1, 0, L - k) : NULL;
+    return b ? ct_cat((const ct_tensor *[]){a, b}, 2, 1) : NULL;
+}
+
+/* The per-sample loss of lp [T, N, C] on a GPU, composed of differentiable
+ * GPU ops (see the top of the file). Owned result in lp's dtype. */
+static ct_tensor *ctc_nll_gpu(const ct_tensor *lp, const ct_tensor *targets, const int64_t *il, const int64_t *tl,
+                              int64_t blank, bool zero_infinity) {
+    int64_t T = lp->sizes[0], N = lp->sizes[1], C = lp->sizes[2];
+    ct_device dev = lp->storage->device;
+    bool two_d = targets->ndim == 2;
+    ct_tensor *tgh = ct__nn_host(targets, CT_INT64);
+    if (!tgh) return NULL;
+    const int64_t *tv = ct_data_ptr(tgh);
+    int64_t Smax = 0, Tmax = 0, off = 0;
+    for (int64_t b = 0; b < N; b++) {
+        Smax = tl[b] > Smax ? tl[b] : Smax;
+        Tmax = il[b] > Tmax ? il[b] : Tmax;
+    }
+    int64_t L = 2 * Smax + 1, NL = N * L;
+    int64_t *lab = malloc(sizeof(int64_t) * (size_t)(NL + 2 * N + 1));
+    bool *msk = malloc((size_t)(4 * NL + T * N + 3 * N + 1));
+    ct_tensor *r = NULL;
+    if (!lab || !msk) {
+        ct_set_error(CT_ERR_MEMORY, "ctc_loss: out of memory");
+        goto fail;
+    }
+    int64_t *fin = lab + NL;
+    bool *skip = msk, *valid = msk + NL, *init = msk + 2 * NL, *base0 = msk + 3 * NL, *act = msk + 4 * NL;
+    bool *finm = act + T * N, *empty = finm + 2 * N;
+    for (int64_t b = 0; b < N; b++) {
+        const int64_t *tg = tv + (two_d ? b * targets->sizes[1] : off);
+        off += two_d ? 0 : tl[b];
+        for (int64_t k = 0; k < tl[b]; k++)
+            if (tg[k] < 0 || tg[k] >= C || tg[k] == blank) {
+                ct_set_error(CT_ERR_INDEX,
+                             "ctc_loss: target label %lld (batch %lld, position %lld) is out of range [0, %lld) "
+                             "or equal to blank %lld",
+                             (long long)tg[k], (long long)b, (long long)k, (long long)C, (long long)blank);
+                goto fail;
+            }
+        int64_t Lb = 2 * tl[b] + 1;
+        for (int64_t s = 0; s < L; s++) {
+            int64_t i = b * L + s;
+            lab[i] = s < Lb && s % 2 ? tg[s / 2] : blank;
+            valid[i] = s < Lb;
+            skip[i] = s < Lb && skip_from_prev(tg, s);
+            init[i] = il[b] > 0 && (s == 0 || (s == 1 && tl[b] > 0));
+            base0[i] = s == 0; /* input length 0: alpha = 0 at s = 0 only */
+        }
+        fin[2 * b] = tl[b] > 0 ? Lb - 1 : 0;
+        fin[2 * b + 1] = tl[b] > 0 ? Lb - 2 : 0;
+        finm[2 * b] = true;
+        finm[2 * b + 1] = tl[b] > 0;
+        empty[b] = il[b] == 0;
+        for (int64_t t = 0; t < T; t++) act[t * N + b] = t < il[b];
+    }
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *labd = upload(lab, (const int64_t[]){1, N, L}, 3, CT_INT64, dev);
+    ct_tensor *find = upload(fin, (const int64_t[]){N, 2}, 2, CT_INT64, dev);
+    ct_tensor *skipd = upload(skip, (const int64_t[]){N, L}, 2, CT_BOOL, dev);
+    ct_tensor *validd = upload(valid, (const int64_t[]){N, L}, 2, CT_BOOL, dev);
+    ct_tensor *initd = upload(init, (const int64_t[]){N, L}, 2, CT_BOOL, dev);
+    ct_tensor *based = upload(base0, (const int64_t[]){N, L}, 2, CT_BOOL, dev);
+    ct_tensor *actd = upload(act, (const int64_t[]){T, N, 1}, 3, CT_BOOL, dev);
+    ct_tensor *finmd = upload(finm, (const int64_t[]){N, 2}, 2, CT_BOOL, dev);
+    ct_tensor *emptyd = upload(empty, (const int64_t[]){N, 1}, 2, CT_BOOL, dev);
+    ct_tensor *negs = full_on((const int64_t[]){N, L}, 2, CTC_NEG, dev);
+    ct_tensor *zeros = negs ? full_on((const int64_t[]){N, L}, 2, 0.0, dev) : NULL;
+    ct_tensor *neg = ct_wrapped_float(CTC_NEG), *zero = ct_wrapped_float(0.0), *res = NULL;
+    if (!labd || !find || !skipd || !validd || !initd || !based || !actd || !finmd || !emptyd || !zeros) goto out;
+    /* E[t, b, s] = lp[t, b, l'(s)], -inf clamped to CTC_NEG */
+    ct_tensor *lp64 = ct_to_dtype(lp, CT_FLOAT64, false);
+    ct_tensor *li = lp64 ? ct_contiguous(ct_expand(labd, (const int64_t[]){T, N, L}, 3)) : NULL;
+    ct_tensor *E = li ? ct_gather(lp64, 2, li) : NULL;
+    E = E ? ct_clamp_min(E, CTC_NEG) : NULL;
+    ct_tensor *E0 = E ? ct_select(E, 0, 0) : NULL;
+    ct_tensor *alpha = E0 ? ct_where(initd, E0, neg) : NULL;
+    ct_tensor *a0 = alpha ? ct_where(based, zeros, negs) : NULL;
+    alpha = a0 ? ct_where(emptyd, a0, alpha) : NULL;
+    for (int64_t t = 1; alpha && t < Tmax; t++) {
+        ct_tensor *a1 = shift_right(alpha, negs, 1, L), *a2 = a1 ? shift_right(alpha, negs, 2, L) : NULL;
+        a2 = a2 ? ct_where(skipd, a2, neg) : NULL;
+        ct_tensor *st = a1 && a2 ? ct_stack((const ct_tensor *[]){alpha, a1, a2}, 3, 0) : NULL;
+        ct_tensor *nw = st ? ct_logsumexp(st, (const int[]){0}, 1, false) : NULL;
+        ct_tensor *Et = nw ? ct_select(E, 0, t) : NULL;
+        nw = Et ? ct_add(nw, Et) : NULL;
+        nw = nw ? ct_where(validd, nw, neg) : NULL;
+        ct_tensor *at = nw ? ct_select(actd, 0, t) : NULL;
+        alpha = at ? ct_where(at, nw, alpha) : NULL;
+    }
+    ct_tensor *ends = alpha ? ct_gather(alpha, 1, find) : NULL;
+    ends = ends ? ct_where(finmd, ends, neg) : NULL;
+    ct_tensor *nll = ends ? ct_logsumexp(ends, (const int[]){1}, 1, false) : NULL;
+    nll = nll ? ct_neg(nll) : NULL;
+    /* PyTorch's exp(lp) term of the gradient (zero in value) */
+    ct_tensor *e = nll ? ct_exp(lp64) : NULL;
+    ct_tensor *ed = e ? ct_detach(e) : NULL;
+    ct_tensor *ex = ed ? ct_sub(e, ed) : NULL;
+    ex = ex ? ct_where(actd, ex, zero) : NULL;
+    ex = ex ? ct_sum_dims(ex, (const int[]){0, 2}, 2, false, -1) : NULL;
+    nll = ex ? ct_add(nll, ex) : NULL;
+    ct_tensor *bad = nll ? ct_gt_scalar(nll, 1e29) : NULL;
+    nll = bad ? ct_masked_fill(nll, bad, zero_infinity ? 0.0 : INFINITY) : NULL;
+    nll = nll ? ct_to_dtype(nll, lp->dtype, false) : NULL;
+    if (nll) res = ct_keep(nll);
+out:
+    ct_scope_end(sc);
+    r = res;
+fail:
+    free(lab), free(msk);
+    ct_release(tgh);
+    return r;
+}
+
 /* The per-sample loss of lp [T, N, C] (recorded); owned result. */
 static ct_tensor *ctc_nll(const ct_tensor *lp, const ct_tensor *targets, const int64_t *il, const int64_t *tl,
                           int64_t blank, bool zero_infinity) {
@@ -218,7 +371,7 @@ ct_tensor *ct_ctc_loss(const ct_tensor *log_probs, const ct_tensor *targets, con
                        int64_t blank, int reduction, bool zero_infinity) {
     if (!log_probs || !targets)
         return CT_FAIL(CT_ERR_VALUE, "ctc_loss: log_probs and targets must not be NULL");
-    if (ct__require_cpu("ctc_loss", log_probs) < 0 || ct__require_cpu("ctc_loss", targets) < 0) return NULL;
+    if (ct__on_cpu(log_probs) && ct__nn_check_dev("ctc_loss", log_probs, targets) < 0) return NULL;
     if (reduction < CT_REDUCTION_NONE || reduction > CT_REDUCTION_SUM)
         return CT_FAIL(CT_ERR_VALUE, "%d is not a valid value for reduction", reduction);
     if (log_probs->dtype != CT_FLOAT32 && log_probs->dtype != CT_FLOAT64)
@@ -274,7 +427,10 @@ ct_tensor *ct_ctc_loss(const ct_tensor *log_probs, const ct_tensor *targets, con
     ct_scope sc = ct_scope_begin();
     ct_tensor *lp = unbatched ? ct_unsqueeze(log_probs, 1) : (ct_tensor *)log_probs;
     ct_tensor *tg = unbatched ? ct_unsqueeze(targets, 0) : (ct_tensor *)targets;
-    ct_tensor *r = NULL, *nll = lp && tg ? ctc_nll(lp, tg, input_lengths, target_lengths, blank, zero_infinity) : NULL;
+    ct_tensor *r = NULL, *nll = NULL;
+    if (lp && tg)
+        nll = ct__on_cpu(lp) ? ctc_nll(lp, tg, input_lengths, target_lengths, blank, zero_infinity)
+                             : ctc_nll_gpu(lp, tg, input_lengths, target_lengths, blank, zero_infinity);
     if (nll) {
         ct_autorelease(nll);
         if (reduction == CT_REDUCTION_NONE) {
@@ -290,7 +446,8 @@ ct_tensor *ct_ctc_loss(const ct_tensor *log_probs, const ct_tensor *targets, con
                     else ((double *)ct_data_ptr(tlt))[b] = v;
                 }
                 ct_autorelease(tlt);
-                ct_tensor *q = ct_div(nll, tlt);
+                if (!ct__on_cpu(nll)) tlt = ct_to_device(tlt, nll->storage->device);
+                ct_tensor *q = tlt ? ct_div(nll, tlt) : NULL;
                 r = q ? ct_mean(q) : NULL;
             }
         }

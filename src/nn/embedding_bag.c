@@ -2,9 +2,14 @@
  * (or the rows of a 2-d input), and one kernel that reduces each bag (one
  * thread per range of bags). Besides the output it fills, per entry of the
  * input that falls in a bag, the bag and a factor (what the weight's
- * gradient needs), and the argmax rows of max mode. */
+ * gradient needs), and the argmax rows of max mode.
+ * On a GPU the bag bounds, entry bags and factors come from a host copy of
+ * the indices and offsets (which also checks their ranges) and the bags are
+ * reduced by the emb_bag hook (src/cuda/nn.cu: a thread per (bag, column),
+ * the same loop as here); the record and the backward are the same. */
 #include "ctorch/ctorch.h"
 #include "nn/embpool_internal.h"
+#include "nn/nn_gpu_internal.h"
 
 #include <math.h>
 
@@ -117,7 +122,7 @@ static int bag_bounds(const ct_tensor *indices, const ct_tensor *offsets, bool i
         if (!(bounds = malloc(sizeof(int64_t) * (size_t)(B + 1)))) goto oom;
         for (int64_t b = 0; b <= B; b++) bounds[b] = b * L;
     } else {
-        ct_tensor *off = ct__emb_flat_indices("embedding_bag", offsets);
+        ct_tensor *off = ct__nn_host(offsets, CT_INT64); /* offsets: 1-d, dtype checked */
         if (!off) return -1;
         const int64_t *o = ct_data_ptr(off);
         int64_t no = off->numel;
@@ -157,6 +162,64 @@ oom:
     return -1;
 }
 
+/* The op on a GPU after the checks: flat the indices (on the GPU), bounds
+ * the B + 1 bag bounds (host) of the first ne entries. Returns the output
+ * in the current scope (and *max_indices in max mode). */
+static ct_tensor *bag_gpu(ct_tensor *weight, const ct_tensor *flat, const int64_t *bounds, int64_t B, int64_t ne,
+                          int mode, const ct_tensor *psw, int64_t pad, bool scale_grad_by_freq, double max_norm,
+                          double norm_type, ct_tensor **max_indices) {
+    ct_device dev = weight->storage->device;
+    int64_t num = weight->sizes[0], D = weight->sizes[1], B1 = B + 1;
+    ct_tensor *ent_idx = ct__tensor_new(flat->storage, CT_INT64, &ne, NULL, 1, flat->offset);
+    ct_tensor *h = ent_idx ? ct__nn_host(ent_idx, CT_INT64) : NULL;
+    ct_tensor *bag_h = ct__empty(&ne, 1, CT_INT64), *bnd_h = ct__empty(&B1, 1, CT_INT64);
+    ct_tensor *fac_h = mode == CT_BAG_MAX ? NULL : ct__empty(&ne, 1, weight->dtype);
+    ct_tensor *ent_bag = NULL, *fac = NULL, *bnd = NULL, *wc = NULL, *pc = NULL, *out = NULL, *mit = NULL;
+    if (!h || !bag_h || !bnd_h || (mode != CT_BAG_MAX && !fac_h)) goto fail;
+    const int64_t *idx = ct_data_ptr(h);
+    for (int64_t i = 0; i < ne; i++)
+        if (idx[i] < 0 || idx[i] >= num) {
+            ct_set_error(CT_ERR_INDEX, "embedding_bag: index %lld is out of bounds: %lld, range 0 to %lld",
+                         (long long)i, (long long)idx[i], (long long)num);
+            goto fail;
+        }
+    int64_t *bag = ct_data_ptr(bag_h);
+    memcpy(ct_data_ptr(bnd_h), bounds, sizeof(int64_t) * (size_t)B1);
+    /* the factors as the CPU kernel rounds them: (T)1 / (T)count */
+    for (int64_t b = 0; b < B; b++) {
+        int64_t cnt = 0;
+        for (int64_t i = bounds[b]; i < bounds[b + 1]; i++) bag[i] = b, cnt += idx[i] != pad;
+        bool mean = mode == CT_BAG_MEAN && cnt > 0;
+        for (int64_t i = bounds[b]; fac_h && i < bounds[b + 1]; i++) {
+            if (weight->dtype == CT_FLOAT32)
+                ((float *)ct_data_ptr(fac_h))[i] = idx[i] == pad ? 0.0f : mean ? 1.0f / (float)cnt : 1.0f;
+            else
+                ((double *)ct_data_ptr(fac_h))[i] = idx[i] == pad ? 0.0 : mean ? 1.0 / (double)cnt : 1.0;
+        }
+    }
+    if (!isnan(max_norm) && !ct_embedding_renorm_(weight, ent_idx, max_norm, norm_type)) goto fail;
+    if (fac_h && !(fac = ct__nn_on(fac_h, dev))) goto fail;
+    if (!(ent_bag = ct__nn_on(bag_h, dev)) || !(bnd = ct__nn_on(bnd_h, dev)) || !(wc = ct__contiguous(weight)) ||
+        (psw && !(pc = ct__contiguous(psw))) || !(out = ct__empty_on((const int64_t[]){B, D}, 2, weight->dtype, dev)) ||
+        (mode == CT_BAG_MAX && !(mit = ct__empty_on((const int64_t[]){B, D}, 2, CT_INT64, dev))))
+        goto fail;
+    if (ct__cuda->emb_bag(wc, ent_idx, bnd, pc, mode, pad, out, mit) < 0) goto fail;
+    ct_op_args a = {.i = {num, mode, pad, B}, .b = {scale_grad_by_freq, psw != NULL}};
+    out = ct__nn_record(CT_OP_embedding_bag, out, (const ct_tensor *[]){weight, psw}, 2,
+                        (const ct_tensor *[]){ent_idx, ent_bag, mit ? mit : fac}, 3, &a);
+    if (!out) goto fail;
+    ct_release(ent_idx), ct_release(h), ct_release(bag_h), ct_release(bnd_h), ct_release(fac_h);
+    ct_release(ent_bag), ct_release(fac), ct_release(bnd), ct_release(wc), ct_release(pc);
+    if (max_indices && mit) *max_indices = ct_autorelease(mit);
+    else ct_release(mit);
+    return ct_autorelease(out);
+fail:
+    ct_release(ent_idx), ct_release(h), ct_release(bag_h), ct_release(bnd_h), ct_release(fac_h);
+    ct_release(ent_bag), ct_release(fac), ct_release(bnd), ct_release(wc), ct_release(pc);
+    ct_release(out), ct_release(mit);
+    return NULL;
+}
+
 ct_tensor *ct_embedding_bag(ct_tensor *weight, const ct_tensor *indices, const ct_tensor *offsets, int mode,
                             const ct_tensor *per_sample_weights, bool include_last_offset, int64_t padding_idx,
                             double max_norm, double norm_type, bool scale_grad_by_freq, bool sparse,
@@ -165,8 +228,8 @@ ct_tensor *ct_embedding_bag(ct_tensor *weight, const ct_tensor *indices, const c
     const ct_tensor *psw = per_sample_weights;
     if (max_indices) *max_indices = NULL;
     if (!weight || !indices) return CT_FAIL(CT_ERR_VALUE, "%s: weight and indices must not be NULL", op);
-    if (ct__require_cpu(op, weight) < 0 || ct__require_cpu(op, indices) < 0 ||
-        (offsets && ct__require_cpu(op, offsets) < 0) || (psw && ct__require_cpu(op, psw) < 0))
+    if (ct__nn_check_dev(op, weight, indices) < 0 || ct__nn_check_dev(op, weight, offsets) < 0 ||
+        ct__nn_check_dev(op, weight, psw) < 0)
         return NULL;
     if (!check_args(weight, indices, offsets, mode, psw, padding_idx, scale_grad_by_freq, sparse)) return NULL;
     int64_t num = weight->sizes[0], D = weight->sizes[1];
@@ -179,6 +242,12 @@ ct_tensor *ct_embedding_bag(ct_tensor *weight, const ct_tensor *indices, const c
         return NULL;
     }
     int64_t ne = B ? bounds[B] : 0; /* the entries in a bag: a prefix of the input */
+    if (!ct__on_cpu(weight)) {
+        ct_tensor *out = bag_gpu(weight, flat, bounds, B, ne, mode, psw, pad, scale_grad_by_freq, max_norm,
+                                 norm_type, max_indices);
+        free(bounds), ct_release(flat);
+        return out;
+    }
     const int64_t *idx = ct_data_ptr(flat);
     for (int64_t i = 0; i < ne; i++)
         if (idx[i] < 0 || idx[i] >= num) {

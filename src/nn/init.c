@@ -200,7 +200,6 @@ static double erfinv_d(double y) ERFINV_BODY(double, erf, exp, log, sqrt, copysi
 
 /* t = erfinv(t) elementwise, t floating. Returns 0 or -1. */
 static int erfinv_inplace(ct_tensor *t) {
-    if (ct__require_cpu("trunc_normal_", t) < 0) return -1;
     ct_scope sc = ct_scope_begin();
     int rc = -1;
     ct_dtype work = t->dtype == CT_FLOAT64 ? CT_FLOAT64 : CT_FLOAT32;
@@ -229,6 +228,20 @@ ct_tensor *ct_init_trunc_normal_(ct_tensor *t, double mean, double std, double a
     double u = (1. + erf((b - mean) / std / sqrt(2.))) / 2.;
     ct_grad_mode gm = ct_no_grad_begin();
     ct_scope sc = ct_scope_begin();
+    if (!ct__on_cpu(t)) {
+        /* on a GPU: Philox uniform draws, then one kernel for erfinv, the
+         * affine map and the clamp (in a float32/float64 contiguous work
+         * tensor when t is another dtype or strided) */
+        ct_dtype work = t->dtype == CT_FLOAT64 ? CT_FLOAT64 : CT_FLOAT32;
+        bool direct = t->dtype == work && ct_is_contiguous(t);
+        ct_tensor *w = direct ? t : ct_empty_device(t->sizes, t->ndim, work, t->storage->device);
+        bool ok = w && ct_uniform_(w, 2 * l - 1, 2 * u - 1, g) &&
+                  ct__cuda->trunc_normal(w, mean, std, a, b) == 0 && (direct || ct_copy_(t, w));
+        if (ok && direct) ct_bump_version(t);
+        ct_scope_end(sc);
+        ct_grad_mode_end(gm);
+        return ok ? t : NULL;
+    }
     bool ok = ct_uniform_(t, 2 * l - 1, 2 * u - 1, g) && erfinv_inplace(t) == 0 &&
               ct_mul_(t, ct_wrapped_float(std * sqrt(2.))) && ct_add_(t, ct_wrapped_float(mean)) &&
               ct_clamp_(t, &a, &b);

@@ -5,6 +5,7 @@
  * and hands it to the caller's scope. TRY stops at the first failed step;
  * the error of that step stands. */
 #include "nn/nn_internal.h"
+#include "nn/nn_gpu_internal.h"
 
 #include <math.h>
 
@@ -281,8 +282,8 @@ ct_tensor *ct_gaussian_nll_loss(const ct_tensor *x, const ct_tensor *target, con
     }
     if (reduction < CT_REDUCTION_NONE || reduction > CT_REDUCTION_SUM)
         return CT_FAIL(CT_ERR_VALUE, "%d is not valid", reduction);
-    if (ct__require_cpu("gaussian_nll_loss", var) < 0) return NULL;
-    ct_tensor *vc = ct__contiguous(var);
+    /* the sign check reads var on the host (a copy from a GPU) */
+    ct_tensor *vc = ct__on_cpu(var) ? ct__contiguous(var) : ct__nn_host(var, var->dtype);
     if (!vc) return NULL;
     bool negative = false;
     size_t es = ct_dtype_size(vc->dtype);
@@ -327,13 +328,15 @@ static int margin_input_check(const ct_tensor *x) {
     return 0;
 }
 
-/* Contiguous int64 copy of target's values (owned) after the dtype check. */
-static ct_tensor *long_target(const char *op, const ct_tensor *target) {
+/* Contiguous int64 CPU copy of target's values (owned) after the dtype
+ * and device checks: the values are checked (and for multilabel turned
+ * into index tables) on the host, also for tensors on a GPU. */
+static ct_tensor *long_target(const char *op, const ct_tensor *x, const ct_tensor *target) {
     if (target->dtype != CT_INT64)
         return CT_FAIL(CT_ERR_RUNTIME, "expected scalar type Long but found %s",
                        type_name(target->dtype));
-    if (ct__require_cpu(op, target) < 0) return NULL;
-    return ct__contiguous(target);
+    if (ct__nn_check_dev(op, x, target) < 0) return NULL;
+    return ct__on_cpu(target) ? ct__contiguous(target) : ct__nn_host(target, CT_INT64);
 }
 
 ct_tensor *ct_multi_margin_loss(const ct_tensor *x, const ct_tensor *target, int64_t p,
@@ -349,7 +352,7 @@ ct_tensor *ct_multi_margin_loss(const ct_tensor *x, const ct_tensor *target, int
     if (weight && (weight->ndim > 1 || weight->numel != dim))
         return CT_FAIL(CT_ERR_RUNTIME, "inconsistent weight size, expected %lld but got %s",
                        (long long)dim, ct__shp(weight));
-    ct_tensor *tc = long_target(op, target);
+    ct_tensor *tc = long_target(op, x, target);
     if (!tc) return NULL;
     const int64_t *tv = ct_data_ptr(tc);
     for (int64_t i = 0; i < nframe; i++)
@@ -360,8 +363,8 @@ ct_tensor *ct_multi_margin_loss(const ct_tensor *x, const ct_tensor *target, int
     ct_scope sc = ct_scope_begin();
     ct_tensor *r = NULL, *x2, *t2, *t1, *xy, *z, *oh, *m;
     TRY(x2 = ct_reshape(x, (const int64_t[]){nframe, dim}, 2));
-    TRY(t1 = ct_reshape(tc, (const int64_t[]){nframe}, 1));
-    TRY(t2 = ct_reshape(tc, (const int64_t[]){nframe, 1}, 2));
+    TRY(t1 = ct_reshape(target, (const int64_t[]){nframe}, 1));
+    TRY(t2 = ct_reshape(target, (const int64_t[]){nframe, 1}, 2));
     /* z = max(0, margin - x[y] + x[d]) (^2), * weight[y], 0 at d == y */
     TRY(xy = ct_gather(x2, 1, t2));
     TRY(xy = ct_neg(xy));
@@ -406,7 +409,7 @@ ct_tensor *ct_multilabel_margin_loss(const ct_tensor *x, const ct_tensor *target
             return CT_FAIL(CT_ERR_RUNTIME, "inconsistent size %s for argument #2 'target'",
                            ct__shp(target));
     }
-    ct_tensor *tc = long_target(op, target);
+    ct_tensor *tc = long_target(op, x, target);
     if (!tc) return NULL;
     const int64_t *tv = ct_data_ptr(tc);
     int64_t n = nframe * dim;
@@ -445,6 +448,10 @@ ct_tensor *ct_multilabel_margin_loss(const ct_tensor *x, const ct_tensor *target
     if (mt) memcpy(ct_data_ptr(mt), off, (size_t)(n * dim)), ct_autorelease(mt);
     free(idx), free(off), free(is_t);
     TRY(it && mt);
+    if (!ct__on_cpu(x)) { /* the tables move to x's GPU */
+        TRY(it = ct_to_device(it, x->storage->device));
+        TRY(mt = ct_to_device(mt, x->storage->device));
+    }
     /* z[n, j, k] = max(0, 1 - x[n, y_j] + x[n, k]) where (j, k) counts */
     TRY(x2 = ct_reshape(x, (const int64_t[]){nframe, dim}, 2));
     TRY(xt = ct_gather(x2, 1, it));

@@ -3,6 +3,7 @@
  * (an einsum). The composed ops open a scope, keep their result and hand it
  * to the caller's scope; their parts record themselves for autograd. */
 #include "nn/nn_internal.h"
+#include "nn/nn_gpu_internal.h"
 
 #include "ctorch/nn_extra.h"
 
@@ -97,12 +98,13 @@ ct_tensor *ct_one_hot(const ct_tensor *x, int64_t num_classes) {
     if (x->ndim + 1 > CT_MAX_DIMS)
         return CT_FAIL(CT_ERR_RUNTIME, "one_hot: input of %d dimensions has no room for the classes",
                        x->ndim);
-    if (ct__require_cpu("one_hot", x) < 0) return NULL;
     int64_t sizes[CT_MAX_DIMS];
     for (int i = 0; i < x->ndim; i++) sizes[i] = x->sizes[i];
     if (x->numel == 0 && num_classes <= 0)
         return CT_FAIL(CT_ERR_RUNTIME, "Can not infer total number of classes from empty tensor.");
-    ct_tensor *xc = ct__contiguous(x);
+    /* the values are checked on the host (a copy from a GPU, where the
+     * result is zeros with ones scattered along the last dim) */
+    ct_tensor *xc = ct__on_cpu(x) ? ct__contiguous(x) : ct__nn_host(x, CT_INT64);
     if (!xc) return NULL;
     const int64_t *v = ct_data_ptr(xc);
     int64_t n = x->numel, lo = 0, hi = 0;
@@ -119,6 +121,17 @@ ct_tensor *ct_one_hot(const ct_tensor *x, int64_t num_classes) {
         return CT_FAIL(CT_ERR_RUNTIME, "%s", err);
     }
     sizes[x->ndim] = num_classes;
+    if (!ct__on_cpu(x)) {
+        ct_release(xc);
+        ct_tensor *z = ct__nn_zeros_on(sizes, x->ndim + 1, CT_INT64, x->storage->device), *r = NULL;
+        if (!z || n == 0) return z ? ct_autorelease(z) : NULL;
+        ct_scope sc = ct_scope_begin();
+        ct_tensor *xi = ct_unsqueeze(x, -1);
+        if (xi && ct_scatter_value_(z, -1, xi, 1)) r = z;
+        ct_scope_end(sc);
+        if (!r) ct_release(z);
+        return r ? ct_autorelease(r) : NULL;
+    }
     ct_tensor *y = ct__empty(sizes, x->ndim + 1, CT_INT64);
     if (y) {
         int64_t *o = ct_data_ptr(y);
@@ -162,6 +175,44 @@ ct_tensor *ct_one_hot(const ct_tensor *x, int64_t num_classes) {
 UNPOOL(unpool_f32, float)
 UNPOOL(unpool_f64, double)
 
+/* max_unpool2d on a GPU (arguments checked): the indices are checked on a
+ * host copy, then the values are scattered into zeros along the flattened
+ * plane (ct_scatter: differentiable, its backward a gather). Where an
+ * index repeats within a plane, which value lands is unspecified, as in
+ * PyTorch's CUDA kernel. */
+static ct_tensor *max_unpool2d_gpu(const ct_tensor *x, const ct_tensor *indices, int64_t OH, int64_t OW) {
+    int nd = x->ndim;
+    int64_t sizes[4], hw = x->sizes[nd - 2] * x->sizes[nd - 1], ohw = OH * OW;
+    int64_t np = hw ? x->numel / hw : 0;
+    for (int i = 0; i < nd - 2; i++) sizes[i] = x->sizes[i];
+    sizes[nd - 2] = OH, sizes[nd - 1] = OW;
+    ct_tensor *h = ct__nn_host(indices, CT_INT64);
+    if (!h) return NULL;
+    const int64_t *iv = ct_data_ptr(h);
+    int64_t bad = 0;
+    bool any = false;
+    for (int64_t k = 0; ohw && k < h->numel; k++) /* the last one, as PyTorch reports it */
+        if (iv[k] < 0 || iv[k] >= ohw) bad = iv[k], any = true;
+    ct_release(h);
+    if (any)
+        return CT_FAIL(CT_ERR_RUNTIME, "Found an invalid max index: %lld (output volumes are of size %lldx%lld)",
+                       (long long)bad, (long long)OH, (long long)OW);
+    ct_tensor *z = ct__nn_zeros_on((const int64_t[]){np, ohw}, 2, x->dtype, x->storage->device), *r = NULL;
+    if (!z) return NULL;
+    ct_scope sc = ct_scope_begin();
+    ct_autorelease(z);
+    ct_tensor *y = z;
+    if (np && ohw) {
+        ct_tensor *x2 = ct_reshape(x, (const int64_t[]){np, hw}, 2);
+        ct_tensor *i2 = x2 ? ct_reshape(indices, (const int64_t[]){np, hw}, 2) : NULL;
+        y = i2 ? ct_scatter(z, 1, i2, x2) : NULL;
+    }
+    y = y ? ct_reshape(y, sizes, nd) : NULL;
+    if (y) r = ct_keep(y);
+    ct_scope_end(sc);
+    return r ? ct_autorelease(r) : NULL;
+}
+
 ct_tensor *ct_max_unpool2d(const ct_tensor *x, const ct_tensor *indices,
                            const int64_t output_size[2]) {
     const char *op = "max_unpool2d";
@@ -191,7 +242,8 @@ ct_tensor *ct_max_unpool2d(const ct_tensor *x, const ct_tensor *indices,
                        (long long)OH, (long long)OW);
     if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64)
         return CT_FAIL(CT_ERR_RUNTIME, "\"%s\" not implemented for '%s'", op, type_name(x->dtype));
-    if (ct__require_cpu(op, x) < 0 || ct__require_cpu(op, indices) < 0) return NULL;
+    if (ct__nn_check_dev(op, x, indices) < 0) return NULL;
+    if (!ct__on_cpu(x)) return max_unpool2d_gpu(x, indices, OH, OW);
     int nd = x->ndim;
     int64_t sizes[4];
     for (int i = 0; i < nd - 2; i++) sizes[i] = x->sizes[i];

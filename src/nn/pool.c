@@ -1,19 +1,12 @@
 /* max_pool2d, avg_pool2d, adaptive_avg_pool2d: checks and shapes (PyTorch's
- * pooling_output_shape); kernels in src/kernels/cpu/pool.c. */
-#include "nn/nn_internal.h"
+ * pooling_output_shape); kernels in src/kernels/cpu/pool.c, on a GPU
+ * src/cuda/pool.cu (ct__cuda->window). */
+#include "nn/pool_internal.h"
 
 static const char *type_name(ct_dtype dt) {
     static const char *const names[CT_NUM_DTYPES] = {
         "Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float", "Double"};
     return (unsigned)dt < CT_NUM_DTYPES ? names[dt] : "?";
-}
-
-static int64_t pool_out(int64_t in, int64_t k, int64_t p, int64_t s, int64_t d, bool ceil_mode) {
-    int64_t num = in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0);
-    int64_t q = num >= 0 ? num / s : -((-num + s - 1) / s);
-    int64_t out = q + 1;
-    if (ceil_mode && (out - 1) * s >= in + p) out--;
-    return out;
 }
 
 static int input_check(const char *op, const ct_tensor *x) {
@@ -63,8 +56,8 @@ static int window(const char *op, const ct_tensor *x, const int64_t k[2], const 
     g->W = x->sizes[x->ndim - 1];
     g->kh = k[0], g->kw = k[1], g->sh = s[0], g->sw = s[1];
     g->ph = p[0], g->pw = p[1], g->dh = d[0], g->dw = d[1];
-    g->OH = pool_out(g->H, k[0], p[0], s[0], d[0], ceil_mode);
-    g->OW = pool_out(g->W, k[1], p[1], s[1], d[1], ceil_mode);
+    g->OH = ct_pool_out_size(g->H, k[0], p[0], s[0], d[0], ceil_mode);
+    g->OW = ct_pool_out_size(g->W, k[1], p[1], s[1], d[1], ceil_mode);
     if (g->OH < 1 || g->OW < 1) {
         int64_t C = x->sizes[x->ndim - 3];
         ct_set_error(CT_ERR_RUNTIME,
@@ -83,7 +76,7 @@ static ct_tensor *pooled_empty(const ct_tensor *x, int64_t OH, int64_t OW, ct_dt
     for (int i = 0; i < x->ndim - 2; i++) sizes[i] = x->sizes[i];
     sizes[x->ndim - 2] = OH;
     sizes[x->ndim - 1] = OW;
-    return ct__empty(sizes, x->ndim, dt);
+    return ct__empty_on(sizes, x->ndim, dt, x->storage->device);
 }
 
 static int64_t at(const int64_t *a, int i, int64_t dflt) { return a ? a[i] : dflt; }
@@ -91,7 +84,6 @@ static int64_t at(const int64_t *a, int i, int64_t dflt) { return a ? a[i] : dfl
 ct_tensor *ct_max_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const int64_t stride[2],
                          const int64_t padding[2], const int64_t dilation[2], bool ceil_mode,
                          ct_tensor **indices) {
-    if (ct__require_cpu("max_pool2d", x) < 0) return NULL;
     if (indices) *indices = NULL;
     int64_t k[2] = {kernel_size[0], kernel_size[1]};
     int64_t s[2] = {at(stride, 0, k[0]), at(stride, 1, k[1])};
@@ -106,9 +98,19 @@ ct_tensor *ct_max_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const
         ct_release(xc), ct_release(out), ct_release(idx);
         return NULL;
     }
-    ct__max_pool2d_kernel(x->dtype, ct_data_ptr(xc), x->numel / (g.H * g.W), &g, ct_data_ptr(out),
-                          ct_data_ptr(idx));
+    int64_t np = x->numel / (g.H * g.W);
+    int rc = 0;
+    if (!ct__on_cpu(x)) {
+        ct_window_op w = ct__window_op2d(CT_WIN_MAX, x->dtype, np, &g);
+        rc = ct__cuda->window(&w, xc, out, idx);
+    } else {
+        ct__max_pool2d_kernel(x->dtype, ct_data_ptr(xc), np, &g, ct_data_ptr(out), ct_data_ptr(idx));
+    }
     ct_release(xc);
+    if (rc < 0) {
+        ct_release(out), ct_release(idx);
+        return NULL;
+    }
     ct_op_args a = {.i = {k[0], k[1], s[0], s[1], p[0], p[1]}, .dims = {d[0], d[1]}, .ndims = 2,
                     .b = {ceil_mode}};
     out = ct__nn_record(CT_OP_max_pool2d, out, (const ct_tensor *[]){x}, 1,
@@ -125,7 +127,6 @@ ct_tensor *ct_max_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const
 ct_tensor *ct_avg_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const int64_t stride[2],
                          const int64_t padding[2], bool ceil_mode, bool count_include_pad,
                          int64_t divisor_override) {
-    if (ct__require_cpu("avg_pool2d", x) < 0) return NULL;
     int64_t k[2] = {kernel_size[0], kernel_size[1]};
     int64_t s[2] = {at(stride, 0, k[0]), at(stride, 1, k[1])};
     int64_t p[2] = {at(padding, 0, 0), at(padding, 1, 0)};
@@ -140,9 +141,21 @@ ct_tensor *ct_avg_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const
         ct_release(xc), ct_release(out);
         return NULL;
     }
-    ct__avg_pool2d_kernel(x->dtype, ct_data_ptr(xc), x->numel / (g.H * g.W), &g,
-                          count_include_pad, divisor_override, ct_data_ptr(out));
+    int64_t np = x->numel / (g.H * g.W);
+    int rc = 0;
+    if (!ct__on_cpu(x)) {
+        ct_window_op w = ct__window_op2d(CT_WIN_AVG, x->dtype, np, &g);
+        w.count_include_pad = count_include_pad, w.divisor = divisor_override;
+        rc = ct__cuda->window(&w, xc, out, NULL);
+    } else {
+        ct__avg_pool2d_kernel(x->dtype, ct_data_ptr(xc), np, &g, count_include_pad,
+                              divisor_override, ct_data_ptr(out));
+    }
     ct_release(xc);
+    if (rc < 0) {
+        ct_release(out);
+        return NULL;
+    }
     ct_op_args a = {.i = {k[0], k[1], s[0], s[1], p[0], p[1]},
                     .f = {(double)divisor_override},
                     .b = {ceil_mode, count_include_pad}};
@@ -151,7 +164,6 @@ ct_tensor *ct_avg_pool2d(const ct_tensor *x, const int64_t kernel_size[2], const
 }
 
 ct_tensor *ct_adaptive_avg_pool2d(const ct_tensor *x, const int64_t output_size[2]) {
-    if (ct__require_cpu("adaptive_avg_pool2d", x) < 0) return NULL;
     if (input_check("adaptive_avg_pool2d", x) < 0) return NULL;
     int64_t OH = output_size[0], OW = output_size[1];
     if (OH < 0 || OW < 0)
@@ -166,10 +178,20 @@ ct_tensor *ct_adaptive_avg_pool2d(const ct_tensor *x, const int64_t output_size[
         ct_release(xc), ct_release(out);
         return NULL;
     }
-    if (out->numel)
-        ct__adaptive_avg_pool2d_kernel(x->dtype, ct_data_ptr(xc), x->numel / (H * W), H, W, OH, OW,
-                                       ct_data_ptr(out));
+    int64_t np = x->numel / (H * W);
+    int rc = 0;
+    if (out->numel && !ct__on_cpu(x)) {
+        ct_window_op w = ct__window_op(CT_WIN_ADAPTIVE_AVG, x->dtype, np, 2, (int64_t[]){H, W},
+                                       (int64_t[]){OH, OW});
+        rc = ct__cuda->window(&w, xc, out, NULL);
+    } else if (out->numel) {
+        ct__adaptive_avg_pool2d_kernel(x->dtype, ct_data_ptr(xc), np, H, W, OH, OW, ct_data_ptr(out));
+    }
     ct_release(xc);
+    if (rc < 0) {
+        ct_release(out);
+        return NULL;
+    }
     ct_op_args a = {.dims = {OH, OW}, .ndims = 2};
     out = ct__nn_record(CT_OP_adaptive_avg_pool2d, out, (const ct_tensor *[]){x}, 1, NULL, 0, &a);
     return out ? ct_autorelease(out) : NULL;
@@ -184,7 +206,6 @@ static bool same_shape(const ct_tensor *a, const ct_tensor *b) {
 
 ct_tensor *ct_max_pool2d_backward(const ct_tensor *grad_out, const ct_tensor *indices,
                                   const int64_t input_hw[2]) {
-    if (ct__require_cpu("max_pool2d_backward", grad_out) < 0) return NULL;
     const char *op = "max_pool2d_backward";
     if (!input_hw) return CT_FAIL(CT_ERR_VALUE, "%s: input_hw is required", op);
     if ((grad_out->ndim != 3 && grad_out->ndim != 4) || !same_shape(grad_out, indices))
@@ -206,13 +227,21 @@ ct_tensor *ct_max_pool2d_backward(const ct_tensor *grad_out, const ct_tensor *in
     for (int i = 0; i < nd - 2; i++) sizes[i] = grad_out->sizes[i];
     sizes[nd - 2] = H, sizes[nd - 1] = W;
     int64_t ohw = grad_out->sizes[nd - 2] * grad_out->sizes[nd - 1];
-    ct_tensor *dx = ct__empty(sizes, nd, grad_out->dtype);
+    ct_tensor *dx = ct__empty_on(sizes, nd, grad_out->dtype, grad_out->storage->device);
     ct_tensor *gc = ct__contiguous(grad_out), *ic = ct__contiguous(indices);
     int rc = dx && gc && ic ? 0 : -1;
     if (rc == 0 && dx->numel > 0) {
         int64_t np = dx->numel / (H * W);
-        if (ct__max_pool2d_backward_kernel(grad_out->dtype, ct_data_ptr(gc), ct_data_ptr(ic), np,
-                                           H * W, ohw, ct_data_ptr(dx)) < 0) {
+        if (!ct__on_cpu(grad_out)) {
+            ct_window_op w = ct__window_op(CT_WIN_MAX_BWD, grad_out->dtype, np, 2,
+                                           (int64_t[]){H, W},
+                                           (int64_t[]){grad_out->sizes[nd - 2], grad_out->sizes[nd - 1]});
+            rc = ct__cuda->window(&w, gc, dx, ic);
+        } else {
+            rc = ct__max_pool2d_backward_kernel(grad_out->dtype, ct_data_ptr(gc), ct_data_ptr(ic), np,
+                                                H * W, ohw, ct_data_ptr(dx)) < 0 ? 1 : 0;
+        }
+        if (rc == 1) {
             ct_set_error(CT_ERR_INDEX, "%s: an index of %s is out of range for %lld x %lld planes",
                          op, ct__shp(indices), (long long)H, (long long)W);
             rc = -1;

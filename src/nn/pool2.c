@@ -1,8 +1,8 @@
 /* adaptive_max_pool2d: checks, shapes (adaptive_max_pool1d is in pool1d.c)
- * and the kernel over contiguous planes [np][H][W]. The gradient is
+ * and the kernel over contiguous planes [np][H][W] (on a GPU: src/cuda/pool.cu). The gradient is
  * max_pool2d_backward: the indices share its format (flat h*W+w per plane). */
 #include "ctorch/ctorch.h"
-#include "nn/nn_internal.h"
+#include "nn/pool_internal.h"
 
 #include <math.h>
 
@@ -26,9 +26,10 @@ static const char *type_name(ct_dtype dt) {
             T *op = os + p * L;                                                          \
             int64_t *ip = idx + p * L;                                                   \
             for (int64_t i = 0; i < OH; i++) {                                           \
-                int64_t h0 = i * H / OH, h1 = ((i + 1) * H + OH - 1) / OH;               \
+                int64_t h0, h1, w0, w1;                                                  \
+                ct_win_adaptive(i, H, OH, &h0, &h1);                                     \
                 for (int64_t j = 0; j < OW; j++) {                                       \
-                    int64_t w0 = j * W / OW, w1 = ((j + 1) * W + OW - 1) / OW;           \
+                    ct_win_adaptive(j, W, OW, &w0, &w1);                                 \
                     T m = -(T)INFINITY;                                                  \
                     int64_t mi = h0 * W + w0;                                            \
                     for (int64_t h = h0; h < h1; h++)                                    \
@@ -55,7 +56,6 @@ ct_tensor *ct_adaptive_max_pool2d(const ct_tensor *x, const int64_t output_size[
     const char *op = "adaptive_max_pool2d";
     if (indices) *indices = NULL;
     if (!x || !output_size) return CT_FAIL(CT_ERR_VALUE, "%s: input and output_size must not be NULL", op);
-    if (ct__require_cpu(op, x) < 0) return NULL;
     if (x->ndim != 3 && x->ndim != 4)
         return CT_FAIL(CT_ERR_RUNTIME, "%s(): Expected 3D or 4D tensor, but got: %s", op, ct__shp(x));
     for (int d = x->ndim - 3; d < x->ndim; d++)
@@ -77,15 +77,26 @@ ct_tensor *ct_adaptive_max_pool2d(const ct_tensor *x, const int64_t output_size[
     for (int i = 0; i < nd - 2; i++) sizes[i] = x->sizes[i];
     sizes[nd - 2] = OH, sizes[nd - 1] = OW;
     ct_tensor *xc = ct__contiguous(x);
-    ct_tensor *out = ct__empty(sizes, nd, x->dtype), *idx = ct__empty(sizes, nd, CT_INT64);
+    ct_device dev = x->storage->device;
+    ct_tensor *out = ct__empty_on(sizes, nd, x->dtype, dev), *idx = ct__empty_on(sizes, nd, CT_INT64, dev);
     if (!xc || !out || !idx) {
         ct_release(xc), ct_release(out), ct_release(idx);
         return NULL;
     }
-    if (out->numel)
-        adaptive_max_kernel(x->dtype, ct_data_ptr(xc), x->numel / (H * W), H, W, OH, OW, ct_data_ptr(out),
-                            ct_data_ptr(idx));
+    int64_t np = x->numel / (H * W);
+    int rc = 0;
+    if (out->numel && !ct__on_cpu(x)) {
+        ct_window_op w = ct__window_op(CT_WIN_ADAPTIVE_MAX, x->dtype, np, 2, (int64_t[]){H, W},
+                                       (int64_t[]){OH, OW});
+        rc = ct__cuda->window(&w, xc, out, idx);
+    } else if (out->numel) {
+        adaptive_max_kernel(x->dtype, ct_data_ptr(xc), np, H, W, OH, OW, ct_data_ptr(out), ct_data_ptr(idx));
+    }
     ct_release(xc);
+    if (rc < 0) {
+        ct_release(out), ct_release(idx);
+        return NULL;
+    }
     ct_op_args a = {.dims = {OH, OW}, .ndims = 2};
     out = ct__nn_record(CT_OP_adaptive_max_pool2d, out, (const ct_tensor *[]){x}, 1, (const ct_tensor *[]){idx},
                         1, &a);

@@ -11,8 +11,15 @@
  * the end. Versus the same layer composed of ops (about 12 nodes, as many
  * allocations and a view-scatter of the whole gi per step) this is what
  * makes the layer as fast as PyTorch's (issue 5). The derivative with
- * create_graph is written with differentiable ops (derivatives_rnn.c). */
+ * create_graph is written with differentiable ops (derivatives_rnn.c).
+ *
+ * On a GPU the layer is composed per step of GPU ops (layer_composed: one
+ * linear for the hidden projection, the gate ops, a cat for the rows that
+ * do not take a step); autograd records those ops, so gradients of any
+ * order follow. Every op it uses runs on the GPU (cuBLAS gemms through
+ * linear, the pointwise kernel for the gates). */
 #include "nn/rnn_internal.h"
+#include "nn/nn_gpu_internal.h"
 #include "kernels/cpu/blas.h"
 
 #include "ctorch/reduce.h"
@@ -47,7 +54,7 @@ static int check_args(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h0
     const char *names[6] = {"gi", "h0", "c0", "w_hh", "b_hh", "w_hr"};
     for (int k = 0; k < 6; k++) {
         if (!all[k]) continue;
-        if (ct__require_cpu(f, all[k]) < 0) return -1;
+        if (ct__nn_check_dev(f, gi, all[k]) < 0) return -1;
         if (all[k]->dtype != gi->dtype) {
             ct_set_error(CT_ERR_RUNTIME, "%s: expected %s to have dtype %s (gi's), but got %s", f, names[k],
                          ct_dtype_name(gi->dtype), ct_dtype_name(all[k]->dtype));
@@ -182,6 +189,98 @@ done:
     return rc;
 }
 
+/* One step of the composed layer on rows [0, gi.size(0)) of h (and c):
+ * h' (and c') from gi [Bt, G*H], as rnn.c's composed cells. In the scope. */
+static int composed_step(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h, const ct_tensor *c,
+                         const ct_tensor *w_hh, const ct_tensor *b_hh, const ct_tensor *w_hr, ct_tensor **h_out,
+                         ct_tensor **c_out) {
+    ct_tensor *gh = ct_linear(h, w_hh, b_hh);
+    if (!gh) return -1;
+    if (mode == CT_RNN_TANH || mode == CT_RNN_RELU) {
+        ct_tensor *s = ct_add(gi, gh);
+        *h_out = s ? (mode == CT_RNN_TANH ? ct_tanh(s) : ct_relu(s)) : NULL;
+        return *h_out ? 0 : -1;
+    }
+    if (mode == CT_RNN_LSTM) {
+        ct_tensor *gates = ct_add(gi, gh), *q[4];
+        if (!gates || ct_chunk(gates, 4, 1, q, 4) != 4) return -1;
+        ct_tensor *i = ct_sigmoid(q[0]), *f = ct_sigmoid(q[1]), *g = ct_tanh(q[2]), *o = ct_sigmoid(q[3]);
+        if (!i || !f || !g || !o) return -1;
+        ct_tensor *fc = ct_mul(f, c), *ig = ct_mul(i, g);
+        ct_tensor *c2 = fc && ig ? ct_add(fc, ig) : NULL;
+        ct_tensor *tc = c2 ? ct_tanh(c2) : NULL;
+        ct_tensor *h2 = tc ? ct_mul(o, tc) : NULL;
+        if (h2 && w_hr) h2 = ct_linear(h2, w_hr, NULL);
+        if (!h2) return -1;
+        *h_out = h2;
+        *c_out = c2;
+        return 0;
+    }
+    ct_tensor *a[3], *b[3];
+    if (ct_chunk(gi, 3, 1, a, 3) != 3 || ct_chunk(gh, 3, 1, b, 3) != 3) return -1;
+    ct_tensor *sr = ct_add(a[0], b[0]), *sz = ct_add(a[1], b[1]);
+    ct_tensor *r = sr ? ct_sigmoid(sr) : NULL, *z = sz ? ct_sigmoid(sz) : NULL;
+    if (!r || !z) return -1;
+    ct_tensor *rn = ct_mul(r, b[2]);
+    ct_tensor *sn = rn ? ct_add(a[2], rn) : NULL;
+    ct_tensor *nn = sn ? ct_tanh(sn) : NULL;
+    ct_tensor *d = nn ? ct_sub(h, nn) : NULL;
+    ct_tensor *zd = d ? ct_mul(z, d) : NULL;
+    *h_out = zd ? ct_add(nn, zd) : NULL;
+    return *h_out ? 0 : -1;
+}
+
+/* rows [0, Bt) of x replaced by top (x [B, n]); x itself when Bt == B */
+static ct_tensor *with_rows(ct_tensor *top, const ct_tensor *x, int64_t Bt) {
+    int64_t B = x->sizes[0];
+    if (Bt == B) return top;
+    ct_tensor *rest = ct_narrow(x, 0, Bt, B - Bt);
+    return rest ? ct_cat((const ct_tensor *[]){top, rest}, 2, 0) : NULL;
+}
+
+/* The layer on a GPU (checked): composed steps, recorded op by op.
+ * Results in the current scope. */
+static int layer_composed(ct_rnn_mode mode, bool reverse, const ct_tensor *gi, const ct_tensor *h0,
+                          const ct_tensor *c0, const ct_tensor *w_hh, const ct_tensor *b_hh, const ct_tensor *w_hr,
+                          const int64_t *bs, ct_tensor **hs_out, ct_tensor **cn_out) {
+    int64_t T = gi->sizes[0], B = gi->sizes[1];
+    bool lstm = mode == CT_RNN_LSTM;
+    ct_tensor **hs = malloc(sizeof *hs * (size_t)T);
+    if (!hs) {
+        ct_set_error(CT_ERR_MEMORY, "%s: out of memory", op_name(mode));
+        return -1;
+    }
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *h = (ct_tensor *)h0, *c = (ct_tensor *)c0, *out = NULL;
+    int rc = -1;
+    for (int64_t s = 0; s < T; s++) {
+        int64_t t = reverse ? T - 1 - s : s, Bt = bs ? bs[t] : B;
+        if (Bt > 0) {
+            ct_tensor *g = ct_select(gi, 0, t), *h2 = NULL, *c2 = NULL;
+            ct_tensor *hb = g && Bt < B ? ct_narrow(h, 0, 0, Bt) : h;
+            ct_tensor *cb = lstm && g && Bt < B ? ct_narrow(c, 0, 0, Bt) : c;
+            if (g && Bt < B) g = ct_narrow(g, 0, 0, Bt);
+            if (!g || !hb || (lstm && !cb) || composed_step(mode, g, hb, cb, w_hh, b_hh, w_hr, &h2, &c2) < 0)
+                goto done;
+            if (!(h = with_rows(h2, h, Bt)) || (lstm && !(c = with_rows(c2, c, Bt)))) goto done;
+        }
+        hs[t] = h;
+    }
+    if (!(out = ct_stack((const ct_tensor *const *)hs, (int)T, 0))) goto done;
+    ct_keep(out);
+    if (lstm) ct_keep(c);
+    rc = 0;
+done:
+    ct_scope_end(sc);
+    free(hs);
+    if (rc < 0) return -1;
+    *hs_out = ct_autorelease(out);
+    if (lstm && cn_out) *cn_out = ct_autorelease(c);
+    else if (lstm) ct_release(c);
+    else if (cn_out) *cn_out = NULL;
+    return 0;
+}
+
 /* Checks, forward, record. args: i[0] mode, b[0] reverse, b[1] has b_hh,
  * b[2] has w_hr, b[3] has batch_sizes. Inputs {gi, h0, c0 (NULL but for
  * LSTM), w_hh, b_hh (may be NULL), w_hr (may be NULL)}, extra {c_n (LSTM:
@@ -192,6 +291,7 @@ static int layer(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h0, con
                  bool reverse, ct_tensor **hs_out, ct_tensor **cn_out) {
     if (check_args(mode, gi, h0, c0, w_hh, b_hh, w_hr, batch_sizes) < 0) return -1;
     if (mode != CT_RNN_LSTM) c0 = NULL;
+    if (!ct__on_cpu(gi)) return layer_composed(mode, reverse, gi, h0, c0, w_hh, b_hh, w_hr, batch_sizes, hs_out, cn_out);
     ct_tensor *hs, *cn, *ws, *hp, *bst = NULL;
     if (layer_forward(mode, reverse, gi, h0, c0, w_hh, b_hh, w_hr, batch_sizes, &hs, &cn, &ws, &hp) < 0) return -1;
     const ct_tensor *in[6] = {gi, h0, c0, w_hh, b_hh, w_hr};

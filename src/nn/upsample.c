@@ -6,8 +6,9 @@
  * maps o to min(floor(o * s), in - 1) with s = 1/scale or in/out in float
  * (and o itself when out == in, o >> 1 when out == 2 in); bilinear computes
  * its indices and weights in the input's precision. One kernel serves every
- * rank: 1-d and 2-d inputs are 3-d ones with leading spatial sizes of 1. */
-#include "nn/nn_internal.h"
+ * rank: 1-d and 2-d inputs are 3-d ones with leading spatial sizes of 1.
+ * On a GPU the same tables (built here) drive src/cuda/pool.cu's kernels. */
+#include "nn/pool_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -142,6 +143,29 @@ NEAREST_FWD(nearest_fwd_f64, double)
 NEAREST_BWD(nearest_bwd_f32, float)
 NEAREST_BWD(nearest_bwd_f64, double)
 
+/* The nearest kernels over np planes of src into dst, on src's device. */
+static int nearest_run(int kind, const ct_tensor *src, ct_tensor *dst, int64_t np, const int64_t *in,
+                       const int64_t *out, int64_t *const *tab) {
+    if (!ct__on_cpu(src)) {
+        ct_window_op w = ct__window_op(kind, src->dtype, np, 3, in, out);
+        for (int d = 0; d < 3; d++) w.i0[d] = tab[d];
+        return ct__cuda->window(&w, src, dst, NULL);
+    }
+    const void *sp = ct_data_ptr(src);
+    void *dp = ct_data_ptr(dst);
+    if (kind == CT_WIN_NEAREST_BWD) {
+        if (src->dtype == CT_FLOAT32) nearest_bwd_f32(sp, dp, np, in, out, tab);
+        else nearest_bwd_f64(sp, dp, np, in, out, tab);
+    } else if (src->dtype == CT_UINT8) {
+        nearest_fwd_u8(sp, dp, np, in, out, tab);
+    } else if (src->dtype == CT_FLOAT32) {
+        nearest_fwd_f32(sp, dp, np, in, out, tab);
+    } else {
+        nearest_fwd_f64(sp, dp, np, in, out, tab);
+    }
+    return 0;
+}
+
 /* Pads k spatial sizes (after the leading N, C) to 3 with leading 1s. */
 static void pad3(int k, const int64_t *s, int64_t out[3]) {
     for (int d = 0; d < 3; d++) out[d] = d < 3 - k ? 1 : s[d - (3 - k)];
@@ -158,14 +182,13 @@ static ct_tensor *nearest_forward(int k, const ct_tensor *x, const int64_t *outp
     if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64 && x->dtype != CT_UINT8)
         return CT_FAIL(CT_ERR_RUNTIME, "\"compute_indices_weights_nearest\" not implemented for '%s'",
                        type_name(x->dtype));
-    if (ct__require_cpu(op, x) < 0) return NULL;
     int64_t sizes[5] = {x->sizes[0], x->sizes[1]}, in[3], out[3], *tab[3];
     double sc[3];
     for (int i = 0; i < k; i++) sizes[i + 2] = output_size[i];
     pad3(k, x->sizes + 2, in);
     pad3(k, output_size, out);
     pad3f(k, scales, sc);
-    ct_tensor *y = ct__empty(sizes, k + 2, x->dtype);
+    ct_tensor *y = ct__empty_on(sizes, k + 2, x->dtype, x->storage->device);
     ct_tensor *xc = y ? ct__contiguous(x) : NULL;
     int64_t *buf = xc ? nearest_tables(in, out, sc, tab) : NULL;
     if (!buf) {
@@ -174,11 +197,13 @@ static ct_tensor *nearest_forward(int k, const ct_tensor *x, const int64_t *outp
         return NULL;
     }
     int64_t np = x->sizes[0] * x->sizes[1];
-    if (x->dtype == CT_UINT8) nearest_fwd_u8(ct_data_ptr(xc), ct_data_ptr(y), np, in, out, tab);
-    else if (x->dtype == CT_FLOAT32) nearest_fwd_f32(ct_data_ptr(xc), ct_data_ptr(y), np, in, out, tab);
-    else nearest_fwd_f64(ct_data_ptr(xc), ct_data_ptr(y), np, in, out, tab);
+    int rc = nearest_run(CT_WIN_NEAREST, xc, y, np, in, out, tab);
     free(buf);
     ct_release(xc);
+    if (rc < 0) {
+        ct_release(y);
+        return NULL;
+    }
     ct_op_args a = {.ndims = k};
     for (int i = 0; i < k; i++) a.dims[i] = output_size[i], a.f[i] = sc[3 - k + i];
     y = ct__nn_record(op_ids[0][k - 1], y, (const ct_tensor *[]){x}, 1, NULL, 0, &a);
@@ -203,7 +228,7 @@ static int check_grad(const char *op, int k, const ct_tensor *g, const int64_t *
         ct_set_error(CT_ERR_RUNTIME, "\"%s\" not implemented for '%s'", op, type_name(g->dtype));
         return -1;
     }
-    return ct__require_cpu(op, g);
+    return 0;
 }
 
 static ct_tensor *nearest_backward(int k, const ct_tensor *g, const int64_t *input_size,
@@ -215,7 +240,7 @@ static ct_tensor *nearest_backward(int k, const ct_tensor *g, const int64_t *inp
     pad3(k, input_size + 2, in);
     pad3(k, g->sizes + 2, out);
     pad3f(k, scales, sc);
-    ct_tensor *dx = ct__empty(input_size, k + 2, g->dtype);
+    ct_tensor *dx = ct__empty_on(input_size, k + 2, g->dtype, g->storage->device);
     ct_tensor *gc = dx ? ct__contiguous(g) : NULL;
     int64_t *buf = gc ? nearest_tables(in, out, sc, tab) : NULL;
     if (!buf) {
@@ -224,10 +249,13 @@ static ct_tensor *nearest_backward(int k, const ct_tensor *g, const int64_t *inp
         return NULL;
     }
     int64_t np = input_size[0] * input_size[1];
-    if (g->dtype == CT_FLOAT32) nearest_bwd_f32(ct_data_ptr(gc), ct_data_ptr(dx), np, in, out, tab);
-    else nearest_bwd_f64(ct_data_ptr(gc), ct_data_ptr(dx), np, in, out, tab);
+    int rc = nearest_run(CT_WIN_NEAREST_BWD, gc, dx, np, in, out, tab);
     free(buf);
     ct_release(gc);
+    if (rc < 0) {
+        ct_release(dx);
+        return NULL;
+    }
     ct_op_args a = {.ndims = k + 2};
     for (int i = 0; i < k + 2; i++) a.dims[i] = input_size[i];
     for (int i = 0; i < k; i++) a.f[i] = sc[3 - k + i];
@@ -335,8 +363,8 @@ ct_tensor *ct_upsample_nearest3d_backward(const ct_tensor *grad_out, const int64
     LINEAR_TABLE(NAME##_table, T)                                                                 \
     BILINEAR_FWD(NAME##_fwd, T)                                                                   \
     BILINEAR_BWD(NAME##_bwd, T)                                                                   \
-    static int NAME(int dir, const void *src, void *dst, int64_t np, int64_t IH, int64_t IW,       \
-                    int64_t OH, int64_t OW, bool align, const double *sc) {                       \
+    static int NAME(int dir, const ct_tensor *src, ct_tensor *dst, int64_t np, int64_t IH,         \
+                    int64_t IW, int64_t OH, int64_t OW, bool align, const double *sc) {           \
         size_t n = (size_t)(OH + OW);                                                             \
         int64_t *idx = malloc(2 * n * sizeof(int64_t));                                           \
         T *lam = malloc(2 * n * sizeof(T));                                                       \
@@ -350,19 +378,32 @@ ct_tensor *ct_upsample_nearest3d_backward(const ct_tensor *grad_out, const int64
         T *a0 = lam, *a1 = lam + OH, *b0 = lam + 2 * OH, *b1 = b0 + OW;                           \
         NAME##_table(IH, OH, align, sc ? sc[0] : 0, h0, h1, a0, a1);                              \
         NAME##_table(IW, OW, align, sc ? sc[1] : 0, w0, w1, b0, b1);                              \
-        if (dir == 0)                                                                             \
-            NAME##_fwd(src, dst, np, IH, IW, OH, OW, h0, h1, a0, a1, w0, w1, b0, b1);             \
-        else                                                                                      \
-            NAME##_bwd(src, dst, np, IH, IW, OH, OW, h0, h1, a0, a1, w0, w1, b0, b1);             \
+        int rc = 0;                                                                               \
+        if (!ct__on_cpu(src)) {                                                                   \
+            static const int64_t zero = 0;                                                        \
+            ct_window_op w = ct__window_op(dir ? CT_WIN_LINEAR_BWD : CT_WIN_LINEAR, src->dtype,   \
+                                           np, 2, (int64_t[]){IH, IW}, (int64_t[]){OH, OW});      \
+            w.i0[0] = w.i1[0] = &zero;                                                            \
+            w.i0[1] = h0, w.i1[1] = h1, w.l0[1] = a0, w.l1[1] = a1;                               \
+            w.i0[2] = w0, w.i1[2] = w1, w.l0[2] = b0, w.l1[2] = b1;                               \
+            rc = ct__cuda->window(&w, src, dst, NULL);                                            \
+        } else if (dir == 0) {                                                                    \
+            NAME##_fwd(ct_data_ptr(src), ct_data_ptr(dst), np, IH, IW, OH, OW, h0, h1, a0, a1,    \
+                       w0, w1, b0, b1);                                                           \
+        } else {                                                                                  \
+            NAME##_bwd(ct_data_ptr(src), ct_data_ptr(dst), np, IH, IW, OH, OW, h0, h1, a0, a1,    \
+                       w0, w1, b0, b1);                                                           \
+        }                                                                                         \
         free(idx);                                                                                \
         free(lam);                                                                                \
-        return 0;                                                                                 \
+        return rc;                                                                                \
     }
 BILINEAR_RUN(bilinear_f32, float)
 BILINEAR_RUN(bilinear_f64, double)
 
-static int bilinear_run(ct_dtype dt, int dir, const void *src, void *dst, int64_t np, int64_t IH,
-                        int64_t IW, int64_t OH, int64_t OW, bool align, const double *sc) {
+static int bilinear_run(ct_dtype dt, int dir, const ct_tensor *src, ct_tensor *dst, int64_t np,
+                        int64_t IH, int64_t IW, int64_t OH, int64_t OW, bool align,
+                        const double *sc) {
     return dt == CT_FLOAT32 ? bilinear_f32(dir, src, dst, np, IH, IW, OH, OW, align, sc)
                             : bilinear_f64(dir, src, dst, np, IH, IW, OH, OW, align, sc);
 }
@@ -375,11 +416,10 @@ ct_tensor *ct_upsample_bilinear2d(const ct_tensor *x, const int64_t output_size[
     if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64)
         return CT_FAIL(CT_ERR_RUNTIME, "\"compute_indices_weights_linear\" not implemented for '%s'",
                        type_name(x->dtype));
-    if (ct__require_cpu(op, x) < 0) return NULL;
     const int64_t sizes[4] = {x->sizes[0], x->sizes[1], output_size[0], output_size[1]};
-    ct_tensor *y = ct__empty(sizes, 4, x->dtype);
+    ct_tensor *y = ct__empty_on(sizes, 4, x->dtype, x->storage->device);
     ct_tensor *xc = y ? ct__contiguous(x) : NULL;
-    int rc = xc ? bilinear_run(x->dtype, 0, ct_data_ptr(xc), ct_data_ptr(y), sizes[0] * sizes[1],
+    int rc = xc ? bilinear_run(x->dtype, 0, xc, y, sizes[0] * sizes[1],
                                x->sizes[2], x->sizes[3], sizes[2], sizes[3], align_corners, scales)
                 : -1;
     ct_release(xc);
@@ -397,9 +437,9 @@ ct_tensor *ct_upsample_bilinear2d_backward(const ct_tensor *grad_out, const int6
                                            bool align_corners, const double scales[2]) {
     const char *op = "upsample_bilinear2d_backward";
     if (check_grad(op, 2, grad_out, input_size) < 0) return NULL;
-    ct_tensor *dx = ct__empty(input_size, 4, grad_out->dtype);
+    ct_tensor *dx = ct__empty_on(input_size, 4, grad_out->dtype, grad_out->storage->device);
     ct_tensor *gc = dx ? ct__contiguous(grad_out) : NULL;
-    int rc = gc ? bilinear_run(grad_out->dtype, 1, ct_data_ptr(gc), ct_data_ptr(dx),
+    int rc = gc ? bilinear_run(grad_out->dtype, 1, gc, dx,
                                input_size[0] * input_size[1], input_size[2], input_size[3],
                                grad_out->sizes[2], grad_out->sizes[3], align_corners, scales)
                 : -1;

@@ -104,11 +104,16 @@ ct_tensor *ct_full_int(const int64_t *sizes, int ndim, int64_t value, ct_dtype d
 }
 
 /* The *_like factories keep t's device, as PyTorch's do. */
+/* They lay the result out as t (preserve_format): t's strides when t is
+ * dense, else dense strides in t's dim order. */
 static ct_tensor *filled_like(const char *op, const ct_tensor *t, ct_dtype dt, uint64_t bits,
                               double value) {
-    if (ct__on_cpu(t)) return filled(op, t->sizes, t->ndim, dt, bits);
     if (!dtype_ok(op, dt)) return NULL;
-    ct_tensor *r = ct__empty_on(t->sizes, t->ndim, dt, t->storage->device);
+    ct_tensor *r = ct__empty_like_layout(t, dt, t->storage->device);
+    if (r && ct__on_cpu(r)) {
+        ct__fill_pattern(r, bits);
+        return r;
+    }
     if (r && r->numel && ct__cuda->fill(r, value) < 0) {
         ct_release(r);
         return NULL;
@@ -134,7 +139,7 @@ ct_tensor *ct_full_like(const ct_tensor *t, double value, ct_dtype dt) {
 ct_tensor *ct_empty_like_dtype(const ct_tensor *t, ct_dtype dt) {
     dt = pick(dt, t->dtype);
     if (!dtype_ok("empty_like", dt)) return NULL;
-    return ct_autorelease(ct__empty_on(t->sizes, t->ndim, dt, t->storage->device));
+    return ct_autorelease(ct__empty_like_layout(t, dt, t->storage->device));
 }
 
 /* ---------------------------------------------------------------- ranges */

@@ -214,16 +214,27 @@ static int scatter_check(const char *op, const ct_tensor *self, int *dim, const 
     return 0;
 }
 
+/* ct__div_by_count on a GPU: x = x / max(count, 1) (floor division for
+ * integer dtypes; a bool stays as it is) by the pointwise GPU kernels,
+ * written back into x. 0 or -1. */
+static int gpu_div_by_count(ct_tensor *x, const ct_tensor *count) {
+    if (x->dtype == CT_BOOL || x->numel == 0) return 0;
+    ct_grad_mode g = ct_no_grad_begin();
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *c = ct_clamp_min(count, 1);
+    ct_tensor *q = !c ? NULL : ct_dtype_is_floating(x->dtype) ? ct_div(x, c) : ct_floor_divide(x, c);
+    int rc = q ? ct__copy_into(x, q) : -1;
+    ct_scope_end(sc);
+    ct_grad_mode_end(g);
+    return rc;
+}
+
 /* The shared body: target (x itself when in place, else a copy of x)
  * receives src or value at the index positions, combined by reduce. */
 static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, bool inplace, int dim,
                                const ct_tensor *index, const ct_tensor *src, double value,
                                int reduce, bool include_self, ct_op_args *a) {
-    /* the GPU has scatter (copy, fill) and scatter_add */
-    if ((reduce != R_NONE && reduce != R_SUM) || (!src && reduce != R_NONE))
-        if (ct__require_cpu(name, x) < 0) return NULL;
     if (same_device(name, (const ct_tensor *[]){x, index, src}, 3) < 0) return NULL;
-    if (reduce == R_MEAN && ct__require_cpu("scatter_reduce(mean)", x) < 0) return NULL;
     if (scatter_check(name, x, &dim, index, src) < 0) return NULL;
     a->i[0] = dim;
     if (ct__idx_begin_inplace(inplace, opid, x, src) < 0) return NULL;
@@ -232,6 +243,7 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
     int64_t bad = 0;
     int rc = 0;
     ct_tensor *count = NULL;
+    ct_device dev = out->storage->device;
     if (index->numel > 0 && out->numel == 0) {
         rc = 1;
         bad = ct_item_at_int(index, 0);
@@ -241,13 +253,16 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
         rc = ct__sg_run(CT__SG_FILL, out, index, NULL, dim, id, &bad);
     }
     if (!rc && reduce == R_MEAN) {
-        count = ct__empty(out->sizes, out->ndim, CT_INT64);
-        if (!count) {
+        count = ct__empty_on(out->sizes, out->ndim, CT_INT64, dev);
+        if (!count || (dev.type != CT_CPU && ct__cuda->fill(count, include_self ? 1 : 0) < 0)) {
+            ct_release(count);
             if (!inplace) ct_release(out);
             return NULL;
         }
-        int64_t *cp = ct_data_ptr(count);
-        for (int64_t i = 0; i < count->numel; i++) cp[i] = include_self ? 1 : 0;
+        if (dev.type == CT_CPU) {
+            int64_t *cp = ct_data_ptr(count);
+            for (int64_t i = 0; i < count->numel; i++) cp[i] = include_self ? 1 : 0;
+        }
         rc = ct__sg_run(CT__SG_COUNT, count, index, NULL, dim, 0, &bad);
     }
     if (!rc) {
@@ -289,7 +304,10 @@ static ct_tensor *scatter_impl(const char *name, int opid, const ct_tensor *x, b
             return NULL;
         }
     }
-    if (!rc && count) ct__div_by_count(out, count);
+    if (!rc && count) {
+        if (dev.type == CT_CPU) ct__div_by_count(out, count);
+        else if (gpu_div_by_count(out, count) < 0) rc = -1;
+    }
     ct_release(count);
     if (rc) {
         if (!inplace) ct_release(out);
@@ -528,9 +546,7 @@ ct_tensor *ct_index_copy_(ct_tensor *x, int dim, const ct_tensor *index, const c
 /* index_fill wraps negative indices (unlike index_add/index_copy). */
 static ct_tensor *index_fill_impl(const ct_tensor *x, bool inplace, int dim, const ct_tensor *index,
                                   double value, const ct_tensor *vt) {
-    if (ct__require_cpu("index_fill", x) < 0 ||
-        ct__require_cpu("index_fill", index) < 0)
-        return NULL;
+    if (same_device("index_fill", (const ct_tensor *[]){x, index}, 2) < 0) return NULL;
     int d = ct_wrap_dim("index_fill", dim, x->ndim ? x->ndim : 1);
     if (d < 0) return NULL;
     if (index->dtype != CT_INT64)
@@ -549,17 +565,37 @@ static ct_tensor *index_fill_impl(const ct_tensor *x, bool inplace, int dim, con
     }
     int64_t n = size_or_1(x, d);
     int64_t wshape[1] = {index->numel};
+    /* the indices are wrapped and checked on the CPU (one copy from a GPU),
+     * then go back to the GPU */
     ct_tensor *w = ct__empty(wshape, 1, CT_INT64);
-    if (!w) return NULL;
+    ct_tensor *ih = !w ? NULL : ct__on_cpu(index) ? ct_retain((ct_tensor *)index)
+                                                  : ct__empty(index->sizes, index->ndim, CT_INT64);
+    if (!ih || (ih != index && ct__copy_into(ih, index) < 0)) {
+        ct_release(ih);
+        ct_release(w);
+        return NULL;
+    }
     int64_t *wp = ct_data_ptr(w);
     for (int64_t i = 0; i < index->numel; i++) {
-        int64_t v = ct_item_at_int(index, i);
+        int64_t v = ct_item_at_int(ih, i);
         if (v < -n || v >= n) {
+            ct_release(ih);
             ct_release(w);
             return CT_FAIL(CT_ERR_INDEX, "index_fill_(): index %lld is out of bounds for dimension %d with size %lld",
                            (long long)v, d, (long long)n);
         }
         wp[i] = v < 0 ? v + n : v;
+    }
+    ct_release(ih);
+    if (!ct__on_cpu(x)) {
+        ct_tensor *g = ct__empty_on(wshape, 1, CT_INT64, x->storage->device);
+        if (g && ct__copy_into(g, w) < 0) {
+            ct_release(g);
+            g = NULL;
+        }
+        ct_release(w);
+        w = g;
+        if (!w) return NULL;
     }
     if (ct__idx_begin_inplace(inplace, CT_OP_index_fill, x, vt) < 0) {
         ct_release(w);
@@ -576,8 +612,14 @@ static ct_tensor *index_fill_impl(const ct_tensor *x, bool inplace, int dim, con
         return NULL;
     }
     int64_t bad;
-    if (ev->numel) ct__sg_run(CT__SG_FILL, out, ev, NULL, d, value, &bad);
+    int frc = ev->numel ? ct__sg_run(CT__SG_FILL, out, ev, NULL, d, value, &bad) : 0;
     ct_release(ev);
+    if (frc != 0) {
+        if (!inplace) ct_release(out);
+        ct_release(w);
+        if (frc > 0) ct_set_error(CT_ERR_RUNTIME, "index_fill: internal error: index %lld", (long long)bad);
+        return NULL;
+    }
     ct_op_args a = args_of(x, d);
     a.f[0] = value;
     a.b[0] = vt != NULL;

@@ -516,8 +516,9 @@ static ct_tensor *apply_basic(const ct_tensor *x, const ct_index_item *idx, int 
                                "(got %s)",
                                ct_dtype_name(t->dtype));
             if (is_mask(t->dtype) && t->ndim == 0) {
-                /* x[True] adds a dim of size 1 and takes it (or none of it) */
-                if (ct__require_cpu("index with a 0-dim mask", t) < 0) return NULL;
+                /* x[True] adds a dim of size 1 and takes it (or none of it);
+                 * a mask on a GPU is read with one copy, the index stays on
+                 * the CPU (its offsets move to x's device) */
                 if (v->ndim >= CT_MAX_DIMS)
                     return CT_FAIL(CT_ERR_INDEX, "index: too many dims (at most %d)", CT_MAX_DIMS);
                 v = ct_unsqueeze(v, d);

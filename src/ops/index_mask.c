@@ -212,11 +212,32 @@ ct_tensor *ct_masked_select(const ct_tensor *x, const ct_tensor *mask) {
 
 /* ---------------------------------------------------------------- masked_scatter */
 
+/* Every tensor of t[0..n) on the device of t[0]; else PyTorch's error. */
+static int same_device(const char *op, const ct_tensor *const *t, int n) {
+    ct_device d = t[0]->storage->device;
+    for (int k = 1; k < n; k++) {
+        ct_device e = t[k]->storage->device;
+        if (e.type != d.type || e.index != d.index) {
+            char b1[16], b2[16];
+            ct_set_error(CT_ERR_RUNTIME,
+                         "%s(): Expected all tensors to be on the same device, but found at least "
+                         "two devices, %s and %s!",
+                         op, ct_device_str(d, b1, sizeof b1), ct_device_str(e, b2, sizeof b2));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The number of set elements of a contiguous mask, on its device. -1 on error. */
+static int64_t mask_count(const ct_tensor *mc) {
+    if (ct__on_cpu(mc)) return ct__count_nonzero_bytes(ct_data_ptr(mc), mc->numel);
+    return ct__cuda->compact(mc, false, NULL, 0, NULL, NULL, NULL, NULL);
+}
+
 static ct_tensor *masked_scatter_impl(const ct_tensor *x, bool inplace, const ct_tensor *mask,
                                       const ct_tensor *source) {
-    if (ct__require_cpu("masked_scatter", x) < 0 ||
-        ct__require_cpu("masked_scatter", mask) < 0)
-        return NULL;
+    if (same_device("masked_scatter", (const ct_tensor *[]){x, mask, source}, 3) < 0) return NULL;
     if (!is_mask(mask->dtype))
         return CT_FAIL(CT_ERR_RUNTIME,
                        "masked_scatter_ only supports boolean masks, but got mask with dtype %s",
@@ -238,7 +259,11 @@ static ct_tensor *masked_scatter_impl(const ct_tensor *x, bool inplace, const ct
     }
     ct_tensor *mc = bcontig(mask, b, nd);
     if (!mc) return NULL;
-    int64_t ones = ct__count_nonzero_bytes(ct_data_ptr(mc), mc->numel);
+    int64_t ones = mask_count(mc);
+    if (ones < 0) {
+        ct_release(mc);
+        return NULL;
+    }
     if (source->numel < ones) {
         ct_release(mc);
         return CT_FAIL(CT_ERR_RUNTIME,
@@ -256,7 +281,7 @@ static ct_tensor *masked_scatter_impl(const ct_tensor *x, bool inplace, const ct
     if (inplace && ct_is_contiguous(x)) work = ct_retain((ct_tensor *)x);
     else {
         ct_tensor *v = bview(x, b, nd);
-        work = v ? ct__empty(b, nd, x->dtype) : NULL;
+        work = v ? ct__empty_on(b, nd, x->dtype, x->storage->device) : NULL;
         if (work && ct__copy_into(work, v) < 0) {
             ct_release(work);
             work = NULL;
@@ -272,10 +297,18 @@ static ct_tensor *masked_scatter_impl(const ct_tensor *x, bool inplace, const ct
         ct_release(mc);
         return NULL;
     }
-    ct__masked_scatter_contig(ct_data_ptr(work), ct_data_ptr(sc), ct_data_ptr(mc), mc->numel,
-                              ct_dtype_size(x->dtype));
+    int64_t wrc = 0;
+    if (ct__on_cpu(work))
+        ct__masked_scatter_contig(ct_data_ptr(work), ct_data_ptr(sc), ct_data_ptr(mc), mc->numel,
+                                  ct_dtype_size(x->dtype));
+    else
+        wrc = ct__cuda->compact(mc, false, NULL, 0, NULL, NULL, work, sc);
     ct_release(sc);
     ct_release(mc);
+    if (wrc < 0) {
+        ct_release(work);
+        return NULL;
+    }
     ct_op_args a = args_sizes(x);
     const ct_tensor *in[2] = {x, source};
     if (inplace) {
@@ -306,17 +339,37 @@ ct_tensor *ct_masked_scatter_(ct_tensor *x, const ct_tensor *mask, const ct_tens
 
 /* ---------------------------------------------------------------- nonzero */
 
-ct_tensor *ct_nonzero(const ct_tensor *x) { return ct_autorelease(ct__nonzero(x)); }
+/* nonzero of x on a GPU: the count comes to the host once (it sizes the
+ * result, as in PyTorch), the coordinates are written on the GPU. Owned. */
+static ct_tensor *gpu_nonzero(const ct_tensor *x) {
+    ct_tensor *c = ct__contiguous(x), *pos = NULL;
+    if (!c) return NULL;
+    int64_t n = ct__cuda->compact(c, false, c->sizes, c->ndim, x->ndim ? &pos : NULL, NULL, NULL, NULL);
+    ct_release(c);
+    if (n < 0) return NULL;
+    if (x->ndim) return pos;
+    int64_t shape[2] = {n, 0};
+    return ct__empty_on(shape, 2, CT_INT64, x->storage->device);
+}
+
+static ct_tensor *nonzero_any(const ct_tensor *x) {
+    return ct__on_cpu(x) ? ct__nonzero(x) : gpu_nonzero(x);
+}
+
+ct_tensor *ct_nonzero(const ct_tensor *x) {
+    ct_tensor *r = nonzero_any(x);
+    return r ? ct_autorelease(r) : NULL;
+}
 
 int ct_nonzero_tuple(const ct_tensor *x, ct_tensor **out) {
     ct_tensor *nz;
     if (x->ndim == 0) {
         int64_t one = 1;
         ct_tensor *v = ct__tensor_new(x->storage, x->dtype, &one, &one, 1, x->offset);
-        nz = v ? ct__nonzero(v) : NULL;
+        nz = v ? nonzero_any(v) : NULL;
         ct_release(v);
     } else {
-        nz = ct__nonzero(x);
+        nz = nonzero_any(x);
     }
     if (!nz) return -1;
     int nd = (int)nz->sizes[1];
@@ -348,8 +401,43 @@ static ct_tensor *flat_offsets(const char *op, const ct_tensor *index, int64_t n
     return off;
 }
 
+/* take on a GPU: indices wrapped and bounds-checked there (the flag comes
+ * back with one copy). Owned. */
+static ct_tensor *gpu_take(const ct_tensor *x, const ct_tensor *index) {
+    if (same_device("take", (const ct_tensor *[]){x, index}, 2) < 0) return NULL;
+    if (index->dtype != CT_INT64)
+        return CT_FAIL(CT_ERR_RUNTIME, "take(): Expected a long tensor for index, but got %s",
+                       ct_dtype_name(index->dtype));
+    ct_tensor *xc = ct__contiguous(x), *ic = xc ? ct__contiguous(index) : NULL;
+    ct_tensor *out = ic ? ct__empty_on(index->sizes, index->ndim, x->dtype, x->storage->device) : NULL;
+    int64_t bad = 0;
+    int rc = out ? ct__cuda->take(out, xc, ic, &bad) : -1;
+    ct_release(xc);
+    ct_release(ic);
+    if (rc != 0) {
+        ct_release(out);
+        if (rc > 0)
+            ct_set_error(CT_ERR_INDEX,
+                         "take(): out of range: tried to access index %lld on a tensor of %lld "
+                         "elements.",
+                         (long long)bad, (long long)x->numel);
+        return NULL;
+    }
+    return out;
+}
+
 ct_tensor *ct_take(const ct_tensor *x, const ct_tensor *index) {
-    if (ct__require_cpu("take", x) < 0 || ct__require_cpu("take", index) < 0) return NULL;
+    if (!ct__on_cpu(x) || !ct__on_cpu(index)) {
+        ct_tensor *out = gpu_take(x, index);
+        if (!out) return NULL;
+        ct_op_args a = args_sizes(x);
+        const ct_tensor *ex[1] = {index};
+        if (ct__needs_grad(&x, 1) && ct__ag_record(CT_OP_take, out, &x, 1, ex, 1, &a) < 0) {
+            ct_release(out);
+            return NULL;
+        }
+        return ct_autorelease(out);
+    }
     ct_tensor *off = flat_offsets("take", index, x->numel);
     if (!off) return NULL;
     ct_tensor *xc = ct__contiguous(x);
@@ -387,7 +475,27 @@ static ct_tensor *put_impl(const ct_tensor *x, bool inplace, const ct_tensor *in
                        "put_(): Expected source and index to have the same number of elements, "
                        "but got source.numel() = %lld, index.numel() = %lld",
                        (long long)source->numel, (long long)index->numel);
-    ct_tensor *off = flat_offsets("put_", index, x->numel);
+    if (same_device("put_", (const ct_tensor *[]){x, index, source}, 3) < 0) return NULL;
+    /* on a GPU the offsets are computed and checked on the CPU from one copy
+     * of the indices, then move back (as for advanced indexing) */
+    ct_device dev = x->storage->device;
+    ct_tensor *ih = ct__on_cpu(index) ? ct_retain((ct_tensor *)index)
+                                      : ct__empty(index->sizes, index->ndim, index->dtype);
+    if (!ih || (ih != index && ct__copy_into(ih, index) < 0)) {
+        ct_release(ih);
+        return NULL;
+    }
+    ct_tensor *off = flat_offsets("put_", ih, x->numel);
+    ct_release(ih);
+    if (off && dev.type != CT_CPU) {
+        ct_tensor *g = ct__empty_on(off->sizes, off->ndim, CT_INT64, dev);
+        if (g && ct__copy_into(g, off) < 0) {
+            ct_release(g);
+            g = NULL;
+        }
+        ct_release(off);
+        off = g;
+    }
     if (!off) return NULL;
     if (ct__idx_begin_inplace(inplace, CT_OP_put, x, source) < 0) {
         ct_release(off);
@@ -405,10 +513,20 @@ static ct_tensor *put_impl(const ct_tensor *x, bool inplace, const ct_tensor *in
         ct_tensor *dv = ct__tensor_new(work->storage, x->dtype, &m, &zero, 1, work->offset);
         ct_tensor *vv = ct__tensor_new(sc->storage, x->dtype, &m, &one, 1, sc->offset);
         ct_tensor *ov = ct__tensor_new(off->storage, CT_INT64, &m, &one, 1, off->offset);
-        if (dv && vv && ov && m) ct__index_put_offsets(dv, vv, ov, accumulate);
+        int rc = dv && vv && ov ? 0 : -1;
+        if (rc == 0 && m) {
+            if (dev.type == CT_CPU) ct__index_put_offsets(dv, vv, ov, accumulate);
+            else rc = ct__cuda->index_offsets(dv, vv, ov, true, accumulate);
+        }
         ct_release(dv);
         ct_release(vv);
         ct_release(ov);
+        if (rc < 0) {
+            ct_release(sc);
+            sc = NULL;
+            ct_release(work);
+            work = NULL;
+        }
     }
     ct_release(sc);
     ct_release(off);

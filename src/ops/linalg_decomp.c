@@ -1,7 +1,11 @@
 /* Decompositions through LAPACK: inv, solve, det, slogdet, cholesky, qr,
  * svd, eigh; float32/float64, batched over leading dims. LAPACK works on
  * column-major copies; results are handed out as transposed views of those
- * buffers (column-major, like PyTorch's), so nothing is copied back. */
+ * buffers (column-major, like PyTorch's), so nothing is copied back. On a
+ * GPU the same buffers go to cuSOLVER (the ct__cuda->la_* hooks,
+ * src/cuda/solver.c), which returns what LAPACK does, so the checks,
+ * shapes and error messages here serve both devices. The backward formulas
+ * compose ops that run on either device. */
 #include "kernels/cpu/blas.h"
 #include "ops/linalg_internal.h"
 
@@ -39,6 +43,13 @@ static int check_input(const char *op, const ct_tensor *A, bool square) {
 
 static int64_t batch_of(const ct_tensor *A) { return ct__shape_numel(A->sizes, A->ndim - 2); }
 
+static bool on_gpu(const ct_tensor *A) { return !ct__on_cpu(A); }
+
+/* Uninitialised contiguous tensor on A's device. Owned. */
+static ct_tensor *empty_at(const int64_t *sizes, int ndim, const ct_tensor *A) {
+    return ct__empty_on(sizes, ndim, A->dtype, A->storage->device);
+}
+
 /* "(Batch element 3): " for batched inputs, as PyTorch words it. */
 static const char *batch_prefix(const ct_tensor *A, int64_t bad, char *buf, size_t len) {
     if (A->ndim <= 2) return "";
@@ -75,7 +86,7 @@ static ct_tensor *batch_empty(const ct_tensor *t, int nbatch, int64_t r, int64_t
     memcpy(s, t->sizes, sizeof(int64_t) * (size_t)nbatch);
     s[nbatch] = r;
     s[nbatch + 1] = c;
-    return ct__empty(s, nbatch + ntail, t->dtype);
+    return empty_at(s, nbatch + ntail, t);
 }
 
 /* The result view of a column-major buffer; releases the buffer. */
@@ -88,7 +99,6 @@ static ct_tensor *from_colmajor(ct_tensor *buf) {
 
 /* ------------------------------------------------------------ inv */
 ct_tensor *ct_linalg_inv(const ct_tensor *A) {
-    if (ct__require_cpu("linalg_inv", A) < 0) return NULL;
     if (check_input("linalg.inv", A, true) < 0) return NULL;
     int64_t n = A->sizes[A->ndim - 1], bad = 0;
     /* LAPACK factors the row-major copy as A^T (as PyTorch does, so the
@@ -96,7 +106,9 @@ ct_tensor *ct_linalg_inv(const ct_tensor *A) {
      * row-major. */
     ct_tensor *buf = ct__to_dtype(A, A->dtype, true);
     if (!buf) return NULL;
-    int rc = n ? ct__lapack_inv(A->dtype, batch_of(A), n, ct_data_ptr(buf), &bad) : 0;
+    int rc = !n ? 0
+           : on_gpu(A) ? ct__cuda->la_inv(buf, batch_of(A), n, &bad)
+                       : ct__lapack_inv(A->dtype, batch_of(A), n, ct_data_ptr(buf), &bad);
     if (rc != 0) {
         char pb[48];
         if (rc > 0)
@@ -123,10 +135,14 @@ static ct_tensor *expand_view(const ct_tensor *t, const int64_t *shape, int nd) 
 }
 
 ct_tensor *ct_linalg_solve(const ct_tensor *A, const ct_tensor *B) {
-    if (ct__require_cpu("linalg_solve", A) < 0 ||
-        ct__require_cpu("linalg_solve", B) < 0)
-        return NULL;
     if (check_input("linalg.solve", A, true) < 0) return NULL;
+    if (A->storage->device.type != B->storage->device.type ||
+        (on_gpu(A) && A->storage->device.index != B->storage->device.index))
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "linalg.solve: Expected all tensors to be on the same device, but found at "
+                       "least two devices, %s:%d and %s:%d!",
+                       on_gpu(A) ? "cuda" : "cpu", A->storage->device.index,
+                       on_gpu(B) ? "cuda" : "cpu", B->storage->device.index);
     if (B->dtype != A->dtype)
         return CT_FAIL(CT_ERR_RUNTIME,
                        "linalg.solve: Expected A and B to have the same dtype, but found A of type "
@@ -174,7 +190,9 @@ ct_tensor *ct_linalg_solve(const ct_tensor *A, const ct_tensor *B) {
         return NULL;
     }
     int64_t bad = 0;
-    int rc = n && k ? ct__lapack_solve(A->dtype, batch, n, k, ct_data_ptr(abuf), ct_data_ptr(bbuf), &bad) : 0;
+    int rc = !(n && k) ? 0
+           : on_gpu(A) ? ct__cuda->la_solve(abuf, bbuf, batch, n, k, &bad)
+                       : ct__lapack_solve(A->dtype, batch, n, k, ct_data_ptr(abuf), ct_data_ptr(bbuf), &bad);
     ct_release(abuf);
     if (rc != 0) {
         char pb[48];
@@ -200,16 +218,16 @@ ct_tensor *ct_linalg_solve(const ct_tensor *A, const ct_tensor *B) {
 /* ------------------------------------------------------------ det, slogdet */
 /* det (sign == NULL) or sign and log|det| of every matrix. Owned results. */
 static int det_impl(const char *op, const ct_tensor *A, ct_tensor **sign, ct_tensor **out) {
-    if (ct__require_cpu(op, A) < 0) return -1;
     if (check_input(op, A, true) < 0) return -1;
     int64_t n = A->sizes[A->ndim - 1];
     /* det(A^T) = det(A): the row-major copy serves as the column-major input */
     ct_tensor *buf = ct__to_dtype(A, A->dtype, true);
-    ct_tensor *o = buf ? ct__empty(A->sizes, A->ndim - 2, A->dtype) : NULL;
-    ct_tensor *s = o && sign ? ct__empty(A->sizes, A->ndim - 2, A->dtype) : NULL;
+    ct_tensor *o = buf ? empty_at(A->sizes, A->ndim - 2, A) : NULL;
+    ct_tensor *s = o && sign ? empty_at(A->sizes, A->ndim - 2, A) : NULL;
     if (!o || (sign && !s) ||
-        ct__lapack_det(A->dtype, batch_of(A), n, ct_data_ptr(buf), s ? ct_data_ptr(s) : NULL,
-                       ct_data_ptr(o)) < 0) {
+        (on_gpu(A) ? ct__cuda->la_det(buf, s, o, batch_of(A), n)
+                   : ct__lapack_det(A->dtype, batch_of(A), n, ct_data_ptr(buf),
+                                    s ? ct_data_ptr(s) : NULL, ct_data_ptr(o))) < 0) {
         ct_release(buf);
         ct_release(o);
         ct_release(s);
@@ -244,12 +262,13 @@ int ct_linalg_slogdet(const ct_tensor *A, ct_tensor **sign, ct_tensor **logabsde
 
 /* ------------------------------------------------------------ cholesky */
 ct_tensor *ct_linalg_cholesky(const ct_tensor *A, bool upper) {
-    if (ct__require_cpu("linalg_cholesky", A) < 0) return NULL;
     if (check_input("linalg.cholesky", A, true) < 0) return NULL;
     int64_t n = A->sizes[A->ndim - 1], bad = 0;
     ct_tensor *buf = colmajor_copy(A);
     if (!buf) return NULL;
-    int rc = n ? ct__lapack_cholesky(A->dtype, batch_of(A), n, ct_data_ptr(buf), upper, &bad) : 0;
+    int rc = !n ? 0
+           : on_gpu(A) ? ct__cuda->la_cholesky(buf, batch_of(A), n, upper, &bad)
+                       : ct__lapack_cholesky(A->dtype, batch_of(A), n, ct_data_ptr(buf), upper, &bad);
     if (rc != 0) {
         char pb[48];
         if (rc > 0)
@@ -268,7 +287,6 @@ ct_tensor *ct_linalg_cholesky(const ct_tensor *A, bool upper) {
 
 /* ------------------------------------------------------------ qr */
 int ct_linalg_qr(const ct_tensor *A, const char *mode, ct_tensor **Q, ct_tensor **R) {
-    if (ct__require_cpu("linalg_qr", A) < 0) return -1;
     int md;
     if (!mode || strcmp(mode, "reduced") == 0) md = 0;
     else if (strcmp(mode, "complete") == 0) md = 1;
@@ -286,12 +304,14 @@ int ct_linalg_qr(const ct_tensor *A, const char *mode, ct_tensor **Q, ct_tensor 
     int64_t qcols = md == 1 ? m : k, rrows = md == 1 ? m : k;
     ct_tensor *abuf = colmajor_copy(A);
     ct_tensor *rbuf = abuf ? batch_empty(A, nb, n, rrows, 2) : NULL;
-    ct_tensor *qbuf = rbuf ? (md == 2 ? ct__empty((int64_t[]){0}, 1, A->dtype)
+    ct_tensor *qbuf = rbuf ? (md == 2 ? empty_at((int64_t[]){0}, 1, A)
                                       : batch_empty(A, nb, qcols, m, 2))
                            : NULL;
-    if (!qbuf || ct__lapack_qr(A->dtype, batch_of(A), m, n, ct_data_ptr(abuf),
-                               md == 2 ? NULL : ct_data_ptr(qbuf), qcols, ct_data_ptr(rbuf),
-                               rrows) < 0) {
+    if (!qbuf ||
+        (on_gpu(A) ? ct__cuda->la_qr(abuf, md == 2 ? NULL : qbuf, rbuf, batch_of(A), m, n, qcols, rrows)
+                   : ct__lapack_qr(A->dtype, batch_of(A), m, n, ct_data_ptr(abuf),
+                                   md == 2 ? NULL : ct_data_ptr(qbuf), qcols, ct_data_ptr(rbuf),
+                                   rrows)) < 0) {
         ct_release(abuf);
         ct_release(rbuf);
         ct_release(qbuf);
@@ -313,7 +333,6 @@ int ct_linalg_qr(const ct_tensor *A, const char *mode, ct_tensor **Q, ct_tensor 
 
 /* ------------------------------------------------------------ svd */
 int ct_linalg_svd(const ct_tensor *A, bool full, ct_tensor **U, ct_tensor **S, ct_tensor **Vh) {
-    if (ct__require_cpu("linalg_svd", A) < 0) return -1;
     if (check_input("linalg.svd", A, false) < 0) return -1;
     int nb = A->ndim - 2;
     int64_t m = A->sizes[nb], n = A->sizes[nb + 1], k = m < n ? m : n, bad = 0;
@@ -323,7 +342,9 @@ int ct_linalg_svd(const ct_tensor *A, bool full, ct_tensor **U, ct_tensor **S, c
     ct_tensor *vbuf = ubuf ? batch_empty(A, nb, n, vrows, 2) : NULL;
     ct_tensor *s = vbuf ? batch_empty(A, nb, k, 0, 1) : NULL;
     int rc = -1;
-    if (s)
+    if (s && on_gpu(A))
+        rc = ct__cuda->la_svd(abuf, ubuf, s, vbuf, batch_of(A), m, n, full, &bad);
+    else if (s)
         rc = ct__lapack_svd(A->dtype, batch_of(A), m, n, ct_data_ptr(abuf), full, ct_data_ptr(ubuf),
                             ct_data_ptr(s), ct_data_ptr(vbuf), &bad);
     ct_release(abuf);
@@ -356,7 +377,6 @@ int ct_linalg_svd(const ct_tensor *A, bool full, ct_tensor **U, ct_tensor **S, c
 
 /* ------------------------------------------------------------ eigh */
 int ct_linalg_eigh(const ct_tensor *A, char uplo, ct_tensor **L, ct_tensor **V) {
-    if (ct__require_cpu("linalg_eigh", A) < 0) return -1;
     if (uplo != 'L' && uplo != 'U' && uplo != 'l' && uplo != 'u') {
         ct_set_error(CT_ERR_RUNTIME, "Expected UPLO argument to be 'L' or 'U', but got %c", uplo);
         return -1;
@@ -371,7 +391,9 @@ int ct_linalg_eigh(const ct_tensor *A, char uplo, ct_tensor **L, ct_tensor **V) 
     int64_t n = A->sizes[nb], bad = 0;
     ct_tensor *abuf = colmajor_copy(A);
     ct_tensor *w = abuf ? batch_empty(A, nb, n, 0, 1) : NULL;
-    int rc = w ? ct__lapack_eigh(A->dtype, batch_of(A), n, ct_data_ptr(abuf), upper, ct_data_ptr(w), &bad) : -1;
+    int rc = !w ? -1
+           : on_gpu(A) ? ct__cuda->la_eigh(abuf, w, batch_of(A), n, upper, &bad)
+                       : ct__lapack_eigh(A->dtype, batch_of(A), n, ct_data_ptr(abuf), upper, ct_data_ptr(w), &bad);
     if (rc != 0) {
         char pb[48];
         if (rc > 0)

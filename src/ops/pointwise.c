@@ -143,6 +143,35 @@ static inline bool same_sizes(const ct_tensor *t, const int64_t *shape, int nd) 
     return true;
 }
 
+/* a and b lay out the same elements at the same offsets (dims of size 1
+ * aside): one flat loop over both walks them element for element. */
+static bool same_layout(const ct_tensor *a, const ct_tensor *b) {
+    int i = 0, j = 0;
+    for (;;) {
+        while (i < a->ndim && a->sizes[i] == 1) i++;
+        while (j < b->ndim && b->sizes[j] == 1) j++;
+        if (i == a->ndim || j == b->ndim) return i == a->ndim && j == b->ndim;
+        if (a->sizes[i] != b->sizes[j] || a->strides[i] != b->strides[j]) return false;
+        i++, j++;
+    }
+}
+
+/* A dense operand of one layout with the others: the flat loop reads and
+ * writes it from its lowest address. */
+static inline bool flat_with(const ct_tensor *t, const ct_tensor *like) {
+    return t == like || (contiguous(t) && contiguous(like)) || same_layout(t, like);
+}
+
+/* A new result of t's values in dtype dt, laid out as t (dense). */
+static ct_tensor *convert_keep(const ct_tensor *t, ct_dtype dt) {
+    ct_tensor *r = ct__empty_strided_on(t->sizes, t->strides, t->ndim, dt, t->storage->device);
+    if (r && ct__copy_into(r, t) < 0) {
+        ct_release(r);
+        return NULL;
+    }
+    return r;
+}
+
 /* A 0-d operand converted to the kernel's dtype without allocating: a
  * tensor and storage on the caller's stack, seen only by the loop. */
 static const ct_tensor *scalar_as(ct_pw_scalar *sl, const ct_tensor *src, ct_dtype dt) {
@@ -225,16 +254,33 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
     bool on_gpu = out && !ct__on_cpu(out);
     for (int k = 0; !on_gpu && k < nin; k++) on_gpu = !ct__on_cpu(in[k]);
     if (mode == CT_PW_NEW && krt == result_dt && !on_gpu) {
+        /* dense operands of one layout (contiguous, or all permuted alike):
+         * the result takes that layout and one flat loop does the work */
         const ct_tensor *a = in[0];
-        bool fast = contiguous(a) && (!(cast_mask & 1) || a->dtype == kdt);
+        bool contig = contiguous(a), scalars = false;
+        bool fast = (contig || ct__is_dense(a)) && (!(cast_mask & 1) || a->dtype == kdt);
         for (int k = 1; fast && k < nin; k++) {
             const ct_tensor *t = in[k];
-            if (t->ndim == 0) fast = ((cast_mask >> k) & 1) || t->dtype == kdt;
-            else fast = (!((cast_mask >> k) & 1) || t->dtype == kdt) &&
-                        same_sizes(t, a->sizes, a->ndim) && contiguous(t);
+            if (t->ndim == 0) {
+                scalars |= a->ndim > 0;
+                fast = ((cast_mask >> k) & 1) || t->dtype == kdt;
+            } else {
+                fast = (!((cast_mask >> k) & 1) || t->dtype == kdt) &&
+                       same_sizes(t, a->sizes, a->ndim) && (contig ? contiguous(t) : same_layout(t, a));
+            }
+        }
+        /* contiguous operands of one shape give a contiguous result; with
+         * 0-d operands or permuted ones, TensorIterator's rule decides
+         * (it differs only in the strides of size-1 and empty dims) */
+        int64_t st[CT_MAX_DIMS];
+        bool plain = contig && !scalars;
+        if (fast && !plain) {
+            ct__out_strides(nin, in, a->sizes, a->ndim, st);
+            for (int d = 0; fast && d < a->ndim; d++) fast = a->sizes[d] == 1 || st[d] == a->strides[d];
         }
         if (fast) {
-            ct_tensor *r = ct__empty(a->sizes, a->ndim, krt);
+            ct_tensor *r = plain ? ct__empty(a->sizes, a->ndim, krt)
+                                 : ct__empty_strided_on(a->sizes, st, a->ndim, krt, CT_DEVICE_CPU);
             if (!r) return NULL;
             if (r->numel > 0) {
                 char *data[CT_MAX_OPERANDS];
@@ -322,16 +368,21 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
     for (int k = 0; direct && k < nin; k++) direct = !partial_overlap(out, ops[k + 1]);
     if (direct) {
         dst = out;
+    } else if (out) {
+        dst = ct__empty(shape, nd, krt); /* a temporary, copied into out */
+        if (!dst) goto fail;
     } else {
-        dst = ct__empty(shape, nd, krt);
+        int64_t st[CT_MAX_DIMS]; /* laid out as the inputs, as PyTorch does */
+        ct__out_strides(nin, in, shape, nd, st);
+        dst = ct__empty_strided_on(shape, st, nd, krt, CT_DEVICE_CPU);
         if (!dst) goto fail;
     }
     ops[0] = dst;
 
     int64_t numel = dst->numel;
     if (numel > 0) {
-        bool flat = contiguous(dst);
-        for (int k = 1; flat && k <= nin; k++) flat = ops[k]->numel == numel && contiguous(ops[k]);
+        bool flat = contiguous(dst) || ct__is_dense(dst);
+        for (int k = 1; flat && k <= nin; k++) flat = ops[k]->numel == numel && flat_with(ops[k], dst);
         if (flat) {
             char *data[CT_MAX_OPERANDS];
             int64_t isz[CT_MAX_OPERANDS];
@@ -355,7 +406,7 @@ ct_tensor *ct__pw_run(const char *kname, int kop, ct_pw_mode mode, ct_tensor *ou
         if (dst != out && ct__copy_into(out, dst) < 0) goto fail;
         res = out;
     } else if (krt != result_dt) {
-        res = ct__to_dtype(dst, result_dt, false);
+        res = convert_keep(dst, result_dt);
         if (!res) goto fail;
     } else {
         res = dst; /* the temporary is the result */

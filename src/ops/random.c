@@ -40,7 +40,7 @@ static bool dtype_ok(const char *op, ct_dtype dt) {
 /* ---------------------------------------------------------------- samplers */
 typedef enum {
     D_UNIFORM, D_NORMAL, D_BERNOULLI, D_RANDINT, D_RANDOM_FULL,
-    D_EXPONENTIAL, D_GEOMETRIC, D_LOG_NORMAL, D_CAUCHY
+    D_EXPONENTIAL, D_GEOMETRIC, D_LOG_NORMAL, D_CAUCHY, D_POISSON /* GPU only */
 } dist_kind;
 
 typedef struct {
@@ -252,33 +252,86 @@ static int begin_sample(ct_tensor *t) {
     return ct__needs_grad(&in, 1) ? ct__ag_inplace_begin(CT_OP_fill_, t, &in, 1) : 0;
 }
 
-/* On a GPU: Philox keyed by one 64-bit draw of g (src/cuda/random.cu), so
- * ct_manual_seed makes the draws reproducible; the values differ from the
- * CPU's (and from PyTorch's CUDA generator). Uniform, normal and
- * bernoulli(p) only. */
-static int gpu_sample(ct_tensor *t, dist d, ct_generator *g) {
-    int kind = d.kind == D_UNIFORM ? CT_CUDA_RAND_UNIFORM
-             : d.kind == D_NORMAL ? CT_CUDA_RAND_NORMAL
-             : d.kind == D_BERNOULLI ? CT_CUDA_RAND_BERNOULLI : -1;
-    if (kind < 0) return ct__require_cpu("random", t);
+/* randint's range of Tensor.random_() without bounds, by dtype (as
+ * random_full_value). */
+static uint64_t random_full_range(ct_dtype dt) {
+    switch (dt) {
+    case CT_BOOL: return 2;
+    case CT_UINT8: return 256;
+    case CT_INT8: return 128;
+    case CT_INT16: return 32768;
+    case CT_INT32: return UINT64_C(2147483648);
+    case CT_INT64: return UINT64_C(1) << 63;
+    case CT_FLOAT16: return (1u << 11) + 1;
+    case CT_BFLOAT16: return (1u << 8) + 1;
+    case CT_FLOAT32: return (1u << 24) + 1;
+    default: return (UINT64_C(1) << 53) + 1;
+    }
+}
+
+/* On a GPU: one launch of the counter-based Philox kernel
+ * (src/cuda/random.cu) keyed by one 64-bit draw of g, so ct_manual_seed
+ * makes the draws reproducible and a value depends only on the seed and
+ * its element's index (logical row-major order of t); the values differ
+ * from the CPU's (and from PyTorch's CUDA generator). pa/pb: per-element
+ * parameters (float64, contiguous, t's shape, on t's GPU) or NULL. A
+ * parameter out of range returns 1 with t untouched (the caller words the
+ * error); else 0 or -1. */
+static int gpu_fill(ct_tensor *t, dist d, const ct_tensor *pa, const ct_tensor *pb, ct_generator *g) {
+    static const int kinds[] = {
+        [D_UNIFORM] = CT_CUDA_RAND_UNIFORM,         [D_NORMAL] = CT_CUDA_RAND_NORMAL,
+        [D_BERNOULLI] = CT_CUDA_RAND_BERNOULLI,     [D_RANDINT] = CT_CUDA_RAND_RANDINT,
+        [D_RANDOM_FULL] = CT_CUDA_RAND_RANDINT,     [D_EXPONENTIAL] = CT_CUDA_RAND_EXPONENTIAL,
+        [D_GEOMETRIC] = CT_CUDA_RAND_GEOMETRIC,     [D_LOG_NORMAL] = CT_CUDA_RAND_LOG_NORMAL,
+        [D_CAUCHY] = CT_CUDA_RAND_CAUCHY};
     if (t->numel == 0) return 0;
     if (!no_internal_overlap(t)) return -1;
+    ct_cuda_rand r;
+    memset(&r, 0, sizeof r);
+    r.kind = d.kind == D_POISSON ? CT_CUDA_RAND_POISSON : kinds[d.kind];
+    r.dt = t->dtype;
+    r.numel = t->numel;
+    r.a = d.a;
+    r.b = d.b;
+    r.base = d.kind == D_RANDINT ? d.base : 0;
+    r.range = d.kind == D_RANDINT ? d.range : random_full_range(t->dtype);
     pthread_mutex_lock(&g->lock);
-    uint64_t seed = ct__mt_u64(g);
+    r.seed = ct__mt_u64(g);
     pthread_mutex_unlock(&g->lock);
-    ct_tensor *c = ct_is_contiguous(t) ? ct_retain(t)
-                                       : ct__empty_on(t->sizes, t->ndim, t->dtype, t->storage->device);
-    if (!c) return -1;
-    int rc = ct__cuda_random_fill(ct_data_ptr(c), c->dtype, c->numel, kind, d.a, d.b, seed);
-    if (rc == 0 && c != t) rc = ct__copy_into(t, c);
+    ct_device dev = t->storage->device;
+    int64_t one = 1;
+    bool checked = pa || pb;
+    /* parameters are checked by the kernel: sample into a scratch tensor, then copy */
+    ct_tensor *c = ct_is_contiguous(t) && !checked ? ct_retain(t)
+                                                  : ct__empty_on(t->sizes, t->ndim, t->dtype, dev);
+    ct_tensor *bad = c && checked ? ct__empty_on(&one, 1, CT_INT32, dev) : NULL;
+    ct_tensor *hbad = bad ? ct__empty(&one, 1, CT_INT32) : NULL;
+    int rc = -1;
+    if (!c || (checked && (!hbad || ct__cuda->fill(bad, 0) < 0))) goto done;
+    r.data = ct_data_ptr(c);
+    r.pa = pa ? ct_data_ptr(pa) : NULL;
+    r.pb = pb ? ct_data_ptr(pb) : NULL;
+    r.bad = bad ? ct_data_ptr(bad) : NULL;
+    if (ct__cuda->random(dev.index, &r) < 0) goto done;
+    if (checked) {
+        if (ct__copy_into(hbad, bad) < 0) goto done;
+        if (*(int32_t *)ct_data_ptr(hbad)) {
+            rc = 1;
+            goto done;
+        }
+    }
+    rc = c != t ? ct__copy_into(t, c) : 0;
+done:
     ct_release(c);
+    ct_release(bad);
+    ct_release(hbad);
     return rc;
 }
 
 static int sample_into(ct_tensor *t, dist d, ct_generator *g) {
     if (!ct__on_cpu(t)) {
         if (begin_sample(t) < 0) return -1;
-        return gpu_sample(t, d, ct__gen(g));
+        return gpu_fill(t, d, NULL, NULL, ct__gen(g));
     }
     if (begin_sample(t) < 0) return -1;
     g = ct__gen(g);
@@ -391,14 +444,20 @@ static dist mk_randint(int64_t from, int64_t to) {
     return d;
 }
 
-/* New tensor sampled from d; owned or NULL. */
-static ct_tensor *sampled(const int64_t *sizes, int ndim, ct_dtype dt, dist d, ct_generator *g) {
-    ct_tensor *t = ct__empty(sizes, ndim, dt);
+/* New tensor on the CPU, or on like's device (like may be NULL), sampled
+ * from d; owned or NULL. */
+static ct_tensor *sampled_on(const int64_t *sizes, int ndim, ct_dtype dt, const ct_tensor *like, dist d,
+                             ct_generator *g) {
+    ct_tensor *t = like ? ct__empty_on(sizes, ndim, dt, like->storage->device) : ct__empty(sizes, ndim, dt);
     if (t && sample_into(t, d, g) < 0) {
         ct_release(t);
         return NULL;
     }
     return t;
+}
+
+static ct_tensor *sampled(const int64_t *sizes, int ndim, ct_dtype dt, dist d, ct_generator *g) {
+    return sampled_on(sizes, ndim, dt, NULL, d, g);
 }
 
 static ct_dtype pick(ct_dtype dt, ct_dtype def) { return dt == CT_DTYPE_DEFAULT ? def : dt; }
@@ -423,17 +482,24 @@ ct_tensor *ct_randint(int64_t low, int64_t high, const int64_t *sizes, int ndim,
     return ct_autorelease(sampled(sizes, ndim, dt, mk_randint(low, high), g));
 }
 
+/* The _like ops sample on t's device. */
 ct_tensor *ct_rand_like(const ct_tensor *t, ct_dtype dt, ct_generator *g) {
-    return ct_rand(t->sizes, t->ndim, pick(dt, t->dtype), g);
+    dt = pick(dt, t->dtype);
+    if (!dtype_ok("rand", dt) || !uniform_ok(dt, 0, 1)) return NULL;
+    return ct_autorelease(sampled_on(t->sizes, t->ndim, dt, t, mk(D_UNIFORM, 0, 1), g));
 }
 
 ct_tensor *ct_randn_like(const ct_tensor *t, ct_dtype dt, ct_generator *g) {
-    return ct_randn(t->sizes, t->ndim, pick(dt, t->dtype), g);
+    dt = pick(dt, t->dtype);
+    if (!dtype_ok("randn", dt) || !floating_ok("normal_kernel_cpu", dt)) return NULL;
+    return ct_autorelease(sampled_on(t->sizes, t->ndim, dt, t, mk(D_NORMAL, 0, 1), g));
 }
 
 ct_tensor *ct_randint_like(const ct_tensor *t, int64_t low, int64_t high, ct_dtype dt,
                            ct_generator *g) {
-    return ct_randint(low, high, t->sizes, t->ndim, pick(dt, t->dtype), g);
+    dt = pick(dt, t->dtype);
+    if (!dtype_ok("randint", dt) || !randint_ok("randint", dt, low, high)) return NULL;
+    return ct_autorelease(sampled_on(t->sizes, t->ndim, dt, t, mk_randint(low, high), g));
 }
 
 ct_tensor *ct_randperm(int64_t n, ct_dtype dt, ct_generator *g) {
@@ -539,8 +605,22 @@ ct_tensor *ct_cauchy_(ct_tensor *t, double median, double sigma, ct_generator *g
 
 /* p broadcast to t, in t's memory order; PyTorch draws a double uniform for
  * float64 probabilities and a float one otherwise. */
+/* x (any device) broadcast to shape, as a contiguous float64 tensor on dev. Owned. */
+static ct_tensor *param_on(const ct_tensor *x, const int64_t *shape, int ndim, ct_device dev);
+
+static bool same_device(const char *op, const ct_tensor *a, const ct_tensor *b) {
+    ct_device x = a->storage->device, y = b->storage->device;
+    if (x.type == y.type && (x.type == CT_CPU || x.index == y.index)) return true;
+    ct_set_error(CT_ERR_RUNTIME,
+                 "%s: Expected all tensors to be on the same device, but found at least two "
+                 "devices, %s:%d and %s:%d!",
+                 op, x.type == CT_CPU ? "cpu" : "cuda", x.index, y.type == CT_CPU ? "cpu" : "cuda",
+                 y.index);
+    return false;
+}
+
 ct_tensor *ct_bernoulli_tensor_(ct_tensor *t, const ct_tensor *p, ct_generator *g) {
-    if (ct__require_cpu("bernoulli_", t) < 0 || ct__require_cpu("bernoulli_", p) < 0) return NULL;
+    if (!same_device("bernoulli_", t, p)) return NULL;
     if (!ct_dtype_is_floating(p->dtype))
         return CT_FAIL(CT_ERR_RUNTIME,
                        "bernoulli_: expected a floating point tensor of probabilities, got %s",
@@ -555,6 +635,15 @@ ct_tensor *ct_bernoulli_tensor_(ct_tensor *t, const ct_tensor *p, ct_generator *
     if (begin_sample(t) < 0) return NULL;
     if (t->numel == 0) return inplace_done(t, 0);
     if (!no_internal_overlap(t)) return NULL;
+    if (!ct__on_cpu(t)) {
+        ct_tensor *pd = param_on(p, t->sizes, t->ndim, t->storage->device);
+        int rc = pd ? gpu_fill(t, mk(D_BERNOULLI, 0, 0), pd, NULL, ct__gen(g)) : -1;
+        ct_release(pd);
+        if (rc > 0)
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "bernoulli_: Expected p_in >= 0 && p_in <= 1 to be true, but got false.");
+        return inplace_done(t, rc);
+    }
     /* p viewed with t's shape, then both in t's memory order */
     int64_t pst[CT_MAX_DIMS];
     for (int i = 0; i < t->ndim; i++) {
@@ -613,8 +702,7 @@ done:
 }
 
 ct_tensor *ct_bernoulli(const ct_tensor *p, ct_generator *g) {
-    if (ct__require_cpu("bernoulli", p) < 0) return NULL;
-    ct_tensor *r = ct__empty(p->sizes, p->ndim, p->dtype);
+    ct_tensor *r = ct__empty_on(p->sizes, p->ndim, p->dtype, p->storage->device);
     if (!r) return NULL;
     if (!ct_bernoulli_tensor_(r, p, g)) {
         ct_release(r);
@@ -646,9 +734,38 @@ static int by_key_desc(const void *a, const void *b) {
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* On a GPU (src/cuda/random.c): the same checks (one int read back), the
+ * same keyed path without replacement (p / E with E ~ Exp(1), the largest
+ * keys of each row through the GPU sort) and the inverse CDF with it,
+ * drawn by the Philox kernel keyed by one draw of g. osz: rows, samples. */
+static ct_tensor *gpu_multinomial(const ct_tensor *p, const int64_t *osz, bool replacement,
+                                  ct_generator *g) {
+    static const char *const why[] = {
+        "", "probability tensor contains either `inf`, `nan` or element < 0",
+        "invalid multinomial distribution (encountering probability entry < 0)",
+        "invalid multinomial distribution (encountering probability entry = infinity or NaN)",
+        "invalid multinomial distribution (sum of probabilities <= 0)"};
+    ct_device dev = p->storage->device;
+    ct_tensor *out = ct__empty_on(p->ndim == 2 ? osz : osz + 1, p->ndim, CT_INT64, dev);
+    ct_tensor *pd = out ? ct__to_dtype(p, CT_FLOAT64, true) : NULL; /* contiguous */
+    int code = 0;
+    pthread_mutex_lock(&g->lock);
+    uint64_t seed = ct__mt_u64(g);
+    pthread_mutex_unlock(&g->lock);
+    int rc = pd ? ct__cuda->multinomial(pd, out, !replacement || osz[1] == 1,
+                                        p->dtype != CT_FLOAT64, seed, &code)
+                : -1;
+    ct_release(pd);
+    if (rc == 0 && code > 0 && code <= 4) ct_set_error(CT_ERR_RUNTIME, "multinomial: %s", why[code]);
+    if (rc < 0 || code) {
+        ct_release(out);
+        return NULL;
+    }
+    return ct_autorelease(out);
+}
+
 ct_tensor *ct_multinomial(const ct_tensor *p, int64_t num_samples, bool replacement,
                           ct_generator *g) {
-    if (ct__require_cpu("multinomial", p) < 0) return NULL;
     if (p->ndim != 1 && p->ndim != 2)
         return CT_FAIL(CT_ERR_RUNTIME, "multinomial: prob_dist must be 1 or 2 dim, got %s",
                        ct__shp(p));
@@ -666,6 +783,7 @@ ct_tensor *ct_multinomial(const ct_tensor *p, int64_t num_samples, bool replacem
     if (ncat > (INT64_C(1) << 24))
         return CT_FAIL(CT_ERR_RUNTIME, "multinomial: number of categories cannot exceed 2^24");
     int64_t osz[2] = {rows, num_samples};
+    if (!ct__on_cpu(p)) return gpu_multinomial(p, osz, replacement, ct__gen(g));
     ct_tensor *out = p->ndim == 2 ? ct__empty(osz, 2, CT_INT64) : ct__empty(&num_samples, 1, CT_INT64);
     ct_tensor *pd = out ? ct__to_dtype(p, CT_FLOAT64, true) : NULL; /* contiguous double copy */
     if (!pd) {
@@ -759,6 +877,21 @@ ct_tensor *ct_multinomial(const ct_tensor *p, int64_t num_samples, bool replacem
 
 /* ---------------------------------------------------------------- normal, poisson */
 /* x broadcast to shape, converted to dt, contiguous; owned. */
+static ct_tensor *expanded_as(const ct_tensor *x, const int64_t *shape, int ndim, ct_dtype dt);
+
+static ct_tensor *param_on(const ct_tensor *x, const int64_t *shape, int ndim, ct_device dev) {
+    ct_tensor *e = expanded_as(x, shape, ndim, CT_FLOAT64); /* on x's device */
+    if (!e || (e->storage->device.type == dev.type && e->storage->device.index == dev.index))
+        return e;
+    ct_tensor *r = ct__empty_on(shape, ndim, CT_FLOAT64, dev);
+    if (r && ct__copy_into(r, e) < 0) {
+        ct_release(r);
+        r = NULL;
+    }
+    ct_release(e);
+    return r;
+}
+
 static ct_tensor *expanded_as(const ct_tensor *x, const int64_t *shape, int ndim, ct_dtype dt) {
     int64_t st[CT_MAX_DIMS];
     for (int i = 0; i < ndim; i++) {
@@ -772,13 +905,14 @@ static ct_tensor *expanded_as(const ct_tensor *x, const int64_t *shape, int ndim
     return r;
 }
 
+/* The values of a GPU std are checked by the sampling kernel. */
 static bool std_tensor_ok(const ct_tensor *std) {
     if (!ct_dtype_is_floating(std->dtype)) {
         ct_set_error(CT_ERR_RUNTIME, "\"normal_kernel_cpu\" not implemented for '%s'",
                      torch_type_name(std->dtype));
         return false;
     }
-    for (int64_t i = 0; i < std->numel; i++)
+    for (int64_t i = 0; ct__on_cpu(std) && i < std->numel; i++)
         if (!(ct_item_at(std, i) >= 0.0)) {
             ct_set_error(CT_ERR_RUNTIME, "normal: normal expects all elements of std >= 0.0");
             return false;
@@ -790,7 +924,7 @@ static bool std_tensor_ok(const ct_tensor *std) {
  * PyTorch's in-place mul_/add_ do. mean/std NULL: the scalar. */
 static ct_tensor *normal_impl(const ct_tensor *mean, double mean_s, const ct_tensor *std,
                               double std_s, ct_dtype dt, ct_generator *g) {
-    if (ct__require_cpu("normal", mean) < 0 || ct__require_cpu("normal", std) < 0) return NULL;
+    if (mean && std && !same_device("normal", mean, std)) return NULL;
     if (!floating_ok("normal_kernel_cpu", dt)) return NULL;
     if (std && !std_tensor_ok(std)) return NULL;
     if (!std && !(std_s >= 0.0))
@@ -804,6 +938,23 @@ static ct_tensor *normal_impl(const ct_tensor *mean, double mean_s, const ct_ten
         const ct_tensor *x = mean ? mean : std;
         nd = x->ndim;
         memcpy(shape, x->sizes, sizeof(int64_t) * (size_t)nd);
+    }
+    const ct_tensor *x = mean ? mean : std;
+    if (!ct__on_cpu(x)) { /* one kernel: mean + std * N(0, 1) in double, per element */
+        ct_device dev = x->storage->device;
+        ct_tensor *o = ct__empty_on(shape, nd, dt, dev);
+        ct_tensor *pm = o && mean ? param_on(mean, shape, nd, dev) : NULL;
+        ct_tensor *ps = o && std ? param_on(std, shape, nd, dev) : NULL;
+        int rc = o && (!mean || pm) && (!std || ps)
+                     ? gpu_fill(o, mk(D_NORMAL, mean_s, std_s), pm, ps, ct__gen(g)) : -1;
+        ct_release(pm);
+        ct_release(ps);
+        if (rc > 0) ct_set_error(CT_ERR_RUNTIME, "normal: normal expects all elements of std >= 0.0");
+        if (rc != 0) {
+            ct_release(o);
+            return NULL;
+        }
+        return ct_autorelease(o);
     }
     ct_tensor *out = ct__empty(shape, nd, dt);
     ct_tensor *md = NULL, *sd = NULL;
@@ -902,8 +1053,22 @@ static int64_t sample_poisson(double lambda, ct_generator *g) {
 }
 
 ct_tensor *ct_poisson(const ct_tensor *rates, ct_generator *g) {
-    if (ct__require_cpu("poisson", rates) < 0) return NULL;
     if (!floating_ok("poisson_cpu", rates->dtype)) return NULL;
+    if (!ct__on_cpu(rates)) { /* the rates are checked by the sampling kernel */
+        ct_device dev = rates->storage->device;
+        ct_tensor *o = ct__empty_on(rates->sizes, rates->ndim, rates->dtype, dev);
+        ct_tensor *pr = o ? param_on(rates, rates->sizes, rates->ndim, dev) : NULL;
+        int rc = pr ? gpu_fill(o, mk(D_POISSON, 0, 0), pr, NULL, ct__gen(g)) : -1;
+        ct_release(pr);
+        if (rc > 0)
+            ct_set_error(CT_ERR_RUNTIME,
+                         "poisson: invalid Poisson rate, expected rate to be non-negative");
+        if (rc != 0) {
+            ct_release(o);
+            return NULL;
+        }
+        return ct_autorelease(o);
+    }
     ct_tensor *r = ct__to_dtype(rates, CT_FLOAT64, true); /* contiguous, logical order */
     if (!r) return NULL;
     const double *lam = ct_data_ptr(r);

@@ -589,19 +589,49 @@ ct_tensor *ct_norm_fro(const ct_tensor *x, const int *dims, int ndims, bool keep
 
 /* log(sum(exp(x - m))) + m with m the per-output max (0 where it is
  * infinite, so that all -inf gives -inf and +inf gives +inf). */
+/* The same on a GPU, composed of GPU reductions and pointwise ops (no
+ * autograd; the caller records logsumexp): m = amax (0 where infinite),
+ * log(sum(exp(x - m))) + m in the compute dtype, stored in rd. Owned. */
+static ct_tensor *logsumexp_gpu(const ct_tensor *x, const bool *mask, bool keepdim, ct_dtype rd) {
+    int rdims[CT_MAX_DIMS], nr = 0;
+    for (int d = 0; d < x->ndim; d++)
+        if (mask[d]) rdims[nr++] = d;
+    ct_grad_mode gm = ct_no_grad_begin();
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *r = NULL, *xc = ct_to_dtype(x, compute_dtype(rd), false);
+    ct_tensor *m = xc ? ct_amax(xc, rdims, nr, true) : NULL;
+    ct_tensor *inf = m ? ct_isinf(m) : NULL;
+    m = inf ? ct_masked_fill(m, inf, 0) : NULL;
+    ct_tensor *e = m ? ct_sub(xc, m) : NULL;
+    e = e ? ct_exp(e) : NULL;
+    ct_tensor *s = e ? ct_sum_dims(e, rdims, nr, true, -1) : NULL;
+    ct_tensor *l = s ? ct_log(s) : NULL;
+    l = l ? ct_add(l, m) : NULL;
+    for (int k = nr - 1; l && !keepdim && k >= 0; k--) l = ct_squeeze_dim(l, rdims[k]);
+    l = l ? ct_to_dtype(l, rd, false) : NULL;
+    l = l ? ct_contiguous(l) : NULL;
+    if (l) r = ct_keep(l);
+    ct_scope_end(sc);
+    ct_grad_mode_end(gm);
+    return r;
+}
+
 ct_tensor *ct_logsumexp(const ct_tensor *x, const int *dims, int ndims, bool keepdim) {
     bool mask[CT_MAX_DIMS];
     ct_op_args a;
-    if (ct__require_cpu("logsumexp", x) < 0 || reduce_mask("logsumexp", x, dims, ndims, mask, &a) < 0)
-        return NULL;
+    if (reduce_mask("logsumexp", x, dims, ndims, mask, &a) < 0) return NULL;
     ct_dtype rd = ct_dtype_is_floating(x->dtype) ? x->dtype : ct_default_dtype();
     int64_t shape[CT_MAX_DIMS] = {0}, nred;
     int nd = out_shape(x, mask, keepdim, shape, &nred);
-    ct_tensor *out = ct__empty(shape, nd, rd);
+    ct_tensor *out = nred == 0 || ct__on_cpu(x) ? ct__empty_on(shape, nd, rd, x->storage->device)
+                                                 : logsumexp_gpu(x, mask, keepdim, rd);
     if (!out) return NULL;
     if (nred == 0 || out->numel == 0) {
-        fill(out, -INFINITY);
-    } else {
+        if (fill(out, -INFINITY) < 0) {
+            ct_release(out);
+            return NULL;
+        }
+    } else if (ct__on_cpu(x)) {
         ct_tensor *xc = ct__to_dtype(x, compute_dtype(rd), false);
         double *m = xc ? reduce_acc(xc, mask, CT_RK_MAX, 0, NULL, out->numel, NULL) : NULL;
         double *s = NULL;

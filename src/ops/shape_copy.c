@@ -2,8 +2,11 @@
  * triu, pad. Most are one or a few strided copies (ct__copy_into) between
  * views of the input and views of a new output, so every dtype and layout
  * goes through the copy kernels; tril/triu and index-driven repeats use the
- * byte kernels of src/kernels/cpu/shape.c. */
+ * byte kernels of src/kernels/cpu/shape.c. On a GPU the copies run there
+ * (ct__copy_into), tril/triu zero the band with ct__cuda->tri and the
+ * index-driven repeats gather with ct__sg_run. */
 #include "ops/shape_internal.h"
+#include "ops/index_internal.h"
 #include "autograd/inplace.h"
 
 static ct_tensor *raw_view(const ct_tensor *t, const int64_t *sizes, const int64_t *strides,
@@ -117,8 +120,7 @@ ct_tensor *ct_rot90(const ct_tensor *x, int64_t k, const int *dims, int ndims) {
 /* ---------------------------------------------------------------- roll */
 /* Rolls src along d by shift into a new owned tensor (two block copies). */
 static ct_tensor *roll_one(const ct_tensor *src, int d, int64_t shift) {
-    if (ct__require_cpu("roll", src) < 0) return NULL;
-    ct_tensor *out = ct__empty(src->sizes, src->ndim, src->dtype);
+    ct_tensor *out = ct__empty_on(src->sizes, src->ndim, src->dtype, src->storage->device);
     if (!out || src->numel == 0) return out;
     int64_t n = src->sizes[d];
     int64_t s = ((shift % n) + n) % n;
@@ -203,7 +205,6 @@ ct_tensor *ct_roll(const ct_tensor *x, const int64_t *shifts, int nshifts, const
 
 /* ---------------------------------------------------------------- repeat, tile */
 static ct_tensor *repeat_impl(const ct_tensor *x, const int64_t *reps, int nr, int op) {
-    if (ct__require_cpu("repeat", x) < 0) return NULL;
     const char *name = op == CT_OP_tile ? "tile" : "repeat";
     if (nr < x->ndim)
         return CT_FAIL(CT_ERR_RUNTIME,
@@ -225,7 +226,7 @@ static ct_tensor *repeat_impl(const ct_tensor *x, const int64_t *reps, int nr, i
                            (long long)(os[i] < 0 ? os[i] : reps[i]),
                            ct_shape_str(os, nr, b, sizeof b));
         }
-    ct_tensor *out = ct__empty(os, nr, x->dtype);
+    ct_tensor *out = ct__empty_on(os, nr, x->dtype, x->storage->device);
     if (!out || out->numel == 0) goto done;
     /* out viewed as [r0, s0, r1, s1, ...] (dims with r = 1 stay single)
      * receives x viewed as [r0 (stride 0), s0, ...] */
@@ -307,17 +308,59 @@ static ct_tensor *interleave_input(const ct_tensor *x, int dim, int *d, const ch
     return ct_retain((ct_tensor *)x);
 }
 
+/* The source row of each of the total rows of out along d (row i of src
+ * repeated r[i] times), as an int64 tensor on the CPU. Owned. */
+static ct_tensor *interleave_rows(const int64_t *r, int64_t nr, int64_t total) {
+    ct_tensor *t = ct__empty(&total, 1, CT_INT64);
+    if (!t) return NULL;
+    int64_t *idx = ct_data_ptr(t);
+    for (int64_t i = 0, p = 0; i < nr; i++)
+        for (int64_t k = 0; k < r[i]; k++) idx[p++] = i;
+    return t;
+}
+
+/* out (on src's GPU) = rows of src along d gathered by the row list,
+ * which moves to the GPU once (the gather of ct__sg_run). 0 or -1. */
+static int gpu_take_rows(ct_tensor *out, const ct_tensor *src, int d, const int64_t *r, int64_t nr,
+                         int64_t total) {
+    ct_tensor *h = interleave_rows(r, nr, total);
+    ct_tensor *g = h ? ct__empty_on(&total, 1, CT_INT64, src->storage->device) : NULL;
+    int rc = g ? ct__copy_into(g, h) : -1;
+    ct_release(h);
+    if (rc == 0) {
+        int64_t st[CT_MAX_DIMS] = {0};
+        st[d] = 1;
+        ct_tensor *ev = ct__tensor_new(g->storage, CT_INT64, out->sizes, st, out->ndim, g->offset);
+        int64_t bad = 0;
+        rc = ev ? ct__sg_run(CT__SG_GATHER, (ct_tensor *)src, ev, out, d, 0, &bad) : -1;
+        if (rc > 0) {
+            ct_set_error(CT_ERR_RUNTIME, "repeat_interleave: internal error: row %lld",
+                         (long long)bad);
+            rc = -1;
+        }
+        ct_release(ev);
+    }
+    ct_release(g);
+    return rc;
+}
+
 /* out = src with index i of dim d repeated r[i] times (a row gather on the
  * contiguous source). Owned. */
 static ct_tensor *interleave_take(const ct_tensor *src, int d, const int64_t *r, int64_t nr) {
-    if (ct__require_cpu("repeat_interleave", src) < 0) return NULL;
     int64_t total = 0;
     for (int64_t i = 0; i < nr; i++) total += r[i];
     int64_t os[CT_MAX_DIMS];
     memcpy(os, src->sizes, sizeof(int64_t) * (size_t)src->ndim);
     os[d] = total;
-    ct_tensor *out = ct__empty(os, src->ndim, src->dtype);
+    ct_tensor *out = ct__empty_on(os, src->ndim, src->dtype, src->storage->device);
     if (!out || out->numel == 0) return out;
+    if (!ct__on_cpu(src)) {
+        if (gpu_take_rows(out, src, d, r, nr, total) < 0) {
+            ct_release(out);
+            return NULL;
+        }
+        return out;
+    }
     int64_t *idx = malloc(sizeof(int64_t) * (size_t)total);
     ct_tensor *c = idx ? ct__contiguous(src) : NULL;
     if (!c) {
@@ -374,24 +417,32 @@ static int64_t *read_repeats(const ct_tensor *r, int64_t *n) {
         return NULL;
     }
     *n = r->numel;
+    /* repeats on a GPU are read from one host copy (the output size needs them) */
+    ct_tensor *h = ct__on_cpu(r) ? ct_retain((ct_tensor *)r) : ct__empty(r->sizes, r->ndim, r->dtype);
+    if (!h || (h != r && ct__copy_into(h, r) < 0)) {
+        ct_release(h);
+        return NULL;
+    }
     int64_t *v = malloc(sizeof(int64_t) * (size_t)(r->numel ? r->numel : 1));
     if (!v) {
+        ct_release(h);
         ct_set_error(CT_ERR_MEMORY, "repeat_interleave: out of memory");
         return NULL;
     }
     for (int64_t i = 0; i < r->numel; i++) {
-        v[i] = ct_item_at_int(r, i);
+        v[i] = ct_item_at_int(h, i);
         if (v[i] < 0) {
             free(v);
+            ct_release(h);
             ct_set_error(CT_ERR_RUNTIME, "repeats can not be negative");
             return NULL;
         }
     }
+    ct_release(h);
     return v;
 }
 
 ct_tensor *ct_repeat_interleave_self(const ct_tensor *repeats) {
-    if (ct__require_cpu("repeat_interleave", repeats) < 0) return NULL;
     if (repeats->ndim != 1)
         return CT_FAIL(CT_ERR_RUNTIME, "repeat_interleave only accept 1D vector as repeat");
     int64_t n;
@@ -399,13 +450,17 @@ ct_tensor *ct_repeat_interleave_self(const ct_tensor *repeats) {
     if (!r) return NULL;
     int64_t total = 0;
     for (int64_t i = 0; i < n; i++) total += r[i];
-    ct_tensor *out = ct__empty(&total, 1, CT_INT64);
-    if (out) {
-        int64_t *o = ct_data_ptr(out);
-        for (int64_t i = 0, p = 0; i < n; i++)
-            for (int64_t k = 0; k < r[i]; k++) o[p++] = i;
-    }
+    ct_tensor *out = interleave_rows(r, n, total);
     free(r);
+    if (out && !ct__on_cpu(repeats)) { /* the result lives with repeats */
+        ct_tensor *g = ct__empty_on(&total, 1, CT_INT64, repeats->storage->device);
+        if (g && ct__copy_into(g, out) < 0) {
+            ct_release(g);
+            g = NULL;
+        }
+        ct_release(out);
+        out = g;
+    }
     return out ? ct_autorelease(out) : NULL;
 }
 
@@ -440,8 +495,17 @@ ct_tensor *ct_repeat_interleave_tensor(const ct_tensor *x, const ct_tensor *repe
 }
 
 /* ---------------------------------------------------------------- tril, triu */
+/* Zeroes the contiguous t outside the band, on t's device. 0 or -1. */
+static int tri_zero(ct_tensor *t, int64_t k, bool upper) {
+    if (t->numel == 0) return 0;
+    if (!ct__on_cpu(t)) return ct__cuda->tri(t, k, upper);
+    int64_t rows = t->sizes[t->ndim - 2], cols = t->sizes[t->ndim - 1];
+    ct__tri_zero(ct_data_ptr(t), t->numel / (rows * cols), rows, cols, ct_dtype_size(t->dtype), k,
+                 upper);
+    return 0;
+}
+
 static ct_tensor *tri(const ct_tensor *x, int64_t k, bool upper) {
-    if (ct__require_cpu(upper ? "triu" : "tril", x) < 0) return NULL;
     const char *op = upper ? "triu" : "tril";
     if (x->ndim == 0)
         return CT_FAIL(CT_ERR_INDEX, "%s: Dimension specified as -2 but tensor has no dimensions", op);
@@ -451,10 +515,10 @@ static ct_tensor *tri(const ct_tensor *x, int64_t k, bool upper) {
     }
     ct_tensor *out = ct__to_dtype(x, x->dtype, true);
     if (!out) return NULL;
-    int64_t rows = x->sizes[x->ndim - 2], cols = x->sizes[x->ndim - 1];
-    if (out->numel > 0)
-        ct__tri_zero(ct_data_ptr(out), out->numel / (rows * cols), rows, cols,
-                     ct_dtype_size(x->dtype), k, upper);
+    if (tri_zero(out, k, upper) < 0) {
+        ct_release(out);
+        return NULL;
+    }
     ct_op_args a;
     memset(&a, 0, sizeof a);
     a.i[0] = k;
@@ -465,7 +529,6 @@ ct_tensor *ct_tril(const ct_tensor *x, int64_t diagonal) { return tri(x, diagona
 ct_tensor *ct_triu(const ct_tensor *x, int64_t diagonal) { return tri(x, diagonal, true); }
 
 static ct_tensor *tri_(ct_tensor *x, int64_t k, bool upper) {
-    if (ct__require_cpu(upper ? "triu_" : "tril_", x) < 0) return NULL;
     const char *op = upper ? "triu_" : "tril_";
     if (x->ndim == 0)
         return CT_FAIL(CT_ERR_INDEX, "%s: Dimension specified as -2 but tensor has no dimensions", op);
@@ -476,17 +539,14 @@ static ct_tensor *tri_(ct_tensor *x, int64_t k, bool upper) {
     const ct_tensor *in = x;
     if (ct__needs_grad(&in, 1) && ct__ag_inplace_begin(upper ? CT_OP_triu : CT_OP_tril, x, &in, 1) < 0)
         return NULL;
-    int64_t rows = x->sizes[x->ndim - 2], cols = x->sizes[x->ndim - 1];
     if (x->numel > 0) {
         if (ct_is_contiguous(x)) {
-            ct__tri_zero(ct_data_ptr(x), x->numel / (rows * cols), rows, cols,
-                         ct_dtype_size(x->dtype), k, upper);
+            if (tri_zero(x, k, upper) < 0) return NULL;
         } else { /* zero a contiguous copy and write it back */
             ct_tensor *c = ct__to_dtype(x, x->dtype, true);
             if (!c) return NULL;
-            ct__tri_zero(ct_data_ptr(c), c->numel / (rows * cols), rows, cols,
-                         ct_dtype_size(x->dtype), k, upper);
-            int rc = ct__copy_into(x, c);
+            int rc = tri_zero(c, k, upper);
+            if (rc == 0) rc = ct__copy_into(x, c);
             ct_release(c);
             if (rc < 0) return NULL;
         }
@@ -508,7 +568,6 @@ ct_tensor *ct_triu_(ct_tensor *x, int64_t diagonal) { return tri_(x, diagonal, t
 enum { PAD_CONSTANT, PAD_REFLECT, PAD_REPLICATE, PAD_CIRCULAR };
 
 static ct_tensor *pad_constant(const ct_tensor *x, const int64_t *pad, int npad, double value) {
-    if (ct__require_cpu("pad", x) < 0) return NULL;
     int nd = x->ndim;
     if (npad / 2 > nd) return CT_FAIL(CT_ERR_RUNTIME, "Padding length too large");
     int64_t os[CT_MAX_DIMS], ss[CT_MAX_DIMS];
@@ -530,10 +589,15 @@ static ct_tensor *pad_constant(const ct_tensor *x, const int64_t *pad, int npad,
         if (ss[d] < 0) ss[d] = 0;
         src_off += cl * x->strides[d];
     }
-    ct_tensor *out = ct__empty(os, nd, x->dtype);
+    ct_tensor *out = ct__empty_on(os, nd, x->dtype, x->storage->device);
     if (!out) return NULL;
     size_t isz = ct_dtype_size(x->dtype);
-    if (out->numel > 0) {
+    if (out->numel > 0 && !ct__on_cpu(out)) {
+        if (ct__cuda->fill(out, value) < 0) {
+            ct_release(out);
+            return NULL;
+        }
+    } else if (out->numel > 0) {
         char elem[8];
         ct__store_f64(elem, x->dtype, value);
         ct__fill_bytes(ct_data_ptr(out), out->numel, elem, isz);
@@ -559,13 +623,12 @@ static ct_tensor *pad_constant(const ct_tensor *x, const int64_t *pad, int npad,
 
 /* Pads dim d of cur by (l, r) >= 0 in the given mode; returns a new owned tensor. */
 static ct_tensor *pad_dim(const ct_tensor *cur, int d, int64_t l, int64_t r, int mode) {
-    if (ct__require_cpu("pad", cur) < 0) return NULL;
     int nd = cur->ndim;
     int64_t w = cur->sizes[d], sd = cur->strides[d];
     int64_t os[CT_MAX_DIMS];
     memcpy(os, cur->sizes, sizeof(int64_t) * (size_t)nd);
     os[d] = w + l + r;
-    ct_tensor *out = ct__empty(os, nd, cur->dtype);
+    ct_tensor *out = ct__empty_on(os, nd, cur->dtype, cur->storage->device);
     if (!out || out->numel == 0) return out;
     int64_t od = out->strides[d];
     int64_t ps[CT_MAX_DIMS], pst[CT_MAX_DIMS];

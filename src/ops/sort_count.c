@@ -1,6 +1,13 @@
 /* Counting ops: unique, unique_consecutive, searchsorted, bincount, histc.
- * None is differentiable (integer results or piecewise constant). */
+ * None is differentiable (integer results or piecewise constant). On a GPU:
+ * unique is the GPU sort, then a compaction of the run starts
+ * (ct__cuda->compact, whose count sizes the result) and gathers;
+ * searchsorted and the histograms have kernels (ct__cuda->searchsorted,
+ * ->hist); bincount adds into its bins with ct__sg_run. Sizes that depend
+ * on the data (unique's count, bincount's and histc's ranges) come to the
+ * host with a synchronising copy, as in PyTorch. */
 #include "ops/shape_internal.h"
+#include "ops/index_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -52,8 +59,94 @@ static ct_tensor *unique_finish(const ct_tensor *x, const int64_t *order, const 
     return ct_autorelease(vals);
 }
 
+/* One tensor on dev of n int64 holding the value v (a broadcast view). Owned. */
+static ct_tensor *int64_splat(int64_t v, int64_t n, ct_device dev) {
+    ct_tensor *one = ct__empty_on(NULL, 0, CT_INT64, dev);
+    if (!one || ct__cuda->fill(one, (double)v) < 0) {
+        ct_release(one);
+        return NULL;
+    }
+    int64_t zero = 0;
+    ct_tensor *r = ct__tensor_new(one->storage, CT_INT64, &n, &zero, 1, one->offset);
+    ct_release(one);
+    return r;
+}
+
+/* unique / unique_consecutive of x on a GPU: sort (when sort) the
+ * flattened values, compact the starts of the runs of equal values (their
+ * count sizes the result: one copy to the host), then gather the values,
+ * scatter the group of each sorted element to its original position
+ * (inverse) and difference the run starts (counts). */
+static ct_tensor *gpu_unique(const ct_tensor *x, bool sort, ct_tensor **inverse, ct_tensor **counts) {
+    ct_device dev = x->storage->device;
+    int64_t n = x->numel, bad = 0;
+    ct_tensor *f = flat_native(x), *sv = NULL, *order = NULL, *first = NULL, *rank = NULL;
+    ct_tensor *vals = NULL, *inv = NULL, *cnt = NULL, *res = NULL;
+    if (!f) return NULL;
+    if (sort && n > 0) {
+        sv = ct__empty_on(&n, 1, f->dtype, dev);
+        order = sv ? ct__empty_on(&n, 1, CT_INT64, dev) : NULL;
+        if (!order || ct__cuda->sort(f, sv, order, false) < 0) goto done;
+    } else {
+        sv = ct_retain(f);
+    }
+    int64_t ng = ct__cuda->compact(sv, true, NULL, 0, &first, inverse ? &rank : NULL, NULL, NULL);
+    if (ng < 0) goto done;
+    vals = ct__empty_on(&ng, 1, f->dtype, dev);
+    if (!vals || (ng > 0 && ct__sg_run(CT__SG_GATHER, sv, first, vals, 0, 0, &bad) != 0)) goto done;
+    if (f->dtype != x->dtype) { /* float16/bfloat16 went through float32, exactly */
+        ct_tensor *v = ct__to_dtype(vals, x->dtype, true);
+        ct_release(vals);
+        if (!(vals = v)) goto done;
+    }
+    if (inverse) {
+        inv = ct__empty_on(x->sizes, x->ndim, CT_INT64, dev);
+        ct_tensor *flat = inv ? ct__tensor_new(inv->storage, CT_INT64, &n, NULL, 1, inv->offset) : NULL;
+        int rc = !flat ? -1 : n == 0 ? 0
+                 : order ? ct__sg_run(CT__SG_COPY, flat, order, rank, 0, 0, &bad)
+                         : ct__copy_into(flat, rank);
+        ct_release(flat);
+        if (rc != 0) goto done;
+    }
+    if (counts) {
+        /* counts[g] = next start - start, the start after the last being n */
+        cnt = ct__empty_on(&ng, 1, CT_INT64, dev);
+        if (!cnt) goto done;
+        if (ng > 0) {
+            int64_t m = ng - 1, one = 1;
+            ct_tensor *dst = ct__tensor_new(cnt->storage, CT_INT64, &m, NULL, 1, cnt->offset);
+            ct_tensor *src = ct__tensor_new(first->storage, CT_INT64, &m, NULL, 1, first->offset + 1);
+            ct_tensor *last = ct__tensor_new(cnt->storage, CT_INT64, &one, NULL, 1, cnt->offset + m);
+            int rc = dst && src && last ? 0 : -1;
+            if (rc == 0 && m > 0) rc = ct__copy_into(dst, src);
+            if (rc == 0) rc = ct__cuda->fill(last, (double)n);
+            ct_release(dst);
+            ct_release(src);
+            ct_release(last);
+            if (rc < 0 || !ct_sub_(cnt, first)) goto done;
+        }
+    }
+    res = vals;
+    vals = NULL;
+done:
+    ct_release(f);
+    ct_release(sv);
+    ct_release(order);
+    ct_release(first);
+    ct_release(rank);
+    ct_release(vals);
+    if (!res) {
+        ct_release(inv);
+        ct_release(cnt);
+        return NULL;
+    }
+    if (inverse) *inverse = ct_autorelease(inv);
+    if (counts) *counts = ct_autorelease(cnt);
+    return ct_autorelease(res);
+}
+
 ct_tensor *ct_unique(const ct_tensor *x, bool sorted, ct_tensor **inverse, ct_tensor **counts) {
-    if (ct__require_cpu("unique", x) < 0) return NULL;
+    if (!ct__on_cpu(x)) return gpu_unique(x, true, inverse, counts);
     (void)sorted; /* always sorted, which PyTorch allows for sorted=False */
     ct_tensor *f = flat_native(x);
     if (!f) return NULL;
@@ -81,7 +174,7 @@ done:
 }
 
 ct_tensor *ct_unique_consecutive(const ct_tensor *x, ct_tensor **inverse, ct_tensor **counts) {
-    if (ct__require_cpu("unique_consecutive", x) < 0) return NULL;
+    if (!ct__on_cpu(x)) return gpu_unique(x, false, inverse, counts);
     ct_tensor *f = flat_native(x);
     if (!f) return NULL;
     int64_t n = x->numel;
@@ -127,10 +220,15 @@ done:
 
 static ct_tensor *searchsorted_impl(const ct_tensor *sorted_sequence, const ct_tensor *values,
                                     ct_dtype cdt, bool out_int32, bool right, const char *side) {
-    if (ct__require_cpu("searchsorted", sorted_sequence) < 0 ||
-        ct__require_cpu("searchsorted", values) < 0)
-        return NULL;
     const ct_tensor *s = sorted_sequence;
+    ct_device dev = s->storage->device, vdev = values->storage->device;
+    if (dev.type != vdev.type || dev.index != vdev.index) {
+        char b1[16], b2[16];
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "torch.searchsorted(): Expected all tensors to be on the same device, but "
+                       "found at least two devices, %s and %s!",
+                       ct_device_str(dev, b1, sizeof b1), ct_device_str(vdev, b2, sizeof b2));
+    }
     if (side) {
         if (strcmp(side, "left") != 0 && strcmp(side, "right") != 0)
             return CT_FAIL(CT_ERR_RUNTIME,
@@ -170,10 +268,15 @@ static ct_tensor *searchsorted_impl(const ct_tensor *sorted_sequence, const ct_t
     ct_release(vals);
     seq = sc;
     vals = vc;
-    ct_tensor *res = (seq && vals) ? ct__empty(values->sizes, values->ndim,
-                                               out_int32 ? CT_INT32 : CT_INT64)
+    ct_tensor *res = (seq && vals) ? ct__empty_on(values->sizes, values->ndim,
+                                                  out_int32 ? CT_INT32 : CT_INT64, dev)
                                    : NULL;
-    if (res) {
+    if (res && dev.type != CT_CPU) {
+        if (ct__cuda->searchsorted(seq, vals, res, right) < 0) {
+            ct_release(res);
+            res = NULL;
+        }
+    } else if (res) {
         int64_t n = s->sizes[s->ndim - 1], nv = values->numel;
         int64_t inner = values->ndim ? values->sizes[values->ndim - 1] : 1;
         void *out = ct_data_ptr(res);
@@ -203,14 +306,19 @@ ct_tensor *ct_searchsorted(const ct_tensor *sorted_sequence, const ct_tensor *va
 
 ct_tensor *ct_searchsorted_scalar(const ct_tensor *sorted_sequence, double value, bool out_int32,
                                   bool right, const char *side) {
-    if (ct__require_cpu("searchsorted", sorted_sequence) < 0) return NULL;
     /* a Python number: keeps the sequence's dtype unless an integer sequence
      * meets a fractional value (then compare in float64) */
     ct_dtype cdt = sorted_sequence->dtype;
     if (!ct_dtype_is_floating(cdt) && value != floor(value)) cdt = CT_FLOAT64;
-    ct_tensor *v = ct__empty(NULL, 0, CT_FLOAT64);
+    ct_device dev = sorted_sequence->storage->device;
+    ct_tensor *v = ct__empty_on(NULL, 0, CT_FLOAT64, dev);
     if (!v) return NULL;
-    *(double *)ct_data_ptr(v) = value;
+    if (dev.type == CT_CPU) {
+        *(double *)ct_data_ptr(v) = value;
+    } else if (ct__cuda->fill(v, value) < 0) {
+        ct_release(v);
+        return NULL;
+    }
     ct_tensor *r = searchsorted_impl(sorted_sequence, v, cdt, out_int32, right, side);
     ct_release(v);
     return r;
@@ -233,8 +341,53 @@ ct_tensor *ct_bucketize_scalar(double value, const ct_tensor *boundaries, bool o
 }
 
 /* ---------------------------------------------------------------- bincount */
+/* The extremes of x (a GPU tensor, numel > 0) on the host: two reductions
+ * on the GPU and one copy each. NaN propagates. 0 or -1. */
+static int gpu_extremes(const ct_tensor *x, double *mn, double *mx) {
+    ct_grad_mode g = ct_no_grad_begin();
+    ct_scope sc = ct_scope_begin();
+    ct_tensor *a = ct_min(x), *b = a ? ct_max(x) : NULL;
+    int rc = b && ct_item(a, mn) == 0 && ct_item(b, mx) == 0 ? 0 : -1;
+    ct_scope_end(sc);
+    ct_grad_mode_end(g);
+    return rc;
+}
+
+/* bincount on a GPU: the range comes to the host (it sizes the result),
+ * the counts (or float64 sums of the weights) are added into the bins by
+ * the atomic scatter-add of ct__sg_run. Owned. */
+static ct_tensor *gpu_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t minlength) {
+    ct_device dev = x->storage->device;
+    if (weights) {
+        ct_device wd = weights->storage->device;
+        if (wd.type != dev.type || wd.index != dev.index)
+            return CT_FAIL(CT_ERR_RUNTIME,
+                           "bincount(): Expected all tensors to be on the same device, but found "
+                           "at least two devices");
+    }
+    int64_t n = x->numel, bad = 0;
+    double mn = 0, mx = -1;
+    if (n > 0 && gpu_extremes(x, &mn, &mx) < 0) return NULL;
+    if (mn < 0) return CT_FAIL(CT_ERR_RUNTIME, "bincount only supports 1-d non-negative integral inputs.");
+    int64_t len = (int64_t)mx + 1 > minlength ? (int64_t)mx + 1 : minlength;
+    ct_tensor *xi = ct__to_dtype(x, CT_INT64, false);
+    ct_tensor *acc = xi ? ct__empty_on(&len, 1, weights ? CT_FLOAT64 : CT_INT64, dev) : NULL;
+    ct_tensor *src = !acc ? NULL
+                     : weights ? ct__to_dtype(weights, CT_FLOAT64, false)
+                               : int64_splat(1, n, dev);
+    ct_tensor *out = NULL;
+    if (src && ct__cuda->fill(acc, 0) == 0 &&
+        (n == 0 || ct__sg_run(CT__SG_ADD, acc, xi, src, 0, 1.0, &bad) == 0)) {
+        ct_dtype odt = !weights ? CT_INT64 : (weights->dtype == CT_FLOAT32 ? CT_FLOAT32 : CT_FLOAT64);
+        out = odt == acc->dtype ? ct_retain(acc) : ct__to_dtype(acc, odt, true);
+    }
+    ct_release(xi);
+    ct_release(acc);
+    ct_release(src);
+    return out;
+}
+
 ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t minlength) {
-    if (ct__require_cpu("bincount", x) < 0 || ct__require_cpu("bincount", weights) < 0) return NULL;
     if (!ct_dtype_is_integral(x->dtype))
         return CT_FAIL(CT_ERR_RUNTIME, "\"bincount_cpu\" not implemented for '%s'",
                        ct__torch_type_name(x->dtype));
@@ -243,6 +396,11 @@ ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t min
         return CT_FAIL(CT_ERR_RUNTIME, "bincount only supports 1-d non-negative integral inputs.");
     if (weights && (weights->ndim != 1 || weights->numel != x->numel))
         return CT_FAIL(CT_ERR_RUNTIME, "weights should be 1-d and have the same length as input");
+    if (!ct__on_cpu(x) || (weights && !ct__on_cpu(weights))) {
+        if (ct__on_cpu(x)) return CT_FAIL(CT_ERR_RUNTIME, "bincount(): Expected all tensors to be on the same device, but found at least two devices");
+        ct_tensor *r = gpu_bincount(x, weights, minlength);
+        return r ? ct_autorelease(r) : NULL;
+    }
     int64_t n = x->numel, mx = -1;
     ct_tensor *xi = ct__to_dtype(x, CT_INT64, true); /* contiguous int64 copy */
     ct_tensor *wf = weights ? ct__to_dtype(weights, CT_FLOAT64, true) : NULL;
@@ -302,7 +460,6 @@ ct_tensor *ct_bincount(const ct_tensor *x, const ct_tensor *weights, int64_t min
     } while (0)
 
 ct_tensor *ct_histc(const ct_tensor *x, int64_t bins, double min, double max) {
-    if (ct__require_cpu("histc", x) < 0) return NULL;
     if (x->dtype != CT_FLOAT32 && x->dtype != CT_FLOAT64)
         return CT_FAIL(CT_ERR_RUNTIME, "\"histogram_cpu\" not implemented for '%s'",
                        ct__torch_type_name(x->dtype));
@@ -318,7 +475,15 @@ ct_tensor *ct_histc(const ct_tensor *x, int64_t bins, double min, double max) {
         min = (float)min;
         max = (float)max;
     }
-    if (min == max && n > 0) {
+    if (min == max && n > 0 && !ct__on_cpu(c)) {
+        double mn, mx;
+        if (gpu_extremes(c, &mn, &mx) < 0) {
+            ct_release(c);
+            return NULL;
+        }
+        min = mn != mn || mx != mx ? NAN : mn;
+        max = mn != mn || mx != mx ? NAN : mx;
+    } else if (min == max && n > 0) {
         double mn = INFINITY, mx = -INFINITY;
         bool nan = false;
         for (int64_t i = 0; i < n; i++) {
@@ -342,6 +507,14 @@ ct_tensor *ct_histc(const ct_tensor *x, int64_t bins, double min, double max) {
     if (!(min < max)) {
         ct_release(c);
         return CT_FAIL(CT_ERR_RUNTIME, "torch.histc: max must be larger than min");
+    }
+    if (!ct__on_cpu(c)) { /* float64 bins on the GPU, then x's dtype */
+        ct_tensor *acc = ct__empty_on(&bins, 1, CT_FLOAT64, c->storage->device), *out = NULL;
+        if (acc && ct__cuda->hist(c, NULL, 0, NULL, bins, min, max, acc) == 0)
+            out = ct__to_dtype(acc, x->dtype, true);
+        ct_release(acc);
+        ct_release(c);
+        return out ? ct_autorelease(out) : NULL;
     }
     double *acc = calloc((size_t)bins, sizeof(double));
     ct_tensor *out = acc ? ct__empty(&bins, 1, x->dtype) : NULL;
@@ -539,13 +712,41 @@ ct_tensor *ct_unique_consecutive_dim(const ct_tensor *x, int dim, ct_tensor **in
         }                                                                                  \
     } while (0)
 
+/* The bins of x on a GPU into the host array acc (nb doubles): the
+ * histogram kernel, then one copy of the nb sums. edges on x's GPU. 0 or -1. */
+static int gpu_hist_acc(const ct_tensor *c, const ct_tensor *wc, const ct_tensor *edges, bool linear,
+                        int64_t nb, double *acc) {
+    ct_tensor *g = ct__empty_on(&nb, 1, CT_FLOAT64, c->storage->device);
+    ct_tensor *h = g ? ct__empty(&nb, 1, CT_FLOAT64) : NULL;
+    int rc = h && ct__cuda->hist(c, wc, linear ? 1 : 2, edges, nb, 0, 0, g) == 0 &&
+                     ct__copy_into(h, g) == 0
+                 ? 0
+                 : -1;
+    if (rc == 0) memcpy(acc, ct_data_ptr(h), sizeof(double) * (size_t)nb);
+    ct_release(g);
+    ct_release(h);
+    return rc;
+}
+
 static ct_tensor *histogram_impl(const ct_tensor *x, ct_tensor *edges, bool linear,
                                  const ct_tensor *weight, bool density, ct_tensor **bin_edges) {
     int64_t nb = edges->numel - 1, n = x->numel;
+    bool gpu = !ct__on_cpu(x);
     ct_tensor *c = ct__contiguous(x), *wc = weight ? ct__contiguous(weight) : NULL;
     double *acc = calloc((size_t)nb, sizeof(double));
     ct_tensor *hist = ct__empty(&nb, 1, x->dtype);
-    if (!c || (weight && !wc) || !acc || !hist) {
+    /* the edges where the host reads them (density), a copy from a GPU */
+    ct_tensor *eh = !gpu ? ct_retain(edges) : ct__empty(edges->sizes, edges->ndim, edges->dtype);
+    if (eh && eh != edges && ct__copy_into(eh, edges) < 0) {
+        ct_release(eh);
+        eh = NULL;
+    }
+    if (c && gpu && (!weight || wc) && acc && gpu_hist_acc(c, wc, edges, linear, nb, acc) < 0) {
+        ct_release(c);
+        c = NULL;
+    }
+    if (!c || (weight && !wc) || !acc || !hist || !eh) {
+        ct_release(eh);
         if (!acc) ct_set_error(CT_ERR_MEMORY, "histogram: out of memory");
         ct_release(c);
         ct_release(wc);
@@ -554,13 +755,15 @@ static ct_tensor *histogram_impl(const ct_tensor *x, ct_tensor *edges, bool line
         free(acc);
         return NULL;
     }
-    if (x->dtype == CT_FLOAT32) HISTOGRAM_LOOP(float);
-    else HISTOGRAM_LOOP(double);
+    if (!gpu) { /* a GPU's bins are in acc already */
+        if (x->dtype == CT_FLOAT32) HISTOGRAM_LOOP(float);
+        else HISTOGRAM_LOOP(double);
+    }
     if (density) {
         double total = 0;
         for (int64_t b = 0; b < nb; b++) total += acc[b];
         for (int64_t b = 0; b < nb; b++) {
-            double width = ct_item_at(edges, b + 1) - ct_item_at(edges, b);
+            double width = ct_item_at(eh, b + 1) - ct_item_at(eh, b);
             acc[b] = acc[b] / total / width;
         }
     }
@@ -570,6 +773,20 @@ static ct_tensor *histogram_impl(const ct_tensor *x, ct_tensor *edges, bool line
     free(acc);
     ct_release(c);
     ct_release(wc);
+    ct_release(eh);
+    if (gpu) { /* the histogram moves to x's GPU */
+        ct_tensor *g = ct__empty_on(&nb, 1, x->dtype, x->storage->device);
+        if (g && ct__copy_into(g, hist) < 0) {
+            ct_release(g);
+            g = NULL;
+        }
+        ct_release(hist);
+        hist = g;
+        if (!hist) {
+            ct_release(edges);
+            return NULL;
+        }
+    }
     if (bin_edges) *bin_edges = ct_autorelease(edges);
     else ct_release(edges);
     return ct_autorelease(hist);
@@ -582,6 +799,15 @@ static bool histogram_checks(const ct_tensor *x, const ct_tensor *weight) {
         return false;
     }
     if (!weight) return true;
+    ct_device xd = x->storage->device, wd = weight->storage->device;
+    if (xd.type != wd.type || xd.index != wd.index) {
+        char b1[16], b2[16];
+        ct_set_error(CT_ERR_RUNTIME,
+                     "torch.histogramdd: Expected all tensors to be on the same device, but found "
+                     "at least two devices, %s and %s!",
+                     ct_device_str(xd, b1, sizeof b1), ct_device_str(wd, b2, sizeof b2));
+        return false;
+    }
     bool same = weight->ndim == x->ndim;
     for (int i = 0; same && i < x->ndim; i++) same = weight->sizes[i] == x->sizes[i];
     if (!same) {
@@ -604,7 +830,6 @@ static bool histogram_checks(const ct_tensor *x, const ct_tensor *weight) {
 
 ct_tensor *ct_histogram(const ct_tensor *x, int64_t bins, const double *range,
                         const ct_tensor *weight, bool density, ct_tensor **bin_edges) {
-    if (ct__require_cpu("histogram", x) < 0) return NULL;
     if (!histogram_checks(x, weight)) return NULL;
     if (bins <= 0)
         return CT_FAIL(CT_ERR_RUNTIME,
@@ -617,6 +842,9 @@ ct_tensor *ct_histogram(const ct_tensor *x, int64_t bins, const double *range,
     } else if (x->numel == 0) {
         lo = 0;
         hi = 1;
+    } else if (!ct__on_cpu(x)) {
+        if (gpu_extremes(x, &lo, &hi) < 0) return NULL;
+        if (lo != lo || hi != hi) lo = hi = NAN;
     } else {
         ct_tensor *c = ct__to_dtype(x, CT_FLOAT64, true);
         if (!c) return NULL;
@@ -667,6 +895,15 @@ ct_tensor *ct_histogram(const ct_tensor *x, int64_t bins, const double *range,
         double *e = ct_data_ptr(edges), step = (hi - lo) / (double)bins;
         for (int64_t i = 0; i < ne; i++) e[i] = i < half ? lo + step * (double)i : hi - step * (double)(ne - i - 1);
     }
+    if (!ct__on_cpu(x)) { /* the edges move to x's GPU */
+        ct_tensor *g = ct__empty_on(&ne, 1, x->dtype, x->storage->device);
+        if (g && ct__copy_into(g, edges) < 0) {
+            ct_release(g);
+            g = NULL;
+        }
+        ct_release(edges);
+        if (!(edges = g)) return NULL;
+    }
     return histogram_impl(x, edges, true, weight, density, bin_edges);
 }
 
@@ -678,6 +915,14 @@ ct_tensor *ct_histogram_edges(const ct_tensor *x, const ct_tensor *bins, const c
                        "torch.histogramdd: input tensor and bins tensors should have the same "
                        "dtype, but got input with dtype %s and bins for dimension 0 with dtype %s",
                        ct_dtype_name(x->dtype), ct_dtype_name(bins->dtype));
+    ct_device xd = x->storage->device, bd = bins->storage->device;
+    if (xd.type != bd.type || xd.index != bd.index) {
+        char b1[16], b2[16];
+        return CT_FAIL(CT_ERR_RUNTIME,
+                       "torch.histogramdd: Expected all tensors to be on the same device, but "
+                       "found at least two devices, %s and %s!",
+                       ct_device_str(xd, b1, sizeof b1), ct_device_str(bd, b2, sizeof b2));
+    }
     if (bins->ndim != 1)
         return CT_FAIL(CT_ERR_RUNTIME,
                        "torch.histogramdd: bins tensor should have one dimension, but got %d "

@@ -573,16 +573,28 @@ ct_tensor *ct_contiguous(const ct_tensor *t) {
     return finish(ct__contiguous(t), CT_OP_contiguous, t, &a);
 }
 
+/* A copy of t in dtype dt laid out as t (preserve_format, as PyTorch's
+ * clone() and to() are): t's strides when t is dense. Owned. */
+static ct_tensor *copy_like(const ct_tensor *t, ct_dtype dt) {
+    if ((unsigned)dt >= CT_NUM_DTYPES) return CT_FAIL(CT_ERR_TYPE, "to: invalid dtype %d", dt);
+    ct_tensor *r = ct__empty_like_layout(t, dt, t->storage->device);
+    if (r && ct__copy_into(r, t) < 0) {
+        ct_release(r);
+        return NULL;
+    }
+    return r;
+}
+
 ct_tensor *ct_clone(const ct_tensor *t) {
     ct_op_args a = {0};
-    return finish(ct__to_dtype(t, t->dtype, true), CT_OP_clone, t, &a);
+    return finish(copy_like(t, t->dtype), CT_OP_clone, t, &a);
 }
 
 ct_tensor *ct_to_dtype(const ct_tensor *t, ct_dtype dt, bool copy) {
     if (dt == t->dtype && !copy) return ct_autorelease(ct_retain((ct_tensor *)t));
     ct_op_args a = {0};
     a.i[0] = t->dtype;
-    ct_tensor *r = ct__to_dtype(t, dt, copy);
+    ct_tensor *r = copy_like(t, dt);
     if (r && !ct_dtype_is_floating(dt)) return ct_autorelease(r); /* not differentiable */
     return finish(r, CT_OP_to_dtype, t, &a);
 }

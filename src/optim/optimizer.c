@@ -87,7 +87,10 @@ ct_optimizer *ct__optim_new(ct__optim_kind kind, ct_tensor *const *params, int n
                          name, i, ct_dtype_name(p->dtype));
             return NULL;
         }
-        if (!ct_is_contiguous(p)) {
+        /* the fused updates also take a dense param in another dim order
+         * (a clone of a permuted tensor); LBFGS flattens params row-major */
+        bool dense = ct__on_cpu(p) && kind != CT__OPT_LBFGS && ct__is_dense(p);
+        if (!ct_is_contiguous(p) && !dense) {
             ct_set_error(CT_ERR_RUNTIME, "%s: parameter %d of shape %s must be contiguous", name,
                          i, ct__shp(p));
             return NULL;
@@ -237,7 +240,7 @@ ct_optimizer *ct_optim_radam(ct_tensor *const *params, int n, const ct_radam_opt
 }
 
 /* ---------------------------------------------------------------- state */
-/* A contiguous tensor like p filled with v (owned, no scope). */
+/* A tensor laid out as p (dense) filled with v (owned, no scope). */
 static ct_tensor *state_new(const ct_tensor *p, double v) {
     if (!ct__on_cpu(p)) { /* the state lives on the parameter's GPU */
         ct_tensor *g = ct__empty_on(p->sizes, p->ndim, p->dtype, p->storage->device);
@@ -247,7 +250,7 @@ static ct_tensor *state_new(const ct_tensor *p, double v) {
         }
         return g;
     }
-    ct_tensor *t = ct__empty(p->sizes, p->ndim, p->dtype);
+    ct_tensor *t = ct__empty_strided_on(p->sizes, p->strides, p->ndim, p->dtype, CT_DEVICE_CPU);
     if (!t) return NULL;
     if (v == 0) {
         memset(ct_data_ptr(t), 0, (size_t)t->numel * ct_dtype_size(t->dtype));
@@ -345,7 +348,7 @@ int ct_optim_step(ct_optimizer *opt) {
     for (int i = 0; i < opt->n; i++) {
         const ct_tensor *g = ct_tensor_grad(opt->params[i]);
         if (!g) continue;
-        if (ct_is_contiguous(g)) {
+        if (ct_is_contiguous(g) || !ct_is_contiguous(opt->params[i])) { /* updates relayout g */
             if (step_param(opt, i, g) < 0) return -1;
         } else {
             ct_tensor *gc = ct__contiguous(g);

@@ -46,8 +46,34 @@ static void par_run(int64_t n, void (*fn)(void *ctx, int64_t b, int64_t e), void
 #undef T
 #undef SUF
 
-/* param must be a contiguous float32/float64 tensor; every other non-NULL
- * operand must match its shape and dtype and be contiguous. */
+/* param must be a contiguous float32/float64 tensor (or dense, on the CPU);
+ * every other non-NULL operand must match its shape and dtype and be laid
+ * out as param, except the grad, which the updates copy when it is not. */
+
+/* t walks like p element for element in memory (both dense, same strides
+ * on the dims of size > 1). */
+static bool same_layout(const ct_tensor *t, const ct_tensor *p) {
+    if (ct_is_contiguous(p)) return ct_is_contiguous(t);
+    if (!ct__is_dense(t)) return false;
+    for (int d = 0; d < p->ndim; d++)
+        if (p->sizes[d] > 1 && t->strides[d] != p->strides[d]) return false;
+    return true;
+}
+
+/* grad laid out as param: grad itself, or a copy (*owned) when they differ
+ * (a contiguous gradient of a permuted param, a transposed gradient). */
+static const ct_tensor *grad_as_param(const ct_tensor *param, const ct_tensor *grad,
+                                      ct_tensor **owned) {
+    *owned = NULL;
+    if (same_layout(grad, param)) return grad;
+    ct_tensor *g = ct__empty_strided_on(param->sizes, param->strides, param->ndim, grad->dtype,
+                                        grad->storage->device);
+    if (g && ct__copy_into(g, grad) < 0) {
+        ct_release(g);
+        g = NULL;
+    }
+    return *owned = g;
+}
 
 static bool same_dev(const ct_tensor *a, const ct_tensor *b) {
     ct_device x = ct_tensor_device(a), y = ct_tensor_device(b);
@@ -71,7 +97,10 @@ static int optim_check_dev(const char *op, const ct_tensor *param, const ct_tens
         ct_set_error(CT_ERR_NOT_IMPL, "%s: only CPU tensors are supported", op);
         return -1;
     }
-    if (!ct_is_contiguous(param)) {
+    /* a dense param in another dim order (a clone of a permuted tensor)
+     * works on the CPU: the loops walk memory, every state laid out alike */
+    bool dense = ct_is_contiguous(param) || (ct__on_cpu(param) && ct__is_dense(param));
+    if (!dense) {
         ct_set_error(CT_ERR_RUNTIME, "%s: param of shape %s must be contiguous", op,
                      ct__shp(param));
         return -1;
@@ -97,9 +126,9 @@ static int optim_check_dev(const char *op, const ct_tensor *param, const ct_tens
                          names[i]);
             return -1;
         }
-        if (!ct_is_contiguous(t)) {
-            ct_set_error(CT_ERR_RUNTIME, "%s: %s of shape %s must be contiguous", op, names[i],
-                         ct__shp(t));
+        if (i > 0 && !same_layout(t, param)) { /* the grad (others[0]) is copied if need be */
+            ct_set_error(CT_ERR_RUNTIME, "%s: %s of shape %s must be %s", op, names[i],
+                         ct__shp(t), ct_is_contiguous(param) ? "contiguous" : "laid out as param");
             return -1;
         }
     }
@@ -142,10 +171,14 @@ int ct_sgd_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *momentum_
                                   "when momentum != 0") < 0) ||
         optim_check_dev(op, param, others, (const char *[]){"grad", "momentum_buffer"}, 2, true) < 0)
         return -1;
+    ct_tensor *gown = NULL;
+    if (!(grad = grad_as_param(param, grad, &gown))) return -1;
     int64_t n = param->numel;
     ct_tensor *buf = o->momentum != 0 ? momentum_buffer : NULL;
     if (!ct__on_cpu(param)) {
-        if (ct__cuda->sgd(param, grad, buf, first, o) < 0) return -1;
+        int rc = ct__cuda->sgd(param, grad, buf, first, o);
+        ct_release(gown);
+        if (rc < 0) return -1;
         bump((ct_tensor *[]){param, buf}, 2);
         return 0;
     }
@@ -154,6 +187,7 @@ int ct_sgd_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *momentum_
     else
         sgd_loop_f64(P(param, double), CP(grad, double), PO(buf, double), n, first, o);
     bump((ct_tensor *[]){param, buf}, 2);
+    ct_release(gown);
     return 0;
 }
 
@@ -170,11 +204,14 @@ int ct_adam_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg,
                         (const char *[]){"grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
                         4, true) < 0)
         return -1;
+    ct_tensor *gown = NULL;
+    if (!(grad = grad_as_param(param, grad, &gown))) return -1;
     int64_t n = param->numel;
     ct_tensor *mx = o->amsgrad ? max_exp_avg_sq : NULL;
     if (!ct__on_cpu(param)) {
-        if (ct__cuda->adam(param, grad, exp_avg, exp_avg_sq, mx, step, o, decoupled) < 0)
-            return -1;
+        int rc = ct__cuda->adam(param, grad, exp_avg, exp_avg_sq, mx, step, o, decoupled);
+        ct_release(gown);
+        if (rc < 0) return -1;
         bump((ct_tensor *[]){param, exp_avg, exp_avg_sq, mx}, 4);
         return 0;
     }
@@ -185,6 +222,7 @@ int ct_adam_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg,
         adam_loop_f64(P(param, double), CP(grad, double), P(exp_avg, double),
                       P(exp_avg_sq, double), PO(mx, double), n, step, o, decoupled);
     bump((ct_tensor *[]){param, exp_avg, exp_avg_sq, mx}, 4);
+    ct_release(gown);
     return 0;
 }
 
@@ -196,12 +234,15 @@ int ct_adagrad_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *sum, 
         check_step(op, step) < 0 ||
         ct__optim_check(op, param, others, (const char *[]){"grad", "sum"}, 2) < 0)
         return -1;
+    ct_tensor *gown = NULL;
+    if (!(grad = grad_as_param(param, grad, &gown))) return -1;
     int64_t n = param->numel;
     if (param->dtype == CT_FLOAT32)
         adagrad_loop_f32(P(param, float), CP(grad, float), P(sum, float), n, step, o);
     else
         adagrad_loop_f64(P(param, double), CP(grad, double), P(sum, double), n, step, o);
     bump((ct_tensor *[]){param, sum}, 2);
+    ct_release(gown);
     return 0;
 }
 
@@ -217,6 +258,8 @@ int ct_rmsprop_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *squar
                         (const char *[]){"grad", "square_avg", "grad_avg", "momentum_buffer"},
                         4) < 0)
         return -1;
+    ct_tensor *gown = NULL;
+    if (!(grad = grad_as_param(param, grad, &gown))) return -1;
     int64_t n = param->numel;
     ct_tensor *ga = o->centered ? grad_avg : NULL, *buf = o->momentum > 0 ? momentum_buffer : NULL;
     if (param->dtype == CT_FLOAT32)
@@ -226,6 +269,7 @@ int ct_rmsprop_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *squar
         rmsprop_loop_f64(P(param, double), CP(grad, double), P(square_avg, double),
                          PO(ga, double), PO(buf, double), n, o);
     bump((ct_tensor *[]){param, square_avg, ga, buf}, 4);
+    ct_release(gown);
     return 0;
 }
 
@@ -238,6 +282,8 @@ int ct_adadelta_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *squa
         ct__optim_check(op, param, others, (const char *[]){"grad", "square_avg", "acc_delta"},
                         3) < 0)
         return -1;
+    ct_tensor *gown = NULL;
+    if (!(grad = grad_as_param(param, grad, &gown))) return -1;
     int64_t n = param->numel;
     if (param->dtype == CT_FLOAT32)
         adadelta_loop_f32(P(param, float), CP(grad, float), P(square_avg, float),
@@ -246,6 +292,7 @@ int ct_adadelta_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *squa
         adadelta_loop_f64(P(param, double), CP(grad, double), P(square_avg, double),
                           P(acc_delta, double), n, o);
     bump((ct_tensor *[]){param, square_avg, acc_delta}, 3);
+    ct_release(gown);
     return 0;
 }
 
@@ -257,6 +304,8 @@ int ct_adamax_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_av
         need(op, exp_inf, "exp_inf", "") < 0 || check_step(op, step) < 0 ||
         ct__optim_check(op, param, others, (const char *[]){"grad", "exp_avg", "exp_inf"}, 3) < 0)
         return -1;
+    ct_tensor *gown = NULL;
+    if (!(grad = grad_as_param(param, grad, &gown))) return -1;
     int64_t n = param->numel;
     if (param->dtype == CT_FLOAT32)
         adamax_loop_f32(P(param, float), CP(grad, float), P(exp_avg, float), P(exp_inf, float),
@@ -265,6 +314,7 @@ int ct_adamax_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_av
         adamax_loop_f64(P(param, double), CP(grad, double), P(exp_avg, double),
                         P(exp_inf, double), n, step, o);
     bump((ct_tensor *[]){param, exp_avg, exp_inf}, 3);
+    ct_release(gown);
     return 0;
 }
 
@@ -305,6 +355,8 @@ int ct_nadam_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg
         mp_next = m * mu * mu_next;
     }
     ct_bump_version(mu_product);
+    ct_tensor *gown = NULL;
+    if (!(grad = grad_as_param(param, grad, &gown))) return -1;
     double c_grad = -o->lr * (1. - mu) / (1. - mp);
     double c_avg = -o->lr * mu_next / (1. - mp_next);
     int64_t n = param->numel;
@@ -315,6 +367,7 @@ int ct_nadam_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg
         nadam_loop_f64(P(param, double), CP(grad, double), P(exp_avg, double),
                        P(exp_avg_sq, double), n, step, c_grad, c_avg, o);
     bump((ct_tensor *[]){param, exp_avg, exp_avg_sq}, 3);
+    ct_release(gown);
     return 0;
 }
 
@@ -327,6 +380,8 @@ int ct_radam_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg
         ct__optim_check(op, param, others, (const char *[]){"grad", "exp_avg", "exp_avg_sq"},
                         3) < 0)
         return -1;
+    ct_tensor *gown = NULL;
+    if (!(grad = grad_as_param(param, grad, &gown))) return -1;
     int64_t n = param->numel;
     if (param->dtype == CT_FLOAT32)
         radam_loop_f32(P(param, float), CP(grad, float), P(exp_avg, float), P(exp_avg_sq, float),
@@ -335,5 +390,6 @@ int ct_radam_update_(ct_tensor *param, const ct_tensor *grad, ct_tensor *exp_avg
         radam_loop_f64(P(param, double), CP(grad, double), P(exp_avg, double),
                        P(exp_avg_sq, double), n, step, o);
     bump((ct_tensor *[]){param, exp_avg, exp_avg_sq}, 3);
+    ct_release(gown);
     return 0;
 }

@@ -436,8 +436,19 @@ TEST(optim_adam, fused_update_errors_name_the_operand) {
     CHECK(strstr(ct_last_error(), "adam_update_: grad has shape [3, 2] but param has shape [2, 3]"));
     CHECK(ct_adam_update_(p, ct_zeros_like(p, CT_FLOAT64), m, v, NULL, 1, &o, true) < 0);
     CHECK(strstr(ct_last_error(), "adamw_update_: grad has dtype float64 but param has dtype float32"));
-    CHECK(ct_adam_update_(ct_t(p), ct_t(g), ct_t(m), ct_t(v), NULL, 1, &o, false) < 0);
-    CHECK(strstr(ct_last_error(), "param of shape [3, 2] must be contiguous"));
+    /* a dense transposed param with states laid out alike is updated in
+     * memory order (as PyTorch allows); a strided one is refused */
+    ct_tensor *pt = ct_clone(ct_t(p)), *pc = ct_contiguous(pt);
+    ct_tensor *mt = ct_zeros_like(pt, CT_DTYPE_DEFAULT), *vt = ct_zeros_like(pt, CT_DTYPE_DEFAULT);
+    ct_tensor *mc = ct_zeros_like(pc, CT_DTYPE_DEFAULT), *vc = ct_zeros_like(pc, CT_DTYPE_DEFAULT);
+    CHECK(ct_adam_update_(pt, ct_t(g), mt, vt, NULL, 1, &o, false) == 0); /* grad relaid out */
+    CHECK(ct_adam_update_(pc, ct_contiguous(ct_t(g)), mc, vc, NULL, 1, &o, false) == 0);
+    CHECK(pt->strides[0] == 1 && ct_equal(pt, pc) == 1 && ct_equal(vt, vc) == 1);
+    CHECK(ct_adam_update_(pt, ct_t(g), mc, vt, NULL, 1, &o, false) < 0);
+    CHECK(strstr(ct_last_error(), "exp_avg of shape [3, 2] must be laid out as param"));
+    ct_tensor *ps = ct_slice(tt_rand(SHAPE(2, 6), 2, CT_FLOAT32, -1, 1, 3), 1, 0, 6, 2);
+    CHECK(ct_adam_update_(ps, g, m, v, NULL, 1, &o, false) < 0);
+    CHECK(strstr(ct_last_error(), "param of shape [2, 3] must be contiguous"));
     CHECK(ct_adam_update_(p, g, m, ct_t(ct_zeros(SHAPE(3, 2), 2, CT_FLOAT32)), NULL, 1, &o,
                           false) < 0);
     CHECK(strstr(ct_last_error(), "exp_avg_sq of shape [2, 3] must be contiguous"));
@@ -469,8 +480,14 @@ TEST(optim_sgd, constructor_checks_like_pytorch) {
     CHECK_ERR(ct_optim_sgd((ct_tensor *[]){p, p}, 2, &o), "more than one parameter group");
     ct_tensor *pi = ct_zeros(SHAPE(2), 1, CT_INT32);
     CHECK_ERR(ct_optim_sgd(&pi, 1, &o), "dtype int32");
-    ct_tensor *pt = ct_t(ct_zeros(SHAPE(2, 3), 2, CT_FLOAT32));
+    ct_tensor *pt = ct_slice(ct_zeros(SHAPE(2, 6), 2, CT_FLOAT32), 1, 0, 6, 2); /* not dense */
     CHECK_ERR(ct_optim_sgd(&pt, 1, &o), "must be contiguous");
+    ct_tensor *ptt = ct_clone(ct_t(ct_zeros(SHAPE(2, 3), 2, CT_FLOAT32))); /* dense, transposed */
+    ct_optimizer *ok = ct_optim_sgd(&ptt, 1, &o);
+    CHECK(ok != NULL);
+    ct_optim_free(ok);
+    ct_lbfgs_options lbo = ct_lbfgs_defaults();
+    CHECK_ERR(ct_optim_lbfgs(&ptt, 1, &lbo), "must be contiguous"); /* flattens row-major */
     ct_set_requires_grad(p, true);
     ct_tensor *nonleaf = ct_mul_scalar(p, 2.0);
     CHECK_ERR(ct_optim_sgd(&nonleaf, 1, &o), "can't optimize a non-leaf Tensor");

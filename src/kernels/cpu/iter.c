@@ -136,3 +136,177 @@ void ct_set_num_threads(int n) {
     omp_set_num_threads(n);
     if (openblas_set_num_threads) openblas_set_num_threads(n);
 }
+
+/* ---------------------------------------------------------------- result layout */
+
+/* PyTorch's is_non_overlapping_and_dense: the elements fill a block of
+ * memory of numel elements exactly, in some order of the dims. */
+bool ct__is_dense(const ct_tensor *t) {
+    int nd = t->ndim, perm[CT_MAX_DIMS], n = 0;
+    for (int d = 0; d < nd; d++) {
+        if (t->sizes[d] == 0) return true;
+        if (t->sizes[d] > 1) perm[n++] = d;
+    }
+    for (int i = 1; i < n; i++) /* by stride, smallest first */
+        for (int j = i; j > 0 && t->strides[perm[j]] < t->strides[perm[j - 1]]; j--) {
+            int s = perm[j];
+            perm[j] = perm[j - 1];
+            perm[j - 1] = s;
+        }
+    int64_t want = 1;
+    for (int i = 0; i < n; i++) {
+        if (t->strides[perm[i]] != want) return false;
+        want *= t->sizes[perm[i]];
+    }
+    return true;
+}
+
+static bool channels_last(const ct_tensor *t) {
+    if (t->ndim != 4) return false;
+    static const int order[4] = {1, 3, 2, 0};
+    int64_t want = 1;
+    for (int i = 0; i < 4; i++) {
+        int d = order[i];
+        if (t->sizes[d] == 1) continue;
+        if (t->strides[d] != want) return false;
+        want *= t->sizes[d];
+    }
+    return true;
+}
+
+static bool same_shape(const ct_tensor *t, const int64_t *shape, int nd) {
+    return t->ndim == nd && memcmp(t->sizes, shape, sizeof(int64_t) * (size_t)nd) == 0;
+}
+
+/* Dense strides for shape with the dims innermost-first in perm[0..nd):
+ * contiguous when perm is the natural order. */
+static void strides_from_perm(const int *perm, const int64_t *shape, int nd, int64_t *strides) {
+    bool natural = true;
+    for (int i = 0; i < nd; i++) natural &= perm[i] == nd - 1 - i;
+    if (natural) {
+        ct__contiguous_strides(shape, nd, strides);
+        return;
+    }
+    int64_t next = 1;
+    for (int i = 0; i < nd; i++) {
+        strides[perm[i]] = next;
+        next *= shape[perm[i]];
+    }
+}
+
+void ct__out_strides(int n, const ct_tensor *const *in, const int64_t *shape, int nd,
+                     int64_t *strides) {
+    /* TensorIterator's fast setup: inputs of one shape (0-d ones included)
+     * that are all contiguous, all channels-last, or all dense with the
+     * same strides give a result laid out alike. */
+    bool same = true, contig = true, cl = true, dense = true;
+    for (int k = 0; k < n && same; k++) same = same_shape(in[k], shape, nd);
+    for (int k = 0; k < n && same; k++) {
+        contig &= ct_is_contiguous(in[k]);
+        cl &= channels_last(in[k]);
+        dense &= ct__is_dense(in[k]);
+    }
+    if (same && (contig || n == 0)) {
+        ct__contiguous_strides(shape, nd, strides);
+        return;
+    }
+    if (same && cl) {
+        strides[1] = 1;
+        strides[3] = shape[1];
+        strides[2] = strides[3] * shape[3];
+        strides[0] = strides[2] * shape[2];
+        return;
+    }
+    if (same && dense) {
+        bool alike = true;
+        for (int k = 1; k < n && alike; k++)
+            alike = memcmp(in[k]->strides, in[0]->strides, sizeof(int64_t) * (size_t)nd) == 0;
+        if (alike) {
+            memcpy(strides, in[0]->strides, sizeof(int64_t) * (size_t)nd);
+            return;
+        }
+    }
+    /* The general rule (TensorIterator::reorder_dimensions): sort the dims
+     * innermost first by the inputs' strides; the first input that tells
+     * two dims apart decides, broadcast dims (stride 0) tell nothing, equal
+     * strides put the smaller dim inside. */
+    int64_t st[CT_MAX_OPERANDS][CT_MAX_DIMS];
+    for (int k = 0; k < n; k++) {
+        const ct_tensor *t = in[k];
+        for (int d = 0; d < nd; d++) {
+            int td = t->ndim - nd + d;
+            st[k][d] = td < 0 || (t->sizes[td] == 1 && shape[d] != 1) ? 0 : t->strides[td];
+        }
+    }
+    int perm[CT_MAX_DIMS];
+    for (int i = 0; i < nd; i++) perm[i] = nd - 1 - i;
+    for (int i = 1; i < nd; i++) {
+        int d1 = i;
+        for (int d0 = i - 1; d0 >= 0; d0--) {
+            int a = perm[d0], b = perm[d1], cmp = 0; /* 1: a goes outside b */
+            for (int k = 0; k < n && !cmp; k++) {
+                int64_t sa = st[k][a], sb = st[k][b];
+                if (sa == 0 || sb == 0) continue;
+                if (sa != sb) cmp = sa < sb ? -1 : 1;
+                else if (shape[a] > shape[b]) cmp = 1;
+            }
+            if (cmp > 0) {
+                perm[d0] = b;
+                perm[d1] = a;
+                d1 = d0;
+            } else if (cmp < 0) {
+                break;
+            }
+        }
+    }
+    strides_from_perm(perm, shape, nd, strides);
+}
+
+void ct__like_strides(const ct_tensor *t, int64_t *strides) {
+    int nd = t->ndim;
+    if (ct__is_dense(t)) {
+        memcpy(strides, t->strides, sizeof(int64_t) * (size_t)nd);
+        return;
+    }
+    /* infer_dense_strides: the same sort on t's own strides */
+    int perm[CT_MAX_DIMS];
+    for (int i = 0; i < nd; i++) perm[i] = nd - 1 - i;
+    for (int i = 1; i < nd; i++) {
+        int d1 = i;
+        for (int d0 = i - 1; d0 >= 0; d0--) {
+            int a = perm[d0], b = perm[d1], cmp = 0;
+            int64_t sa = t->strides[a], sb = t->strides[b];
+            if (sa != 0 && sb != 0) {
+                if (sa != sb) cmp = sa < sb ? -1 : 1;
+                else if (t->sizes[a] > t->sizes[b]) cmp = 1;
+            }
+            if (cmp > 0) {
+                perm[d0] = b;
+                perm[d1] = a;
+                d1 = d0;
+            } else if (cmp < 0) {
+                break;
+            }
+        }
+    }
+    int64_t next = 1;
+    for (int i = 0; i < nd; i++) {
+        strides[perm[i]] = next;
+        if (t->sizes[perm[i]] > 1) next *= t->sizes[perm[i]];
+    }
+}
+
+ct_tensor *ct__empty_strided_on(const int64_t *sizes, const int64_t *strides, int nd, ct_dtype dt,
+                                ct_device dev) {
+    ct_tensor *r = ct__empty_on(sizes, nd, dt, dev);
+    if (!r || !strides || memcmp(r->strides, strides, sizeof(int64_t) * (size_t)nd) == 0) return r;
+    ct_tensor *v = ct__tensor_new(r->storage, dt, sizes, strides, nd, 0);
+    ct_release(r);
+    return v;
+}
+
+ct_tensor *ct__empty_like_layout(const ct_tensor *t, ct_dtype dt, ct_device dev) {
+    int64_t st[CT_MAX_DIMS];
+    ct__like_strides(t, st);
+    return ct__empty_strided_on(t->sizes, st, t->ndim, dt, dev);
+}
