@@ -3,7 +3,10 @@
 interleaved call batch by call batch (run by hand on a GPU machine; `make
 bench` runs it only when ctorch sees a GPU).
 
-    PYTHONPATH=python python3 bench/bench_cuda.py [--quick] [--only name,...]
+    PYTHONPATH=python python3 bench/bench_cuda.py [--quick] [--only name,...] [--cpu]
+
+--cpu runs the same workloads on the CPU at small sizes: a check of the
+script itself on a machine without a GPU, not a benchmark.
 
 Use a Python whose torch is PyTorch 2.x with CUDA; when torch is missing or
 torch.cuda.is_available() is false, ctorch runs alone (ratios are then
@@ -25,7 +28,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
-QUICK = "--quick" in sys.argv
+CPU = "--cpu" in sys.argv
+QUICK = "--quick" in sys.argv or CPU
 
 
 def only():
@@ -128,20 +132,21 @@ def resnet_step(F, dev, x, y, width, blocks):
 def workloads(C, T, cdev, tdev):
     """(name, build(F, dev) -> call, rounds, (unit, amount per call) or None)."""
     rng = np.random.default_rng(0)
-    n = (16 if QUICK else 64) * 1024 * 1024
+    n = (1 if CPU else 16 if QUICK else 64) * 1024 * 1024
     A = rng.random(n, dtype=np.float32)
     B = rng.random(n, dtype=np.float32)
-    G = 4096 if not QUICK else 2048
+    G = 256 if CPU else 4096 if not QUICK else 2048
     P = rng.standard_normal((G, G), dtype=np.float32)
     Q = rng.standard_normal((G, G), dtype=np.float32)
-    S = rng.standard_normal((4096, 4096), dtype=np.float32)
-    X = rng.standard_normal((32, 64, 56, 56), dtype=np.float32)
+    SM = 512 if CPU else 4096
+    S = rng.standard_normal((SM, SM), dtype=np.float32)
+    X = rng.standard_normal((4 if CPU else 32, 64, 56, 56), dtype=np.float32)
     W = rng.standard_normal((64, 64, 3, 3), dtype=np.float32) * 0.05
     L = rng.standard_normal((4096, 1000), dtype=np.float32)
     Y = rng.integers(0, 1000, 4096)
     R = rng.standard_normal((32, 3, 32, 32), dtype=np.float32)
     RY = rng.integers(0, 10, 32)
-    r = 9 if QUICK else 31
+    r = 3 if CPU else 9 if QUICK else 31
 
     def put(F, dev, a, dtype=None, grad=False):
         t = F.from_numpy(np.ascontiguousarray(a)).to(dev)
@@ -200,7 +205,7 @@ def workloads(C, T, cdev, tdev):
         ("sgemm_%d" % G, mm(None, False), r, ("TFLOP/s", flops)),
         ("tf32_gemm_%d" % G, mm(None, True), r, ("TFLOP/s", flops)),
         ("bf16_gemm_%d" % G, mm("bfloat16", False), r, ("TFLOP/s", flops)),
-        ("softmax_4096x4096", softmax, r, ("GB/s", 8.0 * 4096 * 4096)),
+        ("softmax_%dx%d" % (SM, SM), softmax, r, ("GB/s", 8.0 * SM * SM)),
         ("conv2d_fwd_32x64x56", conv_fwd, r, None),
         ("conv2d_bwd_32x64x56", conv_bwd, r, None),
         ("cross_entropy_4096x1000", xent, r, None),
@@ -218,18 +223,20 @@ def fmt_s(s):
 
 def main():
     import ctorch as C
-    if not C.cuda.is_available():
+    if not CPU and not C.cuda.is_available():
         print("bench_cuda: skipped (ctorch sees no GPU)")
         return
     try:
         import torch as T
-        if not T.cuda.is_available():
+        if not CPU and not T.cuda.is_available():
             print("bench_cuda: torch %s has no CUDA here: ctorch alone" % T.__version__)
             T = None
     except ImportError:
         print("bench_cuda: no torch: ctorch alone")
         T = None
-    cdev = "cuda"
+    cdev = "cpu" if CPU else "cuda"
+    csync = (lambda: None) if CPU else C.cuda.synchronize
+    tsync = (lambda: None) if CPU or not T else T.cuda.synchronize
     sel = only()
     res = []
     rate = {}
@@ -241,9 +248,16 @@ def main():
         except Exception as e:  # an op ctorch lacks on the GPU: say so, go on
             print(json.dumps({"name": "cuda_" + name, "error": "ctorch: %s" % e}), flush=True)
             continue
-        ft = build(T, cdev) if T else None
-        rc, rt = paired(fc, C.cuda.synchronize, ft, T.cuda.synchronize if T else None, rounds,
-                        1.0 if QUICK else 6.0)
+        try:
+            ft = build(T, cdev) if T else None
+        except Exception as e:  # e.g. bfloat16 GEMM on an old torch's CPU
+            print(json.dumps({"name": "cuda_" + name, "error": "torch: %s" % e}), flush=True)
+            ft = None
+        try:
+            rc, rt = paired(fc, csync, ft, tsync, rounds, 1.0 if QUICK else 6.0)
+        except Exception as e:
+            print(json.dumps({"name": "cuda_" + name, "error": str(e)}), flush=True)
+            continue
         d = {"name": "cuda_" + name, "ctorch": float(np.median(rc)),
              "torch": float(np.median(rt)) if rt else None, "rounds": len(rc)}
         if rt:
@@ -264,9 +278,8 @@ def main():
                 d["torch_of_copy"] = d["torch_rate"] / tc
         print(json.dumps(d), flush=True)
         res.append(d)
-    print("GPU: %s; ctorch %s%s" % (C.cuda.get_device_name(0) if hasattr(C.cuda, "get_device_name") else "?",
-                                    C.__version__ if hasattr(C, "__version__") else "",
-                                    ", torch %s" % T.__version__ if T else " (alone)"))
+    print("%s; ctorch%s" % ("CPU dry run (--cpu)" if CPU else "GPU: %s" % C.cuda.get_device_name(0),
+                            ", torch %s" % T.__version__ if T else " alone"))
     print("%-26s %11s %11s %8s %12s %20s" % ("workload", "ctorch", "torch", "ct/torch", "p10-p90",
                                               "rate ctorch / torch"))
     for d in res:
