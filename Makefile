@@ -98,22 +98,20 @@ CPPFLAGS     += -DCT_CUDA_EMU
 LIB_OBJS     += $(patsubst %.cc,$(BUILD)/%.o,$(sort $(wildcard src/cuda/emu/*.cc)))
 TEST_OBJS    += $(patsubst %.cu,$(BUILD)/%.cu.o,$(sort $(wildcard tests/c/*.cu)))
 LDLIBS       := $(filter-out -lcudart,$(LDLIBS))
-# the emulator's headers are .hh: outside $(HEADERS), so that editing them
-# rebuilds only the emulator's objects
-EMU_HDRS     := $(wildcard src/cuda/emu/*.hh)
 EMU_PY_EXT   := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
 # (the same prerequisites as the nvcc rule above, which this one replaces)
-$(BUILD)/%.cu.o: %.cu $(HEADERS) Makefile
+$(BUILD)/%.cu.o: %.cu Makefile
 	@mkdir -p $(dir $@)
 	@if grep -nE '^[^/]*(<<<|extern +__shared__)' $<; then \
 	  echo "$<: a kernel launch with <<<>>> or an extern __shared__ array: the CUDA emulator cannot" \
 	       "compile it; use CT_LAUNCH / CT_DYNAMIC_SHARED (src/cuda/launch.h;" \
 	       "perl src/cuda/emu/convert_launches.pl $< rewrites launches)" >&2; exit 1; fi
-	$(EMU_CXX) $(EMU_CXXFLAGS) -x c++ -include src/cuda/emu/cuda_emu.hh -c $< -o $@
-$(patsubst %.cu,$(BUILD)/%.cu.o,$(CU_SRCS) $(wildcard tests/c/*.cu)): $(EMU_HDRS)
-$(BUILD)/src/cuda/emu/%.o: src/cuda/emu/%.cc $(HEADERS) $(EMU_HDRS) Makefile
+	$(EMU_CXX) $(EMU_CXXFLAGS) -MMD -MP -MF $(@:.o=.d) -x c++ -include src/cuda/emu/cuda_emu.hh -c $< -o $@
+$(BUILD)/src/cuda/emu/%.o: src/cuda/emu/%.cc Makefile
 	@mkdir -p $(dir $@)
-	$(EMU_CXX) $(EMU_CXXFLAGS) -c $< -o $@
+	$(EMU_CXX) $(EMU_CXXFLAGS) -MMD -MP -c $< -o $@
+-include $(patsubst %.cc,$(BUILD)/%.d,$(wildcard src/cuda/emu/*.cc)) \
+         $(patsubst %.cu,$(BUILD)/%.cu.d,$(wildcard tests/c/*.cu))
 # the Python package with the emulator's extension, beside the normal one
 emu-python: lib
 	@rm -rf $(BUILD)/pypkg && mkdir -p $(BUILD)/pypkg

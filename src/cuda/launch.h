@@ -22,7 +22,8 @@
 
 #ifdef CT_CUDA_EMU
 #define CT_LAUNCH(kernel, grid, block, shmem, stream, ...) \
-    ::ct_emu::launch(#kernel, CT__DEPAREN(kernel), grid, block, shmem, stream, ##__VA_ARGS__)
+    ::ct_emu::launch(#kernel, CT__DEPAREN(kernel), grid, block, shmem, stream, \
+                     ::ct_emu::packer(CT__DEPAREN(kernel))(__VA_ARGS__))
 #define CT_DYNAMIC_SHARED(T, name) T *const name = static_cast<T *>(::ct_emu::dynamic_shared())
 #else
 #define CT_LAUNCH(kernel, grid, block, shmem, stream, ...) \

@@ -1,7 +1,8 @@
 /* cuBLAS of the CPU emulator, and the library loader it answers through:
  * in the emulator build ct__cuda_dlopen (runtime.c) asks
  * ct__cuda_emu_dlopen, which resolves the cuBLAS names src/cuda/blas.c
- * asks for to the functions below (and cuDNN's to cudnn_emu.cc). The
+ * asks for to the functions below (cuDNN's to cudnn_emu.cc, cuSOLVER's to
+ * cusolver_emu.cc). The
  * products run on the CPU BLAS (OpenBLAS) with cuBLAS's column-major
  * conventions, after cuBLAS's own argument checks, and check that every
  * matrix is memory of the handle's device. */
@@ -185,7 +186,8 @@ static_assert(std::is_same<decltype(&set_stream), decltype(&cublasSetStream)>::v
 
 } // namespace
 
-void *ct__cuda_emu_cudnn_sym(const char *name); /* cudnn_emu.cc */
+void *ct__cuda_emu_cudnn_sym(const char *name);    /* cudnn_emu.cc */
+void *ct__cuda_emu_cusolver_sym(const char *name); /* cusolver_emu.cc */
 
 static void *cublas_sym(const char *name) {
     for (const Sym &s : cublas_syms)
@@ -198,7 +200,8 @@ extern "C" int ct__cuda_emu_dlopen(const char *versioned, const char *plain, int
                                    size_t errlen) {
     void *(*lookup)(const char *) = !strncmp(plain, "libcublas.so", 12)  ? cublas_sym
                                     : !strncmp(plain, "libcudnn.so", 11) ? ct__cuda_emu_cudnn_sym
-                                                                         : nullptr;
+                                    : !strncmp(plain, "libcusolver.so", 14) ? ct__cuda_emu_cusolver_sym
+                                                                           : nullptr;
     if (!lookup) {
         snprintf(err, errlen, "%s is not available in the CUDA CPU emulator", plain);
         return -1;

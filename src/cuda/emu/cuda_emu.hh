@@ -112,12 +112,18 @@ template <typename T> inline void ptr_arg(const void **out, int *n, const T &v) 
     if constexpr (std::is_pointer<T>::value) out[(*n)++] = (const void *)v;
 }
 
-template <typename... P, typename... A>
-void launch(const char *name, void (*k)(P...), dim3 grid, dim3 block, size_t shmem,
-            cudaStream_t stream, A &&...args) {
-    static_assert(sizeof...(P) == sizeof...(A), "kernel launched with the wrong number of arguments");
+/* The parameters of a launch, converted to the kernel's parameter types at
+ * the call site exactly as a call converts them (NULL and 0 to pointers,
+ * narrowing of integers): packer(kernel)(args...). */
+template <typename... P> struct Packer {
+    std::tuple<typename std::decay<P>::type...> operator()(P... p) const { return {p...}; }
+};
+template <typename... P> Packer<P...> packer(void (*)(P...)) { return {}; }
+
+template <typename... P>
+void launch(const char *name, void (*k)(P...), dim3 grid, dim3 block, size_t shmem, cudaStream_t stream,
+            std::tuple<typename std::decay<P>::type...> params) {
     using Tup = std::tuple<typename std::decay<P>::type...>;
-    Tup params(std::forward<A>(args)...);
     const void *ptrs[sizeof...(P) + 1] = {};
     int np = 0;
     std::apply([&](const auto &...v) { (ptr_arg(ptrs, &np, v), ...); }, params);
