@@ -179,6 +179,14 @@ bool ctpy_cuda_capable(const char *fname) {
         NULL};
     for (int i = 0; names[i]; i++)
         if (strcmp(names[i], fname) == 0) return true;
+    /* random distributions and decompositions (src/ops/random.c, linalg_decomp.c) */
+    static const char *const random_linalg[] = {
+        "uniform_", "normal_", "log_normal_", "cauchy_", "exponential_", "geometric_",
+        "random_", "bernoulli", "bernoulli_", "normal", "poisson", "multinomial", "rand_like",
+        "randn_like", "randint_like", "linalg.inv", "linalg.det", "linalg.solve",
+        "linalg.cholesky", "linalg.slogdet", "linalg.qr", "linalg.svd", "linalg.eigh", NULL};
+    for (int i = 0; random_linalg[i]; i++)
+        if (strcmp(random_linalg[i], fname) == 0) return true;
     return false;
 }
 

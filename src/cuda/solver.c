@@ -122,6 +122,16 @@ static void *scratch(call *c, int64_t n, ct_dtype dt) {
     return ct_data_ptr(t);
 }
 
+/* n devInfo slots, zeroed (a matrix a routine skips reports success). */
+static int *infos(call *c, int64_t n) {
+    int *p = scratch(c, n, CT_INT32);
+    if (p && ct__cuda_check(cudaMemsetAsync(p, 0, sizeof(int) * (size_t)(n > 1 ? n : 1),
+                                            (cudaStream_t)ct__cuda_stream()),
+                            "cudaMemsetAsync") < 0)
+        return NULL;
+    return p;
+}
+
 /* Reads the batch's devInfo values back (waiting for the GPU): the first
  * positive one (its index in *bad), 0, or -1 (a negative info: a bad
  * argument, an internal error). Ends the call. */
@@ -193,7 +203,7 @@ int ct__cuda_la_inv(ct_tensor *a, int64_t batch, int64_t n, int64_t *bad) {
     call c;
     ct_dtype dt = a->dtype;
     if (begin(&c, a) < 0) return finish(&c, -1, NULL, 0, "linalg.inv", bad);
-    int *ipiv = scratch(&c, batch * n, CT_INT32), *info = scratch(&c, 2 * batch, CT_INT32);
+    int *ipiv = scratch(&c, batch * n, CT_INT32), *info = infos(&c, 2 * batch);
     void *x = scratch(&c, batch * n * n, dt);
     int rc = ipiv && info && x ? 0 : -1;
     if (rc == 0) rc = lu_batch(&c, dt, batch, (int)n, ct_data_ptr(a), ipiv, info);
@@ -211,7 +221,7 @@ int ct__cuda_la_solve(ct_tensor *a, ct_tensor *b, int64_t batch, int64_t n, int6
     call c;
     ct_dtype dt = a->dtype;
     if (begin(&c, a) < 0) return finish(&c, -1, NULL, 0, "linalg.solve", bad);
-    int *ipiv = scratch(&c, batch * n, CT_INT32), *info = scratch(&c, 2 * batch, CT_INT32);
+    int *ipiv = scratch(&c, batch * n, CT_INT32), *info = infos(&c, 2 * batch);
     int rc = ipiv && info ? 0 : -1;
     if (rc == 0) rc = lu_batch(&c, dt, batch, (int)n, ct_data_ptr(a), ipiv, info);
     if (rc == 0)
@@ -223,7 +233,7 @@ int ct__cuda_la_det(ct_tensor *a, ct_tensor *sign, ct_tensor *out, int64_t batch
     call c;
     ct_dtype dt = a->dtype;
     if (begin(&c, a) < 0) return finish(&c, -1, NULL, 0, "linalg.det", NULL);
-    int *ipiv = scratch(&c, batch * n, CT_INT32), *info = scratch(&c, batch, CT_INT32);
+    int *ipiv = scratch(&c, batch * n, CT_INT32), *info = infos(&c, batch);
     int rc = ipiv && info ? 0 : -1;
     /* an exact zero pivot (info > 0) still leaves a complete LU: det 0 */
     if (rc == 0 && n > 0) rc = lu_batch(&c, dt, batch, (int)n, ct_data_ptr(a), ipiv, info);
@@ -238,7 +248,7 @@ int ct__cuda_la_cholesky(ct_tensor *a, int64_t batch, int64_t n, bool upper, int
     call c;
     ct_dtype dt = a->dtype;
     if (begin(&c, a) < 0) return finish(&c, -1, NULL, 0, "linalg.cholesky", bad);
-    int *info = scratch(&c, batch, CT_INT32);
+    int *info = infos(&c, batch);
     int rc = info ? 0 : -1;
     cublasFillMode_t uplo = upper ? CUBLAS_FILL_MODE_UPPER : CUBLAS_FILL_MODE_LOWER;
     CT_DISPATCH_FLOATING(dt, {
@@ -261,7 +271,7 @@ int ct__cuda_la_qr(ct_tensor *a, ct_tensor *q, ct_tensor *r, int64_t batch, int6
     ct_dtype dt = a->dtype;
     int64_t k = m < n ? m : n;
     if (begin(&c, a) < 0) return finish(&c, -1, NULL, 0, "linalg.qr", NULL);
-    int *info = scratch(&c, batch, CT_INT32);
+    int *info = infos(&c, batch);
     void *tau = scratch(&c, batch * k, dt);
     int rc = info && tau ? 0 : -1;
     size_t esz = ct_dtype_size(dt);
@@ -322,7 +332,7 @@ int ct__cuda_la_svd(ct_tensor *a, ct_tensor *u, ct_tensor *s, ct_tensor *vt, int
     bool wide = m < n;
     int64_t M = wide ? n : m, N = wide ? m : n;           /* the factored matrix */
     int64_t uc = wide ? vrows : ucols;                     /* its U: M x uc */
-    int *info = scratch(&c, batch, CT_INT32);
+    int *info = infos(&c, batch);
     void *rwork = scratch(&c, k, dt);
     void *A = ct_data_ptr(a), *U = ct_data_ptr(u), *V = ct_data_ptr(vt);
     int rc = info && rwork ? 0 : -1;
@@ -357,7 +367,7 @@ int ct__cuda_la_eigh(ct_tensor *a, ct_tensor *w, int64_t batch, int64_t n, bool 
     call c;
     ct_dtype dt = a->dtype;
     if (begin(&c, a) < 0) return finish(&c, -1, NULL, 0, "linalg.eigh", bad);
-    int *info = scratch(&c, batch, CT_INT32);
+    int *info = infos(&c, batch);
     int rc = info ? 0 : -1;
     cublasFillMode_t uplo = upper ? CUBLAS_FILL_MODE_UPPER : CUBLAS_FILL_MODE_LOWER;
     CT_DISPATCH_FLOATING(dt, {

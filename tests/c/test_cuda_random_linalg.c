@@ -199,12 +199,12 @@ TEST(cuda_random, bernoulli_with_a_tensor_of_probabilities) {
     CHECK(stats_of(r, 0).max == 0 && stats_of(r, 4).min == 1);
     /* bad probabilities leave t untouched */
     ct_tensor *before = ct_cpu(t);
-    CHECK_ERR(ct_bernoulli_tensor_(t, ct_cuda(tt_tensor(VALS(0.5, 1.5), SHAPE(2, 1), 2, CT_FLOAT64)),
+    CHECK_ERR(ct_bernoulli_tensor_(t, ct_cuda(tt_tensor(VALS(0.5, 1.5, 0, 0, 0), SHAPE(5), 1, CT_FLOAT64)),
                                    NULL),
               "Expected p_in >= 0 && p_in <= 1");
     CLOSE(t, before, 0);
     CHECK_ERR(ct_bernoulli_tensor_(t, p, NULL), "same device");
-    CHECK_ERR(ct_bernoulli_tensor_(t, ct_cuda(ct_ones(SHAPE(3), 1, CT_FLOAT32)), NULL), "broadcast");
+    CHECK_ERR(ct_bernoulli_tensor_(t, ct_cuda(ct_ones(SHAPE(3), 1, CT_FLOAT32)), NULL), "must match the size");
 }
 
 TEST(cuda_random, normal_with_tensor_mean_and_std) {
