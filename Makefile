@@ -184,7 +184,7 @@ test: deps-test
 # The CUDA tests alone, for a GPU machine (they skip without a GPU).
 test-cuda: all $(BUILD)/ctorch_tests
 	$(BUILD)/ctorch_tests cuda
-	PYTHONPATH=python $(PYTHON) -m pytest -q -p no:cacheprovider -rs tests/python/test_cuda.py
+	PYTHONPATH=python $(PYTHON) -m pytest -q -p no:cacheprovider -rs tests/python/test_cuda*.py
 
 test-c: $(BUILD)/ctorch_tests
 	$(BUILD)/ctorch_tests
