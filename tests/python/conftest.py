@@ -3,7 +3,9 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+# CTORCH_PYTHON_DIR: another build's package (make test-cuda-emu's build-emu/pypkg)
+sys.path.insert(0, os.environ.get("CTORCH_PYTHON_DIR") or
+                os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 
 
 def has_op(name):

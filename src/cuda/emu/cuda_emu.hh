@@ -54,11 +54,11 @@
 #define __shared__ thread_local
 
 /* ---------------------------------------------------------------- built-in variables */
-#define CT_EMU_TLS __attribute__((tls_model("initial-exec")))
-inline thread_local uint3 threadIdx CT_EMU_TLS;
-inline thread_local uint3 blockIdx CT_EMU_TLS;
-inline thread_local dim3 blockDim CT_EMU_TLS;
-inline thread_local dim3 gridDim CT_EMU_TLS;
+/* (the default TLS model: the library may be dlopen()ed, as by Python) */
+inline thread_local uint3 threadIdx;
+inline thread_local uint3 blockIdx;
+inline thread_local dim3 blockDim;
+inline thread_local dim3 gridDim;
 constexpr int warpSize = 32;
 
 namespace ct_emu {
