@@ -518,7 +518,7 @@ int scan_long(const void *xv, void *outv, int64_t *idx, int64_t outer, int64_t L
     V *tot = (V *)scratch, *pre = tot + lines * nt;
     unsigned g = (unsigned)(lines * nt < 65535 * 16 ? lines * nt : 65535 * 16);
     unsigned gl = (unsigned)(lines < 65535 * 16 ? lines : 65535 * 16);
-    CT_LAUNCH((scan_tiles<T, Op>), g, SCAN_TH, 0, stream(), x, out, idx, outer, L, inner, nt, tot, NULL);
+    CT_LAUNCH((scan_tiles<T, Op>), g, SCAN_TH, 0, stream(), x, out, idx, outer, L, inner, nt, tot, (const V *)NULL);
     if (launched("scan") < 0) return -1;
     CT_LAUNCH(scan_totals<Op>, gl, SCAN_TH, 0, stream(), tot, pre, lines, nt);
     if (launched("scan") < 0) return -1;

@@ -19,11 +19,12 @@ TEST(cuda_index_offsets, gpu_indices_broadcast_negative_int32) {
     const ct_tensor *c1[3] = {i0, NULL, i2}, *g1[3] = {ct_cuda(i0), NULL, ct_cuda(i2)};
     SAME(ct_index(g, g1, 3), ct_index(x, c1, 3));
     /* a CPU index next to a GPU one, on a transposed source */
-    const ct_tensor *c2[2] = {NULL, i2}, *g2[2] = {NULL, ct_cuda(i2)}, *m2[2] = {NULL, i2};
+    ct_tensor *i1 = ints(VALS(5, -6), 2, CT_INT32); /* dim 1 has size 6 */
+    const ct_tensor *c2[2] = {NULL, i1}, *g2[2] = {NULL, ct_cuda(i1)}, *m2[2] = {NULL, i1};
     SAME(ct_index(ct_t(ct_select(g, 0, 1)), g2, 2), ct_index(ct_t(ct_select(x, 0, 1)), c2, 2));
     SAME(ct_index(g, m2, 2), ct_index(x, c2, 2));
     /* index_put with duplicates accumulates on both */
-    ct_tensor *v = tt_rand(SHAPE(3, 2, 6), 3, CT_FLOAT32, -1, 1, 2);
+    ct_tensor *v = tt_rand(SHAPE(3, 2, 6, 7), 4, CT_FLOAT32, -1, 1, 2);
     const ct_tensor *cp[1] = {i0}, *gp[1] = {ct_cuda(i0)};
     CLOSE_GPU(ct_index_put(g, gp, 1, ct_cuda(v), true), ct_index_put(x, cp, 1, v, true), 1e-6, true);
     CHECK(ct_cuda_synchronize(-1) == 0);
