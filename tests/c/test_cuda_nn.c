@@ -100,7 +100,7 @@ TEST(cuda_nn_max_unpool2d, values_grads_errors) {
         CHECK(backprop(ct_max_unpool2d(lc, idx, osz), 8) == 0);
         CHECK(backprop(ct_max_unpool2d(lg, ct_cuda(idx), osz), 8) == 0);
         CLOSE(ct_tensor_grad(lg), ct_tensor_grad(lc), ftol(dt));
-        ct_tensor *bad = ct_add_scalar(idx, 20);
+        ct_tensor *bad = ct_add(idx, ct_wrapped_int(20));
         CHECK_ERR(ct_max_unpool2d(ct_cuda(x), ct_cuda(bad), osz), "Found an invalid max index");
         CHECK_ERR(ct_max_unpool2d(ct_cuda(x), idx, osz), "same device");
     }
@@ -132,7 +132,7 @@ TEST(cuda_nn_losses, gaussian_nll_multi_margin_multilabel) {
             CHECK(backprop(yc, 15) == 0 && backprop(yg, 15) == 0);
             CLOSE(ct_tensor_grad(lg), ct_tensor_grad(lc), ftol(dt));
         }
-        CHECK_ERR(ct_multi_margin_loss(ct_cuda(x), ct_cuda(ct_add_scalar(y, 5)), 1, 1, NULL, 1),
+        CHECK_ERR(ct_multi_margin_loss(ct_cuda(x), ct_cuda(ct_add(y, ct_wrapped_int(5))), 1, 1, NULL, 1),
                   "target out of range");
         CHECK_ERR(ct_multi_margin_loss(ct_cuda(x), y, 1, 1, NULL, 1), "same device");
         ct_tensor *ml = tt_tensor(VALS(3, 0, -1, 1, 0, 4, 1, 2, 3, -1, 2, 2, 2, 2, 2, -1, 0, 0, 0, 0, 1, 2, 3, 4, 0,
@@ -214,8 +214,8 @@ TEST(cuda_nn_embedding, forward_backward_options) {
         ct_tensor *gr = tt_rand(SHAPE(7, 9, 6), 3, dt, -1, 1, 24);
         CLOSE(ct_embedding_dense_backward(ct_cuda(gr), ct_cuda(ids), 20, 5, true),
               ct_embedding_dense_backward(gr, ids, 20, 5, true), ftol(dt));
-        CHECK_ERR(ct_embedding(ct_cuda(w), ct_cuda(ct_add_scalar(ids, 20)), -1), "index out of range in self");
-        CHECK_ERR(ct_embedding_dense_backward(ct_cuda(gr), ct_cuda(ct_add_scalar(ids, 20)), 20, -1, false),
+        CHECK_ERR(ct_embedding(ct_cuda(w), ct_cuda(ct_add(ids, ct_wrapped_int(20))), -1), "index out of range in self");
+        CHECK_ERR(ct_embedding_dense_backward(ct_cuda(gr), ct_cuda(ct_add(ids, ct_wrapped_int(20))), 20, -1, false),
                   "index out of range in self");
         CHECK_ERR(ct_embedding(ct_cuda(w), ids, -1), "same device");
     }
@@ -261,7 +261,7 @@ TEST(cuda_nn_embedding_bag, modes_offsets_weights) {
               ct_embedding_bag(wc, ids, off, CT_BAG_SUM, NULL, false, CT_NO_PADDING_IDX, 0.5, 2, false, false, NULL),
               ftol(dt));
         CLOSE(wg, wc, ftol(dt));
-        CHECK_ERR(ct_embedding_bag(ct_cuda(w), ct_cuda(ct_add_scalar(ids, 15)), ct_cuda(off), 0, NULL, false,
+        CHECK_ERR(ct_embedding_bag(ct_cuda(w), ct_cuda(ct_add(ids, ct_wrapped_int(15))), ct_cuda(off), 0, NULL, false,
                                    CT_NO_PADDING_IDX, NAN, 2, false, false, NULL),
                   "out of bounds");
         CHECK_ERR(ct_embedding_bag(ct_cuda(w), ct_cuda(ids), ct_cuda(tt_tensor(VALS(1, 3), SHAPE(2), 1, CT_INT64)), 0,
@@ -315,7 +315,7 @@ TEST(cuda_nn_ctc_loss, values_and_gradients) {
                                    2, 0, 0, false);
         ct_tensor *yc = ct_ctc_loss(lp2, tg2, (const int64_t[]){2, 5}, 2, (const int64_t[]){3, 1}, 2, 0, 0, false);
         CLOSE(y, yc, tol);
-        CHECK_ERR(ct_ctc_loss(ct_cuda(lp2), ct_cuda(ct_add_scalar(tg2, 4)), (const int64_t[]){5, 5}, 2,
+        CHECK_ERR(ct_ctc_loss(ct_cuda(lp2), ct_cuda(ct_add(tg2, ct_wrapped_int(4))), (const int64_t[]){5, 5}, 2,
                               (const int64_t[]){3, 1}, 2, 0, 0, false),
                   "out of range");
     }
