@@ -128,7 +128,7 @@ ifeq ($(strip $(NVCC)),)
 else
 	+@$(MAKE) --no-print-directory CUDA_EMU=1 BUILD=$(EMU_BUILD) $(EMU_BUILD)/ctorch_tests emu-python
 	$(EMU_BUILD)/ctorch_tests cuda
-	CTORCH_PYTHON_DIR=$(EMU_BUILD)/pypkg $(PYTHON) -m pytest -q -p no:cacheprovider -rs tests/python/test_cuda*.py
+	GLIBC_TUNABLES=glibc.rtld.optional_static_tls=67108864 CTORCH_PYTHON_DIR=$(EMU_BUILD)/pypkg $(PYTHON) -m pytest -q -p no:cacheprovider -rs tests/python/test_cuda*.py
 endif
 # ---- end of the CUDA CPU emulator ------------------------------------------
 

@@ -187,6 +187,36 @@ bool ctpy_cuda_capable(const char *fname) {
         "linalg.cholesky", "linalg.slogdet", "linalg.qr", "linalg.svd", "linalg.eigh", NULL};
     for (int i = 0; random_linalg[i]; i++)
         if (strcmp(random_linalg[i], fname) == 0) return true;
+    /* Ops whose C entry points run GPU tensors through a ct__cuda hook or a
+     * composition of GPU ops (docs/ARCHITECTURE.md, "Devices (CUDA)"), each
+     * checked against the CPU by a CUDA test: pointwise ops outside the
+     * UNARY/BINARY signatures, reductions, products, softmax, indexing,
+     * sorts and scans, the shape and counting family, conv/pool/resampling
+     * and the nn family. */
+    static const char *const hooked[] = {
+        "atan2", "isnan", "relu", "maximum", "minimum", "logical_and", "masked_fill",
+        "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
+        "norm", "all", "any", "count_nonzero", "logsumexp",
+        "mm", "bmm", "matmul", "addmm", "mv", "dot", "outer", "linear",
+        "softmax", "log_softmax",
+        "index_select", "gather", "index_put", "index_put_", "masked_select", "masked_scatter",
+        "index_fill", "nonzero", "take",
+        "sort", "argsort", "topk", "kthvalue", "cumsum", "cumprod", "cummax", "cummin",
+        "pad", "roll", "repeat", "tile", "repeat_interleave", "tril", "triu", "unique",
+        "searchsorted", "bincount", "isclose",
+        "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+        "max_pool1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "max_unpool2d",
+        "upsample_nearest", "upsample_bilinear2d",
+        "embedding", "embedding_bag", "one_hot", "gaussian_nll_loss", "feature_dropout",
+        "trunc_normal_", "backward", "any_dims", "all_dims", "allclose", "equal", "bucketize",
+        "unique_consecutive", "cross_entropy", "tril_", "triu_", "put", "put_", "scatter",
+        "scatter_", "scatter_add", "scatter_add_", "scatter_reduce", "scatter_reduce_",
+        "index_add", "index_add_", "index_copy", "index_copy_", "histc", "histogram", "avg_pool1d",
+        "adaptive_max_pool2d", "multi_margin_loss", "multilabel_margin_loss", "msort", "conv1d",
+        "masked_fill_", "flip", "dropout", "baddbmm", "addbmm", "addmv", "adaptive_avg_pool1d",
+        "adaptive_max_pool1d", NULL};
+    for (int i = 0; hooked[i]; i++)
+        if (strcmp(hooked[i], fname) == 0) return true;
     return false;
 }
 
