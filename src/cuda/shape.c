@@ -9,25 +9,7 @@
 
 #include <cuda_runtime_api.h>
 
-static bool same_dev(const ct_tensor *a, const ct_tensor *b) {
-    ct_device x = a->storage->device, y = b->storage->device;
-    return x.type == y.type && x.index == y.index;
-}
-
-/* Makes dev current; *prev gets the previous device. 0 or -1. */
-static int enter(ct_device dev, int *prev, const char *op) {
-    if (ct__cuda_check(cudaGetDevice(prev), op) < 0) return -1;
-    if (dev.index >= 0 && dev.index != *prev) return ct__cuda_check(cudaSetDevice(dev.index), op);
-    return 0;
-}
-static void leave(ct_device dev, int prev) {
-    if (dev.index >= 0 && dev.index != prev) cudaSetDevice(prev);
-}
-
-static int internal_error(const char *op, const char *what) {
-    ct_set_error(CT_ERR_RUNTIME, "%s: internal error: %s", op, what);
-    return -1;
-}
+#include "cuda/host_util.h"
 
 static bool on_gpu_contig(const ct_tensor *t, const ct_tensor *like) {
     return t && same_dev(t, like) && ct_is_contiguous(t);
