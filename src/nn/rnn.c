@@ -18,6 +18,7 @@
  * their own scope and keep only their results. */
 #include "ctorch/ctorch.h"
 #include "internal.h"
+#include "nn/rnn_internal.h"
 
 #include <stdlib.h>
 
@@ -32,10 +33,11 @@ static const char *mode_name(ct_rnn_mode m) {
 static int64_t gate_count(ct_rnn_mode m) { return m == CT_RNN_LSTM ? 4 : m == CT_RNN_GRU ? 3 : 1; }
 
 /* One step; gi [B, G*H] already holds x W_ih^T + b_ih. Writes h' (and c'
- * for LSTM) into the current scope; -1 on error. */
-static int step(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h, const ct_tensor *c,
-                const ct_tensor *w_hh, const ct_tensor *b_hh, const ct_tensor *w_hr, ct_tensor **h_out,
-                ct_tensor **c_out) {
+ * for LSTM) into the current scope; -1 on error. Also the GPU path of the
+ * fused layer (rnn_layer.c). */
+int ct__rnn_composed_step(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h,
+                          const ct_tensor *c, const ct_tensor *w_hh, const ct_tensor *b_hh,
+                          const ct_tensor *w_hr, ct_tensor **h_out, ct_tensor **c_out) {
     ct_tensor *gh = ct_linear(h, w_hh, b_hh);
     if (!gh) return -1;
     if (mode == CT_RNN_TANH || mode == CT_RNN_RELU) {
@@ -205,7 +207,7 @@ static int cell(ct_rnn_mode mode, const char *f, const ct_tensor *x, const ct_te
         h = rs == 0 ? ct_select(hs, 0, 0) : NULL;
         rs = h ? 0 : -1;
     } else if (gi) {
-        rs = step(mode, gi, h0, c0, w_hh, b_hh, NULL, &h, &c);
+        rs = ct__rnn_composed_step(mode, gi, h0, c0, w_hh, b_hh, NULL, &h, &c);
     }
     if (rs == 0) {
         if (unbatched) {
@@ -383,7 +385,7 @@ static int layers(ct_rnn_mode mode, const char *f, const ct_tensor *input, const
             for (int64_t s = 0; s < T; s++) {
                 int64_t t = d ? T - 1 - s : s;
                 ct_tensor *gi = ct_select(gi_all, 0, t);
-                if (!gi || step(mode, gi, h, c, w[1], b_hh, w_hr, &h, &c) < 0) goto done;
+                if (!gi || ct__rnn_composed_step(mode, gi, h, c, w[1], b_hh, w_hr, &h, &c) < 0) goto done;
                 hs[t] = h;
             }
             hlast[l * D + d] = h;

@@ -12,6 +12,13 @@
  *   LSTM: i f g o (activated) and c           (G 4, W 5)
  *   GRU:  r z n (activated) and W_hn h + b_hn (G 3, W 4)
  *   RNN:  nothing (the output h is enough)    (G 1, W 0) */
+/* One step of a recurrent layer composed of public ops (rnn.c): h' (and c'
+ * for LSTM) from gi [B, G*H] = x W_ih^T + b_ih, in the current scope; -1 on
+ * error. Runs on any device. */
+int ct__rnn_composed_step(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h,
+                          const ct_tensor *c, const ct_tensor *w_hh, const ct_tensor *b_hh,
+                          const ct_tensor *w_hr, ct_tensor **h_out, ct_tensor **c_out);
+
 static inline int64_t ct__rnn_gates(ct_rnn_mode m) {
     return m == CT_RNN_LSTM ? 4 : m == CT_RNN_GRU ? 3 : 1;
 }

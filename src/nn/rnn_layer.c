@@ -189,48 +189,6 @@ done:
     return rc;
 }
 
-/* One step of the composed layer on rows [0, gi.size(0)) of h (and c):
- * h' (and c') from gi [Bt, G*H], as rnn.c's composed cells. In the scope. */
-static int composed_step(ct_rnn_mode mode, const ct_tensor *gi, const ct_tensor *h, const ct_tensor *c,
-                         const ct_tensor *w_hh, const ct_tensor *b_hh, const ct_tensor *w_hr, ct_tensor **h_out,
-                         ct_tensor **c_out) {
-    ct_tensor *gh = ct_linear(h, w_hh, b_hh);
-    if (!gh) return -1;
-    if (mode == CT_RNN_TANH || mode == CT_RNN_RELU) {
-        ct_tensor *s = ct_add(gi, gh);
-        *h_out = s ? (mode == CT_RNN_TANH ? ct_tanh(s) : ct_relu(s)) : NULL;
-        return *h_out ? 0 : -1;
-    }
-    if (mode == CT_RNN_LSTM) {
-        ct_tensor *gates = ct_add(gi, gh), *q[4];
-        if (!gates || ct_chunk(gates, 4, 1, q, 4) != 4) return -1;
-        ct_tensor *i = ct_sigmoid(q[0]), *f = ct_sigmoid(q[1]), *g = ct_tanh(q[2]), *o = ct_sigmoid(q[3]);
-        if (!i || !f || !g || !o) return -1;
-        ct_tensor *fc = ct_mul(f, c), *ig = ct_mul(i, g);
-        ct_tensor *c2 = fc && ig ? ct_add(fc, ig) : NULL;
-        ct_tensor *tc = c2 ? ct_tanh(c2) : NULL;
-        ct_tensor *h2 = tc ? ct_mul(o, tc) : NULL;
-        if (h2 && w_hr) h2 = ct_linear(h2, w_hr, NULL);
-        if (!h2) return -1;
-        *h_out = h2;
-        *c_out = c2;
-        return 0;
-    }
-    ct_tensor *a[3], *b[3];
-    if (ct_chunk(gi, 3, 1, a, 3) != 3 || ct_chunk(gh, 3, 1, b, 3) != 3) return -1;
-    ct_tensor *sr = ct_add(a[0], b[0]), *sz = ct_add(a[1], b[1]);
-    ct_tensor *r = sr ? ct_sigmoid(sr) : NULL, *z = sz ? ct_sigmoid(sz) : NULL;
-    if (!r || !z) return -1;
-    ct_tensor *rn = ct_mul(r, b[2]);
-    ct_tensor *sn = rn ? ct_add(a[2], rn) : NULL;
-    ct_tensor *nn = sn ? ct_tanh(sn) : NULL;
-    ct_tensor *d = nn ? ct_sub(h, nn) : NULL;
-    ct_tensor *zd = d ? ct_mul(z, d) : NULL;
-    *h_out = zd ? ct_add(nn, zd) : NULL;
-    return *h_out ? 0 : -1;
-}
-
-/* rows [0, Bt) of x replaced by top (x [B, n]); x itself when Bt == B */
 static ct_tensor *with_rows(ct_tensor *top, const ct_tensor *x, int64_t Bt) {
     int64_t B = x->sizes[0];
     if (Bt == B) return top;
@@ -260,7 +218,7 @@ static int layer_composed(ct_rnn_mode mode, bool reverse, const ct_tensor *gi, c
             ct_tensor *hb = g && Bt < B ? ct_narrow(h, 0, 0, Bt) : h;
             ct_tensor *cb = lstm && g && Bt < B ? ct_narrow(c, 0, 0, Bt) : c;
             if (g && Bt < B) g = ct_narrow(g, 0, 0, Bt);
-            if (!g || !hb || (lstm && !cb) || composed_step(mode, g, hb, cb, w_hh, b_hh, w_hr, &h2, &c2) < 0)
+            if (!g || !hb || (lstm && !cb) || ct__rnn_composed_step(mode, g, hb, cb, w_hh, b_hh, w_hr, &h2, &c2) < 0)
                 goto done;
             if (!(h = with_rows(h2, h, Bt)) || (lstm && !(c = with_rows(c2, c, Bt)))) goto done;
         }
