@@ -191,7 +191,7 @@ class RNNBase(Module):
                 for t in (range(T - 1, -1, -1) if d == 1 else range(T)):
                     h, c = _cell_step(self.mode, gi_all[t], h, c, w_hh, b_hh, w_hr)
                     steps[t] = h
-                outs.append(ctorch.stack(steps, 0) if T else ctorch.zeros(0, x.size(1), h.size(-1), dtype=x.dtype))
+                outs.append(ctorch.stack(steps, 0) if T else ctorch.zeros(0, x.size(1), h.size(-1), dtype=x.dtype, device=x.device))
                 hn.append(h)
                 if c is not None:
                     cn.append(c)
@@ -249,8 +249,8 @@ class RNNBase(Module):
         out_h = self.proj_size if self.proj_size > 0 else self.hidden_size
         lstm = self.mode == "LSTM"
         if hx is None:
-            h0 = ctorch.zeros(self.num_layers * num_directions, B, out_h, dtype=packed.data.dtype)
-            c0 = ctorch.zeros(self.num_layers * num_directions, B, self.hidden_size, dtype=packed.data.dtype) \
+            h0 = ctorch.zeros(self.num_layers * num_directions, B, out_h, dtype=packed.data.dtype, device=packed.data.device)
+            c0 = ctorch.zeros(self.num_layers * num_directions, B, self.hidden_size, dtype=packed.data.dtype, device=packed.data.device) \
                 if lstm else None
         else:
             h0, c0 = (hx[0], hx[1]) if lstm else (hx, None)
@@ -330,7 +330,7 @@ class RNN(RNNBase):
         max_batch_size = input.size(0) if self.batch_first else input.size(1)
         if hx is None:
             num_directions = 2 if self.bidirectional else 1
-            hx = ctorch.zeros(self.num_layers * num_directions, max_batch_size, self.hidden_size, dtype=input.dtype)
+            hx = ctorch.zeros(self.num_layers * num_directions, max_batch_size, self.hidden_size, dtype=input.dtype, device=input.device)
         self.check_forward_args(input, hx, None)
         out, hidden, _ = self._run(self._time_major(input), hx, None)
         return self._finish(out, is_batched, batch_dim), (hidden if is_batched else hidden.squeeze(1))
@@ -371,9 +371,9 @@ class LSTM(RNNBase):
             num_directions = 2 if self.bidirectional else 1
             real_hidden_size = self.proj_size if self.proj_size > 0 else self.hidden_size
             h_zeros = ctorch.zeros(self.num_layers * num_directions, max_batch_size, real_hidden_size,
-                                   dtype=input.dtype)
+                                   dtype=input.dtype, device=input.device)
             c_zeros = ctorch.zeros(self.num_layers * num_directions, max_batch_size, self.hidden_size,
-                                   dtype=input.dtype)
+                                   dtype=input.dtype, device=input.device)
             hx = (h_zeros, c_zeros)
         elif is_batched:
             if hx[0].dim() != 3 or hx[1].dim() != 3:
@@ -444,7 +444,7 @@ class RNNCell(RNNCellBase):
         if not is_batched:
             input = input.unsqueeze(0)
         if hx is None:
-            hx = ctorch.zeros(input.size(0), self.hidden_size, dtype=input.dtype)
+            hx = ctorch.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
         elif not is_batched:
             hx = hx.unsqueeze(0)
         if self.nonlinearity not in ("tanh", "relu"):
@@ -464,7 +464,7 @@ class LSTMCell(RNNCellBase):
         if not is_batched:
             input = input.unsqueeze(0)
         if hx is None:
-            zeros = ctorch.zeros(input.size(0), self.hidden_size, dtype=input.dtype)
+            zeros = ctorch.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
             hx = (zeros, zeros)
         elif not is_batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
@@ -482,7 +482,7 @@ class GRUCell(RNNCellBase):
         if not is_batched:
             input = input.unsqueeze(0)
         if hx is None:
-            hx = ctorch.zeros(input.size(0), self.hidden_size, dtype=input.dtype)
+            hx = ctorch.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
         elif not is_batched:
             hx = hx.unsqueeze(0)
         ret = ctorch._C._rnn_cell(_C_MODES["GRU"], input, hx, None, self.weight_ih, self.weight_hh,
