@@ -149,6 +149,10 @@ def test_index_and_index_put(device):
                                                          accumulate=True), device)
     with pytest.raises(IndexError, match="out of bounds"):
         x[on(np.array([5]), device)]
+        # on a GPU the bounds check runs on the device: its error surfaces at
+        # the next synchronising point, as PyTorch's device-side assert does
+        if device == "cuda":
+            ctorch.cuda.synchronize()
 
 
 # ---------------------------------------------------------------- sort / topk
