@@ -32,22 +32,9 @@ CPU = "--cpu" in sys.argv
 QUICK = "--quick" in sys.argv or CPU
 
 
-def only():
-    for i, a in enumerate(sys.argv):
-        if a == "--only" and i + 1 < len(sys.argv):
-            return set(sys.argv[i + 1].split(","))
-        if a.startswith("--only="):
-            return set(a[7:].split(","))
-    return None
-
-
-def pct(v, q):
-    if len(v) == 1:
-        return v[0]
-    x = q * (len(v) - 1)
-    i = int(x)
-    j = min(i + 1, len(v) - 1)
-    return v[i] + (v[j] - v[i]) * (x - i)
+# --only selection and percentiles: the same as the CPU paired bench
+sys.path.insert(0, HERE)
+from bench_paired import only, pct  # noqa: E402
 
 
 def batch(fn, sync, inner):
